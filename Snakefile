@@ -1,0 +1,28 @@
+"""Evaluation of the Herning model: from registry extracts to rendered reports.
+
+Data flow: simulate -> ingest -> cohort -> compare -> estimate -> report.
+Each step is a rule file in workflow/rules/ calling one function of the
+`evaluation` package; the rules hold no analysis logic.
+"""
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/simulate.smk"
+include: "workflow/rules/ingest.smk"
+include: "workflow/rules/cohort.smk"
+include: "workflow/rules/compare.smk"
+include: "workflow/rules/estimate.smk"
+include: "workflow/rules/report.smk"
+
+
+rule all:
+    input:
+        get_report_outputs(),
+    default_target: True

@@ -1,0 +1,169 @@
+"""Load and validate the study configuration.
+
+The configuration (``config/config.yaml``) is the study design. It is checked
+against the JSON schema in ``workflow/schemas/config.schema.yaml`` at start-up;
+defaults written in the schema are filled in, and a bad value stops the run
+with a message that names the key, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from evaluation.errors import ConfigError
+
+#: Where the schema lives in a checkout of the project.
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+
+
+def _read_yaml(path: Path, what: str) -> Any:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{what} not found: {path}") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{what} {path} is not valid YAML: {exc}") from None
+
+
+def _extend_with_defaults(validator_class: type) -> type:
+    """Return a validator class that fills in ``default`` values while validating."""
+    validate_properties = validator_class.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, schema):  # type: ignore[no-untyped-def]
+        if isinstance(instance, dict):
+            for name, sub in properties.items():
+                if "default" in sub and name not in instance:
+                    instance[name] = copy.deepcopy(sub["default"])
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
+
+
+_DefaultFillingValidator = _extend_with_defaults(jsonschema.Draft202012Validator)
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    key = ".".join(str(p) for p in error.absolute_path) or "(top level)"
+    if error.validator == "enum":
+        allowed = ", ".join(repr(v) for v in error.validator_value)
+        return f"{key} = {error.instance!r} is not allowed; choose one of {allowed}"
+    if error.validator == "additionalProperties":
+        return f"{key}: {error.message} (check the spelling against the schema)"
+    if error.validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        words = {"minimum": "at least", "maximum": "at most", "exclusiveMinimum": "more than", "exclusiveMaximum": "less than"}
+        return f"{key} = {error.instance!r}: must be {words[error.validator]} {error.validator_value}"
+    if error.validator == "type":
+        return f"{key} = {error.instance!r} has the wrong type; expected {error.validator_value}"
+    if error.validator == "pattern":
+        return f"{key} = {error.instance!r} does not have the expected form ({error.validator_value})"
+    return f"{key}: {error.message}"
+
+
+def validate_config(config: dict[str, Any], schema_path: Path | None = None) -> dict[str, Any]:
+    """Validate ``config`` against the schema, filling in defaults in place.
+
+    Parameters
+    ----------
+    config
+        The parsed configuration. Missing keys with a default in the schema
+        are added.
+    schema_path
+        The JSON schema (YAML). Defaults to ``workflow/schemas/config.schema.yaml``.
+
+    Returns
+    -------
+    dict
+        The same ``config`` object, completed with defaults.
+
+    Raises
+    ------
+    ConfigError
+        When a value breaks the schema or the design is inconsistent; the
+        message lists every problem with its key.
+    """
+    if not isinstance(config, dict):
+        raise ConfigError("The configuration must be a mapping of keys to values.")
+    schema = _read_yaml(schema_path or SCHEMA_PATH, "Config schema")
+    validator = _DefaultFillingValidator(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: [str(p) for p in e.absolute_path])
+    if errors:
+        lines = "\n".join(f"  - {_describe(e)}" for e in errors)
+        raise ConfigError(f"The configuration is invalid:\n{lines}")
+    _check_consistency(config)
+    return config
+
+
+def _check_consistency(config: Mapping[str, Any]) -> None:
+    """Checks the schema cannot express: years in range, known municipalities."""
+    from evaluation.contract.codes import MUNICIPALITY
+
+    syn = config.get("synthetic", {})
+    first, last = syn.get("first_year", 2010), syn.get("last_year", 2023)
+    if first >= last:
+        raise ConfigError(f"synthetic.first_year ({first}) must be before synthetic.last_year ({last}).")
+    problems = []
+    for code, year in config.get("treatment", {}).get("adoptions", {}).items():
+        try:
+            kom = int(code)
+        except (TypeError, ValueError):
+            problems.append(f"treatment.adoptions: {code!r} is not a municipality code")
+            continue
+        if kom not in MUNICIPALITY:
+            problems.append(f"treatment.adoptions: {kom} is not one of the 98 municipality codes")
+        elif not first < int(year) <= last:
+            problems.append(
+                f"treatment.adoptions.{kom} = {year}: the adoption year must be after {first} "
+                f"(so that there is a pre-period) and no later than {last}"
+            )
+    if problems:
+        raise ConfigError("The configuration is invalid:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+def load_config(path: Path, overrides: Mapping[str, Any] | None = None, schema_path: Path | None = None) -> dict:
+    """Read a YAML config file, merge ``overrides`` into it and validate it.
+
+    Parameters
+    ----------
+    path
+        The config file, usually ``config/config.yaml``.
+    overrides
+        Nested values that replace those of the file (as Snakemake's ``--config``).
+    schema_path
+        The schema; see :func:`validate_config`.
+
+    Returns
+    -------
+    dict
+        The validated configuration, with defaults filled in.
+    """
+    config = _read_yaml(path, "Config file") or {}
+    if overrides:
+        config = merge(config, overrides)
+    return validate_config(config, schema_path)
+
+
+def merge(base: Mapping[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
+    """Return ``base`` with ``update`` merged in recursively (``update`` wins)."""
+    out = copy.deepcopy(dict(base))
+    for key, value in update.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def config_digest(config: Mapping[str, Any]) -> str:
+    """SHA-256 of the configuration in canonical JSON: the same design gives the same digest."""
+    text = json.dumps(config, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -1,0 +1,58 @@
+"""The study's metadata for the report: design, data source and provenance."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from evaluation import __version__
+from evaluation.config import config_digest
+from evaluation.contract.codes import MUNICIPALITY
+
+
+def study_metadata(config: Mapping[str, Any]) -> dict[str, Any]:
+    """Collect what the report says about the study, from the validated config.
+
+    Returns
+    -------
+    dict
+        Title, publisher, data source, scale and seed (synthetic data), years,
+        cut-off, the treated municipalities with adoption years, the disclosure
+        threshold and provenance (config digest, package version). Nothing here
+        depends on the time of the run, so reruns give the same bytes.
+    """
+    syn, rep = config["synthetic"], config["report"]
+    adoptions = {int(k): int(v) for k, v in config["treatment"]["adoptions"].items()}
+    synthetic = config["data"]["source"] == "synthetic"
+    return {
+        "title": rep["title"],
+        "subtitle": rep["subtitle"],
+        "language": rep["language"],
+        "publisher": rep["publisher"],
+        "project_number": rep["project_number"],
+        "year_published": rep["year_published"] or syn["last_year"] + 1,
+        "source": config["data"]["source"],
+        "scale": syn["scale"] if synthetic else None,
+        "seed": syn["seed"] if synthetic else None,
+        "first_year": syn["first_year"],
+        "last_year": syn["last_year"],
+        "cutoff_date": rep["cutoff_date"],
+        "treated": [
+            {"municipality": kom, "name": MUNICIPALITY[kom], "adoption_year": year}
+            for kom, year in sorted(adoptions.items(), key=lambda kv: (kv[1], kv[0]))
+        ],
+        "n_municipalities": len(MUNICIPALITY),
+        "config_sha256": config_digest(config),
+        "package_version": __version__,
+        "min_cell": config["disclosure"]["min_cell"],
+    }
+
+
+def write_study(config: Mapping[str, Any], path: str | Path) -> None:
+    """Write :func:`study_metadata` as JSON (sorted keys, UTF-8) to ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(study_metadata(config), ensure_ascii=False, indent=2, sort_keys=True)
+    path.write_text(text + "\n", encoding="utf-8")

@@ -1,0 +1,35 @@
+# Shared helpers of the rules. Anything that needs a test lives in the package.
+import sys
+from pathlib import Path
+
+from evaluation.config import validate_config
+from evaluation.contract import EXTRACTS
+from evaluation.errors import ConfigError
+
+try:
+    validate_config(config, Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml")
+except ConfigError as err:
+    sys.exit(f"ERROR in the configuration: {err}")
+
+RAW_DIR = config["data"]["raw_dir"]
+INTERIM = "data/interim"
+EXTRACT_NAMES = sorted(EXTRACTS)
+
+
+def is_synthetic():
+    """Whether the study runs on the embedded synthetic registry."""
+    return config["data"]["source"] == "synthetic"
+
+
+def get_raw_inputs():
+    """The inputs of ingestion: the simulator's manifest, or the real extract files."""
+    if is_synthetic():
+        return [f"{RAW_DIR}/manifest.json"]
+    from evaluation.ingest import find_extract_files
+
+    return [str(p) for p in find_extract_files(Path(RAW_DIR)).values()]
+
+
+def get_report_outputs():
+    """The rendered reports: one file per configured format."""
+    return [f"reports/_output/interim.{fmt}" for fmt in config["report"]["formats"]]
