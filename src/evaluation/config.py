@@ -60,7 +60,12 @@ def _describe(error: jsonschema.ValidationError) -> str:
     if error.validator == "additionalProperties":
         return f"{key}: {error.message} (check the spelling against the schema)"
     if error.validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-        words = {"minimum": "at least", "maximum": "at most", "exclusiveMinimum": "more than", "exclusiveMaximum": "less than"}
+        words = {
+            "minimum": "at least",
+            "maximum": "at most",
+            "exclusiveMinimum": "more than",
+            "exclusiveMaximum": "less than",
+        }
         return f"{key} = {error.instance!r}: must be {words[error.validator]} {error.validator_value}"
     if error.validator == "type":
         return f"{key} = {error.instance!r} has the wrong type; expected {error.validator_value}"
@@ -104,7 +109,7 @@ def validate_config(config: dict[str, Any], schema_path: Path | None = None) -> 
 
 
 def _check_consistency(config: Mapping[str, Any]) -> None:
-    """Checks the schema cannot express: years in range, known municipalities."""
+    """Check what the schema cannot express: years in range, known municipalities."""
     from evaluation.contract.codes import MUNICIPALITY
 
     syn = config.get("synthetic", {})

@@ -11,12 +11,14 @@ rule build_panel:
         "benchmarks/build_panel.tsv"
     resources:
         mem_mb=8000,
+    params:
+        # rerun when these change
+        design=config["treatment"]
+        | config["cohort"]
+        | config["prices"]
+        | {"cutoff": config["report"]["cutoff_date"]},
     run:
-        from evaluation.cohort import build_panel
-        from evaluation.logs import step_log
-
-        with step_log(log[0], "build_panel") as progress:
-            build_panel(Path(INTERIM) / "ingest", config, Path(output.panel), Path(output.flow), progress=progress)
+        pipeline.build_panel(input, output, log, config)
 
 
 rule write_study:
@@ -25,10 +27,7 @@ rule write_study:
         "results/study.json",
     log:
         "logs/write_study.log",
+    params:
+        design=config,  # rerun when these change
     run:
-        from evaluation.logs import step_log
-        from evaluation.study import write_study
-
-        with step_log(log[0], "write_study") as progress:
-            write_study(config, output[0])
-            progress(f"wrote {output[0]}")
+        pipeline.write_study(output, log, config)

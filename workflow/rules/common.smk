@@ -2,12 +2,15 @@
 import sys
 from pathlib import Path
 
+from evaluation import pipeline
 from evaluation.config import validate_config
 from evaluation.contract import EXTRACTS
 from evaluation.errors import ConfigError
 
 try:
-    validate_config(config, Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml")
+    validate_config(
+        config, Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"
+    )
 except ConfigError as err:
     sys.exit(f"ERROR in the configuration: {err}")
 

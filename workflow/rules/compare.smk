@@ -13,17 +13,7 @@ rule match_children:
         "benchmarks/match_children.tsv"
     resources:
         mem_mb=8000,
+    params:
+        design=config["matching"],  # rerun when these change
     run:
-        from evaluation.compare import match_children
-        from evaluation.logs import step_log
-
-        with step_log(log[0], "match_children") as progress:
-            match_children(
-                Path(input.panel),
-                config,
-                Path(output.matched),
-                Path(output.balance),
-                Path(input.flow),
-                Path(output.flow),
-                progress=progress,
-            )
+        pipeline.match_children(input, output, log, config)

@@ -12,16 +12,7 @@ rule estimate_effects:
         "benchmarks/estimate_effects.tsv"
     resources:
         mem_mb=8000,
+    params:
+        design=config["estimation"] | config["outcomes"] | config["prices"],  # rerun when these change
     run:
-        from evaluation.estimate import run_estimates
-        from evaluation.logs import step_log
-
-        with step_log(log[0], "estimate_effects") as progress:
-            run_estimates(
-                Path(input.panel),
-                Path(input.matched),
-                config,
-                Path(output.estimates),
-                Path(output.trends),
-                progress=progress,
-            )
+        pipeline.estimate_effects(input, output, log, config)

@@ -14,15 +14,7 @@ rule render_report:
         "logs/render_report.log",
     benchmark:
         "benchmarks/render_report.tsv"
+    params:
+        design=config["report"] | config["disclosure"],  # rerun when these change
     run:
-        from evaluation.logs import step_log
-        from evaluation.report import build_report
-
-        with step_log(log[0], "render_report") as progress:
-            build_report(
-                Path("results"),
-                Path("reports"),
-                document="interim",
-                formats=tuple(config["report"]["formats"]),
-                progress=progress,
-            )
+        pipeline.render_report(input, output, log, config)

@@ -10,9 +10,9 @@ check is one edit.
 from __future__ import annotations
 
 import csv
+from collections.abc import Mapping
 from importlib import resources
 from types import MappingProxyType
-from typing import Mapping
 
 Codes = Mapping[int | str, str]
 

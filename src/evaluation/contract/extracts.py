@@ -135,10 +135,7 @@ YEAR_MIN, YEAR_MAX = 1990, 2040
 POPULATION = Extract(
     name="befolkning",
     title="Befolkningen (BEF)",
-    description=(
-        "One row per child aged 0-17 and calendar year, status on 1 January. "
-        "Like DST's BEF register."
-    ),
+    description=("One row per child aged 0-17 and calendar year, status on 1 January. Like DST's BEF register."),
     columns=(
         Column("AAR", "year", "int", "Calendar year of the status.", "year", minimum=YEAR_MIN, maximum=YEAR_MAX),
         _pnr("Person number of the child (CPR-like, or DST's pseudonymised PNR)."),
@@ -162,8 +159,13 @@ PARENTS = Extract(
         _pnr("Person number of the parent."),
         Column("HFAUDD_NIV", "education_level", "code", "Highest completed education, level.", codes=C.EDUCATION_LEVEL),
         Column(
-            "PERINDKIALT", "income", "float", "Total personal income in the year, current prices.", "DKK",
-            minimum=-1e7, maximum=1e9,
+            "PERINDKIALT",
+            "income",
+            "float",
+            "Total personal income in the year, current prices.",
+            "DKK",
+            minimum=-1e7,
+            maximum=1e9,
         ),
         Column("SOCIO13", "socio_status", "code", "Socio-economic status (subset of SOCIO13).", codes=C.SOCIO_STATUS),
     ),
@@ -213,12 +215,19 @@ PLACEMENT_SPELLS = Extract(
         Column("STARTDATO", "start_date", "date", "First day of the spell."),
         Column("SLUTDATO", "end_date", "date", "Last day of the spell; missing while ongoing.", nullable=True),
         Column(
-            "SAMMENBRUD", "breakdown", "code", "The spell ended in an unplanned breakdown (1) or not (0).",
+            "SAMMENBRUD",
+            "breakdown",
+            "code",
+            "The spell ended in an unplanned breakdown (1) or not (0).",
             codes={0: "nej", 1: "ja"},
         ),
         Column(
-            "UDSTED", "exit_destination", "code", "Where the child went when the placement ended.",
-            codes=C.EXIT_DESTINATION, nullable=True,
+            "UDSTED",
+            "exit_destination",
+            "code",
+            "Where the child went when the placement ended.",
+            codes=C.EXIT_DESTINATION,
+            nullable=True,
         ),
     ),
     key=("FORLOEB_ID",),
@@ -236,12 +245,18 @@ PLACEMENT_EVENTS = Extract(
         Column("ANBSTED", "placement_type", "code", "Placement type after the event.", codes=C.PLACEMENT_TYPE),
         Column("RETSGRUNDLAG", "legal_basis", "code", "Legal basis after the event.", codes=C.LEGAL_BASIS),
         Column(
-            "UDSTED", "exit_destination", "code", "Exit destination (end events only).",
-            codes=C.EXIT_DESTINATION, nullable=True,
+            "UDSTED",
+            "exit_destination",
+            "code",
+            "Exit destination (end events only).",
+            codes=C.EXIT_DESTINATION,
+            nullable=True,
         ),
         *(
             Column(
-                f"UDSLAG{i}", f"reason_{i}", "code",
+                f"UDSLAG{i}",
+                f"reason_{i}",
+                "code",
                 f"Reason {i} for the placement applies (1) or not (0); reasons are not mutually exclusive.",
                 codes={0: "nej", 1: "ja"},
             )
@@ -264,10 +279,16 @@ CASE_EVENTS = Extract(
         _kom("Municipality."),
         Column("DATO", "date", "date", "Date of the event."),
         Column("HAENDELSE", "event_type", "code", "Type of case event.", codes=C.CASE_EVENT),
-        Column("SAGSBEHANDLER_ID", "caseworker_id", "string", "Caseworker responsible.", nullable=True, identifier="person"),
         Column(
-            "UNDERRETNING_ID", "notification_id", "string", "Notification the event answers (screenings only).",
-            nullable=True, identifier="record",
+            "SAGSBEHANDLER_ID", "caseworker_id", "string", "Caseworker responsible.", nullable=True, identifier="person"
+        ),
+        Column(
+            "UNDERRETNING_ID",
+            "notification_id",
+            "string",
+            "Notification the event answers (screenings only).",
+            nullable=True,
+            identifier="record",
         ),
     ),
     key=("HAENDELSE_ID",),
@@ -282,8 +303,18 @@ CASEWORKERS = Extract(
         _kom("Employing municipality."),
         Column("TEAM", "team", "string", "Team or unit within the municipality."),
         Column("MAANED", "month", "date", "Month (first day of the month)."),
-        Column("AARSVAERK", "fte", "float", "Full-time equivalents worked in the month.", "FTE", minimum=0, maximum=1.5),
-        Column("AKTIVE_SAGER", "active_cases", "int", "Open child cases held at the end of the month.", "cases", minimum=0, maximum=200),
+        Column(
+            "AARSVAERK", "fte", "float", "Full-time equivalents worked in the month.", "FTE", minimum=0, maximum=1.5
+        ),
+        Column(
+            "AKTIVE_SAGER",
+            "active_cases",
+            "int",
+            "Open child cases held at the end of the month.",
+            "cases",
+            minimum=0,
+            maximum=200,
+        ),
         Column("ANSAT_START", "employed_from", "date", "First day of employment."),
         Column("ANSAT_SLUT", "employed_to", "date", "Last day of employment; missing while employed.", nullable=True),
     ),
@@ -311,7 +342,15 @@ ACCOUNTS = Extract(
         _kom("Municipality."),
         Column("AAR", "year", "int", "Financial year.", "year", minimum=YEAR_MIN, maximum=YEAR_MAX),
         Column("FUNKTION", "function", "code", "Account function.", codes=C.ACCOUNT_FUNCTION),
-        Column("BELOEB", "amount", "float", "Net operating expenditure, current prices.", "DKK 1,000", minimum=-1e8, maximum=1e8),
+        Column(
+            "BELOEB",
+            "amount",
+            "float",
+            "Net operating expenditure, current prices.",
+            "DKK 1,000",
+            minimum=-1e8,
+            maximum=1e8,
+        ),
     ),
     key=("KOM", "AAR", "FUNKTION"),
 )

@@ -1,0 +1,47 @@
+# Quick start: `make run` (set-up + the whole study on the synthetic registry)
+# and `make test` (set-up + the whole test suite). Both need only Python 3.11+.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SCALE  ?= demo
+CORES  ?= 2
+SNAKEMAKE := $(BIN)/snakemake --cores $(CORES) --config 'synthetic={scale: $(SCALE)}'
+
+.PHONY: help setup run test lint dag clean
+
+help:
+	@echo "make run [SCALE=tiny|demo|national]  set up, run the whole study, render the reports"
+	@echo "make test                            set up, lint, run the whole test suite"
+	@echo "make dag                             show the pipeline's jobs without running them"
+	@echo "make clean                           remove outputs (keeps .venv)"
+
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed (found %s)" % sys.version.split()[0]) if sys.version_info < (3, 11) else None'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+run: setup
+	$(SNAKEMAKE)
+	@echo
+	@echo "Reports written to:"
+	@ls -1 $(CURDIR)/reports/_output/*.html $(CURDIR)/reports/_output/*.pdf 2>/dev/null | sed 's/^/  /'
+
+dag: setup
+	$(SNAKEMAKE) -n
+
+lint: setup
+	$(BIN)/ruff check src tests bench
+	$(BIN)/snakefmt --check Snakefile workflow/rules
+	$(BIN)/snakemake --lint --config 'synthetic={scale: tiny}'
+
+test: setup lint
+	$(BIN)/pytest
+
+clean:
+	rm -rf data/interim results logs benchmarks reports/_output reports/_generated reports/_variables.yml .snakemake data/raw/synthetic

@@ -1,0 +1,134 @@
+"""The ``evaluation`` command line.
+
+Commands
+--------
+``evaluation simulate --scale S --out DIR [--seed N] [--format csv|parquet] [--config FILE]``
+    Write the synthetic registry as extracts (and ``truth.json`` beside them).
+``evaluation validate DIR``
+    Check a folder of extracts against the data contract; exit 0 when valid, 1 when not.
+``evaluation check-config [FILE]``
+    Validate a study configuration against the schema.
+
+Errors are printed as one readable message, never as a traceback; add
+``--debug`` before the command to see the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from evaluation import __version__
+from evaluation.errors import EvaluationError
+
+DEFAULT_CONFIG = Path("config/config.yaml")
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _load_config(path: Path | None, overrides: dict | None = None) -> dict:
+    from evaluation.config import load_config
+
+    if path is None:
+        path = DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None
+    if path is None:
+        from evaluation.config import validate_config
+
+        return validate_config(overrides or {})
+    return load_config(path, overrides)
+
+
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    from evaluation.simulate import simulate
+
+    overrides: dict = {"synthetic": {"scale": args.scale, "format": args.format}}
+    if args.seed is not None:
+        overrides["synthetic"]["seed"] = args.seed
+    config = _load_config(args.config, overrides)
+    syn = config["synthetic"]
+    result = simulate(
+        args.out, scale=syn["scale"], seed=syn["seed"], fmt=syn["format"], config=config, progress=_progress
+    )
+    print(f"Synthetic registry ({syn['scale']}, seed {syn['seed']}) written to {result.out_dir}")
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from evaluation.ingest import validate_folder
+
+    report = validate_folder(Path(args.dir))
+    print(report.render())
+    return 0 if report.ok else 1
+
+
+def _cmd_check_config(args: argparse.Namespace) -> int:
+    config = _load_config(args.config)
+    print(f"The configuration is valid ({args.config or DEFAULT_CONFIG}); scale {config['synthetic']['scale']}.")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of the ``evaluation`` command."""
+    parser = argparse.ArgumentParser(
+        prog="evaluation",
+        description="Evaluation of the Herning model: synthetic registry, extract validation and more.",
+    )
+    parser.add_argument("--version", action="version", version=f"evaluation {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sim = sub.add_parser("simulate", help="write the synthetic registry as extracts")
+    sim.add_argument("--scale", choices=["tiny", "demo", "national"], default="demo", help="size (default: demo)")
+    sim.add_argument("--out", required=True, type=Path, help="folder to write the extracts to")
+    sim.add_argument("--seed", type=int, default=None, help="seed (default: synthetic.seed of the config)")
+    sim.add_argument(
+        "--format",
+        choices=["csv", "parquet"],
+        default="parquet",
+        help="csv writes the extracts as a registry delivers them (latin-1, ';', decimal comma)",
+    )
+    sim.add_argument("--config", type=Path, default=None, help="study config (default: config/config.yaml if present)")
+    sim.set_defaults(func=_cmd_simulate)
+
+    val = sub.add_parser("validate", help="check a folder of extracts against the data contract")
+    val.add_argument("dir", type=Path, help="folder holding the extracts")
+    val.set_defaults(func=_cmd_validate)
+
+    chk = sub.add_parser("check-config", help="validate a study configuration against its schema")
+    chk.add_argument("config", nargs="?", type=Path, default=None, help="config file (default: config/config.yaml)")
+    chk.set_defaults(func=_cmd_check_config)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code (0 success, 1 invalid input or error, 2 internal error)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except EvaluationError as err:
+        if args.debug:
+            traceback.print_exc()
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:  # noqa: BLE001 - the last line of defence: no bare traceback for users
+        if args.debug:
+            traceback.print_exc()
+        print(
+            f"internal error: {type(err).__name__}: {err}\n"
+            "This is a bug in the evaluation package; rerun with --debug and report the traceback.",
+            file=sys.stderr,
+        )
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,254 @@
+"""The matched comparison: comparison children for the children of adopting municipalities.
+
+Each child of the cohort panel is one row with its baseline covariates, fixed
+in its entry year (its first year with an open case, see
+:mod:`evaluation.cohort`): these are pre-determined with respect to the reform
+in the sense that they describe the child when it first came to the services.
+Children of adopting municipalities (``treat = 1``) are matched on the
+propensity score to children of never-adopting municipalities (``treat = 0``)
+with :func:`evaluation.matching.match`, as configured in ``matching``.
+
+Covariates
+----------
+``matching.covariates`` names panel columns. Categorical covariates are expanded
+to indicator columns before the propensity score is fitted: ``origin`` (codes
+1 dansk, 2 indvandrer, 3 efterkommer) becomes ``origin_2`` and ``origin_3``
+with Danish origin as reference. Imputed covariates bring their missing
+indicators with them: ``parent_income`` adds ``parent_income_missing`` and
+``parent_basic_education`` adds ``parent_missing``. Indicator columns that are
+constant in the cohort are left out (a constant column cannot enter a logit
+beside its intercept), and the log says so.
+
+Entry year matters because the confounder (the growing risk of children of
+parents with basic schooling only) is time-varying; it is a covariate of the
+score as config says (exact matching on it is a design choice for config).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from evaluation.cohort import write_table
+from evaluation.contract.codes import ORIGIN
+from evaluation.errors import ConfigError
+
+#: Categorical covariates and their codes; the first code is the reference category.
+CATEGORICAL = {"origin": tuple(sorted(int(k) for k in ORIGIN))}
+
+#: Imputed covariates and the missing indicator that goes with each.
+MISSING_INDICATORS = {"parent_income": "parent_income_missing", "parent_basic_education": "parent_missing"}
+
+#: Child-level columns taken from the child's entry-year row of the panel.
+CHILD_COLUMNS = {
+    "person_id": "person_id", "entry_municipality": "municipality", "treated_unit": "treat", "sex": "sex",
+    "age_at_entry": "age_at_entry", "entry_year": "entry_year", "parent_basic_education": "parent_basic_education",
+    "parent_missing": "parent_missing", "parent_income": "parent_income",
+    "parent_income_missing": "parent_income_missing", "entry_origin": "origin",
+    "prior_notifications": "prior_notifications",
+}
+
+BALANCE_COLUMNS = ["covariate", "smd_before", "smd_after", "var_ratio_before", "var_ratio_after"]
+
+DROP_REASONS_DA = {
+    "no_match_within_caliper": "Behandlede børn uden kontrolbarn inden for caliper (ikke matchet)",
+    "no_exact_match": "Behandlede børn uden kontrolbarn i samme celle ved eksakt matchning (ikke matchet)",
+}
+
+
+@dataclass(frozen=True)
+class ComparisonResult:
+    """The outcome of :func:`match_cohort`.
+
+    Attributes
+    ----------
+    matched
+        ``person_id, municipality, treat, weight, subclass``: the matched children, sorted.
+    balance
+        :data:`BALANCE_COLUMNS`, one row per covariate of the score.
+    flow_rows
+        Rows to append to the sample flow (``step, description, n_treated, n_control``).
+    covariates
+        The columns the propensity score was fitted on (after expansion).
+    """
+
+    matched: pd.DataFrame
+    balance: pd.DataFrame
+    flow_rows: pd.DataFrame
+    covariates: list[str]
+
+
+def child_table(panel: pd.DataFrame) -> pd.DataFrame:
+    """One row per child: its entry-year row of the panel with the baseline covariates.
+
+    Parameters
+    ----------
+    panel
+        The cohort panel (:data:`evaluation.cohort.PANEL_COLUMNS`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns of :data:`CHILD_COLUMNS` (renamed), ``treat`` being the entry year's
+        ``treated_unit``; sorted by person_id, default index.
+    """
+    entry = panel.loc[panel["year"] == panel["entry_year"], list(CHILD_COLUMNS)]
+    return entry.rename(columns=CHILD_COLUMNS).sort_values("person_id").reset_index(drop=True)
+
+
+def expand_covariates(
+    children: pd.DataFrame, covariates: list[str], progress: Callable[[str], None] = print
+) -> tuple[pd.DataFrame, list[str]]:
+    """Expand categorical covariates to indicators and add missing indicators.
+
+    Parameters
+    ----------
+    children
+        Output of :func:`child_table`.
+    covariates
+        Covariate names from ``matching.covariates``.
+    progress
+        Told which indicator columns are left out as constant.
+
+    Returns
+    -------
+    (pandas.DataFrame, list of str)
+        ``children`` with the indicator columns added, and the columns to fit the score on.
+
+    Raises
+    ------
+    ConfigError
+        When a covariate is not a column of the cohort.
+    """
+    out = children.copy()
+    columns: list[str] = []
+    for name in covariates:
+        if name not in out.columns:
+            allowed = ", ".join(c for c in CHILD_COLUMNS.values() if c not in ("person_id", "municipality", "treat"))
+            raise ConfigError(f"matching.covariates: '{name}' is not a baseline covariate of the cohort; use {allowed}.")
+        if name in CATEGORICAL:
+            for code in CATEGORICAL[name][1:]:
+                out[f"{name}_{code}"] = (out[name] == code).astype("int64")
+                columns.append(f"{name}_{code}")
+        else:
+            columns.append(name)
+            if name in MISSING_INDICATORS and MISSING_INDICATORS[name] not in columns:
+                columns.append(MISSING_INDICATORS[name])
+    kept = []
+    for col in columns:
+        if col not in covariates and out[col].nunique() < 2:
+            progress(f"compare: indicator {col} is constant in the cohort and is left out of the score")
+        else:
+            kept.append(col)
+    return out, kept
+
+
+def matching_seed(config: Mapping[str, Any]) -> int:
+    """Seed of the matching's random numbers: ``matching.seed``, else ``synthetic.seed``.
+
+    Raises
+    ------
+    ConfigError
+        When neither is set.
+    """
+    seed = (config.get("matching") or {}).get("seed")
+    if seed is None:
+        seed = (config.get("synthetic") or {}).get("seed")
+    if seed is None:
+        raise ConfigError("matching.seed is not set: give the matching a seed in config so that reruns agree.")
+    return int(seed)
+
+
+def match_cohort(
+    panel: pd.DataFrame, config: Mapping[str, Any], progress: Callable[[str], None] = print
+) -> ComparisonResult:
+    """Match the children of adopting municipalities to children of never-adopting ones.
+
+    Parameters
+    ----------
+    panel
+        The cohort panel.
+    config
+        Study configuration; uses ``matching`` (method, link, ratio, replace, caliper, exact, covariates, seed).
+    progress
+        Called with counts.
+
+    Returns
+    -------
+    ComparisonResult
+    """
+    from evaluation.matching import match
+
+    cfg = config["matching"]
+    children, covariates = expand_covariates(child_table(panel), list(cfg["covariates"]), progress)
+    n_treat = int(children["treat"].sum())
+    progress(f"compare: {n_treat:,} treated and {len(children) - n_treat:,} control children; score on {covariates}")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = match(
+            children, treatment="treat", covariates=covariates, method=cfg.get("method", "nearest"),
+            distance=cfg.get("link", "logit"), ratio=int(cfg.get("ratio", 1)), replace=bool(cfg.get("replace", False)),
+            caliper=cfg.get("caliper"), exact=list(cfg.get("exact") or []) or None, estimand="ATT",
+            random_state=matching_seed(config),
+        )
+    for w in caught:
+        progress(f"compare: warning: {w.message}")
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+    m = result.matched
+    subclass = m["subclass"] if "subclass" in m.columns else pd.Series(pd.NA, index=m.index, dtype="Int64")
+    matched = pd.DataFrame(
+        {"person_id": m["person_id"], "municipality": m["municipality"], "treat": m["treat"].astype("int64"),
+         "weight": m["weight"].astype("float64"), "subclass": subclass}
+    ).sort_values("person_id").reset_index(drop=True)
+    balance = result.balance.rename_axis("covariate").reset_index()[BALANCE_COLUMNS]
+
+    n_t = int((matched["treat"] == 1).sum())
+    n_c = int((matched["treat"] == 0).sum())
+    rows = [("matched", "Matchede børn: behandlede og anvendte kontrolbørn", n_t, n_c)]
+    for reason, count in sorted(result.n_dropped.items()):
+        text = DROP_REASONS_DA.get(reason, f"Behandlede børn ikke matchet ({reason})")
+        rows.append((f"dropped_{reason}", text, int(count), 0))
+    unexplained = n_treat - n_t - sum(int(c) for c in result.n_dropped.values())
+    if unexplained:
+        rows.append(("dropped_other", "Behandlede børn ikke matchet af anden grund", unexplained, 0))
+    progress(f"compare: matched {n_t:,} treated children to {n_c:,} distinct controls; dropped {result.n_dropped}")
+    flow_rows = pd.DataFrame(rows, columns=["step", "description", "n_treated", "n_control"])
+    return ComparisonResult(matched=matched, balance=balance, flow_rows=flow_rows, covariates=covariates)
+
+
+def match_children(
+    panel_path: Path, config: Mapping[str, Any], matched_path: Path, balance_path: Path, flow_path_in: Path,
+    flow_path_out: Path, progress: Callable[[str], None] = print,
+) -> None:
+    """Pipeline step: match children and write matched ids and weights, balance and the sample flow.
+
+    Parameters
+    ----------
+    panel_path
+        The cohort panel (Parquet).
+    config
+        The validated study configuration.
+    matched_path
+        Output Parquet of matched children (microdata: under ``data/interim``).
+    balance_path
+        Output CSV of the balance table.
+    flow_path_in, flow_path_out
+        The sample flow from the cohort step, and the flow with the matching steps appended.
+    progress
+        Called with progress messages.
+    """
+    panel = pd.read_parquet(panel_path)
+    res = match_cohort(panel, config, progress)
+    write_table(res.matched, Path(matched_path))
+    for path in (balance_path, flow_path_out):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    res.balance.to_csv(balance_path, index=False, float_format="%.6f", lineterminator="\n")
+    flow = pd.concat([pd.read_csv(flow_path_in), res.flow_rows], ignore_index=True)
+    flow.to_csv(flow_path_out, index=False, lineterminator="\n")
+    progress(f"compare: wrote {matched_path}, {balance_path} and {flow_path_out}")

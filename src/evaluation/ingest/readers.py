@@ -1,0 +1,344 @@
+"""Find extract files in a folder and read them as they are, without interpreting values.
+
+Reading is split from type conversion (:mod:`evaluation.ingest.convert`): a CSV
+file is read with every column as text, so that nothing is guessed (leading
+zeros in identifiers survive) and every value that does not fit the contract
+can be reported with its row. Parquet, Stata and SAS files keep their own types.
+
+A :class:`RawTable` carries the values, the data row number of every row
+(``_row``: 1-based, the line number in a CSV file minus the header line) and
+the lines that could not be split into the right number of fields.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from evaluation.contract.extracts import Extract
+from evaluation.errors import ExtractError
+
+#: File extensions accepted for an extract (lower case, without the dot).
+EXTENSIONS: tuple[str, ...] = ("csv", "parquet", "dta", "sas7bdat", "xpt")
+
+#: Files in a raw folder that are not extracts and are skipped silently.
+#: ``truth.json`` (the synthetic registry's ground truth) is never opened.
+NOT_EXTRACTS: frozenset[str] = frozenset({"manifest.json", "truth.json", "calibration.csv", "readme.md"})
+
+_CHUNK = 1 << 24
+_DELIMITERS = (",", ";", "\t")
+
+
+@dataclass
+class RawTable:
+    """An extract as read from its file, before conversion to the contract's types.
+
+    Attributes
+    ----------
+    path
+        The file.
+    frame
+        The values, one column per column in the file (text for CSV).
+    rows
+        Data row number (``_row``) of every row of ``frame``.
+    bad_lines
+        Lines that could not be read as a row: columns ``_row``, ``fields``
+        (number of fields found), ``expected`` and ``text`` (the raw line).
+    encoding
+        Text encoding (CSV), or ``""``.
+    delimiter
+        Field delimiter (CSV), or ``""``.
+    warnings
+        Notes for the report (blank lines skipped, identifiers stored as numbers).
+    """
+
+    path: Path
+    frame: pd.DataFrame
+    rows: np.ndarray
+    bad_lines: pd.DataFrame
+    encoding: str = ""
+    delimiter: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def rows_read(self) -> int:
+        """Number of data rows in the file: rows read plus lines that could not be split."""
+        return len(self.frame) + len(self.bad_lines)
+
+
+def find_extract_files(raw_dir: Path, extracts: dict[str, Extract]) -> tuple[dict[str, list[Path]], list[Path]]:
+    """Match the files in a folder to extracts by name.
+
+    Parameters
+    ----------
+    raw_dir
+        Folder holding the extracts.
+    extracts
+        The extracts of the contract, by name.
+
+    Returns
+    -------
+    found : dict
+        Extract name -> files named ``<name>.<ext>`` (``ext`` in :data:`EXTENSIONS`,
+        any case); an empty list when the extract is missing.
+    unknown : list of Path
+        Other files, apart from :data:`NOT_EXTRACTS`, hidden files and folders.
+
+    Raises
+    ------
+    ExtractError
+        If ``raw_dir`` is not a folder.
+    """
+    raw_dir = Path(raw_dir)
+    if not raw_dir.is_dir():
+        raise ExtractError(f"Extract folder {raw_dir} does not exist. Put the extracts there or set data.raw_dir.")
+    found: dict[str, list[Path]] = {name: [] for name in extracts}
+    unknown: list[Path] = []
+    for path in sorted(raw_dir.iterdir()):
+        if path.is_dir() or path.name.startswith(".") or path.name.lower() in NOT_EXTRACTS:
+            continue
+        stem, _, ext = path.name.partition(".")
+        if ext.lower() in EXTENSIONS and stem in found:
+            found[stem].append(path)
+        else:
+            unknown.append(path)
+    return found, unknown
+
+
+def expected_file_names(extract: Extract) -> str:
+    """Return the accepted file names of an extract, for messages: ``befolkning.csv, befolkning.parquet, ...``."""
+    return ", ".join(f"{extract.name}.{ext}" for ext in EXTENSIONS)
+
+
+def read_raw(path: Path, extract: Extract) -> RawTable:
+    """Read an extract file without converting its values.
+
+    Parameters
+    ----------
+    path
+        The file; its extension (any case) selects the reader.
+    extract
+        The extract the file holds (used for messages).
+
+    Returns
+    -------
+    RawTable
+        The values and their row numbers.
+
+    Raises
+    ------
+    ExtractError
+        If the file cannot be read: unknown extension, wrong encoding, NUL
+        bytes, no header, no data rows, or a corrupt binary file.
+    """
+    path = Path(path)
+    ext = path.suffix.lower().lstrip(".")
+    try:
+        if ext == "csv":
+            table = _read_csv(path)
+        elif ext == "parquet":
+            table = _read_parquet(path)
+        elif ext in ("dta", "sas7bdat", "xpt"):
+            table = _read_readstat(path, ext)
+        else:
+            raise ExtractError(f"{path.name}: unknown file type '.{ext}'. Accepted: {expected_file_names(extract)}.")
+    except ExtractError:
+        raise
+    except (OSError, ValueError, pa.ArrowException) as exc:  # corrupt or unreadable file
+        raise ExtractError(f"{path.name}: the file cannot be read as {ext.upper()} ({type(exc).__name__}: {exc}).") from exc
+    if table.rows_read == 0:
+        raise ExtractError(
+            f"{path.name}: the file has a header but no data rows. An empty extract is almost always a failed "
+            "export; export it again."
+        )
+    return table
+
+
+# -- CSV -----------------------------------------------------------------------------------------
+
+
+def detect_encoding(path: Path) -> str:
+    """Detect the text encoding of a CSV file: ``utf-8``, ``utf-8-sig`` or ``latin-1``.
+
+    The whole file is decoded as strict UTF-8; if that fails, it must be
+    plausible Latin-1 text (no control characters apart from tab and line ends).
+
+    Parameters
+    ----------
+    path
+        The file.
+
+    Returns
+    -------
+    str
+        A Python codec name.
+
+    Raises
+    ------
+    ExtractError
+        If the file is UTF-16 or UTF-32, holds NUL bytes, or is neither UTF-8
+        nor plausible Latin-1 text.
+    """
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+        if head[:4] in (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE):
+            raise ExtractError(f"{path.name}: the file is encoded as UTF-32. Save it as UTF-8 (or Latin-1) text.")
+        if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+            raise ExtractError(f"{path.name}: the file is encoded as UTF-16. Save it as UTF-8 (or Latin-1) text.")
+        fh.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")("strict")
+        utf8 = True
+        line = 1
+        controls = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+        while chunk := fh.read(_CHUNK):
+            nul = chunk.find(b"\x00")
+            if nul >= 0:
+                at = line + chunk.count(b"\n", 0, nul)
+                kind = " (it looks like UTF-16 without a byte-order mark)" if chunk.count(b"\x00") * 4 > len(chunk) else ""
+                raise ExtractError(
+                    f"{path.name}, line {at}: the file contains NUL bytes{kind}; it is not UTF-8 or Latin-1 text. "
+                    "Export the extract again as UTF-8 text."
+                )
+            if utf8:
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError:
+                    utf8 = False
+            if not utf8:
+                bad = controls.search(chunk)
+                if bad:
+                    at = line + chunk.count(b"\n", 0, bad.start())
+                    raise ExtractError(
+                        f"{path.name}, line {at}: the file is not valid UTF-8 and not plausible Latin-1 text "
+                        f"(control byte 0x{bad.group()[0]:02X}; perhaps Windows-1252 or another code page). "
+                        "Export the extract again as UTF-8 text."
+                    )
+            line += chunk.count(b"\n")
+        if utf8:
+            try:
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                utf8 = False
+    if utf8:
+        return "utf-8-sig" if head[:3] == codecs.BOM_UTF8 else "utf-8"
+    return "latin-1"
+
+
+def _header(path: Path, encoding: str) -> str:
+    with open(path, encoding=encoding, newline="") as fh:
+        return fh.readline().rstrip("\r\n")
+
+
+def sniff_delimiter(header: str) -> str:
+    """Return the field delimiter of a CSV header line: the most frequent of ``,``, ``;`` and tab.
+
+    Parameters
+    ----------
+    header
+        The first line of the file.
+
+    Returns
+    -------
+    str
+        The delimiter; ``","`` for a header with a single column.
+    """
+    counts = {d: header.count(d) for d in _DELIMITERS}
+    best = max(_DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] > 0 else ","
+
+
+def _read_csv(path: Path) -> RawTable:
+    encoding = detect_encoding(path)
+    header = _header(path, encoding)
+    if not header.strip():
+        raise ExtractError(f"{path.name}: the file is empty or its first line is blank; the first line must be the header.")
+    delimiter = sniff_delimiter(header)
+    names = [n.strip().strip('"') for n in header.split(delimiter)]
+    bad: list[tuple[int, int, int, str]] = []
+    blank: list[int] = []
+
+    def on_invalid(row: pacsv.InvalidRow) -> str:
+        if row.text is not None and row.text.strip() == "":
+            blank.append(row.number)
+        else:
+            bad.append((row.number - 1, row.actual_columns, row.expected_columns, row.text or ""))
+        return "skip"
+
+    read_options = pacsv.ReadOptions(
+        encoding="utf8" if encoding.startswith("utf-8") else "latin1",
+        use_threads=False,  # line numbers of invalid rows are only known when reading in order
+        column_names=[f"c{i}" for i in range(len(names))],
+        skip_rows=1,
+    )
+    parse_options = pacsv.ParseOptions(
+        delimiter=delimiter, invalid_row_handler=on_invalid, ignore_empty_lines=False, newlines_in_values=False
+    )
+    convert_options = pacsv.ConvertOptions(
+        column_types={f"c{i}": pa.string() for i in range(len(names))},
+        strings_can_be_null=False,
+        quoted_strings_can_be_null=False,
+    )
+    table = pacsv.read_csv(path, read_options=read_options, parse_options=parse_options, convert_options=convert_options)
+    if encoding == "utf-8-sig" and names:
+        names[0] = names[0].lstrip("\ufeff")
+    frame = table.to_pandas()
+    frame.columns = names
+    # Row numbers of the rows read: all data lines except the invalid and blank ones, in order.
+    n_lines = len(frame) + len(bad) + len(blank)
+    skipped = np.array(sorted([b[0] for b in bad] + [n - 1 for n in blank]), dtype=np.int64)
+    rows = np.setdiff1d(np.arange(1, n_lines + 1, dtype=np.int64), skipped, assume_unique=True)
+    if len(rows) != len(frame):
+        raise ExtractError(
+            f"{path.name}: could not number the rows ({len(frame)} rows read, {len(rows)} line numbers). "
+            "Values with line breaks inside quotes are not supported; remove them."
+        )
+    bad_lines = pd.DataFrame(bad, columns=["_row", "fields", "expected", "text"])
+    table_ = RawTable(path, frame, rows, bad_lines, encoding=encoding, delimiter=delimiter)
+    if blank:
+        table_.warnings.append(f"{len(blank)} blank line(s) skipped (first at line {min(blank)}).")
+    return table_
+
+
+# -- binary formats ------------------------------------------------------------------------------
+
+
+def _empty_bad_lines() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "_row": pd.Series(dtype="int64"),
+            "fields": pd.Series(dtype="int64"),
+            "expected": pd.Series(dtype="int64"),
+            "text": pd.Series(dtype="str"),
+        }
+    )
+
+
+def _read_parquet(path: Path) -> RawTable:
+    frame = pq.read_table(path).to_pandas()
+    frame = frame.reset_index(drop=True)
+    return RawTable(path, frame, np.arange(1, len(frame) + 1, dtype=np.int64), _empty_bad_lines())
+
+
+def _read_readstat(path: Path, ext: str) -> RawTable:
+    import pyreadstat
+
+    reader = {"dta": pyreadstat.read_dta, "sas7bdat": pyreadstat.read_sas7bdat, "xpt": pyreadstat.read_xport}[ext]
+    try:
+        frame, _meta = reader(str(path))
+    except pyreadstat.ReadstatError as exc:
+        if ext == "dta":
+            raise ExtractError(f"{path.name}: the file cannot be read as Stata .dta ({exc}).") from exc
+        try:  # SAS files often declare an encoding that readstat does not know; Latin-1 is the usual truth
+            frame, _meta = reader(str(path), encoding="LATIN1")
+        except pyreadstat.ReadstatError as exc2:
+            raise ExtractError(f"{path.name}: the file cannot be read as SAS .{ext} ({exc2}).") from exc2
+    frame = frame.reset_index(drop=True)
+    return RawTable(path, frame, np.arange(1, len(frame) + 1, dtype=np.int64), _empty_bad_lines())

@@ -1,0 +1,117 @@
+"""Adapters between the Snakemake rules and the package.
+
+Each function here serves one rule: it takes the rule's ``input``, ``output``,
+``log`` and the config, opens the rule's log, and calls one function of the
+package with explicit paths. The analysis lives in the modules these call; the
+rules in ``workflow/rules/`` stay one line long.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from evaluation.logs import step_log
+
+Files = Any  # snakemake's named lists: attribute and index access to paths
+
+
+def simulate(output: Files, log: Files, config: Mapping[str, Any]) -> None:
+    """Rule ``simulate``: write the synthetic registry into ``data.raw_dir``."""
+    from evaluation.simulate import simulate as run
+
+    syn = config["synthetic"]
+    with step_log(log[0], "simulate") as progress:
+        run(
+            Path(output.manifest).parent,
+            scale=syn["scale"],
+            seed=syn["seed"],
+            fmt=syn["format"],
+            config=config,
+            progress=progress,
+        )
+
+
+def ingest(output: Files, log: Files, config: Mapping[str, Any]) -> None:
+    """Rule ``ingest``: validate, pseudonymise and count the extracts of ``data.raw_dir``."""
+    from evaluation.ingest import ingest_folder, load_key
+
+    raw_dir = Path(config["data"]["raw_dir"])
+    out_dir = Path(output.extracts[0]).parent
+    with step_log(log[0], "ingest") as progress:
+        key_file = config["ingest"]["key_file"]
+        key = load_key(raw_dir, env_var=config["ingest"]["key_env"], key_file=Path(key_file) if key_file else None)
+        ingest_folder(
+            raw_dir,
+            out_dir,
+            on_invalid=config["data"]["on_invalid_row"],
+            quarantine_dir=out_dir.parent / "quarantine",
+            accounting_path=Path(output.accounting),
+            key=key,
+            progress=progress,
+        )
+
+
+def build_panel(input: Files, output: Files, log: Files, config: Mapping[str, Any]) -> None:
+    """Rule ``build_panel``: the child-year panel of children with an open case."""
+    from evaluation.cohort import build_panel as run
+
+    with step_log(log[0], "build_panel") as progress:
+        run(Path(input[0]).parent, config, Path(output.panel), Path(output.flow), progress=progress)
+
+
+def write_study(output: Files, log: Files, config: Mapping[str, Any]) -> None:
+    """Rule ``write_study``: the study's design and provenance for the report."""
+    from evaluation.study import write_study as run
+
+    with step_log(log[0], "write_study") as progress:
+        run(config, output[0])
+        progress(f"wrote {output[0]}")
+
+
+def match_children(input: Files, output: Files, log: Files, config: Mapping[str, Any]) -> None:
+    """Rule ``match_children``: the matched comparison children and their balance."""
+    from evaluation.compare import match_children as run
+
+    with step_log(log[0], "match_children") as progress:
+        run(
+            Path(input.panel),
+            config,
+            Path(output.matched),
+            Path(output.balance),
+            Path(input.flow),
+            Path(output.flow),
+            progress=progress,
+        )
+
+
+def estimate_effects(input: Files, output: Files, log: Files, config: Mapping[str, Any]) -> None:
+    """Rule ``estimate_effects``: matched and unmatched DiD and the naive comparison."""
+    from evaluation.estimate import run_estimates
+
+    with step_log(log[0], "estimate_effects") as progress:
+        run_estimates(
+            Path(input.panel),
+            Path(input.matched),
+            config,
+            Path(output.estimates),
+            Path(output.trends),
+            progress=progress,
+        )
+
+
+def render_report(input: Files, output: Files, log: Files, config: Mapping[str, Any]) -> None:
+    """Rule ``render_report``: render the interim report from ``results/`` only."""
+    from evaluation.report import build_report
+
+    results_dir = Path(input.study).parent
+    reports_dir = Path(input.qmd).parent
+    with step_log(log[0], "render_report") as progress:
+        build_report(
+            results_dir,
+            reports_dir,
+            document="interim",
+            formats=tuple(config["report"]["formats"]),
+            progress=progress,
+        )

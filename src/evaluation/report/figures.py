@@ -1,0 +1,277 @@
+"""The report's figures, drawn with matplotlib from results files.
+
+Figures are drawn on :class:`matplotlib.figure.Figure` objects with the Agg
+canvas (no pyplot state), in a fixed style, and saved as PNG at 200 dpi without
+a software or date stamp, so that identical results give identical bytes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+from matplotlib.ticker import FuncFormatter
+
+from evaluation.errors import ReportError
+from evaluation.report.labels import ANALYSIS_ORDER, OUTCOME_ORDER, label, ordered
+from evaluation.report.numbers import format_number
+from evaluation.report.tables import order_estimates, suppress_small
+
+DPI = 200
+STYLE: dict[str, object] = {
+    "font.family": "DejaVu Sans",
+    "font.size": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.color": "#dddddd",
+    "grid.linewidth": 0.6,
+    "svg.hashsalt": "evaluation-report",
+    "path.simplify": False,
+}
+COLOURS = {"treated": "#7a1f3d", "comparison_matched": "#1f5a7a", "comparison_all": "#8c8c8c"}
+LINESTYLES = {"treated": "-", "comparison_matched": "--", "comparison_all": ":"}
+
+
+def _tick_formatter(language: str) -> FuncFormatter:
+    def tick(value: float, _position: int) -> str:
+        for decimals in (0, 1, 2):
+            if abs(value * 10**decimals - round(value * 10**decimals)) < 1e-6:
+                return format_number(value, decimals, language=language)
+        return format_number(value, 3, language=language)
+
+    return FuncFormatter(tick)
+
+
+def save_figure(figure: Figure, path: Path) -> Path:
+    """Save a figure as a PNG at 200 dpi with no software or date stamp.
+
+    Parameters
+    ----------
+    figure : matplotlib.figure.Figure
+        The figure.
+    path : Path
+        Where to write; the folder is created.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    FigureCanvasAgg(figure)
+    with mpl.rc_context(STYLE):
+        figure.savefig(path, dpi=DPI, format="png", metadata={"Software": None})
+    return path
+
+
+def sample_flow_figure(sample_flow: pd.DataFrame, min_cell: int, *, language: str = "da") -> Figure:
+    """Draw the sample flow as boxes joined by arrows, one box per selection step.
+
+    Parameters
+    ----------
+    sample_flow : pandas.DataFrame
+        ``results/cohort/sample_flow.csv``, steps in order.
+    min_cell : int
+        Disclosure threshold for the counts shown in the boxes.
+    language : {"da", "en"}, default "da"
+        Labels and number format.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+
+    Raises
+    ------
+    ReportError
+        If the sample flow has no steps.
+    """
+    if sample_flow.empty:
+        raise ReportError("results/cohort/sample_flow.csv has no steps: rerun the cohort step")
+    treated = suppress_small(sample_flow["n_treated"], min_cell, language=language)
+    control = suppress_small(sample_flow["n_control"], min_cell, language=language)
+    n_steps = len(sample_flow)
+    children = label("column", "children", language)
+    with mpl.rc_context(STYLE):
+        figure = Figure(figsize=(6.5, 1.05 * n_steps + 0.3))
+        ax = figure.add_axes((0, 0, 1, 1))
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, n_steps)
+        ax.axis("off")
+        height = 0.72
+        for i, row in enumerate(sample_flow.itertuples(index=False)):
+            y = n_steps - i - 0.5
+            box = FancyBboxPatch(
+                (0.08, y - height / 2),
+                0.84,
+                height,
+                boxstyle="round,pad=0.0,rounding_size=0.04",
+                facecolor="#f3eef0",
+                edgecolor=COLOURS["treated"],
+                linewidth=1.0,
+            )
+            ax.add_patch(box)
+            ax.text(0.5, y + 0.14, str(row.description), ha="center", va="center", fontsize=9, fontweight="bold")
+            counts = (
+                f"{label('column', 'n_treated', language)}: {treated[i]} {children}    "
+                f"{label('column', 'n_control', language)}: {control[i]} {children}"
+            )
+            ax.text(0.5, y - 0.15, counts, ha="center", va="center", fontsize=8)
+            if i < n_steps - 1:
+                arrow = FancyArrowPatch(
+                    (0.5, y - height / 2),
+                    (0.5, y - 1 + height / 2),
+                    arrowstyle="-|>",
+                    mutation_scale=10,
+                    color="#444444",
+                    linewidth=1.0,
+                )
+                ax.add_patch(arrow)
+    return figure
+
+
+def trends_figure(
+    trends: pd.DataFrame, adoption_years: list[int], min_cell: int, *, language: str = "da"
+) -> tuple[Figure, int]:
+    """Draw mean outcomes by calendar year, adopters against comparison groups.
+
+    One panel per outcome; dotted vertical lines mark the adoption years. A
+    yearly mean over fewer than ``min_cell`` children is not drawn (disclosure),
+    and the number of such points is returned so the report can state it.
+
+    Parameters
+    ----------
+    trends : pandas.DataFrame
+        ``results/estimate/trends.csv`` (outcome, year, group, mean, n).
+    adoption_years : list of int
+        The years in which municipalities adopted the model.
+    min_cell : int
+        Disclosure threshold for the number of children behind a mean.
+    language : {"da", "en"}, default "da"
+        Labels and number format.
+
+    Returns
+    -------
+    tuple of (matplotlib.figure.Figure, int)
+        The figure and the number of yearly means left out because ``n < min_cell``.
+
+    Raises
+    ------
+    ReportError
+        If the trends table is empty.
+    """
+    if trends.empty:
+        raise ReportError("results/estimate/trends.csv has no rows: rerun the estimate step")
+    outcomes = ordered(set(trends["outcome"].astype(str)), OUTCOME_ORDER)
+    groups = ordered(set(trends["group"].astype(str)), tuple(COLOURS))
+    hidden = trends["n"] < min_cell
+    suppressed = int(hidden.sum())
+    shown = trends.assign(mean=trends["mean"].where(~hidden))
+    years = shown["year"]
+    with mpl.rc_context(STYLE):
+        n_cols = min(len(outcomes), 3)
+        n_rows = int(np.ceil(len(outcomes) / n_cols))
+        figure = Figure(figsize=(3.0 * n_cols + 0.6, 2.7 * n_rows + 0.7), layout="constrained")
+        axes = np.atleast_1d(figure.subplots(n_rows, n_cols, squeeze=False)).ravel()
+        for ax, outcome in zip(axes, outcomes, strict=False):
+            panel = shown[shown["outcome"].astype(str) == outcome]
+            for group in groups:
+                line = panel[panel["group"].astype(str) == group].sort_values("year")
+                if line.empty:
+                    continue
+                ax.plot(
+                    line["year"],
+                    line["mean"],
+                    color=COLOURS.get(group, "#333333"),
+                    linestyle=LINESTYLES.get(group, "-"),
+                    marker="o",
+                    markersize=2.5,
+                    linewidth=1.3,
+                    label=label("group", group, language),
+                )
+            for j, year in enumerate(sorted(set(adoption_years))):
+                if years.min() <= year <= years.max():
+                    ax.axvline(
+                        year - 0.5,
+                        color="#555555",
+                        linestyle=(0, (1, 2)),
+                        linewidth=0.9,
+                        label=label("column", "adoption", language) if j == 0 else None,
+                    )
+            ax.set_title(label("outcome", outcome, language), fontsize=9)
+            ax.set_xlabel(label("column", "year", language))
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:.0f}"))
+            ax.yaxis.set_major_formatter(_tick_formatter(language))
+        for ax in axes[len(outcomes) :]:
+            ax.set_visible(False)
+        handles, labels = axes[0].get_legend_handles_labels()
+        figure.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 4), frameon=False)
+    return figure, suppressed
+
+
+def estimates_figure(estimates: pd.DataFrame, *, language: str = "da") -> Figure:
+    """Draw each analysis's estimate with its 95 % CI, one panel per outcome.
+
+    Parameters
+    ----------
+    estimates : pandas.DataFrame
+        ``results/estimates.csv``.
+    language : {"da", "en"}, default "da"
+        Labels and number format.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure, with a reference line at zero in every panel.
+
+    Raises
+    ------
+    ReportError
+        If there are no estimates.
+    """
+    if estimates.empty:
+        raise ReportError("results/estimates.csv has no rows: rerun the estimate step")
+    frame = order_estimates(estimates)
+    outcomes = ordered(set(frame["outcome"].astype(str)), OUTCOME_ORDER)
+    rank = {name: i for i, name in enumerate(ANALYSIS_ORDER)}
+    with mpl.rc_context(STYLE):
+        n_rows_max = max(int((frame["outcome"].astype(str) == o).sum()) for o in outcomes)
+        figure = Figure(figsize=(6.5, (0.45 * n_rows_max + 0.8) * len(outcomes) + 0.3), layout="constrained")
+        axes = np.atleast_1d(figure.subplots(len(outcomes), 1, squeeze=False)).ravel()
+        for ax, outcome in zip(axes, outcomes, strict=True):
+            panel = frame[frame["outcome"].astype(str) == outcome].reset_index(drop=True)
+            positions = np.arange(len(panel))[::-1]
+            names = []
+            for pos, row in zip(positions, panel.itertuples(index=False), strict=True):
+                name = label("analysis", row.analysis, language)
+                subgroup = "all" if pd.isna(row.subgroup) else str(row.subgroup)
+                if subgroup != "all":
+                    name = f"{name} ({label('subgroup', subgroup, language)})"
+                names.append(name)
+                colour = COLOURS["treated"] if rank.get(str(row.analysis)) == 0 else "#555555"
+                ax.errorbar(
+                    [row.estimate],
+                    [pos],
+                    xerr=[[row.estimate - row.ci_low], [row.ci_high - row.estimate]],
+                    fmt="o",
+                    color=colour,
+                    ecolor=colour,
+                    capsize=3,
+                    markersize=4,
+                    linewidth=1.2,
+                )
+            ax.axvline(0, color="#222222", linewidth=0.8)
+            ax.set_yticks(positions, names)
+            ax.set_ylim(-0.6, len(panel) - 0.4)
+            ax.set_title(label("outcome", outcome, language), fontsize=9, loc="left")
+            ax.xaxis.set_major_formatter(_tick_formatter(language))
+            ax.grid(axis="y", visible=False)
+        axes[-1].set_xlabel(label("column", "estimate_axis", language))
+    return figure

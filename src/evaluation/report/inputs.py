@@ -1,0 +1,232 @@
+"""Read the aggregate results files a report displays.
+
+The report never recomputes an analysis: it reads the small aggregate files the
+pipeline writes under ``results/`` and checks that each holds the columns the
+report needs. A missing file or column stops with a :class:`ReportError` that
+names the file and the pipeline step that writes it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from evaluation.errors import ReportError
+
+#: results file -> (step that writes it, required columns, numeric columns)
+RESULT_FILES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
+    "ingest/row_accounting.csv": (
+        "ingest",
+        ("extract", "file", "rows_read", "rows_accepted", "rows_quarantined"),
+        ("rows_read", "rows_accepted", "rows_quarantined"),
+    ),
+    "cohort/sample_flow.csv": (
+        "cohort",
+        ("step", "description", "n_treated", "n_control"),
+        ("n_treated", "n_control"),
+    ),
+    "compare/balance.csv": (
+        "compare",
+        ("covariate", "smd_before", "smd_after", "var_ratio_before", "var_ratio_after"),
+        ("smd_before", "smd_after", "var_ratio_before", "var_ratio_after"),
+    ),
+    "estimates.csv": (
+        "estimate",
+        (
+            "analysis",
+            "outcome",
+            "estimator",
+            "subgroup",
+            "estimate",
+            "se",
+            "ci_low",
+            "ci_high",
+            "p_value",
+            "n_treated",
+            "n_control",
+        ),
+        ("estimate", "se", "ci_low", "ci_high", "p_value", "n_treated", "n_control"),
+    ),
+    "estimate/trends.csv": (
+        "estimate",
+        ("outcome", "year", "group", "mean", "n"),
+        ("year", "mean", "n"),
+    ),
+}
+
+STUDY_KEYS: tuple[str, ...] = (
+    "title",
+    "subtitle",
+    "language",
+    "publisher",
+    "project_number",
+    "year_published",
+    "scale",
+    "source",
+    "seed",
+    "first_year",
+    "last_year",
+    "cutoff_date",
+    "treated",
+    "n_municipalities",
+    "config_sha256",
+    "package_version",
+    "min_cell",
+)
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """The aggregate results a report displays.
+
+    Attributes
+    ----------
+    study : dict
+        The study description from ``results/study.json``.
+    row_accounting, sample_flow, balance, estimates, trends : pandas.DataFrame
+        The tables of the same names under ``results/``.
+    """
+
+    study: dict[str, Any]
+    row_accounting: pd.DataFrame
+    sample_flow: pd.DataFrame
+    balance: pd.DataFrame
+    estimates: pd.DataFrame
+    trends: pd.DataFrame
+
+    @property
+    def language(self) -> str:
+        """The report language from ``study.json``."""
+        return str(self.study["language"])
+
+    @property
+    def min_cell(self) -> int:
+        """The smallest count of persons a table may show."""
+        return int(self.study["min_cell"])
+
+
+def _missing(path: Path, step: str) -> ReportError:
+    return ReportError(f"{path} is missing: run the {step} step first (for example `make run`)")
+
+
+def read_study(results_dir: Path) -> dict[str, Any]:
+    """Read and check ``study.json``.
+
+    Parameters
+    ----------
+    results_dir : Path
+        The results folder.
+
+    Returns
+    -------
+    dict
+        The study description.
+
+    Raises
+    ------
+    ReportError
+        If the file is missing, is not valid JSON, or lacks a key.
+    """
+    path = Path(results_dir) / "study.json"
+    if not path.is_file():
+        raise _missing(path, "study")
+    try:
+        study = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise ReportError(f"{path} is not valid JSON (line {err.lineno}, column {err.colno}): {err.msg}") from err
+    if not isinstance(study, dict):
+        raise ReportError(f"{path} must hold a JSON object, found {type(study).__name__}")
+    absent = [key for key in STUDY_KEYS if key not in study]
+    if absent:
+        raise ReportError(f"{path} lacks the key(s) {', '.join(absent)}: rerun the pipeline to rewrite it")
+    treated = study["treated"]
+    if not isinstance(treated, list) or not treated:
+        raise ReportError(f"{path}: 'treated' must be a non-empty list of adopting municipalities")
+    for i, entry in enumerate(treated):
+        if not isinstance(entry, dict) or not {"municipality", "name", "adoption_year"} <= set(entry):
+            raise ReportError(
+                f"{path}: treated[{i}] = {entry!r} must have the keys municipality, name and adoption_year"
+            )
+    min_cell = study["min_cell"]
+    if isinstance(min_cell, bool) or not isinstance(min_cell, int) or min_cell < 1:
+        raise ReportError(f"{path}: min_cell = {min_cell!r} must be a whole number of 1 or more")
+    return study
+
+
+def read_table(results_dir: Path, relative: str) -> pd.DataFrame:
+    """Read one results table and check its columns and numbers.
+
+    Parameters
+    ----------
+    results_dir : Path
+        The results folder.
+    relative : str
+        The file's path inside ``results_dir``, a key of :data:`RESULT_FILES`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table, with its numeric columns as floats.
+
+    Raises
+    ------
+    ReportError
+        If the file is missing, lacks a column, or holds a value that is not a number
+        in a numeric column (the message names row and column).
+    """
+    step, columns, numeric = RESULT_FILES[relative]
+    path = Path(results_dir) / relative
+    if not path.is_file():
+        raise _missing(path, step)
+    frame = pd.read_csv(path, encoding="utf-8")
+    absent = [column for column in columns if column not in frame.columns]
+    if absent:
+        raise ReportError(
+            f"{path} lacks the column(s) {', '.join(absent)} (found: {', '.join(map(str, frame.columns))}): "
+            f"rerun the {step} step"
+        )
+    for column in numeric:
+        converted = pd.to_numeric(frame[column], errors="coerce")
+        bad = converted.isna() & frame[column].notna()
+        if bad.any():
+            row = int(bad.to_numpy().nonzero()[0][0])
+            raise ReportError(
+                f"{path}, row {row + 2}, column {column}: {frame[column].iloc[row]!r} is not a number; "
+                f"rerun the {step} step"
+            )
+        frame[column] = converted.astype("float64")
+    return frame
+
+
+def load_results(results_dir: Path) -> ReportInputs:
+    """Read every results file the interim report needs.
+
+    Parameters
+    ----------
+    results_dir : Path
+        The results folder written by the pipeline.
+
+    Returns
+    -------
+    ReportInputs
+        The study description and the five aggregate tables.
+
+    Raises
+    ------
+    ReportError
+        If a file is missing or malformed.
+    """
+    results_dir = Path(results_dir)
+    study = read_study(results_dir)
+    return ReportInputs(
+        study=study,
+        row_accounting=read_table(results_dir, "ingest/row_accounting.csv"),
+        sample_flow=read_table(results_dir, "cohort/sample_flow.csv"),
+        balance=read_table(results_dir, "compare/balance.csv"),
+        estimates=read_table(results_dir, "estimates.csv"),
+        trends=read_table(results_dir, "estimate/trends.csv"),
+    )

@@ -1,0 +1,203 @@
+"""Readable labels for the report, in Danish and English.
+
+Results files carry machine names (``sdq``, ``cost_per_child``, ``main``); the
+report shows these labels instead. A name without a label is shown as it is,
+so that a new outcome or covariate still renders.
+"""
+
+from __future__ import annotations
+
+from evaluation.report.numbers import check_language
+
+LABELS: dict[str, dict[str, dict[str, str]]] = {
+    "outcome": {
+        "da": {
+            "sdq": "SDQ-score (0-40)",
+            "cost_per_child": "Udgift pr. barn (kr.)",
+            "school_absence": "Skolefravær (pct.)",
+        },
+        "en": {
+            "sdq": "SDQ score (0-40)",
+            "cost_per_child": "Cost per child (DKK)",
+            "school_absence": "School absence (%)",
+        },
+    },
+    "analysis": {
+        "da": {
+            "main": "Matchet DiD (hovedanalyse)",
+            "unmatched_did": "Umatchet DiD",
+            "naive": "Naiv sammenligning",
+        },
+        "en": {
+            "main": "Matched DiD (main analysis)",
+            "unmatched_did": "Unmatched DiD",
+            "naive": "Naive comparison",
+        },
+    },
+    "group": {
+        "da": {
+            "treated": "Indsatskommuner",
+            "comparison_matched": "Matchet sammenligningsgruppe",
+            "comparison_all": "Alle sammenligningskommuner",
+        },
+        "en": {
+            "treated": "Adopting municipalities",
+            "comparison_matched": "Matched comparison group",
+            "comparison_all": "All comparison municipalities",
+        },
+    },
+    "covariate": {
+        "da": {
+            "sex": "Køn (pige)",
+            "age_at_entry": "Alder ved første sag",
+            "entry_year": "År for første sag",
+            "parent_basic_education": "Forælder med grundskole som højeste uddannelse",
+            "parent_income": "Forældres indkomst",
+            "origin": "Herkomst (indvandrer/efterkommer)",
+            "prior_notifications": "Tidligere underretninger",
+            "propensity_score": "Propensity score",
+        },
+        "en": {
+            "sex": "Sex (girl)",
+            "age_at_entry": "Age at first case",
+            "entry_year": "Year of first case",
+            "parent_basic_education": "Parent with basic schooling only",
+            "parent_income": "Parents' income",
+            "origin": "Origin (immigrant/descendant)",
+            "prior_notifications": "Prior notifications",
+            "propensity_score": "Propensity score",
+        },
+    },
+    "subgroup": {
+        "da": {"all": "Alle"},
+        "en": {"all": "All"},
+    },
+    "column": {
+        "da": {
+            "extract": "Udtræk",
+            "file": "Fil",
+            "rows_read": "Rækker læst",
+            "rows_accepted": "Rækker godkendt",
+            "rows_quarantined": "Rækker i karantæne",
+            "step": "Trin",
+            "description": "Beskrivelse",
+            "n_treated": "Indsatsgruppe",
+            "n_control": "Sammenligningsgruppe",
+            "covariate": "Kovariat",
+            "smd_before": "SMD før",
+            "smd_after": "SMD efter",
+            "var_ratio_before": "Varianskvotient før",
+            "var_ratio_after": "Varianskvotient efter",
+            "analysis": "Analyse",
+            "outcome": "Udfald",
+            "subgroup": "Undergruppe",
+            "estimate": "Estimat",
+            "se": "Std.fejl",
+            "ci": "95 %-KI",
+            "p_value": "p-værdi",
+            "year": "År",
+            "estimate_axis": "Estimeret effekt (95 %-KI)",
+            "adoption": "Indførelse",
+            "children": "børn",
+            "ci_to": "til",
+        },
+        "en": {
+            "extract": "Extract",
+            "file": "File",
+            "rows_read": "Rows read",
+            "rows_accepted": "Rows accepted",
+            "rows_quarantined": "Rows quarantined",
+            "step": "Step",
+            "description": "Description",
+            "n_treated": "Treated group",
+            "n_control": "Comparison group",
+            "covariate": "Covariate",
+            "smd_before": "SMD before",
+            "smd_after": "SMD after",
+            "var_ratio_before": "Variance ratio before",
+            "var_ratio_after": "Variance ratio after",
+            "analysis": "Analysis",
+            "outcome": "Outcome",
+            "subgroup": "Subgroup",
+            "estimate": "Estimate",
+            "se": "Std. error",
+            "ci": "95% CI",
+            "p_value": "p-value",
+            "year": "Year",
+            "estimate_axis": "Estimated effect (95% CI)",
+            "adoption": "Adoption",
+            "children": "children",
+            "ci_to": "to",
+        },
+    },
+}
+
+
+def label(kind: str, name: str, language: str = "da") -> str:
+    """Return the readable label of a machine name.
+
+    Parameters
+    ----------
+    kind : str
+        The kind of name: ``"outcome"``, ``"analysis"``, ``"group"``,
+        ``"covariate"``, ``"subgroup"`` or ``"column"``.
+    name : str
+        The machine name, for example ``"sdq"``.
+    language : {"da", "en"}, default "da"
+        The report language.
+
+    Returns
+    -------
+    str
+        The label, or ``name`` itself when no label is defined.
+    """
+    language = check_language(language)
+    return LABELS.get(kind, {}).get(language, {}).get(str(name), str(name))
+
+
+#: outcome -> (decimals in tables, decimals in running text)
+OUTCOME_DECIMALS: dict[str, tuple[int, int]] = {
+    "sdq": (2, 1),
+    "cost_per_child": (0, 0),
+    "school_absence": (2, 1),
+}
+
+#: the order in which analyses and outcomes are shown; unknown names follow, sorted
+ANALYSIS_ORDER: tuple[str, ...] = ("main", "unmatched_did", "naive")
+OUTCOME_ORDER: tuple[str, ...] = ("sdq", "cost_per_child", "school_absence")
+
+
+def outcome_decimals(outcome: str) -> tuple[int, int]:
+    """Return the decimals an outcome's effects are shown with.
+
+    Parameters
+    ----------
+    outcome : str
+        The outcome's machine name.
+
+    Returns
+    -------
+    tuple of int
+        Decimals in tables and in running text; ``(2, 1)`` for an unknown outcome.
+    """
+    return OUTCOME_DECIMALS.get(str(outcome), (2, 1))
+
+
+def ordered(names: list[str] | set[str], order: tuple[str, ...]) -> list[str]:
+    """Sort names by a preferred order, unknown names last in alphabetical order.
+
+    Parameters
+    ----------
+    names : list or set of str
+        The names to sort (duplicates are removed).
+    order : tuple of str
+        The preferred order.
+
+    Returns
+    -------
+    list of str
+        The sorted, unique names.
+    """
+    unique = {str(name) for name in names}
+    known = [name for name in order if name in unique]
+    return known + sorted(unique - set(order))

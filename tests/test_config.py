@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import pytest
+
+from evaluation.config import config_digest, load_config, merge, validate_config
+from evaluation.config_docs import render_config_docs
+from evaluation.errors import ConfigError
+
+
+def test_project_config_is_valid_and_defaults_are_filled(config_path):
+    config = load_config(config_path)
+    assert config["synthetic"]["scale"] in {"tiny", "demo", "national"}
+    # A key absent from the file takes the schema default.
+    assert config["report"]["year_published"] is None
+    assert config["disclosure"]["min_cell"] >= 3
+
+
+def test_empty_config_gets_every_default():
+    config = validate_config({})
+    assert config["data"]["source"] == "synthetic"
+    assert config["synthetic"]["effects"]["sdq_change"] == -1.5
+    assert config["matching"]["ratio"] == 1
+
+
+@pytest.mark.parametrize(
+    ("override", "fragment"),
+    [
+        ({"synthetic": {"scale": "huge"}}, "synthetic.scale = 'huge' is not allowed; choose one of 'tiny', 'demo'"),
+        ({"disclosure": {"min_cell": 2}}, "disclosure.min_cell = 2: must be at least 3"),
+        ({"matching": {"ratoi": 2}}, "'ratoi' was unexpected"),
+        (
+            {"report": {"cutoff_date": "2015/01/01"}},
+            "report.cutoff_date = '2015/01/01' does not have the expected form",
+        ),
+        ({"treatment": {"adoptions": {999: 2013}}}, "999 is not one of the 98 municipality codes"),
+        ({"treatment": {"adoptions": {657: 2010}}}, "the adoption year must be after 2010"),
+        ({"synthetic": {"seed": "x"}}, "synthetic.seed = 'x' has the wrong type"),
+    ],
+)
+def test_bad_values_give_readable_messages(config_path, override, fragment):
+    with pytest.raises(ConfigError) as info:
+        load_config(config_path, override)
+    assert fragment in str(info.value)
+
+
+def test_merge_is_recursive_and_does_not_mutate():
+    base = {"a": {"b": 1, "c": 2}, "d": 3}
+    out = merge(base, {"a": {"b": 10}})
+    assert out == {"a": {"b": 10, "c": 2}, "d": 3}
+    assert base["a"]["b"] == 1
+
+
+def test_digest_depends_on_content_not_order():
+    assert config_digest({"a": 1, "b": 2}) == config_digest({"b": 2, "a": 1})
+    assert config_digest({"a": 1}) != config_digest({"a": 2})
+
+
+def test_config_docs_are_current_and_cover_every_key(root):
+    text = render_config_docs()
+    assert (root / "docs" / "config.md").read_text(encoding="utf-8") == text, (
+        "docs/config.md is stale: regenerate it with evaluation.config_docs.render_config_docs()"
+    )
+    for key in ("data.on_invalid_row", "synthetic.effects.sdq_change", "matching.caliper", "disclosure.min_cell"):
+        assert f"`{key}`" in text
