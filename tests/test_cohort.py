@@ -203,7 +203,11 @@ def test_outcomes(result):
     # A is in foster care all of 2013: a full year at DKK 470,000; B has no spell
     assert p.loc[("A", 2013), "cost_per_child"] == pytest.approx(470_000.0)
     assert p.loc[("B", 2013), "cost_per_child"] == 0.0
-    assert 0 < p.loc[("A", 2012), "cost_per_child"] < 470_000 * 62 / 365 + 1
+    # 2012-11-01..2012-12-31 is 61 days of the leap year 2012
+    assert p.loc[("A", 2012), "cost_per_child"] == pytest.approx(470_000 * 61 / 366)
+    # C's ongoing preventive spell from 2014-03-01: 306 days of 2014, then all of 2015 (end of the data)
+    assert p.loc[("C", 2014), "cost_per_child"] == pytest.approx(90_000 * 306 / 365)
+    assert p.loc[("C", 2015), "cost_per_child"] == pytest.approx(90_000)
 
 
 def test_sample_flow_counts_children(result):

@@ -559,7 +559,7 @@ def build_cohort(
     )
 
     panel = panel.merge(outcome_values(ex["udfald"]), on=["person_id", "year"], how="left")
-    years = sorted(int(y) for y in panel["year"].unique())
+    years = sorted(int(y) for y in pop["year"].unique())  # ongoing spells run to the end of the last one
     costs = _cost_per_child_year(ex, config["prices"], years)
     panel = panel.merge(costs, on=["person_id", "year"], how="left")
     panel["cost_per_child"] = panel["cost_per_child"].fillna(0.0).astype("float64")

@@ -130,15 +130,17 @@ def expand_covariates(
     for name in covariates:
         if name not in out.columns:
             allowed = ", ".join(c for c in CHILD_COLUMNS.values() if c not in ("person_id", "municipality", "treat"))
-            raise ConfigError(f"matching.covariates: '{name}' is not a baseline covariate of the cohort; use {allowed}.")
+            raise ConfigError(
+                f"matching.covariates: '{name}' is not a baseline covariate of the cohort; use one of {allowed}."
+            )
         if name in CATEGORICAL:
             for code in CATEGORICAL[name][1:]:
                 out[f"{name}_{code}"] = (out[name] == code).astype("int64")
                 columns.append(f"{name}_{code}")
-        else:
+        elif name not in columns:
             columns.append(name)
-            if name in MISSING_INDICATORS and MISSING_INDICATORS[name] not in columns:
-                columns.append(MISSING_INDICATORS[name])
+        if name in MISSING_INDICATORS and MISSING_INDICATORS[name] not in columns:
+            columns.append(MISSING_INDICATORS[name])
     kept = []
     for col in columns:
         if col not in covariates and out[col].nunique() < 2:
@@ -174,7 +176,8 @@ def match_cohort(
     panel
         The cohort panel.
     config
-        Study configuration; uses ``matching`` (method, link, ratio, replace, caliper, exact, covariates, seed).
+        Study configuration; uses ``matching`` (method, distance (or the older name link), ratio, replace,
+        caliper, exact, covariates, seed).
     progress
         Called with counts.
 
@@ -191,9 +194,16 @@ def match_cohort(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = match(
-            children, treatment="treat", covariates=covariates, method=cfg.get("method", "nearest"),
-            distance=cfg.get("link", "logit"), ratio=int(cfg.get("ratio", 1)), replace=bool(cfg.get("replace", False)),
-            caliper=cfg.get("caliper"), exact=list(cfg.get("exact") or []) or None, estimand="ATT",
+            children,
+            treatment="treat",
+            covariates=covariates,
+            method=cfg.get("method", "nearest"),
+            distance=cfg.get("distance", cfg.get("link", "logit")),
+            ratio=int(cfg.get("ratio", 1)),
+            replace=bool(cfg.get("replace", False)),
+            caliper=cfg.get("caliper"),
+            exact=list(cfg.get("exact") or []) or None,
+            estimand="ATT",
             random_state=matching_seed(config),
         )
     for w in caught:

@@ -1,8 +1,8 @@
-"""Linear panel models with unit and time fixed effects.
+r"""Linear panel models with unit and time fixed effects.
 
 :func:`fixed_effects` estimates
 
-.. math:: y_{it} = x_{it}'\\beta + \\alpha_i + \\lambda_t + \\varepsilon_{it}
+.. math:: y_{it} = x_{it}'\beta + \alpha_i + \lambda_t + \varepsilon_{it}
 
 by (weighted) least squares after sweeping out the fixed effects, with
 conventional, heteroskedasticity-robust or cluster-robust standard errors whose
@@ -26,16 +26,16 @@ are present; a model without fixed effects has an intercept and
 :math:`K = k + 1`).
 
 ``"unadjusted"``
-    :math:`\\hat V = \\hat\\sigma^2 (X'WX)^{-1}` with
-    :math:`\\hat\\sigma^2 = \\sum_i w_i e_i^2 / (N - K)`; t with :math:`N-K`
+    :math:`\hat V = \hat\sigma^2 (X'WX)^{-1}` with
+    :math:`\hat\sigma^2 = \sum_i w_i e_i^2 / (N - K)`; t with :math:`N-K`
     degrees of freedom (fixest ``vcov = "iid"``).
 ``"robust"``
-    HC1: :math:`\\frac{N}{N-K} (X'WX)^{-1} (\\sum_i w_i^2 e_i^2 x_i x_i')
+    HC1: :math:`\frac{N}{N-K} (X'WX)^{-1} (\sum_i w_i^2 e_i^2 x_i x_i')
     (X'WX)^{-1}`, all fixed effects counted in :math:`K`; t with :math:`N-K`
     degrees of freedom (fixest ``vcov = "hetero"``).
 ``"clustered"``
-    :math:`\\frac{G}{G-1}\\frac{N-1}{N-K_c} (X'WX)^{-1} (\\sum_g u_g u_g')
-    (X'WX)^{-1}` with :math:`u_g = \\sum_{i \\in g} w_i e_i x_i`. A fixed-effect
+    :math:`\frac{G}{G-1}\frac{N-1}{N-K_c} (X'WX)^{-1} (\sum_g u_g u_g')
+    (X'WX)^{-1}` with :math:`u_g = \sum_{i \in g} w_i e_i x_i`. A fixed-effect
     factor nested in the clusters (every level inside one cluster, as units
     inside their own cluster or children inside their municipality) is not
     counted in :math:`K_c`, apart from one parameter for each such factor

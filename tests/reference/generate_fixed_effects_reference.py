@@ -34,7 +34,16 @@ def main() -> None:
         fml = "lwage ~ " + " + ".join(REGRESSORS) + (" | " + " + ".join(fes) if fes else "")
         for label, (_, cluster) in VCOVS.items():
             vcov = {"CRV1": cluster} if cluster else label
-            fit = pf.feols(fml, data=df, vcov=vcov, weights=weights, ssc=ssc, fixef_rm="none", fixef_tol=1e-12, fixef_maxiter=100_000)
+            fit = pf.feols(
+                fml,
+                data=df,
+                vcov=vcov,
+                weights=weights,
+                ssc=ssc,
+                fixef_rm="none",
+                fixef_tol=1e-12,
+                fixef_maxiter=100_000,
+            )
             tidy = fit.tidy()
             for reg in tidy.index:
                 name = "Intercept" if reg == "Intercept" else reg

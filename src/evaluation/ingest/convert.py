@@ -33,9 +33,10 @@ DATE_FORMATS: dict[str, tuple[str, str | None]] = {
     "DD.MM.YYYY": (r"\d{2}\.\d{2}\.\d{4}", "%d.%m.%Y"),
     "DDMMMYYYY": (r"\d{1,2}[A-Za-z]{3}\d{4}", None),
 }
-_MONTHS = {m: f"{i:02d}" for i, m in enumerate(
-    ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], start=1
-)}
+_MONTHS = {
+    m: f"{i:02d}"
+    for i, m in enumerate(["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], start=1)
+}
 _INT = r"[+-]?\d+(?:\.0*)?"
 _FLOAT = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
 _DECIMAL_COMMA = r"[+-]?\d+,\d+"

@@ -153,7 +153,9 @@ def read_raw(path: Path, extract: Extract) -> RawTable:
     except ExtractError:
         raise
     except (OSError, ValueError, pa.ArrowException) as exc:  # corrupt or unreadable file
-        raise ExtractError(f"{path.name}: the file cannot be read as {ext.upper()} ({type(exc).__name__}: {exc}).") from exc
+        raise ExtractError(
+            f"{path.name}: the file cannot be read as {ext.upper()} ({type(exc).__name__}: {exc})."
+        ) from exc
     if table.rows_read == 0:
         raise ExtractError(
             f"{path.name}: the file has a header but no data rows. An empty extract is almost always a failed "
@@ -202,7 +204,8 @@ def detect_encoding(path: Path) -> str:
             nul = chunk.find(b"\x00")
             if nul >= 0:
                 at = line + chunk.count(b"\n", 0, nul)
-                kind = " (it looks like UTF-16 without a byte-order mark)" if chunk.count(b"\x00") * 4 > len(chunk) else ""
+                utf16 = chunk.count(b"\x00") * 4 > len(chunk)
+                kind = " (it looks like UTF-16 without a byte-order mark)" if utf16 else ""
                 raise ExtractError(
                     f"{path.name}, line {at}: the file contains NUL bytes{kind}; it is not UTF-8 or Latin-1 text. "
                     "Export the extract again as UTF-8 text."
@@ -237,6 +240,16 @@ def _header(path: Path, encoding: str) -> str:
         return fh.readline().rstrip("\r\n")
 
 
+def _blank_lines(path: Path) -> list[int]:
+    """Return the 1-based line numbers of empty lines after the header (the CSV reader skips them)."""
+    blank = []
+    with open(path, "rb") as fh:
+        for number, line in enumerate(fh, start=1):
+            if number > 1 and line in (b"\n", b"\r\n", b"\r"):
+                blank.append(number)
+    return blank
+
+
 def sniff_delimiter(header: str) -> str:
     """Return the field delimiter of a CSV header line: the most frequent of ``,``, ``;`` and tab.
 
@@ -259,17 +272,18 @@ def _read_csv(path: Path) -> RawTable:
     encoding = detect_encoding(path)
     header = _header(path, encoding)
     if not header.strip():
-        raise ExtractError(f"{path.name}: the file is empty or its first line is blank; the first line must be the header.")
+        raise ExtractError(
+            f"{path.name}: the file is empty or its first line is blank; the first line must be the header."
+        )
     delimiter = sniff_delimiter(header)
     names = [n.strip().strip('"') for n in header.split(delimiter)]
     bad: list[tuple[int, int, int, str]] = []
-    blank: list[int] = []
+
+    blank = _blank_lines(path)
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
-        if row.text is not None and row.text.strip() == "":
-            blank.append(row.number)
-        else:
-            bad.append((row.number - 1, row.actual_columns, row.expected_columns, row.text or ""))
+        # row.number counts the non-empty lines (header = 1); mapped to physical lines below
+        bad.append((row.number, row.actual_columns, row.expected_columns, row.text or ""))
         return "skip"
 
     read_options = pacsv.ReadOptions(
@@ -279,22 +293,30 @@ def _read_csv(path: Path) -> RawTable:
         skip_rows=1,
     )
     parse_options = pacsv.ParseOptions(
-        delimiter=delimiter, invalid_row_handler=on_invalid, ignore_empty_lines=False, newlines_in_values=False
+        delimiter=delimiter, invalid_row_handler=on_invalid, ignore_empty_lines=True, newlines_in_values=False
     )
     convert_options = pacsv.ConvertOptions(
         column_types={f"c{i}": pa.string() for i in range(len(names))},
         strings_can_be_null=False,
         quoted_strings_can_be_null=False,
     )
-    table = pacsv.read_csv(path, read_options=read_options, parse_options=parse_options, convert_options=convert_options)
+    table = pacsv.read_csv(
+        path, read_options=read_options, parse_options=parse_options, convert_options=convert_options
+    )
     if encoding == "utf-8-sig" and names:
         names[0] = names[0].lstrip("\ufeff")
     frame = table.to_pandas()
     frame.columns = names
-    # Row numbers of the rows read: all data lines except the invalid and blank ones, in order.
+    # Row numbers: the physical line number minus the header line. The reader skips empty lines and
+    # numbers invalid rows among the non-empty lines, so map its numbers to physical lines.
     n_lines = len(frame) + len(bad) + len(blank)
-    skipped = np.array(sorted([b[0] for b in bad] + [n - 1 for n in blank]), dtype=np.int64)
-    rows = np.setdiff1d(np.arange(1, n_lines + 1, dtype=np.int64), skipped, assume_unique=True)
+    nonblank = np.setdiff1d(np.arange(2, n_lines + 2, dtype=np.int64), np.array(blank, dtype=np.int64))
+    bad_numbers = np.array([b[0] for b in bad], dtype=np.int64) - 2
+    if len(bad_numbers) and (bad_numbers.min() < 0 or bad_numbers.max() >= len(nonblank)):
+        raise ExtractError(f"{path.name}: could not number the lines that have the wrong number of fields.")
+    bad_physical = nonblank[bad_numbers]
+    bad = [(int(p) - 1, *rest) for p, (_, *rest) in zip(bad_physical, bad, strict=True)]
+    rows = np.setdiff1d(nonblank, bad_physical, assume_unique=True) - 1
     if len(rows) != len(frame):
         raise ExtractError(
             f"{path.name}: could not number the rows ({len(frame)} rows read, {len(rows)} line numbers). "

@@ -15,7 +15,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from evaluation.errors import ReportError
 from evaluation.report.labels import ANALYSIS_ORDER, OUTCOME_ORDER, label, ordered
@@ -207,6 +207,7 @@ def trends_figure(
                     )
             ax.set_title(label("outcome", outcome, language), fontsize=9)
             ax.set_xlabel(label("column", "year", language))
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
             ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:.0f}"))
             ax.yaxis.set_major_formatter(_tick_formatter(language))
         for ax in axes[len(outcomes) :]:
@@ -242,9 +243,10 @@ def estimates_figure(estimates: pd.DataFrame, *, language: str = "da") -> Figure
     outcomes = ordered(set(frame["outcome"].astype(str)), OUTCOME_ORDER)
     rank = {name: i for i, name in enumerate(ANALYSIS_ORDER)}
     with mpl.rc_context(STYLE):
-        n_rows_max = max(int((frame["outcome"].astype(str) == o).sum()) for o in outcomes)
-        figure = Figure(figsize=(6.5, (0.45 * n_rows_max + 0.8) * len(outcomes) + 0.3), layout="constrained")
-        axes = np.atleast_1d(figure.subplots(len(outcomes), 1, squeeze=False)).ravel()
+        rows = [int((frame["outcome"].astype(str) == o).sum()) for o in outcomes]
+        figure = Figure(figsize=(6.5, sum(0.4 * r + 0.75 for r in rows) + 0.4), layout="constrained")
+        grid = {"height_ratios": [0.4 * r + 0.75 for r in rows]}
+        axes = np.atleast_1d(figure.subplots(len(outcomes), 1, squeeze=False, gridspec_kw=grid)).ravel()
         for ax, outcome in zip(axes, outcomes, strict=True):
             panel = frame[frame["outcome"].astype(str) == outcome].reset_index(drop=True)
             positions = np.arange(len(panel))[::-1]
@@ -271,6 +273,7 @@ def estimates_figure(estimates: pd.DataFrame, *, language: str = "da") -> Figure
             ax.set_yticks(positions, names)
             ax.set_ylim(-0.6, len(panel) - 0.4)
             ax.set_title(label("outcome", outcome, language), fontsize=9, loc="left")
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=6))
             ax.xaxis.set_major_formatter(_tick_formatter(language))
             ax.grid(axis="y", visible=False)
         axes[-1].set_xlabel(label("column", "estimate_axis", language))

@@ -99,10 +99,20 @@ def to_markdown(table: pd.DataFrame, caption: str, label_id: str, *, align: Iter
     alignment = list(align) if align is not None else ["left"] * len(columns)
     if len(alignment) != len(columns):
         raise ReportError(f"table {label_id}: {len(alignment)} alignments for {len(columns)} columns")
-    rules = {"left": ":---", "right": "---:", "center": ":---:"}
+    if any(a not in ("left", "right", "center") for a in alignment):
+        raise ReportError(f"table {label_id}: alignments must be left, right or center, got {alignment}")
+    # The number of dashes sets the relative column widths pandoc gives wide tables.
+    widths = [
+        max([len(_escape_cell(column)), *(len(_escape_cell(cell)) for cell in table[column_key])], default=3)
+        for column, column_key in zip(columns, table.columns, strict=True)
+    ]
+    rules = [
+        {"left": ":" + "-" * w, "right": "-" * w + ":", "center": ":" + "-" * max(w - 1, 1) + ":"}[a]
+        for a, w in zip(alignment, widths, strict=True)
+    ]
     lines = [
         "| " + " | ".join(_escape_cell(column) for column in columns) + " |",
-        "|" + "|".join(rules[a] for a in alignment) + "|",
+        "|" + "|".join(rules) + "|",
     ]
     for row in table.itertuples(index=False):
         lines.append("| " + " | ".join(_escape_cell(cell) for cell in row) + " |")
@@ -286,6 +296,10 @@ def estimates_table(estimates: pd.DataFrame, min_cell: int, *, language: str = "
     columns[label("column", "p_value", language)] = [
         MISSING if pd.isna(p) else format_p_value(p, language=language) for p in frame["p_value"]
     ]
-    columns[label("column", "n_treated", language)] = suppress_small(frame["n_treated"], min_cell, language=language)
-    columns[label("column", "n_control", language)] = suppress_small(frame["n_control"], min_cell, language=language)
+    columns[label("column", "n_treated_short", language)] = suppress_small(
+        frame["n_treated"], min_cell, language=language
+    )
+    columns[label("column", "n_control_short", language)] = suppress_small(
+        frame["n_control"], min_cell, language=language
+    )
     return pd.DataFrame(columns)

@@ -13,7 +13,8 @@ the whole sample (subgroup ``all``):
 - ``abs``: the size of the effect in running-text precision, without sign;
 - ``direction``: "faldt" / "steg" (English "fell" / "rose");
 - ``significance``: whether the 95 % CI excludes zero, in words;
-- ``p_value``, ``n_treated``, ``n_control`` (counts suppressed below ``min_cell``);
+- ``p_value`` and ``p_text`` ("p = 0,006", "p < 0,001");
+- ``n_treated``, ``n_control`` (counts suppressed below ``min_cell``);
 - for analyses other than ``main``: ``gap`` (this estimate minus the main
   estimate, signed) and ``gap_abs``.
 """
@@ -169,7 +170,9 @@ def _effect_variables(estimates: pd.DataFrame, min_cell: int, language: str) -> 
         )
         excludes_zero = row.ci_low > 0 or row.ci_high < 0
         values[f"{key}_significance"] = words["significant"] if excludes_zero else words["not_significant"]
-        values[f"{key}_p_value"] = "–" if pd.isna(row.p_value) else format_p_value(row.p_value, language=language)
+        p_value = "–" if pd.isna(row.p_value) else format_p_value(row.p_value, language=language)
+        values[f"{key}_p_value"] = p_value
+        values[f"{key}_p_text"] = f"p {p_value.replace('<', '< ')}" if p_value.startswith("<") else f"p = {p_value}"
         n_treated, n_control = suppress_small([row.n_treated, row.n_control], min_cell, language=language)
         values[f"{key}_n_treated"] = n_treated
         values[f"{key}_n_control"] = n_control

@@ -1,0 +1,307 @@
+"""Difference-in-differences estimates of the reform's effect, and outcome trends.
+
+Three analyses per outcome (``outcomes.primary`` + ``outcomes.secondary`` present in the panel):
+
+``main`` (estimator ``did_twfe_matched``)
+    Two-way fixed-effects difference-in-differences on the child-year panel of the
+    matched children: ``y_it = a_i + l_t + b * treated_it + e_it`` with child and
+    year effects, the matching weights carried to every year of the child, and
+    standard errors clustered by municipality (:func:`evaluation.panel.fixed_effects`).
+    With staggered adoption, ``b`` is a weighted average of group-time effects
+    (Goodman-Bacon 2021) that is unbiased when the effect is constant; the
+    ATT(g,t) estimators of later issues relax that.
+``unmatched_did`` (``did_twfe``)
+    The same regression on all treated and all control children, unweighted.
+``naive`` (``diff_in_means``)
+    The "key figures" comparison the design must beat: post-period child-years of
+    adopting municipalities against all control child-years of the same calendar
+    years, difference in means by OLS with cluster-robust standard errors by municipality.
+
+Inference: the coefficient's standard error comes from the estimator; p-values
+and confidence intervals at level ``1 - estimation.alpha`` use the t distribution
+with G - 1 degrees of freedom (G = number of clusters), as Stata and fixest do
+for clustered errors (Cameron and Miller 2015). ``n_treated`` counts distinct
+children with at least one treated (post-adoption) child-year in the sample,
+``n_control`` distinct children of never-adopting municipalities in the sample
+(in the DiD analyses, children with a single child-year are not counted: their
+child effect absorbs them and they carry no weight in the estimate).
+Child-years without a value of the outcome are left out and counted in the log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from scipy import stats
+
+from evaluation.errors import ModelNotIdentifiedError
+from evaluation.results import Estimate
+
+ESTIMATE_COLUMNS = [
+    "analysis", "outcome", "estimator", "subgroup", "estimate", "se", "ci_low", "ci_high", "p_value",
+    "n_treated", "n_control",
+]
+TREND_COLUMNS = ["outcome", "year", "group", "mean", "n"]
+FLOAT_FORMAT = "%.6f"
+
+
+def _inference(coef: float, se: float, df: int, alpha: float) -> tuple[float, float, float]:
+    """Two-sided p-value and confidence interval with a t distribution on ``df`` degrees of freedom."""
+    q = stats.t.ppf(1 - alpha / 2, df)
+    p = 2 * stats.t.sf(abs(coef / se), df) if se > 0 else float("nan")
+    return float(p), coef - q * se, coef + q * se
+
+
+def _counts(sample: pd.DataFrame, *, drop_singletons: bool = False) -> tuple[int, int]:
+    if drop_singletons:
+        sample = sample.loc[sample.groupby("person_id")["year"].transform("size") > 1]
+    n_treated = sample.loc[sample["treated"] == 1, "person_id"].nunique()
+    n_control = sample.loc[sample["treated_unit"] == 0, "person_id"].nunique()
+    return int(n_treated), int(n_control)
+
+
+def _complete(panel: pd.DataFrame, outcome: str, progress: Callable[[str], None], what: str) -> pd.DataFrame:
+    missing = panel[outcome].isna()
+    if missing.any():
+        progress(f"estimate: {what} {outcome}: {int(missing.sum()):,} child-years without a value left out")
+    sample = panel.loc[~missing]
+    if sample.empty:
+        raise ModelNotIdentifiedError(f"{what}: the outcome '{outcome}' has no values in the sample.")
+    return sample
+
+
+def did_twfe(
+    panel: pd.DataFrame, outcome: str, *, weights: str | None = None, cluster: str = "municipality",
+    alpha: float = 0.05, progress: Callable[[str], None] = print,
+) -> Estimate:
+    """Two-way fixed-effects DiD of ``outcome`` on ``treated`` with child and year effects.
+
+    Parameters
+    ----------
+    panel
+        Child-years with ``person_id, year, treated, treated_unit``, the outcome, the cluster
+        column and (optionally) the weight column.
+    outcome
+        Outcome column.
+    weights
+        Column of analytic weights (matching weights), or None.
+    cluster
+        Column to cluster standard errors by.
+    alpha
+        One minus the confidence level.
+    progress
+        Told how many child-years lack the outcome.
+
+    Returns
+    -------
+    Estimate
+        The coefficient of ``treated``; CI and p-value with G - 1 degrees of freedom.
+    """
+    from evaluation.panel import fixed_effects
+
+    sample = _complete(panel, outcome, progress, "DiD")
+    fe = fixed_effects(
+        sample, outcome=outcome, regressors=["treated"], unit="person_id", time="year",
+        entity_effects=True, time_effects=True, cluster=cluster, weights=weights, alpha=alpha,
+    )
+    n_treated, n_control = _counts(sample, drop_singletons=True)
+    return fe.estimate("treated", n_treated=n_treated, n_control=n_control)
+
+
+def diff_in_means(
+    panel: pd.DataFrame, outcome: str, *, cluster: str = "municipality", alpha: float = 0.05,
+    progress: Callable[[str], None] = print,
+) -> Estimate:
+    """Post-period difference in means between treated child-years and control child-years.
+
+    The sample is every child-year with ``treated == 1`` and every child-year of a
+    never-adopting municipality in a calendar year in which some child-year is treated.
+    OLS of the outcome on a constant and ``treated`` with cluster-robust standard errors
+    (small-sample factor G/(G-1) (N-1)/(N-K), as Stata's ``regress, vce(cluster)``).
+
+    Parameters
+    ----------
+    panel
+        Child-years with ``person_id, year, treated, treated_unit``, the outcome and the cluster column.
+    outcome
+        Outcome column.
+    cluster
+        Column to cluster standard errors by.
+    alpha
+        One minus the confidence level.
+    progress
+        Told how many child-years lack the outcome.
+
+    Returns
+    -------
+    Estimate
+    """
+    post_years = panel.loc[panel["treated"] == 1, "year"].unique()
+    rows = (panel["treated"] == 1) | ((panel["treated_unit"] == 0) & panel["year"].isin(post_years))
+    sample = _complete(panel.loc[rows], outcome, progress, "naive")
+    if sample["treated"].nunique() < 2:
+        raise ModelNotIdentifiedError(f"naive {outcome}: the post period has no treated or no control child-years.")
+    groups = pd.factorize(sample[cluster])[0]
+    x = sm.add_constant(sample["treated"].astype("float64").to_numpy())
+    fit = sm.OLS(sample[outcome].astype("float64").to_numpy(), x).fit(
+        cov_type="cluster", cov_kwds={"groups": groups}
+    )
+    coef, se = float(fit.params[1]), float(fit.bse[1])
+    n_clusters = int(np.unique(groups).size)
+    p, lo, hi = _inference(coef, se, n_clusters - 1, alpha)
+    n_treated, n_control = _counts(sample)
+    return Estimate(coef, se, lo, hi, n_treated, n_control, p_value=p)
+
+
+def matched_sample(panel: pd.DataFrame, matched: pd.DataFrame) -> pd.DataFrame:
+    """Child-years of the matched children, each carrying its child's matching weight.
+
+    Parameters
+    ----------
+    panel
+        The cohort panel.
+    matched
+        ``person_id, weight`` of matched children (from the compare step).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The panel rows of matched children with a ``weight`` column.
+    """
+    return panel.merge(matched[["person_id", "weight"]], on="person_id", how="inner", validate="many_to_one")
+
+
+def estimate_all(
+    panel: pd.DataFrame, matched: pd.DataFrame, config: Mapping[str, Any], progress: Callable[[str], None] = print
+) -> pd.DataFrame:
+    """Run the three analyses for every configured outcome present in the panel.
+
+    Parameters
+    ----------
+    panel
+        The cohort panel.
+    matched
+        Matched children with weights.
+    config
+        Uses ``outcomes.primary``, ``outcomes.secondary``, ``estimation.alpha`` and ``estimation.cluster``.
+    progress
+        Called with progress messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`ESTIMATE_COLUMNS`, sorted by analysis and outcome.
+    """
+    est = config.get("estimation") or {}
+    alpha, cluster = float(est.get("alpha", 0.05)), est.get("cluster", "municipality")
+    outcomes = list(config["outcomes"].get("primary") or []) + list(config["outcomes"].get("secondary") or [])
+    weighted = matched_sample(panel, matched)
+    rows = []
+    for outcome in outcomes:
+        if outcome not in panel.columns:
+            progress(f"estimate: outcome {outcome} is not in the panel; skipped")
+            continue
+        analyses = {
+            ("main", "did_twfe_matched"): lambda o=outcome: did_twfe(
+                weighted, o, weights="weight", cluster=cluster, alpha=alpha, progress=progress),
+            ("unmatched_did", "did_twfe"): lambda o=outcome: did_twfe(
+                panel, o, cluster=cluster, alpha=alpha, progress=progress),
+            ("naive", "diff_in_means"): lambda o=outcome: diff_in_means(
+                panel, o, cluster=cluster, alpha=alpha, progress=progress),
+        }
+        for (analysis, estimator), run in analyses.items():
+            e = run()
+            progress(f"estimate: {analysis} {outcome}: {e.estimate:.4g} (SE {e.se:.3g})")
+            rows.append({"analysis": analysis, "outcome": outcome, "estimator": estimator, "subgroup": "all",
+                         **e.to_dict()})
+    table = pd.DataFrame(rows, columns=ESTIMATE_COLUMNS)
+    return table.sort_values(["analysis", "outcome"]).reset_index(drop=True)
+
+
+def _group_means(frame: pd.DataFrame, outcome: str, group: str, weights: str | None) -> pd.DataFrame:
+    data = frame.loc[frame[outcome].notna()]
+    w = data[weights] if weights else pd.Series(1.0, index=data.index)
+    agg = pd.DataFrame({"year": data["year"], "wy": w * data[outcome], "w": w})
+    out = agg.groupby("year", sort=True).agg(wy=("wy", "sum"), w=("w", "sum"), n=("w", "size")).reset_index()
+    return pd.DataFrame({"outcome": outcome, "year": out["year"], "group": group,
+                         "mean": out["wy"] / out["w"], "n": out["n"]})
+
+
+def trends(
+    panel: pd.DataFrame, matched: pd.DataFrame, outcomes: list[str], min_cell: int
+) -> pd.DataFrame:
+    """Yearly outcome means of treated children, matched comparison children and all comparison children.
+
+    Parameters
+    ----------
+    panel
+        The cohort panel.
+    matched
+        Matched children with ``person_id, treat, weight``.
+    outcomes
+        Outcome columns (those absent from the panel are skipped).
+    min_cell
+        Disclosure threshold: cells with fewer child-years get ``mean`` and ``n`` missing.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`TREND_COLUMNS`; ``n`` = child-years with a value (nullable integer); the matched
+        comparison mean is weighted by the matching weights. Sorted by outcome, year, group.
+    """
+    controls = panel.loc[panel["treated_unit"] == 0]
+    matched_controls = controls.merge(
+        matched.loc[matched["treat"] == 0, ["person_id", "weight"]], on="person_id", how="inner"
+    )
+    parts = []
+    for outcome in outcomes:
+        if outcome not in panel.columns:
+            continue
+        parts += [
+            _group_means(panel.loc[panel["treated_unit"] == 1], outcome, "treated", None),
+            _group_means(matched_controls, outcome, "comparison_matched", "weight"),
+            _group_means(controls, outcome, "comparison_all", None),
+        ]
+    table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=TREND_COLUMNS)
+    small = table["n"] < min_cell
+    table["mean"] = table["mean"].astype("float64").where(~small, np.nan)
+    table["n"] = table["n"].astype("Int64").where(~small, pd.NA)
+    table["year"] = table["year"].astype("int64")
+    return table.sort_values(["outcome", "year", "group"]).reset_index(drop=True)[TREND_COLUMNS]
+
+
+def run_estimates(
+    panel_path: Path, matched_path: Path, config: Mapping[str, Any], estimates_path: Path, trends_path: Path,
+    progress: Callable[[str], None] = print,
+) -> None:
+    """Pipeline step: write ``results/estimates.csv`` and the outcome trends.
+
+    Parameters
+    ----------
+    panel_path
+        The cohort panel (Parquet).
+    matched_path
+        Matched children with weights (Parquet).
+    config
+        The validated study configuration.
+    estimates_path
+        Output CSV (:data:`ESTIMATE_COLUMNS`).
+    trends_path
+        Output CSV (:data:`TREND_COLUMNS`).
+    progress
+        Called with progress messages.
+    """
+    panel = pd.read_parquet(panel_path)
+    matched = pd.read_parquet(matched_path)
+    table = estimate_all(panel, matched, config, progress)
+    outcomes = list(config["outcomes"].get("primary") or []) + list(config["outcomes"].get("secondary") or [])
+    trend = trends(panel, matched, outcomes, int(config["disclosure"]["min_cell"]))
+    for path, frame in ((estimates_path, table), (trends_path, trend)):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        frame.to_csv(path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+    progress(f"estimate: wrote {len(table)} estimates to {estimates_path} and trends to {trends_path}")

@@ -1,0 +1,221 @@
+"""Ingest a folder of extracts: validate, quarantine or stop, pseudonymise, write clean Parquet and row accounting.
+
+For every extract of the contract :func:`ingest_folder` writes
+
+* ``out_dir/<extract>.parquet``: the accepted rows with readable column names
+  (``field``), contract dtypes, person identifiers replaced by keyed pseudonyms,
+  sorted by the key; identical input gives identical bytes;
+* ``quarantine_dir/<extract>.csv`` (quarantine mode): the rejected rows, one line
+  per row with ``_row``, ``_column``, ``_rule``, ``_reason`` and the raw values.
+  These files hold raw identifiers: keep them under ``data/interim``, never in
+  ``results/``;
+* one line of the row accounting table (``accounting_path``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from evaluation.contract.extracts import EXTRACTS, Extract
+from evaluation.contract.schemas import pandas_dtype
+from evaluation.errors import ConfigError, ExtractError, ExtractValidationError, PseudonymisationError
+from evaluation.ingest.accounting import accounting_row, accounting_table, write_accounting
+from evaluation.ingest.convert import as_text
+from evaluation.ingest.messages import problems_message
+from evaluation.ingest.pseudonymise import pseudonymise_frame
+from evaluation.ingest.report import locate_extracts
+from evaluation.ingest.validate import CheckedExtract, check_extract
+
+#: Leading columns of a quarantine file, before the extract's raw values.
+QUARANTINE_COLUMNS = ["_row", "_column", "_rule", "_reason", "_line"]
+
+
+def clean_frame(typed: pd.DataFrame, extract: Extract, key: bytes) -> pd.DataFrame:
+    """Turn accepted typed rows into the clean output frame.
+
+    Parameters
+    ----------
+    typed
+        Typed rows without problems (DST names plus ``_row``).
+    extract
+        The extract.
+    key
+        Pseudonymisation key.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Readable column names, final dtypes, pseudonymised person identifiers,
+        rows sorted by the key (ties by file order), no ``_row``.
+    """
+    frame = pseudonymise_frame(typed, extract, key)
+    order = list(extract.key) + ["_row"]
+    frame = frame.sort_values(order, kind="stable", na_position="last")
+    frame = frame[extract.names].astype({c.name: pandas_dtype(c, final=True) for c in extract.columns})
+    return frame.rename(columns=extract.renames).reset_index(drop=True)
+
+
+def write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    """Write a frame as Parquet with fixed options, so that identical frames give identical bytes.
+
+    Parameters
+    ----------
+    frame
+        The table; its index is not written.
+    path
+        Output file; parent folders are created.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    pq.write_table(
+        table,
+        path,
+        compression="zstd",
+        compression_level=3,
+        use_dictionary=True,
+        write_statistics=True,
+        data_page_version="2.0",
+        version="2.6",
+    )
+
+
+def quarantine_frame(checked: CheckedExtract) -> pd.DataFrame:
+    """Return the rejected rows of an extract, one line per row, with the reasons joined.
+
+    Parameters
+    ----------
+    checked
+        The checked extract.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`QUARANTINE_COLUMNS` (``_line`` holds the raw line for
+        lines with the wrong number of fields) then the extract's columns as raw text.
+    """
+    extract = checked.extract
+    problems = checked.problems
+    grouped = problems.groupby("_row", sort=True).agg(
+        _column=("column", lambda s: "; ".join(s)),
+        _rule=("rule", lambda s: "; ".join(s)),
+        _reason=("reason", lambda s: "; ".join(s)),
+    )
+    rows = grouped.index.to_numpy(dtype=np.int64)
+    out = pd.DataFrame({"_row": rows})
+    for name in ("_column", "_rule", "_reason"):
+        out[name] = grouped[name].to_numpy()
+    bad = checked.raw.bad_lines
+    lines = dict(zip(bad["_row"].astype("int64"), bad["text"].astype("str"), strict=True))
+    out["_line"] = pd.Series([lines.get(int(r), "") for r in rows], dtype="str")
+    pos = np.searchsorted(checked.raw.rows, rows)
+    in_table = (pos < len(checked.raw.rows)) & (checked.raw.rows[np.minimum(pos, len(checked.raw.rows) - 1)] == rows)
+    raw = checked.raw.frame
+    for col in extract.columns:
+        values = np.full(len(rows), "", dtype=object)
+        if in_table.any():
+            values[in_table] = as_text(raw[col.name].iloc[pos[in_table]]).to_numpy()
+        out[col.name] = pd.Series(values, dtype="str")
+    return out.astype({c: "str" for c in out.columns if c != "_row"})
+
+
+def _write_quarantine(frame: pd.DataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+
+
+def ingest_folder(
+    raw_dir: Path,
+    out_dir: Path,
+    *,
+    on_invalid: Literal["stop", "quarantine"],
+    quarantine_dir: Path,
+    accounting_path: Path,
+    key: bytes,
+    progress: Callable[[str], object] = print,
+) -> pd.DataFrame:
+    """Validate, pseudonymise and write every extract of a folder, with row accounting.
+
+    Parameters
+    ----------
+    raw_dir
+        Folder of extracts (``<extract>.<ext>``).
+    out_dir
+        Folder for the clean ``<extract>.parquet`` files.
+    on_invalid
+        ``"stop"``: any row problem raises. ``"quarantine"``: rows with problems
+        go to ``quarantine_dir/<extract>.csv`` and the others go on. Structural
+        problems (missing file or column, unreadable file, wrong encoding)
+        always raise.
+    quarantine_dir
+        Folder for quarantine files (holds raw identifiers: not under ``results/``).
+    accounting_path
+        CSV file for the row accounting table.
+    key
+        Pseudonymisation key (see :func:`~evaluation.ingest.pseudonymise.load_key`).
+    progress
+        Called with one line of text per extract.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The row accounting table: ``extract, file, rows_read, rows_accepted,
+        rows_quarantined``, sorted by extract.
+
+    Raises
+    ------
+    ConfigError
+        If ``on_invalid`` is not ``"stop"`` or ``"quarantine"``.
+    PseudonymisationError
+        If ``key`` is empty.
+    ExtractError
+        If an extract is missing, ambiguous or unreadable.
+    ExtractValidationError
+        If a required column is missing, or (``on_invalid="stop"``) a row breaks the contract.
+    """
+    if on_invalid not in ("stop", "quarantine"):
+        raise ConfigError(f"data.on_invalid_row must be 'stop' or 'quarantine', not {on_invalid!r}.")
+    if not isinstance(key, bytes) or not key:
+        raise PseudonymisationError("The pseudonymisation key is empty; see load_key().")
+    raw_dir, out_dir, quarantine_dir = Path(raw_dir), Path(out_dir), Path(quarantine_dir)
+    found, warnings, errors = locate_extracts(raw_dir)
+    if errors:
+        raise ExtractError(
+            f"Extracts in {raw_dir} are missing or ambiguous:\n" + "\n".join(f"  {n}: {m}" for n, m in errors.items())
+        )
+    for warning in warnings:
+        progress(f"warning: {warning}")
+    rows = []
+    for name, extract in EXTRACTS.items():
+        path = found[name][0]
+        checked = check_extract(path, extract)
+        for warning in checked.warnings:
+            progress(f"{name}: warning: {warning}")
+        if on_invalid == "stop" and not checked.problems.empty:
+            raise ExtractValidationError(
+                problems_message(path.name, checked.problems)
+                + "\nFix the extract, or set data.on_invalid_row: quarantine to set such rows aside."
+            )
+        accepted = ~np.isin(checked.typed["_row"].to_numpy(), checked.bad_rows)
+        clean = clean_frame(checked.typed[accepted], extract, key)
+        write_parquet(clean, out_dir / f"{name}.parquet")
+        n_quarantined = 0
+        if on_invalid == "quarantine":
+            quarantine = quarantine_frame(checked)
+            _write_quarantine(quarantine, quarantine_dir / f"{name}.csv")
+            n_quarantined = len(quarantine)
+        rows.append(accounting_row(name, path.name, checked.rows_read, len(clean), n_quarantined))
+        progress(
+            f"{name}: {checked.rows_read:,} rows read from {path.name}, {len(clean):,} accepted, "
+            f"{n_quarantined:,} quarantined"
+        )
+    table = accounting_table(rows)
+    write_accounting(table, accounting_path)
+    return table

@@ -1,0 +1,367 @@
+"""Check one extract file against the data contract and collect every problem with its row.
+
+:func:`check_extract` reads a file (:mod:`~evaluation.ingest.readers`), checks
+its columns (a missing column stops: a file without a required column cannot
+be half-read), converts the values (:mod:`~evaluation.ingest.convert`) and
+validates the typed frame with the pandera schema of
+:func:`~evaluation.contract.schemas.schema_for` (codes, ranges, missing
+values, person identifiers, duplicate keys). Pandera's failure cases become
+row problems with this project's messages, for example::
+
+    befolkning.csv, row 17, column KOEN: value '3' is not an allowed code (allowed: 1 dreng/mand, 2 pige/kvinde) [code]
+
+Person identifiers are shown redacted in messages (``'05********'``): messages
+end up in logs and on screens, and a raw CPR number must not. The quarantine
+file (written by :mod:`~evaluation.ingest.pipeline`) keeps the raw values.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandera.errors
+
+from evaluation.contract.extracts import Column, Extract
+from evaluation.contract.schemas import column_rules, schema_for
+from evaluation.errors import ExtractValidationError
+from evaluation.ingest.convert import convert_column
+from evaluation.ingest.messages import describe_codes, problems_message, redact
+from evaluation.ingest.readers import RawTable, read_raw
+
+#: Columns of a problem table.
+PROBLEM_COLUMNS = ["_row", "column", "value", "rule", "reason"]
+
+
+@dataclass
+class CheckedExtract:
+    """An extract after reading, conversion and validation.
+
+    Attributes
+    ----------
+    extract
+        The extract of the contract.
+    raw
+        The raw table, restricted to the contract's columns (renamed to their DST names).
+    typed
+        The typed frame: the contract's columns in order plus ``_row``; positional index.
+    problems
+        One row per problem: ``_row``, ``column``, ``value`` (redacted for
+        person identifiers), ``rule`` and ``reason``.
+    warnings
+        Notes for the report (extra columns dropped, blank lines, ...).
+    """
+
+    extract: Extract
+    raw: RawTable
+    typed: pd.DataFrame
+    problems: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def path(self) -> Path:
+        """The file."""
+        return self.raw.path
+
+    @property
+    def rows_read(self) -> int:
+        """Data rows in the file, including lines that could not be split into fields."""
+        return self.raw.rows_read
+
+    @property
+    def bad_rows(self) -> np.ndarray:
+        """Sorted unique ``_row`` numbers with at least one problem."""
+        return np.unique(self.problems["_row"].to_numpy(dtype=np.int64))
+
+
+def empty_problems() -> pd.DataFrame:
+    """Return an empty problem table with the columns of :data:`PROBLEM_COLUMNS`."""
+    return pd.DataFrame(
+        {
+            "_row": pd.Series(dtype="int64"),
+            "column": pd.Series(dtype="str"),
+            "value": pd.Series(dtype="str"),
+            "rule": pd.Series(dtype="str"),
+            "reason": pd.Series(dtype="str"),
+        }
+    )
+
+
+def match_columns(found: list[str], extract: Extract, file: str) -> tuple[dict[str, str], list[str]]:
+    """Match a file's columns to the contract, case-insensitively.
+
+    Parameters
+    ----------
+    found
+        Column names in the file.
+    extract
+        The extract of the contract.
+    file
+        File name for messages.
+
+    Returns
+    -------
+    renames : dict
+        File column -> contract (DST) name, for the contract's columns.
+    warnings : list of str
+        Unexpected columns, which are dropped.
+
+    Raises
+    ------
+    ExtractValidationError
+        If a required column is missing (the message lists the missing and the
+        unexpected columns and the closest match), or two columns have the same name.
+    """
+    wanted = {name.upper(): name for name in extract.names}
+    renames: dict[str, str] = {}
+    extra: list[str] = []
+    for col in found:
+        key = str(col).strip().upper()
+        if key in wanted:
+            if wanted[key] in renames.values():
+                raise ExtractValidationError(
+                    f"{file}: column {wanted[key]} appears more than once (names are compared ignoring case). "
+                    "Remove the duplicate column."
+                )
+            renames[col] = wanted[key]
+        else:
+            extra.append(str(col))
+    missing = [name for name in extract.names if name not in renames.values()]
+    if missing:
+        hints = []
+        for name in missing:
+            close = difflib.get_close_matches(name, [e.upper() for e in extra], n=1, cutoff=0.5)
+            if close:
+                original = next(e for e in extra if e.upper() == close[0])
+                hints.append(f"{name} missing; did you mean '{original}'?")
+            else:
+                hints.append(f"{name} missing.")
+        raise ExtractValidationError(
+            f"{file}: required column(s) missing: {', '.join(missing)}. "
+            + " ".join(hints)
+            + (f" Unexpected column(s): {', '.join(extra)}." if extra else "")
+            + f" The contract for {extract.name} requires: {', '.join(extract.names)} (docs/data-contract.md)."
+        )
+    warnings = [f"unexpected column(s) dropped: {', '.join(extra)}"] if extra else []
+    return renames, warnings
+
+
+def _bad_line_problems(raw: RawTable) -> pd.DataFrame:
+    bad = raw.bad_lines
+    if bad.empty:
+        return empty_problems()
+    reason = (
+        "the line has "
+        + bad["fields"].astype("str")
+        + " field(s) where the header has "
+        + bad["expected"].astype("str")
+        + " (a truncated line, or a delimiter inside an unquoted value)"
+    )
+    return pd.DataFrame(
+        {
+            "_row": bad["_row"].astype("int64"),
+            "column": "*",
+            "value": "",
+            "rule": "fields",
+            "reason": reason.astype("str"),
+        }
+    )
+
+
+def _rule_problems(typed: pd.DataFrame, extract: Extract, converted_bad: dict[str, np.ndarray]) -> pd.DataFrame:
+    schema = schema_for(extract)
+    try:
+        schema.validate(typed, lazy=True)
+        return empty_problems()
+    except pandera.errors.SchemaErrors as err:
+        fc = err.failure_cases
+    rows = typed["_row"].to_numpy(dtype=np.int64)
+    parts = []
+    fc = fc[fc["index"].notna()]
+    for (column_name, check), group in fc.groupby(["column", "check"], sort=True, dropna=False):
+        pos = group["index"].to_numpy(dtype=np.int64)
+        if check == "multiple_fields_uniqueness":
+            continue  # handled once per row below
+        col = extract.column(str(column_name))
+        if check == "not_nullable":
+            keep = ~converted_bad[col.name][pos]
+            pos = pos[keep]
+            if len(pos) == 0:
+                continue
+            rule, value = "missing", pd.Series([""] * len(pos), dtype="str")
+            reason = pd.Series(["value is missing but the column is required"] * len(pos), dtype="str")
+        else:
+            number = group["check_number"].iloc[0]
+            rules = column_rules(col)
+            rule = rules[int(number)] if number is not None and not pd.isna(number) else str(check)
+            value = _as_str(group["failure_case"])
+            shown = redact(value) if col.identifier == "person" else value
+            reason = _reason(rule, col, shown)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "_row": rows[pos],
+                    "column": col.name,
+                    "value": value.to_numpy(),
+                    "rule": rule,
+                    "reason": reason.to_numpy(),
+                }
+            )
+        )
+    dup = fc[fc["check"] == "multiple_fields_uniqueness"]
+    if not dup.empty:
+        parts.append(_duplicate_problems(typed, extract, np.unique(dup["index"].to_numpy(dtype=np.int64))))
+    if not parts:
+        return empty_problems()
+    return pd.concat(parts, ignore_index=True)
+
+
+def _as_str(values: pd.Series) -> pd.Series:
+    return values.map(lambda v: "" if v is None or v is pd.NA else str(v)).astype("str").reset_index(drop=True)
+
+
+def _reason(rule: str, col: Column, shown: pd.Series) -> pd.Series:
+    if rule == "code":
+        return "value '" + shown + f"' is not an allowed code (allowed: {describe_codes(col)})"
+    if rule == "range":
+        unit = f" {col.unit}" if col.unit else ""
+        return "value " + shown + f" is outside the allowed range {col.minimum:g} to {col.maximum:g}{unit}"
+    if rule == "person_id":
+        return (
+            "value '" + shown + "' (redacted) is neither a CPR-like number (DDMMYY + 4 digits) "
+            "nor a DST pseudonym (6-64 letters and digits)"
+        )
+    return "value '" + shown + f"' breaks the rule {rule}"
+
+
+def _duplicate_problems(typed: pd.DataFrame, extract: Extract, pos: np.ndarray) -> pd.DataFrame:
+    key = list(extract.key)
+    sizes = typed.groupby(key, dropna=False, sort=False)[key[0]].transform("size").to_numpy()
+    sub = typed.iloc[pos]
+    shown = []
+    for name in key:
+        text = _as_str(sub[name])
+        if extract.column(name).identifier == "person":
+            text = redact(text)
+        shown.append(name + "=" + text)
+    label = shown[0]
+    for part in shown[1:]:
+        label = label + ", " + part
+    reason = "the key (" + label + ") occurs in " + pd.Series(sizes[pos]).astype("str") + " rows"
+    return pd.DataFrame(
+        {
+            "_row": typed["_row"].to_numpy(dtype=np.int64)[pos],
+            "column": "+".join(key),
+            "value": label.to_numpy(),
+            "rule": "duplicate_key",
+            "reason": reason.astype("str").to_numpy(),
+        }
+    )
+
+
+def check_extract(path: Path, extract: Extract) -> CheckedExtract:
+    """Read, convert and validate one extract file, collecting every row problem.
+
+    Parameters
+    ----------
+    path
+        The file.
+    extract
+        The extract it holds.
+
+    Returns
+    -------
+    CheckedExtract
+        The typed frame and the problem table.
+
+    Raises
+    ------
+    ExtractError
+        If the file cannot be read at all (encoding, empty, corrupt).
+    ExtractValidationError
+        If a required column is missing.
+    """
+    path = Path(path)
+    raw = read_raw(path, extract)
+    renames, warnings = match_columns(list(raw.frame.columns), extract, path.name)
+    warnings = [*raw.warnings, *warnings]
+    frame = raw.frame[list(renames)].rename(columns=renames)[extract.names]
+    raw.frame = frame
+    typed: dict[str, pd.Series] = {}
+    conv_bad: dict[str, np.ndarray] = {}
+    parts = [_bad_line_problems(raw)]
+    decimal_comma = raw.delimiter == ";"
+    for col in extract.columns:
+        conv = convert_column(frame[col.name], col, decimal_comma=decimal_comma)
+        typed[col.name] = conv.values.reset_index(drop=True)
+        conv_bad[col.name] = conv.bad
+        if conv.warning:
+            warnings.append(conv.warning)
+        if conv.bad.any():
+            reason = conv.reason[conv.bad]
+            value = as_value(frame[col.name].reset_index(drop=True)[conv.bad], col)
+            if col.identifier == "person":
+                reason = pd.Series(["value could not be read as text"] * int(conv.bad.sum()), dtype="str")
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "_row": raw.rows[conv.bad],
+                        "column": col.name,
+                        "value": value.to_numpy(),
+                        "rule": conv.rule,
+                        "reason": reason.to_numpy(),
+                    }
+                )
+            )
+    typed_frame = pd.DataFrame(typed)
+    typed_frame.insert(0, "_row", raw.rows)
+    parts.append(_rule_problems(typed_frame, extract, conv_bad))
+    problems = pd.concat([p for p in parts if not p.empty] or [empty_problems()], ignore_index=True)
+    problems = problems.astype({"_row": "int64", "column": "str", "value": "str", "rule": "str", "reason": "str"})
+    problems = problems.sort_values(["_row", "column", "rule"], kind="stable").reset_index(drop=True)
+    return CheckedExtract(extract, raw, typed_frame, problems, warnings)
+
+
+def as_value(values: pd.Series, col: Column) -> pd.Series:
+    """Return raw values as text for a problem table, redacted for person identifiers."""
+    text = _as_str(values)
+    return redact(text) if col.identifier == "person" else text
+
+
+def read_extract(path: Path, extract: Extract) -> pd.DataFrame:
+    """Read an extract file, typed per the contract.
+
+    Parameters
+    ----------
+    path
+        A ``.csv``, ``.parquet``, ``.dta``, ``.sas7bdat`` or ``.xpt`` file.
+    extract
+        The extract it holds.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The contract's columns with their DST names, in the contract's order,
+        typed (text ``str``, whole numbers and numeric codes ``Int64``, decimals
+        ``float64``, dates ``datetime64[ms]``), plus ``_row``: the 1-based data
+        row number in the file (the line number in a CSV file, not counting the
+        header). Identifiers are not pseudonymised. Extra columns are dropped.
+
+    Raises
+    ------
+    ExtractError
+        If the file cannot be read.
+    ExtractValidationError
+        If a column is missing, or a value cannot be converted to its type (not
+        a number, broken date, a line with the wrong number of fields). Codes,
+        ranges and keys are not checked here; use
+        :func:`evaluation.ingest.validate_folder` for the full check.
+    """
+    checked = check_extract(path, extract)
+    typing = checked.problems[checked.problems["rule"].isin(["type", "date", "fields"])]
+    if not typing.empty:
+        raise ExtractValidationError(problems_message(Path(path).name, typing))
+    return checked.typed

@@ -1,0 +1,104 @@
+"""Propensity scores: the model matrix of the covariates and the logit or probit fit.
+
+The score is fitted on the covariates as given (linear terms, as MatchIt's
+``distance = "glm"``): numeric and boolean columns enter as they are, other
+columns (strings, categoricals) as indicator columns with the first level left
+out. The caller adds squares or interactions as columns.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+
+from evaluation.errors import EvaluationError
+
+__all__ = ["covariate_matrix", "fit_propensity"]
+
+
+def covariate_matrix(df: pd.DataFrame, covariates: Sequence[str], *, drop_first: bool) -> pd.DataFrame:
+    """Return the covariates as a float matrix, categorical columns expanded to indicators.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The data.
+    covariates : sequence of str
+        Covariate columns.
+    drop_first : bool
+        Leave out the first level of each categorical column (for a model with
+        an intercept); keep every level for balance tables.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Float columns, aligned with ``df``; indicator columns are named ``"<column>_<level>"``.
+    """
+    parts = []
+    for col in covariates:
+        s = df[col]
+        if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
+            parts.append(s.astype(float).rename(col))
+        else:
+            levels = sorted(pd.unique(s.dropna()), key=str)
+            used = levels[1:] if drop_first else levels
+            for level in used:
+                parts.append((s == level).astype(float).rename(f"{col}_{level}"))
+    if not parts:
+        return pd.DataFrame(index=df.index)
+    return pd.concat(parts, axis=1)
+
+
+def fit_propensity(
+    df: pd.DataFrame,
+    treatment: str,
+    covariates: Sequence[str],
+    link: Literal["logit", "probit"] = "logit",
+) -> tuple[pd.Series, pd.Series]:
+    """Fit a binary-response GLM of the treatment on the covariates.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Data with a 0/1 treatment column and complete covariates.
+    treatment : str
+        The treatment column.
+    covariates : sequence of str
+        The covariates (linear terms with an intercept).
+    link : {"logit", "probit"}
+        Link function (statsmodels GLM, binomial family, fitted by IRLS as R's ``glm``).
+
+    Returns
+    -------
+    probability, linear_predictor : pandas.Series
+        The fitted propensity score and the linear predictor, aligned with ``df``.
+
+    Raises
+    ------
+    EvaluationError
+        The model cannot be fitted (for example perfect separation).
+    """
+    x = covariate_matrix(df, covariates, drop_first=True)
+    design = sm.add_constant(x.to_numpy(dtype=float), has_constant="add")
+    y = df[treatment].to_numpy(dtype=float)
+    link_obj = sm.families.links.Logit() if link == "logit" else sm.families.links.Probit()
+    model = sm.GLM(y, design, family=sm.families.Binomial(link=link_obj))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            fit = model.fit(tol=1e-12, maxiter=100)
+        except Exception as exc:  # statsmodels raises several types on separation/singularity
+            raise EvaluationError(
+                f"The {link} propensity model of '{treatment}' on {list(covariates)} could not be fitted ({exc}); "
+                "check for covariates that separate treated and comparison units perfectly."
+            ) from exc
+    linear = design @ fit.params
+    prob = fit.predict(design)
+    if not np.all(np.isfinite(prob)):
+        raise EvaluationError(f"The {link} propensity model of '{treatment}' gave non-finite scores.")
+    return pd.Series(prob, index=df.index, name="propensity"), pd.Series(linear, index=df.index, name="linear")

@@ -1,0 +1,237 @@
+"""Render a report: with Quarto where it is installed, else offline with pandoc and Typst.
+
+:func:`build_report` is the report step of the pipeline. It reads the results
+files, writes the generated tables, figures and variables, and renders
+``reports/<document>.qmd`` to ``reports/_output/<document>.html`` and ``.pdf``.
+
+The offline path uses the engines Quarto itself uses: pandoc (shipped by the
+``pypandoc_binary`` wheel) for HTML and for Typst markup, and the ``typst``
+wheel to compile the PDF. It sets no dates and uses only the fonts embedded in
+Typst, so identical results give identical HTML and PDF bytes.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import pypandoc
+import typst
+
+from evaluation.errors import ReportError
+from evaluation.report.generate import write_generated
+from evaluation.report.inputs import load_results
+from evaluation.report.quarto_offline import OfflineDocument, preprocess_qmd
+from evaluation.report.templates_path import template_path
+from evaluation.report.values import read_variables
+
+ENGINES = ("auto", "quarto", "offline")
+FORMATS = ("html", "pdf")
+PANDOC_FORMAT = "markdown-citations"
+
+
+def _pandoc_options(document: OfflineDocument) -> list[str]:
+    options: list[str] = []
+    if document.metadata.get("number-sections"):
+        options.append("--number-sections")
+    if document.metadata.get("toc"):
+        options += ["--toc", f"--toc-depth={int(document.metadata.get('toc-depth', 2))}"]
+    return options
+
+
+def _pandoc(text: str, to: str, options: list[str], output: Path | None = None) -> str:
+    try:
+        result = pypandoc.convert_text(
+            text, to=to, format=PANDOC_FORMAT, extra_args=options, outputfile=str(output) if output else None
+        )
+    except RuntimeError as err:
+        raise ReportError(f"pandoc could not convert the report to {to}: {err}") from err
+    return result
+
+
+def render_offline_html(qmd: Path, variables: dict[str, str], output: Path) -> Path:
+    """Render a Quarto document to standalone HTML with pandoc, images embedded.
+
+    Parameters
+    ----------
+    qmd : Path
+        The document.
+    variables : dict of str to str
+        Values for ``{{< var >}}``.
+    output : Path
+        The HTML file to write.
+
+    Returns
+    -------
+    Path
+        ``output``.
+    """
+    document = preprocess_qmd(qmd, variables, target="html")
+    options = [
+        "--standalone",
+        "--embed-resources",
+        f"--template={template_path('report.html')}",
+        f"--css={template_path('report.css')}",
+        f"--resource-path={Path(qmd).parent.resolve()}",
+        "--section-divs",
+        *_pandoc_options(document),
+    ]
+    output.parent.mkdir(parents=True, exist_ok=True)
+    _pandoc(document.markdown(), "html5", options, output)
+    return output
+
+
+def render_offline_pdf(qmd: Path, variables: dict[str, str], output: Path, *, typ_file: Path | None = None) -> Path:
+    """Render a Quarto document to PDF: pandoc to Typst markup, then the Typst compiler.
+
+    Parameters
+    ----------
+    qmd : Path
+        The document; its folder is the Typst project root (image paths are relative to it).
+    variables : dict of str to str
+        Values for ``{{< var >}}``.
+    output : Path
+        The PDF file to write.
+    typ_file : Path, optional
+        Where to keep the intermediate Typst file; default ``_generated/<name>.typ`` beside the document.
+
+    Returns
+    -------
+    Path
+        ``output``.
+
+    Raises
+    ------
+    ReportError
+        If Typst cannot compile the document.
+    """
+    qmd = Path(qmd)
+    root = qmd.parent.resolve()
+    document = preprocess_qmd(qmd, variables, target="typst")
+    options = ["--standalone", f"--template={template_path('report.typ')}", *_pandoc_options(document)]
+    markup = _pandoc(document.markdown(), "typst", options)
+    typ_file = Path(typ_file) if typ_file else root / "_generated" / f"{qmd.stem}.typ"
+    typ_file.parent.mkdir(parents=True, exist_ok=True)
+    typ_file.write_text(markup, encoding="utf-8")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        typst.compile(str(typ_file), output=str(output), root=str(root), ignore_system_fonts=True)
+    except RuntimeError as err:
+        raise ReportError(f"Typst could not compile {typ_file} to PDF: {err}") from err
+    return output
+
+
+def render_quarto(qmd: Path, formats: Iterable[str], *, progress: Callable[[str], object] = print) -> dict[str, Path]:
+    """Render a document with the Quarto command-line tool.
+
+    Parameters
+    ----------
+    qmd : Path
+        The document inside a Quarto project whose ``output-dir`` is ``_output``.
+    formats : iterable of {"html", "pdf"}
+        ``"pdf"`` renders Quarto's ``typst`` format.
+    progress : callable, default print
+        Receives one line per format.
+
+    Returns
+    -------
+    dict of str to Path
+        Format -> file written.
+
+    Raises
+    ------
+    ReportError
+        If Quarto is not installed, fails, or writes no file.
+    """
+    quarto = shutil.which("quarto")
+    if quarto is None:
+        raise ReportError("the Quarto CLI is not on PATH: install it (conda-forge: quarto) or use engine='offline'")
+    qmd = Path(qmd)
+    written: dict[str, Path] = {}
+    for fmt in formats:
+        to = "html" if fmt == "html" else "typst"
+        progress(f"report: quarto render {qmd.name} --to {to}")
+        done = subprocess.run(
+            [quarto, "render", qmd.name, "--to", to], cwd=qmd.parent, capture_output=True, text=True, check=False
+        )
+        if done.returncode != 0:
+            tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-15:])
+            raise ReportError(f"quarto render {qmd.name} --to {to} failed (exit {done.returncode}):\n{tail}")
+        path = qmd.parent / "_output" / f"{qmd.stem}.{fmt}"
+        if not path.is_file():
+            raise ReportError(f"quarto render {qmd.name} --to {to} wrote no {path}: check output-dir in _quarto.yml")
+        written[fmt] = path
+    return written
+
+
+def build_report(
+    results_dir: Path,
+    reports_dir: Path,
+    *,
+    document: str = "interim",
+    formats: Iterable[str] = ("html", "pdf"),
+    engine: str = "auto",
+    progress: Callable[[str], object] = print,
+) -> dict[str, Path]:
+    """Build a report from the results files and render it to HTML and PDF.
+
+    Writes ``reports/_generated/`` (tables ``tbl-*.md``, figures ``fig-*.png``) and
+    ``reports/_variables.yml``, then renders ``reports/<document>.qmd`` to
+    ``reports/_output/<document>.html`` and ``.pdf``: with ``quarto render`` when
+    the Quarto CLI is on PATH and ``engine`` is ``"auto"`` or ``"quarto"``,
+    otherwise with pandoc and Typst (:mod:`evaluation.report.quarto_offline`).
+
+    Parameters
+    ----------
+    results_dir : Path
+        The pipeline's results folder (``study.json``, ``estimates.csv``, ...).
+    reports_dir : Path
+        The Quarto project folder.
+    document : str, default "interim"
+        The document's name, without ``.qmd``.
+    formats : iterable of {"html", "pdf"}, default ("html", "pdf")
+        Formats to render.
+    engine : {"auto", "quarto", "offline"}, default "auto"
+        ``"auto"`` uses Quarto when installed, else the offline path.
+    progress : callable, default print
+        Receives one line per step.
+
+    Returns
+    -------
+    dict of str to Path
+        Generated parts (``"tbl-main"``, ``"fig-trends"``, ``"variables"``, ...)
+        and rendered formats (``"html"``, ``"pdf"``) -> their paths.
+
+    Raises
+    ------
+    ReportError
+        If a results file is missing or malformed, an option is unknown, the
+        document cannot be resolved, or rendering fails.
+    """
+    if engine not in ENGINES:
+        raise ReportError(f"report engine {engine!r} is unknown: use one of {', '.join(ENGINES)}")
+    formats = tuple(dict.fromkeys(formats))
+    unknown = [fmt for fmt in formats if fmt not in FORMATS]
+    if unknown or not formats:
+        raise ReportError(f"report format(s) {unknown or '(none)'} unknown: use html and/or pdf")
+    results_dir, reports_dir = Path(results_dir), Path(reports_dir)
+    qmd = reports_dir / f"{document}.qmd"
+    if not qmd.is_file():
+        raise ReportError(f"{qmd} is missing: the document {document!r} must be a .qmd file in {reports_dir}")
+    inputs = load_results(results_dir)
+    written = write_generated(inputs, reports_dir, progress=progress)
+    use_quarto = engine == "quarto" or (engine == "auto" and shutil.which("quarto") is not None)
+    if use_quarto:
+        written.update(render_quarto(qmd, formats, progress=progress))
+        return written
+    variables = read_variables(written["variables"])
+    output_dir = reports_dir / "_output"
+    if "html" in formats:
+        written["html"] = render_offline_html(qmd, variables, output_dir / f"{document}.html")
+        progress(f"report: wrote {written['html']} (offline: pandoc)")
+    if "pdf" in formats:
+        written["pdf"] = render_offline_pdf(qmd, variables, output_dir / f"{document}.pdf")
+        progress(f"report: wrote {written['pdf']} (offline: pandoc + Typst)")
+    return written

@@ -1,0 +1,12 @@
+"""The synthetic national registry: children's case histories in the real extract formats, with planted effects.
+
+``simulate(out_dir, scale=..., seed=..., fmt=..., config=...)`` writes one file per
+extract of :data:`evaluation.contract.EXTRACTS`, plus ``truth.json`` (the ground truth,
+read by no analysis step), ``manifest.json`` and ``calibration.csv``. The model is
+documented in ``docs/synthetic-registry.md``.
+"""
+
+from evaluation.simulate.core import SimulationResult, simulate
+from evaluation.simulate.settings import DEFAULTS, default_config, resolve_config
+
+__all__ = ["DEFAULTS", "SimulationResult", "default_config", "resolve_config", "simulate"]

@@ -1,0 +1,87 @@
+"""Outcomes of case-open child-years, in both worlds with the same noise.
+
+All outcomes are measured for the child-years with an open case (the study
+population; see ``docs/synthetic-registry.md``): SDQ total difficulties (ages 4-17),
+school absence (ages 7-16), national test score (ages 8-15), 9th-grade mark average
+(age 15) and youth crime (ages 15-17). SDQ and absence worsen with risk and carry
+the planted effects; test scores, marks and crime depend on risk only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from evaluation.simulate.cases import States, sigmoid
+
+MEASURE_AGES = {"SDQ": (4, 17), "FRAVAER": (7, 16), "NATTEST": (8, 15), "KARAKTER9": (15, 15), "KRIMINALITET": (15, 17)}
+
+
+def outcome_records(
+    states: States, window: tuple[int, int], config: Mapping[str, Any], rng: np.random.Generator
+) -> tuple[dict[str, np.ndarray], dict[str, list[float]]]:
+    """Outcome rows of the observed world and the potential-outcome differences for the truth.
+
+    Parameters
+    ----------
+    states
+        The municipality's states.
+    window
+        First and last year of the data.
+    config
+        The merged configuration.
+    rng
+        Generator.
+
+    Returns
+    -------
+    rows, truth
+        ``rows``: ``child, year, measure, value`` arrays (measure as text). ``truth``:
+        ``{"sdq": [sum of on-off differences, n], "absence": [...]}`` over treated child-years.
+    """
+    m = config["synthetic"]["model"]
+    eff = config["synthetic"]["effects"]
+    years = states.years
+    in_window = (years >= window[0]) & (years <= window[1])
+    ci, ti = np.nonzero(states.case & in_window[None, :])
+    age = states.age[ci, ti]
+    risk = states.risk[ci, ti].astype(np.float64)
+    treated = states.treated[ti]
+    year = years[ti]
+    out = {"child": [], "year": [], "measure": [], "value": []}
+    truth: dict[str, list[float]] = {}
+
+    def emit(sel: np.ndarray, name: str, value: np.ndarray) -> None:
+        out["child"].append(ci[sel])
+        out["year"].append(year[sel])
+        out["measure"].append(np.full(int(sel.sum()), name, dtype=object))
+        out["value"].append(value)
+
+    def in_ages(name: str) -> np.ndarray:
+        lo, hi = MEASURE_AGES[name]
+        return (age >= lo) & (age <= hi)
+
+    sel = in_ages("SDQ")
+    latent = m["sdq_intercept"] + m["sdq_risk"] * risk[sel] + rng.normal(0.0, m["sdq_noise_sd"], int(sel.sum()))
+    off = np.clip(np.round(latent), 0, 40)
+    on = np.clip(np.round(latent + eff["sdq_change"] * treated[sel]), 0, 40)
+    truth["sdq"] = [float((on - off)[treated[sel]].sum()), float(treated[sel].sum())]
+    emit(sel, "SDQ", on)
+
+    sel = in_ages("FRAVAER")
+    latent = m["absence_intercept"] + m["absence_risk"] * risk[sel] + rng.normal(0.0, m["absence_noise_sd"], int(sel.sum()))
+    off = np.clip(np.round(latent, 1), 0, 100)
+    on = np.clip(np.round(latent + eff["absence_change"] * treated[sel], 1), 0, 100)
+    truth["absence"] = [float((on - off)[treated[sel]].sum()), float(treated[sel].sum())]
+    emit(sel, "FRAVAER", on)
+
+    sel = in_ages("NATTEST")
+    emit(sel, "NATTEST", np.clip(np.round(50 - 8 * risk[sel] + rng.normal(0, 15, int(sel.sum()))), 1, 100))
+    sel = in_ages("KARAKTER9")
+    emit(sel, "KARAKTER9", np.clip(np.round(6.0 - 1.3 * risk[sel] + rng.normal(0, 2.2, int(sel.sum())), 1), -3, 12))
+    sel = in_ages("KRIMINALITET")
+    emit(sel, "KRIMINALITET", (rng.random(int(sel.sum())) < sigmoid(-3.0 + 0.9 * risk[sel])).astype(float))
+    rows = {k: np.concatenate(v) for k, v in out.items()}
+    return rows, truth

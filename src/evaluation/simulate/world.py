@@ -1,0 +1,229 @@
+"""Simulate every municipality and collect its records, with the ground-truth tallies.
+
+One pass over the 98 municipalities: population, case process in both worlds, dated
+records of the observed world, case work, outcomes and accounts, plus the tallies of
+potential outcomes that :mod:`evaluation.simulate.truth` turns into ``truth.json``.
+Indices of children, families and caseworkers are made global here.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from evaluation.contract.codes import PLACEMENT_GROUP
+from evaluation.costs import child_year_costs, spell_year_costs
+from evaluation.simulate.casework import assign_workers, case_events, caseload_target, workforce
+from evaluation.simulate.cases import OFF, ON, simulate_states
+from evaluation.simulate.outcomes import outcome_records
+from evaluation.simulate.population import build_municipality, children_per_year
+from evaluation.simulate.rng import stream
+from evaluation.simulate.services import birthday18, notification_records, placement_records, preventive_records
+
+#: Account function of each placement-type code (5.28.20 families, .23 institutions, .24 secure, .25 opholdssteder).
+ACCOUNT_OF_TYPE = {1: "5.28.20", 21: "5.28.20", 22: "5.28.20", 23: "5.28.20", 24: "5.28.20", 25: "5.28.20",
+                   26: "5.28.20", 9: "5.28.23", 7: "5.28.23", 8: "5.28.24", 27: "5.28.25", 11: "5.28.25",
+                   6: "5.28.25", 99: "5.28.25"}
+FAMILY_GROUPS = ("network", "foster")
+
+
+@dataclass
+class World:
+    """Everything simulated: global record arrays (``parts`` concatenated) and truth tallies."""
+
+    parts: dict[str, dict[str, list[np.ndarray]]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(list)))
+    tally: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    n_children: int = 0
+    n_families: int = 0
+    n_workers: int = 0
+
+    def add(self, table: str, **cols: np.ndarray) -> None:
+        """Append column arrays to ``table``."""
+        for k, v in cols.items():
+            self.parts[table][k].append(np.asarray(v))
+
+    def table(self, name: str) -> dict[str, np.ndarray]:
+        """Concatenated columns of ``name``."""
+        return {k: np.concatenate(v) for k, v in self.parts[name].items()}
+
+
+def _spell_frame(placements: Mapping[str, np.ndarray], preventive: Mapping[str, np.ndarray]) -> pd.DataFrame:
+    n_p, n_v = len(placements["child"]), len(preventive["child"])
+    return pd.DataFrame(
+        {
+            "person_id": np.r_[placements["child"], preventive["child"]],
+            "start_date": np.r_[placements["start"], preventive["start"]],
+            "end_date": np.r_[placements["end"], preventive["end"]],
+            "placement_type": pd.Series(np.r_[placements["ptype"], np.zeros(n_v, np.int64)], dtype="Int64").where(
+                np.r_[np.ones(n_p, bool), np.zeros(n_v, bool)]
+            ),
+            "measure": pd.Series(np.r_[np.zeros(n_p, np.int64), preventive["measure"]], dtype="Int64").where(
+                np.r_[np.zeros(n_p, bool), np.ones(n_v, bool)]
+            ),
+        }
+    )
+
+
+def simulate_world(
+    config: Mapping[str, Any], municipalities: pd.DataFrame, share: float, seed: int, progress: Callable[[str], None]
+) -> World:
+    """Run the generator over all municipalities.
+
+    Parameters
+    ----------
+    config
+        The merged configuration.
+    municipalities
+        ``KOM, KOMNAVN, REGION, INDBYGGERE``.
+    share
+        Population share of the scale.
+    seed
+        Root seed.
+    progress
+        Progress callback.
+
+    Returns
+    -------
+    World
+        The records and truth tallies.
+    """
+    syn = config["synthetic"]
+    m, eff = syn["model"], syn["effects"]
+    first_year, last_year = int(syn["first_year"]), int(syn["last_year"])
+    window = (first_year, last_year)
+    years = np.arange(first_year - int(m["burn_in_years"]), last_year + 2)
+    data_years = np.arange(first_year, last_year + 1)
+    adoptions = config["treatment"]["adoptions"]
+    prices = config["prices"]
+    rng_low = stream(seed, "education")
+    low_base = m["low_education_share"] + rng_low.normal(0.0, m["low_education_sd"], len(municipalities))
+    caseload = caseload_target(data_years, m["caseload_points"])
+    world = World()
+    for k, (kom, inhabitants) in enumerate(zip(municipalities["KOM"], municipalities["INDBYGGERE"], strict=True)):
+        kom = int(kom)
+        adoption = adoptions.get(kom)
+        low_share = float(np.clip(low_base[k] + (syn["confounding"]["adopter_low_education_shift"] if adoption else 0.0),
+                                  0.02, 0.8))
+        mun = build_municipality(kom, children_per_year(int(inhabitants), kom, m, share),
+                                 (int(years[0]) - 18, last_year - 1), low_share, m, first_year, seed)
+        states = simulate_states(mun, years, mun.low_education[mun.family], adoption, config, seed)
+        b18 = birthday18(mun.birth_date)
+        c0, f0, w0 = world.n_children, world.n_families, world.n_workers
+        out_rng = stream(seed, "records", kom)
+
+        # Population and families.
+        world.add("children", birth=mun.birth_date, sex=mun.sex, origin=mun.origin, kom=np.full(mun.n_children, kom),
+                  family=mun.family + f0)
+        world.add("families", mother_birth=mun.mother_birth, father_birth=mun.father_birth,
+                  mother_edu=mun.mother_education, father_edu=mun.father_education, mother_income=mun.mother_income,
+                  father_income=mun.father_income, low=mun.low_education)
+        in_data = (years >= first_year) & (years <= last_year)
+        pc_, pt_ = np.nonzero(states.present & in_data[None, :])
+        world.add("population", child=pc_ + c0, year=years[pt_])
+        fy = np.unique((mun.family[pc_] + f0) * 10_000 + years[pt_])
+        world.add("family_years", family=fy // 10_000, year=fy % 10_000)
+
+        # Records of the observed world.
+        spells, events = placement_records(states, ON, b18, window, out_rng)
+        prev = preventive_records(states, ON, b18, window, out_rng)
+        notes = notification_records(states, b18, window, m["notified_continuing_share"],
+                                     m["extra_notifications_mean"], out_rng)
+        n0 = sum(len(a) for a in world.parts["notifications"]["child"])
+        world.add("notifications", child=notes["child"] + c0, date=notes["date"], kom=np.full(len(notes["child"]), kom),
+                  notifier=notes["notifier"], reason=notes["reason"], year=notes["year"])
+        world.add("placements", child=spells["child"] + c0, kom=np.full(len(spells["child"]), kom), start=spells["start"],
+                  end=spells["end"], ptype=spells["ptype"], legal=spells["legal"], breakdown=spells["breakdown"],
+                  exit=spells["exit"])
+        world.add("placement_events", child=events["child"] + c0, kom=np.full(len(events["child"]), kom),
+                  date=events["date"], kind=events["kind"], ptype=events["ptype"], legal=events["legal"],
+                  exit=events["exit"], reasons=events["reasons"])
+        world.add("preventive", child=prev["child"] + c0, kom=np.full(len(prev["child"]), kom), start=prev["start"],
+                  end=prev["end"], measure=prev["measure"])
+
+        # Case work.
+        cases = states.case[:, in_data].sum(axis=0)
+        treated = states.treated[in_data]
+        target = {w: caseload * np.where(treated & (w == ON), 1.0 - eff["caseload_reduction"], 1.0) for w in (ON, OFF)}
+        turnover = np.where(treated, m["monthly_turnover"][1], m["monthly_turnover"][0])
+        work = {w: workforce(cases, target[w], turnover, first_year, stream(seed, "workforce", kom)) for w in (ON, OFF)}
+        starts = (np.r_[spells["child"], prev["child"]], np.r_[spells["start"], prev["start"]])
+        ev = case_events(states, b18, window, notes, starts, m, out_rng)
+        worker = assign_workers(ev["date"], first_year, work[ON], out_rng)
+        world.add("case_events", child=ev["child"] + c0, kom=np.full(len(ev["child"]), kom), date=ev["date"],
+                  type=ev["type"], worker=worker + w0, notification=np.where(ev["notification"] >= 0,
+                                                                            ev["notification"] + n0, -1))
+        wk = work[ON]
+        world.add("workers", kom=np.full(len(wk["start"]), kom), start=wk["start"], end=wk["end"], team=wk["team"])
+        world.add("worker_months", worker=wk["worker"] + w0, month=wk["month"], fte=wk["fte"],
+                  active=wk["active_cases"], kom=np.full(len(wk["worker"]), kom))
+
+        # Outcomes.
+        rows, truth = outcome_records(states, window, config, out_rng)
+        world.add("outcomes", child=rows["child"] + c0, year=rows["year"], measure=rows["measure"], value=rows["value"])
+
+        # Accounts: micro-costs of the observed world by account function, current prices.
+        frame = _spell_frame(spells, prev)
+        per = spell_year_costs(frame, prices, data_years)
+        ptype = frame["placement_type"].to_numpy(dtype=np.int64, na_value=-1)[per["spell"].to_numpy()]
+        function = np.where(ptype < 0, "5.28.21", pd.Series(ptype).map(ACCOUNT_OF_TYPE).to_numpy(dtype=object))
+        micro = per.assign(function=function).groupby(["year", "function"])["cost"].sum()
+        world.add("micro_costs", kom=np.full(len(micro), kom), year=micro.index.get_level_values(0).to_numpy(),
+                  function=micro.index.get_level_values(1).to_numpy(dtype=object), cost=micro.to_numpy())
+
+        if adoption is not None:
+            _tally_truth(world, states, spells, prev, work, cases, truth, adoption, window, b18, prices, out_rng)
+
+        world.n_children += mun.n_children
+        world.n_families += len(mun.low_education)
+        world.n_workers += len(wk["start"])
+        if progress is not None and (k + 1) % 20 == 0:
+            progress(f"municipalities: {k + 1} of {len(municipalities)} simulated ({world.n_children:,} children so far)")
+    return world
+
+
+def _tally_truth(world: World, states, spells_on, prev_on, work, cases, truth, adoption, window, b18, prices, rng):
+    """Add one adopting municipality's potential-outcome differences to the truth tallies."""
+    first_year, last_year = window
+    t = world.tally
+    for key in ("sdq", "absence"):
+        t[f"{key}_diff"] += truth[key][0]
+        t[f"{key}_n"] += truth[key][1]
+    years = states.years
+    post = (years >= adoption) & (years <= last_year)
+    ci, ti = np.nonzero(states.case & post[None, :])
+    # Cost per case-open child-year.
+    spells_off, _ = placement_records(states, OFF, b18, window, None)
+    prev_off = preventive_records(states, OFF, b18, window, None)
+    post_years = list(range(adoption, last_year + 1))
+    prev_on_nomeasure = {**prev_on, "measure": np.zeros(len(prev_on["child"]), np.int64)}
+    keys = pd.DataFrame({"person_id": ci, "year": years[ti]})
+    for w, (sp, pv) in {"on": (spells_on, prev_on_nomeasure), "off": (spells_off, prev_off)}.items():
+        cost = child_year_costs(_spell_frame(sp, pv), prices, post_years)
+        merged = keys.merge(cost, on=["person_id", "year"], how="left")
+        t[f"cost_{w}"] += float(merged["cost"].fillna(0.0).sum())
+    t["cost_n"] += len(keys)
+    # Placement entries, placement mix and breakdowns, from the yearly events.
+    case_post = states.case & post[None, :]
+    for w, name in ((ON, "on"), (OFF, "off")):
+        ev = states.events[w]
+        yi = ev["year"] - years[0]
+        in_post = (ev["year"] >= adoption) & (ev["year"] <= last_year)
+        start = (ev["kind"] == 0) & in_post
+        t[f"entries_{name}"] += float(case_post[ev["child"][start], yi[start]].sum())
+        groups = np.array([PLACEMENT_GROUP[int(c)] for c in ev["ptype"][start]], dtype=object)
+        t[f"family_{name}"] += float(np.isin(groups, FAMILY_GROUPS).sum())
+        t[f"starts_{name}"] += float(start.sum())
+        t[f"breakdowns_{name}"] += float(((ev["kind"] == 1) & in_post & (ev["breakdown"] == 1)).sum())
+        t[f"placed_years_{name}"] += float((states.placed[w] & post[None, :]).sum())
+    t["entries_n"] += len(ci)
+    # Caseload per caseworker, treated municipality-months.
+    post_months = np.nonzero(np.repeat(np.arange(first_year, last_year + 1) >= adoption, 12))[0]
+    for w, name in ((ON, "on"), (OFF, "off")):
+        heads = np.bincount(work[w]["month"], minlength=12 * len(cases))
+        t[f"caseload_{name}"] += float((cases[post_months // 12] / heads[post_months]).sum())
+    t["caseload_n"] += len(post_months)

@@ -1,0 +1,72 @@
+"""Danish and English number formatting, with hand-written cases."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from evaluation.errors import ReportError
+from evaluation.report.numbers import format_count, format_number, format_p_value
+
+
+@pytest.mark.parametrize(
+    ("value", "decimals", "language", "expected"),
+    [
+        (1234567.891, 0, "da", "1.234.568"),
+        (1234567.891, 2, "da", "1.234.567,89"),
+        (-1.5, 2, "da", "-1,50"),
+        (-1.47, 2, "da", "-1,47"),
+        (0.5, 0, "da", "0"),  # half to even
+        (2.5, 0, "da", "2"),
+        (999.96, 1, "da", "1.000,0"),
+        (-0.0, 2, "da", "0,00"),  # negative zero has no sign
+        (-0.004, 2, "da", "0,00"),  # rounds to zero: no sign
+        (-0.005001, 2, "da", "-0,01"),
+        (1234567.891, 2, "en", "1,234,567.89"),
+        (-1.5, 1, "en", "-1.5"),
+        (12, 0, "da", "12"),
+    ],
+)
+def test_format_number(value: float, decimals: int, language: str, expected: str) -> None:
+    assert format_number(value, decimals, language=language) == expected
+
+
+def test_sign_option_marks_positive_but_not_zero() -> None:
+    assert format_number(2.09, 1, sign=True) == "+2,1"
+    assert format_number(-2.09, 1, sign=True) == "-2,1"
+    assert format_number(0.01, 1, sign=True) == "0,0"
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_non_finite_numbers_are_refused(bad: float) -> None:
+    with pytest.raises(ReportError, match="non-finite"):
+        format_number(bad)
+
+
+def test_unknown_language_is_refused() -> None:
+    with pytest.raises(ReportError, match="'de' is not supported"):
+        format_number(1.0, language="de")
+
+
+@pytest.mark.parametrize(
+    ("p", "expected"),
+    [(0.04249, "0,042"), (0.04251, "0,043"), (0.0005, "<0,001"), (0.001, "0,001"), (1.0, "1,000"), (0.0, "<0,001")],
+)
+def test_format_p_value(p: float, expected: str) -> None:
+    assert format_p_value(p) == expected
+
+
+@pytest.mark.parametrize("bad", [-0.1, 1.2, math.nan])
+def test_p_value_outside_unit_interval_is_refused(bad: float) -> None:
+    with pytest.raises(ReportError):
+        format_p_value(bad)
+
+
+def test_format_count() -> None:
+    assert format_count(1150000) == "1.150.000"
+    assert format_count(1150000.0, language="en") == "1,150,000"
+    with pytest.raises(ReportError):
+        format_count(2.5)
+    with pytest.raises(ReportError):
+        format_count(-1)

@@ -1,0 +1,130 @@
+"""The Quarto preprocessor of the offline render path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from evaluation.errors import ReportError
+from evaluation.report.quarto_offline import number_crossrefs, preprocess_qmd
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+DOC = """---
+title: "{{< var title >}}"
+lang: da
+format:
+  html: default
+execute:
+  echo: false
+---
+
+Se @fig-b og @tbl-a, og igen @tbl-a.
+
+{{< include parts/table.md >}}
+
+![Første figur](_generated/fig-b.png){#fig-b width="80%"}
+
+Estimatet er {{< var estimate >}}.
+
+::: {.callout-note}
+## Hovedresultater
+Indhold med @fig-b.
+:::
+"""
+
+
+@pytest.fixture()
+def doc(tmp_path: Path) -> Path:
+    write(tmp_path / "parts" / "table.md", "{{< include inner.md >}}\n\n: En tabel {#tbl-a}\n")
+    write(tmp_path / "parts" / "inner.md", "| a |\n|---|\n| {{< var cell >}} |")
+    return write(tmp_path / "doc.qmd", DOC)
+
+
+VARIABLES = {"title": "Min titel", "estimate": "-1,47", "cell": "<5"}
+
+
+def test_includes_vars_and_crossrefs_are_resolved(doc: Path) -> None:
+    result = preprocess_qmd(doc, VARIABLES, target="html")
+    body = result.body
+    assert "{{<" not in body
+    assert "| <5 |" in body  # nested include, relative to the including file, with a variable inside
+    # the table comes first in the text, so it is Tabel 1; the figure is Figur 1
+    assert ": Tabel 1: En tabel {#tbl-a}" in body
+    assert '![Figur 1: Første figur](_generated/fig-b.png){#fig-b width="80%"}' in body
+    assert "Se Figur 1 og Tabel 1, og igen Tabel 1." in body
+    assert "Estimatet er -1,47." in body
+    assert result.numbers == {"tbl-a": "Tabel 1", "fig-b": "Figur 1"}
+    assert result.metadata["title"] == "Min titel"
+    assert set(result.dropped_keys) == {"format", "execute"}
+    assert "format" not in result.metadata
+
+
+def test_callout_becomes_box_for_each_target(doc: Path) -> None:
+    html = preprocess_qmd(doc, VARIABLES, target="html").body
+    assert "::: {.callout .callout-note}\n::: {.callout-title}\nHovedresultater\n:::" in html
+    assert "Indhold med Figur 1." in html
+    typst = preprocess_qmd(doc, VARIABLES, target="typst").body
+    assert '#callout(kind: "note", title: [Hovedresultater])[' in typst
+    assert "## Hovedresultater" not in typst
+    # image paths become root-relative for Typst
+    assert "](/_generated/fig-b.png)" in typst
+
+
+def test_english_crossref_names(doc: Path) -> None:
+    body = preprocess_qmd(doc, VARIABLES, language="en").body
+    assert "Se Figure 1 og Table 1" in body
+
+
+def test_numbering_counts_each_kind_in_order() -> None:
+    text = "![a](a.png){#fig-a}\n\n: t {#tbl-x}\n\n![b](b.png){#fig-b}\n\n@fig-b, @fig-a, @tbl-x."
+    out, numbers = number_crossrefs(text)
+    assert numbers == {"fig-a": "Figur 1", "tbl-x": "Tabel 1", "fig-b": "Figur 2"}
+    assert out.endswith("Figur 2, Figur 1, Tabel 1.")
+    assert "mail@fig-a" in number_crossrefs("mail@fig-a ![a](a.png){#fig-a}")[0]  # not a reference
+
+
+def test_unknown_variable_is_an_error(tmp_path: Path) -> None:
+    bad = write(tmp_path / "bad.qmd", "Tal: {{< var estimat >}}\n")
+    with pytest.raises(ReportError, match=r"line 1: variable .estimat. is not in _variables.yml.*mean estimate"):
+        preprocess_qmd(bad, VARIABLES)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("Se @tbl-missing.\n", "has no table or figure with that label"),
+        ("Se @sec-intro.\n", "not supported by the offline renderer"),
+        ("{{< include nowhere.md >}}\n", "is missing"),
+        ("{{< video x.mp4 >}}\n", "shortcode .* is not supported"),
+        (": a {#tbl-a}\n\n: b {#tbl-a}\n", "defined twice"),
+        ("::: {.callout-note}\nopen\n", "never closed"),
+    ],
+)
+def test_unresolvable_documents_are_errors(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ReportError, match=message):
+        preprocess_qmd(write(tmp_path / "x.qmd", text), VARIABLES)
+
+
+def test_include_cycle_is_an_error(tmp_path: Path) -> None:
+    write(tmp_path / "a.md", "{{< include b.md >}}\n")
+    write(tmp_path / "b.md", "{{< include a.md >}}\n")
+    with pytest.raises(ReportError, match="cycle"):
+        preprocess_qmd(write(tmp_path / "x.qmd", "{{< include a.md >}}\n"), VARIABLES)
+
+
+def test_interim_report_uses_only_known_variables_and_no_typed_result() -> None:
+    qmd = Path(__file__).resolve().parents[1] / "reports" / "interim.qmd"
+    text = qmd.read_text(encoding="utf-8")
+    assert "{{< var main_sdq_abs >}}" in text
+    assert "Analysen er endnu ikke gennemført i denne version af rapporten." in text
+    for label_id in ("tbl-row-accounting", "tbl-sample-flow", "tbl-balance", "tbl-main"):
+        assert f"@{label_id}" in text and f"_generated/{label_id}.md" in text
+    for label_id in ("fig-sample-flow", "fig-trends", "fig-estimates"):
+        assert f"@{label_id}" in text and f"{{#{label_id}" in text

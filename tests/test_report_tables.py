@@ -1,0 +1,96 @@
+"""Small-cell suppression and the Markdown tables of the report."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from evaluation.errors import ReportError
+from evaluation.report.tables import (
+    estimates_table,
+    row_accounting_table,
+    sample_flow_table,
+    suppress_small,
+    to_markdown,
+)
+
+
+def test_suppress_small_hides_one_to_min_cell_minus_one() -> None:
+    assert suppress_small([0, 1, 4, 5, 6, 12345], 5) == ["0", "<5", "<5", "5", "6", "12.345"]
+
+
+def test_suppress_small_threshold_is_configurable_and_missing_is_a_dash() -> None:
+    assert suppress_small([2, 3, None, math.nan], 3) == ["<3", "3", "–", "–"]
+    assert suppress_small([1], 1) == ["1"]
+
+
+@pytest.mark.parametrize(("values", "min_cell"), [([-1], 5), ([2.5], 5), ([3], 0), ([3], 2.5)])
+def test_suppress_small_refuses_bad_input(values: list[float], min_cell: float) -> None:
+    with pytest.raises(ReportError):
+        suppress_small(values, min_cell)  # type: ignore[arg-type]
+
+
+def test_sample_flow_table_suppresses_person_counts() -> None:
+    flow = pd.DataFrame(
+        {"step": ["a", "b"], "description": ["Alle", "Matchet"], "n_treated": [120.0, 4.0], "n_control": [9000.0, 0.0]}
+    )
+    table = sample_flow_table(flow, 5)
+    assert table["Indsatsgruppe"].tolist() == ["120", "<5"]
+    assert table["Sammenligningsgruppe"].tolist() == ["9.000", "0"]
+    assert table["Trin"].tolist() == ["1", "2"]
+
+
+def test_row_accounting_suppresses_few_quarantined_rows_and_checks_sums() -> None:
+    accounting = pd.DataFrame(
+        {
+            "extract": ["population", "outcomes"],
+            "file": ["bef.csv", "udfald.csv"],
+            "rows_read": [1000.0, 50.0],
+            "rows_accepted": [998.0, 50.0],
+            "rows_quarantined": [2.0, 0.0],
+        }
+    )
+    table = row_accounting_table(accounting, 5)
+    assert table["Udtræk"].tolist() == ["outcomes", "population"]  # sorted
+    assert table["Rækker i karantæne"].tolist() == ["0", "<5"]
+    broken = accounting.assign(rows_accepted=[990.0, 50.0])
+    with pytest.raises(ReportError, match="rows_read 1000 is not rows_accepted 990 \\+ rows_quarantined 2"):
+        row_accounting_table(broken, 5)
+
+
+def test_estimates_table_orders_rows_and_formats_ci() -> None:
+    estimates = pd.DataFrame(
+        {
+            "analysis": ["naive", "main"],
+            "outcome": ["sdq", "sdq"],
+            "estimator": ["mean_difference", "did"],
+            "subgroup": ["all", "all"],
+            "estimate": [0.5, -1.234],
+            "se": [0.2, 0.3],
+            "ci_low": [0.1, -1.822],
+            "ci_high": [0.9, -0.646],
+            "p_value": [0.0123, 0.00001],
+            "n_treated": [100.0, 100.0],
+            "n_control": [2.0, 100.0],
+        }
+    )
+    table = estimates_table(estimates, 5)
+    assert table["Analyse"].tolist() == ["Matchet DiD (hovedanalyse)", "Naiv sammenligning"]
+    assert table["95 %-KI"].tolist() == ["-1,82 til -0,65", "0,10 til 0,90"]
+    assert table["p-værdi"].tolist() == ["<0,001", "0,012"]
+    assert table["N sammenligning"].tolist() == ["100", "<5"]
+    assert "Undergruppe" not in table.columns
+
+
+def test_to_markdown_writes_pipe_table_with_crossref_caption() -> None:
+    table = pd.DataFrame({"A": ["x|y"], "B": ["1,5"]})
+    text = to_markdown(table, "Min tabel", "tbl-test", align=["left", "right"])
+    lines = text.splitlines()
+    assert lines[0] == "| A | B |"
+    assert lines[1] == "|:----|---:|"  # dashes as wide as the widest cell ("x\\|y"), at least 3
+    assert lines[2] == "| x\\|y | 1,5 |"
+    assert lines[-1] == ": Min tabel {#tbl-test}"
+    with pytest.raises(ReportError, match="must start with 'tbl-'"):
+        to_markdown(table, "c", "test")
