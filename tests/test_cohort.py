@@ -40,8 +40,18 @@ def make_extracts() -> dict[str, pd.DataFrame]:
         for year in years:
             rows.append((year, pid, sex, born, kom, mother, father, f"fam{pid}", origin))
     befolkning = pd.DataFrame(
-        rows, columns=["year", "person_id", "sex", "birth_date", "municipality", "mother_id", "father_id",
-                       "family_id", "origin"],
+        rows,
+        columns=[
+            "year",
+            "person_id",
+            "sex",
+            "birth_date",
+            "municipality",
+            "mother_id",
+            "father_id",
+            "family_id",
+            "origin",
+        ],
     )
     befolkning["birth_date"] = _dates(befolkning["birth_date"])
     for col in ("person_id", "mother_id", "father_id", "family_id"):
@@ -67,15 +77,25 @@ def make_extracts() -> dict[str, pd.DataFrame]:
     )
     forebyggende = pd.DataFrame(
         {
-            "spell_id": ["p1"], "person_id": ["C"], "municipality": [167], "measure": [3],
-            "start_date": _dates(["2014-03-01"]), "end_date": _dates([None]),
+            "spell_id": ["p1"],
+            "person_id": ["C"],
+            "municipality": [167],
+            "measure": [3],
+            "start_date": _dates(["2014-03-01"]),
+            "end_date": _dates([None]),
         }
     )
     anbringelser = pd.DataFrame(
         {
-            "spell_id": ["a1"], "person_id": ["A"], "municipality": [657], "placement_type": [21],
-            "legal_basis": [101], "start_date": _dates(["2012-11-01"]), "end_date": _dates(["2014-02-01"]),
-            "breakdown": [0], "exit_destination": pd.array([1], dtype="Int64"),
+            "spell_id": ["a1"],
+            "person_id": ["A"],
+            "municipality": [657],
+            "placement_type": [21],
+            "legal_basis": [101],
+            "start_date": _dates(["2012-11-01"]),
+            "end_date": _dates(["2014-02-01"]),
+            "breakdown": [0],
+            "exit_destination": pd.array([1], dtype="Int64"),
         }
     )
     udfald = pd.DataFrame(
@@ -86,8 +106,14 @@ def make_extracts() -> dict[str, pd.DataFrame]:
             "value": [30.0, 12.0, 5.5, 20.0],
         }
     )
-    return {"befolkning": befolkning, "foraeldre": foraeldre, "underretninger": underretninger,
-            "forebyggende": forebyggende, "anbringelser_forloeb": anbringelser, "udfald": udfald}
+    return {
+        "befolkning": befolkning,
+        "foraeldre": foraeldre,
+        "underretninger": underretninger,
+        "forebyggende": forebyggende,
+        "anbringelser_forloeb": anbringelser,
+        "udfald": udfald,
+    }
 
 
 def make_config(cutoff=None) -> dict:
@@ -98,9 +124,12 @@ def make_config(cutoff=None) -> dict:
         "prices": {
             "price_year": 2019,
             "items": {
-                "institution": {"dkk_per_year": 1_160_000}, "residential": {"dkk_per_year": 1_160_000},
-                "foster": {"dkk_per_year": 470_000}, "network": {"dkk_per_year": 250_000},
-                "other": {"dkk_per_year": 300_000}, "preventive": {"dkk_per_year": 90_000},
+                "institution": {"dkk_per_year": 1_160_000},
+                "residential": {"dkk_per_year": 1_160_000},
+                "foster": {"dkk_per_year": 470_000},
+                "network": {"dkk_per_year": 250_000},
+                "other": {"dkk_per_year": 300_000},
+                "preventive": {"dkk_per_year": 90_000},
             },
         },
     }
@@ -110,8 +139,13 @@ def make_config(cutoff=None) -> dict:
 
 
 def test_spell_years_counts_every_overlapped_calendar_year():
-    spells = pd.DataFrame({"person_id": ["x", "y"], "start_date": _dates(["2012-11-01", "2015-12-31"]),
-                           "end_date": _dates(["2014-02-01", None])})
+    spells = pd.DataFrame(
+        {
+            "person_id": ["x", "y"],
+            "start_date": _dates(["2012-11-01", "2015-12-31"]),
+            "end_date": _dates(["2014-02-01", None]),
+        }
+    )
     years = cohort.spell_years(spells, pd.Timestamp("2017-12-31"))
     assert sorted(years.loc[years["person_id"] == "x", "year"]) == [2012, 2013, 2014]
     # an ongoing spell runs to the end of the data
@@ -119,8 +153,14 @@ def test_spell_years_counts_every_overlapped_calendar_year():
 
 
 def test_spell_ending_before_start_is_an_error():
-    spells = pd.DataFrame({"spell_id": ["s9"], "person_id": ["x"], "start_date": _dates(["2014-01-01"]),
-                           "end_date": _dates(["2013-01-01"])})
+    spells = pd.DataFrame(
+        {
+            "spell_id": ["s9"],
+            "person_id": ["x"],
+            "start_date": _dates(["2014-01-01"]),
+            "end_date": _dates(["2013-01-01"]),
+        }
+    )
     with pytest.raises(ExtractValidationError, match="s9"):
         cohort.spell_years(spells, pd.Timestamp("2017-12-31"))
 
@@ -254,8 +294,13 @@ def test_build_panel_writes_identical_bytes(tmp_path):
     for name, frame in make_extracts().items():
         frame.to_parquet(interim / f"{name}.parquet", index=False)
     for run in ("one", "two"):
-        cohort.build_panel(interim, make_config(), tmp_path / run / "panel.parquet", tmp_path / run / "flow.csv",
-                           progress=lambda _m: None)
+        cohort.build_panel(
+            interim,
+            make_config(),
+            tmp_path / run / "panel.parquet",
+            tmp_path / run / "flow.csv",
+            progress=lambda _m: None,
+        )
     assert (tmp_path / "one" / "panel.parquet").read_bytes() == (tmp_path / "two" / "panel.parquet").read_bytes()
     panel = pd.read_parquet(tmp_path / "one" / "panel.parquet")
     assert list(panel.columns) == cohort.PANEL_COLUMNS

@@ -30,18 +30,39 @@ def make_panel() -> pd.DataFrame:
     rows = []
     for pid, kom, tu, sex, age, income, origin in CHILDREN:
         for year in (2013, 2014):
-            rows.append({
-                "person_id": pid, "municipality": kom, "year": year, "treated_unit": tu, "sex": sex,
-                "origin": origin, "entry_year": 2013, "age_at_entry": age, "entry_municipality": kom,
-                "entry_origin": origin, "parent_basic_education": int(income < 300), "parent_missing": 0,
-                "parent_income": income, "parent_income_missing": 0, "prior_notifications": 1,
-            })
+            rows.append(
+                {
+                    "person_id": pid,
+                    "municipality": kom,
+                    "year": year,
+                    "treated_unit": tu,
+                    "sex": sex,
+                    "origin": origin,
+                    "entry_year": 2013,
+                    "age_at_entry": age,
+                    "entry_municipality": kom,
+                    "entry_origin": origin,
+                    "parent_basic_education": int(income < 300),
+                    "parent_missing": 0,
+                    "parent_income": income,
+                    "parent_income_missing": 0,
+                    "prior_notifications": 1,
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def config(**matching) -> dict:
-    base = {"method": "nearest", "ratio": 1, "replace": True, "caliper": 0.2, "link": "logit",
-            "covariates": ["age_at_entry", "parent_income", "origin"], "exact": ["sex"], "seed": 7}
+    base = {
+        "method": "nearest",
+        "ratio": 1,
+        "replace": True,
+        "caliper": 0.2,
+        "link": "logit",
+        "covariates": ["age_at_entry", "parent_income", "origin"],
+        "exact": ["sex"],
+        "seed": 7,
+    }
     base.update(matching)
     return {"matching": base}
 
@@ -55,7 +76,11 @@ def test_child_table_has_one_row_per_child_with_entry_values():
     assert len(children) == len(CHILDREN)
     assert children["person_id"].is_unique
     assert children.set_index("person_id").loc["t5", ["treat", "sex", "age_at_entry", "municipality"]].tolist() == [
-        1, 2, 10, 167]
+        1,
+        2,
+        10,
+        167,
+    ]
 
 
 def test_expand_covariates_dummies_and_constant_indicators():
@@ -101,8 +126,7 @@ def test_match_cohort_pairs_twins_and_counts_drops():
     flow = res.flow_rows.set_index("step")
     assert flow.loc["matched", ["n_treated", "n_control"]].tolist() == [4, 4]
     assert flow.loc["dropped_no_exact_match", "n_treated"] == 1
-    assert list(res.balance.columns) == ["covariate", "smd_before", "smd_after", "var_ratio_before",
-                                         "var_ratio_after"]
+    assert list(res.balance.columns) == ["covariate", "smd_before", "smd_after", "var_ratio_before", "var_ratio_after"]
     assert set(res.balance["covariate"]) >= {"age_at_entry", "parent_income", "origin_2"}
     # perfect twins: the matched sample is balanced exactly on every score covariate
     assert res.balance["smd_after"].abs().max() == pytest.approx(0.0, abs=1e-12)
@@ -113,13 +137,21 @@ def test_match_children_writes_files_and_appends_flow(tmp_path):
     make_panel().to_parquet(panel_path, index=False)
     flow_in = tmp_path / "flow_cohort.csv"
     pd.DataFrame([("population", "Alle børn", 5, 7)], columns=["step", "description", "n_treated", "n_control"]).to_csv(
-        flow_in, index=False)
+        flow_in, index=False
+    )
     out = {name: tmp_path / "out" / name for name in ("matched.parquet", "balance.csv", "flow.csv")}
     copies = []
     for _ in range(2):
         with pytest.warns(LowOverlapWarning):
-            compare.match_children(panel_path, config(), out["matched.parquet"], out["balance.csv"], flow_in,
-                                   out["flow.csv"], progress=quiet)
+            compare.match_children(
+                panel_path,
+                config(),
+                out["matched.parquet"],
+                out["balance.csv"],
+                flow_in,
+                out["flow.csv"],
+                progress=quiet,
+            )
         copies.append(out["matched.parquet"].read_bytes())
     assert copies[0] == copies[1]
     flow = pd.read_csv(out["flow.csv"])

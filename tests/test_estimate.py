@@ -29,17 +29,35 @@ def make_panel(tau=TAU, gap=LEVEL_GAP, noise=0.0, seed=1) -> pd.DataFrame:
             for year in YEARS:
                 post = int(ft > 0 and year >= ft)
                 y = c + gap * (ft > 0) + (year - 2011) + tau * post + noise * rng.standard_normal()
-                rows.append({"person_id": pid, "municipality": kom, "year": year, "first_treat": ft,
-                             "treated_unit": int(ft > 0), "post": post, "treated": post, "sdq": y,
-                             "cost_per_child": 1000.0 * y, "school_absence": np.nan})
+                rows.append(
+                    {
+                        "person_id": pid,
+                        "municipality": kom,
+                        "year": year,
+                        "first_treat": ft,
+                        "treated_unit": int(ft > 0),
+                        "post": post,
+                        "treated": post,
+                        "sdq": y,
+                        "cost_per_child": 1000.0 * y,
+                        "school_absence": np.nan,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
 def make_matched(panel: pd.DataFrame) -> pd.DataFrame:
     children = panel.drop_duplicates("person_id")[["person_id", "municipality", "treated_unit"]]
     weight = np.where(children["treated_unit"] == 1, 1.0, np.where(children["person_id"].str.endswith("_0"), 0.5, 1.5))
-    return pd.DataFrame({"person_id": children["person_id"], "municipality": children["municipality"],
-                         "treat": children["treated_unit"], "weight": weight, "subclass": pd.NA})
+    return pd.DataFrame(
+        {
+            "person_id": children["person_id"],
+            "municipality": children["municipality"],
+            "treat": children["treated_unit"],
+            "weight": weight,
+            "subclass": pd.NA,
+        }
+    )
 
 
 def quiet(_msg):
@@ -49,8 +67,9 @@ def quiet(_msg):
 def test_twfe_recovers_constant_effect_exactly_with_and_without_weights():
     panel = make_panel()
     unweighted = estimate.did_twfe(panel, "sdq", progress=quiet)
-    weighted = estimate.did_twfe(estimate.matched_sample(panel, make_matched(panel)), "sdq", weights="weight",
-                                 progress=quiet)
+    weighted = estimate.did_twfe(
+        estimate.matched_sample(panel, make_matched(panel)), "sdq", weights="weight", progress=quiet
+    )
     assert unweighted.estimate == pytest.approx(TAU, abs=1e-9)
     assert weighted.estimate == pytest.approx(TAU, abs=1e-9)
     # treated children: the 6 of 657 and 167; controls: the 9 of never-adopters
@@ -72,8 +91,10 @@ def test_naive_difference_in_means_is_biased_by_level_differences():
 def test_intervals_use_t_with_clusters_minus_one_df(alpha):
     panel = make_panel(noise=1.0)
     g = panel["municipality"].nunique()
-    for est in (estimate.did_twfe(panel, "sdq", alpha=alpha, progress=quiet),
-                estimate.diff_in_means(panel, "sdq", alpha=alpha, progress=quiet)):
+    for est in (
+        estimate.did_twfe(panel, "sdq", alpha=alpha, progress=quiet),
+        estimate.diff_in_means(panel, "sdq", alpha=alpha, progress=quiet),
+    ):
         q = stats.t.ppf(1 - alpha / 2, g - 1)
         assert est.se > 0
         assert est.ci_high - est.estimate == pytest.approx(q * est.se, rel=1e-9)
@@ -113,8 +134,11 @@ def test_trends_means_weights_and_disclosure():
 
 
 def _config():
-    return {"outcomes": {"primary": ["sdq", "cost_per_child"], "secondary": ["school_absence_missing_col"]},
-            "estimation": {"alpha": 0.05, "cluster": "municipality"}, "disclosure": {"min_cell": 5}}
+    return {
+        "outcomes": {"primary": ["sdq", "cost_per_child"], "secondary": ["school_absence_missing_col"]},
+        "estimation": {"alpha": 0.05, "cluster": "municipality"},
+        "disclosure": {"min_cell": 5},
+    }
 
 
 def test_run_estimates_writes_the_contracted_columns(tmp_path):
@@ -125,8 +149,19 @@ def test_run_estimates_writes_the_contracted_columns(tmp_path):
     out, trends_path = tmp_path / "results" / "estimates.csv", tmp_path / "results" / "trends.csv"
     estimate.run_estimates(panel_path, matched_path, _config(), out, trends_path, progress=quiet)
     table = pd.read_csv(out)
-    assert list(table.columns) == ["analysis", "outcome", "estimator", "subgroup", "estimate", "se", "ci_low",
-                                   "ci_high", "p_value", "n_treated", "n_control"]
+    assert list(table.columns) == [
+        "analysis",
+        "outcome",
+        "estimator",
+        "subgroup",
+        "estimate",
+        "se",
+        "ci_low",
+        "ci_high",
+        "p_value",
+        "n_treated",
+        "n_control",
+    ]
     assert len(table) == 6  # 3 analyses x 2 outcomes present in the panel
     keys = list(zip(table["analysis"], table["outcome"], strict=True))
     assert keys == sorted(keys)

@@ -59,9 +59,28 @@ BASIC_EDUCATION_LEVEL = 10
 
 #: Column order of the written panel.
 PANEL_COLUMNS = [
-    "person_id", "municipality", "year", "first_treat", "treated_unit", "post", "treated", "age", "sex", "origin",
-    "entry_year", "age_at_entry", "entry_municipality", "entry_origin", "parent_basic_education", "parent_missing",
-    "parent_income", "parent_income_missing", "prior_notifications", "sdq", "school_absence", "cost_per_child",
+    "person_id",
+    "municipality",
+    "year",
+    "first_treat",
+    "treated_unit",
+    "post",
+    "treated",
+    "age",
+    "sex",
+    "origin",
+    "entry_year",
+    "age_at_entry",
+    "entry_municipality",
+    "entry_origin",
+    "parent_basic_education",
+    "parent_missing",
+    "parent_income",
+    "parent_income_missing",
+    "prior_notifications",
+    "sdq",
+    "school_absence",
+    "cost_per_child",
 ]
 
 FLOW_COLUMNS = ["step", "description", "n_treated", "n_control"]
@@ -265,9 +284,7 @@ def spell_years(spells: pd.DataFrame, open_end: pd.Timestamp, *, source: str = "
     n_years = end.dt.year.to_numpy(dtype="int64") - start_year + 1
     idx = np.repeat(np.arange(len(spells)), n_years)
     offset = np.arange(len(idx)) - np.repeat(np.cumsum(n_years) - n_years, n_years)
-    return pd.DataFrame(
-        {"person_id": spells["person_id"].to_numpy()[idx], "year": start_year[idx] + offset}
-    )
+    return pd.DataFrame({"person_id": spells["person_id"].to_numpy()[idx], "year": start_year[idx] + offset})
 
 
 def open_case_years(
@@ -354,8 +371,14 @@ def baseline_covariates(entry: pd.DataFrame, parents: pd.DataFrame, notification
     )
     out = out.merge(counts, on=["person_id", "entry_year"], how="left")
     out["prior_notifications"] = out["prior_notifications"].fillna(0).astype("int64")
-    cols = ["person_id", "parent_basic_education", "parent_missing", "parent_income", "parent_income_missing",
-            "prior_notifications"]
+    cols = [
+        "person_id",
+        "parent_basic_education",
+        "parent_missing",
+        "parent_income",
+        "parent_income_missing",
+        "prior_notifications",
+    ]
     return out[cols]
 
 
@@ -435,9 +458,7 @@ def _cost_per_child_year(
     """Cost of each child-year from the placement and preventive spells (:mod:`evaluation.costs`)."""
     from evaluation.costs import child_year_costs
 
-    spells = pd.concat(
-        [extracts["anbringelser_forloeb"], extracts["forebyggende"]], ignore_index=True, sort=False
-    )
+    spells = pd.concat([extracts["anbringelser_forloeb"], extracts["forebyggende"]], ignore_index=True, sort=False)
     costs = child_year_costs(spells, prices, years)
     return costs.groupby(["person_id", "year"], as_index=False)["cost"].sum().rename(columns={"cost": "cost_per_child"})
 
@@ -458,6 +479,7 @@ def sample_flow(population: pd.DataFrame, panel: pd.DataFrame) -> pd.DataFrame:
     pandas.DataFrame
         ``step, description, n_treated, n_control``; rows starting with "heraf" are subsets of the row above.
     """
+
     def split(frame: pd.DataFrame) -> tuple[int, int]:
         first = frame.sort_values(["person_id", "year"]).drop_duplicates("person_id")
         n_treated = int(first["treated_unit"].sum())
@@ -469,10 +491,16 @@ def sample_flow(population: pd.DataFrame, panel: pd.DataFrame) -> pd.DataFrame:
         ("population", "Alle børn 0-17 år i befolkningen", *split(population)),
         ("open_case", "Børn med mindst ét år med åben sag", *split(panel)),
         ("baseline", "Børn med baselinekovariater i indgangsåret", *split(complete)),
-        ("parent_missing", "heraf uden oplysninger om forældre i indgangsåret (indikator i matchningen)",
-         *split(complete.loc[complete["parent_missing"] == 1])),
-        ("parent_income_imputed", "heraf med imputeret forældreindkomst (gennemsnit og indikator)",
-         *split(complete.loc[complete["parent_income_missing"] == 1])),
+        (
+            "parent_missing",
+            "heraf uden oplysninger om forældre i indgangsåret (indikator i matchningen)",
+            *split(complete.loc[complete["parent_missing"] == 1]),
+        ),
+        (
+            "parent_income_imputed",
+            "heraf med imputeret forældreindkomst (gennemsnit og indikator)",
+            *split(complete.loc[complete["parent_income_missing"] == 1]),
+        ),
     ]
     return pd.DataFrame(rows, columns=FLOW_COLUMNS)
 
@@ -542,14 +570,24 @@ def build_cohort(
     panel = panel.assign(treated=(panel["treated_unit"] * panel["post"]).astype("int64"))
 
     panel = panel.sort_values(["person_id", "year"]).reset_index(drop=True)
-    entry = panel.drop_duplicates("person_id")[["person_id", "year", "age", "municipality", "origin",
-                                                "treated_unit", "mother_id", "father_id"]]
-    entry = entry.rename(columns={"year": "entry_year", "age": "age_at_entry", "municipality": "entry_municipality",
-                                  "origin": "entry_origin", "treated_unit": "entry_treated_unit"})
+    entry = panel.drop_duplicates("person_id")[
+        ["person_id", "year", "age", "municipality", "origin", "treated_unit", "mother_id", "father_id"]
+    ]
+    entry = entry.rename(
+        columns={
+            "year": "entry_year",
+            "age": "age_at_entry",
+            "municipality": "entry_municipality",
+            "origin": "entry_origin",
+            "treated_unit": "entry_treated_unit",
+        }
+    )
     movers = panel.groupby("person_id")["municipality"].nunique()
     if (movers > 1).any():
-        progress(f"cohort: {int((movers > 1).sum()):,} children change municipality inside the panel; "
-                 "their group is that of the entry year")
+        progress(
+            f"cohort: {int((movers > 1).sum()):,} children change municipality inside the panel; "
+            "their group is that of the entry year"
+        )
     base = baseline_covariates(entry, ex["foraeldre"], ex["underretninger"])
     entry = entry.drop(columns=["mother_id", "father_id", "entry_treated_unit"]).merge(base, on="person_id")
     panel = panel.merge(entry, on="person_id", how="left")
@@ -569,7 +607,10 @@ def build_cohort(
 
 
 def build_panel(
-    interim_dir: Path, config: Mapping[str, Any], panel_path: Path, flow_path: Path,
+    interim_dir: Path,
+    config: Mapping[str, Any],
+    panel_path: Path,
+    flow_path: Path,
     progress: Callable[[str], None] = print,
 ) -> None:
     """Pipeline step: build the cohort panel and the sample flow from the ingested extracts.

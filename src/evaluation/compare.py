@@ -46,10 +46,17 @@ MISSING_INDICATORS = {"parent_income": "parent_income_missing", "parent_basic_ed
 
 #: Child-level columns taken from the child's entry-year row of the panel.
 CHILD_COLUMNS = {
-    "person_id": "person_id", "entry_municipality": "municipality", "treated_unit": "treat", "sex": "sex",
-    "age_at_entry": "age_at_entry", "entry_year": "entry_year", "parent_basic_education": "parent_basic_education",
-    "parent_missing": "parent_missing", "parent_income": "parent_income",
-    "parent_income_missing": "parent_income_missing", "entry_origin": "origin",
+    "person_id": "person_id",
+    "entry_municipality": "municipality",
+    "treated_unit": "treat",
+    "sex": "sex",
+    "age_at_entry": "age_at_entry",
+    "entry_year": "entry_year",
+    "parent_basic_education": "parent_basic_education",
+    "parent_missing": "parent_missing",
+    "parent_income": "parent_income",
+    "parent_income_missing": "parent_income_missing",
+    "entry_origin": "origin",
     "prior_notifications": "prior_notifications",
 }
 
@@ -212,10 +219,19 @@ def match_cohort(
 
     m = result.matched
     subclass = m["subclass"] if "subclass" in m.columns else pd.Series(pd.NA, index=m.index, dtype="Int64")
-    matched = pd.DataFrame(
-        {"person_id": m["person_id"], "municipality": m["municipality"], "treat": m["treat"].astype("int64"),
-         "weight": m["weight"].astype("float64"), "subclass": subclass}
-    ).sort_values("person_id").reset_index(drop=True)
+    matched = (
+        pd.DataFrame(
+            {
+                "person_id": m["person_id"],
+                "municipality": m["municipality"],
+                "treat": m["treat"].astype("int64"),
+                "weight": m["weight"].astype("float64"),
+                "subclass": subclass,
+            }
+        )
+        .sort_values("person_id")
+        .reset_index(drop=True)
+    )
     balance = result.balance.rename_axis("covariate").reset_index()[BALANCE_COLUMNS]
 
     n_t = int((matched["treat"] == 1).sum())
@@ -233,8 +249,13 @@ def match_cohort(
 
 
 def match_children(
-    panel_path: Path, config: Mapping[str, Any], matched_path: Path, balance_path: Path, flow_path_in: Path,
-    flow_path_out: Path, progress: Callable[[str], None] = print,
+    panel_path: Path,
+    config: Mapping[str, Any],
+    matched_path: Path,
+    balance_path: Path,
+    flow_path_in: Path,
+    flow_path_out: Path,
+    progress: Callable[[str], None] = print,
 ) -> None:
     """Pipeline step: match children and write matched ids and weights, balance and the sample flow.
 

@@ -100,7 +100,9 @@ def spell_year_costs(spells: pd.DataFrame, prices: Mapping[str, Any], years: Ite
     price = {}
     for g in COST_GROUPS:
         if g not in items or "dkk_per_year" not in items[g]:
-            raise ConfigError(f"config prices.items.{g}.dkk_per_year is missing; every cost group needs a yearly price.")
+            raise ConfigError(
+                f"config prices.items.{g}.dkk_per_year is missing; every cost group needs a yearly price."
+            )
         price[g] = float(items[g]["dkk_per_year"])
     group = spell_groups(spells).to_numpy()
     start = pd.to_datetime(spells["start_date"]).to_numpy().astype("datetime64[D]")

@@ -43,8 +43,17 @@ from evaluation.errors import ModelNotIdentifiedError
 from evaluation.results import Estimate
 
 ESTIMATE_COLUMNS = [
-    "analysis", "outcome", "estimator", "subgroup", "estimate", "se", "ci_low", "ci_high", "p_value",
-    "n_treated", "n_control",
+    "analysis",
+    "outcome",
+    "estimator",
+    "subgroup",
+    "estimate",
+    "se",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "n_treated",
+    "n_control",
 ]
 TREND_COLUMNS = ["outcome", "year", "group", "mean", "n"]
 FLOAT_FORMAT = "%.6f"
@@ -76,8 +85,13 @@ def _complete(panel: pd.DataFrame, outcome: str, progress: Callable[[str], None]
 
 
 def did_twfe(
-    panel: pd.DataFrame, outcome: str, *, weights: str | None = None, cluster: str = "municipality",
-    alpha: float = 0.05, progress: Callable[[str], None] = print,
+    panel: pd.DataFrame,
+    outcome: str,
+    *,
+    weights: str | None = None,
+    cluster: str = "municipality",
+    alpha: float = 0.05,
+    progress: Callable[[str], None] = print,
 ) -> Estimate:
     """Two-way fixed-effects DiD of ``outcome`` on ``treated`` with child and year effects.
 
@@ -106,15 +120,27 @@ def did_twfe(
 
     sample = _complete(panel, outcome, progress, "DiD")
     fe = fixed_effects(
-        sample, outcome=outcome, regressors=["treated"], unit="person_id", time="year",
-        entity_effects=True, time_effects=True, cluster=cluster, weights=weights, alpha=alpha,
+        sample,
+        outcome=outcome,
+        regressors=["treated"],
+        unit="person_id",
+        time="year",
+        entity_effects=True,
+        time_effects=True,
+        cluster=cluster,
+        weights=weights,
+        alpha=alpha,
     )
     n_treated, n_control = _counts(sample, drop_singletons=True)
     return fe.estimate("treated", n_treated=n_treated, n_control=n_control)
 
 
 def diff_in_means(
-    panel: pd.DataFrame, outcome: str, *, cluster: str = "municipality", alpha: float = 0.05,
+    panel: pd.DataFrame,
+    outcome: str,
+    *,
+    cluster: str = "municipality",
+    alpha: float = 0.05,
     progress: Callable[[str], None] = print,
 ) -> Estimate:
     """Post-period difference in means between treated child-years and control child-years.
@@ -148,9 +174,7 @@ def diff_in_means(
         raise ModelNotIdentifiedError(f"naive {outcome}: the post period has no treated or no control child-years.")
     groups = pd.factorize(sample[cluster])[0]
     x = sm.add_constant(sample["treated"].astype("float64").to_numpy())
-    fit = sm.OLS(sample[outcome].astype("float64").to_numpy(), x).fit(
-        cov_type="cluster", cov_kwds={"groups": groups}
-    )
+    fit = sm.OLS(sample[outcome].astype("float64").to_numpy(), x).fit(cov_type="cluster", cov_kwds={"groups": groups})
     coef, se = float(fit.params[1]), float(fit.bse[1])
     n_clusters = int(np.unique(groups).size)
     p, lo, hi = _inference(coef, se, n_clusters - 1, alpha)
@@ -208,17 +232,21 @@ def estimate_all(
             continue
         analyses = {
             ("main", "did_twfe_matched"): lambda o=outcome: did_twfe(
-                weighted, o, weights="weight", cluster=cluster, alpha=alpha, progress=progress),
+                weighted, o, weights="weight", cluster=cluster, alpha=alpha, progress=progress
+            ),
             ("unmatched_did", "did_twfe"): lambda o=outcome: did_twfe(
-                panel, o, cluster=cluster, alpha=alpha, progress=progress),
+                panel, o, cluster=cluster, alpha=alpha, progress=progress
+            ),
             ("naive", "diff_in_means"): lambda o=outcome: diff_in_means(
-                panel, o, cluster=cluster, alpha=alpha, progress=progress),
+                panel, o, cluster=cluster, alpha=alpha, progress=progress
+            ),
         }
         for (analysis, estimator), run in analyses.items():
             e = run()
             progress(f"estimate: {analysis} {outcome}: {e.estimate:.4g} (SE {e.se:.3g})")
-            rows.append({"analysis": analysis, "outcome": outcome, "estimator": estimator, "subgroup": "all",
-                         **e.to_dict()})
+            rows.append(
+                {"analysis": analysis, "outcome": outcome, "estimator": estimator, "subgroup": "all", **e.to_dict()}
+            )
     table = pd.DataFrame(rows, columns=ESTIMATE_COLUMNS)
     return table.sort_values(["analysis", "outcome"]).reset_index(drop=True)
 
@@ -228,13 +256,12 @@ def _group_means(frame: pd.DataFrame, outcome: str, group: str, weights: str | N
     w = data[weights] if weights else pd.Series(1.0, index=data.index)
     agg = pd.DataFrame({"year": data["year"], "wy": w * data[outcome], "w": w})
     out = agg.groupby("year", sort=True).agg(wy=("wy", "sum"), w=("w", "sum"), n=("w", "size")).reset_index()
-    return pd.DataFrame({"outcome": outcome, "year": out["year"], "group": group,
-                         "mean": out["wy"] / out["w"], "n": out["n"]})
+    return pd.DataFrame(
+        {"outcome": outcome, "year": out["year"], "group": group, "mean": out["wy"] / out["w"], "n": out["n"]}
+    )
 
 
-def trends(
-    panel: pd.DataFrame, matched: pd.DataFrame, outcomes: list[str], min_cell: int
-) -> pd.DataFrame:
+def trends(panel: pd.DataFrame, matched: pd.DataFrame, outcomes: list[str], min_cell: int) -> pd.DataFrame:
     """Yearly outcome means of treated children, matched comparison children and all comparison children.
 
     Parameters
@@ -276,7 +303,11 @@ def trends(
 
 
 def run_estimates(
-    panel_path: Path, matched_path: Path, config: Mapping[str, Any], estimates_path: Path, trends_path: Path,
+    panel_path: Path,
+    matched_path: Path,
+    config: Mapping[str, Any],
+    estimates_path: Path,
+    trends_path: Path,
     progress: Callable[[str], None] = print,
 ) -> None:
     """Pipeline step: write ``results/estimates.csv`` and the outcome trends.

@@ -65,10 +65,20 @@ def assemble(world: World, municipalities: pd.DataFrame, config: Mapping[str, An
     pop = world.table("population")
     order = np.lexsort((pop["child"], pop["year"]))
     c, fam_of = pop["child"][order], kids["family"][pop["child"][order]]
-    out["befolkning"] = to_table(EXTRACTS["befolkning"], {
-        "AAR": pop["year"][order], "PNR": _take(pnr, c), "KOEN": kids["sex"][c], "FOED_DAG": kids["birth"][c],
-        "KOM": kids["kom"][c], "MOR_ID": _take(pnr, mother_pid[fam_of]), "FAR_ID": _take(pnr, father_pid[fam_of]),
-        "FAMILIE_ID": _take(pnr, mother_pid[fam_of]), "IE_TYPE": kids["origin"][c]})
+    out["befolkning"] = to_table(
+        EXTRACTS["befolkning"],
+        {
+            "AAR": pop["year"][order],
+            "PNR": _take(pnr, c),
+            "KOEN": kids["sex"][c],
+            "FOED_DAG": kids["birth"][c],
+            "KOM": kids["kom"][c],
+            "MOR_ID": _take(pnr, mother_pid[fam_of]),
+            "FAR_ID": _take(pnr, father_pid[fam_of]),
+            "FAMILIE_ID": _take(pnr, mother_pid[fam_of]),
+            "IE_TYPE": kids["origin"][c],
+        },
+    )
 
     fy = world.table("family_years")
     parent = np.concatenate([mother_pid[fy["family"]], father_pid[fy["family"]]])
@@ -83,61 +93,127 @@ def assemble(world: World, municipalities: pd.DataFrame, config: Mapping[str, An
     edu = np.where(is_father, fam["father_edu"][pfam], fam["mother_edu"][pfam])
     base = np.where(is_father, fam["father_income"][pfam], fam["mother_income"][pfam])
     income = np.round(base * (1 + growth) ** (pyear - first_year) * np.exp(prng.normal(0, 0.1, len(parent))))
-    out["foraeldre"] = to_table(EXTRACTS["foraeldre"], {
-        "AAR": pyear, "PNR": _take(pnr, parent), "HFAUDD_NIV": edu, "PERINDKIALT": income,
-        "SOCIO13": socio_status(edu == 10, prng)})
+    out["foraeldre"] = to_table(
+        EXTRACTS["foraeldre"],
+        {
+            "AAR": pyear,
+            "PNR": _take(pnr, parent),
+            "HFAUDD_NIV": edu,
+            "PERINDKIALT": income,
+            "SOCIO13": socio_status(edu == 10, prng),
+        },
+    )
 
     nt = world.table("notifications")
-    out["underretninger"] = to_table(EXTRACTS["underretninger"], {
-        "UNDERRETNING_ID": _ids("U", len(nt["child"])), "PNR": _take(pnr, nt["child"]), "DATO": nt["date"],
-        "KOM": nt["kom"], "ANMELDER": nt["notifier"], "AARSAG": nt["reason"]})
+    out["underretninger"] = to_table(
+        EXTRACTS["underretninger"],
+        {
+            "UNDERRETNING_ID": _ids("U", len(nt["child"])),
+            "PNR": _take(pnr, nt["child"]),
+            "DATO": nt["date"],
+            "KOM": nt["kom"],
+            "ANMELDER": nt["notifier"],
+            "AARSAG": nt["reason"],
+        },
+    )
 
     pv = world.table("preventive")
-    out["forebyggende"] = to_table(EXTRACTS["forebyggende"], {
-        "FORLOEB_ID": _ids("P", len(pv["child"])), "PNR": _take(pnr, pv["child"]), "KOM": pv["kom"],
-        "FORANST": pv["measure"], "STARTDATO": pv["start"], "SLUTDATO": pv["end"]})
+    out["forebyggende"] = to_table(
+        EXTRACTS["forebyggende"],
+        {
+            "FORLOEB_ID": _ids("P", len(pv["child"])),
+            "PNR": _take(pnr, pv["child"]),
+            "KOM": pv["kom"],
+            "FORANST": pv["measure"],
+            "STARTDATO": pv["start"],
+            "SLUTDATO": pv["end"],
+        },
+    )
 
     pl = world.table("placements")
-    out["anbringelser_forloeb"] = to_table(EXTRACTS["anbringelser_forloeb"], {
-        "FORLOEB_ID": _ids("A", len(pl["child"])), "PNR": _take(pnr, pl["child"]), "KOM": pl["kom"],
-        "ANBSTED": pl["ptype"], "RETSGRUNDLAG": pl["legal"], "STARTDATO": pl["start"], "SLUTDATO": pl["end"],
-        "SAMMENBRUD": pl["breakdown"], "UDSTED": pa.array(pl["exit"], mask=pl["exit"] == 0, type=pa.int64())})
+    out["anbringelser_forloeb"] = to_table(
+        EXTRACTS["anbringelser_forloeb"],
+        {
+            "FORLOEB_ID": _ids("A", len(pl["child"])),
+            "PNR": _take(pnr, pl["child"]),
+            "KOM": pl["kom"],
+            "ANBSTED": pl["ptype"],
+            "RETSGRUNDLAG": pl["legal"],
+            "STARTDATO": pl["start"],
+            "SLUTDATO": pl["end"],
+            "SAMMENBRUD": pl["breakdown"],
+            "UDSTED": pa.array(pl["exit"], mask=pl["exit"] == 0, type=pa.int64()),
+        },
+    )
 
     ev = world.table("placement_events")
     cols: dict[str, Any] = {
-        "PNR": _take(pnr, ev["child"]), "KOM": ev["kom"], "HAENDDATO": ev["date"], "HAENDELSE": ev["kind"],
-        "ANBSTED": ev["ptype"], "RETSGRUNDLAG": ev["legal"],
-        "UDSTED": pa.array(ev["exit"], mask=ev["exit"] == 0, type=pa.int64())}
+        "PNR": _take(pnr, ev["child"]),
+        "KOM": ev["kom"],
+        "HAENDDATO": ev["date"],
+        "HAENDELSE": ev["kind"],
+        "ANBSTED": ev["ptype"],
+        "RETSGRUNDLAG": ev["legal"],
+        "UDSTED": pa.array(ev["exit"], mask=ev["exit"] == 0, type=pa.int64()),
+    }
     for i in range(18):
         cols[f"UDSLAG{i + 1}"] = ev["reasons"][:, i]
     out["anbringelser_haendelser"] = to_table(EXTRACTS["anbringelser_haendelser"], cols)
 
     ce = world.table("case_events")
-    out["sagshaendelser"] = to_table(EXTRACTS["sagshaendelser"], {
-        "HAENDELSE_ID": _ids("H", len(ce["child"])), "PNR": _take(pnr, ce["child"]), "KOM": ce["kom"],
-        "DATO": ce["date"], "HAENDELSE": ce["type"], "SAGSBEHANDLER_ID": _take(pnr, worker_pid[ce["worker"]]),
-        "UNDERRETNING_ID": _take(_ids("U", len(nt["child"])), ce["notification"])})
+    out["sagshaendelser"] = to_table(
+        EXTRACTS["sagshaendelser"],
+        {
+            "HAENDELSE_ID": _ids("H", len(ce["child"])),
+            "PNR": _take(pnr, ce["child"]),
+            "KOM": ce["kom"],
+            "DATO": ce["date"],
+            "HAENDELSE": ce["type"],
+            "SAGSBEHANDLER_ID": _take(pnr, worker_pid[ce["worker"]]),
+            "UNDERRETNING_ID": _take(_ids("U", len(nt["child"])), ce["notification"]),
+        },
+    )
 
     wm = world.table("worker_months")
     order = np.lexsort((wm["worker"], wm["month"], wm["kom"]))
     w = wm["worker"][order]
     month = (np.datetime64(f"{first_year}-01", "M") + wm["month"][order]).astype("datetime64[D]")
     team = np.char.add(np.char.add(wk["kom"][w].astype(str), "-T"), np.char.zfill((wk["team"][w] + 1).astype(str), 2))
-    out["sagsbehandlere"] = to_table(EXTRACTS["sagsbehandlere"], {
-        "SAGSBEHANDLER_ID": _take(pnr, worker_pid[w]), "KOM": wm["kom"][order], "TEAM": team, "MAANED": month,
-        "AARSVAERK": wm["fte"][order], "AKTIVE_SAGER": wm["active"][order], "ANSAT_START": wk["start"][w],
-        "ANSAT_SLUT": wk["end"][w]})
+    out["sagsbehandlere"] = to_table(
+        EXTRACTS["sagsbehandlere"],
+        {
+            "SAGSBEHANDLER_ID": _take(pnr, worker_pid[w]),
+            "KOM": wm["kom"][order],
+            "TEAM": team,
+            "MAANED": month,
+            "AARSVAERK": wm["fte"][order],
+            "AKTIVE_SAGER": wm["active"][order],
+            "ANSAT_START": wk["start"][w],
+            "ANSAT_SLUT": wk["end"][w],
+        },
+    )
 
     oc = world.table("outcomes")
     order = np.lexsort((oc["measure"].astype(str), oc["year"], oc["child"]))
-    out["udfald"] = to_table(EXTRACTS["udfald"], {
-        "PNR": _take(pnr, oc["child"][order]), "AAR": oc["year"][order], "MAAL": oc["measure"][order].astype(str),
-        "VAERDI": oc["value"][order].astype(float)})
+    out["udfald"] = to_table(
+        EXTRACTS["udfald"],
+        {
+            "PNR": _take(pnr, oc["child"][order]),
+            "AAR": oc["year"][order],
+            "MAAL": oc["measure"][order].astype(str),
+            "VAERDI": oc["value"][order].astype(float),
+        },
+    )
 
     out["regnskab"] = to_table(EXTRACTS["regnskab"], accounts(world, municipalities, config, seed))
-    out["kommuner"] = to_table(EXTRACTS["kommuner"], {
-        "KOM": municipalities["KOM"].to_numpy(np.int64), "KOMNAVN": municipalities["KOMNAVN"].astype(str).to_numpy(),
-        "REGION": municipalities["REGION"].to_numpy(np.int64)})
+    out["kommuner"] = to_table(
+        EXTRACTS["kommuner"],
+        {
+            "KOM": municipalities["KOM"].to_numpy(np.int64),
+            "KOMNAVN": municipalities["KOMNAVN"].astype(str).to_numpy(),
+            "REGION": municipalities["REGION"].to_numpy(np.int64),
+        },
+    )
     return out
 
 
@@ -167,16 +243,27 @@ def accounts(world: World, municipalities: pd.DataFrame, config: Mapping[str, An
     price_year = int(config["prices"]["price_year"])
     years = np.arange(int(syn["first_year"]), int(syn["last_year"]) + 1)
     functions = sorted(ACCOUNT_FUNCTION)
-    grid = pd.MultiIndex.from_product([municipalities["KOM"].astype(int), years, functions],
-                                      names=["kom", "year", "function"]).to_frame(index=False)
+    grid = pd.MultiIndex.from_product(
+        [municipalities["KOM"].astype(int), years, functions], names=["kom", "year", "function"]
+    ).to_frame(index=False)
     mc = world.table("micro_costs")
-    micro = pd.DataFrame({"kom": mc["kom"].astype(int), "year": mc["year"].astype(int),
-                          "function": mc["function"].astype(str), "cost": mc["cost"]})
+    micro = pd.DataFrame(
+        {
+            "kom": mc["kom"].astype(int),
+            "year": mc["year"].astype(int),
+            "function": mc["function"].astype(str),
+            "cost": mc["cost"],
+        }
+    )
     grid = grid.merge(micro, on=["kom", "year", "function"], how="left").fillna({"cost": 0.0})
     rng = stream(seed, "accounts")
     lo, hi = m["unexplained_share"]
     unexplained = rng.uniform(lo, hi, len(grid))
     current = grid["cost"].to_numpy() * (1 + float(m["price_growth"])) ** (grid["year"].to_numpy() - price_year)
     amount = np.round(current / (1 - unexplained) / 1000.0, 1)
-    return {"KOM": grid["kom"].to_numpy(np.int64), "AAR": grid["year"].to_numpy(np.int64),
-            "FUNKTION": grid["function"].to_numpy(dtype=object).astype(str), "BELOEB": amount}
+    return {
+        "KOM": grid["kom"].to_numpy(np.int64),
+        "AAR": grid["year"].to_numpy(np.int64),
+        "FUNKTION": grid["function"].to_numpy(dtype=object).astype(str),
+        "BELOEB": amount,
+    }

@@ -70,8 +70,10 @@ class Events:
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Concatenate and sort by child, year and kind."""
-        out = {k: np.concatenate(getattr(self, k)) if getattr(self, k) else np.zeros(0, np.int64)
-               for k in ("child", "year", "kind", "ptype", "breakdown", "legal")}
+        out = {
+            k: np.concatenate(getattr(self, k)) if getattr(self, k) else np.zeros(0, np.int64)
+            for k in ("child", "year", "kind", "ptype", "breakdown", "legal")
+        }
         order = np.lexsort((out["kind"], out["year"], out["child"]))
         return {k: v[order] for k, v in out.items()}
 
@@ -232,18 +234,25 @@ def simulate_states(
         r, a = risk[:, t], age[:, t]
         teen = (a >= 12).astype(float)
         p_entry = sigmoid(
-            m["case_entry_intercept"] + m["case_entry_risk"] * r + m["case_entry_year"] * (year - CENTRE_YEAR)
-            + m["case_entry_teen"] * teen + m["case_entry_infant"] * (a <= 1)
+            m["case_entry_intercept"]
+            + m["case_entry_risk"] * r
+            + m["case_entry_year"] * (year - CENTRE_YEAR)
+            + m["case_entry_teen"] * teen
+            + m["case_entry_infant"] * (a <= 1)
         )
         p_cont = sigmoid(m["case_continue_intercept"] + m["case_continue_risk"] * r)
         prev_case = case[:, t - 1] if t > 0 else no_case
         case[:, t] = present[:, t] & (u[:, 0] < np.where(prev_case, p_cont, p_entry))
         c = case[:, t]
         h = sigmoid(
-            m["placement_intercept"] + m["placement_risk"] * r + m["placement_year"] * (year - CENTRE_YEAR)
+            m["placement_intercept"]
+            + m["placement_risk"] * r
+            + m["placement_year"] * (year - CENTRE_YEAR)
             + m["placement_teen"] * teen
         )
-        p_prev = sigmoid(m["preventive_intercept"] + m["preventive_risk"] * r + m["preventive_year"] * (year - CENTRE_YEAR))
+        p_prev = sigmoid(
+            m["preventive_intercept"] + m["preventive_risk"] * r + m["preventive_year"] * (year - CENTRE_YEAR)
+        )
         shares = type_shares(int(year), a, m)
         teen_bd = a >= 13
         for w in WORLDS:
@@ -287,6 +296,16 @@ def simulate_states(
     date_u = np.sort(rng.random((n, n_years, 3), dtype=np.float32), axis=2)
     prev_u = np.sort(rng.random((n, n_years, 2), dtype=np.float32), axis=2)
     return States(
-        years=years, present=present, age=age, risk=risk, case=case, placed=placed, preventive=prev,
-        prevented=prevented, treated=treated, events=[e.arrays() for e in events], date_u=date_u, prev_u=prev_u,
+        years=years,
+        present=present,
+        age=age,
+        risk=risk,
+        case=case,
+        placed=placed,
+        preventive=prev,
+        prevented=prevented,
+        treated=treated,
+        events=[e.arrays() for e in events],
+        date_u=date_u,
+        prev_u=prev_u,
     )

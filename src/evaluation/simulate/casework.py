@@ -108,9 +108,14 @@ def workforce(
     fte_sum = np.bincount(month, weights=f, minlength=n_months)
     active_cases = np.round(cases[month // 12] * f / fte_sum[month]).astype(np.int64)
     return {
-        "worker": worker, "month": month, "fte": f, "active_cases": active_cases,
-        "start": np.array(start, dtype="datetime64[D]"), "end": np.array(end, dtype="datetime64[D]"),
-        "worker_fte": worker_fte, "team": np.array(team, dtype=np.int64),
+        "worker": worker,
+        "month": month,
+        "fte": f,
+        "active_cases": active_cases,
+        "start": np.array(start, dtype="datetime64[D]"),
+        "end": np.array(end, dtype="datetime64[D]"),
+        "worker_fte": worker_fte,
+        "team": np.array(team, dtype=np.int64),
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -112,10 +113,19 @@ def simulate(
     say(f"simulate: scale {scale} (population share {share}), seed {seed}, years {first_year}-{last_year}")
     world = simulate_world(cfg, munis, share, int(seed), say)
     n_years = last_year - first_year + 1
-    say(f"population: {len(world.table('population')['year']) // n_years:,} children a year x {n_years} years "
-        f"({world.n_children:,} children simulated, burn-in included)")
+    say(
+        f"population: {len(world.table('population')['year']) // n_years:,} children a year x {n_years} years "
+        f"({world.n_children:,} children simulated, burn-in included)"
+    )
     tables = assemble(world, munis, cfg, int(seed))
-    for name in ("underretninger", "forebyggende", "anbringelser_forloeb", "sagshaendelser", "sagsbehandlere", "udfald"):
+    for name in (
+        "underretninger",
+        "forebyggende",
+        "anbringelser_forloeb",
+        "sagshaendelser",
+        "sagsbehandlere",
+        "udfald",
+    ):
         say(f"{name}: {tables[name].num_rows:,} rows")
     files: dict[str, Path] = {}
     for name, extract in EXTRACTS.items():
@@ -126,15 +136,40 @@ def simulate(
     truth = build_truth(world.tally, cfg)
     truth["notes"]["calibration_assumptions"] = parameters_note(cfg)
     write_json(truth, out / "truth.json")
-    calib = calibration_table({k: world.table(k) for k in ("population", "children", "notifications", "placements",
-                                                            "placement_events", "preventive", "worker_months")},
-                              share, range(first_year, last_year + 1))
+    truth = json.loads((out / "truth.json").read_text(encoding="utf-8"))  # the rounded values, as written
+    calib = calibration_table(
+        {
+            k: world.table(k)
+            for k in (
+                "population",
+                "children",
+                "notifications",
+                "placements",
+                "placement_events",
+                "preventive",
+                "worker_months",
+            )
+        },
+        share,
+        range(first_year, last_year + 1),
+    )
     calib.to_csv(out / "calibration.csv", index=False, lineterminator="\n", float_format="%.4f")
-    manifest = {"synthetic": True, "generator": "evaluation.simulate", "version": __version__, "scale": scale,
-                "seed": int(seed), "format": fmt, "first_year": first_year, "last_year": last_year,
-                "files": {k: v.name for k, v in files.items()}}
+    manifest = {
+        "synthetic": True,
+        "generator": "evaluation.simulate",
+        "version": __version__,
+        "scale": scale,
+        "seed": int(seed),
+        "format": fmt,
+        "first_year": first_year,
+        "last_year": last_year,
+        "files": {k: v.name for k, v in files.items()},
+    }
     write_json(manifest, out / "manifest.json")
     say("calibration (targets scaled to the simulated population):\n" + render_calibration(calib))
-    say("truth: " + ", ".join(f"{k} = {v['value']:.3f}" for k, v in truth.items() if isinstance(v, dict) and "value" in v))
+    say(
+        "truth: "
+        + ", ".join(f"{k} = {v['value']:.3f}" for k, v in truth.items() if isinstance(v, dict) and "value" in v)
+    )
     say(f"simulate: done in {time.perf_counter() - t0:.1f} s")
     return SimulationResult(out_dir=out, files=files, truth=truth, calibration=calib)

@@ -71,7 +71,9 @@ def outcome_records(
     emit(sel, "SDQ", on)
 
     sel = in_ages("FRAVAER")
-    latent = m["absence_intercept"] + m["absence_risk"] * risk[sel] + rng.normal(0.0, m["absence_noise_sd"], int(sel.sum()))
+    latent = (
+        m["absence_intercept"] + m["absence_risk"] * risk[sel] + rng.normal(0.0, m["absence_noise_sd"], int(sel.sum()))
+    )
     off = np.clip(np.round(latent, 1), 0, 100)
     on = np.clip(np.round(latent + eff["absence_change"] * treated[sel], 1), 0, 100)
     truth["absence"] = [float((on - off)[treated[sel]].sum()), float(treated[sel].sum())]

@@ -109,7 +109,7 @@ def random_dates(rng: np.random.Generator, years: np.ndarray, *, avoid_jan1: boo
 
 
 def children_per_year(inhabitants: int, kom: int, model: Mapping[str, Any], share: float) -> float:
-    """Expected number of children aged 0-17 in a municipality in a year.
+    """Return the expected number of children aged 0-17 in a municipality in a year.
 
     Parameters
     ----------
@@ -174,8 +174,8 @@ def build_municipality(
     gaps = rng.integers(1, MAX_GAP + 1, (n_fam, KIDS_PER_FAMILY.max() - 1))
     offsets = np.concatenate([np.zeros((n_fam, 1), dtype=np.int64), np.cumsum(gaps, axis=1)], axis=1)
     child_years = first_birth[:, None] + offsets
-    exists = (np.arange(KIDS_PER_FAMILY.max())[None, :] < kids[:, None]) & (child_years >= b_min) & (
-        child_years <= b_max
+    exists = (
+        (np.arange(KIDS_PER_FAMILY.max())[None, :] < kids[:, None]) & (child_years >= b_min) & (child_years <= b_max)
     )
     fam_idx, _ = np.nonzero(exists)
     keep_fam, family = np.unique(fam_idx, return_inverse=True)

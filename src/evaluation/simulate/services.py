@@ -137,8 +137,15 @@ def placement_records(
         ep_reasons[none, rng.integers(0, len(REASON_RATES), int(none.sum()))] = 1
         reasons = ep_reasons[ep_index]
     seen = date <= last_day
-    events = {"child": ev["child"][seen], "date": date[seen], "kind": ev["kind"][seen], "ptype": ev["ptype"][seen],
-              "legal": ev["legal"][seen], "exit": exit_code[seen], "reasons": reasons[seen]}
+    events = {
+        "child": ev["child"][seen],
+        "date": date[seen],
+        "kind": ev["kind"][seen],
+        "ptype": ev["ptype"][seen],
+        "legal": ev["legal"][seen],
+        "exit": exit_code[seen],
+        "reasons": reasons[seen],
+    }
 
     opens = np.nonzero(ev["kind"] != 5)[0]
     nxt = opens + 1
@@ -255,7 +262,10 @@ def notification_records(
     order = np.lexsort((date, child))
     n = len(child)
     return {
-        "child": child[order], "date": date[order], "year": year[order],
+        "child": child[order],
+        "date": date[order],
+        "year": year[order],
         "new_case": new_case[child, tt][order],
-        "notifier": choose(rng, NOTIFIERS, NOTIFIER_PROBS, n), "reason": choose(rng, REASONS, REASON_PROBS, n),
+        "notifier": choose(rng, NOTIFIERS, NOTIFIER_PROBS, n),
+        "reason": choose(rng, REASONS, REASON_PROBS, n),
     }

@@ -35,47 +35,53 @@ def build_truth(tally: Mapping[str, float], config: Mapping[str, Any]) -> dict[s
     eff = config["synthetic"]["effects"]
     entry = {
         "att_sdq": (
-            _ratio(t["sdq_diff"], t["sdq_n"]), int(t["sdq_n"]),
+            _ratio(t["sdq_diff"], t["sdq_n"]),
+            int(t["sdq_n"]),
             "Mean over treated case-open child-years aged 4-17 on 1 January of SDQ(reform on) - SDQ(reform off), "
             "both rounded to whole points and clipped to 0-40 (SDQ points).",
         ),
         "att_school_absence": (
-            _ratio(t["absence_diff"], t["absence_n"]), int(t["absence_n"]),
+            _ratio(t["absence_diff"], t["absence_n"]),
+            int(t["absence_n"]),
             "Mean over treated case-open child-years aged 7-16 on 1 January of absence(on) - absence(off), "
             "rounded to one decimal and clipped to 0-100 (percentage points of school days).",
         ),
         "att_cost_per_child": (
-            _ratio(t["cost_on"] - t["cost_off"], t["cost_n"]), int(t["cost_n"]),
+            _ratio(t["cost_on"] - t["cost_off"], t["cost_n"]),
+            int(t["cost_n"]),
             "Mean over treated case-open child-years (ages 0-17) of cost(on) - cost(off), where cost is "
             "evaluation.costs.child_year_costs of the child's placement and preventive spells (DKK per year, "
             "prices.price_year prices).",
         ),
         "att_placement_rate": (
-            _ratio(t["entries_on"] - t["entries_off"], t["entries_n"]), int(t["entries_n"]),
+            _ratio(t["entries_on"] - t["entries_off"], t["entries_n"]),
+            int(t["entries_n"]),
             "Mean over treated case-open child-years of [a placement episode starts in the year](on) - (off): "
             "the change in the yearly probability of entering care (proportion).",
         ),
         "network_foster_share_change": (
-            _ratio(t["family_on"], t["starts_on"]) - _ratio(t["family_off"], t["starts_off"]), int(t["starts_on"]),
+            _ratio(t["family_on"], t["starts_on"]) - _ratio(t["family_off"], t["starts_off"]),
+            int(t["starts_on"]),
             "Share of new placement episodes in treated municipality-years that start in network or foster care "
             "(PLACEMENT_GROUP network/foster), reform on minus reform off (proportion).",
         ),
         "breakdown_rate_change": (
             _ratio(_ratio(t["breakdowns_on"], t["placed_years_on"]), _ratio(t["breakdowns_off"], t["placed_years_off"]))
-            - 1.0 if t["breakdowns_off"] else 0.0,
+            - 1.0
+            if t["breakdowns_off"]
+            else 0.0,
             int(t["placed_years_on"]),
             "Relative change in breakdowns per placed child-year in treated municipality-years: "
             "(breakdowns/placed child-years)(on) / (same)(off) - 1.",
         ),
         "caseload_change": (
-            _ratio(t["caseload_on"] - t["caseload_off"], t["caseload_n"]), int(t["caseload_n"]),
+            _ratio(t["caseload_on"] - t["caseload_off"], t["caseload_n"]),
+            int(t["caseload_n"]),
             "Mean over treated municipality-months of open cases per caseworker (head count) with the reform minus "
             "without it (cases per caseworker).",
         ),
     }
-    out: dict[str, Any] = {
-        name: {"value": float(v), "n": n, "definition": d} for name, (v, n, d) in entry.items()
-    }
+    out: dict[str, Any] = {name: {"value": float(v), "n": n, "definition": d} for name, (v, n, d) in entry.items()}
     out["planted_effects"] = dict(eff)
     out["adoptions"] = {str(k): int(v) for k, v in sorted(config["treatment"]["adoptions"].items())}
     out["notes"] = {

@@ -18,17 +18,30 @@ import pandas as pd
 
 from evaluation.contract.codes import PLACEMENT_GROUP
 from evaluation.costs import child_year_costs, spell_year_costs
-from evaluation.simulate.casework import assign_workers, case_events, caseload_target, workforce
 from evaluation.simulate.cases import OFF, ON, simulate_states
+from evaluation.simulate.casework import assign_workers, case_events, caseload_target, workforce
 from evaluation.simulate.outcomes import outcome_records
 from evaluation.simulate.population import build_municipality, children_per_year
 from evaluation.simulate.rng import stream
 from evaluation.simulate.services import birthday18, notification_records, placement_records, preventive_records
 
 #: Account function of each placement-type code (5.28.20 families, .23 institutions, .24 secure, .25 opholdssteder).
-ACCOUNT_OF_TYPE = {1: "5.28.20", 21: "5.28.20", 22: "5.28.20", 23: "5.28.20", 24: "5.28.20", 25: "5.28.20",
-                   26: "5.28.20", 9: "5.28.23", 7: "5.28.23", 8: "5.28.24", 27: "5.28.25", 11: "5.28.25",
-                   6: "5.28.25", 99: "5.28.25"}
+ACCOUNT_OF_TYPE = {
+    1: "5.28.20",
+    21: "5.28.20",
+    22: "5.28.20",
+    23: "5.28.20",
+    24: "5.28.20",
+    25: "5.28.20",
+    26: "5.28.20",
+    9: "5.28.23",
+    7: "5.28.23",
+    8: "5.28.24",
+    27: "5.28.25",
+    11: "5.28.25",
+    6: "5.28.25",
+    99: "5.28.25",
+}
 FAMILY_GROUPS = ("network", "foster")
 
 
@@ -36,7 +49,9 @@ FAMILY_GROUPS = ("network", "foster")
 class World:
     """Everything simulated: global record arrays (``parts`` concatenated) and truth tallies."""
 
-    parts: dict[str, dict[str, list[np.ndarray]]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(list)))
+    parts: dict[str, dict[str, list[np.ndarray]]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(list))
+    )
     tally: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     n_children: int = 0
     n_families: int = 0
@@ -107,21 +122,42 @@ def simulate_world(
     for k, (kom, inhabitants) in enumerate(zip(municipalities["KOM"], municipalities["INDBYGGERE"], strict=True)):
         kom = int(kom)
         adoption = adoptions.get(kom)
-        low_share = float(np.clip(low_base[k] + (syn["confounding"]["adopter_low_education_shift"] if adoption else 0.0),
-                                  0.02, 0.8))
-        mun = build_municipality(kom, children_per_year(int(inhabitants), kom, m, share),
-                                 (int(years[0]) - 18, last_year - 1), low_share, m, first_year, seed)
+        low_share = float(
+            np.clip(low_base[k] + (syn["confounding"]["adopter_low_education_shift"] if adoption else 0.0), 0.02, 0.8)
+        )
+        mun = build_municipality(
+            kom,
+            children_per_year(int(inhabitants), kom, m, share),
+            (int(years[0]) - 18, last_year - 1),
+            low_share,
+            m,
+            first_year,
+            seed,
+        )
         states = simulate_states(mun, years, mun.low_education[mun.family], adoption, config, seed)
         b18 = birthday18(mun.birth_date)
         c0, f0, w0 = world.n_children, world.n_families, world.n_workers
         out_rng = stream(seed, "records", kom)
 
         # Population and families.
-        world.add("children", birth=mun.birth_date, sex=mun.sex, origin=mun.origin, kom=np.full(mun.n_children, kom),
-                  family=mun.family + f0)
-        world.add("families", mother_birth=mun.mother_birth, father_birth=mun.father_birth,
-                  mother_edu=mun.mother_education, father_edu=mun.father_education, mother_income=mun.mother_income,
-                  father_income=mun.father_income, low=mun.low_education)
+        world.add(
+            "children",
+            birth=mun.birth_date,
+            sex=mun.sex,
+            origin=mun.origin,
+            kom=np.full(mun.n_children, kom),
+            family=mun.family + f0,
+        )
+        world.add(
+            "families",
+            mother_birth=mun.mother_birth,
+            father_birth=mun.father_birth,
+            mother_edu=mun.mother_education,
+            father_edu=mun.father_education,
+            mother_income=mun.mother_income,
+            father_income=mun.father_income,
+            low=mun.low_education,
+        )
         in_data = (years >= first_year) & (years <= last_year)
         pc_, pt_ = np.nonzero(states.present & in_data[None, :])
         world.add("population", child=pc_ + c0, year=years[pt_])
@@ -131,19 +167,49 @@ def simulate_world(
         # Records of the observed world.
         spells, events = placement_records(states, ON, b18, window, out_rng)
         prev = preventive_records(states, ON, b18, window, out_rng)
-        notes = notification_records(states, b18, window, m["notified_continuing_share"],
-                                     m["extra_notifications_mean"], out_rng)
+        notes = notification_records(
+            states, b18, window, m["notified_continuing_share"], m["extra_notifications_mean"], out_rng
+        )
         n0 = sum(len(a) for a in world.parts["notifications"]["child"])
-        world.add("notifications", child=notes["child"] + c0, date=notes["date"], kom=np.full(len(notes["child"]), kom),
-                  notifier=notes["notifier"], reason=notes["reason"], year=notes["year"])
-        world.add("placements", child=spells["child"] + c0, kom=np.full(len(spells["child"]), kom), start=spells["start"],
-                  end=spells["end"], ptype=spells["ptype"], legal=spells["legal"], breakdown=spells["breakdown"],
-                  exit=spells["exit"])
-        world.add("placement_events", child=events["child"] + c0, kom=np.full(len(events["child"]), kom),
-                  date=events["date"], kind=events["kind"], ptype=events["ptype"], legal=events["legal"],
-                  exit=events["exit"], reasons=events["reasons"])
-        world.add("preventive", child=prev["child"] + c0, kom=np.full(len(prev["child"]), kom), start=prev["start"],
-                  end=prev["end"], measure=prev["measure"])
+        world.add(
+            "notifications",
+            child=notes["child"] + c0,
+            date=notes["date"],
+            kom=np.full(len(notes["child"]), kom),
+            notifier=notes["notifier"],
+            reason=notes["reason"],
+            year=notes["year"],
+        )
+        world.add(
+            "placements",
+            child=spells["child"] + c0,
+            kom=np.full(len(spells["child"]), kom),
+            start=spells["start"],
+            end=spells["end"],
+            ptype=spells["ptype"],
+            legal=spells["legal"],
+            breakdown=spells["breakdown"],
+            exit=spells["exit"],
+        )
+        world.add(
+            "placement_events",
+            child=events["child"] + c0,
+            kom=np.full(len(events["child"]), kom),
+            date=events["date"],
+            kind=events["kind"],
+            ptype=events["ptype"],
+            legal=events["legal"],
+            exit=events["exit"],
+            reasons=events["reasons"],
+        )
+        world.add(
+            "preventive",
+            child=prev["child"] + c0,
+            kom=np.full(len(prev["child"]), kom),
+            start=prev["start"],
+            end=prev["end"],
+            measure=prev["measure"],
+        )
 
         # Case work.
         cases = states.case[:, in_data].sum(axis=0)
@@ -154,13 +220,25 @@ def simulate_world(
         starts = (np.r_[spells["child"], prev["child"]], np.r_[spells["start"], prev["start"]])
         ev = case_events(states, b18, window, notes, starts, m, out_rng)
         worker = assign_workers(ev["date"], first_year, work[ON], out_rng)
-        world.add("case_events", child=ev["child"] + c0, kom=np.full(len(ev["child"]), kom), date=ev["date"],
-                  type=ev["type"], worker=worker + w0, notification=np.where(ev["notification"] >= 0,
-                                                                            ev["notification"] + n0, -1))
+        world.add(
+            "case_events",
+            child=ev["child"] + c0,
+            kom=np.full(len(ev["child"]), kom),
+            date=ev["date"],
+            type=ev["type"],
+            worker=worker + w0,
+            notification=np.where(ev["notification"] >= 0, ev["notification"] + n0, -1),
+        )
         wk = work[ON]
         world.add("workers", kom=np.full(len(wk["start"]), kom), start=wk["start"], end=wk["end"], team=wk["team"])
-        world.add("worker_months", worker=wk["worker"] + w0, month=wk["month"], fte=wk["fte"],
-                  active=wk["active_cases"], kom=np.full(len(wk["worker"]), kom))
+        world.add(
+            "worker_months",
+            worker=wk["worker"] + w0,
+            month=wk["month"],
+            fte=wk["fte"],
+            active=wk["active_cases"],
+            kom=np.full(len(wk["worker"]), kom),
+        )
 
         # Outcomes.
         rows, truth = outcome_records(states, window, config, out_rng)
@@ -172,8 +250,13 @@ def simulate_world(
         ptype = frame["placement_type"].to_numpy(dtype=np.int64, na_value=-1)[per["spell"].to_numpy()]
         function = np.where(ptype < 0, "5.28.21", pd.Series(ptype).map(ACCOUNT_OF_TYPE).to_numpy(dtype=object))
         micro = per.assign(function=function).groupby(["year", "function"])["cost"].sum()
-        world.add("micro_costs", kom=np.full(len(micro), kom), year=micro.index.get_level_values(0).to_numpy(),
-                  function=micro.index.get_level_values(1).to_numpy(dtype=object), cost=micro.to_numpy())
+        world.add(
+            "micro_costs",
+            kom=np.full(len(micro), kom),
+            year=micro.index.get_level_values(0).to_numpy(),
+            function=micro.index.get_level_values(1).to_numpy(dtype=object),
+            cost=micro.to_numpy(),
+        )
 
         if adoption is not None:
             _tally_truth(world, states, spells, prev, work, cases, truth, adoption, window, b18, prices, out_rng)
@@ -182,7 +265,9 @@ def simulate_world(
         world.n_families += len(mun.low_education)
         world.n_workers += len(wk["start"])
         if progress is not None and (k + 1) % 20 == 0:
-            progress(f"municipalities: {k + 1} of {len(municipalities)} simulated ({world.n_children:,} children so far)")
+            progress(
+                f"municipalities: {k + 1} of {len(municipalities)} simulated ({world.n_children:,} children so far)"
+            )
     return world
 
 

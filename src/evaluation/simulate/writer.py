@@ -4,7 +4,7 @@ Parquet: one file per extract, pyarrow, zstd, fixed options, no pandas metadata;
 dates ``date32``, whole numbers ``int64`` (with nulls where the contract allows),
 text as ``string``. CSV: as it would arrive from a registry: ``;`` separator,
 decimal comma, latin-1, dates ``DD-MM-YYYY``, missing values empty, a header line,
-``\\n`` line endings.
+newline (LF) line endings.
 """
 
 from __future__ import annotations
@@ -66,8 +66,14 @@ def to_table(extract: Extract, columns: Mapping[str, Any]) -> pa.Table:
 def write_parquet(table: pa.Table, path: Path) -> None:
     """Write ``table`` to Parquet with fixed options."""
     pq.write_table(
-        table, path, compression="zstd", compression_level=3, use_dictionary=False, write_statistics=True,
-        row_group_size=1_000_000, store_schema=False,
+        table,
+        path,
+        compression="zstd",
+        compression_level=3,
+        use_dictionary=False,
+        write_statistics=True,
+        row_group_size=1_000_000,
+        store_schema=False,
     )
 
 
