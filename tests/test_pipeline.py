@@ -118,14 +118,20 @@ def test_estimates_table_has_the_contract_columns(estimates):
     assert (estimates["ci_low"] < estimates["estimate"]).all() and (estimates["estimate"] < estimates["ci_high"]).all()
 
 
-@pytest.mark.parametrize(("outcome", "truth_key"), [("sdq", "att_sdq"), ("cost_per_child", "att_cost_per_child")])
+@pytest.mark.parametrize(
+    ("outcome", "truth_key"),
+    [("sdq", "att_sdq"), ("school_absence", "att_school_absence"), ("cost_per_child", "att_cost_per_child")],
+)
 def test_matched_did_recovers_the_planted_effect(estimates, truth, outcome, truth_key):
     true = truth[truth_key]["value"]
     main = estimates.query("analysis == 'main' and outcome == @outcome").iloc[0]
     assert main["ci_low"] <= true <= main["ci_high"], (main.to_dict(), true)
 
 
-@pytest.mark.parametrize(("outcome", "truth_key"), [("sdq", "att_sdq"), ("cost_per_child", "att_cost_per_child")])
+# Wellbeing outcomes only: at the tiny scale the cost estimate's standard error
+# (about DKK 13,000 per child-year) is as large as the naive bias, so the two
+# cannot be told apart there; see docs/synthetic-registry.md.
+@pytest.mark.parametrize(("outcome", "truth_key"), [("sdq", "att_sdq"), ("school_absence", "att_school_absence")])
 def test_naive_comparison_is_measurably_further_from_the_truth(estimates, truth, outcome, truth_key):
     true = truth[truth_key]["value"]
     main = estimates.query("analysis == 'main' and outcome == @outcome").iloc[0]
