@@ -36,7 +36,8 @@ dag: setup
 	$(SNAKEMAKE) -n
 
 lint: setup
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
 	$(BIN)/snakefmt --check Snakefile workflow/rules
 	$(BIN)/snakemake --lint --config 'synthetic={scale: tiny}'
 

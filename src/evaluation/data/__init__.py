@@ -1,0 +1,1 @@
+"""Reference tables shipped with the package (the 98 municipalities)."""
