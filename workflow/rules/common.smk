@@ -5,7 +5,7 @@ from pathlib import Path
 from evaluation import pipeline
 from evaluation.config import validate_config
 from evaluation.contract import EXTRACTS
-from evaluation.errors import ConfigError
+from evaluation.errors import ConfigError, EvaluationError
 
 try:
     validate_config(
@@ -28,9 +28,13 @@ def get_raw_inputs():
     """The inputs of ingestion: the simulator's manifest, or the real extract files."""
     if is_synthetic():
         return [f"{RAW_DIR}/manifest.json"]
-    from evaluation.ingest import find_extract_files
+    from evaluation.ingest.readers import find_extract_files
 
-    return [str(p) for p in find_extract_files(Path(RAW_DIR)).values()]
+    try:
+        found, _ = find_extract_files(Path(RAW_DIR), EXTRACTS)
+    except EvaluationError as err:
+        sys.exit(f"ERROR: {err}")
+    return sorted(str(path) for paths in found.values() for path in paths)
 
 
 def get_report_outputs():
