@@ -34,9 +34,9 @@ from typing import Any
 
 import pandas as pd
 
-from evaluation.cohort import write_table
 from evaluation.contract.codes import ORIGIN
 from evaluation.errors import ConfigError
+from evaluation.io import write_table
 
 #: Categorical covariates and their codes; the first code is the reference category.
 CATEGORICAL = {"origin": tuple(sorted(int(k) for k in ORIGIN))}

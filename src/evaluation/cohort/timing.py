@@ -1,0 +1,133 @@
+"""Treatment timing of municipalities and the data cut-off."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from evaluation.contract.codes import MUNICIPALITY
+from evaluation.errors import ConfigError
+
+
+def adoption_years(config: Mapping[str, Any]) -> dict[int, int]:
+    """Return the adoption year of each adopting municipality from ``treatment.adoptions``.
+
+    Parameters
+    ----------
+    config
+        The study configuration; keys of ``treatment.adoptions`` may be int or str codes.
+
+    Returns
+    -------
+    dict
+        Municipality code -> first calendar year under the Herning model.
+
+    Raises
+    ------
+    ConfigError
+        For a code that is not one of the 98 municipalities, or a year that is not a whole number.
+    """
+    adoptions = (config.get("treatment") or {}).get("adoptions") or {}
+    out: dict[int, int] = {}
+    for code, year in adoptions.items():
+        try:
+            kom = int(code)
+        except (TypeError, ValueError):
+            raise ConfigError(
+                f"treatment.adoptions: {code!r} is not a municipality code (a number such as 657)."
+            ) from None
+        if kom not in MUNICIPALITY:
+            raise ConfigError(
+                f"treatment.adoptions: {kom} is not one of the 98 municipality codes; "
+                "see src/evaluation/data/municipalities.csv."
+            )
+        try:
+            out[kom] = int(year)
+        except (TypeError, ValueError):
+            raise ConfigError(
+                f"treatment.adoptions.{kom} = {year!r}: the adoption year must be a whole number."
+            ) from None
+    return out
+
+
+def first_treat(municipality: pd.Series, adoptions: Mapping[int, int]) -> pd.Series:
+    """Map municipality codes to their first year under the model (0 = never adopts).
+
+    Parameters
+    ----------
+    municipality
+        Municipality codes.
+    adoptions
+        Output of :func:`adoption_years`.
+
+    Returns
+    -------
+    pandas.Series
+        int64, aligned with ``municipality``.
+    """
+    return municipality.astype("int64").map(dict(adoptions)).fillna(0).astype("int64")
+
+
+# --------------------------------------------------------------------------- cut-off
+
+
+def apply_cutoff(
+    extracts: Mapping[str, pd.DataFrame], cutoff: str | None
+) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
+    """Leave out everything recorded after the data cut-off.
+
+    Notifications dated after the cut-off are dropped; spells starting after it
+    are dropped and spells ending after it (or still open) are truncated at it;
+    population, parents' and outcome rows of years after the cut-off year are dropped.
+
+    Parameters
+    ----------
+    extracts
+        Ingested extracts by name (see :data:`COHORT_EXTRACTS`).
+    cutoff
+        ``YYYY-MM-DD`` or None (no cut-off: everything is returned unchanged).
+
+    Returns
+    -------
+    (dict, dict)
+        The extracts after the cut-off, and the number of records removed
+        (``<extract>``) or truncated (``<extract>_truncated``).
+
+    Raises
+    ------
+    ConfigError
+        When ``cutoff`` is not a valid ``YYYY-MM-DD`` date.
+    """
+    out = dict(extracts)
+    if cutoff is None:
+        return out, {}
+    try:
+        cut = pd.Timestamp(str(cutoff))
+    except ValueError:
+        raise ConfigError(f"report.cutoff_date = {cutoff!r} is not a date; write it as YYYY-MM-DD.") from None
+    removed: dict[str, int] = {}
+    for name in ("befolkning", "foraeldre", "udfald"):
+        if name in out:
+            keep = out[name]["year"] <= cut.year
+            removed[name] = int((~keep).sum())
+            out[name] = out[name].loc[keep].reset_index(drop=True)
+    if "underretninger" in out:
+        keep = out["underretninger"]["date"] <= cut
+        removed["underretninger"] = int((~keep).sum())
+        out["underretninger"] = out["underretninger"].loc[keep].reset_index(drop=True)
+    for name in ("forebyggende", "anbringelser_forloeb"):
+        if name in out:
+            spells = out[name]
+            keep = spells["start_date"] <= cut
+            removed[name] = int((~keep).sum())
+            spells = spells.loc[keep].reset_index(drop=True)
+            late = spells["end_date"].isna() | (spells["end_date"] > cut)
+            removed[f"{name}_truncated"] = int(late.sum())
+            spells = spells.assign(end_date=spells["end_date"].where(~late, cut))
+            out[name] = spells
+    return out, removed
+
+
+# --------------------------------------------------------------------------- child-years and open cases
