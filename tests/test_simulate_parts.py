@@ -82,3 +82,14 @@ def test_streams_are_independent_of_order():
     stream(5, "cases", 147).random(3)
     assert np.array_equal(a, stream(5, "cases", 101).random(3))
     assert not np.array_equal(a, stream(6, "cases", 101).random(3))
+
+
+def test_unknown_model_parameter_is_refused_with_a_hint():
+    from evaluation.errors import ConfigError
+    from evaluation.simulate.settings import resolve_config
+
+    with pytest.raises(ConfigError, match=r"'sdq_nosie_sd' \(did you mean 'sdq_noise_sd'\?\)"):
+        resolve_config({"synthetic": {"model": {"sdq_nosie_sd": 2.0}}})
+    merged = resolve_config({"synthetic": {"model": {"sdq_noise_sd": 2.0}}})
+    assert merged["synthetic"]["model"]["sdq_noise_sd"] == 2.0
+    assert merged["synthetic"]["model"]["sdq_intercept"] == 10.0

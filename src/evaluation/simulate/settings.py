@@ -11,6 +11,7 @@ here can be overridden from config; none is hidden elsewhere in the code.
 from __future__ import annotations
 
 import copy
+import difflib
 from collections.abc import Mapping
 from typing import Any
 
@@ -170,6 +171,17 @@ def resolve_config(config: Mapping[str, Any] | None) -> dict[str, Any]:
     ConfigError
         When an adoption entry is not a municipality code and a year.
     """
+    unknown = sorted(set((config or {}).get("synthetic", {}).get("model", {})) - set(DEFAULTS["synthetic"]["model"]))
+    if unknown:
+        hints = [
+            f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+            for key in unknown
+            for close in [difflib.get_close_matches(str(key), list(DEFAULTS["synthetic"]["model"]), n=1)]
+        ]
+        raise ConfigError(
+            f"config synthetic.model: unknown parameter {', '.join(hints)}; "
+            "the parameters are listed in docs/synthetic-registry.md."
+        )
     merged = _merge(default_config(), config or {})
     adoptions: dict[int, int] = {}
     for kom, year in (merged["treatment"].get("adoptions") or {}).items():
