@@ -1,4 +1,3 @@
-import time
 import warnings
 
 import numpy as np
@@ -241,9 +240,11 @@ def test_no_overlap_raises():
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"method": "cem"}, "not implemented yet"),
-        ({"method": "mahalanobis"}, "issue 3"),
-        ({"estimand": "ATC"}, "not yet supported"),
+        ({"method": "knn"}, "unknown method"),
+        ({"method": "cem", "caliper": 0.2}, "no caliper"),
+        ({"estimand": "ATE"}, "not available with method='nearest'"),
+        ({"discard": "all"}, "discard"),
+        ({"distance": "mahalanobis", "caliper": 0.2}, "needs a score"),
         ({"ratio": 0}, "ratio"),
         ({"caliper": -1.0}, "caliper"),
         ({"covariates": ["x", "nope"]}, "nope"),
@@ -268,10 +269,10 @@ def test_data_errors_name_column_and_count():
         match(df.assign(treat=1), "treat", ["x"], distance="ps")
 
 
-def test_greedy_is_fast_for_ten_thousand_treated():
+def test_greedy_matches_every_treated_unit_at_size():
+    # timing lives in bench/bench_matching.py; here only the result at a realistic size
     rng = np.random.default_rng(5)
     d_t, d_c = rng.uniform(size=10_000), rng.uniform(size=40_000)
-    start = time.perf_counter()
-    tp, _, _ = greedy_without_replacement(d_t, d_c, 1, None, np.argsort(-d_t))
+    tp, cp, _ = greedy_without_replacement(d_t, d_c, 1, None, np.argsort(-d_t))
     assert len(tp) == 10_000
-    assert time.perf_counter() - start < 5.0
+    assert len(np.unique(cp)) == 10_000

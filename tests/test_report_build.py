@@ -142,10 +142,10 @@ def test_quarto_engine_without_quarto_is_an_error(project: tuple[Path, Path], mo
 def test_variables_hold_hand_formatted_numbers(tmp_path: Path) -> None:
     values = collect_variables(load_results(write_results(tmp_path / "results")))
     # -1.47 with two decimals, and the size in running text with one decimal
-    assert values["main_sdq_estimate"] == "-1,47"
+    assert values["main_sdq_estimate"] == "\u22121,47"
     assert values["main_sdq_abs"] == "1,5"
     assert values["main_sdq_direction"] == "faldt"
-    assert (values["main_sdq_ci_low_text"], values["main_sdq_ci_high_text"]) == ("-2,1", "-0,9")
+    assert (values["main_sdq_ci_low_text"], values["main_sdq_ci_high_text"]) == ("\u22122,1", "\u22120,9")
     assert values["main_sdq_significance"].startswith("statistisk signifikant")
     # cost: whole kroner with a thousands point
     assert values["main_cost_per_child_abs"] == "41.234"
@@ -184,9 +184,9 @@ def test_offline_render_writes_html_and_pdf(project: tuple[Path, Path], tmp_path
     assert pdf.read_bytes().startswith(b"%PDF")
     text = html.read_text(encoding="utf-8")
     assert "{{<" not in text
-    assert "-1,47" in text  # the main SDQ estimate, formatted in Danish
-    assert "faldt SDQ-scoren med 1,5 point (95 %-KI: -2,1 til -0,9)" in text.replace("\n", " ")
-    assert "Tabel 4: Estimerede effekter" in text and "Figur 3" in text
+    assert "\u22121,47" in text  # the main SDQ estimate, formatted in Danish
+    assert "faldt SDQ-scoren med 1,5 point (95 %-KI: \u22122,1 til \u22120,9)" in text.replace("\n", " ")
+    assert "Tabel 3: Estimerede effekter" in text and "Figur 3" in text  # implementation absent
     assert "@tbl-" not in text and "@fig-" not in text
     assert "data:image/png;base64," in text  # figures embedded
     assert "ISBN: (tildeles ved udgivelse)" in text
@@ -194,7 +194,7 @@ def test_offline_render_writes_html_and_pdf(project: tuple[Path, Path], tmp_path
     typ = (reports / "_generated" / "interim.typ").read_text(encoding="utf-8")
     assert "#callout(" in typ and "{{<" not in typ
     variables = yaml.safe_load((reports / "_variables.yml").read_text(encoding="utf-8"))
-    assert variables["main_sdq_estimate"] == "-1,47"
+    assert variables["main_sdq_estimate"] == "\u22121,47"
     assert any("left out of fig-trends" in m for m in messages)  # the n=3 yearly mean
 
     # a rerun elsewhere gives byte-identical HTML, PDF and figures

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from evaluation.errors import ReportError
-from evaluation.report.numbers import format_count, format_number, format_p_value
+from evaluation.report.numbers import format_count, format_number, format_p_value, format_percent
 
 
 @pytest.mark.parametrize(
@@ -15,16 +15,16 @@ from evaluation.report.numbers import format_count, format_number, format_p_valu
     [
         (1234567.891, 0, "da", "1.234.568"),
         (1234567.891, 2, "da", "1.234.567,89"),
-        (-1.5, 2, "da", "-1,50"),
-        (-1.47, 2, "da", "-1,47"),
+        (-1.5, 2, "da", "\u22121,50"),
+        (-1.47, 2, "da", "\u22121,47"),
         (0.5, 0, "da", "0"),  # half to even
         (2.5, 0, "da", "2"),
         (999.96, 1, "da", "1.000,0"),
         (-0.0, 2, "da", "0,00"),  # negative zero has no sign
         (-0.004, 2, "da", "0,00"),  # rounds to zero: no sign
-        (-0.005001, 2, "da", "-0,01"),
+        (-0.005001, 2, "da", "\u22120,01"),
         (1234567.891, 2, "en", "1,234,567.89"),
-        (-1.5, 1, "en", "-1.5"),
+        (-1.5, 1, "en", "\u22121.5"),
         (12, 0, "da", "12"),
     ],
 )
@@ -34,7 +34,7 @@ def test_format_number(value: float, decimals: int, language: str, expected: str
 
 def test_sign_option_marks_positive_but_not_zero() -> None:
     assert format_number(2.09, 1, sign=True) == "+2,1"
-    assert format_number(-2.09, 1, sign=True) == "-2,1"
+    assert format_number(-2.09, 1, sign=True) == "\u22122,1"
     assert format_number(0.01, 1, sign=True) == "0,0"
 
 
@@ -61,6 +61,19 @@ def test_format_p_value(p: float, expected: str) -> None:
 def test_p_value_outside_unit_interval_is_refused(bad: float) -> None:
     with pytest.raises(ReportError):
         format_p_value(bad)
+
+
+def test_negative_numbers_use_the_unicode_minus_in_both_languages() -> None:
+    # one glyph for HTML and PDF: U+2212, never the ASCII hyphen-minus
+    for language in ("da", "en"):
+        text = format_number(-1234.5, 1, language=language)
+        assert text[0] == "\u2212" and "-" not in text
+
+
+def test_format_percent() -> None:
+    assert format_percent(0.625, 1, language="en") == "62.5%"
+    assert format_percent(0.625, 0, language="da") == "62\u00a0%"  # no-break space, half to even
+    assert format_percent(1, 0, language="da") == "100\u00a0%"
 
 
 def test_format_count() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -119,12 +120,50 @@ def test_include_cycle_is_an_error(tmp_path: Path) -> None:
         preprocess_qmd(write(tmp_path / "x.qmd", "{{< include a.md >}}\n"), VARIABLES)
 
 
-def test_interim_report_uses_only_known_variables_and_no_typed_result() -> None:
-    qmd = Path(__file__).resolve().parents[1] / "reports" / "interim.qmd"
-    text = qmd.read_text(encoding="utf-8")
+REPORTS = Path(__file__).resolve().parents[1] / "reports"
+
+
+def _document_text(document: str, language: str) -> str:
+    """The document's skeleton followed by every text part of the language."""
+    parts = sorted((REPORTS / "_text" / language).glob("*.md"))
+    return (REPORTS / f"{document}.qmd").read_text(encoding="utf-8") + "".join(
+        p.read_text(encoding="utf-8") for p in parts
+    )
+
+
+@pytest.mark.parametrize("language", ["da", "en"])
+def test_report_text_refers_to_generated_parts_and_types_no_result(language: str) -> None:
+    text = _document_text("final", language)
     assert "{{< var main_sdq_abs >}}" in text
-    assert "Analysen er endnu ikke gennemført i denne version af rapporten." in text
-    for label_id in ("tbl-row-accounting", "tbl-sample-flow", "tbl-balance", "tbl-main"):
-        assert f"@{label_id}" in text and f"_generated/{label_id}.md" in text
-    for label_id in ("fig-sample-flow", "fig-trends", "fig-estimates"):
-        assert f"@{label_id}" in text and f"{{#{label_id}" in text
+    for label_id in ("tbl-row-accounting", "tbl-sample-flow", "tbl-balance", "tbl-main", "tbl-implementation"):
+        assert f"@{label_id}" in text and f"/_generated/{label_id}.md" in text
+    for label_id in ("fig-sample-flow", "fig-trends", "fig-estimates", "fig-implementation"):
+        assert f"@{label_id}" in text and f"{{#{label_id}" in text and "fig-alt=" in text
+    assert not re.search(r"\d+[.,]\d{2}", re.sub(r"0-40|1[.,]000 (børn|children)", "", text)), (
+        "a typed result in the report text"
+    )
+
+
+def test_languages_have_the_same_parts_and_variables() -> None:
+    da, en = (sorted(p.name for p in (REPORTS / "_text" / lang).glob("*.md")) for lang in ("da", "en"))
+    assert da == en
+    for name in da:
+        keys = [
+            set(re.findall(r"\{\{< var (\S+) >\}\}", (REPORTS / "_text" / lang / name).read_text(encoding="utf-8")))
+            for lang in ("da", "en")
+        ]
+        assert keys[0] == keys[1], name
+
+
+def test_root_anchored_include_resolves_from_the_project_folder(tmp_path: Path) -> None:
+    write(tmp_path / "_generated" / "tbl.md", "TABLE\n")
+    write(tmp_path / "_generated" / "text" / "part.md", "{{< include /_generated/tbl.md >}}\n")
+    doc = preprocess_qmd(write(tmp_path / "x.qmd", "{{< include _generated/text/part.md >}}\n"), VARIABLES)
+    assert doc.body.strip() == "TABLE"
+
+
+def test_colophon_moves_to_metadata_and_fig_alt_becomes_alt(tmp_path: Path) -> None:
+    text = '::: {.colophon}\n**Kolofon**\n\nISBN\n:::\n\n# Kapitel\n\n![Figur](a.png){#fig-a fig-alt="Beskrivelse"}\n'
+    doc = preprocess_qmd(write(tmp_path / "x.qmd", text), VARIABLES)
+    assert doc.metadata["colophon"] == "**Kolofon**\n\nISBN\n"
+    assert "colophon" not in doc.body and 'alt="Beskrivelse"' in doc.body

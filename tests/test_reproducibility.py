@@ -9,8 +9,8 @@ folder and runs the real Snakemake pipeline on the ``tiny`` synthetic registry.
   compares the bytes of every file under ``results/``.
 * :func:`test_killed_run_resumes_without_redoing_finished_steps` starts a run in
   its own process group, kills the group with ``SIGKILL`` as soon as ingestion
-  has finished (the log of the next step appears), reruns with
-  ``--rerun-incomplete`` and checks that the finished steps (``simulate``,
+  has finished (the log of the next step appears), removes the stale lock with
+  ``--unlock``, reruns with ``--rerun-incomplete`` and checks that the finished steps (``simulate``,
   ``ingest``) were not run again, their outputs were not rewritten, and
   ``results/`` is byte-identical to the uninterrupted run.
 """
@@ -142,6 +142,9 @@ def test_killed_run_resumes_without_redoing_finished_steps(reference_runs, tmp_p
     ]
     stamps = {p: p.stat().st_mtime_ns for p in finished}
 
+    # a killed run leaves Snakemake's lock behind: unlock (changes no file), then resume
+    _finish(_start(workdir, 1, "--unlock"))
+    assert {p: p.stat().st_mtime_ns for p in finished} == stamps
     log = _finish(_start(workdir, 1, "--rerun-incomplete"))
     jobs = _jobs_run(log)
     assert "render_report" in jobs and "estimate_effects" in jobs

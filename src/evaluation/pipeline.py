@@ -101,6 +101,22 @@ def estimate_effects(input: Files, output: Files, log: Files, config: Mapping[st
         )
 
 
+def estimate_economics(input: Files, output: Files, log: Files, config: Mapping[str, Any]) -> None:
+    """Rule ``estimate_economics``: costs, net cost, payback and cost-effectiveness."""
+    from evaluation.economics import run_economics
+
+    with step_log(log[0], "estimate_economics") as progress:
+        run_economics(
+            Path(input.extracts[0]).parent,
+            Path(input.panel),
+            Path(input.matched),
+            config,
+            Path(output.economics),
+            Path(output.ceac).parent,
+            progress=progress,
+        )
+
+
 def render_report(input: Files, output: Files, log: Files, config: Mapping[str, Any]) -> None:
     """Rule ``render_report``: render the interim report from ``results/`` only."""
     from evaluation.report import build_report

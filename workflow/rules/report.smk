@@ -7,6 +7,7 @@ rule render_report:
         balance=rules.match_children.output.balance,
         estimates=rules.estimate_effects.output.estimates,
         trends=rules.estimate_effects.output.trends,
+        economics=rules.estimate_economics.output,
         qmd="reports/interim.qmd",
     output:
         get_report_outputs(),

@@ -17,6 +17,16 @@ For each covariate (categorical covariates are split into one indicator per leve
   :math:`\sum w (x-\bar x_w)^2 \,/\, (\sum w - \sum w^2/\sum w)`, which is the
   ordinary :math:`n-1` variance when all weights are 1. Not defined for binary
   covariates (NaN), as in cobalt.
+- **eCDF statistics** ``ecdf_mean``, ``ecdf_max``: the mean and the largest
+  absolute difference between the (weighted) empirical cumulative distribution
+  functions of the two groups, evaluated at every distinct value of the
+  covariate (MatchIt's ``summary()`` "eCDF Mean" / "eCDF Max"; ``ecdf_max`` is
+  the Kolmogorov-Smirnov statistic of cobalt's ``stats = "ks.statistics"``).
+  Weights are normalised to sum to one within each group. For binary
+  covariates both equal the absolute difference in proportions.
+- **Flags**: ``smd_flag`` marks :math:`|\text{smd\_after}|` above the
+  threshold (default 0.1); ``var_ratio_flag`` marks a variance ratio after
+  adjustment outside the bounds (default [0.5, 2]), cobalt's ``thresholds``.
 """
 
 from __future__ import annotations
@@ -30,7 +40,22 @@ import pandas as pd
 from evaluation.errors import EvaluationError
 from evaluation.matching.score import covariate_matrix
 
-__all__ = ["balance_table"]
+__all__ = ["BALANCE_COLUMNS", "balance_table", "ecdf_statistics"]
+
+#: Columns of :func:`balance_table`.
+BALANCE_COLUMNS = [
+    "type",
+    "smd_before",
+    "smd_after",
+    "var_ratio_before",
+    "var_ratio_after",
+    "ecdf_mean_before",
+    "ecdf_mean_after",
+    "ecdf_max_before",
+    "ecdf_max_after",
+    "smd_flag",
+    "var_ratio_flag",
+]
 
 
 def balance_table(
@@ -41,6 +66,8 @@ def balance_table(
     *,
     estimand: Literal["ATT", "ATC", "ATE"] = "ATT",
     binary: Literal["raw", "std"] = "raw",
+    smd_threshold: float = 0.1,
+    var_ratio_bounds: tuple[float, float] = (0.5, 2.0),
 ) -> pd.DataFrame:
     r"""Tabulate standardised mean differences and variance ratios before and after adjustment.
 
@@ -60,13 +87,23 @@ def balance_table(
         SD (ATC) or the pooled :math:`\sqrt{(s_t^2 + s_c^2)/2}` (ATE).
     binary : {"raw", "std"}
         Raw or standardised differences for binary covariates.
+    smd_threshold : float
+        ``smd_flag`` is True where the absolute SMD after adjustment exceeds it.
+    var_ratio_bounds : (float, float)
+        ``var_ratio_flag`` is True where the variance ratio after adjustment lies outside.
 
     Returns
     -------
     pandas.DataFrame
         Indexed by covariate: ``type`` ("binary" or "continuous"), ``smd_before``,
-        ``smd_after``, ``var_ratio_before``, ``var_ratio_after``.
+        ``smd_after``, ``var_ratio_before``, ``var_ratio_after``,
+        ``ecdf_mean_before``, ``ecdf_mean_after``, ``ecdf_max_before``,
+        ``ecdf_max_after``, ``smd_flag``, ``var_ratio_flag``.
     """
+    if estimand not in ("ATT", "ATC", "ATE"):
+        raise EvaluationError(f"balance_table: estimand must be 'ATT', 'ATC' or 'ATE', not {estimand!r}.")
+    if binary not in ("raw", "std"):
+        raise EvaluationError(f"balance_table: binary must be 'raw' or 'std', not {binary!r}.")
     treat = df[treatment].to_numpy(dtype=float) == 1
     x = covariate_matrix(df, covariates, drop_first=False)
     w_after = np.ones(len(df)) if weights is None else np.asarray(weights, dtype=float)
@@ -92,11 +129,48 @@ def balance_table(
             else:
                 vc = _wvar(v[~treat], w[~treat])
                 row[f"var_ratio_{label}"] = _wvar(v[treat], w[treat]) / vc if vc > 0 else np.nan
+            row[f"ecdf_mean_{label}"], row[f"ecdf_max_{label}"] = ecdf_statistics(v, treat, w, binary=is_binary)
+        row["smd_flag"] = bool(abs(row["smd_after"]) > smd_threshold)
+        vr = row["var_ratio_after"]
+        row["var_ratio_flag"] = bool(np.isfinite(vr) and not var_ratio_bounds[0] <= vr <= var_ratio_bounds[1])
         rows.append(row)
-    cols = ["type", "smd_before", "smd_after", "var_ratio_before", "var_ratio_after"]
     if not rows:
-        return pd.DataFrame(columns=cols, index=pd.Index([], name="covariate"))
-    return pd.DataFrame(rows).set_index("covariate")[cols]
+        return pd.DataFrame(columns=BALANCE_COLUMNS, index=pd.Index([], name="covariate"))
+    return pd.DataFrame(rows).set_index("covariate")[BALANCE_COLUMNS]
+
+
+def ecdf_statistics(v: np.ndarray, treat: np.ndarray, w: np.ndarray, *, binary: bool = False) -> tuple[float, float]:
+    """Mean and maximum absolute difference of the weighted eCDFs of treated and controls.
+
+    Parameters
+    ----------
+    v : numpy.ndarray
+        Covariate values.
+    treat : numpy.ndarray of bool
+        Treated units.
+    w : numpy.ndarray
+        Weights (zero for units left out).
+    binary : bool
+        Binary covariate: both statistics are the absolute difference in (weighted) proportions.
+
+    Returns
+    -------
+    (float, float)
+        ``(ecdf_mean, ecdf_max)``; NaN when a group has no weight.
+    """
+    sw_t, sw_c = w[treat].sum(), w[~treat].sum()
+    if sw_t <= 0 or sw_c <= 0:
+        return np.nan, np.nan
+    if binary:
+        diff = abs(_wmean(v[treat], w[treat]) - _wmean(v[~treat], w[~treat]))
+        return diff, diff
+    signed = np.where(treat, w / sw_t, -w / sw_c)
+    order = np.argsort(v, kind="stable")
+    xs = v[order]
+    cum = np.abs(np.cumsum(signed[order]))
+    last = np.append(xs[1:] != xs[:-1], True)
+    ediff = cum[last]
+    return float(ediff.mean()), float(ediff.max())
 
 
 def _std_factor(v: np.ndarray, treat: np.ndarray, estimand: str, is_binary: bool) -> float:

@@ -1,156 +1,32 @@
-"""The public entry point :func:`match` and its result :class:`MatchResult`."""
+"""The public entry point :func:`match`: nearest-neighbour, Mahalanobis, exact and coarsened exact matching."""
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from evaluation.errors import EvaluationError, LowOverlapWarning, NoOverlapError
+from evaluation.errors import LowOverlapWarning, NoOverlapError
 from evaluation.matching.balance import balance_table
+from evaluation.matching.checks import SCORE_DISTANCES, binary_treatment, check_columns, check_options
+from evaluation.matching.mahalanobis import (
+    mahalanobis_greedy,
+    mahalanobis_matrix,
+    mahalanobis_transform,
+    mahalanobis_with_replacement,
+)
 from evaluation.matching.nearest import greedy_without_replacement, nearest_with_replacement
+from evaluation.matching.result import MatchResult
 from evaluation.matching.score import fit_propensity
-from evaluation.results import Estimate
+from evaluation.matching.subclass import Cutpoint, coarsen, exact_strata, stratum_weights
 
-__all__ = ["MatchResult", "match"]
+__all__ = ["MatchResult", "common_support", "match"]
 
-_LATER_METHODS = ("exact", "cem", "mahalanobis")
-_SCORE_DISTANCES = ("logit", "probit", "linear.logit", "linear.probit")
-_M_ORDERS = ("largest", "smallest", "random", "data")
-#: Share of treated units that may be dropped before a LowOverlapWarning.
+#: Share of focal units that may be dropped before a LowOverlapWarning.
 LOW_OVERLAP_SHARE = 0.10
-
-
-@dataclass(frozen=True)
-class MatchResult:
-    """Result of :func:`match`.
-
-    Attributes
-    ----------
-    matched : pandas.DataFrame
-        The kept rows of the input (original index and order) with a column
-        ``weight`` and, for matching without replacement, ``subclass`` (the
-        pair or set a unit belongs to, numbered 1, 2, ... in the order of the
-        treated units in the input).
-    balance : pandas.DataFrame
-        Indexed by covariate: ``type, smd_before, smd_after, var_ratio_before,
-        var_ratio_after`` (see :func:`evaluation.matching.balance_table`).
-    propensity : pandas.Series
-        The score aligned with the input: the fitted probability for
-        ``distance="logit"``/``"probit"`` (and their ``linear.`` variants), or
-        the user's column.
-    distance : pandas.Series
-        The quantity matched on (the probability, the linear predictor for
-        ``"linear.*"``, or the user's column).
-    n_dropped : dict
-        Treated units left unmatched, by reason: ``no_exact_match`` (no control
-        in their exact cell), ``no_match_within_caliper``, ``no_control_left``
-        (matching without replacement ran out of controls).
-    caliper : float or None
-        The caliper in the units of ``distance`` (``caliper`` times the SD of the distance).
-    replace : bool
-        Whether controls were matched with replacement.
-    ratio : int
-        Controls per treated unit.
-    treatment : str
-        The treatment column.
-    """
-
-    matched: pd.DataFrame
-    balance: pd.DataFrame
-    propensity: pd.Series
-    distance: pd.Series
-    n_dropped: dict[str, int]
-    caliper: float | None
-    replace: bool
-    ratio: int
-    treatment: str
-    info: dict[str, object] = field(default_factory=dict)
-
-    def att(self, y: str, *, alpha: float = 0.05) -> Estimate:
-        r"""Estimate the average treatment effect on the treated of outcome ``y``.
-
-        The estimate is the weighted difference in means of ``y`` between
-        matched treated and control units, i.e. the coefficient of the
-        treatment in a weighted least-squares regression of ``y`` on an
-        intercept and the treatment, as MatchIt's guide to estimating effects
-        recommends. Standard errors are sandwich estimates of that regression:
-
-        - without replacement: cluster-robust by ``subclass`` (pair), with the
-          small-sample factor :math:`\frac{G}{G-1}\frac{n-1}{n-2}` (R's
-          ``sandwich::vcovCL`` default, type HC1);
-        - with replacement: HC3 heteroskedasticity-robust (R's
-          ``sandwich::vcovHC(type = "HC3")``), since a control reused across
-          pairs belongs to no single pair.
-
-        p-values and intervals use the t-distribution with :math:`n - 2`
-        degrees of freedom (``lmtest::coeftest``). The SEs treat the matching
-        weights as fixed; Abadie-Imbens SEs that account for the matching step
-        are not implemented.
-
-        Parameters
-        ----------
-        y : str
-            Outcome column of the input data.
-        alpha : float
-            1 minus the confidence level.
-
-        Returns
-        -------
-        Estimate
-            With ``n_treated``/``n_control`` the matched treated and distinct
-            matched control units.
-        """
-        m = self.matched
-        if y not in m.columns:
-            raise EvaluationError(f"att: outcome column '{y}' is not in the data (columns are {list(m.columns)}).")
-        if not pd.api.types.is_numeric_dtype(m[y]) and not pd.api.types.is_bool_dtype(m[y]):
-            raise EvaluationError(f"att: outcome column '{y}' has type {m[y].dtype}; it must be numeric.")
-        n_missing = int(m[y].isna().sum())
-        if n_missing:
-            raise EvaluationError(
-                f"att: outcome column '{y}' is missing for {n_missing} matched row(s) "
-                f"(first at index {m.index[m[y].isna().to_numpy()][0]!r}); impute or drop them before matching."
-            )
-        values = m[y].to_numpy(dtype=float)
-        treat = m[self.treatment].to_numpy(dtype=float)
-        w = m["weight"].to_numpy(dtype=float)
-        x = np.column_stack([np.ones_like(treat), treat])
-        xw = x * w[:, None]
-        bread = np.linalg.inv(x.T @ xw)
-        beta = bread @ (xw.T @ values)
-        resid = values - x @ beta
-        n = len(values)
-        if self.replace or "subclass" not in m.columns:
-            leverage = np.einsum("ij,jk,ik->i", x, bread, x) * w
-            scores = x * (w * resid / (1.0 - leverage))[:, None]
-            vcov = bread @ (scores.T @ scores) @ bread
-        else:
-            codes, levels = pd.factorize(m["subclass"], sort=True)
-            g = len(levels)
-            cluster_scores = np.zeros((g, 2))
-            np.add.at(cluster_scores, codes, x * (w * resid)[:, None])
-            factor = g / (g - 1) * (n - 1) / (n - 2) if g > 1 else np.nan
-            vcov = factor * bread @ (cluster_scores.T @ cluster_scores) @ bread
-        est = float(beta[1])
-        se = float(np.sqrt(vcov[1, 1]))
-        df = n - 2
-        crit = stats.t.ppf(1 - alpha / 2, df)
-        p_value = float(2 * stats.t.sf(abs(est / se), df)) if se > 0 else np.nan
-        return Estimate(
-            estimate=est,
-            se=se,
-            ci_low=est - crit * se,
-            ci_high=est + crit * se,
-            n_treated=int(np.sum(treat == 1)),
-            n_control=int(np.sum(treat == 0)),
-            p_value=p_value,
-        )
 
 
 def match(
@@ -168,11 +44,11 @@ def match(
     *,
     m_order: Literal["largest", "smallest", "random", "data"] | None = None,
     binary: Literal["raw", "std"] = "raw",
+    mahvars: Sequence[str] | None = None,
+    discard: Literal["none", "both", "control", "treated"] = "none",
+    cutpoints: Mapping[str, Cutpoint] | Cutpoint | None = None,
 ) -> MatchResult:
-    r"""Match treated units to comparison units on a propensity score (nearest neighbour, 1:k).
-
-    Follows R's MatchIt (``matchit(method = "nearest")``) in its conventions,
-    and R's Matching in the handling of ties when matching with replacement.
+    r"""Match treated and comparison units, with MatchIt's conventions.
 
     Parameters
     ----------
@@ -183,41 +59,66 @@ def match(
     covariates : sequence of str
         Covariates of the propensity model (linear terms with an intercept; the
         caller adds squares or interactions as columns; string or categorical
-        columns enter as indicators) and of the balance table.
-    method : {"nearest"}
-        Only nearest-neighbour matching is implemented; ``"exact"``, ``"cem"``
-        and ``"mahalanobis"`` raise :class:`EvaluationError` (planned in issue 3).
+        columns enter as indicators), of exact / coarsened exact matching, of
+        the Mahalanobis distance (unless ``mahvars`` is given) and of the
+        balance table.
+    method : {"nearest", "exact", "cem", "mahalanobis"}
+        ``"nearest"``: greedy nearest-neighbour matching (1:k) on ``distance``
+        (MatchIt's ``method = "nearest"``). ``"mahalanobis"``: nearest-neighbour
+        matching on the Mahalanobis distance of ``mahvars`` (default: the
+        covariates); with a score ``distance`` the score serves only for the
+        caliper, ``discard`` and ``m_order`` (MatchIt's ``mahvars``: Mahalanobis
+        matching within propensity-score calipers, Rosenbaum & Rubin 1985);
+        with ``distance="mahalanobis"`` no score is fitted. ``"exact"``: strata
+        of identical covariate values (MatchIt's ``method = "exact"``).
+        ``"cem"``: coarsened exact matching (Iacus, King & Porro 2012), see
+        :mod:`evaluation.matching.subclass`.
     distance : str
-        ``"logit"`` or ``"probit"``: a GLM propensity score; matching, the
-        caliper and ``m_order`` use the **probability** scale, as MatchIt's
-        default ``distance = "glm"``. ``"linear.logit"`` / ``"linear.probit"``:
-        the same model, matched on the linear predictor (MatchIt's
-        ``link = "linear.logit"``; the scale Austin (2011) recommends for a
-        0.2-SD caliper). Any other value names a numeric column of ``df``
-        holding a score to match on.
+        ``"logit"`` / ``"probit"``: a GLM propensity score on the probability
+        scale (MatchIt's default ``distance = "glm"``); ``"linear.logit"`` /
+        ``"linear.probit"``: the linear predictor; ``"mahalanobis"``: the
+        Mahalanobis distance of the covariates (MatchIt's ``distance =
+        "mahalanobis"``; same as ``method="mahalanobis"`` without a score); any
+        other value names a numeric column of ``df`` holding a score. Exact and
+        coarsened exact matching use a score only for ``discard``.
     ratio : int
-        Controls per treated unit (k >= 1).
+        Controls per treated unit (k >= 1) for nearest-neighbour methods.
     replace : bool
         Match with replacement (a control may serve several treated units).
     caliper : float or None
-        Caliper in standard deviations of the distance measure (MatchIt's
-        ``std.caliper = TRUE``): pairs farther apart than ``caliper * sd(distance)``
-        are not formed, where the SD is the sample SD (n - 1) of the distance
-        over all units. Treated units left without a match are dropped and counted.
+        Caliper in standard deviations of the score (MatchIt's ``std.caliper =
+        TRUE``): pairs whose scores differ by more than ``caliper * sd(score)``
+        are not formed, with the sample SD (n - 1) over the units not discarded.
+        Focal units left without a match are dropped and counted.
     exact : sequence of str or None
-        Columns to match exactly on: controls are only taken from the same cell
-        of these columns.
-    estimand : {"ATT"}
-        Only the ATT is implemented; ``"ATC"`` and ``"ATE"`` raise :class:`EvaluationError`.
+        Columns to match exactly on: matches only within the same cell (for
+        ``"cem"``, columns added to the strata without coarsening).
+    estimand : {"ATT", "ATC", "ATE"}
+        ATT (treated are focal) or ATC (controls are focal; equivalent to
+        swapping the labels) for nearest-neighbour methods; ATT, ATC or ATE for
+        exact and coarsened exact matching, as MatchIt allows.
     random_state : int, numpy.random.Generator or None
         Seed for ``m_order="random"`` (the only random step).
     m_order : {"largest", "smallest", "random", "data"} or None
-        Order in which treated units choose controls when matching without
-        replacement. None means ``"largest"`` (highest score first), MatchIt's
-        default for a propensity score. Irrelevant with replacement.
+        Order in which focal units choose matches without replacement. None
+        means ``"largest"`` score first for the ATT, ``"smallest"`` for the ATC,
+        and ``"data"`` without a score, as MatchIt.
     binary : {"raw", "std"}
         Binary covariates in the balance table: raw differences in proportions
         (cobalt's default) or standardised.
+    mahvars : sequence of str or None
+        Covariates of the Mahalanobis distance. Giving them with
+        ``method="nearest"`` and a score distance means Mahalanobis matching
+        within the score caliper, as MatchIt's ``mahvars``.
+    discard : {"none", "both", "control", "treated"}
+        Common-support trimming on the score before matching (MatchIt's
+        ``discard``): ``"both"`` drops units of either group outside the range
+        of the score in the other group, ``"control"`` only controls outside
+        the treated range, ``"treated"`` only treated outside the control range.
+        The score is not re-estimated afterwards (``reestimate = FALSE``).
+    cutpoints : mapping, str, int, sequence or None
+        CEM coarsening per covariate (see :func:`evaluation.matching.subclass.coarsen`);
+        default Sturges bins.
 
     Returns
     -------
@@ -227,194 +128,241 @@ def match(
     ------
     EvaluationError
         A column is missing, the treatment is not binary, a covariate has
-        missing values, or an option is invalid or not yet implemented.
+        missing values, or an option or combination of options is invalid.
     NoOverlapError
-        No treated unit could be matched.
+        No focal unit could be matched.
 
     Warns
     -----
     LowOverlapWarning
-        More than 10 % of the treated units were left unmatched.
+        More than 10 % of the focal units were left unmatched.
 
     Notes
     -----
-    Weights follow MatchIt: a matched treated unit has weight 1; a control
-    gets :math:`\sum_i 1/k_i` over the treated units :math:`i` it is matched
-    to, with :math:`k_i` the number of controls matched to :math:`i`; the
-    control weights are then rescaled to sum to the number of matched controls.
-    Ties with replacement: controls within 1e-10 of the k-th nearest distance
-    all count as matches and share the weight (R's Matching, ``ties = TRUE``);
-    MatchIt instead picks one of them. Without replacement, ties in distance go
-    to the control with the smaller score (MatchIt's rule).
+    Nearest-neighbour weights follow MatchIt: a matched focal unit has weight
+    1; a matched unit of the other group gets :math:`\sum_i 1/k_i` over the
+    focal units :math:`i` it is matched to, with :math:`k_i` the number of
+    matches of :math:`i`, rescaled to sum to the number of matched units of
+    that group. With replacement, units tied (within 1e-10 on a score, or a
+    relative 1e-9 on the Mahalanobis distance) with the k-th nearest are all
+    matches and share the weight (R's Matching, ``ties = TRUE``); MatchIt
+    picks one of them instead. Without replacement, ties on a score go to the
+    unit with the smaller score (MatchIt's rule). Exact and CEM weights are
+    MatchIt's stratum weights (:func:`evaluation.matching.subclass.stratum_weights`).
     """
     covariates = list(covariates)
     exact = list(exact) if exact is not None else []
-    _check_options(method, estimand, ratio, caliper, m_order, binary)
-    _check_columns(df, treatment, covariates, exact, distance)
-    treat = _binary_treatment(df, treatment)
+    if distance == "mahalanobis":
+        method = "mahalanobis" if method == "nearest" else method
+    mahvars_l = list(mahvars) if mahvars is not None else None
+    check_options(method, distance, estimand, ratio, caliper, m_order, binary, discard)
+    uses_mahalanobis = method == "mahalanobis" or mahvars_l is not None
+    check_columns(df, treatment, covariates, [*exact, *(mahvars_l or [])], distance, needs_covariate=True)
+    treat = binary_treatment(df, treatment)
 
-    if distance in _SCORE_DISTANCES:
-        link = "logit" if distance.endswith("logit") else "probit"
-        fit_data = df[[treatment, *covariates]].assign(**{treatment: treat.astype(float)})
-        propensity, linear = fit_propensity(fit_data, treatment, covariates, link=link)
-        dist = linear if distance.startswith("linear.") else propensity
-    else:
-        propensity = df[distance].astype(float).rename("propensity")
-        dist = propensity
-    dist = dist.rename("distance")
+    wants_score = distance != "mahalanobis" and (method in ("nearest", "mahalanobis") or discard != "none")
+    propensity, dist = _score(df, treatment, covariates, distance, treat, wants_score)
     d = dist.to_numpy(dtype=float)
+    keep = ~common_support(d, treat, discard) if wants_score else np.ones(len(df), dtype=bool)
+    n_discarded = {"treated": int(np.sum(~keep & (treat == 1))), "control": int(np.sum(~keep & (treat == 0)))}
+    focal = 0 if estimand == "ATC" else 1
+    info: dict[str, object] = {
+        "method": method,
+        "distance": distance,
+        "estimand": estimand,
+        "exact": exact,
+        "mahvars": (mahvars_l or covariates) if uses_mahalanobis else None,
+        "discard": discard,
+        "discarded": n_discarded,
+        "n_input": {"treated": int(np.sum(treat == 1)), "control": int(np.sum(treat == 0))},
+    }
 
-    caliper_abs = None if caliper is None else float(caliper * np.std(d, ddof=1))
-    order_rule = m_order or "largest"
-    rng = random_state if isinstance(random_state, np.random.Generator) else np.random.default_rng(random_state)
-
-    cells = pd.MultiIndex.from_frame(df[exact]).factorize(sort=True)[0] if exact else np.zeros(len(df), dtype=np.int64)
-    idx_t_all = np.flatnonzero(treat == 1)
-    pair_t: list[np.ndarray] = []
-    pair_c: list[np.ndarray] = []
-    dropped = {"no_exact_match": 0, "no_match_within_caliper": 0, "no_control_left": 0}
-    for cell in np.unique(cells[idx_t_all]):
-        in_cell = cells == cell
-        it = np.flatnonzero(in_cell & (treat == 1))
-        ic = np.flatnonzero(in_cell & (treat == 0))
-        if len(ic) == 0:
-            dropped["no_exact_match"] += len(it)
-            continue
-        if replace:
-            tp, cp = nearest_with_replacement(d[it], d[ic], ratio, caliper_abs)
-            no_control = np.zeros(len(it), dtype=bool)
+    if method in ("exact", "cem"):
+        cols = [*covariates, *[c for c in exact if c not in covariates]]
+        if method == "cem":
+            rules = _cem_rules(cutpoints, covariates, exact)
+            cells, breaks = coarsen(df, cols, rules, keep=keep)
+            info["cutpoints"] = breaks
         else:
-            visit = _visit_order(d[it], order_rule, rng)
-            tp, cp, no_control = greedy_without_replacement(d[it], d[ic], ratio, caliper_abs, visit)
-        got = np.zeros(len(it), dtype=bool)
-        got[tp] = True
-        dropped["no_control_left"] += int(np.sum(~got & no_control))
-        dropped["no_match_within_caliper"] += int(np.sum(~got & ~no_control))
-        pair_t.append(it[tp])
-        pair_c.append(ic[cp])
-    n_dropped = {k: v for k, v in dropped.items() if v}
+            cells = df[cols]
+        stratum = exact_strata(cells, treat, keep)
+        if not (stratum > 0).any():
+            raise NoOverlapError(
+                f"match: no {method} stratum holds both treated and control units; "
+                + (
+                    "coarsen further (fewer bins) or use fewer covariates."
+                    if method == "cem"
+                    else "use fewer covariates or method='cem'."
+                )
+            )
+        weights = stratum_weights(stratum, treat, estimand)
+        in_focal = np.ones(len(df), dtype=bool) if estimand == "ATE" else treat == focal
+        dropped = {
+            "discarded": int(np.sum(in_focal & ~keep)),
+            "no_exact_match": int(np.sum(in_focal & keep & (stratum == 0))),
+        }
+        subclass = stratum
+        info.update(se_type="HC3", m_order=None)
+        replace_used, ratio_used = False, 1
+    else:
+        caliper_abs = None if caliper is None else float(caliper * np.std(d[keep], ddof=1))
+        has_score = distance != "mahalanobis"
+        order_rule = m_order or (("smallest" if estimand == "ATC" else "largest") if has_score else "data")
+        rng = random_state if isinstance(random_state, np.random.Generator) else np.random.default_rng(random_state)
+        z = None
+        if uses_mahalanobis:
+            z = mahalanobis_transform(mahalanobis_matrix(df, mahvars_l or covariates), treat, keep)
+        is_focal = treat == focal
+        pf, po, dropped = _nearest(d, z, is_focal, keep, exact, df, ratio, replace, caliper_abs, order_rule, rng)
+        dropped["discarded"] = int(np.sum(is_focal & ~keep))
+        weights = _matching_weights(len(df), pf, po)
+        subclass = None
+        if not replace:
+            subclass = np.zeros(len(df), dtype=np.int64)
+            matched_focal = np.unique(pf)
+            subclass[matched_focal] = np.arange(1, len(matched_focal) + 1)
+            subclass[po] = subclass[pf]
+        info.update(se_type="HC3" if replace else "cluster", m_order=None if replace else order_rule)
+        replace_used, ratio_used = replace, ratio
+        if len(pf) == 0:
+            raise NoOverlapError(
+                f"match: none of the {int(is_focal.sum())} focal units found a match ({_nonzero(dropped)}); "
+                "widen or remove the caliper, relax the exact-matching columns, or check the comparison pool."
+            )
 
-    pt = np.concatenate(pair_t) if pair_t else np.empty(0, dtype=np.int64)
-    pc = np.concatenate(pair_c) if pair_c else np.empty(0, dtype=np.int64)
-    if len(pt) == 0:
-        raise NoOverlapError(
-            f"match: none of the {len(idx_t_all)} treated units found a comparison unit ({n_dropped}); "
-            "widen or remove the caliper, relax the exact-matching columns, or check the comparison pool."
-        )
+    n_dropped = _nonzero(dropped)
+    n_focal = len(df) if estimand == "ATE" else int(np.sum(treat == focal))
     n_lost = sum(n_dropped.values())
-    if n_lost > LOW_OVERLAP_SHARE * len(idx_t_all):
+    if n_lost > LOW_OVERLAP_SHARE * n_focal:
         warnings.warn(
-            f"match: {n_lost} of {len(idx_t_all)} treated units ({n_lost / len(idx_t_all):.1%}) were left "
-            f"unmatched ({n_dropped}); the estimate describes the matched treated units only.",
+            f"match: {n_lost} of {n_focal} focal units ({n_lost / n_focal:.1%}) were left unmatched "
+            f"({n_dropped}); the estimate describes the matched units only.",
             LowOverlapWarning,
             stacklevel=2,
         )
-
-    weights = _matching_weights(len(df), pt, pc)
     matched = df.loc[weights > 0].copy()
     matched["weight"] = weights[weights > 0]
-    if not replace:
-        subclass = np.zeros(len(df), dtype=np.int64)
-        matched_treated = np.unique(pt)  # sorted by row position = order in the input
-        subclass[matched_treated] = np.arange(1, len(matched_treated) + 1)
-        subclass[pc] = subclass[pt]
+    if subclass is not None:
         matched["subclass"] = subclass[weights > 0]
-    balance = balance_table(df, treatment, covariates, weights, estimand="ATT", binary=binary)
+    balance = balance_table(df, treatment, covariates, weights, estimand=estimand, binary=binary)
     return MatchResult(
         matched=matched,
         balance=balance,
         propensity=propensity,
         distance=dist,
         n_dropped=n_dropped,
-        caliper=caliper_abs,
-        replace=replace,
-        ratio=ratio,
+        caliper=None if method in ("exact", "cem") else caliper_abs,
+        replace=replace_used,
+        ratio=ratio_used,
         treatment=treatment,
-        info={"method": method, "distance": distance, "m_order": order_rule if not replace else None, "exact": exact},
+        info=info,
     )
 
 
-def _check_options(
-    method: str, estimand: str, ratio: int, caliper: float | None, m_order: str | None, binary: str
-) -> None:
-    if method in _LATER_METHODS:
-        raise EvaluationError(f"match: method='{method}' is not implemented yet (see issue 3); use method='nearest'.")
-    if method != "nearest":
-        raise EvaluationError(f"match: unknown method {method!r}; use 'nearest'.")
-    if estimand in ("ATC", "ATE"):
-        raise EvaluationError(f"match: estimand='{estimand}' is not yet supported; use estimand='ATT'.")
-    if estimand != "ATT":
-        raise EvaluationError(f"match: unknown estimand {estimand!r}; use 'ATT'.")
-    if isinstance(ratio, bool) or not isinstance(ratio, (int, np.integer)) or ratio < 1:
-        raise EvaluationError(f"match: ratio must be a whole number >= 1, not {ratio!r}.")
-    if caliper is not None and (not np.isfinite(caliper) or caliper <= 0):
-        raise EvaluationError(
-            f"match: caliper must be a positive number of standard deviations or None, not {caliper!r}."
-        )
-    if m_order is not None and m_order not in _M_ORDERS:
-        raise EvaluationError(f"match: m_order must be one of {_M_ORDERS} or None, not {m_order!r}.")
-    if binary not in ("raw", "std"):
-        raise EvaluationError(f"match: binary must be 'raw' or 'std', not {binary!r}.")
+def common_support(score: np.ndarray, treat: np.ndarray, discard: str) -> np.ndarray:
+    """Flag units outside the common support of the score (MatchIt's ``discard``).
+
+    Parameters
+    ----------
+    score : numpy.ndarray
+        Propensity score (or any monotone transform of it).
+    treat : numpy.ndarray
+        0/1 treatment.
+    discard : {"none", "both", "control", "treated"}
+        Which group is trimmed to the range of the other.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        True for discarded units.
+    """
+    t, c = score[treat == 1], score[treat == 0]
+    if discard == "none":
+        return np.zeros(len(score), dtype=bool)
+    if discard == "both":
+        return (score < max(t.min(), c.min())) | (score > min(t.max(), c.max()))
+    if discard == "control":
+        return (treat == 0) & ((score < t.min()) | (score > t.max()))
+    return (treat == 1) & ((score < c.min()) | (score > c.max()))
 
 
-def _check_columns(df: pd.DataFrame, treatment: str, covariates: list[str], exact: list[str], distance: str) -> None:
-    needed = [treatment, *covariates, *exact]
-    if distance not in _SCORE_DISTANCES:
-        needed.append(distance)
-    missing = [c for c in dict.fromkeys(needed) if c not in df.columns]
-    if missing:
-        hint = f" ('{distance}' is neither a column nor one of {_SCORE_DISTANCES})" if distance in missing else ""
-        raise EvaluationError(f"match: column(s) {missing} not in the data{hint}; columns are {list(df.columns)}.")
-    for reserved in ("weight", "subclass"):
-        if reserved in df.columns:
-            raise EvaluationError(
-                f"match: the data already have a column '{reserved}', which match() adds to the matched rows; "
-                "rename it first."
-            )
-    if not covariates and distance in _SCORE_DISTANCES:
-        raise EvaluationError("match: a propensity score needs at least one covariate.")
-    check = [*covariates, *exact] + ([distance] if distance not in _SCORE_DISTANCES else [])
-    for col in dict.fromkeys(check):
-        n_missing = int(df[col].isna().sum())
-        if n_missing:
-            first = df.index[df[col].isna().to_numpy()][0]
-            raise EvaluationError(
-                f"match: covariate '{col}' is missing in {n_missing} of {len(df)} rows (first at index {first!r}); "
-                "impute it or drop those rows (and count them) before matching."
-            )
-    if distance not in _SCORE_DISTANCES:
-        if not pd.api.types.is_numeric_dtype(df[distance]):
-            raise EvaluationError(
-                f"match: distance column '{distance}' has type {df[distance].dtype}; it must be numeric."
-            )
-        if not np.all(np.isfinite(df[distance].to_numpy(dtype=float))):
-            raise EvaluationError(f"match: distance column '{distance}' has non-finite values.")
+def _score(
+    df: pd.DataFrame, treatment: str, covariates: list[str], distance: str, treat: np.ndarray, wanted: bool
+) -> tuple[pd.Series, pd.Series]:
+    if wanted and distance in SCORE_DISTANCES:
+        link: Literal["logit", "probit"] = "logit" if distance.endswith("logit") else "probit"
+        fit_data = df[[treatment, *covariates]].assign(**{treatment: treat.astype(float)})
+        propensity, linear = fit_propensity(fit_data, treatment, covariates, link=link)
+        dist = linear if distance.startswith("linear.") else propensity
+        return propensity, dist.rename("distance")
+    if wanted:
+        propensity = df[distance].astype(float).rename("propensity")
+        return propensity, propensity.rename("distance")
+    empty = pd.Series(np.nan, index=df.index, dtype=float)
+    return empty.rename("propensity"), empty.rename("distance")
 
 
-def _binary_treatment(df: pd.DataFrame, treatment: str) -> np.ndarray:
-    s = df[treatment]
-    n_missing = int(s.isna().sum())
-    if n_missing:
-        raise EvaluationError(f"match: treatment column '{treatment}' is missing in {n_missing} rows; it must be 0/1.")
-    if pd.api.types.is_bool_dtype(s):
-        values = s.to_numpy(dtype=int)
-    elif pd.api.types.is_numeric_dtype(s):
-        values = s.to_numpy(dtype=float)
-        bad = ~np.isin(values, (0.0, 1.0))
-        if bad.any():
-            raise EvaluationError(
-                f"match: treatment column '{treatment}' must be coded 0/1; found {int(bad.sum())} row(s) with other "
-                f"values (e.g. {values[bad][0]!r} at index {df.index[np.flatnonzero(bad)[0]]!r})."
-            )
-        values = values.astype(int)
+def _cem_rules(
+    cutpoints: Mapping[str, Cutpoint] | Cutpoint | None, covariates: list[str], exact: list[str]
+) -> dict[str, Cutpoint]:
+    if isinstance(cutpoints, Mapping):
+        rules = dict(cutpoints)
+    elif cutpoints is None:
+        rules = {}
     else:
-        raise EvaluationError(f"match: treatment column '{treatment}' has type {s.dtype}; it must be 0/1 or boolean.")
-    n1 = int(values.sum())
-    if n1 == 0 or n1 == len(values):
-        raise EvaluationError(
-            f"match: treatment column '{treatment}' has {n1} treated of {len(values)} rows; both groups are needed."
-        )
-    return values
+        rules = dict.fromkeys(covariates, cutpoints)
+    for col in exact:
+        rules[col] = 0
+    return rules
+
+
+def _nearest(
+    d: np.ndarray,
+    z: np.ndarray | None,
+    is_focal: np.ndarray,
+    keep: np.ndarray,
+    exact: list[str],
+    df: pd.DataFrame,
+    ratio: int,
+    replace: bool,
+    caliper: float | None,
+    order_rule: str,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+    """Match focal units to the others within exact cells; return pairs (positions) and drop counts."""
+    cells = pd.MultiIndex.from_frame(df[exact]).factorize(sort=True)[0] if exact else np.zeros(len(d), dtype=np.int64)
+    pair_f: list[np.ndarray] = []
+    pair_o: list[np.ndarray] = []
+    dropped = {"no_exact_match": 0, "no_match_within_caliper": 0, "no_control_left": 0}
+    focal_kept = is_focal & keep
+    for cell in np.unique(cells[focal_kept]):
+        in_cell = cells == cell
+        it = np.flatnonzero(in_cell & focal_kept)
+        ic = np.flatnonzero(in_cell & ~is_focal & keep)
+        if len(ic) == 0:
+            dropped["no_exact_match"] += len(it)
+            continue
+        if replace:
+            no_control = np.zeros(len(it), dtype=bool)
+            if z is None:
+                tp, cp = nearest_with_replacement(d[it], d[ic], ratio, caliper)
+            else:
+                tp, cp = mahalanobis_with_replacement(z[it], z[ic], ratio, d[it], d[ic], caliper)
+        else:
+            visit = _visit_order(d[it], order_rule, rng)
+            if z is None:
+                tp, cp, no_control = greedy_without_replacement(d[it], d[ic], ratio, caliper, visit)
+            else:
+                tp, cp, no_control = mahalanobis_greedy(z[it], z[ic], ratio, visit, d[it], d[ic], caliper)
+        got = np.zeros(len(it), dtype=bool)
+        got[tp] = True
+        dropped["no_control_left"] += int(np.sum(~got & no_control))
+        dropped["no_match_within_caliper"] += int(np.sum(~got & ~no_control))
+        pair_f.append(it[tp])
+        pair_o.append(ic[cp])
+    pf = np.concatenate(pair_f) if pair_f else np.empty(0, dtype=np.int64)
+    po = np.concatenate(pair_o) if pair_o else np.empty(0, dtype=np.int64)
+    return pf, po, dropped
 
 
 def _visit_order(d_t: np.ndarray, rule: str, rng: np.random.Generator) -> np.ndarray:
@@ -427,12 +375,16 @@ def _visit_order(d_t: np.ndarray, rule: str, rng: np.random.Generator) -> np.nda
     return np.arange(len(d_t))
 
 
-def _matching_weights(n: int, pair_t: np.ndarray, pair_c: np.ndarray) -> np.ndarray:
+def _matching_weights(n: int, pair_f: np.ndarray, pair_o: np.ndarray) -> np.ndarray:
     """MatchIt's weights from the list of matched pairs (see :func:`match`, Notes)."""
-    k = np.bincount(pair_t, minlength=n).astype(float)
+    k = np.bincount(pair_f, minlength=n).astype(float)
     weights = np.zeros(n)
-    weights[np.unique(pair_t)] = 1.0
-    control_w = np.bincount(pair_c, weights=1.0 / k[pair_t], minlength=n)
-    controls = np.unique(pair_c)
-    weights[controls] = control_w[controls] * len(controls) / control_w[controls].sum()
+    weights[np.unique(pair_f)] = 1.0
+    other_w = np.bincount(pair_o, weights=1.0 / k[pair_f], minlength=n)
+    others = np.unique(pair_o)
+    weights[others] = other_w[others] * len(others) / other_w[others].sum()
     return weights
+
+
+def _nonzero(counts: dict[str, int]) -> dict[str, int]:
+    return {k: v for k, v in counts.items() if v}

@@ -7,6 +7,7 @@ a software or date stamp, so that identical results give identical bytes.
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib as mpl
@@ -34,8 +35,35 @@ STYLE: dict[str, object] = {
     "svg.hashsalt": "evaluation-report",
     "path.simplify": False,
 }
-COLOURS = {"treated": "#7a1f3d", "comparison_matched": "#1f5a7a", "comparison_all": "#8c8c8c"}
-LINESTYLES = {"treated": "-", "comparison_matched": "--", "comparison_all": ":"}
+#: Okabe & Ito (2008) colour-blind-safe palette; every series also has its own line style and marker
+OKABE_ITO = {
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
+    "black": "#000000",
+}
+COLOURS = {
+    "treated": OKABE_ITO["vermillion"],
+    "comparison_matched": OKABE_ITO["blue"],
+    "comparison_all": OKABE_ITO["bluish_green"],
+    "municipality": OKABE_ITO["vermillion"],
+    "comparison": OKABE_ITO["blue"],
+    "national": OKABE_ITO["black"],
+}
+LINESTYLES = {
+    "treated": "-",
+    "comparison_matched": "--",
+    "comparison_all": ":",
+    "municipality": "-",
+    "comparison": "--",
+    "national": ":",
+}
+MARKERS = {"treated": "o", "comparison_matched": "s", "comparison_all": "^", "municipality": "o"}
+MARKERS |= {"comparison": "s", "national": "^"}
 
 
 def _tick_formatter(language: str) -> FuncFormatter:
@@ -113,8 +141,8 @@ def sample_flow_figure(sample_flow: pd.DataFrame, min_cell: int, *, language: st
                 0.84,
                 height,
                 boxstyle="round,pad=0.0,rounding_size=0.04",
-                facecolor="#f3eef0",
-                edgecolor=COLOURS["treated"],
+                facecolor="#f4f4f4",
+                edgecolor="#444444",
                 linewidth=1.0,
             )
             ax.add_patch(box)
@@ -191,7 +219,7 @@ def trends_figure(
                     line["mean"],
                     color=COLOURS.get(group, "#333333"),
                     linestyle=LINESTYLES.get(group, "-"),
-                    marker="o",
+                    marker=MARKERS.get(group, "o"),
                     markersize=2.5,
                     linewidth=1.3,
                     label=label("group", group, language),
@@ -257,7 +285,7 @@ def estimates_figure(estimates: pd.DataFrame, *, language: str = "da") -> Figure
                 if subgroup != "all":
                     name = f"{name} ({label('subgroup', subgroup, language)})"
                 names.append(name)
-                colour = COLOURS["treated"] if rank.get(str(row.analysis)) == 0 else "#555555"
+                colour = COLOURS["treated"] if rank.get(str(row.analysis)) == 0 else OKABE_ITO["black"]
                 ax.errorbar(
                     [row.estimate],
                     [pos],
@@ -277,4 +305,89 @@ def estimates_figure(estimates: pd.DataFrame, *, language: str = "da") -> Figure
             ax.xaxis.set_major_formatter(_tick_formatter(language))
             ax.grid(axis="y", visible=False)
         axes[-1].set_xlabel(label("column", "estimate_axis", language))
+    return figure
+
+
+def small_multiples(
+    data: pd.DataFrame,
+    panels: list[str],
+    titles: dict[str, str],
+    series: list[str],
+    series_labels: dict[str, str],
+    *,
+    adoption_years: list[int] = (),
+    language: str = "da",
+    n_cols: int = 3,
+    percent: frozenset[str] = frozenset(),
+) -> Figure:
+    """Draw one panel per measure with one line per series over calendar years.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Columns ``panel, series, year, value`` (missing values are gaps: suppressed cells).
+    panels : list of str
+        Panels in order.
+    titles : dict of str to str
+        Panel -> title.
+    series : list of str
+        Series in order; colours, line styles and markers from :data:`COLOURS`,
+        :data:`LINESTYLES` and :data:`MARKERS`, so that no series is told apart by colour alone.
+    series_labels : dict of str to str
+        Series -> legend label.
+    adoption_years : list of int, optional
+        Years marked with a dotted vertical line (the first one labelled).
+    language : {"da", "en"}, default "da"
+        Number format of the axes.
+    n_cols : int, default 3
+        Panels per row.
+    percent : frozenset of str
+        Panels whose values are shares, shown in per cent.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+    """
+    with mpl.rc_context(STYLE):
+        n_cols = max(1, min(len(panels), n_cols))
+        n_rows = int(np.ceil(len(panels) / n_cols))
+        figure = Figure(figsize=(2.2 * n_cols + 0.6, 2.3 * n_rows + 0.7), layout="constrained")
+        axes = np.atleast_1d(figure.subplots(n_rows, n_cols, squeeze=False)).ravel()
+        for ax, panel in zip(axes, panels, strict=False):
+            frame = data[data["panel"] == panel]
+            scale = 100.0 if panel in percent else 1.0
+            for name in series:
+                line = frame[frame["series"] == name].sort_values("year")
+                if line.empty:
+                    continue
+                ax.plot(
+                    line["year"],
+                    line["value"] * scale,
+                    color=COLOURS.get(name, "#333333"),
+                    linestyle=LINESTYLES.get(name, "-"),
+                    marker=MARKERS.get(name, "o"),
+                    markersize=2.2,
+                    linewidth=1.2,
+                    label=series_labels.get(name, name),
+                )
+            years = frame["year"]
+            for j, year in enumerate(sorted(set(adoption_years))):
+                if len(years) and years.min() <= year <= years.max():
+                    ax.axvline(
+                        year - 0.5,
+                        color="#555555",
+                        linestyle=(0, (1, 2)),
+                        linewidth=0.8,
+                        label=label("column", "adoption", language) if j == 0 else None,
+                    )
+            ax.set_title("\n".join(textwrap.wrap(titles.get(panel, panel), 34)), fontsize=7.5)
+            ax.tick_params(labelsize=7)
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:.0f}"))
+            ax.yaxis.set_major_formatter(_tick_formatter(language))
+        for ax in axes[len(panels) :]:
+            ax.set_visible(False)
+        handles, labels = axes[0].get_legend_handles_labels()
+        figure.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 4), frameon=False)
     return figure

@@ -9,12 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from evaluation.errors import ReportError
+from evaluation.report.documents import SUBTITLES, TITLES, TOC_TITLES, install_text
+from evaluation.report.factsheet import factsheet_figure, factsheet_table, factsheet_variables
 from evaluation.report.figures import estimates_figure, sample_flow_figure, save_figure, trends_figure
 from evaluation.report.inputs import ReportInputs
 from evaluation.report.labels import label
+from evaluation.report.monitoring import implementation_figure, implementation_table, implementation_variables
+from evaluation.report.provenance_parts import inputs_table, packages_table, provenance_variables
 from evaluation.report.tables import (
     balance_table,
+    contract_table,
     estimates_table,
     row_accounting_table,
     sample_flow_table,
@@ -29,27 +36,70 @@ CAPTIONS: dict[str, dict[str, str]] = {
         "tbl-sample-flow": "Udvælgelse af børn til analysen, antal børn pr. trin",
         "tbl-balance": "Balance mellem indsats- og sammenligningsgruppe før og efter matching",
         "tbl-main": "Estimerede effekter af Herning-modellen, alle analyser",
+        "tbl-implementation": "Implementeringsindikatorer i {year}: indsatskommuner, sammenligningskommuner "
+        "og hele landet",
+        "tbl-provenance-inputs": "Inddata: filer og deres SHA-256",
+        "tbl-provenance-packages": "Versioner af Python og centrale pakker",
+        "tbl-keyfigures": "Nøgletal for {name}, sammenligningsgruppen og hele landet",
+        "tbl-contract": "Udtræk i datakontrakten",
     },
     "en": {
         "tbl-row-accounting": "Rows read, accepted and quarantined per extract",
         "tbl-sample-flow": "Selection of children for the analysis, children per step",
         "tbl-balance": "Balance between treated and comparison group before and after matching",
         "tbl-main": "Estimated effects of the Herning model, all analyses",
+        "tbl-implementation": "Implementation indicators in {year}: adopting municipalities, comparison municipalities "
+        "and Denmark",
+        "tbl-provenance-inputs": "Input files and their SHA-256",
+        "tbl-provenance-packages": "Versions of Python and the key packages",
+        "tbl-keyfigures": "Key figures for {name}, its comparison group and Denmark",
+        "tbl-contract": "Extracts of the data contract",
+    },
+}
+SOURCES: dict[str, dict[str, str]] = {
+    "da": {
+        "registry": "Kilde: Egne beregninger på {data_source}, {first_year}-{last_year}.",
+        "casework": "Kilde: Egne beregninger på kommunernes sagssystemer (sagshændelser, sagsbehandlere), "
+        "underretninger og anbringelser, {first_year}-{last_year}.",
+        "pipeline": "Kilde: Analysepipelinens resultatfiler (results/provenance.json).",
+        "contract": "Kilde: Datakontrakten (docs/data-contract.md).",
+    },
+    "en": {
+        "registry": "Source: Own calculations on {data_source}, {first_year}-{last_year}.",
+        "casework": "Source: Own calculations on the municipal case systems (case events, caseworkers), notifications "
+        "and placements, {first_year}-{last_year}.",
+        "pipeline": "Source: The pipeline's results files (results/provenance.json).",
+        "contract": "Source: The data contract (docs/data-contract.md).",
     },
 }
 
 
+def _write_table(path: Path, table, caption: str, label_id: str, text_columns: int, source: str) -> Path:  # noqa: ANN001
+    align = ["left"] * text_columns + ["right"] * (len(table.columns) - text_columns)
+    path.write_text(to_markdown(table, caption, label_id, align=align, source=source), encoding="utf-8")
+    return path
+
+
 def write_generated(
-    inputs: ReportInputs, reports_dir: Path, *, progress: Callable[[str], object] = print
+    inputs: ReportInputs,
+    reports_dir: Path,
+    *,
+    document: str = "interim",
+    params: dict[str, Any] | None = None,
+    progress: Callable[[str], object] = print,
 ) -> dict[str, Path]:
-    """Write the tables, figures and variables of a report.
+    """Write the tables, figures, text parts and variables of a report.
 
     Parameters
     ----------
     inputs : ReportInputs
-        The results files.
+        The results files; ``inputs.language`` is the language written.
     reports_dir : Path
         The Quarto project folder; writes ``_generated/`` and ``_variables.yml`` in it.
+    document : str, default "interim"
+        The document: sets the subtitle and, for ``"factsheet"``, the municipality's parts.
+    params : dict, optional
+        ``{"municipality": code}`` for the factsheet.
     progress : callable, default print
         Receives one line per step.
 
@@ -64,6 +114,13 @@ def write_generated(
     language, min_cell = inputs.language, inputs.min_cell
     captions = CAPTIONS[language]
     written: dict[str, Path] = {}
+    study = inputs.study
+    words = {
+        "data_source": collect_variables(inputs)["data_source"],
+        "first_year": study["first_year"],
+        "last_year": study["last_year"],
+    }
+    sources = {key: text.format(**words) for key, text in SOURCES[language].items()}
 
     tables = {
         "tbl-row-accounting": (row_accounting_table(inputs.row_accounting, min_cell, language=language), 2),
@@ -74,15 +131,20 @@ def write_generated(
     for label_id, (table, text_columns) in tables.items():
         if text_columns is None:  # the estimates table: every column after the labels is numeric
             text_columns = 3 if label("column", "subgroup", language) in table.columns else 2
-        align = ["left"] * text_columns + ["right"] * (len(table.columns) - text_columns)
         path = generated / f"{label_id}.md"
-        path.write_text(to_markdown(table, captions[label_id], label_id, align=align), encoding="utf-8")
-        written[label_id] = path
+        written[label_id] = _write_table(path, table, captions[label_id], label_id, text_columns, sources["registry"])
         progress(f"report: wrote {path} ({len(table)} rows)")
 
-    figure, trends_suppressed = trends_figure(
-        inputs.trends, [int(t["adoption_year"]) for t in inputs.study["treated"]], min_cell, language=language
+    written["tbl-contract"] = _write_table(
+        generated / "tbl-contract.md",
+        contract_table(language=language),
+        captions["tbl-contract"],
+        "tbl-contract",
+        2,
+        sources["contract"],
     )
+    adoption_years = [int(t["adoption_year"]) for t in study["treated"]]
+    figure, trends_suppressed = trends_figure(inputs.trends, adoption_years, min_cell, language=language)
     if trends_suppressed:
         progress(
             f"report: {trends_suppressed} yearly mean(s) over fewer than {min_cell} children left out of fig-trends"
@@ -92,6 +154,27 @@ def write_generated(
         "fig-trends": figure,
         "fig-estimates": estimates_figure(inputs.estimates, language=language),
     }
+    variables = collect_variables(inputs, trends_suppressed=trends_suppressed)
+
+    if inputs.implementation is not None:
+        table = implementation_table(inputs.implementation, language=language)
+        impl = implementation_variables(inputs.implementation, language=language)
+        caption = captions["tbl-implementation"].format(year=impl["impl_year"])
+        written["tbl-implementation"] = _write_table(
+            generated / "tbl-implementation.md", table, caption, "tbl-implementation", 1, sources["casework"]
+        )
+        figures["fig-implementation"] = implementation_figure(inputs.implementation, adoption_years, language=language)
+        variables.update(impl)
+    if inputs.provenance is not None:
+        for key, table in (
+            ("tbl-provenance-inputs", inputs_table(inputs.provenance, language=language)),
+            ("tbl-provenance-packages", packages_table(inputs.provenance, language=language)),
+        ):
+            written[key] = _write_table(generated / f"{key}.md", table, captions[key], key, 2, sources["pipeline"])
+        variables.update(provenance_variables(inputs.provenance, inputs.run_info, language=language))
+    if document == "factsheet":
+        written.update(_write_factsheet(inputs, generated, params or {}, figures, variables, sources, captions))
+
     for label_id, fig in figures.items():
         written[label_id] = save_figure(fig, generated / f"{label_id}.png")
         progress(f"report: wrote {written[label_id]}")
@@ -99,7 +182,38 @@ def write_generated(
     written["css"] = generated / "report.css"
     written["css"].write_bytes(template_path("report.css").read_bytes())
 
-    variables = collect_variables(inputs, trends_suppressed=trends_suppressed)
+    available = {"implementation": inputs.implementation is not None, "provenance": inputs.provenance is not None}
+    install_text(reports_dir, language, available)
+    same_language = language == str(study.get("config_language", study["language"]))
+    variables["title"] = str(study["title"]) if same_language else TITLES[language]
+    if document != "interim" or not same_language:
+        variables["subtitle"] = SUBTITLES[language][document]
+    variables["toc_title"] = TOC_TITLES[language]
     written["variables"] = write_variables(variables, reports_dir / "_variables.yml")
     progress(f"report: wrote {written['variables']} ({len(variables)} values)")
     return written
+
+
+def _write_factsheet(
+    inputs: ReportInputs,
+    generated: Path,
+    params: dict[str, Any],
+    figures: dict,
+    variables: dict[str, str],
+    sources: dict[str, str],
+    captions: dict[str, str],
+) -> dict[str, Path]:
+    if inputs.factsheet_figures is None:
+        raise ReportError(
+            "results/factsheets/municipality_figures.csv is missing: run the factsheet figures step first"
+        )
+    language = inputs.language
+    municipality = int(params["municipality"])
+    adoption = {int(t["municipality"]): int(t["adoption_year"]) for t in inputs.study["treated"]}.get(municipality)
+    values = factsheet_variables(inputs.factsheet_figures, municipality, adoption, language=language)
+    table = factsheet_table(inputs.factsheet_figures, municipality, language=language)
+    caption = captions["tbl-keyfigures"].format(name=values["fs_name"])
+    path = _write_table(generated / "tbl-keyfigures.md", table, caption, "tbl-keyfigures", 1, sources["registry"])
+    figures["fig-keyfigures"] = factsheet_figure(inputs.factsheet_figures, municipality, adoption, language=language)
+    variables.update(values)
+    return {"tbl-keyfigures": path}

@@ -58,6 +58,20 @@ RESULT_FILES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     ),
 }
 
+#: results written by later steps: a report without them says the analysis has not been done
+OPTIONAL_FILES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
+    "implementation/group_year.csv": (
+        "implementation",
+        ("indicator", "group", "year", "value", "n_persons", "suppressed"),
+        ("year", "value", "n_persons", "suppressed"),
+    ),
+    "factsheets/municipality_figures.csv": (
+        "factsheets",
+        ("municipality", "name", "comparison", "level", "figure", "year", "value", "suppressed"),
+        ("municipality", "year", "value", "suppressed"),
+    ),
+}
+
 STUDY_KEYS: tuple[str, ...] = (
     "title",
     "subtitle",
@@ -89,6 +103,12 @@ class ReportInputs:
         The study description from ``results/study.json``.
     row_accounting, sample_flow, balance, estimates, trends : pandas.DataFrame
         The tables of the same names under ``results/``.
+    implementation : pandas.DataFrame or None
+        ``results/implementation/group_year.csv``, when the implementation step has run.
+    factsheet_figures : pandas.DataFrame or None
+        ``results/factsheets/municipality_figures.csv``, when the factsheet step has run.
+    provenance, run_info : dict or None
+        ``results/provenance.json`` and ``results/run_info.json``, when written.
     """
 
     study: dict[str, Any]
@@ -97,6 +117,10 @@ class ReportInputs:
     balance: pd.DataFrame
     estimates: pd.DataFrame
     trends: pd.DataFrame
+    implementation: pd.DataFrame | None = None
+    factsheet_figures: pd.DataFrame | None = None
+    provenance: dict[str, Any] | None = None
+    run_info: dict[str, Any] | None = None
 
     @property
     def language(self) -> str:
@@ -178,7 +202,7 @@ def read_table(results_dir: Path, relative: str) -> pd.DataFrame:
         If the file is missing, lacks a column, or holds a value that is not a number
         in a numeric column (the message names row and column).
     """
-    step, columns, numeric = RESULT_FILES[relative]
+    step, columns, numeric = {**RESULT_FILES, **OPTIONAL_FILES}[relative]
     path = Path(results_dir) / relative
     if not path.is_file():
         raise _missing(path, step)
@@ -202,8 +226,20 @@ def read_table(results_dir: Path, relative: str) -> pd.DataFrame:
     return frame
 
 
+def _read_json(path: Path) -> dict[str, Any] | None:
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise ReportError(f"{path} is not valid JSON (line {err.lineno}, column {err.colno}): {err.msg}") from err
+    if not isinstance(data, dict):
+        raise ReportError(f"{path} must hold a JSON object, found {type(data).__name__}")
+    return data
+
+
 def load_results(results_dir: Path) -> ReportInputs:
-    """Read every results file the interim report needs.
+    """Read every results file the reports need; later steps' files only when present.
 
     Parameters
     ----------
@@ -213,7 +249,8 @@ def load_results(results_dir: Path) -> ReportInputs:
     Returns
     -------
     ReportInputs
-        The study description and the five aggregate tables.
+        The study description, the five required aggregate tables, and the
+        optional implementation, factsheet and provenance results (``None`` when absent).
 
     Raises
     ------
@@ -229,4 +266,16 @@ def load_results(results_dir: Path) -> ReportInputs:
         balance=read_table(results_dir, "compare/balance.csv"),
         estimates=read_table(results_dir, "estimates.csv"),
         trends=read_table(results_dir, "estimate/trends.csv"),
+        implementation=(
+            read_table(results_dir, "implementation/group_year.csv")
+            if (results_dir / "implementation" / "group_year.csv").is_file()
+            else None
+        ),
+        factsheet_figures=(
+            read_table(results_dir, "factsheets/municipality_figures.csv")
+            if (results_dir / "factsheets" / "municipality_figures.csv").is_file()
+            else None
+        ),
+        provenance=_read_json(results_dir / "provenance.json"),
+        run_info=_read_json(results_dir / "run_info.json"),
     )

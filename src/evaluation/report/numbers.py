@@ -3,7 +3,9 @@
 Danish reports group thousands with a full stop and mark decimals with a comma
 (``1.234.567,89``); English reports use ``1,234,567.89``. Every number a report
 shows passes through :func:`format_number`, so that text, tables and figures
-agree on rounding and on the sign of zero.
+agree on rounding and on the sign of zero. Negative numbers carry the Unicode
+minus sign (U+2212, :data:`MINUS`) in both languages and both formats, as
+typesetting asks, so HTML and PDF show the same glyph.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from evaluation.errors import ReportError
 Language = Literal["da", "en"]
 
 _SEPARATORS: dict[str, tuple[str, str]] = {"da": (".", ","), "en": (",", ".")}
+#: the minus sign of every negative number the reports show
+MINUS = "\u2212"
 
 
 def check_language(language: str) -> Language:
@@ -64,7 +68,7 @@ def format_number(value: float | int, decimals: int = 0, *, language: str = "da"
     Returns
     -------
     str
-        The formatted number, with an ASCII hyphen-minus for negative numbers.
+        The formatted number, with the Unicode minus sign (U+2212) for negative numbers.
 
     Raises
     ------
@@ -76,7 +80,7 @@ def format_number(value: float | int, decimals: int = 0, *, language: str = "da"
     >>> format_number(1234567.891)
     '1.234.568'
     >>> format_number(-1.5, 2)
-    '-1,50'
+    '\u22121,50'
     >>> format_number(1234.5, 1, language="en")
     '1,234.5'
     """
@@ -90,7 +94,7 @@ def format_number(value: float | int, decimals: int = 0, *, language: str = "da"
     negative = number < 0 and any(ch not in "0.," for ch in text)
     text = text.replace(",", "\0").replace(".", decimal).replace("\0", thousands)
     if negative:
-        return "-" + text
+        return MINUS + text
     if sign and any(ch not in "0.," for ch in text):
         return "+" + text
     return text
@@ -148,3 +152,31 @@ def format_count(value: int | float, *, language: str = "da") -> str:
     if not math.isfinite(number) or number < 0 or number != math.floor(number):
         raise ReportError(f"a count must be a whole number of 0 or more, got {value!r}")
     return format_number(number, 0, language=language)
+
+
+def format_percent(share: float, decimals: int = 0, *, language: str = "da") -> str:
+    """Format a share (0-1) as a percentage: ``"62 %"`` in Danish, ``"62%"`` in English.
+
+    The Danish form puts a no-break space (U+00A0) before the sign, so that a line never breaks there.
+
+    Parameters
+    ----------
+    share : float
+        The share, for example ``0.62``.
+    decimals : int, default 0
+        Decimals of the percentage.
+    language : {"da", "en"}, default "da"
+        Convention.
+
+    Returns
+    -------
+    str
+        The percentage.
+
+    Examples
+    --------
+    >>> format_percent(0.625, 1, language="en")
+    '62.5%'
+    """
+    text = format_number(100 * float(share), decimals, language=language)
+    return f"{text}\u00a0%" if check_language(language) == "da" else f"{text}%"

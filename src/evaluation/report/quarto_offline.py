@@ -5,7 +5,8 @@ so the offline path does by hand the few things Quarto adds to pandoc for the
 subset of Quarto the project's reports use:
 
 - ``{{< include file >}}`` (alone on a line; nested includes are resolved
-  relative to the including file, and a cycle is an error);
+  relative to the including file, a path starting with ``/`` relative to the
+  project folder as in Quarto, and a cycle is an error);
 - ``{{< var key >}}`` from ``_variables.yml`` (an unknown key is an error);
 - ``{{< pagebreak >}}``;
 - cross-references ``@tbl-x`` / ``@fig-x``: tables (``: caption {#tbl-x}``) and
@@ -14,6 +15,10 @@ subset of Quarto the project's reports use:
   references become "Tabel 1" / "Figur 1", as Quarto writes them;
 - callouts (``::: {.callout-note}`` with a heading or a ``title=`` attribute) become
   a styled box: a fenced div for HTML, a call of the template's ``#callout`` for Typst;
+- the colophon (``::: {.colophon}``) is taken out of the body into the ``colophon``
+  metadata field, which the templates set on the back of the title page (before
+  the table of contents), as VIVE and KORA do;
+- ``fig-alt="..."`` on a figure becomes the image's ``alt`` text;
 - front-matter keys that only Quarto understands (``format``, ``execute``, ...) are dropped.
 
 Anything else written as a shortcode stops with a :class:`ReportError`, so that
@@ -37,7 +42,7 @@ from evaluation.report.quarto_blocks import Target, convert_callouts, pagebreak
 #: front-matter keys passed on to pandoc; every other key is Quarto-only and dropped
 PANDOC_KEYS: frozenset[str] = frozenset(
     {"title", "subtitle", "author", "date", "lang", "toc", "toc-title", "toc-depth", "number-sections", "abstract"}
-    | {"publisher", "year", "project-number", "isbn", "report-type"}
+    | {"publisher", "year", "project-number", "isbn", "report-type", "colophon", "factsheet"}
 )
 CROSSREF_NAMES: dict[str, dict[str, str]] = {
     "da": {"tbl": "Tabel", "fig": "Figur"},
@@ -51,6 +56,8 @@ _PAGEBREAK = re.compile(r"^[ \t]*\{\{<\s*pagebreak\s*>\}\}[ \t]*$", re.MULTILINE
 _SHORTCODE = re.compile(r"\{\{<.*?>\}\}")
 _TABLE_CAPTION = re.compile(r"^:[ \t]+(.*?)[ \t]*\{#(tbl-[A-Za-z0-9_-]+)\}[ \t]*$", re.MULTILINE)
 _FIGURE = re.compile(r"!\[(.*?)\]\(([^)\s]+)\)\{#(fig-[A-Za-z0-9_-]+)([^}]*)\}")
+_COLOPHON = re.compile(r"^:::[ \t]*\{\.colophon\}[ \t]*\n(.*?)\n:::[ \t]*$", re.MULTILINE | re.DOTALL)
+_FIG_ALT = re.compile(r"(\{#fig-[^}]*?)\bfig-alt=")
 _REFERENCE = re.compile(r"(?<![\w@])@((?:tbl|fig|sec|eq|lst|thm)-[A-Za-z0-9_-]*[A-Za-z0-9_])")
 
 
@@ -117,7 +124,14 @@ def _line_of(text: str, position: int) -> int:
     return text.count("\n", 0, position) + 1
 
 
-def resolve_includes(text: str, base_dir: Path, *, source: Path | str = "<document>", _stack: tuple = ()) -> str:
+def resolve_includes(
+    text: str,
+    base_dir: Path,
+    *,
+    source: Path | str = "<document>",
+    root: Path | None = None,
+    _stack: tuple = (),
+) -> str:
     """Replace every ``{{< include file >}}`` line with the file's text, recursively.
 
     Parameters
@@ -128,6 +142,8 @@ def resolve_includes(text: str, base_dir: Path, *, source: Path | str = "<docume
         The folder the include paths are relative to (the including file's folder).
     source : Path or str
         The including file, for messages.
+    root : Path, optional
+        The project folder that paths starting with ``/`` are relative to; default ``base_dir``.
 
     Returns
     -------
@@ -142,7 +158,8 @@ def resolve_includes(text: str, base_dir: Path, *, source: Path | str = "<docume
 
     def replace(match: re.Match[str]) -> str:
         name = match.group(1).strip("\"'")
-        path = (Path(base_dir) / name).resolve()
+        project = Path(root) if root is not None else Path(base_dir)
+        path = (project / name.lstrip("/")).resolve() if name.startswith("/") else (Path(base_dir) / name).resolve()
         line = _line_of(text, match.start())
         if path in _stack:
             chain = " -> ".join(str(p) for p in (*_stack, path))
@@ -153,7 +170,7 @@ def resolve_includes(text: str, base_dir: Path, *, source: Path | str = "<docume
                 "generated files come from build_report, others must be in reports/"
             )
         _, included = split_front_matter(path.read_text(encoding="utf-8"), path)
-        resolved = resolve_includes(included, path.parent, source=path, _stack=(*_stack, path))
+        resolved = resolve_includes(included, path.parent, source=path, root=project, _stack=(*_stack, path))
         return resolved.rstrip("\n")
 
     return _INCLUDE.sub(replace, text)
@@ -277,8 +294,32 @@ def _root_relative_images(text: str) -> str:
     return re.sub(r"(!\[[^\]]*\]\()([^)\s]+)\)", replace, text)
 
 
+def extract_colophon(body: str) -> tuple[str, str | None]:
+    """Take the first ``::: {.colophon}`` block out of the body.
+
+    Parameters
+    ----------
+    body : str
+        The document body.
+
+    Returns
+    -------
+    tuple of (str, str or None)
+        The body without the block, and the block's Markdown (None when there is none).
+    """
+    match = _COLOPHON.search(body)
+    if not match:
+        return body, None
+    return body[: match.start()] + body[match.end() :], match.group(1).strip("\n") + "\n"
+
+
 def preprocess_qmd(
-    source: Path, variables: dict[str, str], *, target: Target = "html", language: str | None = None
+    source: Path,
+    variables: dict[str, str],
+    *,
+    target: Target = "html",
+    language: str | None = None,
+    metadata: dict[str, Any] | None = None,
 ) -> OfflineDocument:
     """Prepare a Quarto document for plain pandoc (see the module docstring).
 
@@ -293,6 +334,8 @@ def preprocess_qmd(
         paths are made relative to the project root (``/path``), as Typst wants.
     language : {"da", "en"}, optional
         Language of the cross-reference names; default the front matter's ``lang``, else ``"da"``.
+    metadata : dict, optional
+        Front-matter values that override the document's (for example ``lang`` and ``toc-title``).
 
     Returns
     -------
@@ -310,9 +353,10 @@ def preprocess_qmd(
         raise ReportError(f"offline target {target!r} is not supported: use 'html' or 'typst'")
     if not source.is_file():
         raise ReportError(f"{source} is missing: the report document must be in reports/")
-    metadata, body = split_front_matter(source.read_text(encoding="utf-8"), source)
-    language = check_language(str(language or metadata.get("lang") or "da").split("-")[0])
-    body = resolve_includes(body, source.parent, source=source)
+    front, body = split_front_matter(source.read_text(encoding="utf-8"), source)
+    front.update(metadata or {})
+    language = check_language(str(language or front.get("lang") or "da").split("-")[0])
+    body = resolve_includes(body, source.parent, source=source, root=source.parent)
     body = resolve_variables(body, variables, source=source)
     body = _PAGEBREAK.sub(lambda _m: pagebreak(target), body)
     leftover = _SHORTCODE.search(body)
@@ -321,11 +365,15 @@ def preprocess_qmd(
             f"{source}, line {_line_of(body, leftover.start())}: the shortcode {leftover.group(0)} is not supported "
             "by the offline renderer (supported: include, var, pagebreak); install Quarto or remove it"
         )
+    body, colophon = extract_colophon(body)
     body, numbers = number_crossrefs(body, language=language, source=source)
+    body = _FIG_ALT.sub(r"\1alt=", body)
     body = convert_callouts(body, target=target, source=source)
     if target == "typst":
         body = _root_relative_images(body)
-    metadata = _resolve_metadata(metadata, variables, source)
+    metadata = _resolve_metadata(front, variables, source)
+    if colophon:
+        metadata["colophon"] = colophon
     dropped = tuple(sorted(key for key in metadata if key not in PANDOC_KEYS))
     kept = {key: value for key, value in metadata.items() if key in PANDOC_KEYS}
     kept.setdefault("lang", language)

@@ -12,17 +12,21 @@ Typst, so identical results give identical HTML and PDF bytes.
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import subprocess
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import pypandoc
 import typst
 
 from evaluation.errors import ReportError
+from evaluation.report.documents import TOC_TITLES, check_document, output_stem
 from evaluation.report.generate import write_generated
 from evaluation.report.inputs import load_results
+from evaluation.report.numbers import check_language
 from evaluation.report.quarto_offline import OfflineDocument, preprocess_qmd
 from evaluation.report.templates_path import template_path
 from evaluation.report.values import read_variables
@@ -51,7 +55,9 @@ def _pandoc(text: str, to: str, options: list[str], output: Path | None = None) 
     return result
 
 
-def render_offline_html(qmd: Path, variables: dict[str, str], output: Path) -> Path:
+def render_offline_html(
+    qmd: Path, variables: dict[str, str], output: Path, *, metadata: dict[str, Any] | None = None
+) -> Path:
     """Render a Quarto document to standalone HTML with pandoc, images embedded.
 
     Parameters
@@ -62,13 +68,15 @@ def render_offline_html(qmd: Path, variables: dict[str, str], output: Path) -> P
         Values for ``{{< var >}}``.
     output : Path
         The HTML file to write.
+    metadata : dict, optional
+        Front-matter overrides (``lang``, ``toc-title``).
 
     Returns
     -------
     Path
         ``output``.
     """
-    document = preprocess_qmd(qmd, variables, target="html")
+    document = preprocess_qmd(qmd, variables, target="html", metadata=metadata)
     options = [
         "--standalone",
         "--embed-resources",
@@ -83,7 +91,14 @@ def render_offline_html(qmd: Path, variables: dict[str, str], output: Path) -> P
     return output
 
 
-def render_offline_pdf(qmd: Path, variables: dict[str, str], output: Path, *, typ_file: Path | None = None) -> Path:
+def render_offline_pdf(
+    qmd: Path,
+    variables: dict[str, str],
+    output: Path,
+    *,
+    typ_file: Path | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> Path:
     """Render a Quarto document to PDF: pandoc to Typst markup, then the Typst compiler.
 
     Parameters
@@ -96,6 +111,8 @@ def render_offline_pdf(qmd: Path, variables: dict[str, str], output: Path, *, ty
         The PDF file to write.
     typ_file : Path, optional
         Where to keep the intermediate Typst file; default ``_generated/<name>.typ`` beside the document.
+    metadata : dict, optional
+        Front-matter overrides (``lang``, ``toc-title``).
 
     Returns
     -------
@@ -109,7 +126,7 @@ def render_offline_pdf(qmd: Path, variables: dict[str, str], output: Path, *, ty
     """
     qmd = Path(qmd)
     root = qmd.parent.resolve()
-    document = preprocess_qmd(qmd, variables, target="typst")
+    document = preprocess_qmd(qmd, variables, target="typst", metadata=metadata)
     options = ["--standalone", f"--template={template_path('report.typ')}", *_pandoc_options(document)]
     markup = _pandoc(document.markdown(), "typst", options)
     typ_file = Path(typ_file) if typ_file else root / "_generated" / f"{qmd.stem}.typ"
@@ -123,7 +140,14 @@ def render_offline_pdf(qmd: Path, variables: dict[str, str], output: Path, *, ty
     return output
 
 
-def render_quarto(qmd: Path, formats: Iterable[str], *, progress: Callable[[str], object] = print) -> dict[str, Path]:
+def render_quarto(
+    qmd: Path,
+    formats: Iterable[str],
+    *,
+    progress: Callable[[str], object] = print,
+    metadata: Mapping[str, str] | None = None,
+    stem: str | None = None,
+) -> dict[str, Path]:
     """Render a document with the Quarto command-line tool.
 
     Parameters
@@ -134,6 +158,10 @@ def render_quarto(qmd: Path, formats: Iterable[str], *, progress: Callable[[str]
         ``"pdf"`` renders Quarto's ``typst`` format.
     progress : callable, default print
         Receives one line per format.
+    metadata : mapping of str to str, optional
+        Passed as ``-M key:value`` (for example the language).
+    stem : str, optional
+        Rename the output to ``_output/<stem>.<format>`` (default: the document's name).
 
     Returns
     -------
@@ -153,8 +181,13 @@ def render_quarto(qmd: Path, formats: Iterable[str], *, progress: Callable[[str]
     for fmt in formats:
         to = "html" if fmt == "html" else "typst"
         progress(f"report: quarto render {qmd.name} --to {to}")
+        extra = [arg for key, value in (metadata or {}).items() for arg in ("-M", f"{key}:{value}")]
         done = subprocess.run(
-            [quarto, "render", qmd.name, "--to", to], cwd=qmd.parent, capture_output=True, text=True, check=False
+            [quarto, "render", qmd.name, "--to", to, *extra],
+            cwd=qmd.parent,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if done.returncode != 0:
             tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-15:])
@@ -162,6 +195,8 @@ def render_quarto(qmd: Path, formats: Iterable[str], *, progress: Callable[[str]
         path = qmd.parent / "_output" / f"{qmd.stem}.{fmt}"
         if not path.is_file():
             raise ReportError(f"quarto render {qmd.name} --to {to} wrote no {path}: check output-dir in _quarto.yml")
+        if stem and stem != qmd.stem:
+            path = path.replace(path.with_name(f"{stem}.{fmt}"))
         written[fmt] = path
     return written
 
@@ -173,15 +208,21 @@ def build_report(
     document: str = "interim",
     formats: Iterable[str] = ("html", "pdf"),
     engine: str = "auto",
+    language: str | None = None,
+    params: Mapping[str, Any] | None = None,
     progress: Callable[[str], object] = print,
 ) -> dict[str, Path]:
     """Build a report from the results files and render it to HTML and PDF.
 
-    Writes ``reports/_generated/`` (tables ``tbl-*.md``, figures ``fig-*.png``) and
-    ``reports/_variables.yml``, then renders ``reports/<document>.qmd`` to
-    ``reports/_output/<document>.html`` and ``.pdf``: with ``quarto render`` when
-    the Quarto CLI is on PATH and ``engine`` is ``"auto"`` or ``"quarto"``,
-    otherwise with pandoc and Typst (:mod:`evaluation.report.quarto_offline`).
+    Writes ``reports/_generated/`` (tables ``tbl-*.md``, figures ``fig-*.png``, the
+    language's text parts ``text/*.md``) and ``reports/_variables.yml``, then renders
+    ``reports/<document>.qmd`` to ``reports/_output/<stem>.html`` and ``.pdf``, where
+    the stem is the document's name, then ``-<municipality>`` for a factsheet, then
+    ``-<language>`` for a language other than Danish (``final-en``, ``factsheet-657``).
+    Rendering uses ``quarto render`` when the Quarto CLI is on PATH and ``engine``
+    is ``"auto"`` or ``"quarto"``, otherwise pandoc and Typst
+    (:mod:`evaluation.report.quarto_offline`). Reports sharing one ``reports_dir``
+    must be built one after another (they share ``_generated/``).
 
     Parameters
     ----------
@@ -189,12 +230,16 @@ def build_report(
         The pipeline's results folder (``study.json``, ``estimates.csv``, ...).
     reports_dir : Path
         The Quarto project folder.
-    document : str, default "interim"
+    document : {"interim", "final", "factsheet"} or str, default "interim"
         The document's name, without ``.qmd``.
     formats : iterable of {"html", "pdf"}, default ("html", "pdf")
         Formats to render.
     engine : {"auto", "quarto", "offline"}, default "auto"
         ``"auto"`` uses Quarto when installed, else the offline path.
+    language : {"da", "en"}, optional
+        The report's language; default ``report.language`` from ``study.json``.
+    params : mapping, optional
+        Document parameters: ``{"municipality": 657}`` for the factsheet.
     progress : callable, default print
         Receives one line per step.
 
@@ -216,22 +261,34 @@ def build_report(
     unknown = [fmt for fmt in formats if fmt not in FORMATS]
     if unknown or not formats:
         raise ReportError(f"report format(s) {unknown or '(none)'} unknown: use html and/or pdf")
+    params = check_document(document, params)
     results_dir, reports_dir = Path(results_dir), Path(reports_dir)
     qmd = reports_dir / f"{document}.qmd"
     if not qmd.is_file():
         raise ReportError(f"{qmd} is missing: the document {document!r} must be a .qmd file in {reports_dir}")
     inputs = load_results(results_dir)
-    written = write_generated(inputs, reports_dir, progress=progress)
+    language = check_language(language or inputs.language)
+    study = {**inputs.study, "config_language": inputs.language, "language": language}
+    inputs = dataclasses.replace(inputs, study=study)
+    written = write_generated(inputs, reports_dir, document=document, params=params, progress=progress)
+    metadata = {"lang": language, "toc-title": TOC_TITLES[language]}
+    stem = output_stem(document, language, params)
     use_quarto = engine == "quarto" or (engine == "auto" and shutil.which("quarto") is not None)
     if use_quarto:
-        written.update(render_quarto(qmd, formats, progress=progress))
+        written.update(render_quarto(qmd, formats, progress=progress, metadata=metadata, stem=stem))
         return written
     variables = read_variables(written["variables"])
     output_dir = reports_dir / "_output"
     if "html" in formats:
-        written["html"] = render_offline_html(qmd, variables, output_dir / f"{document}.html")
+        written["html"] = render_offline_html(qmd, variables, output_dir / f"{stem}.html", metadata=metadata)
         progress(f"report: wrote {written['html']} (offline: pandoc)")
     if "pdf" in formats:
-        written["pdf"] = render_offline_pdf(qmd, variables, output_dir / f"{document}.pdf")
+        written["pdf"] = render_offline_pdf(
+            qmd,
+            variables,
+            output_dir / f"{stem}.pdf",
+            metadata=metadata,
+            typ_file=reports_dir / "_generated" / f"{stem}.typ",
+        )
         progress(f"report: wrote {written['pdf']} (offline: pandoc + Typst)")
     return written

@@ -69,7 +69,14 @@ def _escape_cell(text: str) -> str:
     return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
-def to_markdown(table: pd.DataFrame, caption: str, label_id: str, *, align: Iterable[str] | None = None) -> str:
+def to_markdown(
+    table: pd.DataFrame,
+    caption: str,
+    label_id: str,
+    *,
+    align: Iterable[str] | None = None,
+    source: str | None = None,
+) -> str:
     """Write a display table as a Markdown pipe table with a cross-reference caption.
 
     Parameters
@@ -82,6 +89,8 @@ def to_markdown(table: pd.DataFrame, caption: str, label_id: str, *, align: Iter
         The cross-reference label, starting with ``tbl-``.
     align : iterable of str, optional
         One of ``"left"``, ``"right"`` or ``"center"`` per column; default left.
+    source : str, optional
+        A source line ("Kilde: ..."), set in italics below the table.
 
     Returns
     -------
@@ -102,9 +111,10 @@ def to_markdown(table: pd.DataFrame, caption: str, label_id: str, *, align: Iter
     if any(a not in ("left", "right", "center") for a in alignment):
         raise ReportError(f"table {label_id}: alignments must be left, right or center, got {alignment}")
     # The number of dashes sets the relative column widths pandoc gives wide tables.
+    # Bold header words cannot wrap inside a word, so a header counts a little wider than its letters.
     widths = [
-        max([len(_escape_cell(column)), *(len(_escape_cell(cell)) for cell in table[column_key])], default=3)
-        for column, column_key in zip(columns, table.columns, strict=True)
+        max([round(1.25 * len(_escape_cell(column))) + 1, *(len(_escape_cell(cell)) for cell in table[key])], default=3)
+        for column, key in zip(columns, table.columns, strict=True)
     ]
     rules = [
         {"left": ":" + "-" * w, "right": "-" * w + ":", "center": ":" + "-" * max(w - 1, 1) + ":"}[a]
@@ -118,6 +128,8 @@ def to_markdown(table: pd.DataFrame, caption: str, label_id: str, *, align: Iter
         lines.append("| " + " | ".join(_escape_cell(cell) for cell in row) + " |")
     lines.append("")
     lines.append(f": {caption} {{#{label_id}}}")
+    if source:
+        lines += ["", f"*{source}*"]
     return "\n".join(lines) + "\n"
 
 
@@ -303,3 +315,32 @@ def estimates_table(estimates: pd.DataFrame, min_cell: int, *, language: str = "
         frame["n_control"], min_cell, language=language
     )
     return pd.DataFrame(columns)
+
+
+def contract_table(*, language: str = "da") -> pd.DataFrame:
+    """Summarise the data contract: each extract's file name, title, number of columns and key.
+
+    The contract is a fixed part of the package (:data:`evaluation.contract.EXTRACTS`), not a result.
+
+    Parameters
+    ----------
+    language : {"da", "en"}, default "da"
+        Column labels.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Display strings, one row per extract in the contract's order.
+    """
+    from evaluation.contract import EXTRACTS
+
+    words = {"da": ("Udtræk", "Titel", "Kolonner", "Nøgle"), "en": ("Extract", "Title", "Columns", "Key")}[language]
+    extracts = list(EXTRACTS.values())
+    return pd.DataFrame(
+        {
+            words[0]: [f"`{e.name}`" for e in extracts],
+            words[1]: [e.title for e in extracts],
+            words[2]: [str(len(e.columns)) for e in extracts],
+            words[3]: [", ".join(e.key) or MISSING for e in extracts],
+        }
+    )

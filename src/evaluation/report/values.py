@@ -49,7 +49,7 @@ _WORDS = {
         "not_significant": "ikke statistisk signifikant på 5 %-niveau",
         "synthetic": "syntetiske registerdata (simulerede personer; ingen rigtige personer indgår)",
         "extracts": "registerudtræk fra Danmarks Statistik og kommunale sagssystemer",
-        "no_cutoff": "ingen (alle data til og med {last_year})",
+        "no_cutoff": "ingen; alle data til og med {last_year}",
         "and": "og",
     },
     "en": {
@@ -60,7 +60,7 @@ _WORDS = {
         "not_significant": "not statistically significant at the 5% level",
         "synthetic": "synthetic registry data (simulated persons; no real person is included)",
         "extracts": "registry extracts from Statistics Denmark and municipal case systems",
-        "no_cutoff": "none (all data up to and including {last_year})",
+        "no_cutoff": "none; all data up to and including {last_year}",
         "and": "and",
     },
 }

@@ -1,0 +1,10 @@
+"""Staggered difference-in-differences: Callaway and Sant'Anna (2021) group-time ATTs and their aggregations.
+
+``att_gt`` estimates ATT(g,t) with the estimators of Sant'Anna and Zhao (2020); ``AttGtResult.aggregate``
+summarises them as R ``did::aggte``. See :mod:`evaluation.did.att_gt` for the conventions.
+"""
+
+from evaluation.did.aggregate import AggregateResult, aggregate
+from evaluation.did.att_gt import AttGtResult, att_gt
+
+__all__ = ["AggregateResult", "AttGtResult", "aggregate", "att_gt"]

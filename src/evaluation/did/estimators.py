@@ -1,0 +1,256 @@
+r"""Two-period, two-group DiD estimators of the ATT (Sant'Anna and Zhao 2020).
+
+Each estimator takes one 2x2 comparison (a treated group ``d = 1`` and a
+comparison group ``d = 0``) and returns the ATT with its influence function,
+the ingredients :func:`evaluation.did.att_gt` stacks into group-time effects.
+They follow R ``DRDID`` (version 1.2) formula by formula:
+
+``"reg"`` (``reg_did_panel``)
+    Outcome regression (Heckman, Ichimura and Todd 1997): fit
+    :math:`\Delta Y = X'\beta` by weighted least squares on the comparison
+    units and average :math:`\Delta Y - X'\hat\beta` over the treated.
+``"ipw"`` (``std_ipw_did_panel``)
+    Normalised (Hájek) inverse probability weighting (Abadie 2005), logit
+    propensity score by maximum likelihood; comparison weights
+    :math:`p(X)/(1-p(X))` normalised to sum to one.
+``"dr"`` (``drdid_panel``)
+    The locally efficient doubly robust estimator of Sant'Anna and Zhao (2020,
+    eq. 3.1 with the estimators of section 3): logit propensity score by maximum
+    likelihood, outcome regression by least squares on the comparison units, and
+    an influence function that carries both estimation effects. This is what R
+    ``did::att_gt(est_method = "dr")`` calls.
+``"dr_imp"`` (``drdid_imp_panel``)
+    The improved, locally efficient doubly robust estimator of Sant'Anna and
+    Zhao (2020, section 3.1): the propensity score is fitted by inverse
+    probability tilting (Graham, Pinto and Egel 2012), which balances the
+    covariate means of the reweighted comparison group with the treated
+    group exactly, and the outcome regression by least squares weighted by
+    :math:`p(X)/(1-p(X))`. With these two first steps the estimation effects
+    vanish from the influence function (Sant'Anna and Zhao 2020, eq. 3.7),
+    which is therefore the plug-in one.
+
+Conventions copied from ``DRDID``: sampling weights are normalised to mean
+one; the fitted propensity score is capped at :math:`1 - 10^{-6}`; comparison
+units with a score of 0.995 or more are trimmed (``trim.level = 0.995``). The
+influence function ``psi`` is scaled so that ``mean(psi**2) / n`` is the
+variance of the estimate (``n`` the number of units of the 2x2 comparison).
+
+The repeated cross-section versions (``reg_did_rc``, ``std_ipw_did_rc``,
+``drdid_imp_rc``) live in :mod:`evaluation.did.estimators_rc`.
+
+References
+----------
+Sant'Anna, P. H. C. and Zhao, J. (2020), "Doubly robust difference-in-differences
+estimators", *Journal of Econometrics* 219(1), 101-122.
+Graham, B. S., Pinto, C. C. and Egel, D. (2012), "Inverse probability tilting for
+moment condition models with missing data", *Review of Economic Studies* 79(3), 1053-1079.
+Abadie, A. (2005), "Semiparametric difference-in-differences estimators",
+*Review of Economic Studies* 72(1), 1-19.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+
+from evaluation.errors import EvaluationError, ModelNotIdentifiedError
+
+__all__ = ["Method", "METHODS", "did_panel", "logit_fit", "ipt_fit", "wls"]
+
+Method = Literal["dr", "dr_imp", "ipw", "reg"]
+METHODS: tuple[str, ...] = ("dr", "dr_imp", "ipw", "reg")
+PS_CAP = 1.0 - 1e-6
+TRIM_LEVEL = 0.995
+
+
+def wls(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Weighted least squares coefficients of ``y`` on ``x`` (columns of ``x`` include the intercept).
+
+    Raises
+    ------
+    ModelNotIdentifiedError
+        When the weighted design is singular (a covariate constant among the comparison units).
+    """
+    xtwx = x.T @ (w[:, None] * x)
+    if np.linalg.cond(xtwx) > 1e12:
+        raise ModelNotIdentifiedError(
+            "the outcome regression is singular: a covariate is constant (or collinear) among the comparison "
+            "units of a group-time cell; drop it from `covariates` or use fewer, coarser covariates"
+        )
+    return np.linalg.solve(xtwx, x.T @ (w * y))
+
+
+def logit_fit(x: np.ndarray, d: np.ndarray, w: np.ndarray, *, tol: float = 1e-12, max_iter: int = 100) -> np.ndarray:
+    """Weighted logit maximum likelihood by Newton-Raphson (R ``glm(family = binomial, weights = w)``).
+
+    Returns
+    -------
+    numpy.ndarray
+        The coefficients.
+    """
+    beta = np.zeros(x.shape[1])
+    for _ in range(max_iter):
+        p = 1.0 / (1.0 + np.exp(-(x @ beta)))
+        grad = x.T @ (w * (d - p))
+        hess = x.T @ ((w * p * (1 - p))[:, None] * x)
+        step = np.linalg.solve(hess, grad)
+        beta = beta + step
+        if np.max(np.abs(step)) < tol * (1 + np.max(np.abs(beta))):
+            break
+    return beta
+
+
+def ipt_fit(x: np.ndarray, d: np.ndarray, w: np.ndarray, *, tol: float = 1e-12, max_iter: int = 200) -> np.ndarray:
+    r"""Propensity score by inverse probability tilting (Graham, Pinto and Egel 2012; ``DRDID::pscore.cal``).
+
+    Minimises the convex loss :math:`\bar{E}_n[w\{-D X'\gamma + (1-D) e^{X'\gamma}\}]`, whose first-order
+    condition :math:`\sum_i w_i D_i X_i = \sum_i w_i (1-D_i) e^{X_i'\gamma} X_i` makes the odds-weighted
+    comparison group reproduce the treated group's covariate totals. Damped Newton from the logit fit
+    (the minimiser is unique, so any convergent algorithm gives R's ``trust`` solution).
+    """
+    gamma = logit_fit(x, d, w)
+    n = len(d)
+    c = 1 - d
+
+    def loss(g: np.ndarray) -> float:
+        idx = x @ g
+        return float(np.sum(w * (-d * idx + c * np.exp(idx))) / n)
+
+    current = loss(gamma)
+    for _ in range(max_iter):
+        e = np.exp(x @ gamma)
+        grad = -(x.T @ (w * (d - c * e))) / n
+        hess = x.T @ ((w * c * e)[:, None] * x) / n
+        step = np.linalg.solve(hess, grad)
+        t = 1.0
+        while t > 1e-10:
+            candidate = gamma - t * step
+            value = loss(candidate)
+            if np.isfinite(value) and value <= current + 1e-16 * abs(current):
+                break
+            t /= 2
+        gamma, current = candidate, value
+        if np.max(np.abs(t * step)) < tol * (1 + np.max(np.abs(gamma))):
+            break
+    return gamma
+
+
+def did_panel(
+    y1: np.ndarray, y0: np.ndarray, d: np.ndarray, x: np.ndarray, w: np.ndarray, method: Method
+) -> tuple[float, np.ndarray]:
+    r"""ATT of a two-period panel comparison and its influence function.
+
+    Parameters
+    ----------
+    y1, y0 : numpy.ndarray
+        Outcomes in the later and the base period, one value per unit.
+    d : numpy.ndarray
+        1 for treated-group units, 0 for comparison units.
+    x : numpy.ndarray
+        Covariate matrix whose first column is the intercept (``n x k``).
+    w : numpy.ndarray
+        Sampling weights (normalised here to mean one, as ``DRDID``).
+    method : {"dr", "dr_imp", "ipw", "reg"}
+        The estimator (module docstring).
+
+    Returns
+    -------
+    att : float
+    psi : numpy.ndarray
+        The influence function, one value per unit, with ``Var(att) = mean(psi**2) / n``.
+    """
+    if method not in METHODS:
+        raise EvaluationError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
+    n = len(d)
+    w = w / w.mean()
+    dy = y1 - y0
+    if method == "reg":
+        return _reg_panel(dy, d, x, w, n)
+    if method == "ipw":
+        return _ipw_panel(dy, d, x, w, n)
+    if method == "dr":
+        return _dr_panel(dy, d, x, w, n)
+    return _dr_imp_panel(dy, d, x, w)
+
+
+def _reg_panel(dy: np.ndarray, d: np.ndarray, x: np.ndarray, w: np.ndarray, n: int) -> tuple[float, np.ndarray]:
+    """Outcome-regression DiD (``DRDID::reg_did_panel``), Sant'Anna and Zhao (2020) eq. 2.2."""
+    w_ols = w * (1 - d)
+    beta = wls(x, dy, w_ols)
+    fitted = x @ beta
+    w_treat = w * d
+    mean_treat = w_treat.mean()
+    eta_treat = np.mean(w_treat * dy) / mean_treat
+    eta_cont = np.mean(w_treat * fitted) / mean_treat
+    att = eta_treat - eta_cont
+    xpx_inv = np.linalg.inv(x.T @ (w_ols[:, None] * x) / n)
+    lin_rep_ols = (w_ols * (dy - fitted))[:, None] * x @ xpx_inv
+    m1 = (w_treat[:, None] * x).mean(axis=0)
+    inf_treat = w_treat * (dy - eta_treat) / mean_treat
+    inf_cont = (w_treat * (fitted - eta_cont) + lin_rep_ols @ m1) / mean_treat
+    return float(att), inf_treat - inf_cont
+
+
+def _ipw_panel(dy: np.ndarray, d: np.ndarray, x: np.ndarray, w: np.ndarray, n: int) -> tuple[float, np.ndarray]:
+    """Normalised IPW DiD (``DRDID::std_ipw_did_panel``), Abadie (2005) with Hájek weights."""
+    gamma = logit_fit(x, d, w)
+    ps = np.minimum(1.0 / (1.0 + np.exp(-(x @ gamma))), PS_CAP)
+    keep = np.where(d == 1, 1.0, (ps < TRIM_LEVEL).astype(float))
+    w_treat = keep * w * d
+    w_cont = keep * w * ps * (1 - d) / (1 - ps)
+    mean_treat, mean_cont = w_treat.mean(), w_cont.mean()
+    if mean_treat == 0 or mean_cont == 0:
+        raise ModelNotIdentifiedError("no treated or no comparison units are left after propensity-score trimming")
+    eta_treat = np.mean(w_treat * dy) / mean_treat
+    eta_cont = np.mean(w_cont * dy) / mean_cont
+    att = eta_treat - eta_cont
+    p_untrimmed = 1.0 / (1.0 + np.exp(-(x @ gamma)))
+    hessian = np.linalg.inv(x.T @ ((w * p_untrimmed * (1 - p_untrimmed))[:, None] * x)) * n
+    lin_rep_ps = (w * (d - ps))[:, None] * x @ hessian
+    m2 = ((w_cont * (dy - eta_cont))[:, None] * x).mean(axis=0)
+    inf_treat = (w_treat * dy - w_treat * eta_treat) / mean_treat
+    inf_cont = (w_cont * dy - w_cont * eta_cont + lin_rep_ps @ m2) / mean_cont
+    return float(att), inf_treat - inf_cont
+
+
+def _dr_panel(dy: np.ndarray, d: np.ndarray, x: np.ndarray, w: np.ndarray, n: int) -> tuple[float, np.ndarray]:
+    """Locally efficient DR DiD (``DRDID::drdid_panel``), Sant'Anna and Zhao (2020) eq. 3.1 and its influence function."""
+    gamma = logit_fit(x, d, w)
+    p_raw = 1.0 / (1.0 + np.exp(-(x @ gamma)))
+    ps = np.minimum(p_raw, PS_CAP)
+    keep = np.where(d == 1, 1.0, (ps < TRIM_LEVEL).astype(float))
+    w_ols = w * (1 - d)
+    beta = wls(x, dy, w_ols)
+    resid = dy - x @ beta
+    w_treat = keep * w * d
+    w_cont = keep * w * ps * (1 - d) / (1 - ps)
+    mean_treat, mean_cont = w_treat.mean(), w_cont.mean()
+    if mean_treat == 0 or mean_cont == 0:
+        raise ModelNotIdentifiedError("no treated or no comparison units are left after propensity-score trimming")
+    eta_treat = np.mean(w_treat * resid) / mean_treat
+    eta_cont = np.mean(w_cont * resid) / mean_cont
+    att = eta_treat - eta_cont
+    lin_rep_ols = (w_ols * resid)[:, None] * x @ np.linalg.inv(x.T @ (w_ols[:, None] * x) / n)
+    hessian = np.linalg.inv(x.T @ ((w * p_raw * (1 - p_raw))[:, None] * x)) * n
+    lin_rep_ps = (w * (d - ps))[:, None] * x @ hessian
+    inf_treat = (w_treat * (resid - eta_treat) - lin_rep_ols @ (w_treat[:, None] * x).mean(axis=0)) / mean_treat
+    m2 = ((w_cont * (resid - eta_cont))[:, None] * x).mean(axis=0)
+    m3 = (w_cont[:, None] * x).mean(axis=0)
+    inf_cont = (w_cont * (resid - eta_cont) + lin_rep_ps @ m2 - lin_rep_ols @ m3) / mean_cont
+    return float(att), inf_treat - inf_cont
+
+
+def _dr_imp_panel(dy: np.ndarray, d: np.ndarray, x: np.ndarray, w: np.ndarray) -> tuple[float, np.ndarray]:
+    """Improved locally efficient DR DiD (``DRDID::drdid_imp_panel``), Sant'Anna and Zhao (2020) eq. 3.1, 3.7."""
+    gamma = ipt_fit(x, d, w)
+    ps = np.minimum(1.0 / (1.0 + np.exp(-(x @ gamma))), PS_CAP)
+    keep = np.where(d == 1, 1.0, (ps < TRIM_LEVEL).astype(float))
+    odds = ps / (1 - ps)
+    beta = wls(x, dy, w * (1 - d) * odds)
+    resid = dy - x @ beta
+    summand = keep * (d - (1 - d) * odds) * resid
+    mean_d = np.mean(w * d)
+    att = np.mean(w * summand) / mean_d
+    psi = w * keep * (summand - d * att) / mean_d
+    return float(att), psi

@@ -1,0 +1,298 @@
+r"""Municipality-cluster bootstrap of the difference-in-differences, for costs and wellbeing jointly.
+
+One replication draws municipalities with replacement, separately among
+adopting and never-adopting municipalities (stratified, so every replication
+keeps the design's number of treated clusters), takes *all* rows of the drawn
+municipalities from every data set (child-years of the matched children,
+municipality-years of staff), treats a municipality drawn twice as two
+clusters (its children as distinct children), and re-estimates every effect on
+that one resample. Effects on cost, SDQ, placements and staff therefore come
+from the same draws, and their joint distribution carries their correlation
+into net costs, cost-effectiveness ratios and the acceptability curve
+(the non-parametric bootstrap of incremental cost and effect, Briggs, Wonderling
+and Mooney 1997, *Health Economics* 6(4), 327-340; cluster resampling as in
+Cameron, Gelbach and Miller 2008, *REStat* 90(3), 414-427, section IIIA).
+
+The matching is held fixed (children keep their matching weights); the
+bootstrap is conditional on the matched sample. Abadie and Imbens (2008,
+*Econometrica* 76(6)) show that the bootstrap need not be valid for matching
+estimators with replacement at the child level; resampling whole
+municipalities, with the matched sample fixed, is the pragmatic choice here
+and is stated as a limitation in the report.
+
+Each replication's coefficients are the two-way fixed-effects coefficients of
+:func:`evaluation.panel.fixed_effects` (unit effects swept out by weighted
+within-unit demeaning, time effects as demeaned dummies; Frisch-Waugh-Lovell),
+computed by :func:`twfe_coefficients` without standard errors, which a
+bootstrap does not need. The two agree to rounding (tested).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from evaluation.errors import EvaluationError
+
+__all__ = ["BootstrapResult", "EffectSpec", "cluster_bootstrap", "draw_clusters", "twfe_coefficients"]
+
+
+@dataclass(frozen=True)
+class EffectSpec:
+    """One two-way fixed-effects regression to repeat in every replication.
+
+    Parameters
+    ----------
+    name
+        Prefix of the result columns (``<name>:<outcome>:<regressor>``).
+    data
+        Key of the data set in the ``frames`` mapping.
+    outcomes
+        Outcome columns (estimated on the rows where all of them are present).
+    regressors
+        Regressor columns.
+    unit, time
+        Fixed-effect columns.
+    weights
+        Column of analytic weights, or None.
+    """
+
+    name: str
+    data: str
+    outcomes: tuple[str, ...]
+    regressors: tuple[str, ...]
+    unit: str
+    time: str = "year"
+    weights: str | None = None
+
+    def columns(self) -> list[str]:
+        """Names of the result columns, outcome-major."""
+        return [f"{self.name}:{o}:{r}" for o in self.outcomes for r in self.regressors]
+
+
+@dataclass(frozen=True)
+class BootstrapResult:
+    """Coefficients of every replication.
+
+    Attributes
+    ----------
+    draws
+        One row per replication, one column per ``<spec>:<outcome>:<regressor>``; NaN where a
+        replication could not identify a coefficient.
+    n_failed
+        Replications with at least one NaN, by spec name.
+    seed
+        The seed the draws came from.
+    """
+
+    draws: pd.DataFrame
+    n_failed: dict[str, int]
+    seed: int
+
+    def interval(self, column: str, *, alpha: float = 0.05) -> tuple[float, float]:
+        """Percentile interval of a column (replications with NaN left out)."""
+        return percentile_interval(self.draws[column].to_numpy(), alpha=alpha)
+
+
+def percentile_interval(values: np.ndarray, *, alpha: float = 0.05) -> tuple[float, float]:
+    """Percentile bootstrap interval ``(q_{alpha/2}, q_{1-alpha/2})`` of the finite values.
+
+    Parameters
+    ----------
+    values
+        Draws; NaN are left out.
+    alpha
+        One minus the confidence level.
+
+    Returns
+    -------
+    tuple of float
+        NaN bounds when no draw is finite.
+    """
+    v = np.asarray(values, dtype="float64")
+    v = v[~np.isnan(v)]
+    if v.size == 0:
+        return float("nan"), float("nan")
+    lo, hi = np.quantile(v, [alpha / 2, 1 - alpha / 2])
+    return float(lo), float(hi)
+
+
+def _demean(a: np.ndarray, codes: np.ndarray, n: int, w: np.ndarray) -> np.ndarray:
+    wsum = np.bincount(codes, weights=w, minlength=n)
+    out = np.empty_like(a)
+    for j in range(a.shape[1]):
+        means = np.bincount(codes, weights=w * a[:, j], minlength=n) / np.where(wsum > 0, wsum, 1.0)
+        out[:, j] = a[:, j] - means[codes]
+    return out
+
+
+def twfe_coefficients(
+    y: np.ndarray, x: np.ndarray, unit: np.ndarray, time: np.ndarray, weights: np.ndarray | None = None
+) -> np.ndarray:
+    r"""Weighted least-squares coefficients of ``x`` in :math:`y = x\beta + a_{unit} + l_{time} + e`.
+
+    Parameters
+    ----------
+    y
+        Outcomes, shape ``(n, q)`` (several outcomes share the design).
+    x
+        Regressors, shape ``(n, p)``.
+    unit, time
+        Integer codes ``0 .. L-1`` of the two fixed effects.
+    weights
+        Analytic weights (positive), or None for equal weights.
+
+    Returns
+    -------
+    numpy.ndarray
+        Coefficients, shape ``(p, q)``; all NaN when the regressors are collinear with the fixed
+        effects (not identified in this sample).
+    """
+    y = np.asarray(y, dtype="float64").reshape(len(y), -1)
+    x = np.asarray(x, dtype="float64").reshape(len(x), -1)
+    w = np.ones(len(y)) if weights is None else np.asarray(weights, dtype="float64")
+    n_units = int(unit.max()) + 1
+    n_times = int(time.max()) + 1
+    dummies = np.zeros((len(y), max(n_times - 1, 0)))
+    if n_times > 1:
+        rows = np.flatnonzero(time > 0)
+        dummies[rows, time[rows] - 1] = 1.0
+    design = _demean(np.column_stack([x, dummies]), unit, n_units, w)
+    resp = _demean(y, unit, n_units, w)
+    sw = np.sqrt(w)[:, None]
+    a, b = design * sw, resp * sw
+    p = x.shape[1]
+    # Normal equations, with the time dummies partialled out of x (Frisch-Waugh-Lovell); a pseudo-inverse
+    # copes with dummies that are collinear after demeaning (years seen only by single-year units).
+    gram, cross = a.T @ a, a.T @ b
+    g_xd, g_dd = gram[:p, p:], gram[p:, p:]
+    proj = np.linalg.pinv(g_dd, hermitian=True) if g_dd.size else np.zeros((0, 0))
+    schur = gram[:p, :p] - g_xd @ proj @ g_xd.T
+    rhs = cross[:p] - g_xd @ proj @ cross[p:]
+    scale = np.diag(gram[:p, :p])
+    if (scale <= 0).any() or np.linalg.eigvalsh(schur / np.sqrt(np.outer(scale, scale))).min() < 1e-10:
+        return np.full((p, y.shape[1]), np.nan)
+    coef = np.linalg.solve(schur, rhs)
+    return coef
+
+
+def draw_clusters(strata: pd.Series, *, replications: int, rng: np.random.Generator) -> np.ndarray:
+    """Draw clusters with replacement within strata, for every replication at once.
+
+    Parameters
+    ----------
+    strata
+        Stratum of each cluster (index: cluster labels), e.g. 1 for adopting municipalities.
+    replications
+        Number of replications :math:`B`.
+    rng
+        The random generator.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(B, G)`` positions into ``strata`` (each stratum keeps its number of clusters).
+    """
+    if int(replications) < 1:
+        raise EvaluationError(f"the bootstrap needs at least one replication, not {replications}.")
+    values = strata.to_numpy()
+    out = np.empty((int(replications), len(values)), dtype=np.int64)
+    for s in sorted(pd.unique(values)):
+        members = np.flatnonzero(values == s)
+        out[:, members] = rng.choice(members, size=(int(replications), len(members)), replace=True)
+    return out
+
+
+def _rows_of(
+    draw: np.ndarray, order: np.ndarray, starts: np.ndarray, counts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Row positions of the drawn clusters and the draw position (new cluster) of each row."""
+    lens = counts[draw]
+    pos = np.repeat(np.arange(len(draw)), lens)
+    offset = np.arange(int(lens.sum())) - np.repeat(np.cumsum(lens) - lens, lens)
+    return order[starts[draw][pos] + offset], pos
+
+
+def cluster_bootstrap(
+    frames: Mapping[str, pd.DataFrame],
+    specs: Sequence[EffectSpec],
+    strata: pd.Series,
+    *,
+    replications: int,
+    seed: int,
+    cluster: str = "municipality",
+    progress: Callable[[str], None] = print,
+) -> BootstrapResult:
+    """Stratified cluster bootstrap of several two-way fixed-effects regressions on shared draws.
+
+    Parameters
+    ----------
+    frames
+        Data sets by name; each has the ``cluster`` column and the columns its specs use.
+    specs
+        The regressions to repeat.
+    strata
+        Stratum of each cluster (index: cluster labels); clusters absent from a data set
+        contribute no rows to it.
+    replications
+        Number of replications.
+    seed
+        Seed of :func:`numpy.random.default_rng`; the same seed gives the same draws.
+    cluster
+        Cluster column.
+    progress
+        Told the progress every tenth of the replications.
+
+    Returns
+    -------
+    BootstrapResult
+    """
+    rng = np.random.default_rng(int(seed))
+    draws = draw_clusters(strata, replications=replications, rng=rng)
+    labels = pd.Index(strata.index)
+    prepared = {}
+    for spec in specs:
+        frame = frames[spec.data]
+        keep = frame[list(spec.outcomes)].notna().all(axis=1).to_numpy()
+        sub = frame.loc[keep]
+        ccode = labels.get_indexer(sub[cluster])
+        if (ccode < 0).any():
+            raise EvaluationError(f"bootstrap: data set '{spec.data}' has clusters missing from the strata.")
+        order = np.argsort(ccode, kind="stable")
+        counts = np.bincount(ccode, minlength=len(labels))
+        starts = np.cumsum(counts) - counts
+        unit_codes, _ = pd.factorize(sub[spec.unit])
+        time_codes, _ = pd.factorize(sub[spec.time], sort=True)
+        prepared[spec.name] = {
+            "y": sub[list(spec.outcomes)].to_numpy(dtype="float64"),
+            "x": sub[list(spec.regressors)].to_numpy(dtype="float64"),
+            "w": None if spec.weights is None else sub[spec.weights].to_numpy(dtype="float64"),
+            "unit": unit_codes.astype(np.int64),
+            "n_units": int(unit_codes.max()) + 1,
+            "time": time_codes.astype(np.int64),
+            "index": (order, starts, counts),
+        }
+    columns = [c for spec in specs for c in spec.columns()]
+    out = np.full((len(draws), len(columns)), np.nan)
+    n_failed = dict.fromkeys((s.name for s in specs), 0)
+    step = max(len(draws) // 10, 1)
+    for b, draw in enumerate(draws):
+        col = 0
+        for spec in specs:
+            p = prepared[spec.name]
+            rows, pos = _rows_of(draw, *p["index"])
+            unit, _ = pd.factorize(pos * p["n_units"] + p["unit"][rows])
+            time, _ = pd.factorize(p["time"][rows], sort=True)
+            w = None if p["w"] is None else p["w"][rows]
+            coef = twfe_coefficients(p["y"][rows], p["x"][rows], unit, time, w)
+            k = len(spec.outcomes) * len(spec.regressors)
+            out[b, col : col + k] = coef.T.reshape(-1)
+            if np.isnan(coef).any():
+                n_failed[spec.name] += 1
+            col += k
+        if (b + 1) % step == 0:
+            progress(f"bootstrap: {b + 1} of {len(draws)} replications")
+    return BootstrapResult(draws=pd.DataFrame(out, columns=columns), n_failed=n_failed, seed=int(seed))

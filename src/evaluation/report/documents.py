@@ -1,0 +1,121 @@
+"""The report documents, their languages, and the text fragments they are built from.
+
+Each document (``interim``, ``final``, ``factsheet``) is one ``reports/<document>.qmd``:
+front matter and a list of includes of ``_generated/text/<part>.md``. The prose
+of every part exists once per language, in ``reports/_text/<language>/<part>.md``;
+:func:`install_text` copies the chosen language's parts to ``_generated/text/``
+before rendering. A part whose analysis has not run yet has a sibling
+``<part>.missing.md`` (the chapter heading and the sentence that says so), which
+is installed instead. Only prose is per language: tables, figures and numbers
+are generated, and structure lives once, in the ``.qmd``.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from evaluation.errors import ReportError
+from evaluation.report.numbers import check_language
+
+DOCUMENTS: tuple[str, ...] = ("interim", "final", "factsheet")
+TITLES = {"da": "Evaluering af Herning-modellen", "en": "Evaluation of the Herning model"}
+SUBTITLES = {
+    "da": {"interim": "Delrapport", "final": "Slutrapport", "factsheet": "Faktaark"},
+    "en": {"interim": "Interim report", "final": "Final report", "factsheet": "Factsheet"},
+}
+TOC_TITLES = {"da": "Indhold", "en": "Contents"}
+
+
+def check_document(document: str, params: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Check a document's parameters and return them normalised.
+
+    Parameters
+    ----------
+    document : str
+        The document's name.
+    params : mapping, optional
+        ``{"municipality": code}`` for the factsheet; nothing for the others.
+
+    Returns
+    -------
+    dict
+        The parameters.
+
+    Raises
+    ------
+    ReportError
+        If the factsheet lacks its municipality, or parameters are given that the document does not take.
+    """
+    params = dict(params or {})
+    if document == "factsheet":
+        if "municipality" not in params:
+            raise ReportError('the factsheet needs a municipality: build_report(..., params={"municipality": 657})')
+        try:
+            params["municipality"] = int(params["municipality"])
+        except (TypeError, ValueError) as err:
+            raise ReportError(f"factsheet municipality {params['municipality']!r} is not a municipality code") from err
+        unknown = sorted(set(params) - {"municipality"})
+    else:
+        unknown = sorted(params)
+    if unknown:
+        raise ReportError(f"the document {document!r} takes no parameter(s) {', '.join(unknown)}")
+    return params
+
+
+def output_stem(document: str, language: str, params: Mapping[str, Any] | None = None) -> str:
+    """Name of the rendered files, without extension.
+
+    ``final`` (Danish), ``final-en`` (English), ``factsheet-657``, ``factsheet-657-en``.
+    """
+    stem = document
+    if params and "municipality" in params:
+        stem += f"-{int(params['municipality'])}"
+    return stem if check_language(language) == "da" else f"{stem}-{language}"
+
+
+def install_text(reports_dir: Path, language: str, available: Mapping[str, bool]) -> list[Path]:
+    """Copy the language's text parts to ``_generated/text/``, the ``.missing`` variant where a result is absent.
+
+    Parameters
+    ----------
+    reports_dir : Path
+        The Quarto project folder.
+    language : {"da", "en"}
+        Which ``_text/<language>/`` to install.
+    available : mapping of str to bool
+        Part name -> whether its results exist; a part not named counts as available.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+
+    Raises
+    ------
+    ReportError
+        If the language's folder is missing, or a part lacks its ``.missing`` variant when needed.
+    """
+    source = Path(reports_dir) / "_text" / check_language(language)
+    if not source.is_dir():
+        raise ReportError(f"{source} is missing: the report's text in language {language!r} must be in reports/_text/")
+    target = Path(reports_dir) / "_generated" / "text"
+    if target.is_dir():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    written = []
+    for path in sorted(source.glob("*.md")):
+        if path.name.endswith(".missing.md"):
+            continue
+        part = path.stem
+        chosen = path
+        if not available.get(part, True):
+            chosen = path.with_name(f"{part}.missing.md")
+            if not chosen.is_file():
+                raise ReportError(f"{chosen} is missing: the part {part!r} has no text for when its results are absent")
+        out = target / path.name
+        out.write_bytes(chosen.read_bytes())
+        written.append(out)
+    return written

@@ -1,0 +1,197 @@
+"""The municipal factsheet: key figures of one municipality against its comparison group and the country.
+
+Reads ``results/factsheets/municipality_figures.csv`` (computed by
+:mod:`evaluation.keyfigures`) and builds the factsheet's table, figure and text
+values. Nothing is recomputed: the report only selects and formats.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from evaluation.errors import ReportError
+from evaluation.report.figures import small_multiples
+from evaluation.report.labels import label
+from evaluation.report.numbers import format_number, format_percent
+from evaluation.report.tables import MISSING
+
+FIGURE_ORDER: tuple[str, ...] = (
+    "open_case_per_1000",
+    "placed_per_1000",
+    "family_care_share",
+    "caseload_per_worker",
+    "sdq_mean",
+    "cost_per_child",
+)
+LEVEL_ORDER: tuple[str, ...] = ("municipality", "comparison", "national")
+_DECIMALS = {"open_case_per_1000": 1, "placed_per_1000": 1, "caseload_per_worker": 1, "sdq_mean": 1}
+_DECIMALS |= {"cost_per_child": 0}
+COMPARISON_NAMES = {
+    "da": {"non_adopters": "kommuner uden Herning-modellen", "largest_cities": "de fem andre største byer"},
+    "en": {
+        "non_adopters": "municipalities without the Herning model",
+        "largest_cities": "the other five largest cities",
+    },
+}
+
+
+def format_figure(figure: str, value: float, *, language: str = "da") -> str:
+    """Format a key figure: per cent for the share, else its decimals; ``–`` when suppressed."""
+    if pd.isna(value):
+        return MISSING
+    if figure == "family_care_share":
+        return format_percent(value, 0, language=language)
+    return format_number(value, _DECIMALS.get(figure, 1), language=language)
+
+
+def municipality_rows(figures: pd.DataFrame, municipality: int) -> pd.DataFrame:
+    """Return the rows of one municipality's factsheet.
+
+    Raises
+    ------
+    ReportError
+        If the municipality has no factsheet figures.
+    """
+    rows = figures[figures["municipality"].astype(int) == int(municipality)]
+    if rows.empty:
+        available = ", ".join(str(int(m)) for m in sorted(set(figures["municipality"])))
+        raise ReportError(
+            f"results/factsheets/municipality_figures.csv has no figures for municipality {municipality}: "
+            f"factsheets exist for {available}"
+        )
+    return rows
+
+
+def factsheet_year(rows: pd.DataFrame) -> int:
+    """Return the latest year with a value for the municipality itself."""
+    own = rows[(rows["level"] == "municipality") & rows["value"].notna()]
+    return int((own if not own.empty else rows)["year"].max())
+
+
+def factsheet_table(figures: pd.DataFrame, municipality: int, *, language: str = "da") -> pd.DataFrame:
+    """Key figures in the latest year: municipality, comparison group and country side by side.
+
+    Parameters
+    ----------
+    figures : pandas.DataFrame
+        ``results/factsheets/municipality_figures.csv``.
+    municipality : int
+        Municipality code.
+    language : {"da", "en"}, default "da"
+        Labels and numbers.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Display strings, one row per key figure.
+    """
+    rows = municipality_rows(figures, municipality)
+    year = factsheet_year(rows)
+    values = rows[rows["year"] == year].set_index(["figure", "level"])["value"]
+    name = str(rows["name"].iloc[0])
+    kind = str(rows["comparison"].iloc[0])
+    headers = {
+        "municipality": name,
+        "comparison": COMPARISON_NAMES[language][kind].capitalize(),
+        "national": label("group", "national", language),
+    }
+    shown = [f for f in FIGURE_ORDER if f in set(rows["figure"])]
+    columns = {f"{label('column', 'key_figure', language)} ({year})": [label("figure", f, language) for f in shown]}
+    for level in LEVEL_ORDER:
+        columns[headers[level]] = [
+            format_figure(f, values.get((f, level), float("nan")), language=language) for f in shown
+        ]
+    return pd.DataFrame(columns)
+
+
+def factsheet_figure(
+    figures: pd.DataFrame, municipality: int, adoption_year: int | None, *, language: str = "da"
+) -> Figure:
+    """Each key figure over time for the municipality, its comparison group and the country.
+
+    Parameters
+    ----------
+    figures : pandas.DataFrame
+        ``results/factsheets/municipality_figures.csv``.
+    municipality : int
+        Municipality code.
+    adoption_year : int or None
+        The municipality's adoption year, marked with a vertical line.
+    language : {"da", "en"}, default "da"
+        Labels and numbers.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel per key figure.
+    """
+    rows = municipality_rows(figures, municipality)
+    kind = str(rows["comparison"].iloc[0])
+    data = rows.rename(columns={"figure": "panel", "level": "series"})
+    shown = [f for f in FIGURE_ORDER if f in set(rows["figure"])]
+    titles = {f: label("figure", f, language) + (" (%)" if f == "family_care_share" else "") for f in shown}
+    series_labels = {
+        "municipality": str(rows["name"].iloc[0]),
+        "comparison": COMPARISON_NAMES[language][kind].capitalize(),
+        "national": label("group", "national", language),
+    }
+    return small_multiples(
+        data,
+        shown,
+        titles,
+        list(LEVEL_ORDER),
+        series_labels,
+        adoption_years=[adoption_year] if adoption_year else [],
+        language=language,
+        n_cols=3,
+        percent=frozenset({"family_care_share"}),
+    )
+
+
+def factsheet_variables(
+    figures: pd.DataFrame, municipality: int, adoption_year: int | None, *, language: str = "da"
+) -> dict[str, str]:
+    """Values the factsheet's text uses: ``fs_name``, ``fs_year``, ``fs_comparison``, ``fs_<figure>_<level>``.
+
+    Parameters
+    ----------
+    figures : pandas.DataFrame
+        ``results/factsheets/municipality_figures.csv``.
+    municipality : int
+        Municipality code.
+    adoption_year : int or None
+        Adoption year, or None for a municipality without the model.
+    language : {"da", "en"}, default "da"
+        Words and numbers.
+
+    Returns
+    -------
+    dict of str to str
+        Variable -> display string.
+    """
+    rows = municipality_rows(figures, municipality)
+    year = factsheet_year(rows)
+    kind = str(rows["comparison"].iloc[0])
+    if adoption_year:
+        adoption = (
+            f"indførte Herning-modellen i {adoption_year}"
+            if language == "da"
+            else f"adopted the Herning model in {adoption_year}"
+        )
+    else:
+        adoption = "har ikke indført Herning-modellen" if language == "da" else "has not adopted the Herning model"
+    values = {
+        "fs_name": str(rows["name"].iloc[0]),
+        "fs_code": str(int(municipality)),
+        "fs_year": str(year),
+        "fs_comparison": COMPARISON_NAMES[language][kind],
+        "fs_adoption": adoption,
+    }
+    latest = rows[rows["year"] == year]
+    for figure in FIGURE_ORDER:
+        for level in LEVEL_ORDER:
+            match = latest[(latest["figure"] == figure) & (latest["level"] == level)]["value"]
+            value = float(match.iloc[0]) if len(match) else float("nan")
+            values[f"fs_{figure}_{level}"] = format_figure(figure, value, language=language)
+    return values

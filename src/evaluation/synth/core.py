@@ -1,0 +1,383 @@
+r"""The synthetic control method with placebo-in-space and placebo-in-time inference.
+
+Abadie, A. and Gardeazabal, J. (2003), "The Economic Costs of Conflict: A Case
+Study of the Basque Country", *American Economic Review* 93(1), 113-132; Abadie,
+A., Diamond, A. and Hainmueller, J. (2010), "Synthetic Control Methods for
+Comparative Case Studies", *JASA* 105(490), 493-505 (ADH 2010).
+
+For one treated unit and donors :math:`j = 2, \dots, J+1` the synthetic unit is
+:math:`\hat Y^N_{1t} = \sum_j w_j Y_{jt}` with weights on the simplex (ADH 2010
+eq. 2-4; see :mod:`evaluation.synth.solver` for how they are solved). The gap
+:math:`Y_{1t} - \hat Y^N_{1t}` estimates the effect in period :math:`t \ge T_0`;
+the ATT reported is its mean over the post period.
+
+Inference (ADH 2010 section 2.4 and 3.3): every donor in turn is treated as if
+it had adopted at :math:`T_0`, with the other donors as its pool (the real
+treated unit is left out of every placebo pool). For each unit the ratio of
+post- to pre-period root mean squared prediction error (RMSPE) is computed,
+and the p-value is the rank of the treated unit's ratio among all
+:math:`J + 1` ratios divided by :math:`J + 1`: the share of units, the treated
+included, whose ratio is at least the treated one.
+
+Conventions: pre period = periods before ``treatment_time``, post period = from
+``treatment_time`` on; all periods in the data are used. With ``predictors=None``
+the predictors are the outcome in every pre-period with equal importance (V = I),
+so that the weights minimise the sum of squared pre-period gaps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from evaluation.errors import EvaluationError, ModelNotIdentifiedError
+from evaluation.synth.solver import optimise_v, simplex_weights
+
+__all__ = ["SyntheticControl", "synthetic_control", "placebo_in_time", "PredictorSpec"]
+
+PredictorSpec = str | tuple[str, Sequence[Any]]
+"""A predictor: a column averaged over all pre-periods, or ``(column, periods)`` averaged over ``periods``."""
+
+
+@dataclass(frozen=True)
+class SyntheticControl:
+    """Result of :func:`synthetic_control`.
+
+    Attributes
+    ----------
+    treated, treatment_time
+        The treated unit and its first treated period.
+    weights : pandas.Series
+        Donor weights indexed by donor unit (non-negative, sum 1).
+    v : pandas.Series or None
+        Predictor importances (sum 1), None when matching on pre-period outcomes.
+    predictor_balance : pandas.DataFrame
+        By predictor: ``treated``, ``synthetic``, ``donor_mean`` (unstandardised).
+    observed, synthetic, gap : pandas.Series
+        By period: outcome of the treated unit, of its synthetic control, and their difference.
+    att : float
+        Mean post-period gap.
+    pre_rmspe, post_rmspe, ratio : float
+        Root mean squared gap before and from ``treatment_time``, and post/pre.
+    placebos : pandas.DataFrame
+        One row per donor run as a placebo: ``unit, pre_rmspe, post_rmspe, ratio, att``
+        (empty when ``placebo=False``).
+    placebo_gaps : pandas.DataFrame
+        Gaps of the placebo runs, periods by unit.
+    p_value : float or None
+        Placebo-in-space p-value (None when ``placebo=False``).
+    """
+
+    treated: Hashable
+    treatment_time: Any
+    weights: pd.Series
+    v: pd.Series | None
+    predictor_balance: pd.DataFrame
+    observed: pd.Series
+    synthetic: pd.Series
+    gap: pd.Series
+    att: float
+    pre_rmspe: float
+    post_rmspe: float
+    ratio: float
+    placebos: pd.DataFrame = field(default_factory=pd.DataFrame)
+    placebo_gaps: pd.DataFrame = field(default_factory=pd.DataFrame)
+    p_value: float | None = None
+
+    def gap_data(self, *, max_pre_rmspe_ratio: float | None = None) -> pd.DataFrame:
+        """Long table of the gap figure: ``unit, time, gap, role`` (``treated`` or ``placebo``).
+
+        Parameters
+        ----------
+        max_pre_rmspe_ratio
+            Leave out placebos whose pre-period RMSPE exceeds this multiple of the treated
+            unit's (ADH 2010 Figures 5-7 use MSPE multiples 20, 5 and 2); None keeps all.
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
+        rows = [pd.DataFrame({"unit": self.treated, "time": self.gap.index, "gap": self.gap.to_numpy()})]
+        rows[0]["role"] = "treated"
+        keep = self.placebos
+        if max_pre_rmspe_ratio is not None and not keep.empty:
+            keep = keep.loc[keep["pre_rmspe"] <= max_pre_rmspe_ratio * self.pre_rmspe]
+        for unit in keep.get("unit", []):
+            g = self.placebo_gaps[unit]
+            rows.append(pd.DataFrame({"unit": unit, "time": g.index, "gap": g.to_numpy(), "role": "placebo"}))
+        return pd.concat(rows, ignore_index=True)
+
+    def summary(self) -> dict[str, Any]:
+        """Scalar results as a plain dictionary (for ``results/`` JSON files)."""
+        return {
+            "treated": self.treated,
+            "treatment_time": self.treatment_time,
+            "att": self.att,
+            "pre_rmspe": self.pre_rmspe,
+            "post_rmspe": self.post_rmspe,
+            "ratio": self.ratio,
+            "p_value": self.p_value,
+            "n_donors": int(len(self.weights)),
+            "n_placebos": int(len(self.placebos)),
+        }
+
+
+def _wide(df: pd.DataFrame, unit: str, time: str, column: str) -> pd.DataFrame:
+    dup = df.duplicated([unit, time])
+    if dup.any():
+        first = df.loc[dup, [unit, time]].iloc[0].tolist()
+        raise EvaluationError(
+            f"synthetic control: {int(dup.sum())} duplicated ({unit}, {time}) rows (first {first}); "
+            "aggregate to one row per unit and period first."
+        )
+    return df.pivot(index=time, columns=unit, values=column).sort_index()
+
+
+def _predictor_table(
+    df: pd.DataFrame, unit: str, time: str, predictors: Sequence[PredictorSpec], pre_periods: Sequence[Any]
+) -> pd.DataFrame:
+    """Predictors by unit: each is a column's mean over its periods (missing values skipped, as Synth)."""
+    rows = {}
+    for spec in predictors:
+        if isinstance(spec, str):
+            column, periods, label = spec, list(pre_periods), spec
+        else:
+            column, periods = spec[0], list(spec[1])
+            label = f"{column}[{periods[0]}]" if len(periods) == 1 else f"{column}[{periods[0]}-{periods[-1]}]"
+        if column not in df.columns:
+            raise EvaluationError(f"synthetic control: predictor column '{column}' is not in the data.")
+        sub = df.loc[df[time].isin(periods), [unit, column]]
+        rows[label] = sub.groupby(unit)[column].mean()
+    table = pd.DataFrame(rows).T
+    return table
+
+
+def _fit_one(
+    outcome: pd.DataFrame,
+    predictors: pd.DataFrame | None,
+    treated: Hashable,
+    donors: list[Hashable],
+    pre: np.ndarray,
+    optimisation: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    """Weights, importances and the synthetic outcome path of one unit."""
+    z = outcome.to_numpy(dtype=float)
+    cols = {u: i for i, u in enumerate(outcome.columns)}
+    y1 = z[:, cols[treated]]
+    y0 = z[:, [cols[d] for d in donors]]
+    if predictors is None:
+        w = simplex_weights(y1[pre], y0[pre])
+        v = None
+    else:
+        units = [treated, *donors]
+        x = predictors[units].to_numpy(dtype=float)
+        sd = x.std(axis=1, ddof=1)
+        if np.any(~np.isfinite(x)):
+            raise ModelNotIdentifiedError(f"synthetic control: a predictor is missing for some of {units}.")
+        sd[sd == 0] = 1.0
+        xs = x / sd[:, None]
+        v, w, _ = optimise_v(xs[:, 0], xs[:, 1:], y1[optimisation], y0[optimisation])
+    return w, v, y0 @ w
+
+
+def _rmspe(gap: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(gap**2))) if len(gap) else float("nan")
+
+
+def synthetic_control(
+    df: pd.DataFrame,
+    unit: str,
+    time: str,
+    outcome: str,
+    treated: Hashable,
+    treatment_time: Any,
+    predictors: Sequence[PredictorSpec] | None = None,
+    placebo: bool = True,
+    *,
+    donors: Sequence[Hashable] | None = None,
+    optimisation_periods: Sequence[Any] | None = None,
+) -> SyntheticControl:
+    """Estimate the effect on one treated unit with a synthetic control (ADH 2010).
+
+    Parameters
+    ----------
+    df
+        Long panel: one row per unit and period (balanced in the outcome).
+    unit, time, outcome
+        Column names.
+    treated
+        Label of the treated unit.
+    treatment_time
+        First treated period (pre period: ``time < treatment_time``).
+    predictors
+        None: match on the outcome in every pre-period (V = I). Otherwise a list of
+        predictors, each a column name (its mean over the pre-periods) or
+        ``(column, periods)`` (its mean over ``periods``, e.g. ``("y", [1975])`` for a
+        lagged outcome); V is then chosen by the nested optimisation.
+    placebo
+        Run the placebo-in-space analysis (one synthetic control per donor).
+    donors
+        Donor pool (default: every other unit).
+    optimisation_periods
+        Periods whose outcome fit chooses V (default: all pre-periods; ADH 2010 use 1970-1988).
+
+    Returns
+    -------
+    SyntheticControl
+
+    Raises
+    ------
+    EvaluationError
+        For missing columns, an unknown treated unit, or an empty pre or post period.
+    ModelNotIdentifiedError
+        For a missing outcome in a used period, or fewer than two donors.
+    """
+    for col in (unit, time, outcome):
+        if col not in df.columns:
+            raise EvaluationError(f"synthetic control: column '{col}' is not in the data (columns {list(df.columns)}).")
+    wide = _wide(df, unit, time, outcome)
+    if treated not in wide.columns:
+        raise EvaluationError(f"synthetic control: treated unit {treated!r} is not in column '{unit}'.")
+    pool = [u for u in (wide.columns if donors is None else donors) if u != treated]
+    unknown = [u for u in pool if u not in wide.columns]
+    if unknown:
+        raise EvaluationError(f"synthetic control: donors {unknown} are not in column '{unit}'.")
+    if len(pool) < 2:
+        raise ModelNotIdentifiedError("synthetic control: needs at least two donor units.")
+    wide = wide[[treated, *pool]]
+    missing = wide.columns[wide.isna().any()].tolist()
+    if missing:
+        raise ModelNotIdentifiedError(
+            f"synthetic control: outcome '{outcome}' is missing in some periods for units {missing[:10]}; "
+            "the method needs a balanced panel (drop those units or periods)."
+        )
+    periods = wide.index.to_numpy()
+    pre = periods < treatment_time
+    if pre.sum() == 0 or pre.all():
+        raise EvaluationError(
+            f"synthetic control: treatment_time {treatment_time!r} leaves no pre or no post periods "
+            f"(periods run {periods[0]}-{periods[-1]})."
+        )
+    optimisation = pre if optimisation_periods is None else np.isin(periods, list(optimisation_periods))
+    table = None
+    if predictors is not None:
+        table = _predictor_table(df, unit, time, list(predictors), periods[pre])
+
+    w, v, synth = _fit_one(wide, table, treated, pool, pre, optimisation)
+    observed = wide[treated].astype(float)
+    gap = observed - synth
+    g = gap.to_numpy()
+    pre_rmspe, post_rmspe = _rmspe(g[pre]), _rmspe(g[~pre])
+    if table is not None:
+        x = table[[treated, *pool]].to_numpy(dtype=float)
+        balance = pd.DataFrame(
+            {"treated": x[:, 0], "synthetic": x[:, 1:] @ w, "donor_mean": x[:, 1:].mean(axis=1)}, index=table.index
+        )
+        v_series = pd.Series(v, index=table.index, name="v")
+    else:
+        pre_idx = wide.index[pre]
+        y0 = wide.loc[pre_idx, pool].to_numpy(dtype=float)
+        balance = pd.DataFrame(
+            {"treated": observed[pre_idx].to_numpy(), "synthetic": y0 @ w, "donor_mean": y0.mean(axis=1)},
+            index=pd.Index([f"{outcome}[{t}]" for t in pre_idx], name="predictor"),
+        )
+        v_series = None
+
+    placebos = pd.DataFrame(columns=["unit", "pre_rmspe", "post_rmspe", "ratio", "att"])
+    placebo_gaps = pd.DataFrame(index=wide.index)
+    p_value = None
+    ratio = post_rmspe / pre_rmspe if pre_rmspe > 0 else float("inf")
+    if placebo:
+        rows, gaps = [], {}
+        for d in pool:
+            others = [u for u in pool if u != d]
+            _, _, s = _fit_one(wide, table, d, others, pre, optimisation)
+            gd = wide[d].to_numpy(dtype=float) - s
+            a, b = _rmspe(gd[pre]), _rmspe(gd[~pre])
+            rows.append(
+                {
+                    "unit": d,
+                    "pre_rmspe": a,
+                    "post_rmspe": b,
+                    "ratio": b / a if a > 0 else np.inf,
+                    "att": gd[~pre].mean(),
+                }
+            )
+            gaps[d] = gd
+        placebos = pd.DataFrame(rows)
+        placebo_gaps = pd.DataFrame(gaps, index=wide.index)
+        p_value = float((1 + np.sum(placebos["ratio"].to_numpy() >= ratio)) / (1 + len(placebos)))
+
+    return SyntheticControl(
+        treated=treated,
+        treatment_time=treatment_time,
+        weights=pd.Series(w, index=pd.Index(pool, name=unit), name="weight"),
+        v=v_series,
+        predictor_balance=balance,
+        observed=observed.rename("observed"),
+        synthetic=pd.Series(synth, index=wide.index, name="synthetic"),
+        gap=gap.rename("gap"),
+        att=float(g[~pre].mean()),
+        pre_rmspe=pre_rmspe,
+        post_rmspe=post_rmspe,
+        ratio=float(ratio),
+        placebos=placebos,
+        placebo_gaps=placebo_gaps,
+        p_value=p_value,
+    )
+
+
+def placebo_in_time(
+    df: pd.DataFrame,
+    unit: str,
+    time: str,
+    outcome: str,
+    treated: Hashable,
+    treatment_time: Any,
+    fake_treatment_time: Any,
+    predictors: Sequence[PredictorSpec] | None = None,
+    **kwargs: Any,
+) -> SyntheticControl:
+    """Placebo in time: pretend the treatment started at ``fake_treatment_time`` (ADH 2015, section 4).
+
+    Only periods before the real ``treatment_time`` are used, so that the real effect
+    cannot leak into the placebo; a gap after the fake date that is as large as the real
+    one casts doubt on the design. Predictor periods at or after the fake date are dropped.
+
+    Parameters
+    ----------
+    df, unit, time, outcome, treated, treatment_time
+        As in :func:`synthetic_control`.
+    fake_treatment_time
+        The pretended first treated period (before ``treatment_time``).
+    predictors
+        As in :func:`synthetic_control`.
+    **kwargs
+        Passed on to :func:`synthetic_control` (``placebo``, ``donors``).
+
+    Returns
+    -------
+    SyntheticControl
+        Fitted on the truncated panel with ``fake_treatment_time``.
+    """
+    if not fake_treatment_time < treatment_time:
+        raise EvaluationError(
+            f"placebo_in_time: the fake date {fake_treatment_time!r} must precede the treatment {treatment_time!r}."
+        )
+    truncated = df.loc[df[time] < treatment_time]
+    specs = None
+    if predictors is not None:
+        specs = []
+        for spec in predictors:
+            if isinstance(spec, str):
+                specs.append(spec)
+                continue
+            kept = [p for p in spec[1] if p < fake_treatment_time]
+            if not kept:
+                raise EvaluationError(f"placebo_in_time: predictor {spec!r} has no period before the fake date.")
+            specs.append((spec[0], kept))
+    return synthetic_control(truncated, unit, time, outcome, treated, fake_treatment_time, specs, **kwargs)

@@ -1,0 +1,93 @@
+"""Economics: the fast two-way FE coefficients against fixed_effects, and the stratified cluster bootstrap."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from evaluation.economics.resample import EffectSpec, cluster_bootstrap, draw_clusters, twfe_coefficients
+from evaluation.panel import fixed_effects
+
+
+def _panel(seed: int = 3) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    rows = []
+    for m in range(12):
+        adopt = 2015 + m % 3 if m < 5 else 0
+        for child in range(15):
+            first = int(rng.integers(2010, 2018))
+            n = int(rng.integers(1, 6))  # unbalanced, with single-year children
+            for year in range(first, min(first + n, 2020)):
+                treated = int(adopt > 0 and year >= adopt)
+                rows.append(
+                    {
+                        "municipality": 100 + m,
+                        "person_id": f"{m}-{child}",
+                        "year": year,
+                        "treated_unit": int(adopt > 0),
+                        "treated": treated,
+                        "x2": float(rng.normal()),
+                        "weight": float(rng.uniform(0.5, 2.0)),
+                    }
+                )
+    df = pd.DataFrame(rows)
+    df["y"] = 3.0 * df["treated"] + 0.5 * df["x2"] + 0.1 * (df["year"] - 2010) + rng.normal(size=len(df))
+    return df
+
+
+@pytest.mark.parametrize("weights", [None, "weight"])
+def test_twfe_coefficients_equal_fixed_effects(weights):
+    df = _panel()
+    fe = fixed_effects(
+        df,
+        outcome="y",
+        regressors=["treated", "x2"],
+        unit="person_id",
+        time="year",
+        cluster="municipality",
+        weights=weights,
+    )
+    unit, _ = pd.factorize(df["person_id"])
+    time, _ = pd.factorize(df["year"], sort=True)
+    w = None if weights is None else df[weights].to_numpy()
+    coef = twfe_coefficients(df[["y"]].to_numpy(), df[["treated", "x2"]].to_numpy(), unit, time, w)
+    np.testing.assert_allclose(coef[:, 0], fe.table.loc[["treated", "x2"], "coef"].to_numpy(), rtol=1e-9)
+
+
+def test_twfe_coefficients_not_identified_gives_nan():
+    df = _panel()
+    unit, _ = pd.factorize(df["person_id"])
+    time, _ = pd.factorize(df["year"], sort=True)
+    constant_within_child = df["treated_unit"].to_numpy(dtype=float)[:, None]
+    assert np.isnan(twfe_coefficients(df[["y"]].to_numpy(), constant_within_child, unit, time)).all()
+
+
+def test_draw_clusters_keeps_strata_and_is_seeded():
+    strata = pd.Series([1, 1, 0, 0, 0], index=[10, 11, 20, 21, 22])
+    a = draw_clusters(strata, replications=200, rng=np.random.default_rng(5))
+    b = draw_clusters(strata, replications=200, rng=np.random.default_rng(5))
+    np.testing.assert_array_equal(a, b)
+    assert np.isin(a[:, :2], [0, 1]).all() and np.isin(a[:, 2:], [2, 3, 4]).all()
+    assert set(np.unique(a[:, 2:])) == {2, 3, 4}
+
+
+def test_cluster_bootstrap_duplicates_clusters_as_distinct_units():
+    df = _panel()
+    strata = df.groupby("municipality")["treated_unit"].max()
+    spec = EffectSpec("main", "child", ("y",), ("treated",), "person_id", weights="weight")
+    res = cluster_bootstrap({"child": df}, [spec], strata, replications=40, seed=11, progress=lambda _: None)
+    again = cluster_bootstrap({"child": df}, [spec], strata, replications=40, seed=11, progress=lambda _: None)
+    pd.testing.assert_frame_equal(res.draws, again.draws)
+    # Replication 0 by hand: stack the drawn municipalities, each copy a new set of children.
+    draw = draw_clusters(strata, replications=40, rng=np.random.default_rng(11))[0]
+    parts = [
+        df.loc[df["municipality"] == strata.index[c]].assign(person_id=lambda d, k=k: d["person_id"] + f"#{k}")
+        for k, c in enumerate(draw)
+    ]
+    stacked = pd.concat(parts, ignore_index=True)
+    fe = fixed_effects(stacked, outcome="y", regressors=["treated"], unit="person_id", time="year", weights="weight")
+    assert res.draws["main:y:treated"].iloc[0] == pytest.approx(fe.table.loc["treated", "coef"], rel=1e-9)
+    lo, hi = res.interval("main:y:treated")
+    assert lo < 3.0 < hi
+    assert res.n_failed == {"main": 0}

@@ -1,0 +1,140 @@
+"""Economics end to end on the tiny synthetic registry: the planted cost effect and the accounts reconciliation.
+
+The synthetic accounts (``docs/synthetic-registry.md``) are, per municipality, year and function, the
+micro-costs of the observed spells in price-year prices, inflated to current prices by ``price_growth``
+a year, divided by ``1 - u`` with ``u ~ U(0.10, 0.20)`` and rounded to DKK 100 (0.1 of DKK 1,000).
+Deflating the accounts with the same index therefore gives a share explained ``1 - u`` in [0.80, 0.90]
+for every cell, up to the rounding of at most DKK 50 (in current prices) per cell: the tolerance below.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from evaluation.cohort import build_cohort, read_extracts
+from evaluation.compare import match_cohort
+from evaluation.config import load_config
+from evaluation.economics import ECONOMICS_COLUMNS, estimate_economics
+from evaluation.economics.accounts import micro_costs, reconcile
+from evaluation.economics.prices import constant_growth_index, deflator
+from evaluation.ingest import ingest_folder, load_key
+from evaluation.simulate import simulate
+from evaluation.simulate.settings import resolve_config
+
+REPLICATIONS = 99  # enough for a 95 % percentile interval in a fast test; the pipeline uses config
+
+
+def economics_section(index: pd.Series) -> dict:
+    return {
+        "price_index": {"values": {str(y): float(v) for y, v in index.items()}, "source": "synthetic price growth"},
+        "price_year": None,
+        "discount_rate": 0.035,
+        "caseworker_cost": {"salary_dkk_per_year": 500000, "salary_price_year": 2013, "overhead_share": 0.25},
+        "horizon_years": 5,
+        "bootstrap": {"replications": REPLICATIONS, "seed": 2024},
+        "ceac": {"max_dkk_per_sdq_point": 100000, "steps": 11},
+        "budget": {"children": 18900, "case_open_children": None},
+    }
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory, root):
+    tmp = tmp_path_factory.mktemp("economics")
+    config = load_config(root / "config" / "config.yaml", overrides={"synthetic": {"scale": "tiny"}})
+    raw, interim = tmp / "raw", tmp / "interim"
+    simulate(
+        raw, scale="tiny", seed=int(config["synthetic"]["seed"]), fmt="parquet", config=config, progress=lambda _: None
+    )
+    ingest_folder(
+        raw,
+        interim,
+        on_invalid="stop",
+        quarantine_dir=tmp / "quarantine",
+        accounting_path=tmp / "accounting.csv",
+        key=load_key(raw),
+        progress=lambda _: None,
+    )
+    names = ("befolkning", "foraeldre", "underretninger", "forebyggende", "anbringelser_forloeb", "udfald")
+    extracts = read_extracts(interim, names)
+    extracts.update(read_extracts(interim, ("anbringelser_haendelser", "sagsbehandlere", "regnskab")))
+    panel = build_cohort(extracts, config, progress=lambda _: None).panel
+    matched = match_cohort(panel, config, progress=lambda _: None).matched
+    syn = resolve_config(config)["synthetic"]
+    index = constant_growth_index(
+        range(int(syn["first_year"]), int(syn["last_year"]) + 1),
+        growth=float(syn["model"]["price_growth"]),
+        base_year=int(config["prices"]["price_year"]),
+    )
+    config = {**config, "economics": economics_section(index)}
+    truth = json.loads((raw / "truth.json").read_text())
+    n_children = float(extracts["befolkning"]["year"].eq(panel["year"].max()).sum())
+    result = estimate_economics(
+        extracts, panel, matched, config, population_children=n_children, progress=lambda _: None
+    )
+    return {"extracts": extracts, "panel": panel, "config": config, "index": index, "truth": truth, "result": result}
+
+
+def test_planted_cost_effect_lies_in_the_bootstrap_interval(world):
+    table = world["result"].table.set_index("item")
+    row = table.loc["measure_cost_change_per_year"]
+    truth = world["truth"]["att_cost_per_child"]["value"]
+    assert row["ci_low"] <= truth <= row["ci_high"], (row["ci_low"], truth, row["ci_high"])
+    assert row["ci_low"] < row["estimate"] < row["ci_high"]
+    assert row["unit"].startswith("DKK per treated child-year")
+
+
+def test_planted_sdq_effect_and_more_caseworkers(world):
+    table = world["result"].table.set_index("item")
+    sdq = table.loc["sdq_change"]
+    assert sdq["ci_low"] <= world["truth"]["att_sdq"]["value"] <= sdq["ci_high"]
+    # The planted caseload reduction (45 %) means more FTE per case: the interval lies above zero.
+    assert table.loc["extra_fte_per_case_year", "ci_low"] > 0
+    assert table.loc["staff_cost_per_year", "estimate"] == pytest.approx(
+        table.loc["extra_fte_per_case_year", "estimate"] * table.loc["cost_per_fte_year", "estimate"], rel=1e-12
+    )
+
+
+def test_table_has_the_contracted_items(world):
+    table = world["result"].table
+    assert list(table.columns) == ECONOMICS_COLUMNS
+    required = {
+        "staff_cost_per_year",
+        "measure_cost_change_per_year",
+        "net_cost_per_year",
+        "payback_year",
+        "cost_per_sdq_point",
+        "cost_per_avoided_placement",
+        "cumulative_net_cost",
+        "micro_costing_share_of_accounts",
+    }
+    assert required <= set(table["item"])
+    assert (table["price_year"] == 2019).all()
+    t = table.set_index("item")
+    assert t.loc["net_cost_per_year", "estimate"] == pytest.approx(
+        t.loc["staff_cost_per_year", "estimate"] + t.loc["measure_cost_change_per_year", "estimate"], rel=1e-12
+    )
+    ceac = world["result"].ceac
+    assert ceac["probability_cost_effective"].is_monotonic_increasing  # net-benefit rises with WTP if gains > 0
+
+
+def test_micro_costing_reconciles_with_the_accounts_cell_by_cell(world):
+    ex, index = world["extracts"], world["index"]
+    years = sorted(int(y) for y in world["panel"]["year"].unique())
+    micro = micro_costs(ex["anbringelser_forloeb"], ex["forebyggende"], world["config"]["prices"], years)
+    cells, summary = reconcile(micro, ex["regnskab"], index, price_year=2019, min_cell=5)
+    cells = cells.loc[cells["accounts_dkk"] > 0]
+    assert (cells["micro_dkk"] > 0).all()  # every accounted cell has spells behind it
+    rounding = 50.0 * deflator(cells["year"], index, price_year=2019)  # DKK 50 current prices, in fixed prices
+    a = cells["accounts_dkk"].to_numpy()
+    lower = 0.80 * a / (a + rounding)
+    upper = 0.90 * a / np.maximum(a - rounding, 1e-9)
+    share = cells["share_explained"].to_numpy()
+    assert ((share >= lower - 1e-9) & (share <= upper + 1e-9)).all()
+    overall = summary.loc[(summary["year"] == 0) & (summary["function"] == "total"), "share_explained"].item()
+    assert 0.80 <= overall <= 0.90
+    item = world["result"].table.set_index("item").loc["micro_costing_share_of_accounts", "estimate"]
+    assert item == pytest.approx(overall, rel=1e-12)
