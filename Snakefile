@@ -20,6 +20,7 @@ include: "workflow/rules/cohort.smk"
 include: "workflow/rules/compare.smk"
 include: "workflow/rules/estimate.smk"
 include: "workflow/rules/economics.smk"
+include: "workflow/rules/monitor.smk"
 include: "workflow/rules/report.smk"
 
 

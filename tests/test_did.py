@@ -77,20 +77,39 @@ def test_dr_imp_matches_drdid_imp_panel_reference() -> None:
 @pytest.mark.parametrize("method", METHODS)
 def test_invariant_to_unit_levels_common_shocks_and_weight_scale(method: str) -> None:
     data = staggered_panel()
-    base = att_gt(data, outcome="y", unit="id", time="year", group="first_treat", covariates=["x1", "x2"],
-                  method=method, weights="w").table
+    base = att_gt(
+        data,
+        outcome="y",
+        unit="id",
+        time="year",
+        group="first_treat",
+        covariates=["x1", "x2"],
+        method=method,
+        weights="w",
+    ).table
     rng = np.random.default_rng(1)
     shifted = data.assign(
         y=data["y"] + rng.normal(size=600)[data["id"]] * 5 + (data["year"] - 2000) ** 2 * 0.3,
         w=data["w"] * 7.5,
         id=data["id"] + 1000,
     )
-    other = att_gt(shifted, outcome="y", unit="id", time="year", group="first_treat", covariates=["x1", "x2"],
-                   method=method, weights="w").table
+    other = att_gt(
+        shifted,
+        outcome="y",
+        unit="id",
+        time="year",
+        group="first_treat",
+        covariates=["x1", "x2"],
+        method=method,
+        weights="w",
+    ).table
     np.testing.assert_allclose(other["att"], base["att"], atol=1e-9)
     np.testing.assert_allclose(other["se"], base["se"], rtol=1e-7)
-    assert not base.equals(att_gt(data, outcome="y", unit="id", time="year", group="first_treat",
-                                  covariates=["x1", "x2"], method=method).table)
+    assert not base.equals(
+        att_gt(
+            data, outcome="y", unit="id", time="year", group="first_treat", covariates=["x1", "x2"], method=method
+        ).table
+    )
 
 
 def noise_free(effect: dict[tuple[int, int], float]) -> pd.DataFrame:
@@ -109,8 +128,16 @@ def noise_free(effect: dict[tuple[int, int], float]) -> pd.DataFrame:
 @pytest.mark.parametrize("base_period", ["varying", "universal"])
 def test_noise_free_panel_recovers_planted_effects(control_group: str, base_period: str) -> None:
     effect = {(3, 3): 1.0, (3, 4): 2.0, (3, 5): 3.0, (4, 4): -1.0, (4, 5): -0.5}
-    r = att_gt(noise_free(effect), outcome="y", unit="id", time="year", group="g", covariates=["x"],
-               control_group=control_group, base_period=base_period)
+    r = att_gt(
+        noise_free(effect),
+        outcome="y",
+        unit="id",
+        time="year",
+        group="g",
+        covariates=["x"],
+        control_group=control_group,
+        base_period=base_period,
+    )
     for _, row in r.table.iterrows():
         assert row["att"] == pytest.approx(effect.get((row["group"], row["time"]), 0.0), abs=1e-9)
 
@@ -132,7 +159,7 @@ def test_base_period_semantics() -> None:
     # universal pre-period = long difference = minus the sum of varying short differences back to the base
     wide = data.pivot(index="id", columns="year", values="y")
     g = data.drop_duplicates("id").set_index("id")["first_treat"]
-    long_diff = (wide[2001] - wide[2003])
+    long_diff = wide[2001] - wide[2003]
     expected = long_diff[g == 2004].mean() - long_diff[g == 0].mean()
     assert u4.loc[2001, "att"] == pytest.approx(expected, abs=1e-12)
 
@@ -156,8 +183,14 @@ def test_anticipation_moves_the_base_period() -> None:
     # R drops only cohorts with g <= first period + anticipation (2002); cohort 2003 keeps base 2001
     assert set(r.table["group"]) == {2003, 2004, 2006}
     with pytest.warns(UserWarning, match="already treated"):
-        att_gt(staggered_panel().replace({"first_treat": {2003: 2002}}), outcome="y", unit="id", time="year",
-               group="first_treat", anticipation=1)
+        att_gt(
+            staggered_panel().replace({"first_treat": {2003: 2002}}),
+            outcome="y",
+            unit="id",
+            time="year",
+            group="first_treat",
+            anticipation=1,
+        )
 
 
 def test_checks_and_errors() -> None:
@@ -171,22 +204,34 @@ def test_checks_and_errors() -> None:
     with pytest.raises(EvaluationError, match="not in the data"):
         att_gt(data, outcome="nope", unit="id", time="year", group="first_treat")
     with pytest.raises(EvaluationError, match="constant within each unit"):
-        att_gt(data.assign(first_treat=np.where(data["year"] == 2001, 0, data["first_treat"])),
-               outcome="y", unit="id", time="year", group="first_treat")
+        att_gt(
+            data.assign(first_treat=np.where(data["year"] == 2001, 0, data["first_treat"])),
+            outcome="y",
+            unit="id",
+            time="year",
+            group="first_treat",
+        )
     with pytest.raises(EvaluationError, match="panel=False"):
         att_gt(data, outcome="y", unit="id", time="year", group="first_treat", panel=False)
     with pytest.warns(UserWarning, match="not observed in every period"):
         r = att_gt(data.drop(index=[0]), outcome="y", unit="id", time="year", group="first_treat")
     assert r.n_units == 599
     with pytest.warns(UserWarning, match="already treated in the first period"):
-        att_gt(data.assign(first_treat=np.where(data["id"] == 0, 2001, data["first_treat"])),
-               outcome="y", unit="id", time="year", group="first_treat")
+        att_gt(
+            data.assign(first_treat=np.where(data["id"] == 0, 2001, data["first_treat"])),
+            outcome="y",
+            unit="id",
+            time="year",
+            group="first_treat",
+        )
 
 
 def test_analytic_clusters_sum_influence_within_clusters() -> None:
     data = staggered_panel()
     plain = att_gt(data, outcome="y", unit="id", time="year", group="first_treat")
-    by_unit = att_gt(data.assign(c=data["id"] * 3), outcome="y", unit="id", time="year", group="first_treat", cluster="c")
+    by_unit = att_gt(
+        data.assign(c=data["id"] * 3), outcome="y", unit="id", time="year", group="first_treat", cluster="c"
+    )
     np.testing.assert_allclose(by_unit.table["se"], plain.table["se"], rtol=1e-12)
     clustered = att_gt(data, outcome="y", unit="id", time="year", group="first_treat", cluster="cluster")
     codes = data.drop_duplicates("id")["cluster"].to_numpy()

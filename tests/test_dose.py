@@ -18,8 +18,7 @@ def panel(slope: float, noise: float, seed: int = 0) -> pd.DataFrame:
         for t in range(2012, 2022):
             caseload = 40 - 1.0 * (t - 2012) + rng.normal() * 4 + m * 0.2
             y = level + 0.5 * (t - 2012) + slope * caseload + noise * rng.normal()
-            rows.append({"municipality": m, "year": t, "caseload_per_worker": caseload, "sdq": y,
-                         "n": 10 + m})
+            rows.append({"municipality": m, "year": t, "caseload_per_worker": caseload, "sdq": y, "n": 10 + m})
     return pd.DataFrame(rows)
 
 

@@ -22,8 +22,14 @@ from staggered_panel import staggered_panel  # noqa: E402
 def test_group_time_pretest_matches_r_did_wald(covariates: str) -> None:
     ref = pd.read_csv(REF / "pretest_reference.csv")
     ref = ref[(ref["dataset"] == "synthetic") & (ref["covariates"] == covariates)].iloc[0]
-    r = att_gt(staggered_panel(), outcome="y", unit="id", time="year", group="first_treat",
-               covariates=["x1", "x2"] if covariates == "x" else None)
+    r = att_gt(
+        staggered_panel(),
+        outcome="y",
+        unit="id",
+        time="year",
+        group="first_treat",
+        covariates=["x1", "x2"] if covariates == "x" else None,
+    )
     test = pretrend_test(r, level="group_time")
     assert test.statistic == pytest.approx(ref["wald_stat"], rel=1e-6)
     assert test.p_value == pytest.approx(ref["wald_pvalue"], abs=1e-5)  # R rounds Wpval to 5 digits
@@ -54,8 +60,16 @@ def test_universal_base_leaves_out_the_reference_period() -> None:
 
 
 def test_event_study_table_has_pointwise_and_band_columns() -> None:
-    r = att_gt(staggered_panel(), outcome="y", unit="id", time="year", group="first_treat", bootstrap=True,
-               n_bootstrap=500, random_state=1)
+    r = att_gt(
+        staggered_panel(),
+        outcome="y",
+        unit="id",
+        time="year",
+        group="first_treat",
+        bootstrap=True,
+        n_bootstrap=500,
+        random_state=1,
+    )
     table = event_study(r)
     assert list(table["event_time"]) == [-4, -3, -2, -1, 0, 1, 2, 3]
     assert table["pre"].tolist() == [True] * 4 + [False] * 4

@@ -39,8 +39,13 @@ def test_missing_values_are_kept_and_not_counted() -> None:
 
 
 def test_families_are_adjusted_separately() -> None:
-    table = pd.DataFrame({"outcome": list("abcde"), "family": ["primary"] * 2 + ["secondary"] * 3,
-                          "p_value": [0.01, 0.04, 0.01, 0.02, 0.03]})
+    table = pd.DataFrame(
+        {
+            "outcome": list("abcde"),
+            "family": ["primary"] * 2 + ["secondary"] * 3,
+            "p_value": [0.01, 0.04, 0.01, 0.02, 0.03],
+        }
+    )
     out = adjust_within_families(table)
     np.testing.assert_allclose(out["p_holm"], [0.02, 0.04, 0.03, 0.04, 0.04])
     np.testing.assert_allclose(out["p_bh"], [0.02, 0.04, 0.03, 0.03, 0.03])

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_report_build import REPORTS_SOURCE, write_results
 
 from evaluation.errors import ReportError
 from evaluation.report import build_report
+from test_report_build import REPORTS_SOURCE, write_results
 
 NOT_YET = {
     "da": "Analysen er endnu ikke gennemført i denne version af rapporten.",
@@ -136,7 +136,7 @@ def test_every_chapter_heading_and_the_colophon_before_the_contents(rendered: di
     for chapter in CHAPTERS[language]:
         assert any(h.endswith(chapter) for h in headings), chapter
     assert 0 < text.index('class="colophon"') < text.index('id="TOC"') < text.index("<main>")
-    assert NOT_YET[language] in text  # economics and sensitivity have not landed
+    assert NOT_YET[language] in re.sub(r"\s+", " ", text)  # economics and sensitivity have not landed
     typ = rendered[key]["pdf"].with_suffix(".typ").name
     markup = (rendered[key]["pdf"].parents[1] / "_generated" / typ).read_text(encoding="utf-8")
     assert markup.index("Colophon on the back") < markup.index("#outline(")
@@ -160,7 +160,7 @@ def test_factsheet_shows_the_municipality_against_its_comparison_and_denmark(ren
     flat = re.sub(r"\s+", " ", text)
     assert "Herning Kommune (kommunekode 657) indførte Herning-modellen i 2013" in flat
     assert "Kommuner uden herning-modellen" not in flat  # capitalised without lowering the model's name
-    assert "1.234,6" in flat and "62\u00a0%" in flat and "1.000,0" in flat
+    assert "1.234,6" in flat and "62\u00a0%" in text and "1.000,0" in flat
 
 
 def test_factsheet_needs_a_known_municipality(rendered: dict, tmp_path: Path) -> None:

@@ -83,8 +83,14 @@ def dose_response(
     if exposure in controls:
         raise EvaluationError(f"dose_response: the exposure {exposure!r} is also listed among the controls")
     model = fixed_effects(
-        df, outcome=outcome, regressors=[exposure, *controls], unit=unit, time=time,
-        cluster=cluster or unit, weights=weights, alpha=alpha,
+        df,
+        outcome=outcome,
+        regressors=[exposure, *controls],
+        unit=unit,
+        time=time,
+        cluster=cluster or unit,
+        weights=weights,
+        alpha=alpha,
     )
     row = model.table.loc[exposure]
     n_units = int(df.loc[df[[outcome, exposure]].notna().all(axis=1), unit].nunique())

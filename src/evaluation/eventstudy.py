@@ -69,7 +69,7 @@ def _wald(theta: np.ndarray, cov: np.ndarray, labels: tuple[float, ...]) -> Pret
 
 
 def pretrend_test(result: AttGtResult, *, level: Literal["event_time", "group_time"] = "event_time") -> PretrendTest:
-    """Joint Wald test that the pre-treatment effects are all zero (module docstring).
+    r"""Joint Wald test that the pre-treatment effects are all zero (module docstring).
 
     Parameters
     ----------

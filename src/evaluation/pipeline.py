@@ -117,17 +117,78 @@ def estimate_economics(input: Files, output: Files, log: Files, config: Mapping[
         )
 
 
+def monitor_implementation(input: Files, output: Files, log: Files, config: Mapping[str, Any]) -> None:
+    """Rule ``monitor_implementation``: implementation indicators by municipality, group and year."""
+    from evaluation.implementation import write_implementation
+
+    syn = config["synthetic"]
+    with step_log(log[0], "monitor_implementation") as progress:
+        written = write_implementation(
+            Path(input.extracts[0]).parent,
+            Path(input.panel),
+            Path(output.municipality_year).parent,
+            adoptions=config["treatment"]["adoptions"],
+            first_year=syn["first_year"],
+            last_year=syn["last_year"],
+            min_cell=config["disclosure"]["min_cell"],
+            conversation_window_days=config["implementation"]["conversation_window_days"],
+        )
+        progress(f"wrote {', '.join(str(p) for p in written.values())}")
+
+
+def factsheet_figures(input: Files, output: Files, log: Files, config: Mapping[str, Any]) -> None:
+    """Rule ``factsheet_figures``: key figures for the municipal factsheets."""
+    from evaluation.keyfigures import write_municipality_figures
+
+    syn = config["synthetic"]
+    with step_log(log[0], "factsheet_figures") as progress:
+        write_municipality_figures(
+            Path(input.extracts[0]).parent,
+            Path(input.panel),
+            Path(output[0]),
+            adoptions=config["treatment"]["adoptions"],
+            first_year=syn["first_year"],
+            last_year=syn["last_year"],
+            min_cell=config["disclosure"]["min_cell"],
+            min_age=config["cohort"]["min_age"],
+            max_age=config["cohort"]["max_age"],
+            extra_municipalities=config["report"]["factsheets"],
+        )
+        progress(f"wrote {output[0]}")
+
+
+def write_provenance(output: Files, log: Files, config: Mapping[str, Any]) -> None:
+    """Rule ``write_provenance``: hashes of the extracts, versions, seeds and the run date."""
+    from evaluation.contract import EXTRACTS
+    from evaluation.ingest.readers import find_extract_files
+    from evaluation.provenance import write_provenance as write
+    from evaluation.provenance import write_run_info
+
+    with step_log(log[0], "write_provenance") as progress:
+        found, _ = find_extract_files(Path(config["data"]["raw_dir"]), EXTRACTS)
+        files = sorted(path for paths in found.values() for path in paths)
+        write(config, files, Path(output.provenance), root=Path("."))
+        write_run_info(Path(output.run_info))
+        progress(f"hashed {len(files)} extract files")
+
+
 def render_report(input: Files, output: Files, log: Files, config: Mapping[str, Any]) -> None:
-    """Rule ``render_report``: render the interim report from ``results/`` only."""
+    """Rule ``render_report``: render every planned document from ``results/`` only, one after another."""
     from evaluation.report import build_report
+    from evaluation.report.documents import planned_documents
 
     results_dir = Path(input.study).parent
-    reports_dir = Path(input.qmd).parent
+    reports_dir = Path(input.documents[0]).parent
+    documents = planned_documents(config)
     with step_log(log[0], "render_report") as progress:
-        build_report(
-            results_dir,
-            reports_dir,
-            document="interim",
-            formats=tuple(config["report"]["formats"]),
-            progress=progress,
-        )
+        for i, (document, language, params) in enumerate(documents, 1):
+            progress(f"document {i} of {len(documents)}: {document} ({language}) {params or ''}".rstrip())
+            build_report(
+                results_dir,
+                reports_dir,
+                document=document,
+                formats=tuple(config["report"]["formats"]),
+                language=language,
+                params=params or None,
+                progress=progress,
+            )

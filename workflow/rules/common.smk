@@ -38,5 +38,14 @@ def get_raw_inputs():
 
 
 def get_report_outputs():
-    """The rendered reports: one file per configured format."""
-    return [f"reports/_output/interim.{fmt}" for fmt in config["report"]["formats"]]
+    """The rendered reports and factsheets, one file per configured format."""
+    from evaluation.report.documents import planned_outputs
+
+    return planned_outputs(config)
+
+
+def get_report_sources():
+    """The Quarto sources of the reports: documents and their text parts."""
+    return sorted(str(p) for p in Path("reports").glob("*.qmd")) + sorted(
+        str(p) for p in Path("reports/_text").rglob("*.md")
+    )

@@ -1,5 +1,5 @@
 rule render_report:
-    """Render the interim report (HTML and PDF) from results/ only."""
+    """Render the interim and final reports and the factsheets (HTML and PDF) from results/ only."""
     input:
         study=rules.write_study.output[0],
         accounting=rules.ingest.output.accounting,
@@ -8,7 +8,10 @@ rule render_report:
         estimates=rules.estimate_effects.output.estimates,
         trends=rules.estimate_effects.output.trends,
         economics=rules.estimate_economics.output,
-        qmd="reports/interim.qmd",
+        implementation=rules.monitor_implementation.output,
+        factsheets=rules.factsheet_figures.output,
+        provenance=rules.write_provenance.output,
+        documents=get_report_sources(),
     output:
         get_report_outputs(),
     log:

@@ -76,7 +76,7 @@ class Inference:
     n_clusters: int
 
     def standard_errors(self, psi: np.ndarray) -> tuple[np.ndarray, float]:
-        """Standard errors of the columns of ``psi`` and the critical value of their confidence intervals."""
+        """Return the standard errors of the columns of ``psi`` and the critical value of their intervals."""
         psi2 = psi.reshape(psi.shape[0], -1)
         se = np.atleast_1d(se_from_influence(psi2, self.cluster_codes)).astype(float)
         se[~(se > _TINY)] = np.nan
@@ -211,7 +211,7 @@ def att_gt(
     weights: str | None = None,
     uniform_bands: bool = True,
 ) -> AttGtResult:
-    """Estimate Callaway-Sant'Anna group-time average treatment effects (module docstring).
+    r"""Estimate Callaway-Sant'Anna group-time average treatment effects (module docstring).
 
     Parameters
     ----------
@@ -222,8 +222,9 @@ def att_gt(
     covariates : sequence of str or None
         Covariates of the propensity score and the outcome regression (an intercept is always included).
     control_group : {"never_treated", "not_yet_treated"}
-    method : {"dr", "ipw", "reg"}
-        Improved doubly robust, normalised IPW or outcome regression (:mod:`evaluation.did.estimators`).
+    method : {"dr", "dr_imp", "ipw", "reg"}
+        Doubly robust as R ``did`` (``DRDID::drdid_panel``), the improved doubly robust estimator
+        (``drdid_imp_panel``), normalised IPW or outcome regression (:mod:`evaluation.did.estimators`).
     base_period : {"varying", "universal"}
     bootstrap : bool
         Multiplier bootstrap standard errors (and uniform bands) instead of analytic ones.

@@ -64,6 +64,16 @@ PS_CAP = 1.0 - 1e-6
 TRIM_LEVEL = 0.995
 
 
+def _xtwx(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """``x' diag(w) x`` by einsum (BLAS matmul is slow for tall, narrow matrices with threads)."""
+    return np.einsum("ij,i,ik->jk", x, w, x)
+
+
+def _xtv(x: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``x' v`` for a tall, narrow ``x``."""
+    return np.einsum("ij,i->j", x, v)
+
+
 def wls(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
     """Weighted least squares coefficients of ``y`` on ``x`` (columns of ``x`` include the intercept).
 
@@ -72,16 +82,16 @@ def wls(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
     ModelNotIdentifiedError
         When the weighted design is singular (a covariate constant among the comparison units).
     """
-    xtwx = x.T @ (w[:, None] * x)
+    xtwx = _xtwx(x, w)
     if np.linalg.cond(xtwx) > 1e12:
         raise ModelNotIdentifiedError(
             "the outcome regression is singular: a covariate is constant (or collinear) among the comparison "
             "units of a group-time cell; drop it from `covariates` or use fewer, coarser covariates"
         )
-    return np.linalg.solve(xtwx, x.T @ (w * y))
+    return np.linalg.solve(xtwx, _xtv(x, w * y))
 
 
-def logit_fit(x: np.ndarray, d: np.ndarray, w: np.ndarray, *, tol: float = 1e-12, max_iter: int = 100) -> np.ndarray:
+def logit_fit(x: np.ndarray, d: np.ndarray, w: np.ndarray, *, tol: float = 1e-11, max_iter: int = 50) -> np.ndarray:
     """Weighted logit maximum likelihood by Newton-Raphson (R ``glm(family = binomial, weights = w)``).
 
     Returns
@@ -92,9 +102,7 @@ def logit_fit(x: np.ndarray, d: np.ndarray, w: np.ndarray, *, tol: float = 1e-12
     beta = np.zeros(x.shape[1])
     for _ in range(max_iter):
         p = 1.0 / (1.0 + np.exp(-(x @ beta)))
-        grad = x.T @ (w * (d - p))
-        hess = x.T @ ((w * p * (1 - p))[:, None] * x)
-        step = np.linalg.solve(hess, grad)
+        step = np.linalg.solve(_xtwx(x, w * p * (1 - p)), _xtv(x, w * (d - p)))
         beta = beta + step
         if np.max(np.abs(step)) < tol * (1 + np.max(np.abs(beta))):
             break
@@ -120,8 +128,8 @@ def ipt_fit(x: np.ndarray, d: np.ndarray, w: np.ndarray, *, tol: float = 1e-12, 
     current = loss(gamma)
     for _ in range(max_iter):
         e = np.exp(x @ gamma)
-        grad = -(x.T @ (w * (d - c * e))) / n
-        hess = x.T @ ((w * c * e)[:, None] * x) / n
+        grad = -_xtv(x, w * (d - c * e)) / n
+        hess = _xtwx(x, w * c * e) / n
         step = np.linalg.solve(hess, grad)
         t = 1.0
         while t > 1e-10:
@@ -184,7 +192,7 @@ def _reg_panel(dy: np.ndarray, d: np.ndarray, x: np.ndarray, w: np.ndarray, n: i
     eta_treat = np.mean(w_treat * dy) / mean_treat
     eta_cont = np.mean(w_treat * fitted) / mean_treat
     att = eta_treat - eta_cont
-    xpx_inv = np.linalg.inv(x.T @ (w_ols[:, None] * x) / n)
+    xpx_inv = np.linalg.inv(_xtwx(x, w_ols) / n)
     lin_rep_ols = (w_ols * (dy - fitted))[:, None] * x @ xpx_inv
     m1 = (w_treat[:, None] * x).mean(axis=0)
     inf_treat = w_treat * (dy - eta_treat) / mean_treat
@@ -206,7 +214,7 @@ def _ipw_panel(dy: np.ndarray, d: np.ndarray, x: np.ndarray, w: np.ndarray, n: i
     eta_cont = np.mean(w_cont * dy) / mean_cont
     att = eta_treat - eta_cont
     p_untrimmed = 1.0 / (1.0 + np.exp(-(x @ gamma)))
-    hessian = np.linalg.inv(x.T @ ((w * p_untrimmed * (1 - p_untrimmed))[:, None] * x)) * n
+    hessian = np.linalg.inv(_xtwx(x, w * p_untrimmed * (1 - p_untrimmed))) * n
     lin_rep_ps = (w * (d - ps))[:, None] * x @ hessian
     m2 = ((w_cont * (dy - eta_cont))[:, None] * x).mean(axis=0)
     inf_treat = (w_treat * dy - w_treat * eta_treat) / mean_treat
@@ -215,7 +223,7 @@ def _ipw_panel(dy: np.ndarray, d: np.ndarray, x: np.ndarray, w: np.ndarray, n: i
 
 
 def _dr_panel(dy: np.ndarray, d: np.ndarray, x: np.ndarray, w: np.ndarray, n: int) -> tuple[float, np.ndarray]:
-    """Locally efficient DR DiD (``DRDID::drdid_panel``), Sant'Anna and Zhao (2020) eq. 3.1 and its influence function."""
+    """Locally efficient DR DiD (``DRDID::drdid_panel``), Sant'Anna and Zhao (2020) eq. 3.1, with its full IF."""
     gamma = logit_fit(x, d, w)
     p_raw = 1.0 / (1.0 + np.exp(-(x @ gamma)))
     ps = np.minimum(p_raw, PS_CAP)
@@ -231,8 +239,8 @@ def _dr_panel(dy: np.ndarray, d: np.ndarray, x: np.ndarray, w: np.ndarray, n: in
     eta_treat = np.mean(w_treat * resid) / mean_treat
     eta_cont = np.mean(w_cont * resid) / mean_cont
     att = eta_treat - eta_cont
-    lin_rep_ols = (w_ols * resid)[:, None] * x @ np.linalg.inv(x.T @ (w_ols[:, None] * x) / n)
-    hessian = np.linalg.inv(x.T @ ((w * p_raw * (1 - p_raw))[:, None] * x)) * n
+    lin_rep_ols = (w_ols * resid)[:, None] * x @ np.linalg.inv(_xtwx(x, w_ols) / n)
+    hessian = np.linalg.inv(_xtwx(x, w * p_raw * (1 - p_raw))) * n
     lin_rep_ps = (w * (d - ps))[:, None] * x @ hessian
     inf_treat = (w_treat * (resid - eta_treat) - lin_rep_ols @ (w_treat[:, None] * x).mean(axis=0)) / mean_treat
     m2 = ((w_cont * (resid - eta_cont))[:, None] * x).mean(axis=0)

@@ -107,4 +107,6 @@ def att_gt_by_subgroup(
             row |= {k: np.nan for k in ("estimate", "se", "ci_low", "ci_high", "p_value")}
             row |= {"n_treated": 0, "n_control": 0}
         rows.append(row)
-    return pd.DataFrame(rows, columns=["subgroup", "estimate", "se", "ci_low", "ci_high", "p_value", "n_treated", "n_control"])
+    return pd.DataFrame(
+        rows, columns=["subgroup", "estimate", "se", "ci_low", "ci_high", "p_value", "n_treated", "n_control"]
+    )

@@ -87,7 +87,7 @@ def extend(values: np.ndarray, *, row_totals: bool = True, column_totals: bool =
         out = np.column_stack([out, out.sum(axis=1)])
     if column_totals:
         out = np.vstack([out, out.sum(axis=0)])
-    return out
+    return np.ascontiguousarray(out)
 
 
 def table_lines(shape: tuple[int, int], *, row_totals: bool = True, column_totals: bool = True) -> Lines:
@@ -202,7 +202,7 @@ def _greedy_pass(extended: np.ndarray, status: np.ndarray, lines: Lines, protect
             pick = _smallest_published(extended, status, cells)
             if pick is None:
                 continue
-            status.ravel()[pick] = SECONDARY
+            np.put(status, pick, SECONDARY)
             changed = changed_any = True
     return changed_any
 
@@ -245,7 +245,8 @@ def suppress_extended(
     """
     if np.any(extended < 0) or not np.all(np.isfinite(extended)):
         raise DisclosureError("cell suppression needs finite, non-negative values")
-    status = np.where(sensitive, PRIMARY, PUBLISHED).astype(np.int8)
+    extended = np.ascontiguousarray(extended, dtype=float)
+    status = np.ascontiguousarray(np.where(sensitive, PRIMARY, PUBLISHED), dtype=np.int8)
     if not sensitive.any():
         nan = np.full(extended.shape, np.nan)
         return status, nan, nan.copy()
@@ -260,12 +261,12 @@ def suppress_extended(
             candidates = np.concatenate([cells for cells in lines.cells if k in cells] or [np.array([], dtype=int)])
             pick = _smallest_published(extended, status, np.unique(candidates))
             if pick is not None:
-                status.ravel()[pick] = SECONDARY
+                np.put(status, pick, SECONDARY)
                 added = True
                 break
         if not added:  # every cell sharing a line with a weak cell is hidden: widen anywhere
             pick = _smallest_published(extended, status, np.arange(extended.size))
             if pick is None:
                 return status, lo, hi  # everything is suppressed; nothing is published
-            status.ravel()[pick] = SECONDARY
+            np.put(status, pick, SECONDARY)
     raise DisclosureError(f"no safe suppression pattern found in {max_rounds} rounds")

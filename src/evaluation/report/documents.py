@@ -76,6 +76,30 @@ def output_stem(document: str, language: str, params: Mapping[str, Any] | None =
     return stem if check_language(language) == "da" else f"{stem}-{language}"
 
 
+def planned_documents(config: Mapping[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """List the documents the pipeline renders, as ``(document, language, params)``.
+
+    The interim report in ``report.language``, the final report in each of
+    ``report.languages_final``, and a factsheet (in ``report.language``) for every
+    adopting municipality and every code in ``report.factsheets``, in code order.
+    """
+    rep = config["report"]
+    docs: list[tuple[str, str, dict[str, Any]]] = [("interim", rep["language"], {})]
+    docs += [("final", language, {}) for language in rep["languages_final"]]
+    codes = {int(k) for k in config["treatment"]["adoptions"]} | {int(k) for k in rep["factsheets"]}
+    docs += [("factsheet", rep["language"], {"municipality": code}) for code in sorted(codes)]
+    return docs
+
+
+def planned_outputs(config: Mapping[str, Any], output_dir: str = "reports/_output") -> list[str]:
+    """Return the path of every rendered file of :func:`planned_documents`, for each format in ``report.formats``."""
+    return [
+        f"{output_dir}/{output_stem(document, language, params)}.{fmt}"
+        for document, language, params in planned_documents(config)
+        for fmt in config["report"]["formats"]
+    ]
+
+
 def install_text(reports_dir: Path, language: str, available: Mapping[str, bool]) -> list[Path]:
     """Copy the language's text parts to ``_generated/text/``, the ``.missing`` variant where a result is absent.
 

@@ -36,6 +36,10 @@ COMPARISON_NAMES = {
 }
 
 
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def format_figure(figure: str, value: float, *, language: str = "da") -> str:
     """Format a key figure: per cent for the share, else its decimals; ``–`` when suppressed."""
     if pd.isna(value):
@@ -93,7 +97,7 @@ def factsheet_table(figures: pd.DataFrame, municipality: int, *, language: str =
     kind = str(rows["comparison"].iloc[0])
     headers = {
         "municipality": name,
-        "comparison": COMPARISON_NAMES[language][kind].capitalize(),
+        "comparison": _capital(COMPARISON_NAMES[language][kind]),
         "national": label("group", "national", language),
     }
     shown = [f for f in FIGURE_ORDER if f in set(rows["figure"])]
@@ -133,7 +137,7 @@ def factsheet_figure(
     titles = {f: label("figure", f, language) + (" (%)" if f == "family_care_share" else "") for f in shown}
     series_labels = {
         "municipality": str(rows["name"].iloc[0]),
-        "comparison": COMPARISON_NAMES[language][kind].capitalize(),
+        "comparison": _capital(COMPARISON_NAMES[language][kind]),
         "national": label("group", "national", language),
     }
     return small_multiples(

@@ -89,7 +89,7 @@ def main() -> None:
             )
             if cfg["weights"]:
                 res = _with_unit_weights(res, spec)
-            for g, t, a, s in zip(res.groups, res.times, res.att_gt, res.se_gt):
+            for g, t, a, s in zip(res.groups, res.times, res.att_gt, res.se_gt, strict=False):
                 att_rows.append({**_key(name, cfg), "group": int(g), "time": int(t), "att": a, "se": s})
             for kind in ["simple", "dynamic", "group", "calendar"]:
                 agg = moderndid.aggte(res, type=kind)
@@ -97,7 +97,7 @@ def main() -> None:
                     {**_key(name, cfg), "kind": kind, "label": "overall", "att": agg.overall_att, "se": agg.overall_se}
                 )
                 if kind != "simple":
-                    for lab, a, s in zip(agg.event_times, agg.att_by_event, agg.se_by_event):
+                    for lab, a, s in zip(agg.event_times, agg.att_by_event, agg.se_by_event, strict=False):
                         agg_rows.append({**_key(name, cfg), "kind": kind, "label": str(int(lab)), "att": a, "se": s})
             if (
                 cfg["method"] == "dr"
@@ -117,7 +117,7 @@ def main() -> None:
                             "se": agg.overall_se,
                         }
                     )
-                    for lab, a, s in zip(agg.event_times, agg.att_by_event, agg.se_by_event):
+                    for lab, a, s in zip(agg.event_times, agg.att_by_event, agg.se_by_event, strict=False):
                         agg_rows.append({**_key(name, cfg), "kind": tag, "label": str(int(lab)), "att": a, "se": s})
     pd.DataFrame(_pretests()).to_csv(HERE / "pretest_reference.csv", index=False, float_format="%.12g")
     pd.DataFrame(_dr_imp_two_by_two()).to_csv(HERE / "drdid_imp_reference.csv", index=False, float_format="%.12g")
@@ -133,10 +133,24 @@ def _pretests() -> list[dict]:
     rows = []
     for name, spec in _datasets().items():
         for xf in [None, spec["x"]]:
-            res = moderndid.att_gt(spec["data"], yname=spec["y"], tname=spec["t"], idname=spec["id"],
-                                   gname=spec["g"], xformla=xf, boot=False, cband=False)
-            rows.append({"dataset": name, "covariates": "none" if xf is None else "x",
-                         "wald_stat": float(res.wald_stat), "wald_pvalue": float(res.wald_pvalue)})
+            res = moderndid.att_gt(
+                spec["data"],
+                yname=spec["y"],
+                tname=spec["t"],
+                idname=spec["id"],
+                gname=spec["g"],
+                xformla=xf,
+                boot=False,
+                cband=False,
+            )
+            rows.append(
+                {
+                    "dataset": name,
+                    "covariates": "none" if xf is None else "x",
+                    "wald_stat": float(res.wald_stat),
+                    "wald_pvalue": float(res.wald_pvalue),
+                }
+            )
     return rows
 
 
@@ -152,13 +166,24 @@ def _dr_imp_two_by_two() -> list[dict]:
             units = data.drop_duplicates("id").set_index("id").loc[wide.index]
             x = np.column_stack([np.ones(len(units)), units["x1"], units["x2"]])
             res = drdid_imp_panel(
-                y1=wide[t].to_numpy(), y0=wide[base].to_numpy(), d=(units["first_treat"] == g).to_numpy(float),
-                covariates=x, i_weights=units["w"].to_numpy() if weighted else np.ones(len(units)),
+                y1=wide[t].to_numpy(),
+                y0=wide[base].to_numpy(),
+                d=(units["first_treat"] == g).to_numpy(float),
+                covariates=x,
+                i_weights=units["w"].to_numpy() if weighted else np.ones(len(units)),
                 influence_func=True,
             )
             psi = np.asarray(res.att_inf_func)
-            rows.append({"group": g, "time": t, "base": base, "weights": weighted, "att": res.att,
-                         "se": float(np.sqrt(np.mean(psi**2) / len(psi)))})
+            rows.append(
+                {
+                    "group": g,
+                    "time": t,
+                    "base": base,
+                    "weights": weighted,
+                    "att": res.att,
+                    "se": float(np.sqrt(np.mean(psi**2) / len(psi))),
+                }
+            )
     return rows
 
 
@@ -187,7 +212,7 @@ def _csdid_crosscheck() -> None:
             print(f"csdid failed on {name}: {exc!r}")
             continue
         res = fit.results
-        for g, t, a, s in zip(res["group"], res["year"], res["att"], res["se"]):
+        for g, t, a, s in zip(res["group"], res["year"], res["att"], res["se"], strict=False):
             rows.append({"dataset": name, "group": int(g), "time": int(t), "att": float(a), "se": float(s)})
     if rows:
         pd.DataFrame(rows).to_csv(HERE / "csdid_crosscheck.csv", index=False, float_format="%.12g")
