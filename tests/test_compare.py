@@ -126,7 +126,8 @@ def test_match_cohort_pairs_twins_and_counts_drops():
     flow = res.flow_rows.set_index("step")
     assert flow.loc["matched", ["n_treated", "n_control"]].tolist() == [4, 4]
     assert flow.loc["dropped_no_exact_match", "n_treated"] == 1
-    assert list(res.balance.columns) == ["covariate", "smd_before", "smd_after", "var_ratio_before", "var_ratio_after"]
+    assert list(res.balance.columns[:5]) == ["covariate", "type", "smd_before", "smd_after", "var_ratio_before"]
+    assert {"ecdf_mean_after", "ecdf_max_after", "smd_flag", "var_ratio_flag"} <= set(res.balance.columns)
     assert set(res.balance["covariate"]) >= {"age_at_entry", "parent_income", "origin_2"}
     # perfect twins: the matched sample is balanced exactly on every score covariate
     assert res.balance["smd_after"].abs().max() == pytest.approx(0.0, abs=1e-12)
@@ -156,7 +157,7 @@ def test_match_children_writes_files_and_appends_flow(tmp_path):
     assert copies[0] == copies[1]
     flow = pd.read_csv(out["flow.csv"])
     assert flow["step"].tolist()[:2] == ["population", "matched"]
-    assert pd.read_csv(out["balance.csv"]).shape[1] == 5
+    assert pd.read_csv(out["balance.csv"]).columns.tolist() == compare.BALANCE_COLUMNS
 
 
 def test_listed_missing_indicator_is_not_duplicated():

@@ -35,6 +35,8 @@ def test_empty_config_gets_every_default():
         ({"treatment": {"adoptions": {999: 2013}}}, "999 is not one of the 98 municipality codes"),
         ({"treatment": {"adoptions": {657: 2010}}}, "the adoption year must be after 2010"),
         ({"synthetic": {"seed": "x"}}, "synthetic.seed = 'x' has the wrong type"),
+        ({"matching": {"method": "cem"}}, "matching.caliper must be null when matching.method is 'cem'"),
+        ({"report": {"factsheets": [999]}}, "report.factsheets: 999 is not one of the 98 municipality codes"),
     ],
 )
 def test_bad_values_give_readable_messages(config_path, override, fragment):

@@ -60,7 +60,20 @@ CHILD_COLUMNS = {
     "prior_notifications": "prior_notifications",
 }
 
-BALANCE_COLUMNS = ["covariate", "smd_before", "smd_after", "var_ratio_before", "var_ratio_after"]
+BALANCE_COLUMNS = [
+    "covariate",
+    "type",
+    "smd_before",
+    "smd_after",
+    "var_ratio_before",
+    "var_ratio_after",
+    "ecdf_mean_before",
+    "ecdf_mean_after",
+    "ecdf_max_before",
+    "ecdf_max_after",
+    "smd_flag",
+    "var_ratio_flag",
+]
 
 DROP_REASONS_DA = {
     "no_match_within_caliper": "Behandlede børn uden kontrolbarn inden for caliper (ikke matchet)",
@@ -205,13 +218,16 @@ def match_cohort(
             treatment="treat",
             covariates=covariates,
             method=cfg.get("method", "nearest"),
-            distance=cfg.get("distance", cfg.get("link", "logit")),
+            distance=cfg.get("distance", "logit"),
             ratio=int(cfg.get("ratio", 1)),
             replace=bool(cfg.get("replace", False)),
             caliper=cfg.get("caliper"),
             exact=list(cfg.get("exact") or []) or None,
             estimand="ATT",
             random_state=matching_seed(config),
+            discard=cfg.get("discard", "none"),
+            mahvars=cfg.get("mahvars"),
+            cutpoints=None if cfg.get("cutpoints", "sturges") == "sturges" else cfg["cutpoints"],
         )
     for w in caught:
         progress(f"compare: warning: {w.message}")
@@ -256,6 +272,8 @@ def match_children(
     flow_path_in: Path,
     flow_path_out: Path,
     progress: Callable[[str], None] = print,
+    *,
+    love_plot_path: Path | None = None,
 ) -> None:
     """Pipeline step: match children and write matched ids and weights, balance and the sample flow.
 
@@ -273,6 +291,9 @@ def match_children(
         The sample flow from the cohort step, and the flow with the matching steps appended.
     progress
         Called with progress messages.
+    love_plot_path
+        Where to draw the love plot (PNG) of the balance table, in the report's
+        language; its alt text goes beside it with the suffix ``.txt``. None draws none.
     """
     panel = pd.read_parquet(panel_path)
     res = match_cohort(panel, config, progress)
@@ -282,4 +303,10 @@ def match_children(
     res.balance.to_csv(balance_path, index=False, float_format="%.6f", lineterminator="\n")
     flow = pd.concat([pd.read_csv(flow_path_in), res.flow_rows], ignore_index=True)
     flow.to_csv(flow_path_out, index=False, lineterminator="\n")
+    if love_plot_path is not None:
+        from evaluation.matching.plots import love_plot
+
+        language = config.get("report", {}).get("language", "da")
+        alt = love_plot(res.balance.set_index("covariate"), love_plot_path, language=language)
+        Path(love_plot_path).with_suffix(".txt").write_text(alt + "\n", encoding="utf-8")
     progress(f"compare: wrote {matched_path}, {balance_path} and {flow_path_out}")

@@ -130,6 +130,9 @@ def _check_consistency(config: Mapping[str, Any]) -> None:
                 f"treatment.adoptions.{kom} = {year}: the adoption year must be after {first} "
                 f"(so that there is a pre-period) and no later than {last}"
             )
+    matching = config.get("matching", {})
+    if matching.get("method") in ("exact", "cem") and matching.get("caliper") is not None:
+        problems.append(f"matching.caliper must be null when matching.method is {matching['method']!r}")
     for code in config.get("report", {}).get("factsheets", []):
         if int(code) not in MUNICIPALITY:
             problems.append(f"report.factsheets: {code} is not one of the 98 municipality codes")

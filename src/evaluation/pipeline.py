@@ -83,6 +83,7 @@ def match_children(input: Files, output: Files, log: Files, config: Mapping[str,
             Path(input.flow),
             Path(output.flow),
             progress=progress,
+            love_plot_path=Path(output.love_plot),
         )
 
 
@@ -192,3 +193,18 @@ def render_report(input: Files, output: Files, log: Files, config: Mapping[str, 
                 params=params or None,
                 progress=progress,
             )
+
+
+def estimate_staggered(input: Files, output: Files, log: Files, config: Mapping[str, Any]) -> None:
+    """Rule ``estimate_staggered``: CS group-time ATTs, event study, naive vs robust, heterogeneity, dose, p-values."""
+    from evaluation.staggered import run_staggered
+
+    with step_log(log[0], "estimate_staggered") as progress:
+        run_staggered(
+            Path(input.panel),
+            Path(input.extracts[0]).parent,
+            dict(config),
+            Path(output.att_gt).parent,
+            estimates_path=Path(input.estimates),
+            progress=progress,
+        )

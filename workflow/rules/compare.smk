@@ -7,6 +7,7 @@ rule match_children:
         matched=f"{INTERIM}/compare/matched.parquet",
         balance="results/compare/balance.csv",
         flow="results/cohort/sample_flow.csv",
+        love_plot="results/compare/love_plot.png",
     log:
         "logs/match_children.log",
     benchmark:

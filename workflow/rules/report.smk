@@ -5,6 +5,7 @@ rule render_report:
         accounting=rules.ingest.output.accounting,
         flow=rules.match_children.output.flow,
         balance=rules.match_children.output.balance,
+        love_plot=rules.match_children.output.love_plot,
         estimates=rules.estimate_effects.output.estimates,
         trends=rules.estimate_effects.output.trends,
         economics=rules.estimate_economics.output,

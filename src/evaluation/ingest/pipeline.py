@@ -28,6 +28,7 @@ from evaluation.contract.schemas import pandas_dtype
 from evaluation.errors import ConfigError, ExtractError, ExtractValidationError, PseudonymisationError
 from evaluation.ingest.accounting import accounting_row, accounting_table, write_accounting
 from evaluation.ingest.convert import as_text
+from evaluation.ingest.crossfield import extract_period_end
 from evaluation.ingest.messages import problems_message
 from evaluation.ingest.pseudonymise import pseudonymise_frame
 from evaluation.ingest.report import locate_extracts
@@ -193,9 +194,12 @@ def ingest_folder(
     for warning in warnings:
         progress(f"warning: {warning}")
     rows = []
+    last_date = None  # set from the population extract, which comes first
     for name, extract in EXTRACTS.items():
         path = found[name][0]
-        checked = check_extract(path, extract)
+        checked = check_extract(path, extract, last_date=last_date)
+        if name == "befolkning":
+            last_date = extract_period_end(checked.accepted())
         for warning in checked.warnings:
             progress(f"{name}: warning: {warning}")
         if on_invalid == "stop" and not checked.problems.empty:
@@ -203,8 +207,7 @@ def ingest_folder(
                 problems_message(path.name, checked.problems)
                 + "\nFix the extract, or set data.on_invalid_row: quarantine to set such rows aside."
             )
-        accepted = ~np.isin(checked.typed["_row"].to_numpy(), checked.bad_rows)
-        clean = clean_frame(checked.typed[accepted], extract, key)
+        clean = clean_frame(checked.accepted(), extract, key)
         write_parquet(clean, out_dir / f"{name}.parquet")
         n_quarantined = 0
         if on_invalid == "quarantine":

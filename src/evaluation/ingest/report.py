@@ -9,6 +9,7 @@ import pandas as pd
 
 from evaluation.contract.extracts import EXTRACTS, Extract
 from evaluation.errors import ExtractError
+from evaluation.ingest.crossfield import extract_period_end
 from evaluation.ingest.messages import format_problems
 from evaluation.ingest.readers import expected_file_names, find_extract_files
 from evaluation.ingest.validate import check_extract, empty_problems
@@ -187,16 +188,19 @@ def validate_folder(raw_dir: Path) -> ValidationReport:
     except ExtractError as exc:
         return ValidationReport(raw_dir, [ExtractReport(n, []) for n in EXTRACTS], errors=[str(exc)])
     reports = []
+    last_date = None  # set from the population extract, which comes first
     for name, extract in EXTRACTS.items():
         rep = ExtractReport(name, found[name])
         if name in errors:
             rep.errors.append(errors[name])
         else:
             try:
-                checked = check_extract(found[name][0], extract)
+                checked = check_extract(found[name][0], extract, last_date=last_date)
             except ExtractError as exc:
                 rep.errors.append(str(exc))
             else:
+                if name == "befolkning":
+                    last_date = extract_period_end(checked.accepted())
                 rep.rows_read = checked.rows_read
                 rep.problems = checked.problems
                 rep.warnings = checked.warnings

@@ -29,6 +29,7 @@ from evaluation.contract.extracts import Column, Extract
 from evaluation.contract.schemas import column_rules, schema_for
 from evaluation.errors import ExtractValidationError
 from evaluation.ingest.convert import convert_column
+from evaluation.ingest.crossfield import cross_field_problems
 from evaluation.ingest.messages import describe_codes, problems_message, redact
 from evaluation.ingest.readers import RawTable, read_raw
 
@@ -75,6 +76,10 @@ class CheckedExtract:
     def bad_rows(self) -> np.ndarray:
         """Sorted unique ``_row`` numbers with at least one problem."""
         return np.unique(self.problems["_row"].to_numpy(dtype=np.int64))
+
+    def accepted(self) -> pd.DataFrame:
+        """Return the typed rows without any problem."""
+        return self.typed[~np.isin(self.typed["_row"].to_numpy(), self.bad_rows)]
 
 
 def empty_problems() -> pd.DataFrame:
@@ -262,7 +267,7 @@ def _duplicate_problems(typed: pd.DataFrame, extract: Extract, pos: np.ndarray) 
     )
 
 
-def check_extract(path: Path, extract: Extract) -> CheckedExtract:
+def check_extract(path: Path, extract: Extract, *, last_date: pd.Timestamp | None = None) -> CheckedExtract:
     """Read, convert and validate one extract file, collecting every row problem.
 
     Parameters
@@ -271,6 +276,9 @@ def check_extract(path: Path, extract: Extract) -> CheckedExtract:
         The file.
     extract
         The extract it holds.
+    last_date
+        Last day of the extract period, for the ``future_date`` rule of
+        :mod:`~evaluation.ingest.crossfield` (``None``: not checked).
 
     Returns
     -------
@@ -319,6 +327,7 @@ def check_extract(path: Path, extract: Extract) -> CheckedExtract:
     typed_frame = pd.DataFrame(typed)
     typed_frame.insert(0, "_row", raw.rows)
     parts.append(_rule_problems(typed_frame, extract, conv_bad))
+    parts += cross_field_problems(typed_frame, extract, last_date=last_date)
     problems = pd.concat([p for p in parts if not p.empty] or [empty_problems()], ignore_index=True)
     problems = problems.astype({"_row": "int64", "column": "str", "value": "str", "rule": "str", "reason": "str"})
     problems = problems.sort_values(["_row", "column", "rule"], kind="stable").reset_index(drop=True)

@@ -45,7 +45,7 @@ def plot_gaps(
 
     data = sc.gap_data(max_pre_rmspe_ratio=max_pre_rmspe_ratio)
     fig, ax = plt.subplots(figsize=(6.5, 4.0))
-    for unit, part in data.loc[data["role"] == "placebo"].groupby("unit", sort=True):
+    for _, part in data.loc[data["role"] == "placebo"].groupby("unit", sort=True):
         ax.plot(part["time"], part["gap"], color="0.75", linewidth=0.8)
     treated = data.loc[data["role"] == "treated"]
     ax.plot(treated["time"], treated["gap"], color="black", linewidth=2.0)

@@ -14,7 +14,8 @@ pre-period (the "optimisation period"):
 
 The inner problem is a convex quadratic program, solved by an active-set
 method (non-negative least squares for the support, then the exact KKT solution
-on it; SLSQP as a fallback) on the problem scaled to unit size. The outer problem is not convex; as R's ``Synth`` it is searched over
+on it; SLSQP as a fallback) on the problem scaled to unit size. The outer
+problem is not convex; as R's ``Synth`` it is searched over
 :math:`V = \mathrm{softmax}(\theta)` with Nelder-Mead from the best of several
 starts (equal importance and a regression-based start, ``Synth``'s default pair,
 plus seeded random ones), and the best optimum is kept. Predictors are divided by their standard deviation
@@ -130,7 +131,7 @@ def _outcome_loss(w: np.ndarray, z1: np.ndarray, z0: np.ndarray) -> float:
 
 
 def _regression_start(x1: np.ndarray, x0: np.ndarray, z1: np.ndarray, z0: np.ndarray) -> np.ndarray | None:
-    """Importance from a regression of the outcome periods on the predictors (Synth's second start)."""
+    """Return the importance from a regression of the outcome periods on the predictors (Synth's second start)."""
     x = np.column_stack([np.ones(x0.shape[1] + 1), np.column_stack([x1, x0]).T])
     z = np.column_stack([z1, z0]).T
     coef, *_ = np.linalg.lstsq(x, z, rcond=None)

@@ -1,0 +1,201 @@
+"""Pipeline step ``estimate_staggered``: the staggered DiD results files of ``results/estimate/``.
+
+Files written into ``out_dir`` (one row per outcome of ``outcomes.primary`` + ``outcomes.secondary``
+and per row of each analysis; :mod:`evaluation.staggered.analyses` defines the estimators):
+
+``att_gt.csv``
+    ``outcome, group, time, att, se, ci_low, ci_high, [band_low, band_high], n_treated, n_control,
+    base_period, post``.
+``event_study.csv``
+    ``outcome, event_time, att, se, ci_low, ci_high, [band_low, band_high], pre, n_treated``.
+``pretrend.csv``
+    ``outcome, statistic, df, p_value`` (joint Wald test of the pre-treatment event times).
+``naive_vs_robust.csv``
+    ``outcome, estimator, estimate, se, ci_low, ci_high, p_value, n_treated, n_control, label`` with
+    estimators ``did_2x2``, ``twfe``, ``cs_simple``, ``cs_dynamic``.
+``heterogeneity.csv``
+    ``outcome, subgroup_variable, subgroup, estimate, se, ci_low, ci_high, p_value, n``.
+``dose_response.csv``
+    ``outcome, exposure, per, control_for_reform, estimate, se, ci_low, ci_high, p_value,
+    n_municipalities, n_municipality_years``.
+``multiplicity.csv``
+    ``analysis, outcome, estimator, family, estimate, se, ci_low, ci_high, p_value, p_holm, p_bh``:
+    the ``main`` rows of ``results/estimates.csv`` and the CS simple ATTs, adjusted within the
+    primary and the secondary family (:func:`evaluation.multiplicity.adjust_within_families`).
+
+Disclosure control: no municipality-year mean is written. Every count column (``n`` and ``n_*``:
+municipalities, children or municipality-years) below ``disclosure.min_cell`` is written empty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from evaluation.errors import EvaluationError, ExtractError, ModelNotIdentifiedError
+from evaluation.multiplicity import adjust_within_families
+from evaluation.results import Estimate
+from evaluation.staggered.analyses import cs_analysis, dose, heterogeneity, two_by_two, twfe
+from evaluation.staggered.panels import caseload_panel, child_subgroups, municipality_panel
+from evaluation.staggered.settings import StaggeredSettings
+
+__all__ = ["FILES", "LABELS", "multiplicity_table", "run_staggered", "suppress_counts"]
+
+Progress = Callable[[str], None]
+
+#: Table name -> file name inside ``out_dir``.
+FILES: dict[str, str] = {
+    "att_gt": "att_gt.csv",
+    "event_study": "event_study.csv",
+    "pretrend": "pretrend.csv",
+    "naive_vs_robust": "naive_vs_robust.csv",
+    "heterogeneity": "heterogeneity.csv",
+    "dose_response": "dose_response.csv",
+    "multiplicity": "multiplicity.csv",
+}
+
+#: English labels of the naive-vs-robust estimators (the report translates them).
+LABELS: dict[str, str] = {
+    "did_2x2": "2x2 DiD: first adopter vs never adopting, before vs after",
+    "twfe": "Two-way fixed effects, municipality-years",
+    "cs_simple": "Callaway-Sant'Anna, simple ATT",
+    "cs_dynamic": "Callaway-Sant'Anna, average of post-adoption event times",
+}
+_ESTIMATE_COLUMNS = ["estimate", "se", "ci_low", "ci_high", "p_value", "n_treated", "n_control"]
+
+
+def suppress_counts(frame: pd.DataFrame, min_cell: int) -> pd.DataFrame:
+    """Blank every count column (``n`` or ``n_*``) below ``min_cell``: the disclosure rule of the step."""
+    out = frame.copy()
+    for column in out.columns:
+        if column == "n" or column.startswith("n_"):
+            counts = pd.to_numeric(out[column], errors="raise").astype("Int64")
+            out[column] = counts.where(counts >= min_cell)
+    return out
+
+
+def _write(frame: pd.DataFrame, path: Path, min_cell: int) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    suppress_counts(frame, min_cell).to_csv(path, index=False, encoding="utf-8", lineterminator="\n", float_format="%.6f")
+    return path
+
+
+def _row(outcome: str, estimator: str, est: Estimate) -> dict[str, Any]:
+    values = est.to_dict()
+    return {"outcome": outcome, "estimator": estimator, **{k: values[k] for k in _ESTIMATE_COLUMNS}}
+
+
+def _guarded(outcome: str, estimator: str, compute: Callable[[], Estimate], progress: Progress) -> dict[str, Any]:
+    try:
+        return _row(outcome, estimator, compute())
+    except ModelNotIdentifiedError as exc:
+        progress(f"{estimator} {outcome}: not estimated ({exc})")
+        return _row(outcome, estimator, Estimate(np.nan, np.nan, np.nan, np.nan, 0, 0, None))
+
+
+def multiplicity_table(
+    cs_rows: pd.DataFrame, estimates_path: Path | None, settings: StaggeredSettings
+) -> pd.DataFrame:
+    """Main estimates of ``results/estimates.csv`` plus the CS simple ATTs, adjusted within outcome families."""
+    parts = []
+    if estimates_path is not None:
+        main = pd.read_csv(estimates_path)
+        missing = {"analysis", "outcome", "estimator", "p_value"} - set(main.columns)
+        if missing:
+            raise EvaluationError(f"{estimates_path}: column(s) {sorted(missing)} missing; rerun estimate_effects")
+        parts.append(main.loc[(main["analysis"] == "main") & main["outcome"].isin(settings.outcomes)])
+    parts.append(cs_rows.loc[cs_rows["estimator"] == "cs_simple"].assign(analysis="staggered"))
+    table = pd.concat(parts, ignore_index=True)
+    table["family"] = table["outcome"].map(settings.family)
+    table = adjust_within_families(table)
+    columns = ["analysis", "outcome", "estimator", "family", "estimate", "se", "ci_low", "ci_high", "p_value"]
+    return table[[*columns, "p_holm", "p_bh"]].sort_values(["family", "outcome", "analysis"]).reset_index(drop=True)
+
+
+def _read_extract(ingest_dir: Path, name: str) -> pd.DataFrame:
+    path = ingest_dir / f"{name}.parquet"
+    if not path.is_file():
+        raise ExtractError(f"{path} is missing: estimate_staggered needs the ingested extract {name}; run ingest first")
+    return pd.read_parquet(path)
+
+
+def run_staggered(
+    panel_path: Path,
+    ingest_dir: Path,
+    config: dict[str, Any],
+    out_dir: Path,
+    *,
+    estimates_path: Path | None = None,
+    progress: Progress = print,
+) -> dict[str, Path]:
+    """Estimate the staggered DiD analyses of every configured outcome and write their tables (module docstring).
+
+    Parameters
+    ----------
+    panel_path : Path
+        The cohort's child-year panel (``data/interim/cohort/panel.parquet``).
+    ingest_dir : Path
+        Folder of the ingested extracts (``sagsbehandlere`` for caseload, ``anbringelser_forloeb`` for
+        prior placement).
+    config : dict
+        The validated study config (``estimation``, ``outcomes``, ``disclosure``; see
+        :class:`evaluation.staggered.settings.StaggeredSettings`).
+    out_dir : Path
+        Folder of the results files (``results/estimate``).
+    estimates_path : Path or None
+        ``results/estimates.csv`` of the rule ``estimate_effects``; its ``main`` rows join the
+        multiplicity adjustment. None adjusts the CS estimates alone.
+    progress : callable
+        Told what is estimated and every warning of the estimators (dropped units, skipped cells).
+
+    Returns
+    -------
+    dict of str to Path
+        Table name (:data:`FILES`) -> file written.
+    """
+    settings = StaggeredSettings.from_config(config)
+    ingest_dir, out_dir = Path(ingest_dir), Path(out_dir)
+    panel = pd.read_parquet(panel_path)
+    outcomes = [o for o in settings.outcomes if o in panel.columns]
+    absent = sorted(set(settings.outcomes) - set(outcomes))
+    if absent:
+        raise EvaluationError(f"{panel_path}: configured outcome(s) {absent} are not columns of the panel")
+    placements = _read_extract(ingest_dir, "anbringelser_forloeb") if "prior_placement" in settings.subgroups else None
+    with_groups = child_subgroups(panel, placements, settings.subgroups)
+    caseload = caseload_panel(_read_extract(ingest_dir, "sagsbehandlere"))
+    progress(
+        f"{panel['municipality'].nunique()} municipalities, {len(panel):,} child-years; "
+        f"{settings.control_group}, {settings.method}, {settings.base_period} base period, "
+        f"bootstrap {settings.n_bootstrap if settings.bootstrap else 'off'}"
+    )
+    tables: dict[str, list[Any]] = {name: [] for name in FILES}
+    columns = {f"subgroup_{name}": name for name in settings.subgroups}
+    for outcome in outcomes:
+        means = municipality_panel(panel, outcome, settings.covariates)
+        cs = cs_analysis(means, outcome, settings, progress)
+        progress(f"{outcome}: CS simple ATT {cs.simple.estimate:.4f} (se {cs.simple.se:.4f})")
+        tables["att_gt"].append(cs.att_gt_table())
+        tables["event_study"].append(cs.event_study_table())
+        tables["pretrend"].append(pd.DataFrame([cs.pretrend_row()]))
+        rows = [
+            _guarded(outcome, "did_2x2", lambda o=outcome: two_by_two(panel, o, alpha=settings.alpha), progress),
+            _guarded(outcome, "twfe", lambda o=outcome, m=means: twfe(m, o, alpha=settings.alpha), progress),
+            _row(outcome, "cs_simple", cs.simple),
+            _row(outcome, "cs_dynamic", cs.dynamic),
+        ]
+        tables["naive_vs_robust"].append(pd.DataFrame(rows).assign(label=lambda f: f["estimator"].map(LABELS)))
+        hetero = heterogeneity(with_groups, outcome, {name: col for col, name in columns.items()}, settings, progress)
+        tables["heterogeneity"].append(hetero)
+        tables["dose_response"].append(pd.DataFrame([dose(means, caseload, outcome, settings)]))
+    frames = {name: pd.concat(parts, ignore_index=True) for name, parts in tables.items() if parts}
+    frames["multiplicity"] = multiplicity_table(frames["naive_vs_robust"], estimates_path, settings)
+    frames["att_gt"] = frames["att_gt"].sort_values(["outcome", "group", "time"])
+    frames["event_study"] = frames["event_study"].sort_values(["outcome", "event_time"])
+    frames["naive_vs_robust"] = frames["naive_vs_robust"].sort_values(["outcome", "estimator"])
+    written = {name: _write(frames[name], out_dir / file, settings.min_cell) for name, file in FILES.items()}
+    progress(f"wrote {', '.join(str(p) for p in written.values())}")
+    return written
