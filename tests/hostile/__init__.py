@@ -398,3 +398,9 @@ CASES: list[Case] = [
     ),
     Case(two_files, "regnskab", ("several files", "regnskab.csv", "regnskab.parquet"), ExtractError, None),
 ]
+
+
+# the second half of the corpus (imported last: it uses the helpers above)
+from hostile.extra import EXTRA_CASES  # noqa: E402
+
+CASES += EXTRA_CASES
