@@ -80,3 +80,31 @@ def test_quarantine_accounting_is_exact(hostile_folder, tmp_path):
     clean = pd.read_parquet(out / f"{case.extract}.parquet")
     assert len(clean) == row["rows_accepted"]
     assert pd.read_csv(acc).equals(table)
+
+
+CLI_CASES = ["binary_garbage", "overlapping_placements", "missing_extract", "trailing_delimiter", "windows_1252"]
+
+
+@pytest.mark.parametrize("name", CLI_CASES)
+def test_cli_validate_names_the_problem_without_a_traceback(tmp_path, name):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    case = next(c for c in CASES if c.name == name)
+    raw = tmp_path / "raw"
+    write_valid_folder(raw)
+    case.build(raw)
+    cli = str(Path(sys.executable).with_name("evaluation"))
+    proc = subprocess.run([cli, "validate", str(raw)], capture_output=True, text=True, timeout=300)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 1, output
+    assert "Traceback" not in output
+    assert "Result: INVALID (1 of" in output
+    for expected in case.expect:
+        assert expected in output
+
+
+def test_corpus_has_at_least_forty_distinct_cases():
+    names = [c.name for c in CASES]
+    assert len(names) >= 40 and len(set(names)) == len(names)

@@ -275,7 +275,8 @@ EXTRA_CASES: list[Case] = [
         employment_ends_before_start,
         "sagsbehandlere",
         (
-            "sagsbehandlere.csv, row 3, column ANSAT_SLUT: the last day 2012-01-01 is before the first day (ANSAT_START)",
+            "sagsbehandlere.csv, row 3, column ANSAT_SLUT: the last day 2012-01-01 is before the first day "
+            "(ANSAT_START)",
         ),
         ExtractValidationError,
         (3,),

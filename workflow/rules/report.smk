@@ -9,6 +9,7 @@ rule render_report:
         estimates=rules.estimate_effects.output.estimates,
         trends=rules.estimate_effects.output.trends,
         economics=rules.estimate_economics.output,
+        staggered=rules.estimate_staggered.output,
         implementation=rules.monitor_implementation.output,
         factsheets=rules.factsheet_figures.output,
         provenance=rules.write_provenance.output,

@@ -117,7 +117,11 @@ def quarantine_frame(checked: CheckedExtract) -> pd.DataFrame:
     lines = dict(zip(bad["_row"].astype("int64"), bad["text"].astype("str"), strict=True))
     out["_line"] = pd.Series([lines.get(int(r), "") for r in rows], dtype="str")
     pos = np.searchsorted(checked.raw.rows, rows)
-    in_table = (pos < len(checked.raw.rows)) & (checked.raw.rows[np.minimum(pos, len(checked.raw.rows) - 1)] == rows)
+    n_table = len(checked.raw.rows)
+    if n_table == 0:  # every line had the wrong number of fields
+        in_table = np.zeros(len(rows), dtype=bool)
+    else:
+        in_table = (pos < n_table) & (checked.raw.rows[np.minimum(pos, n_table - 1)] == rows)
     raw = checked.raw.frame
     for col in extract.columns:
         values = np.full(len(rows), "", dtype=object)

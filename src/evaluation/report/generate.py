@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from evaluation.errors import ReportError
+from evaluation.report.chapters import write_result_parts
 from evaluation.report.documents import SUBTITLES, TITLES, TOC_TITLES, install_text
 from evaluation.report.factsheet import factsheet_figure, factsheet_table, factsheet_variables
 from evaluation.report.figures import estimates_figure, sample_flow_figure, save_figure, trends_figure
@@ -172,6 +173,13 @@ def write_generated(
         ):
             written[key] = _write_table(generated / f"{key}.md", table, captions[key], key, 2, sources["pipeline"])
         variables.update(provenance_variables(inputs.provenance, inputs.run_info, language=language))
+    parts = write_result_parts(inputs, generated, _write_table, words)
+    written.update(parts.tables)
+    figures.update(parts.figures)
+    variables.update(parts.variables)
+    for label_id, source in parts.copies.items():
+        written[label_id] = generated / f"{label_id}{source.suffix}"
+        written[label_id].write_bytes(source.read_bytes())
     if document == "factsheet":
         written.update(_write_factsheet(inputs, generated, params or {}, figures, variables, sources, captions))
 
@@ -183,6 +191,7 @@ def write_generated(
     written["css"].write_bytes(template_path("report.css").read_bytes())
 
     available = {"implementation": inputs.implementation is not None, "provenance": inputs.provenance is not None}
+    available |= parts.available
     install_text(reports_dir, language, available)
     same_language = language == str(study.get("config_language", study["language"]))
     variables["title"] = str(study["title"]) if same_language else TITLES[language]

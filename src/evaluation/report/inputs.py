@@ -70,7 +70,94 @@ OPTIONAL_FILES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
         ("municipality", "name", "comparison", "level", "figure", "year", "value", "suppressed"),
         ("municipality", "year", "value", "suppressed"),
     ),
+    "economics.csv": (
+        "economics",
+        ("item", "estimate", "ci_low", "ci_high", "unit", "price_year"),
+        ("estimate", "ci_low", "ci_high", "price_year"),
+    ),
+    "economics/costs_by_year.csv": (
+        "economics",
+        ("followup_year", "item", "estimate", "ci_low", "ci_high", "n_treated_child_years"),
+        ("followup_year", "estimate", "ci_low", "ci_high", "n_treated_child_years"),
+    ),
+    "economics/ceac.csv": (
+        "economics",
+        ("wtp_dkk_per_unit", "probability_cost_effective", "n_draws"),
+        ("wtp_dkk_per_unit", "probability_cost_effective", "n_draws"),
+    ),
+    "economics/reconciliation.csv": (
+        "economics",
+        ("year", "function", "accounts_dkk", "micro_dkk", "share_explained", "n_children"),
+        ("year", "accounts_dkk", "micro_dkk", "share_explained", "n_children"),
+    ),
+    "economics/budget.csv": (
+        "economics",
+        ("budget_year", "item", "estimate", "ci_low", "ci_high", "unit", "price_year"),
+        ("budget_year", "estimate", "ci_low", "ci_high", "price_year"),
+    ),
+    "estimate/naive_vs_robust.csv": (
+        "estimate_staggered",
+        ("outcome", "estimator", "estimate", "se", "ci_low", "ci_high", "p_value"),
+        ("estimate", "se", "ci_low", "ci_high", "p_value"),
+    ),
+    "estimate/event_study.csv": (
+        "estimate_staggered",
+        ("outcome", "event_time", "att", "se", "ci_low", "ci_high"),
+        ("event_time", "att", "se", "ci_low", "ci_high"),
+    ),
+    "estimate/pretrend.csv": (
+        "estimate_staggered",
+        ("outcome", "statistic", "df", "p_value"),
+        ("statistic", "df", "p_value"),
+    ),
+    "estimate/heterogeneity.csv": (
+        "estimate_staggered",
+        ("outcome", "subgroup_variable", "subgroup", "estimate", "se", "ci_low", "ci_high", "n"),
+        ("estimate", "se", "ci_low", "ci_high", "n"),
+    ),
+    "estimate/dose_response.csv": (
+        "estimate_staggered",
+        ("outcome", "estimate", "se", "ci_low", "ci_high", "per"),
+        ("estimate", "se", "ci_low", "ci_high", "per"),
+    ),
+    "estimate/multiplicity.csv": (
+        "estimate_staggered",
+        ("outcome", "estimator", "family", "p_value", "p_holm", "p_bh"),
+        ("p_value", "p_holm", "p_bh"),
+    ),
 }
+
+#: columns read when present (numeric ones converted like the required ones); a report shows them if there
+OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
+    "compare/balance.csv": ("ecdf_max_after",),
+    "estimate/event_study.csv": ("band_low", "band_high"),
+    "estimate/dose_response.csv": ("p_value", "n_municipalities"),
+    "estimate/naive_vs_robust.csv": ("n_treated", "n_control"),
+    "estimate/multiplicity.csv": ("estimate",),
+}
+
+#: file -> {column in the file: column the report uses}: the one place to adapt when a producer renames a column
+RENAMES: dict[str, dict[str, str]] = {
+    "estimate/multiplicity.csv": {},
+}
+
+#: the optional results of the later steps: ReportInputs field -> file inside results/
+LATER_RESULTS: dict[str, str] = {
+    "economics": "economics.csv",
+    "costs_by_year": "economics/costs_by_year.csv",
+    "ceac": "economics/ceac.csv",
+    "reconciliation": "economics/reconciliation.csv",
+    "budget": "economics/budget.csv",
+    "naive_vs_robust": "estimate/naive_vs_robust.csv",
+    "event_study": "estimate/event_study.csv",
+    "pretrend": "estimate/pretrend.csv",
+    "heterogeneity": "estimate/heterogeneity.csv",
+    "dose_response": "estimate/dose_response.csv",
+    "multiplicity": "estimate/multiplicity.csv",
+}
+
+#: the love plot drawn by the compare step, and its alt text beside it
+LOVE_PLOT = "compare/love_plot.png"
 
 STUDY_KEYS: tuple[str, ...] = (
     "title",
@@ -109,6 +196,14 @@ class ReportInputs:
         ``results/factsheets/municipality_figures.csv``, when the factsheet step has run.
     provenance, run_info : dict or None
         ``results/provenance.json`` and ``results/run_info.json``, when written.
+    economics, costs_by_year, ceac, reconciliation, budget : pandas.DataFrame or None
+        ``results/economics.csv`` and ``results/economics/*.csv``, when the economics step has run.
+    naive_vs_robust, event_study, pretrend, heterogeneity, dose_response, multiplicity : pandas.DataFrame or None
+        ``results/estimate/<name>.csv`` of the staggered step, when it has run.
+    love_plot : Path or None
+        ``results/compare/love_plot.png``, when drawn.
+    love_plot_alt : str or None
+        Its alt text (``love_plot.txt``), in the language of ``report.language``.
     """
 
     study: dict[str, Any]
@@ -121,6 +216,23 @@ class ReportInputs:
     factsheet_figures: pd.DataFrame | None = None
     provenance: dict[str, Any] | None = None
     run_info: dict[str, Any] | None = None
+    economics: pd.DataFrame | None = None
+    costs_by_year: pd.DataFrame | None = None
+    ceac: pd.DataFrame | None = None
+    reconciliation: pd.DataFrame | None = None
+    budget: pd.DataFrame | None = None
+    naive_vs_robust: pd.DataFrame | None = None
+    event_study: pd.DataFrame | None = None
+    pretrend: pd.DataFrame | None = None
+    heterogeneity: pd.DataFrame | None = None
+    dose_response: pd.DataFrame | None = None
+    multiplicity: pd.DataFrame | None = None
+    love_plot: Path | None = None
+    love_plot_alt: str | None = None
+
+    def has(self, *names: str) -> bool:
+        """Whether every one of the named optional results (fields of this class) is present."""
+        return all(getattr(self, name) is not None for name in names)
 
     @property
     def language(self) -> str:
@@ -206,14 +318,15 @@ def read_table(results_dir: Path, relative: str) -> pd.DataFrame:
     path = Path(results_dir) / relative
     if not path.is_file():
         raise _missing(path, step)
-    frame = pd.read_csv(path, encoding="utf-8")
+    frame = pd.read_csv(path, encoding="utf-8").rename(columns=RENAMES.get(relative, {}))
     absent = [column for column in columns if column not in frame.columns]
     if absent:
         raise ReportError(
             f"{path} lacks the column(s) {', '.join(absent)} (found: {', '.join(map(str, frame.columns))}): "
             f"rerun the {step} step"
         )
-    for column in numeric:
+    optional = [c for c in OPTIONAL_COLUMNS.get(relative, ()) if c in frame.columns and c not in numeric]
+    for column in (*numeric, *optional):
         converted = pd.to_numeric(frame[column], errors="coerce")
         bad = converted.isna() & frame[column].notna()
         if bad.any():
@@ -249,8 +362,8 @@ def load_results(results_dir: Path) -> ReportInputs:
     Returns
     -------
     ReportInputs
-        The study description, the five required aggregate tables, and the
-        optional implementation, factsheet and provenance results (``None`` when absent).
+        The study description, the five required aggregate tables, and the optional
+        results of later steps (:data:`OPTIONAL_FILES`, the love plot; ``None`` when absent).
 
     Raises
     ------
@@ -278,4 +391,18 @@ def load_results(results_dir: Path) -> ReportInputs:
         ),
         provenance=_read_json(results_dir / "provenance.json"),
         run_info=_read_json(results_dir / "run_info.json"),
+        **{
+            name: read_table(results_dir, relative) if (results_dir / relative).is_file() else None
+            for name, relative in LATER_RESULTS.items()
+        },
+        **_love_plot(results_dir),
     )
+
+
+def _love_plot(results_dir: Path) -> dict[str, Any]:
+    png = results_dir / LOVE_PLOT
+    if not png.is_file():
+        return {"love_plot": None, "love_plot_alt": None}
+    alt = png.with_suffix(".txt")
+    text = alt.read_text(encoding="utf-8").strip() if alt.is_file() else ""
+    return {"love_plot": png, "love_plot_alt": text or None}

@@ -7,6 +7,7 @@ so that a new outcome or covariate still renders.
 
 from __future__ import annotations
 
+from evaluation.report.labels_results import RESULT_LABELS
 from evaluation.report.numbers import check_language
 
 LABELS: dict[str, dict[str, dict[str, str]]] = {
@@ -58,6 +59,8 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
             "parent_basic_education": "Forælder med grundskole som højeste uddannelse",
             "parent_income": "Forældres indkomst",
             "origin": "Herkomst (indvandrer/efterkommer)",
+            "origin_2": "Indvandrer",
+            "origin_3": "Efterkommer",
             "prior_notifications": "Tidligere underretninger",
             "propensity_score": "Propensity score",
         },
@@ -68,6 +71,8 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
             "parent_basic_education": "Parent with basic schooling only",
             "parent_income": "Parents' income",
             "origin": "Origin (immigrant/descendant)",
+            "origin_2": "Immigrant",
+            "origin_3": "Descendant",
             "prior_notifications": "Prior notifications",
             "propensity_score": "Propensity score",
         },
@@ -132,6 +137,7 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
             "smd_after": "SMD efter",
             "var_ratio_before": "Varianskvotient før",
             "var_ratio_after": "Varianskvotient efter",
+            "var_ratio_short": "VK",
             "analysis": "Analyse",
             "outcome": "Udfald",
             "subgroup": "Undergruppe",
@@ -168,6 +174,7 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
             "smd_after": "SMD after",
             "var_ratio_before": "Variance ratio before",
             "var_ratio_after": "Variance ratio after",
+            "var_ratio_short": "VR",
             "analysis": "Analysis",
             "outcome": "Outcome",
             "subgroup": "Subgroup",
@@ -189,6 +196,9 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
         },
     },
 }
+
+
+LABELS.update(RESULT_LABELS)
 
 
 def label(kind: str, name: str, language: str = "da") -> str:

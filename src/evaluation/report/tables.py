@@ -216,6 +216,10 @@ def sample_flow_table(sample_flow: pd.DataFrame, min_cell: int, *, language: str
 def balance_table(balance: pd.DataFrame, *, language: str = "da") -> pd.DataFrame:
     """Standardised mean differences and variance ratios before and after matching.
 
+    When the file has them, the largest eCDF difference after matching and the
+    flags (``smd_flag``: |SMD| after above the threshold; ``var_ratio_flag``:
+    variance ratio after outside [0.5, 2]) are shown too.
+
     Parameters
     ----------
     balance : pandas.DataFrame
@@ -232,15 +236,27 @@ def balance_table(balance: pd.DataFrame, *, language: str = "da") -> pd.DataFram
     def fmt(values: pd.Series, decimals: int) -> list[str]:
         return [MISSING if pd.isna(v) else format_number(v, decimals, language=language) for v in values]
 
-    return pd.DataFrame(
-        {
-            label("column", "covariate", language): [label("covariate", c, language) for c in balance["covariate"]],
-            label("column", "smd_before", language): fmt(balance["smd_before"], 3),
-            label("column", "smd_after", language): fmt(balance["smd_after"], 3),
-            label("column", "var_ratio_before", language): fmt(balance["var_ratio_before"], 2),
-            label("column", "var_ratio_after", language): fmt(balance["var_ratio_after"], 2),
-        }
-    )
+    table = {
+        label("column", "covariate", language): [label("covariate", c, language) for c in balance["covariate"]],
+        label("column", "smd_before", language): fmt(balance["smd_before"], 3),
+        label("column", "smd_after", language): fmt(balance["smd_after"], 3),
+        label("column", "var_ratio_before", language): fmt(balance["var_ratio_before"], 2),
+        label("column", "var_ratio_after", language): fmt(balance["var_ratio_after"], 2),
+    }
+    if "ecdf_max_after" in balance.columns:
+        table[label("result_column", "ecdf_max_after", language)] = fmt(balance["ecdf_max_after"], 3)
+    if {"smd_flag", "var_ratio_flag"} <= set(balance.columns):
+        names = ("SMD", label("column", "var_ratio_short", language))
+        table[label("result_column", "flags", language)] = [
+            ", ".join(n for n, on in zip(names, (_true(a), _true(b)), strict=True) if on) or MISSING
+            for a, b in zip(balance["smd_flag"], balance["var_ratio_flag"], strict=True)
+        ]
+    return pd.DataFrame(table)
+
+
+def _true(value: object) -> bool:
+    """Read a flag from CSV: True, "True", 1 or "1" (missing is False)."""
+    return str(value).strip().lower() in ("true", "1", "1.0")
 
 
 def order_estimates(estimates: pd.DataFrame) -> pd.DataFrame:

@@ -29,7 +29,7 @@ import yaml
 
 from evaluation.errors import ReportError
 from evaluation.report.inputs import ReportInputs
-from evaluation.report.labels import outcome_decimals
+from evaluation.report.labels import label, outcome_decimals
 from evaluation.report.numbers import check_language, format_number, format_p_value
 from evaluation.report.tables import suppress_small
 
@@ -183,6 +183,53 @@ def _effect_variables(estimates: pd.DataFrame, min_cell: int, language: str) -> 
     return values
 
 
+#: the balance criterion of the text: |SMD| after matching below 0.1 (Stuart 2010; cobalt's default threshold)
+SMD_THRESHOLD = 0.1
+_BALANCE_WORDS = {
+    "da": {
+        "all": "alle {n} kovariater har en absolut SMD under {t} efter matching",
+        "some": "{k} af {n} kovariater har en absolut SMD på {t} eller derover efter matching: {names}",
+    },
+    "en": {
+        "all": "every one of the {n} covariates has an absolute SMD below {t} after matching",
+        "some": "{k} of {n} covariates have an absolute SMD of {t} or more after matching: {names}",
+    },
+}
+
+
+def balance_variables(balance: pd.DataFrame, *, language: str = "da") -> dict[str, str]:
+    """Whether every covariate is balanced after matching (|SMD| < 0.1), in words, computed from the balance table.
+
+    Parameters
+    ----------
+    balance : pandas.DataFrame
+        ``results/compare/balance.csv``.
+    language : {"da", "en"}, default "da"
+        Language of the words and numbers.
+
+    Returns
+    -------
+    dict of str to str
+        ``balance_smd_threshold``, ``balance_n_unbalanced`` and ``balance_smd_verdict`` (a clause that
+        names the unbalanced covariates, if any).
+    """
+    language = check_language(language)
+    above = balance["smd_after"].abs() >= SMD_THRESHOLD
+    threshold = format_number(SMD_THRESHOLD, 1, language=language)
+    names = [label("covariate", c, language) for c in balance.loc[above, "covariate"]]
+    words = _BALANCE_WORDS[language]
+    verdict = (
+        words["some"].format(k=len(names), n=len(balance), t=threshold, names=_join(names, language))
+        if names
+        else words["all"].format(n=len(balance), t=threshold)
+    )
+    return {
+        "balance_smd_threshold": threshold,
+        "balance_n_unbalanced": format_number(len(names), language=language),
+        "balance_smd_verdict": verdict,
+    }
+
+
 def collect_variables(inputs: ReportInputs, *, trends_suppressed: int = 0) -> dict[str, str]:
     """Build every value the report's text refers to, formatted for its language.
 
@@ -223,6 +270,7 @@ def collect_variables(inputs: ReportInputs, *, trends_suppressed: int = 0) -> di
         values["balance_max_abs_smd_before"] = format_number(balance["smd_before"].abs().max(), 3, language=language)
         values["balance_max_abs_smd_after"] = format_number(balance["smd_after"].abs().max(), 3, language=language)
         values["n_covariates"] = format_number(len(balance), language=language)
+        values.update(balance_variables(balance, language=language))
     values["trends_points_suppressed"] = format_number(trends_suppressed, language=language)
     return dict(sorted(values.items()))
 

@@ -49,6 +49,8 @@ def outcome_records(
     age = states.age[ci, ti]
     risk = states.risk[ci, ti].astype(np.float64)
     treated = states.treated[ti]
+    # Years since adoption (0 in the adoption year) for the dynamic part of the effects.
+    exposure = (np.cumsum(states.treated) - 1)[ti].clip(min=0)
     year = years[ti]
     out = {"child": [], "year": [], "measure": [], "value": []}
     truth: dict[str, list[float]] = {}
@@ -66,7 +68,8 @@ def outcome_records(
     sel = in_ages("SDQ")
     latent = m["sdq_intercept"] + m["sdq_risk"] * risk[sel] + rng.normal(0.0, m["sdq_noise_sd"], int(sel.sum()))
     off = np.clip(np.round(latent), 0, 40)
-    on = np.clip(np.round(latent + eff["sdq_change"] * treated[sel]), 0, 40)
+    sdq_effect = eff["sdq_change"] + eff["sdq_change_per_year"] * exposure[sel]
+    on = np.clip(np.round(latent + sdq_effect * treated[sel]), 0, 40)
     truth["sdq"] = [float((on - off)[treated[sel]].sum()), float(treated[sel].sum())]
     emit(sel, "SDQ", on)
 

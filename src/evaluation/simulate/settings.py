@@ -29,6 +29,7 @@ DEFAULTS: dict[str, Any] = {
         "effects": {
             "caseload_reduction": 0.45,
             "sdq_change": -1.5,
+            "sdq_change_per_year": 0.0,
             "absence_change": -1.0,
             "placement_rate_change": -0.20,
             "network_foster_shift": 0.25,

@@ -213,7 +213,7 @@ def twfe(means: pd.DataFrame, outcome: str, *, alpha: float = 0.05) -> Estimate:
 def heterogeneity(
     panel: pd.DataFrame, outcome: str, subgroup_columns: dict[str, str], settings: StaggeredSettings, progress: Progress
 ) -> pd.DataFrame:
-    """Simple CS ATT of ``outcome`` within each subgroup value (module docstring).
+    """Estimate the simple CS ATT of ``outcome`` within each subgroup value (module docstring).
 
     Parameters
     ----------

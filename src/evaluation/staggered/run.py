@@ -39,7 +39,7 @@ import pandas as pd
 from evaluation.errors import EvaluationError, ExtractError, ModelNotIdentifiedError
 from evaluation.multiplicity import adjust_within_families
 from evaluation.results import Estimate
-from evaluation.staggered.analyses import cs_analysis, dose, heterogeneity, two_by_two, twfe
+from evaluation.staggered.analyses import cs_analysis, dose, heterogeneity, twfe, two_by_two
 from evaluation.staggered.panels import caseload_panel, child_subgroups, municipality_panel
 from evaluation.staggered.settings import StaggeredSettings
 
@@ -80,7 +80,9 @@ def suppress_counts(frame: pd.DataFrame, min_cell: int) -> pd.DataFrame:
 
 def _write(frame: pd.DataFrame, path: Path, min_cell: int) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    suppress_counts(frame, min_cell).to_csv(path, index=False, encoding="utf-8", lineterminator="\n", float_format="%.6f")
+    suppress_counts(frame, min_cell).to_csv(
+        path, index=False, encoding="utf-8", lineterminator="\n", float_format="%.6f"
+    )
     return path
 
 
@@ -97,10 +99,8 @@ def _guarded(outcome: str, estimator: str, compute: Callable[[], Estimate], prog
         return _row(outcome, estimator, Estimate(np.nan, np.nan, np.nan, np.nan, 0, 0, None))
 
 
-def multiplicity_table(
-    cs_rows: pd.DataFrame, estimates_path: Path | None, settings: StaggeredSettings
-) -> pd.DataFrame:
-    """Main estimates of ``results/estimates.csv`` plus the CS simple ATTs, adjusted within outcome families."""
+def multiplicity_table(cs_rows: pd.DataFrame, estimates_path: Path | None, settings: StaggeredSettings) -> pd.DataFrame:
+    """Adjust the ``main`` rows of ``results/estimates.csv`` and the CS simple ATTs within outcome families."""
     parts = []
     if estimates_path is not None:
         main = pd.read_csv(estimates_path)

@@ -72,7 +72,9 @@ class StaggeredSettings:
         """Check the options, naming the config key to fix."""
         key = "estimation.staggered"
         if self.control_group not in ("never_treated", "not_yet_treated"):
-            raise ConfigError(f"{key}.control_group must be never_treated or not_yet_treated; got {self.control_group!r}")
+            raise ConfigError(
+                f"{key}.control_group must be never_treated or not_yet_treated; got {self.control_group!r}"
+            )
         if self.method not in METHODS:
             raise ConfigError(f"{key}.method must be one of {', '.join(METHODS)}; got {self.method!r}")
         if self.base_period not in ("varying", "universal"):

@@ -78,7 +78,10 @@ for start in ("equal", "ols"):
     s = Synth()
     with contextlib.redirect_stdout(io.StringIO()):
         s.fit(dataprep=nested, optim_method="Nelder-Mead", optim_initial=start)
-    losses[start] = {"loss_v": float(s.loss_V), "weights": {k: float(v) for k, v in zip(controls, s.W) if v > 1e-6}}
+    losses[start] = {
+        "loss_v": float(s.loss_V),
+        "weights": {k: float(v) for k, v in zip(controls, s.W, strict=True) if v > 1e-6},
+    }
 with open("prop99_pysyncon_nested.json", "w") as fh:
     json.dump({"pysyncon": "1.7.0", "starts": losses}, fh, indent=1, sort_keys=True)
 print(weights[weights > 1e-4])

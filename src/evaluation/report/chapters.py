@@ -1,0 +1,201 @@
+"""Generated parts of the chapters on economics, staggered effects and balance, when their results exist.
+
+:func:`write_result_parts` writes the tables (``tbl-*.md``), collects the figures
+and the variables of these chapters, and says which text parts can be installed
+in full (the others get their ``.missing`` variant, see
+:func:`evaluation.report.documents.install_text`). The text part -> results it
+needs is :data:`PART_RESULTS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from evaluation.report.economics_parts import (
+    budget_table,
+    economics_table,
+    economics_variables,
+    horizon,
+    net_cost_table,
+    reconciliation_table,
+)
+from evaluation.report.effects_parts import (
+    heterogeneity_table,
+    multiplicity_table,
+    naive_robust_table,
+    staggered_variables,
+)
+from evaluation.report.figures_results import ceac_figure, costs_figure, event_study_figure, love_plot_figure
+from evaluation.report.inputs import ReportInputs
+from evaluation.report.values import SMD_THRESHOLD
+
+ECONOMICS = ("economics", "costs_by_year", "ceac", "reconciliation", "budget")
+#: text part (``reports/_text/<language>/<part>.md``) -> the ReportInputs fields it needs
+PART_RESULTS: dict[str, tuple[str, ...]] = {
+    "economics": ECONOMICS,
+    "summary-economics": ECONOMICS,
+    "appendix-economics": ECONOMICS,
+    "inference": ("naive_vs_robust",),
+    "effects-robust": ("naive_vs_robust",),
+    "effects-event-study": ("event_study", "pretrend"),
+    "effects-heterogeneity": ("heterogeneity",),
+    "effects-dose": ("dose_response",),
+    "effects-multiplicity": ("multiplicity",),
+}
+
+CAPTIONS: dict[str, dict[str, str]] = {
+    "da": {
+        "tbl-economics": "Økonomiske resultater pr. barneår med åben sag, faste {price_year}-priser",
+        "tbl-net-cost": "Udgifter pr. barneår med åben sag efter år siden indførelsen, kr. i faste {price_year}-priser "
+        "(95 %-KI i parentes)",
+        "tbl-budget": "Budgetkonsekvenser for en kommune, der indfører modellen, faste {price_year}-priser "
+        "(95 %-KI i parentes)",
+        "tbl-reconciliation": "Udgifter på funktion 5.28 i kommunernes regnskaber og de mikroopgjorte udgifter",
+        "tbl-naive-robust": "Effekter efter estimator: fra den naive 2x2-DiD til estimatorer for forskudt indførelse",
+        "tbl-heterogeneity": "Effekter i undergrupper af børn (Callaway-Sant'Anna, samlet ATT)",
+        "tbl-multiplicity": "p-værdier før og efter korrektion for mange test inden for hver familie af udfald",
+    },
+    "en": {
+        "tbl-economics": "Economic results per child-year with an open case, fixed {price_year} prices",
+        "tbl-net-cost": "Costs per child-year with an open case by years since adoption, DKK in fixed {price_year} "
+        "prices (95% CI in brackets)",
+        "tbl-budget": "Budget consequences for a municipality that adopts the model, fixed {price_year} prices "
+        "(95% CI in brackets)",
+        "tbl-reconciliation": "Spending on function 5.28 in the municipal accounts and the micro-costed spending",
+        "tbl-naive-robust": "Effects by estimator: from the naive 2x2 DiD to estimators for staggered adoption",
+        "tbl-heterogeneity": "Effects in subgroups of children (Callaway-Sant'Anna, overall ATT)",
+        "tbl-multiplicity": "p-values before and after correction for multiple testing within each outcome family",
+    },
+}
+SOURCES: dict[str, dict[str, str]] = {
+    "da": {
+        "economics": "Kilde: Egne beregninger på {data_source}, {first_year}-{last_year}. "
+        "Intervaller fra {n_draws} bootstrap-trækninger af kommuner. –: intet interval (en antagelse eller en "
+        "pris; en brøk, hvis effektens interval indeholder nul; et tilbagebetalingsår senere end opfølgningen).",
+        "accounts": "Kilde: Kommunernes regnskaber (funktion 5.28) og egne beregninger, {first_year}-{last_year}.",
+    },
+    "en": {
+        "economics": "Source: Own calculations on {data_source}, {first_year}-{last_year}. "
+        "Intervals from {n_draws} bootstrap draws of municipalities. –: no interval (an assumption or a price; a "
+        "ratio whose effect's interval includes zero; a payback year later than the follow-up).",
+        "accounts": "Source: Municipal accounts (function 5.28) and own calculations, {first_year}-{last_year}.",
+    },
+}
+LOVE_PLOT_ALT = {
+    "da": "Prikdiagram med en række pr. kovariat og den absolutte standardiserede middelværdiforskel (SMD) på den "
+    "vandrette akse: åbne cirkler før matching, fyldte firkanter efter. En stiplet lodret linje markerer 0,1. "
+    "Tallene står i balancetabellen ovenfor.",
+    "en": "Dot plot with one row per covariate and the absolute standardised mean difference (SMD) on the horizontal "
+    "axis: open circles before matching, filled squares after. A dashed vertical line marks 0.1. The numbers are in "
+    "the balance table above.",
+}
+
+
+@dataclass
+class ResultParts:
+    """What :func:`write_result_parts` produced."""
+
+    tables: dict[str, Path] = field(default_factory=dict)
+    figures: dict[str, Figure] = field(default_factory=dict)
+    copies: dict[str, Path] = field(default_factory=dict)
+    variables: dict[str, str] = field(default_factory=dict)
+    available: dict[str, bool] = field(default_factory=dict)
+
+
+def write_result_parts(
+    inputs: ReportInputs,
+    generated: Path,
+    write_table: Callable[[Path, pd.DataFrame, str, str, int, str], Path],
+    words: dict[str, object],
+) -> ResultParts:
+    """Write the tables and collect the figures and variables of the economics, staggered and balance parts.
+
+    Parameters
+    ----------
+    inputs : ReportInputs
+        The results; a part whose results are absent is skipped and marked unavailable.
+    generated : Path
+        ``reports/_generated``.
+    write_table : callable
+        ``(path, table, caption, label, text_columns, source) -> path`` (the report's table writer).
+    words : dict
+        ``data_source``, ``first_year``, ``last_year`` for the source lines.
+
+    Returns
+    -------
+    ResultParts
+        Tables written, figures to save, files to copy (``fig-love-plot``), variables and availability.
+    """
+    language, min_cell = inputs.language, inputs.min_cell
+    captions = CAPTIONS[language]
+    out = ResultParts(available={part: inputs.has(*needs) for part, needs in PART_RESULTS.items()})
+
+    def table(label_id: str, frame: pd.DataFrame, text_columns: int, source: str, **fmt: object) -> None:
+        path = generated / f"{label_id}.md"
+        out.tables[label_id] = write_table(
+            path, frame, captions[label_id].format(**fmt), label_id, text_columns, source
+        )
+
+    registry = f"{'Kilde' if language == 'da' else 'Source'}: " + (
+        "Egne beregninger på {data_source}, {first_year}-{last_year}."
+        if language == "da"
+        else "Own calculations on {data_source}, {first_year}-{last_year}."
+    ).format(**words)
+    if out.available["economics"]:
+        economics = inputs.economics
+        prices = economics["price_year"].dropna()
+        price_year = str(int(prices.iloc[0])) if len(prices) else "–"
+        out.variables.update(
+            economics_variables(
+                economics, inputs.costs_by_year, inputs.ceac, inputs.reconciliation, inputs.budget, language=language
+            )
+        )
+        source = SOURCES[language]["economics"].format(**words, n_draws=out.variables["econ_n_draws"])
+        years = horizon(inputs.costs_by_year)
+        table("tbl-economics", economics_table(economics, horizon_years=years, language=language), 1, source,
+              price_year=price_year)  # fmt: skip
+        table("tbl-net-cost", net_cost_table(inputs.costs_by_year, min_cell, language=language), 1, source,
+              price_year=price_year)  # fmt: skip
+        table("tbl-budget", budget_table(inputs.budget, language=language), 1, source, price_year=price_year)
+        accounts = SOURCES[language]["accounts"].format(**words)
+        table("tbl-reconciliation", reconciliation_table(inputs.reconciliation, min_cell, language=language), 1,
+              accounts)  # fmt: skip
+        out.figures["fig-costs"] = costs_figure(inputs.costs_by_year, language=language)
+        out.figures["fig-ceac"] = ceac_figure(inputs.ceac, language=language)
+    if inputs.naive_vs_robust is not None:
+        table("tbl-naive-robust", naive_robust_table(inputs.naive_vs_robust, language=language), 2, registry)
+    if inputs.heterogeneity is not None:
+        table("tbl-heterogeneity", heterogeneity_table(inputs.heterogeneity, min_cell, language=language), 3, registry)
+    if inputs.multiplicity is not None:
+        table("tbl-multiplicity", multiplicity_table(inputs.multiplicity, language=language), 3, registry)
+    if inputs.event_study is not None:
+        out.figures["fig-event-study"] = event_study_figure(inputs.event_study, language=language)
+    out.variables.update(
+        staggered_variables(
+            inputs.naive_vs_robust,
+            inputs.pretrend,
+            inputs.heterogeneity,
+            inputs.dose_response,
+            inputs.multiplicity,
+            language=language,
+        )
+    )
+    _love_plot(inputs, out)
+    return out
+
+
+def _love_plot(inputs: ReportInputs, out: ResultParts) -> None:
+    """Use the compare step's love plot when it is in the report's language, else draw one from balance.csv."""
+    language = inputs.language
+    drawn_in = str(inputs.study.get("config_language", language))
+    if inputs.love_plot is not None and drawn_in == language:
+        out.copies["fig-love-plot"] = inputs.love_plot
+        out.variables["love_plot_alt"] = inputs.love_plot_alt or LOVE_PLOT_ALT[language]
+    else:
+        out.figures["fig-love-plot"] = love_plot_figure(inputs.balance, threshold=SMD_THRESHOLD, language=language)
+        out.variables["love_plot_alt"] = LOVE_PLOT_ALT[language]

@@ -1,0 +1,261 @@
+"""Figures of the economics and staggered results: costs by follow-up year, CEAC, event study, love plot.
+
+Drawn like :mod:`evaluation.report.figures` (Agg canvas, fixed style, the
+Okabe-Ito palette with a line style and marker per series), from the results
+files only.
+"""
+
+from __future__ import annotations
+
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
+
+from evaluation.errors import ReportError
+from evaluation.report.figures import OKABE_ITO, STYLE, _tick_formatter
+from evaluation.report.labels import OUTCOME_ORDER, label, ordered
+from evaluation.report.labels_results import COST_ITEM_ORDER
+
+SERIES = {
+    "staff_cost": (OKABE_ITO["vermillion"], "-", "o"),
+    "measure_cost_change": (OKABE_ITO["blue"], "--", "s"),
+    "net_cost": (OKABE_ITO["black"], ":", "^"),
+    "cumulative_net_cost": (OKABE_ITO["reddish_purple"], "-", "D"),
+}
+_AXES = {
+    "da": {
+        "followup": "År efter indførelse ({last}: {last} år og senere)",
+        "dkk_child_year": "Kr. pr. barneår (95 %-KI)",
+        "wtp": "Betalingsvillighed (kr. pr. SDQ-point færre vanskeligheder)",
+        "probability": "Sandsynlighed for omkostningseffektivitet",
+        "event_time": "År i forhold til indførelsen",
+        "effect": "Effekt (95 %-KI)",
+        "band": "Simultant 95 %-bånd",
+        "reference": "Referenceår",
+        "adoption": "Indførelse",
+        "per_year": "Pr. år",
+        "cumulative": "Akkumuleret (diskonteret)",
+        "smd": "|SMD|",
+        "before": "Før matching",
+        "after": "Efter matching",
+    },
+    "en": {
+        "followup": "Years since adoption ({last}: {last} years and later)",
+        "dkk_child_year": "DKK per child-year (95% CI)",
+        "wtp": "Willingness to pay (DKK per SDQ point fewer difficulties)",
+        "probability": "Probability cost-effective",
+        "event_time": "Years relative to adoption",
+        "effect": "Effect (95% CI)",
+        "band": "Simultaneous 95% band",
+        "reference": "Reference year",
+        "adoption": "Adoption",
+        "per_year": "Per year",
+        "cumulative": "Cumulative (discounted)",
+        "smd": "|SMD|",
+        "before": "Before matching",
+        "after": "After matching",
+    },
+}
+
+
+def costs_figure(costs_by_year: pd.DataFrame, *, language: str = "da") -> Figure:
+    """Draw costs by follow-up year with 95 % bands: staff, measure and net cost; then the cumulative net cost.
+
+    Parameters
+    ----------
+    costs_by_year : pandas.DataFrame
+        ``results/economics/costs_by_year.csv``.
+    language : {"da", "en"}, default "da"
+        Labels and number format.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Two panels with a zero line each.
+
+    Raises
+    ------
+    ReportError
+        If the table is empty.
+    """
+    if costs_by_year.empty:
+        raise ReportError("results/economics/costs_by_year.csv has no rows: rerun the economics step")
+    words = _AXES[language]
+    last = int(costs_by_year["followup_year"].max())
+    items = ordered({str(i) for i in costs_by_year["item"]}, COST_ITEM_ORDER)
+    with mpl.rc_context(STYLE):
+        figure = Figure(figsize=(6.5, 3.3), layout="constrained")
+        axes = figure.subplots(1, 2, sharey=True)
+        for ax, title, panel in (
+            (axes[0], words["per_year"], [i for i in items if i != "cumulative_net_cost"]),
+            (axes[1], words["cumulative"], [i for i in items if i == "cumulative_net_cost"]),
+        ):
+            for item in panel:
+                line = costs_by_year[costs_by_year["item"].astype(str) == item].sort_values("followup_year")
+                colour, style, marker = SERIES.get(item, ("#333333", "-", "o"))
+                ax.fill_between(line["followup_year"], line["ci_low"], line["ci_high"], color=colour, alpha=0.15, lw=0)
+                ax.plot(
+                    line["followup_year"],
+                    line["estimate"],
+                    color=colour,
+                    linestyle=style,
+                    marker=marker,
+                    markersize=3,
+                    linewidth=1.3,
+                    label=label("cost_item", item, language),
+                )
+            ax.axhline(0, color="#222222", linewidth=0.8)
+            ax.set_title(title, fontsize=9, loc="left")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:.0f}+" if round(v) == last else f"{v:.0f}"))
+            ax.yaxis.set_major_formatter(_tick_formatter(language))
+        axes[0].set_ylabel(words["dkk_child_year"])
+        figure.supxlabel(words["followup"].format(last=last), fontsize=9)
+        handles = [h for ax in axes for h in ax.get_legend_handles_labels()[0]]
+        names = [n for ax in axes for n in ax.get_legend_handles_labels()[1]]
+        figure.legend(handles, names, loc="outside lower center", ncols=2, frameon=False)
+    return figure
+
+
+def ceac_figure(ceac: pd.DataFrame, *, language: str = "da") -> Figure:
+    """Draw the cost-effectiveness acceptability curve: probability cost-effective by willingness to pay.
+
+    Parameters
+    ----------
+    ceac : pandas.DataFrame
+        ``results/economics/ceac.csv`` (``wtp_dkk_per_unit, probability_cost_effective``).
+    language : {"da", "en"}, default "da"
+        Labels and number format.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The curve as a step function of the grid, with a dotted line at 95 %.
+    """
+    if ceac.empty:
+        raise ReportError("results/economics/ceac.csv has no rows: rerun the economics step")
+    words = _AXES[language]
+    curve = ceac.sort_values("wtp_dkk_per_unit")
+    with mpl.rc_context(STYLE):
+        figure = Figure(figsize=(6.0, 2.8), layout="constrained")
+        ax = figure.add_subplot()
+        ax.plot(
+            curve["wtp_dkk_per_unit"],
+            curve["probability_cost_effective"],
+            color=OKABE_ITO["blue"],
+            marker="o",
+            markersize=2.5,
+            linewidth=1.3,
+        )
+        ax.axhline(0.95, color="#555555", linestyle=(0, (1, 2)), linewidth=0.9)
+        ax.set_ylim(-0.02, 1.02)
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0, symbol="\u00a0%" if language == "da" else "%"))
+        ax.xaxis.set_major_formatter(_tick_formatter(language))
+        ax.set_xlabel(words["wtp"])
+        ax.set_ylabel(words["probability"])
+    return figure
+
+
+def event_study_figure(event_study: pd.DataFrame, *, language: str = "da") -> Figure:
+    """Draw the event study: ATT by event time with 95 % intervals, one panel per outcome.
+
+    Pre-adoption event times are hollow; the reference year (no standard error) is
+    a cross; a shaded band shows the simultaneous band when the file has
+    ``band_low``/``band_high``; a dotted line marks adoption and a line zero.
+
+    Parameters
+    ----------
+    event_study : pandas.DataFrame
+        ``results/estimate/event_study.csv``.
+    language : {"da", "en"}, default "da"
+        Labels and number format.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+    """
+    if event_study.empty:
+        raise ReportError("results/estimate/event_study.csv has no rows: rerun the estimate_staggered step")
+    words = _AXES[language]
+    outcomes = ordered(set(event_study["outcome"].astype(str)), OUTCOME_ORDER)
+    has_band = {"band_low", "band_high"} <= set(event_study.columns)
+    with mpl.rc_context(STYLE):
+        figure = Figure(figsize=(6.5, 2.3 * len(outcomes) + 0.6), layout="constrained")
+        axes = np.atleast_1d(figure.subplots(len(outcomes), 1, squeeze=False, sharex=True)).ravel()
+        for ax, outcome in zip(axes, outcomes, strict=True):
+            panel = event_study[event_study["outcome"].astype(str) == outcome].sort_values("event_time")
+            t = panel["event_time"].to_numpy(dtype=float)
+            if has_band and panel["band_low"].notna().any():
+                ax.fill_between(t, panel["band_low"], panel["band_high"], color=OKABE_ITO["sky_blue"], alpha=0.25,
+                                lw=0, step=None, label=words["band"])  # fmt: skip
+            reference = panel["se"].isna()
+            pre = (t < 0) & ~reference
+            post = (t >= 0) & ~reference
+            for mask, face in ((pre, "white"), (post, OKABE_ITO["vermillion"])):
+                rows = panel[mask]
+                ax.errorbar(
+                    rows["event_time"],
+                    rows["att"],
+                    yerr=[rows["att"] - rows["ci_low"], rows["ci_high"] - rows["att"]],
+                    fmt="o",
+                    color=OKABE_ITO["vermillion"],
+                    markerfacecolor=face,
+                    ecolor=OKABE_ITO["vermillion"],
+                    capsize=2,
+                    markersize=3.5,
+                    linewidth=1.0,
+                )
+            ax.plot(panel.loc[reference, "event_time"], panel.loc[reference, "att"], "x", color="#222222",
+                    markersize=5, label=words["reference"])  # fmt: skip
+            ax.axhline(0, color="#222222", linewidth=0.8)
+            ax.axvline(-0.5, color="#555555", linestyle=(0, (1, 2)), linewidth=0.9, label=words["adoption"])
+            ax.set_title(label("outcome", outcome, language), fontsize=9, loc="left")
+            ax.yaxis.set_major_formatter(_tick_formatter(language))
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: _tick_formatter(language)(v, _p)))
+        axes[-1].set_xlabel(words["event_time"])
+        figure.supylabel(words["effect"], fontsize=9)
+        handles, names = axes[0].get_legend_handles_labels()
+        figure.legend(handles, names, loc="outside lower center", ncols=len(names), frameon=False)
+    return figure
+
+
+def love_plot_figure(balance: pd.DataFrame, *, threshold: float, language: str = "da") -> Figure:
+    """Draw absolute standardised mean differences before and after matching (a love plot).
+
+    Used when the report's language differs from the one the compare step drew
+    ``results/compare/love_plot.png`` in; the covariates carry the report's labels.
+
+    Parameters
+    ----------
+    balance : pandas.DataFrame
+        ``results/compare/balance.csv``.
+    threshold : float
+        The dashed reference line (the balance criterion, 0.1).
+    language : {"da", "en"}, default "da"
+        Labels and number format.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure, covariates sorted by the SMD before matching.
+    """
+    words = _AXES[language]
+    frame = balance.assign(_before=balance["smd_before"].abs(), _after=balance["smd_after"].abs())
+    frame = frame.sort_values("_before", kind="stable")
+    y = np.arange(len(frame))
+    with mpl.rc_context(STYLE):
+        figure = Figure(figsize=(6.5, 0.3 * len(frame) + 1.2), layout="constrained")
+        ax = figure.add_subplot()
+        ax.scatter(frame["_before"], y, marker="o", facecolors="none", edgecolors=OKABE_ITO["vermillion"],
+                   label=words["before"], zorder=3)  # fmt: skip
+        ax.scatter(frame["_after"], y, marker="s", color=OKABE_ITO["blue"], label=words["after"], zorder=3)
+        ax.axvline(threshold, color="#222222", linestyle="--", linewidth=0.8)
+        ax.set_yticks(y, [label("covariate", c, language) for c in frame["covariate"]])
+        ax.set_xlabel(words["smd"])
+        ax.xaxis.set_major_formatter(_tick_formatter(language))
+        ax.legend(loc="lower right", frameon=False)
+    return figure
