@@ -9,7 +9,7 @@ SCALE  ?= demo
 CORES  ?= 2
 SNAKEMAKE := $(BIN)/snakemake --cores $(CORES) --config 'synthetic={scale: $(SCALE)}'
 
-.PHONY: help setup run test lint dag clean
+.PHONY: help setup run test lint dag clean montecarlo
 
 help:
 	@echo "make run [SCALE=tiny|demo|national]  set up, run the whole study, render the reports"
@@ -43,6 +43,11 @@ lint: setup
 
 test: setup lint
 	$(BIN)/pytest
+
+REPS   ?= 200
+
+montecarlo: setup
+	$(BIN)/snakemake --cores $(CORES) results/montecarlo/summary.csv --config 'montecarlo={replications: $(REPS)}'
 
 clean:
 	rm -rf data/interim results logs benchmarks reports/_output reports/_generated reports/_variables.yml .snakemake data/raw/synthetic

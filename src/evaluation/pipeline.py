@@ -208,3 +208,40 @@ def estimate_staggered(input: Files, output: Files, log: Files, config: Mapping[
             estimates_path=Path(input.estimates),
             progress=progress,
         )
+
+
+def choose_inference(input: Files, output: Files, log: Files, config: Mapping[str, Any]) -> None:
+    """Rule ``choose_inference``: the policy's inference for the main analysis, beside the cluster-robust one."""
+    from evaluation.fewclusters import write_inference
+
+    with step_log(log[0], "choose_inference") as progress:
+        write_inference(Path(input.panel), Path(input.matched), config, Path(output.inference), progress=progress)
+
+
+def power_table(input: Files, output: Files, log: Files, config: Mapping[str, Any]) -> None:
+    """Rule ``power_table``: minimum detectable effects of the design and over the configured grid."""
+    from evaluation.fewclusters import write_power
+
+    with step_log(log[0], "power_table") as progress:
+        table = write_power(Path(input.panel), config, Path(output.table), Path(output.figure))
+        progress(f"wrote {output.table} ({len(table)} rows) and {output.figure}")
+
+
+def montecarlo_replication(
+    output: Files, log: Files, config: Mapping[str, Any], seed: int, workdir: str | Path
+) -> None:
+    """Rule ``montecarlo_replication``: one replication; its microdata live in ``workdir`` and are removed."""
+    from evaluation.fewclusters import run_replication_job
+
+    with step_log(log[0], f"montecarlo_replication {seed}") as progress:
+        result = run_replication_job(int(seed), config, Path(output[0]), Path(workdir), progress=progress)
+        progress(f"replication {seed}: {len(result['rows'])} rows")
+
+
+def montecarlo_summary(input: Files, output: Files, log: Files, config: Mapping[str, Any]) -> None:
+    """Rule ``montecarlo_summary``: bias, RMSE and coverage per estimator and inference."""
+    from evaluation.fewclusters import write_summary
+
+    with step_log(log[0], "montecarlo_summary") as progress:
+        table = write_summary([Path(p) for p in input], Path(output[0]))
+        progress(f"summarised {len(input)} replications into {len(table)} rows")

@@ -34,6 +34,9 @@ from evaluation.report.figures_results import ceac_figure, costs_figure, event_s
 from evaluation.report.inputs import ReportInputs
 from evaluation.report.values import SMD_THRESHOLD
 
+#: show the compare step's love plot (``results/compare/love_plot.png``) when it is in the report's language;
+#: False draws it here from balance.csv with the report's covariate labels and number format
+USE_PIPELINE_LOVE_PLOT = False
 ECONOMICS = ("economics", "costs_by_year", "ceac", "reconciliation", "budget")
 #: text part (``reports/_text/<language>/<part>.md``) -> the ReportInputs fields it needs
 PART_RESULTS: dict[str, tuple[str, ...]] = {
@@ -51,10 +54,11 @@ PART_RESULTS: dict[str, tuple[str, ...]] = {
 CAPTIONS: dict[str, dict[str, str]] = {
     "da": {
         "tbl-economics": "Økonomiske resultater pr. barneår med åben sag, faste {price_year}-priser",
-        "tbl-net-cost": "Udgifter pr. barneår med åben sag efter år siden indførelsen, kr. i faste {price_year}-priser "
-        "(95 %-KI i parentes)",
-        "tbl-budget": "Budgetkonsekvenser for en kommune, der indfører modellen, faste {price_year}-priser "
-        "(95 %-KI i parentes)",
+        "tbl-net-cost": "Udgifter pr. barneår med åben sag efter år siden indførelsen, kr. i faste "
+        "{price_year}-priser: personaleudgift, ændring i foranstaltningsudgifter, nettoudgift og akkumuleret, "
+        "diskonteret nettoudgift (95 %-KI i parentes)",
+        "tbl-budget": "Budgetkonsekvenser for en kommune, der indfører modellen: ekstra sagsbehandlerårsværk og "
+        "udgifter i mio. kr. i faste {price_year}-priser (95 %-KI i parentes)",
         "tbl-reconciliation": "Udgifter på funktion 5.28 i kommunernes regnskaber og de mikroopgjorte udgifter",
         "tbl-naive-robust": "Effekter efter estimator: fra den naive 2x2-DiD til estimatorer for forskudt indførelse",
         "tbl-heterogeneity": "Effekter i undergrupper af børn (Callaway-Sant'Anna, samlet ATT)",
@@ -63,9 +67,9 @@ CAPTIONS: dict[str, dict[str, str]] = {
     "en": {
         "tbl-economics": "Economic results per child-year with an open case, fixed {price_year} prices",
         "tbl-net-cost": "Costs per child-year with an open case by years since adoption, DKK in fixed {price_year} "
-        "prices (95% CI in brackets)",
-        "tbl-budget": "Budget consequences for a municipality that adopts the model, fixed {price_year} prices "
-        "(95% CI in brackets)",
+        "prices: staff cost, change in measure costs, net cost and cumulative discounted net cost (95% CI in brackets)",
+        "tbl-budget": "Budget consequences for a municipality that adopts the model: extra caseworker FTE and costs in "
+        "DKK million in fixed {price_year} prices (95% CI in brackets)",
         "tbl-reconciliation": "Spending on function 5.28 in the municipal accounts and the micro-costed spending",
         "tbl-naive-robust": "Effects by estimator: from the naive 2x2 DiD to estimators for staggered adoption",
         "tbl-heterogeneity": "Effects in subgroups of children (Callaway-Sant'Anna, overall ATT)",
@@ -193,9 +197,10 @@ def _love_plot(inputs: ReportInputs, out: ResultParts) -> None:
     """Use the compare step's love plot when it is in the report's language, else draw one from balance.csv."""
     language = inputs.language
     drawn_in = str(inputs.study.get("config_language", language))
-    if inputs.love_plot is not None and drawn_in == language:
+    if USE_PIPELINE_LOVE_PLOT and inputs.love_plot is not None and drawn_in == language:
         out.copies["fig-love-plot"] = inputs.love_plot
-        out.variables["love_plot_alt"] = inputs.love_plot_alt or LOVE_PLOT_ALT[language]
+        alt = (inputs.love_plot_alt or LOVE_PLOT_ALT[language]).replace('"', "'")
+        out.variables["love_plot_alt"] = " ".join(alt.split())
     else:
         out.figures["fig-love-plot"] = love_plot_figure(inputs.balance, threshold=SMD_THRESHOLD, language=language)
         out.variables["love_plot_alt"] = LOVE_PLOT_ALT[language]

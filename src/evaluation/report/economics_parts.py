@@ -24,7 +24,11 @@ _WORDS = {
         "payback_in": "i opfølgningsår {year}",
         "payback_never": "ikke inden for opfølgningsperioden på {horizon} år",
         "later_than": "senere end år {horizon}",
-        "wtp_never": "ikke inden for de beregnede betalingsvilligheder op til {max} kr.",
+        "year": "år {year}",
+        "ci": "95 %-KI: {low} til {high} kr.",
+        "unbounded": "95 %-KI ubegrænset",
+        "wtp_at": "ved en betalingsvillighed på {wtp} kr. pr. SDQ-point",
+        "wtp_never": "ikke inden for de beregnede betalingsvilligheder op til {max} kr. pr. SDQ-point",
         "total": "I alt",
         "cost": "en nettoudgift",
         "saving": "en nettobesparelse",
@@ -36,7 +40,11 @@ _WORDS = {
         "payback_in": "in follow-up year {year}",
         "payback_never": "not within the follow-up of {horizon} years",
         "later_than": "later than year {horizon}",
-        "wtp_never": "not within the willingness to pay computed, up to DKK {max}",
+        "year": "year {year}",
+        "ci": "95% CI: DKK {low} to {high}",
+        "unbounded": "95% CI unbounded",
+        "wtp_at": "at a willingness to pay of DKK {wtp} per SDQ point",
+        "wtp_never": "not within the willingness to pay computed, up to DKK {max} per SDQ point",
         "total": "Total",
         "cost": "a net cost",
         "saving": "a net saving",
@@ -105,16 +113,16 @@ def economics_table(economics: pd.DataFrame, *, horizon_years: int, language: st
     language = check_language(language)
     rows = economics.set_index(economics["item"].astype(str))
     items = ordered(list(rows.index), ECONOMICS_ORDER)
-    out: dict[str, list[str]] = {label("result_column", c, language): [] for c in ("item", "estimate", "ci", "unit")}
+    out: dict[str, list[str]] = {label("result_column", c, language): [] for c in ("item", "unit", "estimate", "ci")}
     columns = list(out)
     for item in items:
         row = rows.loc[item]
         unit_key, kind = ECONOMICS_FORMAT.get(item, ("", "decimals:2"))
         unit = label("econ_unit", unit_key, language).format(horizon=horizon_years) if unit_key else str(row["unit"])
         out[columns[0]].append(label("econ_item", item, language))
-        out[columns[1]].append(format_item(row["estimate"], kind, language=language))
-        out[columns[2]].append(_interval(row["ci_low"], row["ci_high"], kind, language))
-        out[columns[3]].append(unit)
+        out[columns[1]].append(unit)
+        out[columns[2]].append(format_item(row["estimate"], kind, language=language))
+        out[columns[3]].append(_interval(row["ci_low"], row["ci_high"], kind, language))
     return pd.DataFrame(out)
 
 
@@ -149,7 +157,7 @@ def net_cost_table(costs_by_year: pd.DataFrame, min_cell: int, *, language: str 
     """
     language = check_language(language)
     years = sorted(int(y) for y in costs_by_year["followup_year"].unique())
-    wide = {(int(r.followup_year), str(r.item)): r for _i, r in costs_by_year.iterrows()}
+    wide = {(int(r["followup_year"]), str(r["item"])): r for _i, r in costs_by_year.iterrows()}
     items = ordered({str(i) for i in costs_by_year["item"]}, COST_ITEM_ORDER)
     out: dict[str, list[str]] = {
         label("result_column", "followup_year", language): [f"{y}+" if y == years[-1] else str(y) for y in years]
@@ -164,7 +172,7 @@ def net_cost_table(costs_by_year: pd.DataFrame, min_cell: int, *, language: str 
                 cells.append(_with_ci(row, language))
             else:
                 cells.append(format_number(row["estimate"], 0, language=language))
-        out[label("cost_item", item, language)] = cells
+        out[label("cost_column", item, language)] = cells
     first = costs_by_year.sort_values(["followup_year", "item"]).drop_duplicates("followup_year")
     out[label("result_column", "child_years", language)] = suppress_small(
         first["n_treated_child_years"], min_cell, language=language
@@ -189,12 +197,11 @@ def budget_table(budget: pd.DataFrame, *, language: str = "da") -> pd.DataFrame:
     """
     language = check_language(language)
     years = sorted(int(y) for y in budget["budget_year"].unique())
-    rows = {(int(r.budget_year), str(r.item)): r for _i, r in budget.iterrows()}
+    rows = {(int(r["budget_year"]), str(r["item"])): r for _i, r in budget.iterrows()}
     items = ordered({str(i) for i in budget["item"]}, ("extra_fte", *COST_ITEM_ORDER))
-    million = "mio. kr." if language == "da" else "DKK m"
     out: dict[str, list[str]] = {label("result_column", "budget_year", language): [str(y) for y in years]}
     for item in items:
-        name = label("cost_item", item, language) + ("" if item == "extra_fte" else f" ({million})")
+        name = label("cost_column", item, language)
         cells = []
         for year in years:
             row = rows.get((year, item))
@@ -270,7 +277,8 @@ def economics_variables(
 
     Keys: ``econ_<short>`` (estimate), ``econ_<short>_ci_low`` / ``_ci_high`` for the items
     of :data:`SHORT`, ``econ_price_year``, ``econ_horizon``, ``econ_n_draws``,
-    ``econ_payback_text``, ``econ_net_cost_kind`` ("en nettoudgift" / "en nettobesparelse"),
+    ``econ_payback_text``, ``econ_payback_ci_text``, ``econ_net_cost_kind`` ("en nettoudgift" /
+    "en nettobesparelse") with ``econ_net_cost_abs``,
     ``econ_measure_direction``, ``econ_measure_abs``, ``econ_ceac_at_zero``, ``econ_ceac_wtp_95``,
     ``econ_share_explained``, ``econ_accounts_first_year`` / ``_last_year`` and ``budget_*``.
     """
@@ -284,6 +292,14 @@ def economics_variables(
             values[f"econ_{short}{suffix}"] = (
                 MISSING if row is None else format_item(row[column], kind, language=language)
             )
+    for short in ("per_sdq", "per_placement"):
+        row = _item(economics, SHORT[short])
+        bounded = row is not None and not (pd.isna(row["ci_low"]) and pd.isna(row["ci_high"]))
+        values[f"econ_{short}_ci_text"] = (
+            words["ci"].format(low=values[f"econ_{short}_ci_low"], high=values[f"econ_{short}_ci_high"])
+            if bounded
+            else words["unbounded"]
+        )
     years = horizon(costs_by_year)
     values["econ_horizon"] = str(years)
     prices = economics["price_year"].dropna()
@@ -295,12 +311,17 @@ def economics_variables(
         values["econ_payback_text"] = words["payback_never"].format(horizon=years)
     else:
         values["econ_payback_text"] = words["payback_in"].format(year=int(payback["estimate"]))
-    if payback is not None:
+    bounds = []
+    for suffix in ("ci_low", "ci_high"):
+        bound = float("nan") if payback is None else payback[suffix]
         later = words["later_than"].format(horizon=years)
-        for suffix in ("ci_low", "ci_high"):
-            values[f"econ_payback_{suffix}"] = later if pd.isna(payback[suffix]) else str(int(payback[suffix]))
+        bounds.append(later if pd.isna(bound) else words["year"].format(year=int(bound)))
+    values["econ_payback_ci_text"] = f"{bounds[0]} {words['to']} {bounds[1]}"
     net = _item(economics, "net_cost_per_year")
     values["econ_net_cost_kind"] = words["saving"] if net is not None and net["estimate"] < 0 else words["cost"]
+    values["econ_net_cost_abs"] = (
+        MISSING if net is None else format_item(abs(net["estimate"]), "dkk", language=language)
+    )
     measure = _item(economics, "measure_cost_change_per_year")
     change = float("nan") if measure is None else float(measure["estimate"])
     values["econ_measure_direction"] = words["fell"] if change < 0 else words["rose"]
@@ -313,7 +334,7 @@ def economics_variables(
     )
     reached = curve[curve["probability_cost_effective"] >= 0.95]["wtp_dkk_per_unit"]
     values["econ_ceac_wtp_95"] = (
-        f"{format_number(reached.iloc[0], 0, language=language)} {'kr.' if language == 'da' else 'DKK'}"
+        words["wtp_at"].format(wtp=format_number(reached.iloc[0], 0, language=language))
         if len(reached)
         else words["wtp_never"].format(max=format_number(curve["wtp_dkk_per_unit"].max(), 0, language=language))
     )

@@ -62,6 +62,18 @@ def subgroup_label(variable: str, value: str, *, language: str = "da") -> str:
     return SUBGROUP_VALUES[language].get(value, value)
 
 
+def blank_repeats(*columns: list[str]) -> list[str]:
+    """Blank the last column's label where it and every column before it repeat the row above (grouped rows).
+
+    Examples
+    --------
+    >>> blank_repeats(["a", "a", "b"])
+    ['a', '', 'b']
+    """
+    keys = list(zip(*columns, strict=True))
+    return [key[-1] if i == 0 or key != keys[i - 1] else "" for i, key in enumerate(keys)]
+
+
 def _ordered_rows(frame: pd.DataFrame, column: str, order: tuple[str, ...]) -> pd.DataFrame:
     outcome_rank = {o: i for i, o in enumerate(ordered(set(frame["outcome"].astype(str)), OUTCOME_ORDER))}
     rank = {name: i for i, name in enumerate(ordered(set(frame[column].astype(str)), order))}
@@ -91,7 +103,7 @@ def naive_robust_table(naive_vs_robust: pd.DataFrame, *, language: str = "da") -
     col = lambda name: label("result_column", name, language)  # noqa: E731
     return pd.DataFrame(
         {
-            col("outcome"): [label("outcome", o, language) for o in frame["outcome"]],
+            col("outcome"): blank_repeats([label("outcome", o, language) for o in frame["outcome"]]),
             col("estimator"): [label("estimator", e, language) for e in frame["estimator"]],
             col("estimate"): [_fmt(v, d, language) for v, d in zip(frame["estimate"], decimals, strict=True)],
             col("se"): [_fmt(v, d, language) for v, d in zip(frame["se"], decimals, strict=True)],
@@ -128,10 +140,12 @@ def heterogeneity_table(heterogeneity: pd.DataFrame, min_cell: int, *, language:
     decimals = [outcome_decimals(o)[0] for o in frame["outcome"]]
     to = _WORDS[language]["to"]
     col = lambda name: label("result_column", name, language)  # noqa: E731
+    outcomes = [label("outcome", o, language) for o in frame["outcome"]]
+    splits = [label("subgroup_variable", v, language) for v in frame["subgroup_variable"]]
     return pd.DataFrame(
         {
-            col("outcome"): [label("outcome", o, language) for o in frame["outcome"]],
-            col("subgroup_variable"): [label("subgroup_variable", v, language) for v in frame["subgroup_variable"]],
+            col("outcome"): blank_repeats(outcomes),
+            col("subgroup_variable"): blank_repeats(outcomes, splits),
             col("subgroup"): [
                 subgroup_label(str(v), str(s), language=language)
                 for v, s in zip(frame["subgroup_variable"], frame["subgroup"], strict=True)
@@ -168,10 +182,12 @@ def multiplicity_table(multiplicity: pd.DataFrame, *, language: str = "da") -> p
     frame = _ordered_rows(multiplicity, "estimator", ("did_twfe_matched", *ESTIMATOR_ORDER))
     frame = frame.assign(_f=frame["family"].astype(str).map(family_rank)).sort_values("_f", kind="stable")
     col = lambda name: label("result_column", name, language)  # noqa: E731
+    families = [label("family", f, language) for f in frame["family"]]
+    outcomes = [label("outcome", o, language) for o in frame["outcome"]]
     return pd.DataFrame(
         {
-            col("family"): [label("family", f, language) for f in frame["family"]],
-            col("outcome"): [label("outcome", o, language) for o in frame["outcome"]],
+            col("family"): blank_repeats(families),
+            col("outcome"): blank_repeats(families, outcomes),
             col("analysis"): [label("estimator", e, language) for e in frame["estimator"]],
             col("p_value"): [_p(p, language) for p in frame["p_value"]],
             col("p_holm"): [_p(p, language) for p in frame["p_holm"]],

@@ -26,10 +26,10 @@ SERIES = {
 }
 _AXES = {
     "da": {
-        "followup": "År efter indførelse ({last}: {last} år og senere)",
+        "followup": "År efter indførelse",
         "dkk_child_year": "Kr. pr. barneår (95 %-KI)",
         "wtp": "Betalingsvillighed (kr. pr. SDQ-point færre vanskeligheder)",
-        "probability": "Sandsynlighed for omkostningseffektivitet",
+        "probability": "Sandsynlighed",
         "event_time": "År i forhold til indførelsen",
         "effect": "Effekt (95 %-KI)",
         "band": "Simultant 95 %-bånd",
@@ -42,10 +42,10 @@ _AXES = {
         "after": "Efter matching",
     },
     "en": {
-        "followup": "Years since adoption ({last}: {last} years and later)",
+        "followup": "Years since adoption",
         "dkk_child_year": "DKK per child-year (95% CI)",
         "wtp": "Willingness to pay (DKK per SDQ point fewer difficulties)",
-        "probability": "Probability cost-effective",
+        "probability": "Probability",
         "event_time": "Years relative to adoption",
         "effect": "Effect (95% CI)",
         "band": "Simultaneous 95% band",
@@ -112,7 +112,8 @@ def costs_figure(costs_by_year: pd.DataFrame, *, language: str = "da") -> Figure
             ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:.0f}+" if round(v) == last else f"{v:.0f}"))
             ax.yaxis.set_major_formatter(_tick_formatter(language))
         axes[0].set_ylabel(words["dkk_child_year"])
-        figure.supxlabel(words["followup"].format(last=last), fontsize=9)
+        for ax in axes:
+            ax.set_xlabel(words["followup"])
         handles = [h for ax in axes for h in ax.get_legend_handles_labels()[0]]
         names = [n for ax in axes for n in ax.get_legend_handles_labels()[1]]
         figure.legend(handles, names, loc="outside lower center", ncols=2, frameon=False)

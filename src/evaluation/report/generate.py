@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from evaluation.errors import ReportError
-from evaluation.report.chapters import write_result_parts
+from evaluation.report.chapters import ResultParts, write_result_parts
 from evaluation.report.documents import SUBTITLES, TITLES, TOC_TITLES, install_text
 from evaluation.report.factsheet import factsheet_figure, factsheet_table, factsheet_variables
 from evaluation.report.figures import estimates_figure, sample_flow_figure, save_figure, trends_figure
@@ -173,7 +173,7 @@ def write_generated(
         ):
             written[key] = _write_table(generated / f"{key}.md", table, captions[key], key, 2, sources["pipeline"])
         variables.update(provenance_variables(inputs.provenance, inputs.run_info, language=language))
-    parts = write_result_parts(inputs, generated, _write_table, words)
+    parts = write_result_parts(inputs, generated, _write_table, words) if document != "factsheet" else ResultParts()
     written.update(parts.tables)
     figures.update(parts.figures)
     variables.update(parts.variables)

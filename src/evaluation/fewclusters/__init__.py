@@ -1,0 +1,50 @@
+"""Few-treated-clusters inference in the pipeline: inference choice, power, synthetic control, Monte Carlo.
+
+The functions here are what the rules of ``workflow/rules/inference.smk`` and
+``workflow/rules/montecarlo.smk`` call (through :mod:`evaluation.pipeline`). The
+methods themselves live in :mod:`evaluation.inference`, :mod:`evaluation.power`,
+:mod:`evaluation.synth` and :mod:`evaluation.montecarlo`; this package reads the
+pipeline's files, applies the config and writes the results tables.
+"""
+
+from evaluation.fewclusters.choice import (
+    INFERENCE_COLUMNS,
+    INFERENCE_DEFAULTS,
+    inference_table,
+    randomization_ci,
+    write_inference,
+)
+from evaluation.fewclusters.design_power import (
+    POWER_COLUMNS,
+    POWER_DEFAULTS,
+    design_numbers,
+    icc_anova,
+    power_design_table,
+    write_power,
+)
+from evaluation.fewclusters.mc import (
+    MONTECARLO_DEFAULTS,
+    montecarlo_seeds,
+    montecarlo_settings,
+    run_replication_job,
+    write_summary,
+)
+
+__all__ = [
+    "INFERENCE_COLUMNS",
+    "INFERENCE_DEFAULTS",
+    "MONTECARLO_DEFAULTS",
+    "POWER_COLUMNS",
+    "POWER_DEFAULTS",
+    "design_numbers",
+    "icc_anova",
+    "inference_table",
+    "montecarlo_seeds",
+    "montecarlo_settings",
+    "power_design_table",
+    "randomization_ci",
+    "run_replication_job",
+    "write_summary",
+    "write_inference",
+    "write_power",
+]

@@ -1,0 +1,126 @@
+"""The Monte Carlo study as Snakemake jobs: settings, seeds, one replication per job, and the summary.
+
+Each replication (:func:`evaluation.montecarlo.run_replication`) regenerates the
+synthetic registry with its own seed in a scratch folder, reruns ingest, cohort,
+matching and estimation, and writes one small JSON of estimates against the
+planted truth; the scratch microdata are removed afterwards, whether the
+replication succeeds or fails. :func:`write_summary` gives bias, RMSE and coverage
+per estimator and inference (Morris, White and Crowther 2019).
+
+Settings (config block ``montecarlo``) may arrive as strings from
+``snakemake --config 'montecarlo={replications: 200}'`` (Snakemake reads nested
+``--config`` values without typing them); :func:`montecarlo_settings` converts and checks them.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from evaluation.errors import ConfigError
+
+__all__ = ["MONTECARLO_DEFAULTS", "montecarlo_settings", "montecarlo_seeds", "run_replication_job", "write_summary"]
+
+MONTECARLO_DEFAULTS: dict[str, Any] = {"replications": 200, "first_seed": 1, "scale": "tiny", "bootstrap_draws": 999}
+"""Defaults of the config block ``montecarlo`` (must equal the schema's)."""
+
+_SCALES = ("tiny", "demo", "national")
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+def montecarlo_settings(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``montecarlo`` block with defaults filled in and values converted (strings from ``--config`` accepted).
+
+    Raises
+    ------
+    ConfigError
+        Non-integer or non-positive ``replications``/``bootstrap_draws``, a negative ``first_seed``,
+        or an unknown ``scale``.
+    """
+    cfg = dict(MONTECARLO_DEFAULTS)
+    cfg.update(config.get("montecarlo") or {})
+    for key, low in (("replications", 1), ("first_seed", 0), ("bootstrap_draws", 99)):
+        value = cfg[key]
+        try:
+            number = int(str(value).strip())
+        except ValueError as err:
+            raise ConfigError(f"montecarlo.{key} must be an integer, not {value!r}.") from err
+        if number < low:
+            raise ConfigError(f"montecarlo.{key} must be at least {low}, not {number}.")
+        cfg[key] = number
+    cfg["scale"] = str(cfg["scale"]).strip()
+    if cfg["scale"] not in _SCALES:
+        raise ConfigError(f"montecarlo.scale must be one of {_SCALES}, not {cfg['scale']!r}.")
+    return cfg
+
+
+def montecarlo_seeds(config: Mapping[str, Any]) -> list[int]:
+    """Seeds of the replications: ``first_seed, first_seed + 1, ...`` (``replications`` of them)."""
+    cfg = montecarlo_settings(config)
+    return list(range(cfg["first_seed"], cfg["first_seed"] + cfg["replications"]))
+
+
+def run_replication_job(
+    seed: int,
+    config: Mapping[str, Any],
+    out_path: Path,
+    workdir: Path,
+    *,
+    progress: Callable[[str], None] = _quiet,
+) -> dict[str, Any]:
+    """Run one replication in ``workdir``, write its JSON to ``out_path`` and remove ``workdir``.
+
+    Parameters
+    ----------
+    seed
+        Seed of the registry and of the bootstrap draws.
+    config
+        Study config; ``montecarlo.scale`` and ``montecarlo.bootstrap_draws`` replace
+        ``synthetic.scale`` and ``inference.bootstrap_draws`` for the replication.
+    out_path
+        JSON file written (``{"seed": ..., "rows": [...]}``).
+    workdir
+        Scratch folder for the replication's microdata; removed afterwards.
+    progress
+        Progress messages.
+
+    Returns
+    -------
+    dict
+        The replication's result.
+    """
+    from evaluation.montecarlo import run_replication
+
+    mc = montecarlo_settings(config)
+    cfg = copy.deepcopy(dict(config))
+    cfg["synthetic"] = {**(cfg.get("synthetic") or {}), "scale": mc["scale"]}
+    cfg["inference"] = {**(cfg.get("inference") or {}), "bootstrap_draws": mc["bootstrap_draws"]}
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True)
+    try:
+        result = run_replication(int(seed), cfg, workdir, progress)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(json.dumps(result, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return result
+
+
+def write_summary(replication_paths: Sequence[Path], out_path: Path) -> pd.DataFrame:
+    """Stack the replication JSONs and write bias, RMSE and coverage (:func:`evaluation.montecarlo.summarise`)."""
+    from evaluation.montecarlo import replication_frame, summarise
+
+    table = summarise(replication_frame([Path(p) for p in replication_paths]))
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out_path, index=False, float_format="%.6f")
+    return table

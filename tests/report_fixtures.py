@@ -1,0 +1,161 @@
+"""Hand-made results of the economics and staggered steps, for the report tests (not pipeline output).
+
+Column names follow the producers: ``evaluation.economics`` (economics.csv and
+economics/*.csv) and ``evaluation.staggered.run`` (estimate/*.csv); the balance
+file has the eCDF statistics and flags of ``evaluation.matching.balance``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+ECONOMICS = [
+    # item, estimate, ci_low, ci_high, unit
+    ("cost_per_fte_year", 700000.0, None, None, "DKK per FTE-year incl. overheads"),
+    ("extra_fte_per_case_year", 0.021, 0.0144, 0.0276, "FTE per treated child-year with an open case"),
+    ("staff_cost_per_year", 14700.0, 10100.0, 19300.0, "DKK per treated child-year with an open case"),
+    ("measure_cost_change_per_year", -10823.4, -35420.6, 10220.5, "DKK per treated child-year with an open case"),
+    ("net_cost_per_year", 3876.6, -21454.3, 25203.5, "DKK per treated child-year with an open case"),
+    ("cumulative_net_cost", -12350.4, -187846.2, 151059.3, "DKK, summed over 5 years, discounted"),
+    ("payback_year", 5.0, 1.0, None, "follow-up year (1 = adoption year; missing: not within 5 years)"),
+    ("sdq_change", -1.25, -1.51, -0.96, "SDQ points per treated child-year"),
+    ("placement_entry_change", -0.0066, -0.0262, 0.0147, "placement entries per treated child-year"),
+    ("cost_per_sdq_point", 3101.3, -17502.3, 21600.6, "DKK per SDQ point fewer difficulties"),
+    ("cost_per_avoided_placement", 587363.6, None, None, "DKK per placement entry avoided"),
+    ("discount_rate", 0.035, None, None, "per year"),
+    ("micro_costing_share_of_accounts", 0.8485, None, None, "share of 5.28 spending"),
+]
+COSTS = {  # item -> estimates of follow-up years 1..3 (3 collects later years); ci = estimate -/+ 10000
+    "staff_cost": [14700.0, 14700.0, 14700.0],
+    "measure_cost_change": [-2158.9, -15743.1, -40002.3],
+    "net_cost": [12541.1, -1043.1, -25302.3],
+    "cumulative_net_cost": [12541.1, 11533.2, -12097.0],
+}
+CHILD_YEARS = [657, 3, 1859]  # 3 child-years in year 2: below min_cell 5
+
+
+def write_later_results(results: Path) -> Path:
+    """Write economics, staggered-DiD and balance results (with eCDF and flags) under ``results``."""
+    (results / "economics").mkdir(parents=True, exist_ok=True)
+    (results / "estimate").mkdir(parents=True, exist_ok=True)
+    (results / "compare").mkdir(parents=True, exist_ok=True)
+    frame = pd.DataFrame(ECONOMICS, columns=["item", "estimate", "ci_low", "ci_high", "unit"]).assign(price_year=2019)
+    frame.to_csv(results / "economics.csv", index=False)
+    rows = [
+        (year + 1, item, value, value - 10000, value + 10000, CHILD_YEARS[year])
+        for item, values in COSTS.items()
+        for year, value in enumerate(values)
+    ]
+    columns = ["followup_year", "item", "estimate", "ci_low", "ci_high", "n_treated_child_years"]
+    pd.DataFrame(rows, columns=columns).to_csv(results / "economics" / "costs_by_year.csv", index=False)
+    pd.DataFrame(
+        {
+            "wtp_dkk_per_unit": [0.0, 10000.0, 20000.0, 30000.0],
+            "probability_cost_effective": [0.4269, 0.75, 0.96, 1.0],
+            "n_draws": 499,
+            "unit": "DKK per SDQ point",
+        }
+    ).to_csv(results / "economics" / "ceac.csv", index=False)
+    pd.DataFrame(
+        [
+            (0, "total", 650e6, 552.5e6, 0.85, 1334),
+            (2010, "5.28.20", 80e6, 68e6, 0.85, 181),
+            (2010, "5.28.23", 90e6, None, None, None),
+            (2010, "total", 300e6, 255e6, 0.85, 719),
+            (2011, "total", 350e6, 297.5e6, 0.85, 762),
+        ],
+        columns=["year", "function", "accounts_dkk", "micro_dkk", "share_explained", "n_children"],
+    ).to_csv(results / "economics" / "reconciliation.csv", index=False)
+    budget = []
+    for year, (fte, staff, measure, net, cumulative) in enumerate(
+        [(38.94, 27.41e6, -4.02e6, 23.39e6, 23.39e6), (38.94, 27.41e6, -29.3e6, -1.89e6, 21.57e6)], start=1
+    ):
+        for item, value in (
+            ("extra_fte", fte),
+            ("staff_cost", staff),
+            ("measure_cost_change", measure),
+            ("net_cost", net),
+            ("cumulative_net_cost", cumulative),
+        ):
+            budget.append((year, item, value, value - 5e6, value + 5e6, "DKK", 2019))
+    pd.DataFrame(budget, columns=["budget_year", "item", "estimate", "ci_low", "ci_high", "unit", "price_year"]).to_csv(
+        results / "economics" / "budget.csv", index=False
+    )
+    _staggered(results / "estimate")
+    pd.DataFrame(
+        {
+            "covariate": ["sex", "age_at_entry", "parent_basic_education", "prior_notifications"],
+            "type": ["binary", "continuous", "binary", "continuous"],
+            "smd_before": [0.02, 0.15, 0.31, -0.22],
+            "smd_after": [0.0, 0.03, 0.041, -0.02],
+            "var_ratio_before": [None, 1.1, None, 1.4],
+            "var_ratio_after": [None, 1.02, None, 2.3],
+            "ecdf_mean_before": [0.02, 0.05, 0.31, 0.04],
+            "ecdf_mean_after": [0.0, 0.01, 0.041, 0.01],
+            "ecdf_max_before": [0.02, 0.09, 0.31, 0.08],
+            "ecdf_max_after": [0.0, 0.0234, 0.041, 0.03],
+            "smd_flag": [False, False, False, False],
+            "var_ratio_flag": [False, False, False, True],
+        }
+    ).to_csv(results / "compare" / "balance.csv", index=False)
+    return results
+
+
+def _staggered(folder: Path) -> None:
+    nvr = []
+    for outcome, scale in (("sdq", 1.0), ("cost_per_child", 10000.0), ("school_absence", 0.5)):
+        for estimator, value in (("did_2x2", -2.24), ("twfe", -1.04), ("cs_simple", -1.43), ("cs_dynamic", -1.63)):
+            est = value * scale
+            nvr.append((outcome, estimator, est, 0.3 * scale, est - 0.6 * scale, est + 0.6 * scale, 0.0004, 17, 78, ""))
+    columns = ["outcome", "estimator", "estimate", "se", "ci_low", "ci_high", "p_value", "n_treated", "n_control"]
+    pd.DataFrame(nvr, columns=[*columns, "label"]).to_csv(folder / "naive_vs_robust.csv", index=False)
+    events = []
+    for outcome, scale in (("sdq", 1.0), ("cost_per_child", 10000.0), ("school_absence", 0.5)):
+        for t in range(-3, 4):
+            att = 0.0 if t == -1 else (-1.0 if t >= 0 else 0.1) * scale
+            se = None if t == -1 else 0.2 * scale
+            low, high = (None, None) if se is None else (att - 2 * se, att + 2 * se)
+            band = (None, None) if se is None else (att - 3 * se, att + 3 * se)
+            events.append((outcome, t, att, se, low, high, *band, int(t < 0), 17 if t > -3 else None))
+    columns = ["outcome", "event_time", "att", "se", "ci_low", "ci_high", "band_low", "band_high", "pre", "n_treated"]
+    pd.DataFrame(events, columns=columns).to_csv(folder / "event_study.csv", index=False)
+    pd.DataFrame(
+        {
+            "outcome": ["sdq", "cost_per_child", "school_absence"],
+            "statistic": [77.07, 3.21, None],
+            "df": [10, 10, 0],
+            "p_value": [0.0000001, 0.976, None],
+        }
+    ).to_csv(folder / "pretrend.csv", index=False)
+    pd.DataFrame(
+        [
+            ("sdq", "life_phase", "0-6", -1.63, 0.63, -2.86, -0.40, 0.009, 3260),
+            ("sdq", "life_phase", "7-13", -1.28, 0.41, -2.08, -0.48, 0.002, 4101),
+            ("sdq", "sex", "female", -1.26, 0.28, -1.81, -0.72, 0.00001, 4882),
+            ("sdq", "prior_placement", "yes", -1.12, 0.51, -2.12, -0.12, 0.028, None),
+            ("cost_per_child", "sex", "male", -41071.7, 23853.3, -87823.3, 5679.8, 0.085, 5921),
+        ],
+        columns=["outcome", "subgroup_variable", "subgroup", "estimate", "se", "ci_low", "ci_high", "p_value", "n"],
+    ).to_csv(folder / "heterogeneity.csv", index=False)
+    pd.DataFrame(
+        [
+            ("sdq", "caseload_per_worker", 10.0, 1, 0.0256, 0.0444, -0.0626, 0.1137, 0.566, 98, 1356),
+            ("cost_per_child", "caseload_per_worker", 10.0, 1, 2382.9, 2057.4, -1700.5, 6466.3, 0.2496, 98, 1357),
+            ("school_absence", "caseload_per_worker", 10.0, 1, 0.0085, 0.053, -0.0967, 0.1137, 0.872, 98, 1349),
+        ],
+        columns=["outcome", "exposure", "per", "control_for_reform", "estimate", "se", "ci_low", "ci_high", "p_value",
+                 "n_municipalities", "n_municipality_years"],
+    ).to_csv(folder / "dose_response.csv", index=False)  # fmt: skip
+    pd.DataFrame(
+        [
+            ("main", "cost_per_child", "did_twfe_matched", "primary", -10823.0, 0.4076, 0.4076, 0.4076),
+            ("staggered", "cost_per_child", "cs_simple", "primary", -25975.9, 0.0665, 0.1330, 0.0886),
+            ("main", "sdq", "did_twfe_matched", "primary", -1.25, 0.0000001, 0.0000004, 0.0000002),
+            ("staggered", "sdq", "cs_simple", "primary", -1.43, 0.030, 0.060, 0.040),
+            ("main", "school_absence", "did_twfe_matched", "secondary", -0.92, 0.000001, 0.000002, 0.000002),
+            ("staggered", "school_absence", "cs_simple", "secondary", -0.87, 0.2, 0.2, 0.2),
+        ],
+        columns=["analysis", "outcome", "estimator", "family", "estimate", "p_value", "p_holm", "p_bh"],
+    ).to_csv(folder / "multiplicity.csv", index=False)
