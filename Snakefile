@@ -22,6 +22,8 @@ include: "workflow/rules/estimate.smk"
 include: "workflow/rules/staggered.smk"
 include: "workflow/rules/economics.smk"
 include: "workflow/rules/monitor.smk"
+include: "workflow/rules/inference.smk"
+include: "workflow/rules/montecarlo.smk"
 include: "workflow/rules/report.smk"
 
 

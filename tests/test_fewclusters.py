@@ -7,7 +7,6 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 
 from evaluation.errors import ConfigError
 from evaluation.estimate import did_twfe
@@ -164,17 +163,25 @@ def test_montecarlo_settings_convert_strings_from_the_command_line() -> None:
         montecarlo_settings({"montecarlo": {"scale": "huge"}})
 
 
-def test_replication_job_at_tiny_scale_writes_json_and_removes_microdata(tmp_path, config_path) -> None:
-    config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
-    config["montecarlo"] = {"bootstrap_draws": "199"}
-    work = tmp_path / "interim" / "montecarlo" / "5"
-    out = tmp_path / "replications" / "5.json"
+def test_replication_job_writes_json_and_removes_microdata(tmp_path, monkeypatch) -> None:
+    import evaluation.montecarlo as mc
+
+    seen = {}
+
+    def fake(seed, config, workdir, progress):
+        (workdir / "befolkning.parquet").write_text("microdata")
+        seen.update(scale=config["synthetic"]["scale"], draws=config["inference"]["bootstrap_draws"])
+        if seed == 6:
+            raise RuntimeError("replication failed")
+        return {"seed": seed, "rows": [{"estimate": 1.0}]}
+
+    monkeypatch.setattr(mc, "run_replication", fake)
+    config = {"synthetic": {"scale": "demo"}, "montecarlo": {"bootstrap_draws": "199"}}
+    work, out = tmp_path / "interim" / "5", tmp_path / "replications" / "5.json"
     run_replication_job(5, config, out, work)
     assert not work.exists()
-    data = json.loads(out.read_text(encoding="utf-8"))
-    assert data["seed"] == 5
-    rows = pd.DataFrame(data["rows"])
-    assert {"cluster_robust"} < set(rows["inference"])  # the policy adds its own rows beside the naive ones
-    assert set(rows["analysis"]) >= {"main", "naive"}
-    assert rows["truth"].notna().all()
-    assert (rows["covered"] == ((rows["ci_low"] <= rows["truth"]) & (rows["truth"] <= rows["ci_high"]))).all()
+    assert json.loads(out.read_text(encoding="utf-8")) == {"seed": 5, "rows": [{"estimate": 1.0}]}
+    assert seen == {"scale": "tiny", "draws": 199}  # montecarlo.* replaces the study's scale and draws
+    with pytest.raises(RuntimeError):
+        run_replication_job(6, config, tmp_path / "6.json", tmp_path / "interim" / "6")
+    assert not (tmp_path / "interim" / "6").exists() and not (tmp_path / "6.json").exists()

@@ -4,6 +4,11 @@ Each test copies what a clone holds of the workflow (``Snakefile``, ``workflow/`
 ``config/``, ``reports/`` without rendered or generated files) into a temporary
 folder and runs the real Snakemake pipeline on the ``tiny`` synthetic registry.
 
+Report rendering (``render_report``) is left out with ``--omit-from``: it writes
+only ``reports/_output/``, which is not compared, and takes most of the run time.
+``results/run_info.json`` records the date of the run and is the one file
+excluded from the comparison (see :mod:`evaluation.provenance`).
+
 * :func:`test_results_are_byte_identical_across_core_counts` runs the pipeline
   with ``--cores 1`` and ``--cores 2`` (at the same time, in two folders) and
   compares the bytes of every file under ``results/``.
@@ -33,6 +38,11 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 TIMEOUT = 1800
+#: Files under results/ that record the run itself (its date) and may differ between runs by design
+#: (see evaluation.provenance); everything else must be byte-identical.
+RUN_SPECIFIC = frozenset({"run_info.json"})
+#: Report rendering writes only reports/_output/ (not compared) and takes most of the time: leave it out.
+TARGET_ARGS = ("--omit-from", "render_report")
 
 
 def _workspace(dest: Path) -> Path:
@@ -80,7 +90,8 @@ def _finish(proc: subprocess.Popen) -> str:
 
 def _results(workdir: Path) -> dict[str, bytes]:
     base = workdir / "results"
-    return {str(p.relative_to(base)): p.read_bytes() for p in sorted(base.rglob("*")) if p.is_file()}
+    files = (p for p in sorted(base.rglob("*")) if p.is_file())
+    return {str(p.relative_to(base)): p.read_bytes() for p in files if str(p.relative_to(base)) not in RUN_SPECIFIC}
 
 
 def _jobs_run(log: str) -> dict[str, int]:
@@ -102,7 +113,7 @@ def reference_runs(tmp_path_factory) -> tuple[Path, Path, str, str]:
     """The tiny pipeline run with 1 and with 2 cores, in two fresh workspaces, side by side."""
     one = _workspace(tmp_path_factory.mktemp("cores1") / "study")
     two = _workspace(tmp_path_factory.mktemp("cores2") / "study")
-    procs = [_start(one, 1), _start(two, 2)]
+    procs = [_start(one, 1, *TARGET_ARGS), _start(two, 2, *TARGET_ARGS)]
     logs = [_finish(p) for p in procs]
     return one, two, logs[0], logs[1]
 
@@ -115,13 +126,13 @@ def test_results_are_byte_identical_across_core_counts(reference_runs):
     differ = [name for name in first if first[name] != second[name]]
     assert differ == [], f"files under results/ differ between --cores 1 and --cores 2: {differ}"
     # the whole pipeline ran, not a subset
-    assert {"simulate", "ingest", "build_panel", "render_report"} <= set(_jobs_run(log_one))
+    assert {"simulate", "ingest", "build_panel", "estimate_effects", "write_provenance"} <= set(_jobs_run(log_one))
 
 
 def test_killed_run_resumes_without_redoing_finished_steps(reference_runs, tmp_path):
     reference, _, _, _ = reference_runs
     workdir = _workspace(tmp_path / "study")
-    proc = _start(workdir, 1)
+    proc = _start(workdir, 1, *TARGET_ARGS)
     marker = workdir / "logs" / "build_panel.log"  # written when the step after ingestion starts
     deadline = time.monotonic() + TIMEOUT
     while not marker.exists():
@@ -134,7 +145,7 @@ def test_killed_run_resumes_without_redoing_finished_steps(reference_runs, tmp_p
     os.killpg(proc.pid, signal.SIGKILL)
     proc.communicate()
     assert proc.returncode == -signal.SIGKILL
-    assert not (workdir / "reports" / "_output" / "interim.html").exists()  # really killed midway
+    assert not (workdir / "results" / "estimates.csv").exists()  # really killed midway
 
     finished = sorted((workdir / "data" / "interim" / "ingest").glob("*.parquet")) + [
         workdir / "data" / "raw" / "synthetic" / "manifest.json",
@@ -145,11 +156,18 @@ def test_killed_run_resumes_without_redoing_finished_steps(reference_runs, tmp_p
     # a killed run leaves Snakemake's lock behind: unlock (changes no file), then resume
     _finish(_start(workdir, 1, "--unlock"))
     assert {p: p.stat().st_mtime_ns for p in finished} == stamps
-    log = _finish(_start(workdir, 1, "--rerun-incomplete"))
+    log = _finish(_start(workdir, 1, "--rerun-incomplete", *TARGET_ARGS))
     jobs = _jobs_run(log)
-    assert "render_report" in jobs and "estimate_effects" in jobs
+    assert "estimate_effects" in jobs and "match_children" in jobs
     assert "simulate" not in jobs and "ingest" not in jobs, f"finished steps were run again: {jobs}"
     assert {p: p.stat().st_mtime_ns for p in finished} == stamps
     resumed, uninterrupted = _results(workdir), _results(reference)
     assert sorted(resumed) == sorted(uninterrupted)
     assert [n for n in resumed if resumed[n] != uninterrupted[n]] == []
+
+
+def test_output_guard_passes_the_pipeline_results(reference_runs):
+    from evaluation.guard import scan_outputs
+
+    one, _, _, _ = reference_runs
+    assert [str(f) for f in scan_outputs([one / "results"], min_cell=5)] == []

@@ -10,6 +10,8 @@ rule render_report:
         trends=rules.estimate_effects.output.trends,
         economics=rules.estimate_economics.output,
         staggered=rules.estimate_staggered.output,
+        inference=rules.choose_inference.output,
+        power=rules.power_table.output,
         implementation=rules.monitor_implementation.output,
         factsheets=rules.factsheet_figures.output,
         provenance=rules.write_provenance.output,

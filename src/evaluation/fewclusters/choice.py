@@ -89,8 +89,10 @@ def _settings(config: Mapping[str, Any]) -> dict[str, Any]:
     return cfg
 
 
-def _reason_da(method: str, weight_type: str | None, n_treated: int, n_clusters: int, g_star: float, forced: bool) -> str:
-    """The Danish sentence of the policy's reason (same facts as the English one)."""
+def _reason_da(
+    method: str, weight_type: str | None, n_treated: int, n_clusters: int, g_star: float, forced: bool
+) -> str:
+    """Return the Danish sentence of the policy's reason (same facts as the English one)."""
     count = f"{n_treated} behandlede af {n_clusters} kommuner (effektivt antal {g_star:.1f})".replace(".", ",")
     if forced:
         return f"Valgt i konfigurationen (inference.method = {method}); {count}."
@@ -111,15 +113,15 @@ def _reason_da(method: str, weight_type: str | None, n_treated: int, n_clusters:
 def randomization_ci(
     a: np.ndarray, c: np.ndarray, estimate: float, *, exact: bool, alpha: float = 0.05, step: float = 1.0
 ) -> tuple[float, float]:
-    """Confidence interval by inverting the randomization test of a constant effect.
+    r"""Confidence interval by inverting the randomization test of a constant effect.
 
     Parameters
     ----------
     a, c
         Per reassignment ``b``: :math:`a_b` and :math:`c_b` of the module docstring (the
-        observed assignment first when ``exact``; then :math:`a = \\hat\\beta, c = 1` for it).
+        observed assignment first when ``exact``; then :math:`a = \hat\beta, c = 1` for it).
     estimate
-        The observed coefficient :math:`\\hat\\beta`.
+        The observed coefficient :math:`\hat\beta`.
     exact
         Whether ``a, c`` enumerate all distinct reassignments (p = share) or are random
         draws (p = (1 + count) / (1 + B)).
@@ -162,7 +164,9 @@ def _randomization(
 ) -> dict[str, Any]:
     from evaluation.inference import partial_design, randomization_inference
 
-    design = partial_design(sample, outcome, "treated", cluster=cluster, unit="person_id", time="year", weights="weight")
+    design = partial_design(
+        sample, outcome, "treated", cluster=cluster, unit="person_id", time="year", weights="weight"
+    )
     sw = np.sqrt(sample["weight"].to_numpy(dtype=float))
     d_obs = design.x
     y = design.y

@@ -55,7 +55,7 @@ POWER_COLUMNS = [
 
 
 def icc_anova(df: pd.DataFrame, outcome: str, groups: Sequence[str]) -> float:
-    """One-way ANOVA estimator of the intra-cluster correlation of ``outcome`` within ``groups`` cells.
+    r"""One-way ANOVA estimator of the intra-cluster correlation of ``outcome`` within ``groups`` cells.
 
     Parameters
     ----------
@@ -69,7 +69,7 @@ def icc_anova(df: pd.DataFrame, outcome: str, groups: Sequence[str]) -> float:
     Returns
     -------
     float
-        :math:`\\hat\\rho` (module docstring); it can be negative when cells are less alike
+        :math:`\hat\rho` (module docstring); it can be negative when cells are less alike
         than chance, and is NaN when there is no within-cell variation and no between-cell variation.
 
     Raises
@@ -82,7 +82,9 @@ def icc_anova(df: pd.DataFrame, outcome: str, groups: Sequence[str]) -> float:
     y = data[outcome].to_numpy(dtype=float)
     n_obs, k = len(y), int(codes.max()) + 1 if len(codes) else 0
     if k < 2 or n_obs <= k:
-        raise EvaluationError(f"icc_anova: need at least 2 cells and one with 2+ observations ({k} cells, {n_obs} obs).")
+        raise EvaluationError(
+            f"icc_anova: need at least 2 cells and one with 2+ observations ({k} cells, {n_obs} obs)."
+        )
     n_g = np.bincount(codes, minlength=k).astype(float)
     means = np.bincount(codes, weights=y, minlength=k) / n_g
     msb = float(np.sum(n_g * (means - y.mean()) ** 2) / (k - 1))
@@ -93,7 +95,7 @@ def icc_anova(df: pd.DataFrame, outcome: str, groups: Sequence[str]) -> float:
 
 
 def design_numbers(panel: pd.DataFrame, outcome: str, *, cluster: str = "municipality") -> dict[str, float]:
-    """The design's inputs to the MDE formula, from the cohort panel.
+    """Return the design's inputs to the MDE formula, from the cohort panel.
 
     Parameters
     ----------

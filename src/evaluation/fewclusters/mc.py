@@ -38,7 +38,7 @@ def _quiet(_: str) -> None:
 
 
 def montecarlo_settings(config: Mapping[str, Any]) -> dict[str, Any]:
-    """The ``montecarlo`` block with defaults filled in and values converted (strings from ``--config`` accepted).
+    """Return the ``montecarlo`` block with defaults filled in and values converted (``--config`` strings too).
 
     Raises
     ------
