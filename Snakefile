@@ -16,6 +16,7 @@ configfile: "config/config.yaml"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/simulate.smk"
 include: "workflow/rules/ingest.smk"
+include: "workflow/rules/cut.smk"
 include: "workflow/rules/cohort.smk"
 include: "workflow/rules/compare.smk"
 include: "workflow/rules/estimate.smk"
@@ -25,9 +26,11 @@ include: "workflow/rules/monitor.smk"
 include: "workflow/rules/inference.smk"
 include: "workflow/rules/montecarlo.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/guard.smk"
 
 
 rule all:
     default_target: True
     input:
         get_report_outputs(),
+        "logs/check_outputs.ok",

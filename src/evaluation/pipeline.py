@@ -53,6 +53,31 @@ def ingest(output: Files, log: Files, config: Mapping[str, Any]) -> None:
         )
 
 
+def cut_extracts(input: Files, output: Files, log: Files, config: Mapping[str, Any]) -> None:
+    """Rule ``cut_extracts``: the data cut-off of ``report.cutoff_date``, applied once for every later step."""
+    from evaluation.cohort import cut_extracts as run
+
+    with step_log(log[0], "cut_extracts") as progress:
+        run(
+            Path(input.extracts[0]).parent,
+            config["report"]["cutoff_date"],
+            Path(output.extracts[0]).parent,
+            Path(output.accounting),
+            progress=progress,
+        )
+
+
+def check_outputs(input: Files, output: Files, log: Files, config: Mapping[str, Any]) -> None:
+    """Rule ``check_outputs``: the output guard over ``results/`` and the rendered reports."""
+    from evaluation.guard import check_outputs as guard
+
+    folders = sorted({Path(p).parts[0] if Path(p).parts[0] == "results" else str(Path(p).parent) for p in input})
+    with step_log(log[0], "check_outputs") as progress:
+        guard([Path(f) for f in folders], min_cell=config["disclosure"]["min_cell"])
+        progress(f"no person identifiers or small cells found in {', '.join(folders)}")
+        Path(output[0]).write_text("ok\n", encoding="utf-8")
+
+
 def build_panel(input: Files, output: Files, log: Files, config: Mapping[str, Any]) -> None:
     """Rule ``build_panel``: the child-year panel of children with an open case."""
     from evaluation.cohort import build_panel as run

@@ -1,7 +1,7 @@
 rule build_panel:
     """The study cohort: children with an open case, as a child-year panel with treatment timing."""
     input:
-        rules.ingest.output.extracts,
+        rules.cut_extracts.output.extracts,
     output:
         panel=f"{INTERIM}/cohort/panel.parquet",
         flow=f"{INTERIM}/cohort/sample_flow.csv",

@@ -49,3 +49,8 @@ def get_report_sources():
     return sorted(str(p) for p in Path("reports").glob("*.qmd")) + sorted(
         str(p) for p in Path("reports/_text").rglob("*.md")
     )
+
+
+def get_guarded_outputs():
+    """Everything the output guard scans: the rendered reports (results/ is scanned as a folder)."""
+    return get_report_outputs() + ["results/study.json"]

@@ -1,7 +1,7 @@
 rule estimate_economics:
     """Costs, staff cost of lower caseloads, net cost, payback and cost-effectiveness, with one bootstrap."""
     input:
-        extracts=rules.ingest.output.extracts,
+        extracts=rules.cut_extracts.output.extracts,
         panel=rules.build_panel.output.panel,
         matched=rules.match_children.output.matched,
     output:

@@ -1,7 +1,7 @@
 rule monitor_implementation:
     """Implementation monitoring: caseload, screening, assessments, conversations, follow-ups, audits, turnover."""
     input:
-        extracts=rules.ingest.output.extracts,
+        extracts=rules.cut_extracts.output.extracts,
         panel=rules.build_panel.output.panel,
     output:
         municipality_year="results/implementation/municipality_year.csv",
@@ -25,7 +25,7 @@ rule monitor_implementation:
 rule factsheet_figures:
     """Key figures of each factsheet municipality, its comparison group and Denmark."""
     input:
-        extracts=rules.ingest.output.extracts,
+        extracts=rules.cut_extracts.output.extracts,
         panel=rules.build_panel.output.panel,
     output:
         "results/factsheets/municipality_figures.csv",

@@ -3,6 +3,7 @@ rule render_report:
     input:
         study=rules.write_study.output[0],
         accounting=rules.ingest.output.accounting,
+        cutoff=rules.cut_extracts.output.accounting,
         flow=rules.match_children.output.flow,
         balance=rules.match_children.output.balance,
         love_plot=rules.match_children.output.love_plot,

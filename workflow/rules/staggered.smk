@@ -2,7 +2,7 @@ rule estimate_staggered:
     """Staggered DiD (Callaway-Sant'Anna) on municipality-years, event study, naive vs robust, heterogeneity, caseload dose-response and adjusted p-values."""
     input:
         panel=rules.build_panel.output.panel,
-        extracts=rules.ingest.output.extracts,
+        extracts=rules.cut_extracts.output.extracts,
         estimates=rules.estimate_effects.output.estimates,
     output:
         att_gt="results/estimate/att_gt.csv",

@@ -78,14 +78,17 @@ def apply_cutoff(
 ) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
     """Leave out everything recorded after the data cut-off.
 
-    Notifications dated after the cut-off are dropped; spells starting after it
-    are dropped and spells ending after it (or still open) are truncated at it;
-    population, parents' and outcome rows of years after the cut-off year are dropped.
+    The rule follows each extract's columns (the readable names of the contract):
+    spells (``start_date`` and ``end_date``) starting after the cut-off are dropped
+    and spells ending after it, or still open, are truncated at it; records dated
+    after it (``date``, ``event_date``, ``month``) are dropped; rows of calendar
+    years after the cut-off year (``year``) are dropped. Extracts with none of these
+    columns (the municipality table) are kept whole.
 
     Parameters
     ----------
     extracts
-        Ingested extracts by name (see :data:`COHORT_EXTRACTS`).
+        Ingested extracts by name.
     cutoff
         ``YYYY-MM-DD`` or None (no cut-off: everything is returned unchanged).
 
@@ -108,25 +111,24 @@ def apply_cutoff(
     except ValueError:
         raise ConfigError(f"report.cutoff_date = {cutoff!r} is not a date; write it as YYYY-MM-DD.") from None
     removed: dict[str, int] = {}
-    for name in ("befolkning", "foraeldre", "udfald"):
-        if name in out:
-            keep = out[name]["year"] <= cut.year
-            removed[name] = int((~keep).sum())
-            out[name] = out[name].loc[keep].reset_index(drop=True)
-    if "underretninger" in out:
-        keep = out["underretninger"]["date"] <= cut
-        removed["underretninger"] = int((~keep).sum())
-        out["underretninger"] = out["underretninger"].loc[keep].reset_index(drop=True)
-    for name in ("forebyggende", "anbringelser_forloeb"):
-        if name in out:
-            spells = out[name]
-            keep = spells["start_date"] <= cut
-            removed[name] = int((~keep).sum())
-            spells = spells.loc[keep].reset_index(drop=True)
-            late = spells["end_date"].isna() | (spells["end_date"] > cut)
+    for name, frame in extracts.items():
+        columns = set(frame.columns)
+        if {"start_date", "end_date"} <= columns:
+            keep = frame["start_date"] <= cut
+            frame = frame.loc[keep].reset_index(drop=True)
+            late = frame["end_date"].isna() | (frame["end_date"] > cut)
             removed[f"{name}_truncated"] = int(late.sum())
-            spells = spells.assign(end_date=spells["end_date"].where(~late, cut))
-            out[name] = spells
+            frame = frame.assign(end_date=frame["end_date"].where(~late, cut))
+        elif dated := [c for c in ("date", "event_date", "month") if c in columns]:
+            keep = frame[dated[0]] <= cut
+            frame = frame.loc[keep].reset_index(drop=True)
+        elif "year" in columns:
+            keep = frame["year"] <= cut.year
+            frame = frame.loc[keep].reset_index(drop=True)
+        else:
+            continue
+        removed[name] = int((~keep).sum())
+        out[name] = frame
     return out, removed
 
 

@@ -31,7 +31,9 @@ from evaluation.report.effects_parts import (
     staggered_variables,
 )
 from evaluation.report.figures_results import ceac_figure, costs_figure, event_study_figure, love_plot_figure
+from evaluation.report.inference_parts import inference_note, inference_table, inference_variables
 from evaluation.report.inputs import ReportInputs
+from evaluation.report.power_parts import power_figure, power_grid_table, power_table, power_variables
 from evaluation.report.values import SMD_THRESHOLD
 
 #: show the compare step's love plot (``results/compare/love_plot.png``) when it is in the report's language;
@@ -43,7 +45,11 @@ PART_RESULTS: dict[str, tuple[str, ...]] = {
     "economics": ECONOMICS,
     "summary-economics": ECONOMICS,
     "appendix-economics": ECONOMICS,
-    "inference": ("naive_vs_robust",),
+    "inference-staggered": ("naive_vs_robust",),
+    "inference-choice": ("inference",),
+    "inference-compare": ("inference",),
+    "power": ("power",),
+    "summary-inference": ("inference",),
     "effects-robust": ("naive_vs_robust",),
     "effects-event-study": ("event_study", "pretrend"),
     "effects-heterogeneity": ("heterogeneity",),
@@ -63,6 +69,11 @@ CAPTIONS: dict[str, dict[str, str]] = {
         "tbl-naive-robust": "Effekter efter estimator: fra den naive 2x2-DiD til estimatorer for forskudt indførelse",
         "tbl-heterogeneity": "Effekter i undergrupper af børn (Callaway-Sant'Anna, samlet ATT)",
         "tbl-multiplicity": "p-værdier før og efter korrektion for mange test inden for hver familie af udfald",
+        "tbl-inference": "Hovedanalysen med den valgte inferens og med klyngerobuste standardfejl: estimat, 95 %-KI "
+        "og p-værdi. G\\*: effektivt antal klynger",
+        "tbl-power": "Mindste påviselige effekt (MDE) i det faktiske design ved {alpha} signifikansniveau og "
+        "{power} styrke, i udfaldets enhed og i standardafvigelser (SD). Celle: kommune-år",
+        "tbl-power-grid": "MDE i standardafvigelser for {outcome} efter antal indsatskommuner og ICC",
     },
     "en": {
         "tbl-economics": "Economic results per child-year with an open case, fixed {price_year} prices",
@@ -74,6 +85,11 @@ CAPTIONS: dict[str, dict[str, str]] = {
         "tbl-naive-robust": "Effects by estimator: from the naive 2x2 DiD to estimators for staggered adoption",
         "tbl-heterogeneity": "Effects in subgroups of children (Callaway-Sant'Anna, overall ATT)",
         "tbl-multiplicity": "p-values before and after correction for multiple testing within each outcome family",
+        "tbl-inference": "The main analysis with the chosen inference and with cluster-robust standard errors: "
+        "estimate, 95% CI and p-value. G\\*: effective number of clusters",
+        "tbl-power": "Minimum detectable effect (MDE) of the actual design at a {alpha} significance level and "
+        "{power} power, in the outcome's unit and in standard deviations (SD). Cell: municipality-year",
+        "tbl-power-grid": "MDE in standard deviations for {outcome} by number of adopting municipalities and ICC",
     },
 }
 SOURCES: dict[str, dict[str, str]] = {
@@ -177,6 +193,7 @@ def write_result_parts(
         table("tbl-heterogeneity", heterogeneity_table(inputs.heterogeneity, min_cell, language=language), 3, registry)
     if inputs.multiplicity is not None:
         table("tbl-multiplicity", multiplicity_table(inputs.multiplicity, language=language), 3, registry)
+    _inference_and_power(inputs, out, table, registry)
     if inputs.event_study is not None:
         out.figures["fig-event-study"] = event_study_figure(inputs.event_study, language=language)
     out.variables.update(
@@ -191,6 +208,27 @@ def write_result_parts(
     )
     _love_plot(inputs, out)
     return out
+
+
+def _inference_and_power(inputs: ReportInputs, out: ResultParts, table: Callable[..., None], source: str) -> None:
+    """Write the inference and power tables, draw the power figure, and say whether the summary names the CI."""
+    language = inputs.language
+    if inputs.inference is not None:
+        note = inference_note(inputs.inference, language=language)
+        table("tbl-inference", inference_table(inputs.inference, language=language), 2, f"{source} {note}".strip())
+        values = inference_variables(inputs.inference, language=language)
+        out.variables.update(values)
+        # the chosen method's CI beside the cluster-robust one (and in the summary) only when they differ
+        differs = values["inference_chosen_is_robust"] == "false"
+        out.available["inference-compare"] = out.available["summary-inference"] = differs
+    if inputs.power is not None:
+        values = power_variables(inputs.power, language=language)
+        out.variables.update(values)
+        table("tbl-power", power_table(inputs.power, language=language), 2, source,
+              alpha=values["power_alpha"], power=values["power_level"])  # fmt: skip
+        table("tbl-power-grid", power_grid_table(inputs.power, language=language), 1, source,
+              outcome=values["power_outcome"])  # fmt: skip
+        out.figures["fig-power"] = power_figure(inputs.power, language=language)
 
 
 def _love_plot(inputs: ReportInputs, out: ResultParts) -> None:

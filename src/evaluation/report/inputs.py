@@ -125,6 +125,43 @@ OPTIONAL_FILES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
         ("outcome", "estimator", "family", "p_value", "p_holm", "p_bh"),
         ("p_value", "p_holm", "p_bh"),
     ),
+    "estimate/inference.csv": (
+        "choose_inference",
+        (
+            "outcome",
+            "inference",
+            "chosen",
+            "weight_type",
+            "reason_en",
+            "reason_da",
+            "effective_clusters",
+            "n_clusters",
+            "n_treated_clusters",
+            "estimate",
+            "p_value",
+            "ci_low",
+            "ci_high",
+            "draws",
+        ),
+        ("effective_clusters", "n_clusters", "n_treated_clusters", "estimate", "p_value", "ci_low", "ci_high", "draws"),
+    ),
+    "power/mde.csv": (
+        "power_table",
+        (
+            "outcome",
+            "row",
+            "treated_clusters",
+            "n_clusters",
+            "cluster_size",
+            "icc",
+            "sd",
+            "alpha",
+            "power",
+            "mde",
+            "mde_sd",
+        ),
+        ("treated_clusters", "n_clusters", "cluster_size", "icc", "sd", "alpha", "power", "mde", "mde_sd"),
+    ),
 }
 
 #: columns read when present (numeric ones converted like the required ones); a report shows them if there
@@ -154,6 +191,8 @@ LATER_RESULTS: dict[str, str] = {
     "heterogeneity": "estimate/heterogeneity.csv",
     "dose_response": "estimate/dose_response.csv",
     "multiplicity": "estimate/multiplicity.csv",
+    "inference": "estimate/inference.csv",
+    "power": "power/mde.csv",
 }
 
 #: the love plot drawn by the compare step, and its alt text beside it
@@ -200,6 +239,10 @@ class ReportInputs:
         ``results/economics.csv`` and ``results/economics/*.csv``, when the economics step has run.
     naive_vs_robust, event_study, pretrend, heterogeneity, dose_response, multiplicity : pandas.DataFrame or None
         ``results/estimate/<name>.csv`` of the staggered step, when it has run.
+    inference : pandas.DataFrame or None
+        ``results/estimate/inference.csv`` of the ``choose_inference`` step, when it has run.
+    power : pandas.DataFrame or None
+        ``results/power/mde.csv`` of the ``power_table`` step, when it has run.
     love_plot : Path or None
         ``results/compare/love_plot.png``, when drawn.
     love_plot_alt : str or None
@@ -227,6 +270,8 @@ class ReportInputs:
     heterogeneity: pd.DataFrame | None = None
     dose_response: pd.DataFrame | None = None
     multiplicity: pd.DataFrame | None = None
+    inference: pd.DataFrame | None = None
+    power: pd.DataFrame | None = None
     love_plot: Path | None = None
     love_plot_alt: str | None = None
 

@@ -1,0 +1,249 @@
+"""Table and numbers of the inference choice: the chosen method beside the cluster-robust one.
+
+Reads ``results/estimate/inference.csv`` of the pipeline step ``choose_inference``
+(see :mod:`evaluation.fewclusters.choice`): per outcome one row of the method the
+policy chose (``chosen`` true) and, unless that is cluster-robust itself, a
+``cluster_robust`` row. The effective number of clusters G* (Carter, Schnepel and
+Steigerwald 2017, "Asymptotic behavior of a t-test robust to cluster
+heterogeneity", *Review of Economics and Statistics* 99(4), eq. 9) and the policy's
+reason, in both languages, come from the file; nothing is re-estimated.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from evaluation.errors import ReportError
+from evaluation.report.effects_parts import blank_repeats, p_text
+from evaluation.report.labels import OUTCOME_ORDER, label, ordered, outcome_decimals
+from evaluation.report.numbers import check_language, format_count, format_number, format_p_value
+from evaluation.report.tables import MISSING
+
+#: inference methods in the order a table shows them (the chosen one is moved first)
+METHOD_ORDER: tuple[str, ...] = ("randomization_inference", "wild_cluster_bootstrap", "cluster_robust")
+#: the outcome whose result the summary states (the first of these present)
+MAIN_OUTCOME_ORDER: tuple[str, ...] = OUTCOME_ORDER
+_METHODS = {
+    "da": {
+        "wild_cluster_bootstrap": "Wild cluster bootstrap",
+        "randomization_inference": "Randomiseringsinferens",
+        "cluster_robust": "Klyngerobust",
+    },
+    "en": {
+        "wild_cluster_bootstrap": "Wild cluster bootstrap",
+        "randomization_inference": "Randomization inference",
+        "cluster_robust": "Cluster-robust",
+    },
+}
+#: the methods in running text (after "by" / "med")
+_METHODS_TEXT = {
+    "da": {
+        "wild_cluster_bootstrap": "restringeret wild cluster bootstrap (Roodman m.fl. 2019)",
+        "randomization_inference": "randomiseringsinferens over kommuner (MacKinnon & Webb 2020)",
+        "cluster_robust": "klyngerobuste standardfejl",
+    },
+    "en": {
+        "wild_cluster_bootstrap": "the restricted wild cluster bootstrap (Roodman et al. 2019)",
+        "randomization_inference": "randomization inference over municipalities (MacKinnon & Webb 2020)",
+        "cluster_robust": "cluster-robust standard errors",
+    },
+}
+_DETAILS = {
+    "da": {"webb": "Webb-vægte", "rademacher": "Rademacher-vægte", "draws": "{n} træk", "permutations":
+           "{n} permutationer", "robust": "t-fordeling med G\u00a0\u2212\u00a01 frihedsgrader", "chosen": "valgt"},
+    "en": {"webb": "Webb weights", "rademacher": "Rademacher weights", "draws": "{n} draws", "permutations":
+           "{n} permutations", "robust": "t distribution with G\u00a0\u2212\u00a01 degrees of freedom", "chosen": "chosen"},
+}  # fmt: skip
+_COLUMNS = {
+    "da": {"outcome": "Udfald", "method": "Inferens", "g_star": "G*", "estimate": "Estimat", "ci": "95 %-KI",
+           "p_value": "p"},
+    "en": {"outcome": "Outcome", "method": "Inference", "g_star": "G*", "estimate": "Estimate", "ci": "95% CI",
+           "p_value": "p"},
+}  # fmt: skip
+_TO = {"da": "til", "en": "to"}
+
+
+def _chosen(values: pd.Series) -> pd.Series:
+    """Return the ``chosen`` column as booleans, whether the CSV reader gave bools, 0/1 or the words True/False."""
+    words = values.astype(str).str.strip().str.lower()
+    bad = ~words.isin(["true", "false", "1", "0", "1.0", "0.0"])
+    if bad.any():
+        raise ReportError(
+            f"results/estimate/inference.csv, row {int(bad.to_numpy().nonzero()[0][0]) + 2}, column chosen: "
+            f"{values[bad].iloc[0]!r} is not true or false; rerun the choose_inference step"
+        )
+    return words.isin(["true", "1", "1.0"])
+
+
+def _ordered(inference: pd.DataFrame) -> pd.DataFrame:
+    """Rows by outcome (report order), the chosen method first, then the cluster-robust row."""
+    frame = inference.assign(chosen=_chosen(inference["chosen"]))
+    for outcome, rows in frame.groupby("outcome", sort=False):
+        if int(rows["chosen"].sum()) != 1:
+            raise ReportError(
+                f"results/estimate/inference.csv has {int(rows['chosen'].sum())} chosen rows for outcome {outcome!r}"
+                " (one expected); rerun the choose_inference step"
+            )
+    outcome_rank = {o: i for i, o in enumerate(ordered(set(frame["outcome"].astype(str)), OUTCOME_ORDER))}
+    method_rank = {m: i for i, m in enumerate(ordered(set(frame["inference"].astype(str)), METHOD_ORDER))}
+    keyed = frame.assign(
+        _o=frame["outcome"].astype(str).map(outcome_rank),
+        _c=(~frame["chosen"]).astype(int),
+        _m=frame["inference"].astype(str).map(method_rank),
+    )
+    return keyed.sort_values(["_o", "_c", "_m"], kind="stable").drop(columns=["_o", "_c", "_m"]).reset_index(drop=True)
+
+
+def method_label(method: str, *, chosen: bool, language: str = "da") -> str:
+    """Name an inference method for a table cell: ``"Wild cluster bootstrap (valgt)"``.
+
+    Parameters
+    ----------
+    method : str
+        ``wild_cluster_bootstrap``, ``randomization_inference`` or ``cluster_robust`` (others are shown as they are).
+    chosen : bool
+        Whether the policy chose this method (adds "valgt" / "chosen").
+    language : {"da", "en"}, default "da"
+
+    Returns
+    -------
+    str
+        The label.
+    """
+    language = check_language(language)
+    name = _METHODS[language].get(method, method)
+    return f"{name} ({_DETAILS[language]['chosen']})" if chosen else name
+
+
+def inference_note(inference: pd.DataFrame, *, language: str = "da") -> str:
+    """Say under the table how each method shown was run: weights and draws, permutations, degrees of freedom.
+
+    Parameters
+    ----------
+    inference : pandas.DataFrame
+        ``results/estimate/inference.csv``.
+    language : {"da", "en"}, default "da"
+
+    Returns
+    -------
+    str
+        For example ``"Wild cluster bootstrap: Rademacher weights, 9,999 draws. Cluster-robust: t with G − 1 degrees
+        of freedom."``; one sentence per distinct method, weights and draws, in the table's order.
+    """
+    language = check_language(language)
+    words = _DETAILS[language]
+    frame = _ordered(inference)
+    sentences: list[str] = []
+    for row in frame.itertuples(index=False):
+        method = str(row.inference)
+        name = _METHODS[language].get(method, method)
+        if method == "cluster_robust":
+            details = [words["robust"]]
+        else:
+            weights = row.weight_type if method == "wild_cluster_bootstrap" else None
+            details = [words[weights]] if weights in ("webb", "rademacher") else []
+            if not pd.isna(row.draws) and row.draws > 0:
+                kind = "permutations" if method == "randomization_inference" else "draws"
+                details.append(words[kind].format(n=format_count(row.draws, language=language)))
+        sentence = f"{name}: {', '.join(details)}." if details else ""
+        if sentence and sentence not in sentences:
+            sentences.append(sentence)
+    return " ".join(sentences)
+
+
+def _fmt(value: float, decimals: int, language: str) -> str:
+    return MISSING if pd.isna(value) else format_number(value, decimals, language=language)
+
+
+def inference_table(inference: pd.DataFrame, *, language: str = "da") -> pd.DataFrame:
+    """Show per outcome the chosen method's estimate, 95 % CI and p-value beside the cluster-robust ones.
+
+    Parameters
+    ----------
+    inference : pandas.DataFrame
+        ``results/estimate/inference.csv``.
+    language : {"da", "en"}, default "da"
+        Labels and number format.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Display strings: outcome, method, G* (one decimal), estimate, 95 % CI and p-value;
+        the outcome and G* are shown once per outcome.
+    """
+    language = check_language(language)
+    frame = _ordered(inference)
+    decimals = [outcome_decimals(o)[0] for o in frame["outcome"]]
+    outcomes = [label("outcome", o, language) for o in frame["outcome"]]
+    col, to = _COLUMNS[language], _TO[language]
+    g_star = [_fmt(g, 1, language) for g in frame["effective_clusters"]]
+    return pd.DataFrame(
+        {
+            col["outcome"]: blank_repeats(outcomes),
+            col["method"]: [
+                method_label(m, chosen=bool(c), language=language)
+                for m, c in zip(frame["inference"], frame["chosen"], strict=True)
+            ],
+            col["g_star"]: blank_repeats(outcomes, g_star),
+            col["estimate"]: [_fmt(v, d, language) for v, d in zip(frame["estimate"], decimals, strict=True)],
+            col["ci"]: [
+                f"{_fmt(a, d, language)} {to} {_fmt(b, d, language)}"
+                for a, b, d in zip(frame["ci_low"], frame["ci_high"], decimals, strict=True)
+            ],
+            col["p_value"]: [MISSING if pd.isna(p) else format_p_value(p, language=language) for p in frame["p_value"]],
+        }
+    )
+
+
+def main_outcome(outcomes: pd.Series) -> str:
+    """Return the outcome the summary and running text speak of: the first of :data:`MAIN_OUTCOME_ORDER` present."""
+    return ordered(set(outcomes.astype(str)), MAIN_OUTCOME_ORDER)[0]
+
+
+def inference_variables(inference: pd.DataFrame, *, language: str = "da") -> dict[str, str]:
+    """Return the numbers and words of the inference text, for the main outcome (:func:`main_outcome`).
+
+    Parameters
+    ----------
+    inference : pandas.DataFrame
+        ``results/estimate/inference.csv``.
+    language : {"da", "en"}, default "da"
+
+    Returns
+    -------
+    dict of str to str
+        ``inference_outcome`` (its label), ``inference_method`` (the chosen method in running text),
+        ``inference_reason`` (the policy's reason in the report's language), ``inference_g_star`` and
+        its range over outcomes ``inference_g_star_min`` / ``_max``, ``inference_n_treated``,
+        ``inference_n_clusters``, the chosen and the cluster-robust 95 % CI and p-value of the main
+        outcome in text decimals (``inference_ci_low_text``, ``inference_ci_high_text``, ``inference_p_text``,
+        ``inference_robust_ci_low_text``, ``inference_robust_ci_high_text``, ``inference_robust_p_text``)
+        and ``inference_chosen_is_robust`` (``"true"`` / ``"false"``).
+    """
+    language = check_language(language)
+    if inference.empty:
+        raise ReportError("results/estimate/inference.csv has no rows: rerun the choose_inference step")
+    frame = _ordered(inference)
+    outcome = main_outcome(frame["outcome"])
+    rows = frame[frame["outcome"].astype(str) == outcome]
+    chosen = rows[rows["chosen"]].iloc[0]
+    robust = rows[rows["inference"].astype(str) == "cluster_robust"]
+    robust = robust.iloc[0] if len(robust) else chosen
+    text_d = outcome_decimals(outcome)[1]
+    g_all = frame.drop_duplicates("outcome")["effective_clusters"]
+    values = {
+        "inference_outcome": label("outcome", outcome, language),
+        "inference_method": _METHODS_TEXT[language].get(str(chosen["inference"]), str(chosen["inference"])),
+        "inference_reason": " ".join(str(chosen[f"reason_{language}"]).split()),
+        "inference_g_star": _fmt(chosen["effective_clusters"], 1, language),
+        "inference_g_star_min": _fmt(g_all.min(), 1, language),
+        "inference_g_star_max": _fmt(g_all.max(), 1, language),
+        "inference_n_treated": format_count(chosen["n_treated_clusters"], language=language),
+        "inference_n_clusters": format_count(chosen["n_clusters"], language=language),
+        "inference_chosen_is_robust": "true" if str(chosen["inference"]) == "cluster_robust" else "false",
+    }
+    for prefix, row in (("inference", chosen), ("inference_robust", robust)):
+        values[f"{prefix}_ci_low_text"] = _fmt(row["ci_low"], text_d, language)
+        values[f"{prefix}_ci_high_text"] = _fmt(row["ci_high"], text_d, language)
+        values[f"{prefix}_p_text"] = p_text(row["p_value"], language=language)
+    return values

@@ -1,0 +1,13 @@
+rule check_outputs:
+    """The output guard: no person identifiers or small cells in what leaves the machine."""
+    input:
+        get_guarded_outputs(),
+    output:
+        "logs/check_outputs.ok",
+    log:
+        "logs/check_outputs.log",
+    params:
+        # rerun when these change
+        min_cell=config["disclosure"]["min_cell"],
+    run:
+        pipeline.check_outputs(input, output, log, config)
