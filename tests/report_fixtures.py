@@ -1,7 +1,8 @@
 """Hand-made results of the economics and staggered steps, for the report tests (not pipeline output).
 
 Column names follow the producers: ``evaluation.economics`` (economics.csv and
-economics/*.csv) and ``evaluation.staggered.run`` (estimate/*.csv); the balance
+economics/*.csv), ``evaluation.staggered.run`` (estimate/*.csv) and
+``evaluation.fewclusters`` (estimate/inference.csv, power/mde.csv); the balance
 file has the eCDF statistics and flags of ``evaluation.matching.balance``.
 """
 
@@ -84,6 +85,7 @@ def write_later_results(results: Path) -> Path:
         results / "economics" / "budget.csv", index=False
     )
     _staggered(results / "estimate")
+    write_inference_results(results)
     pd.DataFrame(
         {
             "covariate": ["sex", "age_at_entry", "parent_basic_education", "prior_notifications"],
@@ -159,3 +161,48 @@ def _staggered(folder: Path) -> None:
         ],
         columns=["analysis", "outcome", "estimator", "family", "estimate", "p_value", "p_holm", "p_bh"],
     ).to_csv(folder / "multiplicity.csv", index=False)
+
+
+_REASON_EN = "4 treated of 20 clusters (effective number {g}): too few treated clusters for cluster-robust t-tests."
+_REASON_DA = "4 behandlede af 20 kommuner (effektivt antal {g}): for få behandlede kommuner til klyngerobuste t-test."
+#: outcome, inference, chosen, weight_type, G*, estimate, p_value, ci_low, ci_high, draws (rows out of report order)
+INFERENCE = [
+    ("sdq", "cluster_robust", False, "webb", 3.456, -1.234, 0.0004, -1.9, -0.57, 0),
+    ("sdq", "wild_cluster_bootstrap", True, "webb", 3.456, -1.234, 0.0312, -2.468, -0.06, 9999),
+    ("school_absence", "cluster_robust", True, None, 12.26, -0.9234, 0.0006, -1.27, -0.58, 0),
+    ("cost_per_child", "randomization_inference", True, None, 2.04, -10823.4, 0.51, -40000.6, 18000.4, 999),
+    ("cost_per_child", "cluster_robust", False, None, 2.04, -10823.4, 0.408, -36648.8, 15002.7, 0),
+]
+#: outcome -> (cluster size, icc, sd, mde_sd of the actual design, {treated: mde_sd at ICC 0, 0.05, 0.1})
+POWER = {
+    "sdq": (24.2013, 0.016448, 4.4613, 0.30419, {1: (0.61, 0.78, 0.95), 5: (0.27, 0.35, 0.43), 10: (0.19, 0.25)}),
+    "cost_per_child": (28.34, 0.00764, 236467.78, 0.2819, {1: (0.6, 0.7, 0.8), 5: (0.3, 0.4, 0.5), 10: (0.2, 0.3)}),
+}
+
+
+def write_inference_results(results: Path, inference: list[tuple] | None = None) -> Path:
+    """Write ``estimate/inference.csv`` and ``power/mde.csv`` (4 of 20 municipalities adopted) under ``results``."""
+    (results / "estimate").mkdir(parents=True, exist_ok=True)
+    (results / "power").mkdir(parents=True, exist_ok=True)
+    rows = []
+    for outcome, inference_, chosen, weights, g_star, estimate, p, low, high, draws in inference or INFERENCE:
+        g = f"{g_star:.1f}"
+        reasons = {"reason_en": _REASON_EN.format(g=g), "reason_da": _REASON_DA.format(g=g.replace(".", ","))}
+        rows.append({
+            "outcome": outcome, "inference": inference_, "chosen": chosen, "method": "(policy)",
+            "weight_type": weights, **reasons,
+            "effective_clusters": g_star, "n_clusters": 20, "n_treated_clusters": 4, "estimate": estimate, "se": 0.5,
+            "p_value": p, "ci_low": low, "ci_high": high, "draws": draws,
+        })  # fmt: skip
+    pd.DataFrame(rows).to_csv(results / "estimate" / "inference.csv", index=False)
+    power = []
+    common = {"n_clusters": 20, "pre_periods": 3.0, "post_periods": 8.0, "alpha": 0.05, "power": 0.8}
+    for outcome, (size, icc, sd, mde_sd, grid) in POWER.items():
+        power.append({"outcome": outcome, "row": "actual", "treated_clusters": 4, **common, "cluster_size": size,
+                      "icc": icc, "sd": sd, "mde": mde_sd * sd, "mde_sd": mde_sd})  # fmt: skip
+        for treated, values in grid.items():
+            for grid_icc, value in zip((0.0, 0.05, 0.1), values, strict=False):
+                design = {"treated_clusters": treated, **common, "cluster_size": size, "icc": grid_icc, "sd": sd}
+                power.append({"outcome": outcome, "row": "grid", **design, "mde": value * sd, "mde_sd": value})
+    pd.DataFrame(power).to_csv(results / "power" / "mde.csv", index=False)
+    return results

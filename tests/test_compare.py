@@ -174,3 +174,23 @@ def test_without_replacement_pairs_share_a_subclass():
     for t, c in (("t1", "c1"), ("t2", "c2"), ("t3", "c3"), ("t4", "c4")):
         assert sub[t] == sub[c]
     assert sub.nunique() == 4
+
+
+def test_publishable_flow_hides_small_counts_and_what_would_give_them_away():
+    flow = pd.DataFrame(
+        {
+            "step": ["population", "baseline", "parent_missing", "matched", "dropped_no_match_within_caliper"],
+            "description": ["a", "b", "c", "d", "e"],
+            "n_treated": [9803, 1805, 0, 1804, 1],
+            "n_control": [42053, 6713, 3, 1463, 0],
+        }
+    )
+    out = compare.publishable_flow(flow, 5).set_index("step")
+    # the single dropped child is hidden, and so is the matched count (1805 - matched would reveal it)
+    assert pd.isna(out.loc["dropped_no_match_within_caliper", "n_treated"])
+    assert pd.isna(out.loc["matched", "n_treated"])
+    # a small count outside the dropped rows is hidden alone; zeros and large counts stay
+    assert pd.isna(out.loc["parent_missing", "n_control"])
+    assert out.loc["matched", "n_control"] == 1463
+    assert out.loc["parent_missing", "n_treated"] == 0
+    assert out.loc["population", "n_treated"] == 9803

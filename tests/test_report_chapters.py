@@ -184,19 +184,28 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         ("da", ["Naive og robuste estimatorer", "Effekter år for år og test for parallelle forløb",
                 "Forskelle mellem grupper af børn", "Sagstal og udfald (dosis-respons)", "Mange test",
                 "Udgifter og nettoudgift", "Budgetkonsekvenser", "Afstemning med regnskaberne",
-                "Tabel 4: Effekter efter estimator", "Tabel 7: Økonomiske resultater", "Figur 4: Effekter år for år",
+                "Tabel 7: Effekter efter estimator", "Tabel 10: Økonomiske resultater", "Figur 5: Effekter år for år",
                 "Modellen er tilbagebetalt i opfølgningsår 5 (95 %-KI: år 1 til senere end år 3)",
                 "giver modellen en nettoudgift på 3.877 kr. pr. barneår",
                 "forklarer 85,0 % af kommunernes udgifter", "alle 4 kovariater har en absolut SMD under 0,1",
-                "χ² = 77,1 med 10 frihedsgrader, p &lt; 0,001", "ved en betalingsvillighed på 20.000 kr."]),
+                "χ² = 77,1 med 10 frihedsgrader, p &lt; 0,001", "ved en betalingsvillighed på 20.000 kr.",
+                "Inferens og styrke", "Tabel 3: Hovedanalysen med den valgte inferens", "Figur 2: Mindste påviselige",
+                "G* er 3,5 for SDQ-score (0-40) og ligger mellem 2,0 og 12,3 på tværs af udfaldene",
+                "giver restringeret wild cluster bootstrap (Roodman m.fl. 2019) et 95 %-KI fra −2,5 til −0,1 "
+                "(p = 0,031) mod −1,9 til −0,6 (p &lt; 0,001) med klyngerobuste standardfejl",
+                "er 95 %-KI for effekten på SDQ-score (0-40) fra −2,5 til −0,1.",
+                "MDE for SDQ-score (0-40) 1,36 eller 0,30 standardafvigelser"]),
         ("en", ["Naive and robust estimators", "Effects year by year and the test of parallel trends",
                 "Differences between groups of children", "Caseload and outcomes (dose-response)",
                 "Multiple testing", "Costs and net cost", "Budget consequences", "Reconciliation with the accounts",
-                "Table 4: Effects by estimator", "Figure 4: Effects year by year",
+                "Table 7: Effects by estimator", "Figure 5: Effects year by year",
                 "the model pays back in follow-up year 5 (95% CI: year 1 to later than year 3)",
                 "the model gives a net cost of DKK 3,877 per child-year", "explains 85.0% of the municipalities",
                 "every one of the 4 covariates has an absolute SMD below 0.1",
-                "at a willingness to pay of DKK 20,000"]),
+                "at a willingness to pay of DKK 20,000", "Inference and power",
+                "Table 3: The main analysis with the chosen inference", "Figure 2: Minimum detectable effect",
+                "the 95% CI of the effect on the SDQ score (0-40) is −2.5 to −0.1.",
+                "the MDE for the SDQ score (0-40) is 1.36, or 0.30 standard deviations"]),
     ],
 )  # fmt: skip
 def test_final_report_shows_every_new_part_with_its_numbers(project, language: str, expected: list[str]) -> None:
@@ -205,7 +214,7 @@ def test_final_report_shows_every_new_part_with_its_numbers(project, language: s
         assert snippet in text, snippet
     for label_id in ("tbl-economics", "tbl-net-cost", "tbl-budget", "tbl-reconciliation", "tbl-naive-robust",
                      "tbl-heterogeneity", "tbl-multiplicity", "fig-costs", "fig-ceac", "fig-event-study",
-                     "fig-love-plot"):  # fmt: skip
+                     "fig-love-plot", "tbl-inference", "tbl-power", "tbl-power-grid", "fig-power"):  # fmt: skip
         assert f'id="{label_id}"' in text, label_id
     for heading in expected[:8]:  # no part fell back to its .missing text (the last occurrence is the heading)
         assert NOT_YET[language] not in text.split(heading)[-1][:300], heading
@@ -223,6 +232,10 @@ def test_missing_results_give_the_missing_text_and_no_table(tmp_path: Path) -> N
         part = text.split(heading)[-1][:400]  # the heading, not the table of contents
         assert "Analysen er endnu ikke gennemført" in part, heading
     assert "Estimatorer for forskudt indførelse (Callaway &amp; Sant’Anna 2021)" in text  # the inference text
+    for heading in ("Valg af inferens", "Styrkeberegning"):
+        assert "endnu ikke gennemført" in text.split(heading)[-1][:300], heading
+    assert 'id="tbl-inference"' not in text and 'id="fig-power"' not in text
+    assert "som derfor er valgt som inferens" not in text
     assert 'id="tbl-economics"' not in text and 'id="tbl-naive-robust"' not in text
     assert 'id="fig-love-plot"' in text  # drawn from balance.csv when the compare step drew none
     assert not (reports / "_generated" / "tbl-economics.md").exists()

@@ -151,7 +151,7 @@ def test_numbers_follow_the_language(rendered: dict) -> None:
     assert "\u221241.234" in da and "\u221241,234" in en
     assert "faldt SDQ-scoren med 1,5 point (95 %-KI: \u22122,1 til \u22120,9)" in da.replace("\n", " ")
     assert "the SDQ score fell by 1.5 points (95% CI: \u22122.1 to \u22120.9)" in en.replace("\n", " ")
-    assert "Tabel 3: Implementeringsindikatorer i 2023" in da and "Table 3: Implementation indicators in 2023" in en
+    assert "Tabel 6: Implementeringsindikatorer i 2023" in da and "Table 6: Implementation indicators in 2023" in en
     assert "24,5" in da and "24.5" in en  # comparison caseload, one decimal
     assert "v1.0.0-3-gabc1234" in da and "2024-05-01" in en  # provenance and the run date
     assert "Slutrapport" in da and "Final report" in en and "Evaluation of the Herning model" in en

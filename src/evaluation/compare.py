@@ -264,6 +264,38 @@ def match_cohort(
     return ComparisonResult(matched=matched, balance=balance, flow_rows=flow_rows, covariates=covariates)
 
 
+def publishable_flow(flow: pd.DataFrame, min_cell: int) -> pd.DataFrame:
+    """Return the sample flow with counts of fewer than ``min_cell`` children left empty.
+
+    Counts from 1 to ``min_cell - 1`` are removed (primary suppression). The
+    children dropped by matching add up to the step before minus the matched
+    step, so when a ``dropped_*`` count is removed the ``matched`` count of the
+    same column is removed too (complementary suppression); otherwise the
+    difference would give it away. Zero counts rest on no child and stay.
+
+    Parameters
+    ----------
+    flow
+        ``step, description, n_treated, n_control``.
+    min_cell
+        Smallest number of persons a published count may rest on.
+
+    Returns
+    -------
+    DataFrame
+        The same rows, counts as nullable integers.
+    """
+    out = flow.copy()
+    dropped = out["step"].astype(str).str.startswith("dropped_")
+    for column in ("n_treated", "n_control"):
+        counts = pd.to_numeric(out[column], errors="coerce").astype("Int64")
+        small = counts.between(1, min_cell - 1).fillna(False).astype(bool)
+        if (small & dropped).any():
+            small |= out["step"].eq("matched")
+        out[column] = counts.mask(small)
+    return out
+
+
 def match_children(
     panel_path: Path,
     config: Mapping[str, Any],
@@ -302,7 +334,8 @@ def match_children(
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     res.balance.to_csv(balance_path, index=False, float_format="%.6f", lineterminator="\n")
     flow = pd.concat([pd.read_csv(flow_path_in), res.flow_rows], ignore_index=True)
-    flow.to_csv(flow_path_out, index=False, lineterminator="\n")
+    min_cell = int(config.get("disclosure", {}).get("min_cell", 5))
+    publishable_flow(flow, min_cell).to_csv(flow_path_out, index=False, lineterminator="\n")
     if love_plot_path is not None:
         from evaluation.matching.plots import love_plot
 

@@ -49,11 +49,23 @@ _METHODS_TEXT = {
     },
 }
 _DETAILS = {
-    "da": {"webb": "Webb-vægte", "rademacher": "Rademacher-vægte", "draws": "{n} træk", "permutations":
-           "{n} permutationer", "robust": "t-fordeling med G\u00a0\u2212\u00a01 frihedsgrader", "chosen": "valgt"},
-    "en": {"webb": "Webb weights", "rademacher": "Rademacher weights", "draws": "{n} draws", "permutations":
-           "{n} permutations", "robust": "t distribution with G\u00a0\u2212\u00a01 degrees of freedom", "chosen": "chosen"},
-}  # fmt: skip
+    "da": {
+        "webb": "Webb-vægte",
+        "rademacher": "Rademacher-vægte",
+        "draws": "{n} træk",
+        "permutations": "{n} permutationer",
+        "robust": "t-fordeling med G\u00a0\u2212\u00a01 frihedsgrader",
+        "chosen": "valgt",
+    },
+    "en": {
+        "webb": "Webb weights",
+        "rademacher": "Rademacher weights",
+        "draws": "{n} draws",
+        "permutations": "{n} permutations",
+        "robust": "t distribution with G\u00a0\u2212\u00a01 degrees of freedom",
+        "chosen": "chosen",
+    },
+}
 _COLUMNS = {
     "da": {"outcome": "Udfald", "method": "Inferens", "g_star": "G*", "estimate": "Estimat", "ci": "95 %-KI",
            "p_value": "p"},

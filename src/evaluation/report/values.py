@@ -251,7 +251,9 @@ def collect_variables(inputs: ReportInputs, *, trends_suppressed: int = 0) -> di
     values.update(_effect_variables(inputs.estimates, min_cell, language))
     flow = inputs.sample_flow
     if not flow.empty:
-        first, last = flow.iloc[0], flow.iloc[-1]
+        first = flow.iloc[0]
+        matched = flow.loc[flow["step"] == "matched"]
+        last = matched.iloc[0] if len(matched) else flow.iloc[-1]
         shown = suppress_small(
             [first["n_treated"], first["n_control"], last["n_treated"], last["n_control"]], min_cell, language=language
         )
