@@ -159,3 +159,26 @@ def test_no_raw_identifier_leaves_ingestion(run):
         blob = path.read_bytes()
         leaked = [pnr for pnr in sample if pnr.encode() in blob]
         assert not leaked, f"{path} holds raw person numbers"
+
+
+def test_every_planned_document_is_rendered(run):
+    from evaluation.config import load_config
+    from evaluation.report.documents import planned_outputs
+
+    config = load_config(run / "config/config.yaml", {"synthetic": {"scale": "tiny"}})
+    expected = planned_outputs(config)
+    assert any("final-en" in p for p in expected) and any("factsheet-657" in p for p in expected)
+    missing = [p for p in expected if not (run / p).is_file()]
+    assert not missing
+
+
+def test_output_guard_fails_a_run_with_a_planted_identifier(run):
+    planted = run / "results" / "planted.csv"
+    planted.write_text("municipality,child\n657,0101121234\n", encoding="utf-8")
+    try:
+        proc = _snakemake(run, "--forcerun", "check_outputs")
+    finally:
+        planted.unlink()
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "results/planted.csv" in output and "0101121234" not in output
