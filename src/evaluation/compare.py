@@ -37,6 +37,7 @@ import pandas as pd
 from evaluation.contract.codes import ORIGIN
 from evaluation.errors import ConfigError
 from evaluation.io import write_table
+from evaluation.matching.balance import BALANCE_COLUMNS as MATCHING_BALANCE_COLUMNS
 
 #: Categorical covariates and their codes; the first code is the reference category.
 CATEGORICAL = {"origin": tuple(sorted(int(k) for k in ORIGIN))}
@@ -60,20 +61,8 @@ CHILD_COLUMNS = {
     "prior_notifications": "prior_notifications",
 }
 
-BALANCE_COLUMNS = [
-    "covariate",
-    "type",
-    "smd_before",
-    "smd_after",
-    "var_ratio_before",
-    "var_ratio_after",
-    "ecdf_mean_before",
-    "ecdf_mean_after",
-    "ecdf_max_before",
-    "ecdf_max_after",
-    "smd_flag",
-    "var_ratio_flag",
-]
+#: Columns of the balance table in ``results/compare/balance.csv``.
+BALANCE_COLUMNS = ["covariate", *MATCHING_BALANCE_COLUMNS]
 
 DROP_REASONS_DA = {
     "no_match_within_caliper": "Behandlede børn uden kontrolbarn inden for caliper (ikke matchet)",

@@ -40,21 +40,8 @@ import statsmodels.api as sm
 from scipy import stats
 
 from evaluation.errors import ModelNotIdentifiedError
-from evaluation.results import Estimate
+from evaluation.results import ESTIMATE_COLUMNS, Estimate
 
-ESTIMATE_COLUMNS = [
-    "analysis",
-    "outcome",
-    "estimator",
-    "subgroup",
-    "estimate",
-    "se",
-    "ci_low",
-    "ci_high",
-    "p_value",
-    "n_treated",
-    "n_control",
-]
 TREND_COLUMNS = ["outcome", "year", "group", "mean", "n"]
 FLOAT_FORMAT = "%.6f"
 

@@ -83,3 +83,19 @@ class Estimate:
         if math.isnan(self.ci_low) or math.isnan(self.ci_high):
             return False
         return self.ci_low <= value <= self.ci_high
+
+
+#: Columns of ``results/estimates.csv``, one row per analysis (the pipeline's contract with the report).
+ESTIMATE_COLUMNS = [
+    "analysis",
+    "outcome",
+    "estimator",
+    "subgroup",
+    "estimate",
+    "se",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "n_treated",
+    "n_control",
+]

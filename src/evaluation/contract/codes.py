@@ -234,3 +234,28 @@ ACCOUNT_FUNCTION: Codes = _frozen(
         "5.28.25": "opholdssteder for børn og unge",
     }
 )
+
+
+#: Account function (5.28.x) of each placement-type code: families 5.28.20, institutions 5.28.23,
+#: secure units 5.28.24, opholdssteder and other 5.28.25. *unverified*, as the sub-functions are.
+ACCOUNT_FUNCTION_OF_TYPE: Mapping[int, str] = MappingProxyType(
+    {
+        1: "5.28.20",
+        21: "5.28.20",
+        22: "5.28.20",
+        23: "5.28.20",
+        24: "5.28.20",
+        25: "5.28.20",
+        26: "5.28.20",
+        9: "5.28.23",
+        7: "5.28.23",
+        8: "5.28.24",
+        27: "5.28.25",
+        11: "5.28.25",
+        6: "5.28.25",
+        99: "5.28.25",
+    }
+)
+
+#: Account function of preventive measures.
+ACCOUNT_FUNCTION_PREVENTIVE = "5.28.21"

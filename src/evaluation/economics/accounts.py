@@ -29,38 +29,18 @@ share suppressed (disclosure control); the totals are over all cells.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from evaluation.contract.codes import ACCOUNT_FUNCTION
+from evaluation.contract.codes import ACCOUNT_FUNCTION, ACCOUNT_FUNCTION_OF_TYPE
 from evaluation.costs import spell_year_costs
 from evaluation.economics.prices import deflate
 from evaluation.errors import ExtractValidationError
 
 __all__ = ["ACCOUNT_FUNCTION_OF_TYPE", "PREVENTIVE_FUNCTION", "RECONCILIATION_COLUMNS", "micro_costs", "reconcile"]
 
-#: Account function of each placement-type code (5.28.20 families, .23 institutions, .24 secure, .25 other).
-ACCOUNT_FUNCTION_OF_TYPE: Mapping[int, str] = MappingProxyType(
-    {
-        1: "5.28.20",
-        21: "5.28.20",
-        22: "5.28.20",
-        23: "5.28.20",
-        24: "5.28.20",
-        25: "5.28.20",
-        26: "5.28.20",
-        9: "5.28.23",
-        7: "5.28.23",
-        8: "5.28.24",
-        27: "5.28.25",
-        11: "5.28.25",
-        6: "5.28.25",
-        99: "5.28.25",
-    }
-)
 #: Account function of preventive measures.
 PREVENTIVE_FUNCTION = "5.28.21"
 

@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from evaluation.errors import ReportError
+from evaluation.results import ESTIMATE_COLUMNS
 
 #: results file -> (step that writes it, required columns, numeric columns)
 RESULT_FILES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
@@ -36,19 +37,7 @@ RESULT_FILES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     ),
     "estimates.csv": (
         "estimate",
-        (
-            "analysis",
-            "outcome",
-            "estimator",
-            "subgroup",
-            "estimate",
-            "se",
-            "ci_low",
-            "ci_high",
-            "p_value",
-            "n_treated",
-            "n_control",
-        ),
+        tuple(ESTIMATE_COLUMNS),
         ("estimate", "se", "ci_low", "ci_high", "p_value", "n_treated", "n_control"),
     ),
     "estimate/trends.csv": (

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from evaluation.contract.codes import PLACEMENT_GROUP
+from evaluation.contract.codes import ACCOUNT_FUNCTION_OF_TYPE, PLACEMENT_GROUP
 from evaluation.costs import child_year_costs, spell_year_costs
 from evaluation.simulate.cases import OFF, ON, simulate_states
 from evaluation.simulate.casework import assign_workers, case_events, caseload_target, workforce
@@ -25,23 +25,7 @@ from evaluation.simulate.population import build_municipality, children_per_year
 from evaluation.simulate.rng import stream
 from evaluation.simulate.services import birthday18, notification_records, placement_records, preventive_records
 
-#: Account function of each placement-type code (5.28.20 families, .23 institutions, .24 secure, .25 opholdssteder).
-ACCOUNT_OF_TYPE = {
-    1: "5.28.20",
-    21: "5.28.20",
-    22: "5.28.20",
-    23: "5.28.20",
-    24: "5.28.20",
-    25: "5.28.20",
-    26: "5.28.20",
-    9: "5.28.23",
-    7: "5.28.23",
-    8: "5.28.24",
-    27: "5.28.25",
-    11: "5.28.25",
-    6: "5.28.25",
-    99: "5.28.25",
-}
+ACCOUNT_OF_TYPE = ACCOUNT_FUNCTION_OF_TYPE
 FAMILY_GROUPS = ("network", "foster")
 
 
