@@ -270,3 +270,19 @@ def montecarlo_summary(input: Files, output: Files, log: Files, config: Mapping[
     with step_log(log[0], "montecarlo_summary") as progress:
         table = write_summary([Path(p) for p in input], Path(output[0]))
         progress(f"summarised {len(input)} replications into {len(table)} rows")
+
+
+def synthetic_control(input: Files, output: Files, log: Files, config: Mapping[str, Any]) -> None:
+    """Rule ``synthetic_control``: municipality-year outcomes, one synthetic control per adopter and outcome."""
+    from evaluation.fewclusters import write_synth
+
+    with step_log(log[0], "synthetic_control") as progress:
+        table = write_synth(
+            Path(input.extracts[0]).parent,
+            config,
+            Path(output.table),
+            Path(output.average),
+            Path(output.gaps),
+            progress=progress,
+        )
+        progress(f"wrote {output.table} ({len(table)} rows), {output.average} and {output.gaps}")

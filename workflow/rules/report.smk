@@ -13,6 +13,7 @@ rule render_report:
         staggered=rules.estimate_staggered.output,
         inference=rules.choose_inference.output,
         power=rules.power_table.output,
+        synth=rules.synthetic_control.output,
         implementation=rules.monitor_implementation.output,
         factsheets=rules.factsheet_figures.output,
         provenance=rules.write_provenance.output,

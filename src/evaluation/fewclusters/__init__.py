@@ -29,6 +29,13 @@ from evaluation.fewclusters.mc import (
     run_replication_job,
     write_summary,
 )
+from evaluation.fewclusters.synth_step import (
+    SYNTH_DEFAULTS,
+    SYNTH_OUTCOMES,
+    municipality_outcomes,
+    synth_tables,
+    write_synth,
+)
 
 __all__ = [
     "INFERENCE_COLUMNS",
@@ -36,15 +43,20 @@ __all__ = [
     "MONTECARLO_DEFAULTS",
     "POWER_COLUMNS",
     "POWER_DEFAULTS",
+    "SYNTH_DEFAULTS",
+    "SYNTH_OUTCOMES",
     "design_numbers",
     "icc_anova",
     "inference_table",
     "montecarlo_seeds",
+    "municipality_outcomes",
     "montecarlo_settings",
     "power_design_table",
     "randomization_ci",
     "run_replication_job",
+    "synth_tables",
     "write_summary",
     "write_inference",
     "write_power",
+    "write_synth",
 ]

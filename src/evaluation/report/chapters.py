@@ -34,6 +34,7 @@ from evaluation.report.figures_results import ceac_figure, costs_figure, event_s
 from evaluation.report.inference_parts import inference_note, inference_table, inference_variables
 from evaluation.report.inputs import ReportInputs
 from evaluation.report.power_parts import power_figure, power_grid_table, power_table, power_variables
+from evaluation.report.synth_parts import synth_figure, synth_table, synth_variables
 from evaluation.report.values import SMD_THRESHOLD
 
 #: show the compare step's love plot (``results/compare/love_plot.png``) when it is in the report's language;
@@ -49,6 +50,7 @@ PART_RESULTS: dict[str, tuple[str, ...]] = {
     "inference-choice": ("inference",),
     "inference-compare": ("inference",),
     "power": ("power",),
+    "synth": ("synth", "synth_gaps"),
     "summary-inference": ("inference",),
     "effects-robust": ("naive_vs_robust",),
     "effects-event-study": ("event_study", "pretrend"),
@@ -73,6 +75,8 @@ CAPTIONS: dict[str, dict[str, str]] = {
         "og p-værdi. G\\*: effektivt antal klynger",
         "tbl-power": "Mindste påviselige effekt (MDE) i det faktiske design ved {alpha} signifikansniveau og "
         "{power} styrke, i udfaldets enhed og i standardafvigelser (SD). Celle: kommune-år",
+        "tbl-synth": "Syntetisk kontrolgruppe: Hernings effekt (ATT, gennemsnitlig forskel efter indførelsen), "
+        "RMSPE før og efter, placebo-p-værdi og gennemsnitlig ATT over indsatskommunerne",
         "tbl-power-grid": "MDE i standardafvigelser for {outcome} efter antal indsatskommuner og ICC",
     },
     "en": {
@@ -89,6 +93,8 @@ CAPTIONS: dict[str, dict[str, str]] = {
         "estimate, 95% CI and p-value. G\\*: effective number of clusters",
         "tbl-power": "Minimum detectable effect (MDE) of the actual design at a {alpha} significance level and "
         "{power} power, in the outcome's unit and in standard deviations (SD). Cell: municipality-year",
+        "tbl-synth": "Synthetic control: Herning's effect (ATT, mean gap after adoption), pre- and post-period "
+        "RMSPE, placebo p-value and mean ATT over the adopting municipalities",
         "tbl-power-grid": "MDE in standard deviations for {outcome} by number of adopting municipalities and ICC",
     },
 }
@@ -194,6 +200,13 @@ def write_result_parts(
     if inputs.multiplicity is not None:
         table("tbl-multiplicity", multiplicity_table(inputs.multiplicity, language=language), 3, registry)
     _inference_and_power(inputs, out, table, registry)
+    if out.available["synth"] and not inputs.synth.empty and not inputs.synth_gaps.empty:
+        values = synth_variables(inputs.synth, inputs.synth_gaps, language=language)
+        out.variables.update(values)
+        table("tbl-synth", synth_table(inputs.synth, language=language), 1, registry)
+        out.figures["fig-synth"] = synth_figure(inputs.synth_gaps, int(values["synth_year"]), language=language)
+    else:
+        out.available["synth"] = False
     if inputs.event_study is not None:
         out.figures["fig-event-study"] = event_study_figure(inputs.event_study, language=language)
     out.variables.update(

@@ -49,6 +49,12 @@ RESULT_FILES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
 
 #: results written by later steps: a report without them says the analysis has not been done
 OPTIONAL_FILES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
+    "synth/table.csv": (
+        "synthetic_control",
+        ("adopter", "outcome", "adoption_year", "att", "pre_rmspe", "post_rmspe", "ratio", "p_value"),
+        ("adopter", "adoption_year", "att", "pre_rmspe", "post_rmspe", "ratio", "p_value"),
+    ),
+    "synth/gaps.csv": ("synthetic_control", ("outcome", "unit", "role", "year", "gap"), ("unit", "year", "gap")),
     "implementation/group_year.csv": (
         "implementation",
         ("indicator", "group", "year", "value", "n_persons", "suppressed"),
@@ -182,6 +188,8 @@ LATER_RESULTS: dict[str, str] = {
     "multiplicity": "estimate/multiplicity.csv",
     "inference": "estimate/inference.csv",
     "power": "power/mde.csv",
+    "synth": "synth/table.csv",
+    "synth_gaps": "synth/gaps.csv",
 }
 
 #: the love plot drawn by the compare step, and its alt text beside it
@@ -232,6 +240,8 @@ class ReportInputs:
         ``results/estimate/inference.csv`` of the ``choose_inference`` step, when it has run.
     power : pandas.DataFrame or None
         ``results/power/mde.csv`` of the ``power_table`` step, when it has run.
+    synth, synth_gaps : pandas.DataFrame or None
+        ``results/synth/table.csv`` and ``gaps.csv`` of the ``synthetic_control`` step, when it has run.
     love_plot : Path or None
         ``results/compare/love_plot.png``, when drawn.
     love_plot_alt : str or None
@@ -261,6 +271,8 @@ class ReportInputs:
     multiplicity: pd.DataFrame | None = None
     inference: pd.DataFrame | None = None
     power: pd.DataFrame | None = None
+    synth: pd.DataFrame | None = None
+    synth_gaps: pd.DataFrame | None = None
     love_plot: Path | None = None
     love_plot_alt: str | None = None
 

@@ -1,0 +1,185 @@
+"""Table, gap figure and numbers of the synthetic-control section of the effects chapter.
+
+Reads ``results/synth/table.csv`` and ``results/synth/gaps.csv`` of the pipeline step
+``synthetic_control`` (see :mod:`evaluation.fewclusters.synth_step`): one synthetic control
+per adopting municipality and outcome from the never-adopters (Abadie, Diamond and
+Hainmueller 2010, *JASA* 105(490)), with the placebo-in-space p-value (ADH 2010 section 2.4)
+for Herning. The average over adopters is the mean of the adopters' ATTs in ``table.csv``
+(the same number as ``results/synth/average.csv``). Nothing is refitted here.
+"""
+
+from __future__ import annotations
+
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from evaluation.errors import ReportError
+from evaluation.report.figures import OKABE_ITO, STYLE, _tick_formatter
+from evaluation.report.numbers import check_language, format_count, format_number, format_p_value
+from evaluation.report.tables import MISSING
+
+__all__ = ["synth_figure", "synth_table", "synth_variables"]
+
+HERNING = 657
+OUTCOMES = ("spending_per_child", "placement_rate", "family_care_share")
+#: outcome -> decimals shown
+DECIMALS = {"spending_per_child": 0, "placement_rate": 1, "family_care_share": 3}
+_WORDS = {
+    "da": {
+        "outcomes": {
+            "spending_per_child": "Udgift pr. barn 0-17 år (kr.)",
+            "placement_rate": "Anbragte pr. 1.000 børn",
+            "family_care_share": "Andel anbragt i familie- eller netværkspleje",
+        },
+        "columns": ["Udfald", "ATT, Herning", "RMSPE før", "RMSPE efter", "p-værdi (placebo)",
+                    "Gns. ATT, indsatskommuner", "Indsatskommuner"],
+        "y_axis": "Forskel til syntetisk kontrol",
+        "year": "År",
+        "herning": "Herning",
+        "placebo": "Placebo (ikke-indsatskommuner)",
+        "alt": "Linjediagram med ét panel pr. udfald ({outcomes}): forskellen mellem Herning og dens syntetiske "
+        "kontrolgruppe år for år som en farvet linje og de tilsvarende forskelle for {n_placebo} kommuner uden "
+        "modellen som grå linjer. En lodret stiplet linje markerer indførelsen i {year}. Tallene står i tabellen "
+        "ovenfor.",
+    },
+    "en": {
+        "outcomes": {
+            "spending_per_child": "Spending per child aged 0-17 (DKK)",
+            "placement_rate": "Placed per 1,000 children",
+            "family_care_share": "Share placed in family or network care",
+        },
+        "columns": ["Outcome", "ATT, Herning", "Pre-period RMSPE", "Post-period RMSPE", "p-value (placebo)",
+                    "Mean ATT, adopters", "Adopters"],
+        "y_axis": "Gap to the synthetic control",
+        "year": "Year",
+        "herning": "Herning",
+        "placebo": "Placebo (non-adopting municipalities)",
+        "alt": "Line chart with one panel per outcome ({outcomes}): the gap between Herning and its synthetic "
+        "control year by year as a coloured line, and the same gaps for {n_placebo} municipalities without the model "
+        "as grey lines. A dashed vertical line marks adoption in {year}. The numbers are in the table above.",
+    },
+}  # fmt: skip
+
+
+def _outcomes(frame: pd.DataFrame) -> list[str]:
+    present = set(frame["outcome"].astype(str))
+    return [o for o in OUTCOMES if o in present] + sorted(present - set(OUTCOMES))
+
+
+def _fmt(value: float, decimals: int, language: str) -> str:
+    return MISSING if pd.isna(value) else format_number(value, decimals, language=language)
+
+
+def synth_table(table: pd.DataFrame, *, language: str = "da", unit: int = HERNING) -> pd.DataFrame:
+    """Show Herning's ATT, RMSPEs and placebo p-value per outcome beside the mean ATT over adopters.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        ``results/synth/table.csv``.
+    language : {"da", "en"}, default "da"
+    unit : int, default 657
+        The municipality shown (Herning).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Display strings, one row per outcome.
+    """
+    language = check_language(language)
+    if table.empty:
+        raise ReportError("results/synth/table.csv has no rows: rerun the synthetic_control step")
+    words = _WORDS[language]
+    rows = []
+    for outcome in _outcomes(table):
+        part = table[table["outcome"].astype(str) == outcome]
+        own = part[part["adopter"].astype(int) == unit]
+        d = DECIMALS.get(outcome, 2)
+        first = own.iloc[0] if len(own) else None
+        p = first["p_value"] if first is not None else np.nan
+        rows.append(
+            [
+                words["outcomes"].get(outcome, outcome),
+                _fmt(first["att"] if first is not None else np.nan, d, language),
+                _fmt(first["pre_rmspe"] if first is not None else np.nan, d, language),
+                _fmt(first["post_rmspe"] if first is not None else np.nan, d, language),
+                MISSING if pd.isna(p) else format_p_value(float(p), language=language),
+                _fmt(float(part["att"].mean()), d, language),
+                format_count(len(part), language=language),
+            ]
+        )
+    return pd.DataFrame(rows, columns=words["columns"])
+
+
+def synth_figure(gaps: pd.DataFrame, adoption_year: int, *, language: str = "da") -> Figure:
+    """Draw Herning's gap with the placebo gaps in grey, one panel per outcome.
+
+    Parameters
+    ----------
+    gaps : pandas.DataFrame
+        ``results/synth/gaps.csv`` (``outcome, unit, role, year, gap``).
+    adoption_year : int
+        Herning's first year under the model (dashed line).
+    language : {"da", "en"}, default "da"
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    language = check_language(language)
+    if gaps.empty:
+        raise ReportError("results/synth/gaps.csv has no rows: rerun the synthetic_control step")
+    words = _WORDS[language]
+    outcomes = _outcomes(gaps)
+    with mpl.rc_context(STYLE):
+        figure = Figure(figsize=(6.3, 2.6), layout="constrained")
+        axes = np.atleast_1d(figure.subplots(1, len(outcomes), squeeze=False)).ravel()
+        for ax, outcome in zip(axes, outcomes, strict=True):
+            part = gaps[gaps["outcome"].astype(str) == outcome]
+            placebo = part[part["role"].astype(str) == "placebo"]
+            for i, (_, line) in enumerate(placebo.sort_values("year").groupby("unit", sort=True)):
+                ax.plot(line["year"], line["gap"], color="0.75", linewidth=0.6,
+                        label=words["placebo"] if i == 0 else None)  # fmt: skip
+            own = part[part["role"].astype(str) == "treated"].sort_values("year")
+            ax.plot(own["year"], own["gap"], color=OKABE_ITO["vermillion"], linewidth=1.6, label=words["herning"],
+                    zorder=3)  # fmt: skip
+            ax.axvline(adoption_year - 0.5, color=OKABE_ITO["black"], linestyle="--", linewidth=0.8)
+            ax.axhline(0, color=OKABE_ITO["black"], linewidth=0.5)
+            ax.yaxis.set_major_formatter(_tick_formatter(language))
+            ax.tick_params(labelsize=7)
+            ax.set_title(words["outcomes"].get(outcome, outcome), fontsize=8, loc="left")
+        axes[0].set_ylabel(words["y_axis"])
+        figure.supxlabel(words["year"], fontsize=9)
+        handles, labels = axes[0].get_legend_handles_labels()
+        figure.legend(handles, labels, loc="outside upper center", ncols=2, frameon=False, fontsize=7.5)
+    return figure
+
+
+def synth_variables(table: pd.DataFrame, gaps: pd.DataFrame, *, language: str = "da") -> dict[str, str]:
+    """Return the numbers of the synthetic-control text and the figure's alt text.
+
+    Parameters
+    ----------
+    table, gaps : pandas.DataFrame
+        ``results/synth/table.csv`` and ``results/synth/gaps.csv``.
+    language : {"da", "en"}, default "da"
+
+    Returns
+    -------
+    dict
+        ``synth_n_adopters``, ``synth_n_donors``, ``synth_year`` and ``synth_fig_alt``.
+    """
+    language = check_language(language)
+    words = _WORDS[language]
+    own = table[table["adopter"].astype(int) == HERNING]
+    year = int(own["adoption_year"].iloc[0]) if len(own) else int(table["adoption_year"].min())
+    n_placebo = int(gaps.loc[gaps["role"].astype(str) == "placebo", "unit"].nunique())
+    names = ", ".join(words["outcomes"].get(o, o).lower() for o in _outcomes(gaps))
+    return {
+        "synth_n_adopters": format_count(int(table["adopter"].nunique()), language=language),
+        "synth_n_donors": format_count(n_placebo, language=language),
+        "synth_year": str(year),
+        "synth_fig_alt": words["alt"].format(outcomes=names, n_placebo=n_placebo, year=year),
+    }

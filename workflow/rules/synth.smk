@@ -1,0 +1,21 @@
+rule synthetic_control:
+    """Synthetic control per adopting municipality and outcome (municipality-year outcomes), placebos for Herning."""
+    input:
+        extracts=rules.cut_extracts.output.extracts,
+    output:
+        table="results/synth/table.csv",
+        average="results/synth/average.csv",
+        gaps="results/synth/gaps.csv",
+    log:
+        "logs/synthetic_control.log",
+    benchmark:
+        "benchmarks/synthetic_control.tsv"
+    resources:
+        mem_mb=4000,
+        runtime=10,
+    params:
+        # rerun when these change
+        design=config.get("synth", {})
+        | {"adoptions": config["treatment"]["adoptions"], "prices": config["prices"], "cohort": config["cohort"]},
+    run:
+        pipeline.synthetic_control(input, output, log, config)
