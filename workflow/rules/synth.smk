@@ -16,6 +16,10 @@ rule synthetic_control:
     params:
         # rerun when these change
         design=config.get("synth", {})
-        | {"adoptions": config["treatment"]["adoptions"], "prices": config["prices"], "cohort": config["cohort"]},
+        | {
+            "adoptions": config["treatment"]["adoptions"],
+            "prices": config["prices"],
+            "cohort": config["cohort"],
+        },
     run:
         pipeline.synthetic_control(input, output, log, config)
