@@ -296,7 +296,8 @@ def write_synth(
         placebo=bool(settings["placebo"]),
         progress=progress,
     )
-    table.to_csv(table_path, index=False)
-    average.to_csv(average_path, index=False)
-    gaps.to_csv(gaps_path, index=False)
+    # Ten significant digits: a huge ratio (an exact pre-period fit) is written as 1.1e+15,
+    # not as a run of digits that reads like an identifier.
+    for frame, path in ((table, table_path), (average, average_path), (gaps, gaps_path)):
+        frame.to_csv(path, index=False, float_format="%.10g", lineterminator="\n")
     return table
