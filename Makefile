@@ -15,6 +15,7 @@ help:
 	@echo "make run [SCALE=tiny|demo|national]  set up, run the whole study, render the reports"
 	@echo "make test                            set up, lint, run the whole test suite"
 	@echo "make dag                             show the pipeline's jobs without running them"
+	@echo "make montecarlo [REPS=200]           design validation: bias, RMSE and coverage over replications"
 	@echo "make clean                           remove outputs (keeps .venv)"
 
 $(STAMP): requirements.lock pyproject.toml
@@ -30,7 +31,8 @@ run: setup
 	$(SNAKEMAKE)
 	@echo
 	@echo "Reports written to:"
-	@ls -1 $(CURDIR)/reports/_output/*.html $(CURDIR)/reports/_output/*.pdf 2>/dev/null | sed 's/^/  /'
+	@ls -1 $(CURDIR)/reports/_output/interim* $(CURDIR)/reports/_output/final* 2>/dev/null | sed 's/^/  /'
+	@echo "  and $$(ls $(CURDIR)/reports/_output/factsheet-* 2>/dev/null | wc -l) municipal factsheet files in $(CURDIR)/reports/_output/"
 
 dag: setup
 	$(SNAKEMAKE) -n
