@@ -28,6 +28,7 @@ import pandas as pd
 
 from evaluation.cohort.cases import spell_years
 from evaluation.errors import EvaluationError
+from evaluation.io import read_extracts
 
 #: indicator -> (what the ratio is, the persons it rests on); see :func:`indicator_records`
 INDICATORS: dict[str, str] = {
@@ -441,12 +442,7 @@ def write_implementation(
     """
     ingest_dir, out_dir = Path(ingest_dir), Path(out_dir)
     names = ("sagsbehandlere", "sagshaendelser", "underretninger", "forebyggende", "anbringelser_forloeb")
-    extracts = {}
-    for name in names:
-        path = ingest_dir / f"{name}.parquet"
-        if not path.is_file():
-            raise EvaluationError(f"{path} is missing: run the ingest step first")
-        extracts[name] = pd.read_parquet(path)
+    extracts = read_extracts(ingest_dir, names, step="implementation monitoring")
     panel = pd.read_parquet(panel_path, columns=["person_id", "municipality", "year"])
     records = indicator_records(
         extracts, panel, first_year=first_year, last_year=last_year, conversation_window_days=conversation_window_days

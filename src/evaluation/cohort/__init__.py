@@ -45,7 +45,8 @@ import pandas as pd
 from evaluation.cohort.cases import age_on_january_first, open_case_years, spell_years
 from evaluation.cohort.covariates import BASIC_EDUCATION_LEVEL, OUTCOME_MEASURES, baseline_covariates, outcome_values
 from evaluation.cohort.timing import adoption_years, apply_cutoff, first_treat
-from evaluation.errors import ExtractError, ExtractValidationError
+from evaluation.errors import ExtractValidationError
+from evaluation.io import read_extracts as _read_extracts
 from evaluation.io import write_table
 
 __all__ = [
@@ -125,22 +126,8 @@ class CohortResult:
 
 
 def read_extracts(interim_dir: Path, names: tuple[str, ...] = COHORT_EXTRACTS) -> dict[str, pd.DataFrame]:
-    """Read ingested extracts ``<name>.parquet`` from ``interim_dir``.
-
-    Raises
-    ------
-    ExtractError
-        When a file is missing (run the ingest step first).
-    """
-    out = {}
-    for name in names:
-        path = Path(interim_dir) / f"{name}.parquet"
-        if not path.exists():
-            raise ExtractError(
-                f"{path} not found: the cohort step needs the ingested extract '{name}'; run the ingest step first."
-            )
-        out[name] = pd.read_parquet(path)
-    return out
+    """Read the extracts the cohort step needs (:func:`evaluation.io.read_extracts`)."""
+    return _read_extracts(interim_dir, names, step="cohort")
 
 
 def _cost_per_child_year(

@@ -36,7 +36,7 @@ from evaluation.economics.prices import deflator, rebase_prices
 from evaluation.economics.resample import EffectSpec, cluster_bootstrap, percentile_interval
 from evaluation.economics.settings import EconomicsSettings, economics_settings
 from evaluation.economics.staff import cost_per_fte_year
-from evaluation.errors import ExtractError
+from evaluation.io import read_extracts
 
 __all__ = ["ECONOMICS_COLUMNS", "EXTRACTS", "EconomicsResult", "estimate_economics", "run_economics"]
 
@@ -329,12 +329,7 @@ def run_economics(
     progress
         Called with progress messages.
     """
-    extracts = {}
-    for name in EXTRACTS:
-        path = Path(interim_dir) / f"{name}.parquet"
-        if not path.exists():
-            raise ExtractError(f"{path} not found: the economics step needs the ingested extract '{name}'.")
-        extracts[name] = pd.read_parquet(path)
+    extracts = read_extracts(interim_dir, EXTRACTS, step="economics")
     panel = pd.read_parquet(panel_path)
     matched = pd.read_parquet(matched_path)
     min_age, max_age = (int((config.get("cohort") or {}).get(k, d)) for k, d in (("min_age", 0), ("max_age", 17)))

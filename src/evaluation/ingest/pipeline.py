@@ -20,8 +20,6 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from evaluation.contract.extracts import EXTRACTS, Extract
 from evaluation.contract.schemas import pandas_dtype
@@ -33,6 +31,7 @@ from evaluation.ingest.messages import problems_message
 from evaluation.ingest.pseudonymise import pseudonymise_frame
 from evaluation.ingest.report import locate_extracts
 from evaluation.ingest.validate import CheckedExtract, check_extract
+from evaluation.io import write_table
 
 #: Leading columns of a quarantine file, before the extract's raw values.
 QUARANTINE_COLUMNS = ["_row", "_column", "_rule", "_reason", "_line"]
@@ -61,31 +60,6 @@ def clean_frame(typed: pd.DataFrame, extract: Extract, key: bytes) -> pd.DataFra
     frame = frame.sort_values(order, kind="stable", na_position="last")
     frame = frame[extract.names].astype({c.name: pandas_dtype(c, final=True) for c in extract.columns})
     return frame.rename(columns=extract.renames).reset_index(drop=True)
-
-
-def write_parquet(frame: pd.DataFrame, path: Path) -> None:
-    """Write a frame as Parquet with fixed options, so that identical frames give identical bytes.
-
-    Parameters
-    ----------
-    frame
-        The table; its index is not written.
-    path
-        Output file; parent folders are created.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    pq.write_table(
-        table,
-        path,
-        compression="zstd",
-        compression_level=3,
-        use_dictionary=True,
-        write_statistics=True,
-        data_page_version="2.0",
-        version="2.6",
-    )
 
 
 def quarantine_frame(checked: CheckedExtract) -> pd.DataFrame:
@@ -212,7 +186,7 @@ def ingest_folder(
                 + "\nFix the extract, or set data.on_invalid_row: quarantine to set such rows aside."
             )
         clean = clean_frame(checked.accepted(), extract, key)
-        write_parquet(clean, out_dir / f"{name}.parquet")
+        write_table(clean, out_dir / f"{name}.parquet")
         n_quarantined = 0
         if on_invalid == "quarantine":
             quarantine = quarantine_frame(checked)
