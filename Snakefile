@@ -1,6 +1,7 @@
 """Evaluation of the Herning model: from registry extracts to rendered reports.
 
-Data flow: simulate -> ingest -> cohort -> compare -> estimate -> report.
+Data flow: simulate -> ingest -> cut-off (interim and final releases) -> cohort -> compare
+-> estimate -> disclosure audit -> report -> output guard.
 Each step is a rule file in workflow/rules/ calling one function of the
 `evaluation` package; the rules hold no analysis logic.
 """
@@ -26,6 +27,7 @@ include: "workflow/rules/monitor.smk"
 include: "workflow/rules/inference.smk"
 include: "workflow/rules/synth.smk"
 include: "workflow/rules/montecarlo.smk"
+include: "workflow/rules/disclosure.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/guard.smk"
 

@@ -64,3 +64,20 @@ def test_config_docs_are_current_and_cover_every_key(root):
     )
     for key in ("data.on_invalid_row", "synthetic.effects.sdq_change", "matching.caliper", "disclosure.min_cell"):
         assert f"`{key}`" in text
+
+
+def test_release_config_keeps_the_cutoff_for_the_interim_release_only(config_path):
+    from evaluation.config import release_config
+    from evaluation.report.documents import planned_documents
+
+    config = load_config(config_path, {"report": {"cutoff_date": "2016-06-30"}})
+    interim, final = release_config(config, "interim"), release_config(config, "final")
+    assert interim["report"]["cutoff_date"] == "2016-06-30" and interim["report"]["release"] == "interim"
+    assert final["report"]["cutoff_date"] is None and final["report"]["release"] == "final"
+    assert config["report"]["cutoff_date"] == "2016-06-30"  # the caller's config is untouched
+    with pytest.raises(ConfigError, match="unknown release 'draft'"):
+        release_config(config, "draft")
+    # every planned document is rendered from exactly one release; the interim report from the cut-off data
+    by_release = {r: planned_documents(config, r) for r in ("interim", "final")}
+    assert [d for d, _, _ in by_release["interim"]] == ["interim"]
+    assert sorted(by_release["interim"] + by_release["final"], key=str) == sorted(planned_documents(config), key=str)

@@ -75,7 +75,7 @@ def truth(run) -> dict:
 
 @pytest.fixture(scope="module")
 def estimates(run) -> pd.DataFrame:
-    return pd.read_csv(run / "results/estimates.csv")
+    return pd.read_csv(run / "results/final/estimates.csv")
 
 
 def test_dry_run_shows_the_dag(tmp_path):
@@ -144,6 +144,9 @@ def test_naive_comparison_is_measurably_further_from_the_truth(estimates, truth,
 
 def test_every_input_row_is_accounted_for(run):
     accounting = pd.read_csv(run / "results/ingest/row_accounting.csv")
+    for release in ("interim", "final"):  # each release's folder holds the same accounting
+        copy = run / f"results/{release}/ingest/row_accounting.csv"
+        assert copy.read_bytes() == (run / "results/ingest/row_accounting.csv").read_bytes()
     assert (accounting["rows_read"] == accounting["rows_accepted"] + accounting["rows_quarantined"]).all()
     raw = run / "data/raw/synthetic"
     for row in accounting.itertuples():
@@ -172,13 +175,66 @@ def test_every_planned_document_is_rendered(run):
     assert not missing
 
 
-def test_output_guard_fails_a_run_with_a_planted_identifier(run):
-    planted = run / "results" / "planted.csv"
-    planted.write_text("municipality,child\n657,0101121234\n", encoding="utf-8")
+@pytest.mark.parametrize(
+    ("name", "content", "rule"),
+    [
+        ("planted.csv", "municipality,child\n657,0101121234\n", "cpr_number"),
+        ("final/planted_cells.csv", "municipality,year,n_children\n657,2015,12\n657,2016,3\n", "small_cell"),
+    ],
+)
+def test_output_guard_fails_a_run_with_a_planted_identifier_or_small_cell(run, name, content, rule):
+    planted = run / "results" / name
+    planted.write_text(content, encoding="utf-8")
     try:
         proc = _snakemake(run, "--forcerun", "check_outputs")
     finally:
         planted.unlink()
     output = proc.stdout + proc.stderr
     assert proc.returncode != 0
-    assert "results/planted.csv" in output and "0101121234" not in output
+    assert f"results/{name}" in output and rule in output
+    assert "0101121234" not in output  # the guard names the cell without printing the identifier
+
+
+def test_interim_release_is_cut_off_and_final_release_uses_all_data(run):
+    """The interim report's results stop at report.cutoff_date; the final report's use every year."""
+    from evaluation.config import load_config
+
+    config = load_config(run / "config/config.yaml", {"synthetic": {"scale": "tiny"}})
+    cutoff = config["report"]["cutoff_date"]
+    assert cutoff is not None  # the default study has an interim cut-off
+    interim = json.loads((run / "results/interim/study.json").read_text(encoding="utf-8"))
+    final = json.loads((run / "results/final/study.json").read_text(encoding="utf-8"))
+    assert interim["cutoff_date"] == cutoff and final["cutoff_date"] is None
+    left_out = pd.read_csv(run / "results/interim/ingest/cutoff_accounting.csv")["rows_removed"].sum()
+    assert left_out > 0
+    assert pd.read_csv(run / "results/final/ingest/cutoff_accounting.csv")["rows_removed"].sum() == 0
+    # fewer child-years reach the interim analysis, so its numbers differ
+    main = {
+        release: pd.read_csv(run / f"results/{release}/estimates.csv").query("analysis == 'main'")
+        for release in ("interim", "final")
+    }
+    assert (main["interim"]["n_treated"].to_numpy() < main["final"]["n_treated"].to_numpy()).all()
+    assert (main["interim"]["estimate"].to_numpy() != main["final"]["estimate"].to_numpy()).all()
+    # the rendered reports say which data they rest on
+    cut_year = cutoff[:4]
+    assert f"december {cut_year}" in (run / "reports/_output/interim.html").read_text(encoding="utf-8")
+    assert f"december {cut_year}" not in (run / "reports/_output/final.html").read_text(encoding="utf-8")
+
+
+def test_comparison_municipalities_are_never_adopters_with_their_distances(run):
+    from evaluation.config import load_config
+
+    config = load_config(run / "config/config.yaml", {"synthetic": {"scale": "tiny"}})
+    adopters = {int(m) for m in config["treatment"]["adoptions"]}
+    k = config["matching"]["municipalities"]["k"]
+    table = pd.read_csv(run / "results/final/compare/municipalities.csv")
+    chosen = table.loc[table["selected"]]
+    assert set(chosen["treated"]) == adopters
+    assert (chosen.groupby("treated").size() == k).all()
+    assert not set(table["comparison"]) & adopters  # only never-adopters are candidates
+    # the selected ones are each adopter's k nearest
+    for _, rows in table.groupby("treated"):
+        rows = rows.sort_values("distance")
+        assert rows["selected"].head(k).all() and not rows["selected"].iloc[k:].any()
+    balance = pd.read_csv(run / "results/final/compare/municipality_balance.csv")
+    assert set(balance["feature"]) == set(config["matching"]["municipalities"]["features"])

@@ -6,7 +6,7 @@ folder and runs the real Snakemake pipeline on the ``tiny`` synthetic registry.
 
 Report rendering (``render_report``) is left out with ``--omit-from``: it writes
 only ``reports/_output/``, which is not compared, and takes most of the run time.
-``results/run_info.json`` records the date of the run and is the one file
+``results/<release>/run_info.json`` records the date of the run and is the one file
 excluded from the comparison (see :mod:`evaluation.provenance`).
 
 * :func:`test_results_are_byte_identical_across_core_counts` runs the pipeline
@@ -40,7 +40,7 @@ SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 TIMEOUT = 1800
 #: Files under results/ that record the run itself (its date) and may differ between runs by design
 #: (see evaluation.provenance); everything else must be byte-identical.
-RUN_SPECIFIC = frozenset({"run_info.json"})
+RUN_SPECIFIC = frozenset({"interim/run_info.json", "final/run_info.json"})
 #: Report rendering writes only reports/_output/ (not compared) and takes most of the time: leave it out.
 TARGET_ARGS = ("--omit-from", "render_report")
 
@@ -133,7 +133,7 @@ def test_killed_run_resumes_without_redoing_finished_steps(reference_runs, tmp_p
     reference, _, _, _ = reference_runs
     workdir = _workspace(tmp_path / "study")
     proc = _start(workdir, 1, *TARGET_ARGS)
-    marker = workdir / "logs" / "build_panel.log"  # written when the step after ingestion starts
+    marker = workdir / "logs" / "final" / "build_panel.log"  # written when a step after ingestion starts
     deadline = time.monotonic() + TIMEOUT
     while not marker.exists():
         if proc.poll() is not None:
@@ -145,7 +145,7 @@ def test_killed_run_resumes_without_redoing_finished_steps(reference_runs, tmp_p
     os.killpg(proc.pid, signal.SIGKILL)
     proc.communicate()
     assert proc.returncode == -signal.SIGKILL
-    assert not (workdir / "results" / "estimates.csv").exists()  # really killed midway
+    assert not (workdir / "results" / "final" / "estimates.csv").exists()  # really killed midway
 
     finished = sorted((workdir / "data" / "interim" / "ingest").glob("*.parquet")) + [
         workdir / "data" / "raw" / "synthetic" / "manifest.json",

@@ -178,3 +178,40 @@ def config_digest(config: Mapping[str, Any]) -> str:
     """SHA-256 of the configuration in canonical JSON: the same design gives the same digest."""
     text = json.dumps(config, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+#: The two result sets of a study: the interim report's, at ``report.cutoff_date``, and the final report's, on all data.
+RELEASES: tuple[str, ...] = ("interim", "final")
+
+
+def release_config(config: Mapping[str, Any], release: str) -> dict[str, Any]:
+    """Return the configuration that one release of the study is computed with.
+
+    The pipeline computes every result twice, into ``results/interim/`` and ``results/final/``.
+    The interim release applies the data cut-off ``report.cutoff_date``; the final release uses
+    all data (its cut-off is None). Every step reads the cut-off from the configuration it is
+    given, so the cut-off reaches the cohort, the study description and the report alike.
+
+    Parameters
+    ----------
+    config : mapping
+        The validated configuration.
+    release : {"interim", "final"}
+        Which result set.
+
+    Returns
+    -------
+    dict
+        A copy of ``config`` with ``report.release`` set, and ``report.cutoff_date`` None for the final release.
+
+    Raises
+    ------
+    ConfigError
+        If ``release`` is not one of :data:`RELEASES`.
+    """
+    if release not in RELEASES:
+        raise ConfigError(f"unknown release {release!r}: expected one of {', '.join(RELEASES)}")
+    update: dict[str, Any] = {"release": release}
+    if release == "final":
+        update["cutoff_date"] = None
+    return merge(config, {"report": update})

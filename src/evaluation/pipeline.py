@@ -8,6 +8,7 @@ rules in ``workflow/rules/`` stay one line long.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -54,10 +55,16 @@ def ingest(output: Files, log: Files, config: Mapping[str, Any]) -> None:
 
 
 def cut_extracts(input: Files, output: Files, log: Files, config: Mapping[str, Any]) -> None:
-    """Rule ``cut_extracts``: the data cut-off of ``report.cutoff_date``, applied once for every later step."""
+    """Rule ``cut_extracts``: one release's data cut-off (``report.cutoff_date``), applied once for every later step.
+
+    The ingestion's row accounting is copied beside the cut-off's, so that each release's
+    results folder holds everything its report displays.
+    """
     from evaluation.cohort import cut_extracts as run
 
     with step_log(log[0], "cut_extracts") as progress:
+        Path(output.row_accounting).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(input.accounting, output.row_accounting)
         run(
             Path(input.extracts[0]).parent,
             config["report"]["cutoff_date"],
@@ -146,6 +153,7 @@ def estimate_economics(input: Files, output: Files, log: Files, config: Mapping[
 def monitor_implementation(input: Files, output: Files, log: Files, config: Mapping[str, Any]) -> None:
     """Rule ``monitor_implementation``: implementation indicators by municipality, group and year."""
     from evaluation.implementation import write_implementation
+    from evaluation.study import last_data_year
 
     syn = config["synthetic"]
     with step_log(log[0], "monitor_implementation") as progress:
@@ -155,7 +163,7 @@ def monitor_implementation(input: Files, output: Files, log: Files, config: Mapp
             Path(output.municipality_year).parent,
             adoptions=config["treatment"]["adoptions"],
             first_year=syn["first_year"],
-            last_year=syn["last_year"],
+            last_year=last_data_year(syn["last_year"], config["report"]["cutoff_date"]),
             min_cell=config["disclosure"]["min_cell"],
             conversation_window_days=config["implementation"]["conversation_window_days"],
         )
@@ -165,6 +173,7 @@ def monitor_implementation(input: Files, output: Files, log: Files, config: Mapp
 def factsheet_figures(input: Files, output: Files, log: Files, config: Mapping[str, Any]) -> None:
     """Rule ``factsheet_figures``: key figures for the municipal factsheets."""
     from evaluation.keyfigures import write_municipality_figures
+    from evaluation.study import last_data_year
 
     syn = config["synthetic"]
     with step_log(log[0], "factsheet_figures") as progress:
@@ -174,7 +183,7 @@ def factsheet_figures(input: Files, output: Files, log: Files, config: Mapping[s
             Path(output[0]),
             adoptions=config["treatment"]["adoptions"],
             first_year=syn["first_year"],
-            last_year=syn["last_year"],
+            last_year=last_data_year(syn["last_year"], config["report"]["cutoff_date"]),
             min_cell=config["disclosure"]["min_cell"],
             min_age=config["cohort"]["min_age"],
             max_age=config["cohort"]["max_age"],
@@ -199,18 +208,22 @@ def write_provenance(output: Files, log: Files, config: Mapping[str, Any]) -> No
 
 
 def render_report(input: Files, output: Files, log: Files, config: Mapping[str, Any]) -> None:
-    """Rule ``render_report``: render every planned document from ``results/`` only, one after another."""
+    """Rule ``render_report``: render each release's documents from its results only, one after another.
+
+    The interim report is rendered from ``results/interim/`` (the folder of ``input.interim_study``),
+    the final reports and the factsheets from ``results/final/`` (see :func:`evaluation.config.release_config`).
+    """
+    from evaluation.config import RELEASES
     from evaluation.report import build_report
     from evaluation.report.documents import planned_documents
 
-    results_dir = Path(input.study).parent
     reports_dir = Path(input.documents[0]).parent
-    documents = planned_documents(config)
+    documents = [(release, document) for release in RELEASES for document in planned_documents(config, release)]
     with step_log(log[0], "render_report") as progress:
-        for i, (document, language, params) in enumerate(documents, 1):
+        for i, (release, (document, language, params)) in enumerate(documents, 1):
             progress(f"document {i} of {len(documents)}: {document} ({language}) {params or ''}".rstrip())
             build_report(
-                results_dir,
+                Path(getattr(input, f"{release}_study")).parent,
                 reports_dir,
                 document=document,
                 formats=tuple(config["report"]["formats"]),
@@ -286,3 +299,17 @@ def synthetic_control(input: Files, output: Files, log: Files, config: Mapping[s
             progress=progress,
         )
         progress(f"wrote {output.table} ({len(table)} rows), {output.average} and {output.gaps}")
+
+
+def compare_municipalities(input: Files, output: Files, log: Files, config: Mapping[str, Any]) -> None:
+    """Rule ``compare_municipalities``: comparison municipalities by pre-reform similarity, with distances."""
+    from evaluation.municipality_comparison import write_municipality_comparison
+
+    with step_log(log[0], "compare_municipalities") as progress:
+        write_municipality_comparison(
+            Path(input.extracts[0]).parent,
+            config,
+            Path(output.distances),
+            Path(output.balance),
+            progress=progress,
+        )

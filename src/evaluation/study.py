@@ -12,14 +12,22 @@ from evaluation.config import config_digest
 from evaluation.contract.codes import MUNICIPALITY
 
 
+def last_data_year(last_year: int, cutoff_date: str | None) -> int:
+    """Return the last year with data in the analysis: ``last_year``, or the cut-off's year when earlier."""
+    if not cutoff_date:
+        return int(last_year)
+    return min(int(last_year), int(str(cutoff_date)[:4]))
+
+
 def study_metadata(config: Mapping[str, Any]) -> dict[str, Any]:
     """Collect what the report says about the study, from the validated config.
 
     Returns
     -------
     dict
-        Title, publisher, data source, scale and seed (synthetic data), years,
-        cut-off, the treated municipalities with adoption years, the disclosure
+        Title, publisher, data source, scale and seed (synthetic data), years
+        (the last is the cut-off's year when the cut-off comes first), cut-off,
+        the treated municipalities with adoption years, the disclosure
         threshold and provenance (config digest, package version). Nothing here
         depends on the time of the run, so reruns give the same bytes.
     """
@@ -37,7 +45,7 @@ def study_metadata(config: Mapping[str, Any]) -> dict[str, Any]:
         "scale": syn["scale"] if synthetic else None,
         "seed": syn["seed"] if synthetic else None,
         "first_year": syn["first_year"],
-        "last_year": syn["last_year"],
+        "last_year": last_data_year(syn["last_year"], rep["cutoff_date"]),
         "cutoff_date": rep["cutoff_date"],
         "treated": [
             {"municipality": kom, "name": MUNICIPALITY[kom], "adoption_year": year}

@@ -3,31 +3,35 @@ rule build_panel:
     input:
         rules.cut_extracts.output.extracts,
     output:
-        panel=f"{INTERIM}/cohort/panel.parquet",
-        flow=f"{INTERIM}/cohort/sample_flow.csv",
+        panel=f"{INTERIM}/{{release}}/cohort/panel.parquet",
+        flow=f"{INTERIM}/{{release}}/cohort/sample_flow.csv",
     log:
-        "logs/build_panel.log",
+        "logs/{release}/build_panel.log",
     benchmark:
-        "benchmarks/build_panel.tsv"
+        "benchmarks/{release}/build_panel.tsv"
+    threads: 1
     resources:
         mem_mb=8000,
+        runtime=20,
     params:
         # rerun when these change
-        design=config["treatment"]
-        | config["cohort"]
-        | config["prices"]
-        | {"cutoff": config["report"]["cutoff_date"]},
+        design=config["treatment"] | config["cohort"] | config["prices"],
+        cutoff=release_cutoff,
     run:
-        pipeline.build_panel(input, output, log, config)
+        pipeline.build_panel(input, output, log, release_config(wildcards.release))
 
 
 rule write_study:
     """The study's design and provenance, for the report."""
     output:
-        "results/study.json",
+        "results/{release}/study.json",
     log:
-        "logs/write_study.log",
+        "logs/{release}/write_study.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
     params:
         design=config,  # rerun when these change
     run:
-        pipeline.write_study(output, log, config)
+        pipeline.write_study(output, log, release_config(wildcards.release))

@@ -3,7 +3,11 @@ import sys
 from pathlib import Path
 
 from evaluation import pipeline
-from evaluation.config import validate_config
+from evaluation.config import (
+    RELEASES,
+    release_config as _release_config,
+    validate_config,
+)
 from evaluation.contract import EXTRACTS
 from evaluation.errors import ConfigError, EvaluationError
 
@@ -17,6 +21,23 @@ except ConfigError as err:
 RAW_DIR = config["data"]["raw_dir"]
 INTERIM = "data/interim"
 EXTRACT_NAMES = sorted(EXTRACTS)
+
+# Every analysis step runs once per release: results/interim/ (data up to report.cutoff_date)
+# for the interim report and results/final/ (all data) for the final report and the factsheets.
+
+
+wildcard_constraints:
+    release="|".join(RELEASES),
+
+
+def release_config(release):
+    """The configuration of one release (evaluation.config.release_config)."""
+    return _release_config(config, release)
+
+
+def release_cutoff(wildcards):
+    """The data cut-off of the job's release (None: all data)."""
+    return release_config(wildcards.release)["report"]["cutoff_date"]
 
 
 def is_synthetic():
@@ -44,6 +65,14 @@ def get_report_outputs():
     return planned_outputs(config)
 
 
+def release_inputs(release, **named):
+    """Named rule outputs (patterns with {release}) filled in for one release."""
+    filled = {name: expand(pattern, release=release) for name, pattern in named.items()}
+    return {
+        name: paths[0] if len(paths) == 1 else paths for name, paths in filled.items()
+    }
+
+
 def get_report_sources():
     """The Quarto sources of the reports: documents and their text parts."""
     return sorted(str(p) for p in Path("reports").glob("*.qmd")) + sorted(
@@ -53,4 +82,6 @@ def get_report_sources():
 
 def get_guarded_outputs():
     """Everything the output guard scans: the rendered reports (results/ is scanned as a folder)."""
-    return get_report_outputs() + ["results/study.json"]
+    return get_report_outputs() + [
+        f"results/{release}/study.json" for release in RELEASES
+    ]

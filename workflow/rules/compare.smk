@@ -4,17 +4,48 @@ rule match_children:
         panel=rules.build_panel.output.panel,
         flow=rules.build_panel.output.flow,
     output:
-        matched=f"{INTERIM}/compare/matched.parquet",
-        balance="results/compare/balance.csv",
-        flow="results/cohort/sample_flow.csv",
-        love_plot="results/compare/love_plot.png",
+        matched=f"{INTERIM}/{{release}}/compare/matched.parquet",
+        balance="results/{release}/compare/balance.csv",
+        flow="results/{release}/cohort/sample_flow.csv",
+        love_plot="results/{release}/compare/love_plot.png",
     log:
-        "logs/match_children.log",
+        "logs/{release}/match_children.log",
     benchmark:
-        "benchmarks/match_children.tsv"
+        "benchmarks/{release}/match_children.tsv"
+    threads: 1
     resources:
         mem_mb=8000,
+        runtime=30,
     params:
         design=config["matching"],  # rerun when these change
     run:
-        pipeline.match_children(input, output, log, config)
+        pipeline.match_children(input, output, log, release_config(wildcards.release))
+
+
+rule compare_municipalities:
+    """Comparison municipalities: the nearest never-adopters of each adopter on pre-reform features, with distances."""
+    input:
+        extracts=rules.cut_extracts.output.extracts,
+    output:
+        distances="results/{release}/compare/municipalities.csv",
+        balance="results/{release}/compare/municipality_balance.csv",
+    log:
+        "logs/{release}/compare_municipalities.log",
+    benchmark:
+        "benchmarks/{release}/compare_municipalities.tsv"
+    threads: 1
+    resources:
+        mem_mb=8000,
+        runtime=20,
+    params:
+        # rerun when these change
+        design=config["matching"].get("municipalities", {})
+        | {
+            "adoptions": config["treatment"]["adoptions"],
+            "prices": config["prices"],
+            "cohort": config["cohort"],
+        },
+    run:
+        pipeline.compare_municipalities(
+            input, output, log, release_config(wildcards.release)
+        )

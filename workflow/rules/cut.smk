@@ -1,18 +1,25 @@
 rule cut_extracts:
-    """Apply the data cut-off (report.cutoff_date) once, for every later step, and count what it leaves out."""
+    """One release's data: the interim report's cut-off (report.cutoff_date) or all data for the final report."""
     input:
         extracts=rules.ingest.output.extracts,
+        accounting=rules.ingest.output.accounting,
     output:
-        extracts=expand(f"{INTERIM}/cut/{{extract}}.parquet", extract=EXTRACT_NAMES),
-        accounting="results/ingest/cutoff_accounting.csv",
+        extracts=expand(
+            f"{INTERIM}/{{release}}/cut/{{extract}}.parquet",
+            extract=EXTRACT_NAMES,
+            allow_missing=True,
+        ),
+        accounting="results/{release}/ingest/cutoff_accounting.csv",
+        row_accounting="results/{release}/ingest/row_accounting.csv",
     log:
-        "logs/cut_extracts.log",
+        "logs/{release}/cut_extracts.log",
     benchmark:
-        "benchmarks/cut_extracts.tsv"
+        "benchmarks/{release}/cut_extracts.tsv"
+    threads: 1
     resources:
         mem_mb=8000,
+        runtime=20,
     params:
-        # rerun when these change
-        cutoff=config["report"]["cutoff_date"],
+        cutoff=release_cutoff,  # rerun when it changes
     run:
-        pipeline.cut_extracts(input, output, log, config)
+        pipeline.cut_extracts(input, output, log, release_config(wildcards.release))

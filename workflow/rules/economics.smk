@@ -5,15 +5,16 @@ rule estimate_economics:
         panel=rules.build_panel.output.panel,
         matched=rules.match_children.output.matched,
     output:
-        economics="results/economics.csv",
-        ceac="results/economics/ceac.csv",
-        by_year="results/economics/costs_by_year.csv",
-        reconciliation="results/economics/reconciliation.csv",
-        budget="results/economics/budget.csv",
+        economics="results/{release}/economics.csv",
+        ceac="results/{release}/economics/ceac.csv",
+        by_year="results/{release}/economics/costs_by_year.csv",
+        reconciliation="results/{release}/economics/reconciliation.csv",
+        budget="results/{release}/economics/budget.csv",
     log:
-        "logs/estimate_economics.log",
+        "logs/{release}/estimate_economics.log",
     benchmark:
-        "benchmarks/estimate_economics.tsv"
+        "benchmarks/{release}/estimate_economics.tsv"
+    threads: 1
     resources:
         mem_mb=4000,
         runtime=30,
@@ -23,4 +24,6 @@ rule estimate_economics:
         | config["prices"]
         | {"alpha": config["estimation"]["alpha"]},
     run:
-        pipeline.estimate_economics(input, output, log, config)
+        pipeline.estimate_economics(
+            input, output, log, release_config(wildcards.release)
+        )

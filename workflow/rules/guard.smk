@@ -6,6 +6,10 @@ rule check_outputs:
         "logs/check_outputs.ok",
     log:
         "logs/check_outputs.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
     params:
         # rerun when these change
         min_cell=config["disclosure"]["min_cell"],

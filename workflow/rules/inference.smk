@@ -4,11 +4,12 @@ rule choose_inference:
         panel=rules.build_panel.output.panel,
         matched=rules.match_children.output.matched,
     output:
-        inference="results/estimate/inference.csv",
+        inference="results/{release}/estimate/inference.csv",
     log:
-        "logs/choose_inference.log",
+        "logs/{release}/choose_inference.log",
     benchmark:
-        "benchmarks/choose_inference.tsv"
+        "benchmarks/{release}/choose_inference.tsv"
+    threads: 1
     resources:
         mem_mb=4000,
         runtime=30,
@@ -16,7 +17,7 @@ rule choose_inference:
         # rerun when these change
         design=config["estimation"] | config["outcomes"] | config.get("inference", {}),
     run:
-        pipeline.choose_inference(input, output, log, config)
+        pipeline.choose_inference(input, output, log, release_config(wildcards.release))
 
 
 rule power_table:
@@ -24,12 +25,13 @@ rule power_table:
     input:
         panel=rules.build_panel.output.panel,
     output:
-        table="results/power/mde.csv",
-        figure="results/power/mde.png",
+        table="results/{release}/power/mde.csv",
+        figure="results/{release}/power/mde.png",
     log:
-        "logs/power_table.log",
+        "logs/{release}/power_table.log",
     benchmark:
-        "benchmarks/power_table.tsv"
+        "benchmarks/{release}/power_table.tsv"
+    threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
@@ -37,4 +39,4 @@ rule power_table:
         # rerun when these change
         design=config["estimation"] | config["outcomes"] | config.get("power", {}),
     run:
-        pipeline.power_table(input, output, log, config)
+        pipeline.power_table(input, output, log, release_config(wildcards.release))

@@ -9,8 +9,10 @@ rule ingest:
         "logs/ingest.log",
     benchmark:
         "benchmarks/ingest.tsv"
+    threads: 1
     resources:
         mem_mb=8000,
+        runtime=30,
     params:
         design=config["data"] | config["ingest"],  # rerun when these change
     run:

@@ -4,14 +4,16 @@ rule monitor_implementation:
         extracts=rules.cut_extracts.output.extracts,
         panel=rules.build_panel.output.panel,
     output:
-        municipality_year="results/implementation/municipality_year.csv",
-        group_year="results/implementation/group_year.csv",
+        municipality_year="results/{release}/implementation/municipality_year.csv",
+        group_year="results/{release}/implementation/group_year.csv",
     log:
-        "logs/monitor_implementation.log",
+        "logs/{release}/monitor_implementation.log",
     benchmark:
-        "benchmarks/monitor_implementation.tsv"
+        "benchmarks/{release}/monitor_implementation.tsv"
+    threads: 1
     resources:
         mem_mb=4000,
+        runtime=20,
     params:
         # rerun when these change
         design=config["implementation"]
@@ -19,7 +21,9 @@ rule monitor_implementation:
         | config["disclosure"]
         | config["cohort"],
     run:
-        pipeline.monitor_implementation(input, output, log, config)
+        pipeline.monitor_implementation(
+            input, output, log, release_config(wildcards.release)
+        )
 
 
 rule factsheet_figures:
@@ -28,13 +32,15 @@ rule factsheet_figures:
         extracts=rules.cut_extracts.output.extracts,
         panel=rules.build_panel.output.panel,
     output:
-        "results/factsheets/municipality_figures.csv",
+        "results/{release}/factsheets/municipality_figures.csv",
     log:
-        "logs/factsheet_figures.log",
+        "logs/{release}/factsheet_figures.log",
     benchmark:
-        "benchmarks/factsheet_figures.tsv"
+        "benchmarks/{release}/factsheet_figures.tsv"
+    threads: 1
     resources:
         mem_mb=4000,
+        runtime=20,
     params:
         # rerun when these change
         design=config["treatment"]
@@ -42,7 +48,9 @@ rule factsheet_figures:
         | config["cohort"]
         | {"factsheets": config["report"]["factsheets"]},
     run:
-        pipeline.factsheet_figures(input, output, log, config)
+        pipeline.factsheet_figures(
+            input, output, log, release_config(wildcards.release)
+        )
 
 
 rule write_provenance:
@@ -50,12 +58,16 @@ rule write_provenance:
     input:
         get_raw_inputs(),
     output:
-        provenance="results/provenance.json",
-        run_info="results/run_info.json",
+        provenance="results/{release}/provenance.json",
+        run_info="results/{release}/run_info.json",
     log:
-        "logs/write_provenance.log",
+        "logs/{release}/write_provenance.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
     params:
         # rerun when these change
         design=config,
     run:
-        pipeline.write_provenance(output, log, config)
+        pipeline.write_provenance(output, log, release_config(wildcards.release))

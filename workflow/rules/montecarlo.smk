@@ -12,6 +12,7 @@ rule montecarlo_replication:
         "logs/montecarlo/{seed}.log",
     wildcard_constraints:
         seed=r"\d+",
+    threads: 1
     resources:
         mem_mb=4000,
         runtime=15,
@@ -34,6 +35,7 @@ rule montecarlo_summary:
         "results/montecarlo/summary.csv",
     log:
         "logs/montecarlo_summary.log",
+    threads: 1
     resources:
         mem_mb=2000,
         runtime=5,

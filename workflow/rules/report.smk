@@ -1,29 +1,29 @@
+def report_inputs(wildcards):
+    """What the reports display, for both releases: <release>_<name>, and the report sources."""
+    inputs = {"documents": get_report_sources()}
+    for release in RELEASES:
+        named = release_results(release)
+        named["disclosure"] = expand(
+            rules.audit_disclosure.output.summary, release=release
+        )
+        inputs |= {f"{release}_{name}": paths for name, paths in named.items()}
+    return inputs
+
+
 rule render_report:
-    """Render the interim and final reports and the factsheets (HTML and PDF) from results/ only."""
+    """Render the interim report from results/interim/, the final reports and the factsheets from results/final/."""
     input:
-        study=rules.write_study.output[0],
-        accounting=rules.ingest.output.accounting,
-        cutoff=rules.cut_extracts.output.accounting,
-        flow=rules.match_children.output.flow,
-        balance=rules.match_children.output.balance,
-        love_plot=rules.match_children.output.love_plot,
-        estimates=rules.estimate_effects.output.estimates,
-        trends=rules.estimate_effects.output.trends,
-        economics=rules.estimate_economics.output,
-        staggered=rules.estimate_staggered.output,
-        inference=rules.choose_inference.output,
-        power=rules.power_table.output,
-        synth=rules.synthetic_control.output,
-        implementation=rules.monitor_implementation.output,
-        factsheets=rules.factsheet_figures.output,
-        provenance=rules.write_provenance.output,
-        documents=get_report_sources(),
+        unpack(report_inputs),
     output:
         get_report_outputs(),
     log:
         "logs/render_report.log",
     benchmark:
         "benchmarks/render_report.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
     params:
         design=config["report"] | config["disclosure"],  # rerun when these change
     run:

@@ -6,8 +6,10 @@ rule simulate:
         "logs/simulate.log",
     benchmark:
         "benchmarks/simulate.tsv"
+    threads: 1
     resources:
         mem_mb=8000,
+        runtime=30,
     params:
         design=config["synthetic"] | {"adoptions": config["treatment"]["adoptions"]},  # rerun when these change
     run:

@@ -5,23 +5,27 @@ rule estimate_staggered:
         extracts=rules.cut_extracts.output.extracts,
         estimates=rules.estimate_effects.output.estimates,
     output:
-        att_gt="results/estimate/att_gt.csv",
-        event_study="results/estimate/event_study.csv",
-        pretrend="results/estimate/pretrend.csv",
-        naive_vs_robust="results/estimate/naive_vs_robust.csv",
-        heterogeneity="results/estimate/heterogeneity.csv",
-        dose_response="results/estimate/dose_response.csv",
-        multiplicity="results/estimate/multiplicity.csv",
+        att_gt="results/{release}/estimate/att_gt.csv",
+        event_study="results/{release}/estimate/event_study.csv",
+        pretrend="results/{release}/estimate/pretrend.csv",
+        naive_vs_robust="results/{release}/estimate/naive_vs_robust.csv",
+        heterogeneity="results/{release}/estimate/heterogeneity.csv",
+        dose_response="results/{release}/estimate/dose_response.csv",
+        multiplicity="results/{release}/estimate/multiplicity.csv",
     log:
-        "logs/estimate_staggered.log",
+        "logs/{release}/estimate_staggered.log",
     benchmark:
-        "benchmarks/estimate_staggered.tsv"
+        "benchmarks/{release}/estimate_staggered.tsv"
+    threads: 1
     resources:
         mem_mb=4000,
+        runtime=30,
     params:
         # rerun when these change
         design=config["estimation"]
         | config["outcomes"]
         | {"min_cell": config["disclosure"]["min_cell"]},
     run:
-        pipeline.estimate_staggered(input, output, log, config)
+        pipeline.estimate_staggered(
+            input, output, log, release_config(wildcards.release)
+        )

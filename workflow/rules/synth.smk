@@ -3,13 +3,14 @@ rule synthetic_control:
     input:
         extracts=rules.cut_extracts.output.extracts,
     output:
-        table="results/synth/table.csv",
-        average="results/synth/average.csv",
-        gaps="results/synth/gaps.csv",
+        table="results/{release}/synth/table.csv",
+        average="results/{release}/synth/average.csv",
+        gaps="results/{release}/synth/gaps.csv",
     log:
-        "logs/synthetic_control.log",
+        "logs/{release}/synthetic_control.log",
     benchmark:
-        "benchmarks/synthetic_control.tsv"
+        "benchmarks/{release}/synthetic_control.tsv"
+    threads: 1
     resources:
         mem_mb=4000,
         runtime=10,
@@ -22,4 +23,6 @@ rule synthetic_control:
             "cohort": config["cohort"],
         },
     run:
-        pipeline.synthetic_control(input, output, log, config)
+        pipeline.synthetic_control(
+            input, output, log, release_config(wildcards.release)
+        )

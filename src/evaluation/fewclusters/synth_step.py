@@ -163,7 +163,8 @@ def synth_tables(
     panel
         ``municipality, year`` and the outcome columns (from :func:`municipality_outcomes`).
     adoptions
-        Adopting municipality -> first year under the model; adopters absent from ``panel`` are skipped.
+        Adopting municipality -> first year under the model; adopters absent from ``panel``, or adopting
+        after its last year (at an interim cut-off), are skipped; they stay out of the donor pools.
     outcomes
         Outcome columns to fit.
     placebo
@@ -188,6 +189,12 @@ def synth_tables(
     adopt = {int(m): int(y) for m, y in adoptions.items() if int(m) in present}
     if not adopt:
         raise EvaluationError("synthetic control: no adopting municipality (treatment.adoptions) is in the panel")
+    adopters = set(adopt)  # none of them is a donor, fitted or not
+    last_year = int(panel["year"].max())
+    later = sorted(m for m, y in adopt.items() if y > last_year)
+    if later:
+        say(f"{len(later)} adopters adopt after the data's last year {last_year} and are not fitted: {later}")
+        adopt = {m: y for m, y in adopt.items() if y <= last_year}
     rows, averages, gaps = [], [], []
     for outcome in outcomes:
         wide = panel.pivot(index="municipality", columns="year", values=outcome)
@@ -196,7 +203,7 @@ def synth_tables(
             say(f"{outcome}: left out {len(wide) - len(complete)} municipalities with a year without a value")
         long = complete.stack().rename(outcome).reset_index()
         fit_adopt = {m: y for m, y in adopt.items() if m in complete.index}
-        donors = [m for m in complete.index if m not in adopt]
+        donors = [m for m in complete.index if m not in adopters]
         if not fit_adopt or len(donors) < 2:
             say(f"{outcome}: skipped (adopters {len(fit_adopt)}, donors {len(donors)})")
             continue

@@ -21,6 +21,8 @@ from evaluation.errors import ReportError
 from evaluation.report.numbers import check_language
 
 DOCUMENTS: tuple[str, ...] = ("interim", "final", "factsheet")
+#: The result set each document is rendered from (``results/<release>/``, see :func:`evaluation.config.release_config`).
+RELEASE_OF: dict[str, str] = {"interim": "interim", "final": "final", "factsheet": "final"}
 TITLES = {"da": "Evaluering af Herning-modellen", "en": "Evaluation of the Herning model"}
 SUBTITLES = {
     "da": {"interim": "Delrapport", "final": "Slutrapport", "factsheet": "Faktaark"},
@@ -76,26 +78,30 @@ def output_stem(document: str, language: str, params: Mapping[str, Any] | None =
     return stem if check_language(language) == "da" else f"{stem}-{language}"
 
 
-def planned_documents(config: Mapping[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+def planned_documents(config: Mapping[str, Any], release: str | None = None) -> list[tuple[str, str, dict[str, Any]]]:
     """List the documents the pipeline renders, as ``(document, language, params)``.
 
     The interim report in ``report.language``, the final report in each of
     ``report.languages_final``, and a factsheet (in ``report.language``) for every
     adopting municipality and every code in ``report.factsheets``, in code order.
+    With ``release`` ("interim" or "final"), only the documents rendered from that
+    result set (:data:`RELEASE_OF`).
     """
     rep = config["report"]
     docs: list[tuple[str, str, dict[str, Any]]] = [("interim", rep["language"], {})]
     docs += [("final", language, {}) for language in rep["languages_final"]]
     codes = {int(k) for k in config["treatment"]["adoptions"]} | {int(k) for k in rep["factsheets"]}
     docs += [("factsheet", rep["language"], {"municipality": code}) for code in sorted(codes)]
-    return docs
+    return [doc for doc in docs if release is None or RELEASE_OF[doc[0]] == release]
 
 
-def planned_outputs(config: Mapping[str, Any], output_dir: str = "reports/_output") -> list[str]:
+def planned_outputs(
+    config: Mapping[str, Any], output_dir: str = "reports/_output", release: str | None = None
+) -> list[str]:
     """Return the path of every rendered file of :func:`planned_documents`, for each format in ``report.formats``."""
     return [
         f"{output_dir}/{output_stem(document, language, params)}.{fmt}"
-        for document, language, params in planned_documents(config)
+        for document, language, params in planned_documents(config, release)
         for fmt in config["report"]["formats"]
     ]
 

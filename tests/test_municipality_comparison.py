@@ -1,0 +1,46 @@
+"""The pre-reform features and the balance table of the comparison-municipality step."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from evaluation.municipality_comparison import _parents_structure, feature_balance
+
+
+def test_parents_structure_by_hand():
+    # municipality 1: child a (parents basic + upper secondary -> best is 20), child b (mother basic only)
+    # municipality 2: child c (father's education unknown, mother basic) -> basic
+    population = pd.DataFrame(
+        {
+            "person_id": ["a", "b", "c"],
+            "year": [2011, 2011, 2011],
+            "mother_id": ["ma", "mb", "mc"],
+            "father_id": ["fa", None, "fc"],
+        }
+    )
+    parents = pd.DataFrame(
+        {
+            "person_id": ["ma", "fa", "mb", "mc", "fc"],
+            "year": [2011] * 5,
+            "education_level": [10, 20, 10, 10, 99],
+            "income": [200_000.0, 400_000.0, 150_000.0, 100_000.0, 300_000.0],
+        }
+    )
+    children = pd.DataFrame({"person_id": ["a", "b", "c"], "year": [2011] * 3, "municipality": [1, 1, 2]})
+    out = _parents_structure(population, parents, children)
+    assert out.loc[(1, 2011), "parent_basic_education_share"] == pytest.approx(0.5)  # a: best 20; b: basic
+    assert out.loc[(2, 2011), "parent_basic_education_share"] == pytest.approx(1.0)  # unknown ignored
+    # mean over children of the parents' mean income, in DKK 1,000: a 300, b 150 -> 225; c 200
+    assert out.loc[(1, 2011), "parent_income"] == pytest.approx(225.0)
+    assert out.loc[(2, 2011), "parent_income"] == pytest.approx(200.0)
+
+
+def test_feature_balance_by_hand():
+    features = pd.DataFrame({"x": [1.0, 3.0, 2.0, 6.0, 10.0]}, index=[10, 20, 30, 40, 50])
+    out = feature_balance(features, treated=[10, 20], selected=[30, 30], candidates=[30, 40, 50]).set_index("feature")
+    sd = np.std([1.0, 3.0, 2.0, 6.0, 10.0], ddof=1)
+    assert out.loc["x", "treated"] == 2.0 and out.loc["x", "selected"] == 2.0 and out.loc["x", "candidates"] == 6.0
+    assert out.loc["x", "smd_selected"] == 0.0
+    assert out.loc["x", "smd_candidates"] == pytest.approx((2.0 - 6.0) / sd)
