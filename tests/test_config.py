@@ -67,14 +67,18 @@ def test_config_docs_are_current_and_cover_every_key(root):
 
 
 def test_release_config_keeps_the_cutoff_for_the_interim_release_only(config_path):
-    from evaluation.config import release_config
+    from evaluation.config import effective_cutoff, release_config, user_config
     from evaluation.report.documents import planned_documents
 
     config = load_config(config_path, {"report": {"cutoff_date": "2016-06-30"}})
     interim, final = release_config(config, "interim"), release_config(config, "final")
-    assert interim["report"]["cutoff_date"] == "2016-06-30" and interim["report"]["release"] == "interim"
-    assert final["report"]["cutoff_date"] is None and final["report"]["release"] == "final"
-    assert config["report"]["cutoff_date"] == "2016-06-30"  # the caller's config is untouched
+    assert interim["report"]["release"] == "interim" and final["report"]["release"] == "final"
+    assert effective_cutoff(interim) == "2016-06-30" and effective_cutoff(final) is None
+    assert effective_cutoff(config) == "2016-06-30"  # outside a release: the configured cut-off
+    assert "release" not in config["report"]  # the caller's config is untouched
+    # both releases carry the digest of the configuration the user wrote
+    assert config_digest(interim) == config_digest(final) == config_digest(config)
+    assert user_config(final) == config
     with pytest.raises(ConfigError, match="unknown release 'draft'"):
         release_config(config, "draft")
     # every planned document is rendered from exactly one release; the interim report from the cut-off data

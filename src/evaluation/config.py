@@ -175,8 +175,11 @@ def merge(base: Mapping[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def config_digest(config: Mapping[str, Any]) -> str:
-    """SHA-256 of the configuration in canonical JSON: the same design gives the same digest."""
-    text = json.dumps(config, sort_keys=True, default=str, separators=(",", ":"))
+    """SHA-256 of the configuration in canonical JSON: the same design gives the same digest.
+
+    The ``report.release`` key added by :func:`release_config` is left out (:func:`user_config`).
+    """
+    text = json.dumps(user_config(config), sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -189,8 +192,10 @@ def release_config(config: Mapping[str, Any], release: str) -> dict[str, Any]:
 
     The pipeline computes every result twice, into ``results/interim/`` and ``results/final/``.
     The interim release applies the data cut-off ``report.cutoff_date``; the final release uses
-    all data (its cut-off is None). Every step reads the cut-off from the configuration it is
-    given, so the cut-off reaches the cohort, the study description and the report alike.
+    all data. The release is recorded as ``report.release``; every step reads the cut-off through
+    :func:`effective_cutoff`, so that it reaches the cohort, the study description and the report
+    alike, and :func:`config_digest` leaves the key out, so that both releases carry the digest of
+    the configuration the user wrote.
 
     Parameters
     ----------
@@ -202,7 +207,7 @@ def release_config(config: Mapping[str, Any], release: str) -> dict[str, Any]:
     Returns
     -------
     dict
-        A copy of ``config`` with ``report.release`` set, and ``report.cutoff_date`` None for the final release.
+        A copy of ``config`` with ``report.release`` set.
 
     Raises
     ------
@@ -211,7 +216,20 @@ def release_config(config: Mapping[str, Any], release: str) -> dict[str, Any]:
     """
     if release not in RELEASES:
         raise ConfigError(f"unknown release {release!r}: expected one of {', '.join(RELEASES)}")
-    update: dict[str, Any] = {"release": release}
-    if release == "final":
-        update["cutoff_date"] = None
-    return merge(config, {"report": update})
+    return merge(config, {"report": {"release": release}})
+
+
+def effective_cutoff(config: Mapping[str, Any]) -> str | None:
+    """Return the data cut-off a step applies: ``report.cutoff_date``, or None in the final release (all data)."""
+    report = config.get("report") or {}
+    if report.get("release") == "final":
+        return None
+    return report.get("cutoff_date")
+
+
+def user_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the configuration as the user wrote it (validated), without the ``report.release`` the pipeline adds."""
+    out = copy.deepcopy(dict(config))
+    if isinstance(out.get("report"), Mapping):
+        out["report"] = {k: v for k, v in out["report"].items() if k != "release"}
+    return out

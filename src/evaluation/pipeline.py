@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from evaluation.config import effective_cutoff
 from evaluation.logs import step_log
 
 Files = Any  # snakemake's named lists: attribute and index access to paths
@@ -67,7 +68,7 @@ def cut_extracts(input: Files, output: Files, log: Files, config: Mapping[str, A
         shutil.copyfile(input.accounting, output.row_accounting)
         run(
             Path(input.extracts[0]).parent,
-            config["report"]["cutoff_date"],
+            effective_cutoff(config),
             Path(output.extracts[0]).parent,
             Path(output.accounting),
             progress=progress,
@@ -163,7 +164,7 @@ def monitor_implementation(input: Files, output: Files, log: Files, config: Mapp
             Path(output.municipality_year).parent,
             adoptions=config["treatment"]["adoptions"],
             first_year=syn["first_year"],
-            last_year=last_data_year(syn["last_year"], config["report"]["cutoff_date"]),
+            last_year=last_data_year(syn["last_year"], effective_cutoff(config)),
             min_cell=config["disclosure"]["min_cell"],
             conversation_window_days=config["implementation"]["conversation_window_days"],
         )
@@ -183,7 +184,7 @@ def factsheet_figures(input: Files, output: Files, log: Files, config: Mapping[s
             Path(output[0]),
             adoptions=config["treatment"]["adoptions"],
             first_year=syn["first_year"],
-            last_year=last_data_year(syn["last_year"], config["report"]["cutoff_date"]),
+            last_year=last_data_year(syn["last_year"], effective_cutoff(config)),
             min_cell=config["disclosure"]["min_cell"],
             min_age=config["cohort"]["min_age"],
             max_age=config["cohort"]["max_age"],
@@ -196,6 +197,7 @@ def write_provenance(output: Files, log: Files, config: Mapping[str, Any]) -> No
     """Rule ``write_provenance``: hashes of the extracts, versions, seeds and the run date."""
     from evaluation.contract import EXTRACTS
     from evaluation.ingest.readers import find_extract_files
+    from evaluation.provenance import write_config
     from evaluation.provenance import write_provenance as write
     from evaluation.provenance import write_run_info
 
@@ -203,6 +205,7 @@ def write_provenance(output: Files, log: Files, config: Mapping[str, Any]) -> No
         found, _ = find_extract_files(Path(config["data"]["raw_dir"]), EXTRACTS)
         files = sorted(path for paths in found.values() for path in paths)
         write(config, files, Path(output.provenance), root=Path("."))
+        write_config(config, Path(output.config))
         write_run_info(Path(output.run_info))
         progress(f"hashed {len(files)} extract files")
 

@@ -25,8 +25,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from evaluation import __version__
-from evaluation.config import config_digest
+from evaluation.config import config_digest, user_config
 from evaluation.errors import EvaluationError
 
 #: distributions whose versions can change a number in the results
@@ -251,6 +253,33 @@ def write_provenance(
     output.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(provenance(config, inputs, root=root), ensure_ascii=False, indent=2, sort_keys=True)
     output.write_text(text + "\n", encoding="utf-8")
+    return output
+
+
+def write_config(config: Mapping[str, Any], output: Path) -> Path:
+    """Write the configuration as the user wrote it (validated, defaults filled in) as YAML.
+
+    With the code version of :func:`provenance`, this file is all a reader needs to rerun the
+    analysis: check out that version, use this file as ``config/config.yaml`` and run ``make run``.
+    Its SHA-256 digest is :func:`evaluation.config.config_digest` of the same configuration.
+
+    Parameters
+    ----------
+    config : mapping
+        The validated configuration (a release's, see :func:`evaluation.config.release_config`).
+    output : Path
+        Usually ``results/<release>/config.yaml``.
+
+    Returns
+    -------
+    Path
+        ``output``.
+    """
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    header = "# The configuration this analysis ran with (validated, defaults filled in); see provenance.json.\n"
+    text = yaml.safe_dump(user_config(config), sort_keys=True, allow_unicode=True, default_flow_style=False)
+    output.write_text(header + text, encoding="utf-8")
     return output
 
 

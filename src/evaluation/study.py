@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from evaluation import __version__
-from evaluation.config import config_digest
+from evaluation.config import config_digest, effective_cutoff
 from evaluation.contract.codes import MUNICIPALITY
 
 
@@ -45,8 +45,9 @@ def study_metadata(config: Mapping[str, Any]) -> dict[str, Any]:
         "scale": syn["scale"] if synthetic else None,
         "seed": syn["seed"] if synthetic else None,
         "first_year": syn["first_year"],
-        "last_year": last_data_year(syn["last_year"], rep["cutoff_date"]),
-        "cutoff_date": rep["cutoff_date"],
+        "last_year": last_data_year(syn["last_year"], effective_cutoff(config)),
+        "cutoff_date": effective_cutoff(config),
+        "release": rep.get("release"),
         "treated": [
             {"municipality": kom, "name": MUNICIPALITY[kom], "adoption_year": year}
             for kom, year in sorted(adoptions.items(), key=lambda kv: (kv[1], kv[0]))

@@ -5,6 +5,7 @@ from pathlib import Path
 from evaluation import pipeline
 from evaluation.config import (
     RELEASES,
+    effective_cutoff,
     release_config as _release_config,
     validate_config,
 )
@@ -37,7 +38,7 @@ def release_config(release):
 
 def release_cutoff(wildcards):
     """The data cut-off of the job's release (None: all data)."""
-    return release_config(wildcards.release)["report"]["cutoff_date"]
+    return effective_cutoff(release_config(wildcards.release))
 
 
 def is_synthetic():

@@ -60,6 +60,7 @@ rule write_provenance:
     output:
         provenance="results/{release}/provenance.json",
         run_info="results/{release}/run_info.json",
+        config="results/{release}/config.yaml",
     log:
         "logs/{release}/write_provenance.log",
     threads: 1

@@ -45,6 +45,7 @@ import pandas as pd
 from evaluation.cohort.cases import age_on_january_first, open_case_years, spell_years
 from evaluation.cohort.covariates import BASIC_EDUCATION_LEVEL, OUTCOME_MEASURES, baseline_covariates, outcome_values
 from evaluation.cohort.timing import adoption_years, apply_cutoff, first_treat
+from evaluation.config import effective_cutoff
 from evaluation.errors import ExtractValidationError
 from evaluation.io import read_extracts as _read_extracts
 from evaluation.io import write_table
@@ -212,7 +213,7 @@ def build_cohort(
     adoptions = adoption_years(config)
     cohort_cfg = config.get("cohort") or {}
     min_age, max_age = int(cohort_cfg.get("min_age", 0)), int(cohort_cfg.get("max_age", 17))
-    cutoff = (config.get("report") or {}).get("cutoff_date")
+    cutoff = effective_cutoff(config)
     ex, removed = apply_cutoff(extracts, cutoff)
     for name, n in sorted(removed.items()):
         verb = "truncated" if name.endswith("_truncated") else "removed"

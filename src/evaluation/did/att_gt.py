@@ -25,12 +25,22 @@ Covariates
     Taken in the earlier of the two periods of each comparison (R ``did`` 2.x), the base
     period in all but universal-base pre-periods.
 
+Data
+    ``panel=True`` (default): a long panel, balanced before estimation (units missing in a period
+    are dropped, as R). ``allow_unbalanced_panel=True`` keeps an unbalanced panel whole and, as R
+    ``did`` 2.x, estimates each cell with the repeated cross-section estimators on the observations
+    of its two periods, summing the influence function within units (a panel that is balanced after
+    the checks is estimated as a panel). ``panel=False``: repeated cross sections, every row its own
+    unit; each cell uses ``DRDID``'s cross-section estimators (:mod:`evaluation.did.estimators_rc`)
+    with each observation's own covariates.
+
 Inference: each ATT(g,t) has an influence function over all ``n`` units (zero outside the
-cohort and its comparison group, and scaled by ``n / n_gt``). Analytic standard errors are
-``sqrt(mean(psi**2) / n)``; with ``cluster`` they sum the influence function within clusters
-(R ``did`` clusters only in the bootstrap). ``bootstrap=True`` runs R's multiplier bootstrap
-(:mod:`evaluation.did.bootstrap`) and, with ``uniform_bands=True`` (R ``cband = TRUE``), the
-intervals are simultaneous sup-t bands over all ATT(g,t).
+cohort and its comparison group, and scaled by ``n / n_gt``; with repeated cross sections ``n_gt``
+counts the cell's observations and units are rows, or panel units when the panel is unbalanced).
+Analytic standard errors are ``sqrt(mean(psi**2) / n)``; with ``cluster`` they sum the influence
+function within clusters (R ``did`` clusters only in the bootstrap). ``bootstrap=True`` runs R's
+multiplier bootstrap (:mod:`evaluation.did.bootstrap`) and, with ``uniform_bands=True`` (R
+``cband = TRUE``), the intervals are simultaneous sup-t bands over all ATT(g,t).
 
 Reference: Callaway, B. and Sant'Anna, P. H. C. (2021), "Difference-in-differences with
 multiple time periods", *Journal of Econometrics* 225(2), 200-230.
@@ -38,7 +48,6 @@ multiple time periods", *Journal of Econometrics* 225(2), 200-230.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
@@ -48,9 +57,10 @@ import pandas as pd
 from scipy import stats
 
 from evaluation.did.bootstrap import multiplier_bootstrap
-from evaluation.did.estimators import METHODS, Method, did_panel
+from evaluation.did.cells import estimate_cross_section_cells, estimate_panel_cells, plan_cells
+from evaluation.did.estimators import METHODS, Method
 from evaluation.did.influence import covariance_from_influence, se_from_influence
-from evaluation.did.prepare import PanelArrays, prepare_panel
+from evaluation.did.prepare import PanelArrays, prepare
 from evaluation.errors import EvaluationError, ModelNotIdentifiedError
 
 if TYPE_CHECKING:
@@ -103,10 +113,12 @@ class AttGtResult:
     ----------
     table : pandas.DataFrame
         One row per (group, time): ``group, time, base_period, post, att, se, ci_low, ci_high,
-        n_treated, n_control``. Intervals are pointwise, or uniform bands when the bootstrap ran with
+        n_treated, n_control`` (units in a panel, the cell's observations with repeated cross sections or
+        an unbalanced panel). Intervals are pointwise, or uniform bands when the bootstrap ran with
         ``uniform_bands``.
     influence : numpy.ndarray
-        ``n_units x len(table)`` influence functions (R ``inffunc``).
+        ``n_units x len(table)`` influence functions (R ``inffunc``); units are rows with
+        ``panel=False``, in the order of ``df`` after the checks, and sorted unit ids otherwise.
     crit_val : float
         Critical value of the intervals (normal quantile or sup-t bootstrap value).
     """
@@ -155,45 +167,10 @@ def _check_options(control_group: str, method: str, base_period: str, alpha: flo
         raise EvaluationError(f"anticipation must be a non-negative number of periods; got {anticipation}")
 
 
-def _cells(
-    data: PanelArrays, control_group: str, base_period: str, anticipation: int
-) -> list[tuple[float, int, int | None, np.ndarray | None]]:
-    """(group, index of t, index of base period, comparison mask) for every cell, as R's loop."""
-    periods = data.periods
-    groups = np.unique(data.group[data.group > 0])
-    groups = groups[groups > periods[0] + anticipation]
-    shift = 0 if base_period == "universal" else 1
-    cells = []
-    for g in groups:
-        before = np.flatnonzero(periods + anticipation < g)
-        last_pre = int(before[-1]) if before.size else None
-        for t in range(len(periods) - shift):
-            t_now = t + shift
-            post = g <= periods[t_now]
-            base = t if base_period == "varying" else last_pre
-            if post or base_period == "universal":
-                if last_pre is None:
-                    warnings.warn(
-                        f"att_gt: no pre-treatment period for group {g:g}; its cells are skipped", stacklevel=3
-                    )
-                    break
-                base = last_pre
-            if base_period == "universal" and base == t_now:
-                cells.append((g, t_now, base, None))
-                continue
-            if control_group == "never_treated":
-                control = data.group == 0
-            else:
-                cutoff = periods[max(t, base) + shift] + anticipation
-                control = (data.group == 0) | ((data.group > cutoff) & (data.group != g))
-            cells.append((g, t_now, base, control))
-    return cells
-
-
 def att_gt(
     df: pd.DataFrame,
     outcome: str = "y",
-    unit: str = "id",
+    unit: str | None = "id",
     time: str = "year",
     group: str = "first_treat",
     covariates: Sequence[str] | None = None,
@@ -210,26 +187,33 @@ def att_gt(
     anticipation: int = 0,
     weights: str | None = None,
     uniform_bands: bool = True,
+    allow_unbalanced_panel: bool = False,
 ) -> AttGtResult:
     r"""Estimate Callaway-Sant'Anna group-time average treatment effects (module docstring).
 
     Parameters
     ----------
     df : pandas.DataFrame
-        Long panel: one row per unit and period.
+        Long data: one row per unit and period (a panel), or one row per observation (``panel=False``).
     outcome, unit, time, group : str
         Columns of the outcome, the unit id, the period and the first treated period (0 = never treated).
+        With ``panel=False`` ``unit`` may be None; if given, it must identify rows (each observation is its
+        own unit).
     covariates : sequence of str or None
         Covariates of the propensity score and the outcome regression (an intercept is always included).
+        Panels use their values in the earlier period of each comparison; repeated cross sections and
+        unbalanced panels use each observation's own values (R ``did``).
     control_group : {"never_treated", "not_yet_treated"}
     method : {"dr", "dr_imp", "ipw", "reg"}
-        Doubly robust as R ``did`` (``DRDID::drdid_panel``), the improved doubly robust estimator
-        (``drdid_imp_panel``), normalised IPW or outcome regression (:mod:`evaluation.did.estimators`).
+        Doubly robust as R ``did`` (``DRDID::drdid_panel``, or ``drdid_rc`` for repeated cross sections),
+        the improved doubly robust estimator (``drdid_imp_panel`` / ``drdid_imp_rc``), normalised IPW or
+        outcome regression (:mod:`evaluation.did.estimators`, :mod:`evaluation.did.estimators_rc`).
     base_period : {"varying", "universal"}
     bootstrap : bool
         Multiplier bootstrap standard errors (and uniform bands) instead of analytic ones.
     cluster : str or None
-        Column of clusters containing whole units (e.g. municipality); ``unit`` or None for unit clusters.
+        Column of clusters containing whole units (e.g. municipality); ``unit`` or None for unit clusters
+        (observations with ``panel=False``).
     random_state : int
         Seed of the bootstrap.
     alpha : float
@@ -237,13 +221,16 @@ def att_gt(
     n_bootstrap : int
         Bootstrap draws.
     panel : bool
-        True for a panel (balanced before estimation). Repeated cross sections are not implemented yet.
+        True for a panel, False for repeated cross sections (R ``did``'s ``panel``).
     anticipation : int
         Periods of anticipation :math:`\\delta`.
     weights : str or None
-        Column of sampling weights, constant within unit.
+        Column of sampling weights, constant within unit in a panel.
     uniform_bands : bool
         With the bootstrap, report simultaneous bands (R ``cband``).
+    allow_unbalanced_panel : bool
+        Keep units not observed in every period (R ``allow_unbalanced_panel``); module docstring, "Data".
+        False balances the panel by dropping them, with a warning.
 
     Returns
     -------
@@ -258,13 +245,9 @@ def att_gt(
     """
     covariates = list(covariates or [])
     _check_options(control_group, method, base_period, alpha, anticipation)
-    if not panel:
-        raise EvaluationError(
-            "att_gt: repeated cross sections (panel=False) are not implemented yet; pass a panel (panel=True)"
-        )
     if n_bootstrap < 2:
         raise EvaluationError(f"n_bootstrap must be at least 2; got {n_bootstrap}")
-    data = prepare_panel(
+    data = prepare(
         df,
         outcome=outcome,
         unit=unit,
@@ -275,31 +258,18 @@ def att_gt(
         anticipation=anticipation,
         weights=weights,
         cluster=cluster,
+        panel=panel,
+        allow_unbalanced_panel=allow_unbalanced_panel,
     )
-    n = len(data.units)
-    rows, columns = [], []
-    for g, t_now, base, control in _cells(data, control_group, base_period, anticipation):
-        t_value = data.periods[t_now]
-        treated = data.group == g
-        row = {"group": g, "time": t_value, "base_period": data.periods[base], "post": bool(g <= t_value)}
-        if control is None:
-            rows.append({**row, "att": 0.0, "n_treated": int(treated.sum()), "n_control": 0})
-            columns.append(np.zeros(n))
-            continue
-        sel = treated | control
-        if not treated.any() or not control.any():
-            warnings.warn(
-                f"att_gt: no comparison units for group {g:g} in period {t_value:g}; cell skipped", stacklevel=2
-            )
-            continue
-        x = data.covariates[min(base, t_now)][sel]
-        att, psi = did_panel(
-            data.outcome[sel, t_now], data.outcome[sel, base], treated[sel].astype(float), x, data.weights[sel], method
-        )
-        full = np.zeros(n)
-        full[sel] = psi * n / sel.sum()
-        rows.append({**row, "att": att, "n_treated": int(treated.sum()), "n_control": int(control.sum())})
-        columns.append(full)
+    cells = plan_cells(data.periods, data.group, control_group, base_period, anticipation)
+    if isinstance(data, PanelArrays):
+        design, unit_group, unit_weights, n_obs = "panel", data.group, data.weights, data.outcome.size
+        rows, columns = estimate_panel_cells(data, cells, method)
+    else:
+        design = "repeated_cross_sections" if not panel else "unbalanced_panel"
+        unit_group, unit_weights, n_obs = data.unit_group, data.unit_weights, len(data.outcome)
+        rows, columns = estimate_cross_section_cells(data, cells, method)
+    n = len(unit_group)
     if not rows:
         raise ModelNotIdentifiedError("att_gt: no group-time cell could be estimated (no cohorts or no comparisons)")
     influence = np.column_stack(columns)
@@ -327,14 +297,16 @@ def att_gt(
         "base_period": base_period,
         "anticipation": anticipation,
         "covariates": covariates,
+        "design": design,
         "n_units": n,
+        "n_observations": int(n_obs),
     }
     return AttGtResult(
         table=table,
         influence=influence,
         crit_val=crit,
-        unit_group=data.group,
-        unit_weights=data.weights,
+        unit_group=unit_group,
+        unit_weights=unit_weights,
         inference=inference,
         settings=settings,
     )

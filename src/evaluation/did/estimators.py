@@ -36,7 +36,7 @@ influence function ``psi`` is scaled so that ``mean(psi**2) / n`` is the
 variance of the estimate (``n`` the number of units of the 2x2 comparison).
 
 The repeated cross-section versions (``reg_did_rc``, ``std_ipw_did_rc``,
-``drdid_imp_rc``) live in :mod:`evaluation.did.estimators_rc`.
+``drdid_rc``, ``drdid_imp_rc``) live in :mod:`evaluation.did.estimators_rc`.
 
 References
 ----------

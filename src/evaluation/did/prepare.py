@@ -1,16 +1,21 @@
-"""Checks and reshaping of a long panel before :func:`evaluation.did.att_gt` (R ``did::pre_process_did``).
+"""Checks and reshaping of long data before :func:`evaluation.did.att_gt` (R ``did::pre_process_did``).
 
 Rules copied from R ``did`` (version 2.x), each announced by a warning so nothing is dropped silently:
 
 - rows with a missing outcome, time, group, covariate, weight or cluster are dropped;
 - a group later than the last period is recoded as never treated (0);
-- units already treated in the first period (``0 < g <= first period + anticipation``) are dropped;
+- observations already treated in the first period (``0 < g <= first period + anticipation``) are dropped;
 - without never-treated units, ``"never_treated"`` uses the last-treated cohort as the comparison group
   and ``"not_yet_treated"`` keeps only periods before it is treated (``t < max(g) - anticipation``);
-- with ``panel=True`` the panel is balanced: units not observed in every period are dropped.
+- a panel (``panel=True``) is balanced: units not observed in every period are dropped, unless
+  ``allow_unbalanced_panel=True``, when an unbalanced panel is kept whole and handed on as repeated cross
+  sections whose observations carry their unit (:class:`CrossSectionArrays`); a panel that turns out
+  balanced stays a panel (R ``did`` 2.x does the same);
+- repeated cross sections (``panel=False``) make every row its own unit; a ``unit`` column, if given, must
+  then identify rows.
 
-The group, the weight and the cluster must be constant within a unit; a unit observed twice in one
-period is an error.
+In a panel the group, the weight and the cluster must be constant within a unit, and a unit observed twice
+in one period is an error.
 """
 
 from __future__ import annotations
@@ -24,7 +29,9 @@ import pandas as pd
 
 from evaluation.errors import EvaluationError, ModelNotIdentifiedError
 
-__all__ = ["PanelArrays", "prepare_panel"]
+__all__ = ["CrossSectionArrays", "PanelArrays", "prepare"]
+
+_STACK = 4  # warnings point at the caller of att_gt
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,34 @@ class PanelArrays:
     weights: np.ndarray
     cluster_codes: np.ndarray | None
     n_clusters: int
+
+
+@dataclass(frozen=True)
+class CrossSectionArrays:
+    """Repeated cross sections (or an unbalanced panel) as one row per observation.
+
+    ``period[r]`` indexes ``periods``; ``covariates[r, :]`` are the observation's own (intercept first);
+    ``unit[r]`` is the code ``0..n_units-1`` of the unit the observation belongs to (its own row for true
+    repeated cross sections, the panel unit for an unbalanced panel). ``unit_group``, ``unit_weights`` and
+    ``cluster_codes`` describe units, on which influence functions live.
+    """
+
+    periods: np.ndarray
+    period: np.ndarray
+    outcome: np.ndarray
+    covariates: np.ndarray
+    group: np.ndarray
+    weights: np.ndarray
+    unit: np.ndarray
+    unit_group: np.ndarray
+    unit_weights: np.ndarray
+    cluster_codes: np.ndarray | None
+    n_clusters: int
+
+    @property
+    def n_units(self) -> int:
+        """Number of units (observations for true repeated cross sections)."""
+        return len(self.unit_group)
 
 
 def _require(df: pd.DataFrame, columns: Sequence[str]) -> None:
@@ -57,11 +92,11 @@ def _constant_within(frame: pd.DataFrame, unit: str, column: str) -> None:
         )
 
 
-def prepare_panel(
+def _clean(
     df: pd.DataFrame,
     *,
     outcome: str,
-    unit: str,
+    unit: str | None,
     time: str,
     group: str,
     covariates: Sequence[str],
@@ -69,23 +104,33 @@ def prepare_panel(
     anticipation: int,
     weights: str | None,
     cluster: str | None,
-) -> PanelArrays:
-    """Validate and reshape the long panel ``df`` into :class:`PanelArrays` (module docstring for the rules)."""
+    panel: bool,
+) -> pd.DataFrame:
+    """Run the checks and drops shared by panels and repeated cross sections (module docstring)."""
+    if panel and unit is None:
+        raise EvaluationError("att_gt: a panel needs the `unit` column; pass unit=... or panel=False")
     extra = [c for c in (weights, cluster) if c is not None and c != unit]
-    columns = list(dict.fromkeys([unit, time, group, outcome, *covariates, *extra]))
+    columns = list(dict.fromkeys([c for c in (unit, time, group, outcome) if c is not None] + [*covariates, *extra]))
     _require(df, columns)
     frame = df[columns]
     complete = frame.notna().all(axis=1)
     if not complete.all():
-        warnings.warn(f"att_gt: dropped {int((~complete).sum())} rows with missing values", stacklevel=3)
+        warnings.warn(f"att_gt: dropped {int((~complete).sum())} rows with missing values", stacklevel=_STACK)
         frame = frame[complete]
     for column in [time, group, outcome, *covariates] + ([weights] if weights else []):
         if not pd.api.types.is_numeric_dtype(frame[column]):
             raise EvaluationError(f"att_gt: column {column!r} must be numeric")
-    if frame.duplicated([unit, time]).any():
-        raise EvaluationError(f"att_gt: a unit appears twice in one period (columns {unit!r}, {time!r})")
-    for column in [group, *extra]:
-        _constant_within(frame, unit, column)
+    if unit is not None and not panel and frame[unit].duplicated().any():
+        raise EvaluationError(
+            f"att_gt: with panel=False every row is its own observation, but column {unit!r} repeats ids; "
+            f"pass unit=None to treat the rows as independent cross sections, or panel=True (with "
+            f"allow_unbalanced_panel=True if units are missing in some periods)"
+        )
+    if panel:
+        if frame.duplicated([unit, time]).any():
+            raise EvaluationError(f"att_gt: a unit appears twice in one period (columns {unit!r}, {time!r})")
+        for column in [group, *extra]:
+            _constant_within(frame, str(unit), column)
     if weights is not None and (frame[weights] < 0).any():
         raise EvaluationError(f"att_gt: weights in column {weights!r} must be non-negative")
 
@@ -96,8 +141,9 @@ def prepare_panel(
         raise EvaluationError(f"att_gt: column {group!r} must be 0 (never treated) or a period; found negatives")
     early = (g > 0) & (g <= periods[0] + anticipation)
     if early.any():
-        n_early = frame.loc[early, unit].nunique()
-        warnings.warn(f"att_gt: dropped {n_early} units already treated in the first period", stacklevel=3)
+        n_early = frame.loc[early, unit].nunique() if panel else int(early.sum())
+        what = "units" if panel else "observations"
+        warnings.warn(f"att_gt: dropped {n_early} {what} already treated in the first period", stacklevel=_STACK)
     frame = frame.assign(**{group: g})[~early]
     g = frame[group].to_numpy()
     if not (g == 0).any():
@@ -105,21 +151,54 @@ def prepare_panel(
         if control_group == "never_treated":
             warnings.warn(
                 "att_gt: no never-treated units; the last-treated cohort is used as the never-treated group",
-                stacklevel=3,
+                stacklevel=_STACK,
             )
             frame = frame[frame[time] < last - anticipation]
             frame = frame.assign(**{group: np.where(frame[group] == last, 0.0, frame[group])})
         else:
             frame = frame[frame[time] < last - anticipation]
+    if frame.empty or frame[time].nunique() < 2:
+        raise ModelNotIdentifiedError("att_gt: fewer than two periods or no units remain after the checks")
+    return frame
+
+
+def _weights_and_clusters(
+    first: pd.DataFrame, weights: str | None, cluster: str | None, unit: str | None
+) -> tuple[np.ndarray, np.ndarray | None, int]:
+    """Return unit weights (mean one) and cluster codes from one row per unit."""
+    n = len(first)
+    w = first[weights].to_numpy(dtype=float) if weights else np.ones(n)
+    if weights and not w.sum() > 0:
+        raise EvaluationError(f"att_gt: weights in column {weights!r} sum to zero")
+    codes, n_clusters = None, n
+    if cluster is not None and cluster != unit:
+        codes_raw, uniques = pd.factorize(first[cluster], sort=True)
+        codes, n_clusters = codes_raw.astype(np.int64), len(uniques)
+    return w / w.mean(), codes, n_clusters
+
+
+def _to_panel(
+    frame: pd.DataFrame,
+    outcome: str,
+    unit: str,
+    time: str,
+    group: str,
+    covariates: Sequence[str],
+    weights: str | None,
+    cluster: str | None,
+) -> PanelArrays:
     periods = np.sort(frame[time].unique())
     counts = frame.groupby(unit, sort=False)[time].transform("size")
     if (counts < len(periods)).any():
         n_drop = frame.loc[counts < len(periods), unit].nunique()
-        warnings.warn(f"att_gt: dropped {n_drop} units not observed in every period (balanced panel)", stacklevel=3)
+        warnings.warn(
+            f"att_gt: dropped {n_drop} units not observed in every period (balanced panel; pass "
+            f"allow_unbalanced_panel=True to keep them)",
+            stacklevel=_STACK,
+        )
         frame = frame[counts == len(periods)]
-    if frame.empty or len(periods) < 2:
-        raise ModelNotIdentifiedError("att_gt: fewer than two periods or no units remain after the checks")
-
+    if frame.empty:
+        raise ModelNotIdentifiedError("att_gt: no unit is observed in every period; try allow_unbalanced_panel=True")
     frame = frame.sort_values([unit, time])
     units = frame[unit].drop_duplicates().to_numpy()
     n, n_t = len(units), len(periods)
@@ -128,20 +207,97 @@ def prepare_panel(
     if covariates:
         x[:, :, 1:] = frame[list(covariates)].to_numpy(dtype=float).reshape(n, n_t, -1).transpose(1, 0, 2)
     first = frame.groupby(unit, sort=True).head(1)
-    w = first[weights].to_numpy(dtype=float) if weights else np.ones(n)
-    if weights and not w.sum() > 0:
-        raise EvaluationError(f"att_gt: weights in column {weights!r} sum to zero")
-    codes, n_clusters = None, n
-    if cluster is not None and cluster != unit:
-        codes_raw, uniques = pd.factorize(first[cluster], sort=True)
-        codes, n_clusters = codes_raw.astype(np.int64), len(uniques)
+    w, codes, n_clusters = _weights_and_clusters(first, weights, cluster, unit)
     return PanelArrays(
         units=units,
         periods=periods,
         outcome=y,
         covariates=x,
         group=first[group].to_numpy(dtype=float),
-        weights=w / w.mean(),
+        weights=w,
         cluster_codes=codes,
         n_clusters=n_clusters,
     )
+
+
+def _to_cross_sections(
+    frame: pd.DataFrame,
+    outcome: str,
+    unit: str | None,
+    time: str,
+    group: str,
+    covariates: Sequence[str],
+    weights: str | None,
+    cluster: str | None,
+) -> CrossSectionArrays:
+    periods = np.sort(frame[time].unique())
+    n_rows = len(frame)
+    if unit is None:
+        codes_unit = np.arange(n_rows, dtype=np.int64)
+        first = frame
+    else:
+        codes_unit = pd.factorize(frame[unit], sort=True)[0].astype(np.int64)
+        first = frame.drop_duplicates(unit).sort_values(unit)
+    x = np.ones((n_rows, 1 + len(covariates)))
+    if covariates:
+        x[:, 1:] = frame[list(covariates)].to_numpy(dtype=float)
+    w_units, codes, n_clusters = _weights_and_clusters(first, weights, cluster, unit)
+    w_rows = frame[weights].to_numpy(dtype=float) if weights else np.ones(n_rows)
+    return CrossSectionArrays(
+        periods=periods,
+        period=np.searchsorted(periods, frame[time].to_numpy()),
+        outcome=frame[outcome].to_numpy(dtype=float),
+        covariates=x,
+        group=frame[group].to_numpy(dtype=float),
+        weights=w_rows / w_rows.mean(),
+        unit=codes_unit,
+        unit_group=first[group].to_numpy(dtype=float),
+        unit_weights=w_units,
+        cluster_codes=codes,
+        n_clusters=n_clusters,
+    )
+
+
+def prepare(
+    df: pd.DataFrame,
+    *,
+    outcome: str,
+    unit: str | None,
+    time: str,
+    group: str,
+    covariates: Sequence[str],
+    control_group: str,
+    anticipation: int,
+    weights: str | None,
+    cluster: str | None,
+    panel: bool = True,
+    allow_unbalanced_panel: bool = False,
+) -> PanelArrays | CrossSectionArrays:
+    """Validate ``df`` and return a balanced panel or repeated cross sections (module docstring for the rules).
+
+    Returns
+    -------
+    PanelArrays or CrossSectionArrays
+        :class:`PanelArrays` for a panel (balanced here, or balanced already when
+        ``allow_unbalanced_panel``); :class:`CrossSectionArrays` for ``panel=False`` (units are rows) and for
+        an unbalanced panel with ``allow_unbalanced_panel=True`` (units are the panel's units).
+    """
+    frame = _clean(
+        df,
+        outcome=outcome,
+        unit=unit,
+        time=time,
+        group=group,
+        covariates=covariates,
+        control_group=control_group,
+        anticipation=anticipation,
+        weights=weights,
+        cluster=cluster,
+        panel=panel,
+    )
+    if not panel or unit is None:
+        return _to_cross_sections(frame, outcome, None, time, group, covariates, weights, cluster)
+    balanced = len(frame) == frame[unit].nunique() * frame[time].nunique()
+    if allow_unbalanced_panel and not balanced:
+        return _to_cross_sections(frame, outcome, unit, time, group, covariates, weights, cluster)
+    return _to_panel(frame, outcome, unit, time, group, covariates, weights, cluster)

@@ -172,7 +172,9 @@ def write_generated(
             ("tbl-provenance-packages", packages_table(inputs.provenance, language=language)),
         ):
             written[key] = _write_table(generated / f"{key}.md", table, captions[key], key, 2, sources["pipeline"])
-        variables.update(provenance_variables(inputs.provenance, inputs.run_info, language=language))
+        variables.update(
+            provenance_variables(inputs.provenance, inputs.run_info, language=language, release=study.get("release"))
+        )
     parts = write_result_parts(inputs, generated, _write_table, words) if document != "factsheet" else ResultParts()
     written.update(parts.tables)
     figures.update(parts.figures)

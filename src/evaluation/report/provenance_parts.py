@@ -50,7 +50,7 @@ def packages_table(provenance: dict[str, Any], *, language: str = "da") -> pd.Da
 
 
 def provenance_variables(
-    provenance: dict[str, Any], run_info: dict[str, Any] | None, *, language: str = "da"
+    provenance: dict[str, Any], run_info: dict[str, Any] | None, *, language: str = "da", release: str | None = None
 ) -> dict[str, str]:
     """Values of the provenance appendix: code version, hashes, seeds and run date.
 
@@ -62,12 +62,14 @@ def provenance_variables(
         ``results/run_info.json`` (the run date, kept out of the byte-identical results).
     language : {"da", "en"}, default "da"
         Words.
+    release : str, optional
+        The release the report is rendered from (``study.json``), naming the folder of its ``config.yaml``.
 
     Returns
     -------
     dict of str to str
         ``prov_code_version``, ``prov_config_sha256``, ``prov_inputs_sha256``,
-        ``prov_n_inputs``, ``prov_seeds``, ``prov_run_date``.
+        ``prov_n_inputs``, ``prov_seeds``, ``prov_run_date``, ``prov_config_file``.
     """
     words = _WORDS[language]
     seeds = provenance.get("seeds", {})
@@ -78,4 +80,5 @@ def provenance_variables(
         "prov_n_inputs": str(len(provenance.get("inputs", {}))),
         "prov_seeds": ", ".join(f"`{k}` = {v}" for k, v in sorted(seeds.items())) or words["none"],
         "prov_run_date": str((run_info or {}).get("run_date", words["not_recorded"])),
+        "prov_config_file": f"results/{release}/config.yaml" if release else "results/config.yaml",
     }

@@ -1,0 +1,145 @@
+r"""The group-time cells of :func:`evaluation.did.att_gt` and their two-by-two estimates.
+
+:func:`plan_cells` lists, in R ``did``'s order, every cell :math:`(g, t)` with its base period and
+comparison group (semantics in :mod:`evaluation.did.att_gt`). :func:`estimate_panel_cells` runs the
+panel estimators of :mod:`evaluation.did.estimators` on each cell; :func:`estimate_cross_section_cells`
+runs the repeated cross-section ones of :mod:`evaluation.did.estimators_rc` on the observations of the
+cell's two periods, as R ``did::compute.att_gt`` does with ``panel = FALSE`` or
+``allow_unbalanced_panel = TRUE``.
+
+Influence functions are returned per unit (``n`` rows). In a panel, the cell's influence function is
+scaled by ``n / n_gt`` (``n_gt`` the units of the cohort and its comparison group). With repeated cross
+sections it is scaled by ``n / n_gt`` with ``n_gt`` the *observations* of the cell, and then summed over the
+observations of each unit: a unit seen in both periods of an unbalanced panel contributes both terms
+(R ``did`` aggregates ``att.inf.func`` by ``.rowid``), and in true repeated cross sections units are rows.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from evaluation.did.estimators import Method, did_panel
+from evaluation.did.estimators_rc import did_rc
+from evaluation.did.prepare import CrossSectionArrays, PanelArrays
+
+__all__ = ["Cell", "estimate_cross_section_cells", "estimate_panel_cells", "plan_cells"]
+
+Cell = tuple[float, int, int, np.ndarray | None]
+Estimates = tuple[list[dict[str, object]], list[np.ndarray]]
+
+
+def plan_cells(
+    periods: np.ndarray, group: np.ndarray, control_group: str, base_period: str, anticipation: int
+) -> list[Cell]:
+    """(group, index of t, index of base period, comparison mask over ``group``) for every cell, as R's loop.
+
+    ``group`` is per unit (panel) or per observation (repeated cross sections); the comparison mask has its
+    length. The mask is None for the universal base period itself (ATT fixed at 0).
+    """
+    groups = np.unique(group[group > 0])
+    groups = groups[groups > periods[0] + anticipation]
+    shift = 0 if base_period == "universal" else 1
+    cells: list[Cell] = []
+    for g in groups:
+        before = np.flatnonzero(periods + anticipation < g)
+        last_pre = int(before[-1]) if before.size else None
+        for t in range(len(periods) - shift):
+            t_now = t + shift
+            post = g <= periods[t_now]
+            base = t if base_period == "varying" else last_pre
+            if post or base_period == "universal":
+                if last_pre is None:
+                    warnings.warn(
+                        f"att_gt: no pre-treatment period for group {g:g}; its cells are skipped", stacklevel=3
+                    )
+                    break
+                base = last_pre
+            if base is None:
+                break
+            if base_period == "universal" and base == t_now:
+                cells.append((float(g), t_now, base, None))
+                continue
+            if control_group == "never_treated":
+                control = group == 0
+            else:
+                cutoff = periods[max(t, base) + shift] + anticipation
+                control = (group == 0) | ((group > cutoff) & (group != g))
+            cells.append((float(g), t_now, base, control))
+    return cells
+
+
+def _row(g: float, periods: np.ndarray, t_now: int, base: int) -> dict[str, object]:
+    t_value = periods[t_now]
+    return {"group": g, "time": t_value, "base_period": periods[base], "post": bool(g <= t_value)}
+
+
+def estimate_panel_cells(data: PanelArrays, cells: list[Cell], method: Method) -> Estimates:
+    """ATT(g,t) rows and per-unit influence functions of a balanced panel (``DRDID::*_panel``)."""
+    n = len(data.units)
+    rows: list[dict[str, object]] = []
+    columns: list[np.ndarray] = []
+    for g, t_now, base, control in cells:
+        treated = data.group == g
+        row = _row(g, data.periods, t_now, base)
+        if control is None:
+            rows.append({**row, "att": 0.0, "n_treated": int(treated.sum()), "n_control": 0})
+            columns.append(np.zeros(n))
+            continue
+        sel = treated | control
+        if not treated.any() or not control.any():
+            warnings.warn(
+                f"att_gt: no comparison units for group {g:g} in period {row['time']:g}; cell skipped", stacklevel=3
+            )
+            continue
+        x = data.covariates[min(base, t_now)][sel]
+        att, psi = did_panel(
+            data.outcome[sel, t_now], data.outcome[sel, base], treated[sel].astype(float), x, data.weights[sel], method
+        )
+        full = np.zeros(n)
+        full[sel] = psi * n / sel.sum()
+        rows.append({**row, "att": att, "n_treated": int(treated.sum()), "n_control": int(control.sum())})
+        columns.append(full)
+    return rows, columns
+
+
+def estimate_cross_section_cells(data: CrossSectionArrays, cells: list[Cell], method: Method) -> Estimates:
+    """ATT(g,t) rows and per-unit influence functions from repeated cross sections (``DRDID::*_rc``).
+
+    ``n_treated`` and ``n_control`` count the cell's observations (both periods), not units.
+    """
+    n = data.n_units
+    rows: list[dict[str, object]] = []
+    columns: list[np.ndarray] = []
+    for g, t_now, base, control in cells:
+        treated = data.group == g
+        in_periods = (data.period == t_now) | (data.period == base)
+        row = _row(g, data.periods, t_now, base)
+        if control is None:
+            rows.append({**row, "att": 0.0, "n_treated": int((treated & in_periods).sum()), "n_control": 0})
+            columns.append(np.zeros(n))
+            continue
+        sel = in_periods & (treated | control)
+        post = data.period[sel] == t_now
+        d = treated[sel]
+        empty = [
+            label
+            for label, cell in (
+                (f"group {g:g} in period {row['time']:g}", d & post),
+                (f"group {g:g} in base period {row['base_period']:g}", d & ~post),
+                (f"the comparison group in period {row['time']:g}", ~d & post),
+                (f"the comparison group in base period {row['base_period']:g}", ~d & ~post),
+            )
+            if not cell.any()
+        ]
+        if empty:
+            warnings.warn(f"att_gt: no observations of {' or '.join(empty)}; cell skipped", stacklevel=3)
+            continue
+        att, psi = did_rc(
+            data.outcome[sel], post.astype(float), d.astype(float), data.covariates[sel], data.weights[sel], method
+        )
+        full = np.bincount(data.unit[sel], weights=psi * n / sel.sum(), minlength=n)
+        rows.append({**row, "att": att, "n_treated": int(d.sum()), "n_control": int((~d).sum())})
+        columns.append(full)
+    return rows, columns
