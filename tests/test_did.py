@@ -211,7 +211,7 @@ def test_checks_and_errors() -> None:
             time="year",
             group="first_treat",
         )
-    with pytest.raises(EvaluationError, match="panel=False"):
+    with pytest.raises(EvaluationError, match="repeats ids"):
         att_gt(data, outcome="y", unit="id", time="year", group="first_treat", panel=False)
     with pytest.warns(UserWarning, match="not observed in every period"):
         r = att_gt(data.drop(index=[0]), outcome="y", unit="id", time="year", group="first_treat")

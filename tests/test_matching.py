@@ -1,4 +1,6 @@
+import json
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -7,7 +9,7 @@ import statsmodels.api as sm
 
 from evaluation.errors import EvaluationError, LowOverlapWarning, NoOverlapError
 from evaluation.matching import balance_table, match
-from evaluation.matching.nearest import greedy_without_replacement, nearest_with_replacement
+from evaluation.matching.nearest import greedy_without_replacement, heap_select, nearest_with_replacement
 
 
 def _scores(treated, controls, **extra):
@@ -55,13 +57,30 @@ def test_caliper_drops_exactly_the_far_pair():
     assert sorted(m.matched.index) == [0, 2]
 
 
-def test_with_replacement_ties_share_weight():
-    # treated 0.5 is tied between controls 0.25 and 0.75; treated 1.0 matches control 1.0 exactly.
-    # raw weights 0.5, 0.5, 1 (sum 2) rescaled to sum to 3 matched controls: 0.75, 0.75, 1.5
+def test_with_replacement_ties_follow_matchit():
+    # treated 0.5 is tied between controls 0.25 (one step left in the sort) and 0.75 (one step right):
+    # MatchIt visits the left one first and keeps it; treated 1.0 matches control 1.0 exactly.
     df = _scores([0.5, 1.0], [0.25, 0.75, 1.0, 0.0])
     m = match(df, "treat", ["x"], distance="ps", replace=True)
-    assert _weights(m) == pytest.approx({0: 1.0, 1: 1.0, 2: 0.75, 3: 0.75, 4: 1.5})
+    assert _weights(m) == pytest.approx({0: 1.0, 1: 1.0, 2: 1.0, 4: 1.0})
     assert "subclass" not in m.matched.columns
+
+
+def test_with_replacement_identical_scores_nearest_in_sort_order():
+    # controls 2 and 3 share score 0.7 (right of treated 0.6): the first in data order is one step away;
+    # controls 4 and 5 share score 0.1 (left of treated 0.15): the last in data order is one step away
+    df = _scores([0.6, 0.15], [0.7, 0.7, 0.1, 0.1])
+    m = match(df, "treat", ["x"], distance="ps", replace=True)
+    assert sorted(m.matched.index) == [0, 1, 2, 5]
+
+
+def test_heap_select_equals_libstdcxx_partial_sort():
+    # positions std::partial_sort keeps, recorded from g++ 12 (tests/reference/matching/partial_sort_cases.cpp)
+    path = Path(__file__).parent / "reference" / "matching" / "partial_sort_cases.jsonl"
+    cases = [json.loads(line) for line in path.read_text().splitlines()]
+    assert len(cases) == 300
+    for case in cases:
+        assert sorted(heap_select(case["keys"], case["k"])) == sorted(case["first"])
 
 
 def test_with_replacement_ratio_two_and_reuse():
@@ -210,8 +229,8 @@ def test_att_standard_errors_match_statsmodels(observational):
 def test_att_is_weighted_mean_difference_by_hand():
     df = _scores([0.5, 1.0], [0.25, 0.75, 1.0, 0.0], y=[10.0, 20.0, 4.0, 8.0, 12.0, 100.0])
     m = match(df, "treat", ["x"], distance="ps", replace=True)
-    # treated mean 15; controls (0.75 * 4 + 0.75 * 8 + 1.5 * 12) / 3 = 9
-    assert m.att("y").estimate == pytest.approx(6.0)
+    # treated mean 15; controls 0.25 and 1.0 with weight 1: (4 + 12) / 2 = 8
+    assert m.att("y").estimate == pytest.approx(7.0)
 
 
 def test_balance_table_by_hand():

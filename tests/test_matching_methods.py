@@ -217,3 +217,36 @@ def test_balance_flags():
     assert tab.loc["age", "ecdf_max_before"] == pytest.approx(2 / 3)
     ok = balance_table(df, "treat", ["age"], np.array([1, 1, 1, 1, 0, 0.0]), smd_threshold=0.1)
     assert not bool(ok.loc["age", "smd_flag"])
+
+
+def test_mahalanobis_identical_controls_last_visited_wins():
+    # MatchIt (find_control_mahcovs) walks outwards from the treated unit through its sort of the units,
+    # left then right, and a control replaces an equally distant one: of identical controls the last
+    # visited wins. Sorted positions: controls 0 and 1 (identical) left of the treated, 2 and 3 right.
+    z_t = np.array([[0.0, 0.0]])
+    z_c = np.array([[1.0, 1.0], [1.0, 1.0], [3.0, 0.0], [3.0, 0.0]])
+    rank_t = np.array([2])
+    left = np.array([0, 1, 3, 4])
+    tp, cp = mahalanobis_with_replacement(z_t, z_c, 1, rank_t=rank_t, rank_c=left)
+    assert cp.tolist() == [0]  # visited: 1 (step 1), then 0 (step 2)
+    right = np.array([3, 4, 0, 1])
+    tp, cp = mahalanobis_with_replacement(z_t, z_c, 1, rank_t=rank_t, rank_c=right)
+    assert cp.tolist() == [1]  # visited: 0 (step 1), then 1 (step 2)
+    tp, cp, _ = mahalanobis_greedy(z_t, z_c, 1, np.array([0]), rank_t=rank_t, rank_c=right)
+    assert cp.tolist() == [1]
+    # ratio 2 keeps both identical nearest ones; without ranks the controls are visited in their order
+    tp, cp = mahalanobis_with_replacement(z_t, z_c, 2, rank_t=rank_t, rank_c=right)
+    assert sorted(cp.tolist()) == [0, 1]
+    assert mahalanobis_with_replacement(z_t, z_c, 1)[1].tolist() == [1]
+
+
+def test_single_mahalanobis_covariate_is_matched_as_a_score():
+    # MatchIt matches one Mahalanobis coordinate with its score engine (nn_matchC_vec)
+    rng = np.random.default_rng(12)
+    df = pd.DataFrame({"treat": rng.binomial(1, 0.3, 200), "x": rng.normal(size=200)})
+    mah = match(df, "treat", ["x"], distance="mahalanobis", replace=True, ratio=2)
+    score = match(df, "treat", ["x"], distance="x", replace=True, ratio=2)
+    pd.testing.assert_series_equal(mah.matched["weight"], score.matched["weight"])
+    greedy = match(df, "treat", ["x"], distance="mahalanobis")
+    greedy_score = match(df, "treat", ["x"], distance="x", m_order="data")
+    pd.testing.assert_frame_equal(greedy.matched, greedy_score.matched)

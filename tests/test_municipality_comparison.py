@@ -44,3 +44,34 @@ def test_feature_balance_by_hand():
     assert out.loc["x", "treated"] == 2.0 and out.loc["x", "selected"] == 2.0 and out.loc["x", "candidates"] == 6.0
     assert out.loc["x", "smd_selected"] == 0.0
     assert out.loc["x", "smd_candidates"] == pytest.approx((2.0 - 6.0) / sd)
+
+
+def test_report_tables_of_the_comparison_municipalities():
+    from evaluation.report.municipality_parts import (
+        municipality_balance_table,
+        municipality_table,
+        municipality_variables,
+    )
+
+    distances = pd.DataFrame(
+        {
+            "treated": [657, 657, 657, 167, 167, 167],
+            "treated_name": ["Herning"] * 3 + ["Hvidovre"] * 3,
+            "comparison": [461, 740, 101, 101, 461, 740],
+            "comparison_name": ["Odense", "Silkeborg", "København", "København", "Odense", "Silkeborg"],
+            "distance": [1.0, 2.0, 9.0, 0.5, 1.5, 7.0],
+            "rank": [1, 2, 3, 1, 2, 3],
+            "selected": [True, True, False, True, True, False],
+        }
+    )
+    table = municipality_table(distances, language="da")
+    assert table.iloc[:, 0].tolist() == ["Hvidovre", "Herning"]  # by code
+    assert table.iloc[1, 1] == "Odense, Silkeborg" and table.iloc[1, 2] == "1,50"  # nearest first; Danish decimals
+    balance = pd.DataFrame(
+        {"feature": ["parent_income"], "treated": [350.4], "selected": [340.0], "candidates": [330.0],
+         "smd_selected": [0.25], "smd_candidates": [-1.5]}
+    )  # fmt: skip
+    row = municipality_balance_table(balance, language="en").iloc[0].tolist()
+    assert row == ["Parents' mean income (DKK 1,000)", "350", "340", "330", "+0.25", "\u22121.50"]  # typographic minus
+    values = municipality_variables(distances, balance, language="en")
+    assert values == {"mun_k": "2", "mun_n_adopters": "2", "mun_n_candidates": "3", "mun_max_smd": "0.25"}

@@ -17,6 +17,7 @@ from evaluation.matching.mahalanobis import (
     mahalanobis_matrix,
     mahalanobis_transform,
     mahalanobis_with_replacement,
+    matchit_sort_key,
 )
 from evaluation.matching.nearest import greedy_without_replacement, nearest_with_replacement
 from evaluation.matching.result import MatchResult
@@ -143,11 +144,14 @@ def match(
     1; a matched unit of the other group gets :math:`\sum_i 1/k_i` over the
     focal units :math:`i` it is matched to, with :math:`k_i` the number of
     matches of :math:`i`, rescaled to sum to the number of matched units of
-    that group. With replacement, units tied (within 1e-10 on a score, or a
-    relative 1e-9 on the Mahalanobis distance) with the k-th nearest are all
-    matches and share the weight (R's Matching, ``ties = TRUE``); MatchIt
-    picks one of them instead. Without replacement, ties on a score go to the
-    unit with the smaller score (MatchIt's rule). Exact and CEM weights are
+    that group. Each focal unit gets exactly ``ratio`` matches (fewer only
+    when the caliper, an exact cell or, without replacement, the pool runs
+    out), and equally distant candidates are decided as MatchIt decides them:
+    by the units' positions in MatchIt's sort (by score, or by MatchIt's
+    first transformed Mahalanobis coordinate), see
+    :mod:`evaluation.matching.nearest` and :mod:`evaluation.matching.mahalanobis`.
+    On Lalonde's data the matched units equal those of MatchIt's own snapshot
+    tests (``tests/test_matching_lalonde.py``). Exact and CEM weights are
     MatchIt's stratum weights (:func:`evaluation.matching.subclass.stratum_weights`).
     """
     covariates = list(covariates)
@@ -209,11 +213,18 @@ def match(
         has_score = distance != "mahalanobis"
         order_rule = m_order or (("smallest" if estimand == "ATC" else "largest") if has_score else "data")
         rng = random_state if isinstance(random_state, np.random.Generator) else np.random.default_rng(random_state)
-        z = None
+        z = sort_key = None
         if uses_mahalanobis:
-            z = mahalanobis_transform(mahalanobis_matrix(df, mahvars_l or covariates), treat, keep)
+            x_mah = mahalanobis_matrix(df, mahvars_l or covariates)
+            z = mahalanobis_transform(x_mah, treat, keep)
+            sort_key = matchit_sort_key(z)
+            if not has_score and z.shape[1] == 1:
+                # MatchIt matches a single Mahalanobis coordinate as a score (nn_matchC_vec), with its tie rules
+                d, z = z[:, 0].copy(), None
         is_focal = treat == focal
-        pf, po, dropped = _nearest(d, z, is_focal, keep, exact, df, ratio, replace, caliper_abs, order_rule, rng)
+        pf, po, dropped = _nearest(
+            d, z, sort_key, is_focal, keep, exact, df, ratio, replace, caliper_abs, order_rule, rng
+        )
         dropped["discarded"] = int(np.sum(is_focal & ~keep))
         weights = _matching_weights(len(df), pf, po)
         subclass = None
@@ -319,6 +330,7 @@ def _cem_rules(
 def _nearest(
     d: np.ndarray,
     z: np.ndarray | None,
+    sort_key: np.ndarray | None,
     is_focal: np.ndarray,
     keep: np.ndarray,
     exact: list[str],
@@ -329,8 +341,14 @@ def _nearest(
     order_rule: str,
     rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
-    """Match focal units to the others within exact cells; return pairs (positions) and drop counts."""
+    """Match focal units to the others within exact cells; return pairs (positions) and drop counts.
+
+    Ties are broken by the units' positions in MatchIt's sort: by score over all
+    units for score matching, by :func:`matchit_sort_key` within each exact cell
+    for Mahalanobis matching (MatchIt matches each cell separately there).
+    """
     cells = pd.MultiIndex.from_frame(df[exact]).factorize(sort=True)[0] if exact else np.zeros(len(d), dtype=np.int64)
+    rank = _ranks(d) if z is None else np.zeros(len(d), dtype=np.int64)
     pair_f: list[np.ndarray] = []
     pair_o: list[np.ndarray] = []
     dropped = {"no_exact_match": 0, "no_match_within_caliper": 0, "no_control_left": 0}
@@ -342,18 +360,22 @@ def _nearest(
         if len(ic) == 0:
             dropped["no_exact_match"] += len(it)
             continue
+        if z is not None and sort_key is not None:
+            members = np.flatnonzero(in_cell)
+            rank[members] = _ranks(sort_key[members])
+        rt, rc = rank[it], rank[ic]
         if replace:
             no_control = np.zeros(len(it), dtype=bool)
             if z is None:
-                tp, cp = nearest_with_replacement(d[it], d[ic], ratio, caliper)
+                tp, cp = nearest_with_replacement(d[it], d[ic], ratio, caliper, rt, rc)
             else:
-                tp, cp = mahalanobis_with_replacement(z[it], z[ic], ratio, d[it], d[ic], caliper)
+                tp, cp = mahalanobis_with_replacement(z[it], z[ic], ratio, d[it], d[ic], caliper, rt, rc)
         else:
             visit = _visit_order(d[it], order_rule, rng)
             if z is None:
-                tp, cp, no_control = greedy_without_replacement(d[it], d[ic], ratio, caliper, visit)
+                tp, cp, no_control = greedy_without_replacement(d[it], d[ic], ratio, caliper, visit, rt, rc)
             else:
-                tp, cp, no_control = mahalanobis_greedy(z[it], z[ic], ratio, visit, d[it], d[ic], caliper)
+                tp, cp, no_control = mahalanobis_greedy(z[it], z[ic], ratio, visit, d[it], d[ic], caliper, rt, rc)
         got = np.zeros(len(it), dtype=bool)
         got[tp] = True
         dropped["no_control_left"] += int(np.sum(~got & no_control))
@@ -363,6 +385,13 @@ def _nearest(
     pf = np.concatenate(pair_f) if pair_f else np.empty(0, dtype=np.int64)
     po = np.concatenate(pair_o) if pair_o else np.empty(0, dtype=np.int64)
     return pf, po, dropped
+
+
+def _ranks(values: np.ndarray) -> np.ndarray:
+    """Positions of the values in a stable sort (ties in data order), as R's ``order()``."""
+    rank = np.empty(len(values), dtype=np.int64)
+    rank[np.argsort(values, kind="stable")] = np.arange(len(values))
+    return rank
 
 
 def _visit_order(d_t: np.ndarray, rule: str, rng: np.random.Generator) -> np.ndarray:

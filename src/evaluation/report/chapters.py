@@ -33,6 +33,11 @@ from evaluation.report.effects_parts import (
 from evaluation.report.figures_results import ceac_figure, costs_figure, event_study_figure, love_plot_figure
 from evaluation.report.inference_parts import inference_note, inference_table, inference_variables
 from evaluation.report.inputs import ReportInputs
+from evaluation.report.municipality_parts import (
+    municipality_balance_table,
+    municipality_table,
+    municipality_variables,
+)
 from evaluation.report.power_parts import power_figure, power_grid_table, power_table, power_variables
 from evaluation.report.synth_parts import synth_figure, synth_table, synth_variables
 from evaluation.report.values import SMD_THRESHOLD
@@ -57,6 +62,7 @@ PART_RESULTS: dict[str, tuple[str, ...]] = {
     "effects-heterogeneity": ("heterogeneity",),
     "effects-dose": ("dose_response",),
     "effects-multiplicity": ("multiplicity",),
+    "appendix-municipalities": ("municipalities", "municipality_balance"),
 }
 
 CAPTIONS: dict[str, dict[str, str]] = {
@@ -75,6 +81,10 @@ CAPTIONS: dict[str, dict[str, str]] = {
         "og p-værdi. G\\*: effektivt antal klynger",
         "tbl-power": "Mindste påviselige effekt (MDE) i det faktiske design ved {alpha} signifikansniveau og "
         "{power} styrke, i udfaldets enhed og i standardafvigelser (SD). Celle: kommune-år",
+        "tbl-municipalities": "Sammenligningskommuner: de nærmeste kommuner uden modellen for hver indsatskommune "
+        "på kendetegn før reformen, og den gennemsnitlige (Mahalanobis-)afstand",
+        "tbl-municipality-balance": "Kendetegn før reformen: indsatskommuner, de valgte sammenligningskommuner og "
+        "alle øvrige kommuner (gennemsnit) med standardiserede forskelle (SMD)",
         "tbl-synth": "Syntetisk kontrolgruppe: Hernings effekt (ATT, gennemsnitlig forskel efter indførelsen), "
         "RMSPE før og efter, placebo-p-værdi og gennemsnitlig ATT over indsatskommunerne",
         "tbl-power-grid": "MDE i standardafvigelser for {outcome} efter antal indsatskommuner og ICC",
@@ -93,6 +103,10 @@ CAPTIONS: dict[str, dict[str, str]] = {
         "estimate, 95% CI and p-value. G\\*: effective number of clusters",
         "tbl-power": "Minimum detectable effect (MDE) of the actual design at a {alpha} significance level and "
         "{power} power, in the outcome's unit and in standard deviations (SD). Cell: municipality-year",
+        "tbl-municipalities": "Comparison municipalities: the nearest municipalities without the model for each "
+        "adopting municipality on pre-reform characteristics, and the mean (Mahalanobis) distance",
+        "tbl-municipality-balance": "Pre-reform characteristics: adopting municipalities, the selected comparison "
+        "municipalities and all other municipalities (means) with standardised differences (SMD)",
         "tbl-synth": "Synthetic control: Herning's effect (ATT, mean gap after adoption), pre- and post-period "
         "RMSPE, placebo p-value and mean ATT over the adopting municipalities",
         "tbl-power-grid": "MDE in standard deviations for {outcome} by number of adopting municipalities and ICC",
@@ -207,6 +221,13 @@ def write_result_parts(
         out.figures["fig-synth"] = synth_figure(inputs.synth_gaps, int(values["synth_year"]), language=language)
     else:
         out.available["synth"] = False
+    if out.available["appendix-municipalities"]:
+        out.variables.update(
+            municipality_variables(inputs.municipalities, inputs.municipality_balance, language=language)
+        )
+        table("tbl-municipalities", municipality_table(inputs.municipalities, language=language), 2, registry)
+        table("tbl-municipality-balance", municipality_balance_table(inputs.municipality_balance,
+              language=language), 1, registry)  # fmt: skip
     if inputs.event_study is not None:
         out.figures["fig-event-study"] = event_study_figure(inputs.event_study, language=language)
     out.variables.update(

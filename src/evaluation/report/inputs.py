@@ -55,6 +55,16 @@ OPTIONAL_FILES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
         ("adopter", "adoption_year", "att", "pre_rmspe", "post_rmspe", "ratio", "p_value"),
     ),
     "synth/gaps.csv": ("synthetic_control", ("outcome", "unit", "role", "year", "gap"), ("unit", "year", "gap")),
+    "compare/municipalities.csv": (
+        "compare_municipalities",
+        ("treated", "treated_name", "comparison", "comparison_name", "distance", "rank", "selected"),
+        ("treated", "comparison", "distance", "rank"),
+    ),
+    "compare/municipality_balance.csv": (
+        "compare_municipalities",
+        ("feature", "treated", "selected", "candidates", "smd_selected", "smd_candidates"),
+        ("treated", "selected", "candidates", "smd_selected", "smd_candidates"),
+    ),
     "implementation/group_year.csv": (
         "implementation",
         ("indicator", "group", "year", "value", "n_persons", "suppressed"),
@@ -190,6 +200,8 @@ LATER_RESULTS: dict[str, str] = {
     "power": "power/mde.csv",
     "synth": "synth/table.csv",
     "synth_gaps": "synth/gaps.csv",
+    "municipalities": "compare/municipalities.csv",
+    "municipality_balance": "compare/municipality_balance.csv",
 }
 
 #: the love plot drawn by the compare step, and its alt text beside it
@@ -242,6 +254,9 @@ class ReportInputs:
         ``results/power/mde.csv`` of the ``power_table`` step, when it has run.
     synth, synth_gaps : pandas.DataFrame or None
         ``results/synth/table.csv`` and ``gaps.csv`` of the ``synthetic_control`` step, when it has run.
+    municipalities, municipality_balance : pandas.DataFrame or None
+        ``results/compare/municipalities.csv`` and ``municipality_balance.csv`` of the
+        ``compare_municipalities`` step, when it has run.
     love_plot : Path or None
         ``results/compare/love_plot.png``, when drawn.
     love_plot_alt : str or None
@@ -273,6 +288,8 @@ class ReportInputs:
     power: pd.DataFrame | None = None
     synth: pd.DataFrame | None = None
     synth_gaps: pd.DataFrame | None = None
+    municipalities: pd.DataFrame | None = None
+    municipality_balance: pd.DataFrame | None = None
     love_plot: Path | None = None
     love_plot_alt: str | None = None
 
