@@ -84,12 +84,16 @@ class ComparisonResult:
         Rows to append to the sample flow (``step, description, n_treated, n_control``).
     covariates
         The columns the propensity score was fitted on (after expansion).
+    scores
+        ``treat, propensity, weight`` of every child (weight 0 when not matched), for the
+        overlap plot; microdata, never written.
     """
 
     matched: pd.DataFrame
     balance: pd.DataFrame
     flow_rows: pd.DataFrame
     covariates: list[str]
+    scores: pd.DataFrame | None = None
 
 
 def child_table(panel: pd.DataFrame) -> pd.DataFrame:
@@ -250,7 +254,16 @@ def match_cohort(
         rows.append(("dropped_other", "Behandlede børn ikke matchet af anden grund", unexplained, 0))
     progress(f"compare: matched {n_t:,} treated children to {n_c:,} distinct controls; dropped {result.n_dropped}")
     flow_rows = pd.DataFrame(rows, columns=["step", "description", "n_treated", "n_control"])
-    return ComparisonResult(matched=matched, balance=balance, flow_rows=flow_rows, covariates=covariates)
+    scores = None
+    if result.propensity is not None:  # exact, CEM and Mahalanobis matching fit no score
+        scores = pd.DataFrame(
+            {
+                "treat": children["treat"].astype("int64"),
+                "propensity": pd.Series(result.propensity, index=children.index).astype(float),
+                "weight": m["weight"].reindex(children.index).fillna(0.0).astype(float),
+            }
+        )
+    return ComparisonResult(matched=matched, balance=balance, flow_rows=flow_rows, covariates=covariates, scores=scores)
 
 
 def publishable_flow(flow: pd.DataFrame, min_cell: int) -> pd.DataFrame:
@@ -295,6 +308,7 @@ def match_children(
     progress: Callable[[str], None] = print,
     *,
     love_plot_path: Path | None = None,
+    overlap_plot_path: Path | None = None,
 ) -> None:
     """Pipeline step: match children and write matched ids and weights, balance and the sample flow.
 
@@ -315,6 +329,10 @@ def match_children(
     love_plot_path
         Where to draw the love plot (PNG) of the balance table, in the report's
         language; its alt text goes beside it with the suffix ``.txt``. None draws none.
+    overlap_plot_path
+        Where to draw the propensity-score overlap plot (PNG; before and after matching),
+        with bars resting on fewer than ``disclosure.min_cell`` children left out; alt text
+        beside it as for the love plot. None draws none.
     """
     panel = pd.read_parquet(panel_path)
     res = match_cohort(panel, config, progress)
@@ -331,4 +349,18 @@ def match_children(
         language = config.get("report", {}).get("language", "da")
         alt = love_plot(res.balance.set_index("covariate"), love_plot_path, language=language)
         Path(love_plot_path).with_suffix(".txt").write_text(alt + "\n", encoding="utf-8")
+    if overlap_plot_path is not None and res.scores is not None and res.scores["propensity"].notna().all():
+        from evaluation.matching.plots import overlap_plot
+
+        language = config.get("report", {}).get("language", "da")
+        alt = overlap_plot(
+            res.scores["propensity"],
+            res.scores["treat"],
+            overlap_plot_path,
+            weights=res.scores["weight"],
+            bins=20,
+            language=language,
+            min_cell=min_cell,
+        )
+        Path(overlap_plot_path).with_suffix(".txt").write_text(alt + "\n", encoding="utf-8")
     progress(f"compare: wrote {matched_path}, {balance_path} and {flow_path_out}")

@@ -171,12 +171,19 @@ def overlap_plot(
     language: Literal["en", "da"] = "en",
     title: str | None = None,
     dpi: int = 150,
+    min_cell: int | None = None,
 ) -> str:
     """Draw mirrored histograms of the score: treated above the axis, comparison units below.
 
     With ``weights``, a second panel shows the weighted distributions (the
     share of the total weight of each group per bin), so overlap before and
     after adjustment can be compared.
+
+    With ``min_cell`` (disclosure control, for figures that leave the machine), the bins
+    are equal-width bins over the range rounded outwards to a multiple of 0.05 (a probability
+    score) or to whole numbers, so that no individual score fixes an axis, and a group's bar
+    resting on 1 to ``min_cell - 1`` units is not drawn, in either panel; the alt text says how
+    many bars were left out and gives the common range as bin edges.
 
     Parameters
     ----------
@@ -196,6 +203,9 @@ def overlap_plot(
         Title; a default in the chosen language otherwise.
     dpi : int
         Resolution.
+    min_cell : int, optional
+        Smallest number of units a drawn bar may rest on (see above); None draws every bar
+        over the exact range of the score.
 
     Returns
     -------
@@ -209,7 +219,18 @@ def overlap_plot(
     if language not in _TEXT:
         raise EvaluationError(f"overlap_plot: language must be 'en' or 'da', not {language!r}.")
     tx = _TEXT[language]
-    edges = np.linspace(s.min(), s.max(), bins + 1) if s.max() > s.min() else np.array([s.min() - 0.5, s.max() + 0.5])
+    if min_cell is not None:
+        grid = 0.05 if s.min() >= 0 and s.max() <= 1 else 1.0  # probability scores: a 0.05 grid
+        lo_edge, hi_edge = np.floor(s.min() / grid) * grid, np.ceil(s.max() / grid) * grid
+        edges = np.linspace(lo_edge, hi_edge if hi_edge > lo_edge else lo_edge + grid, bins + 1)
+    elif s.max() > s.min():
+        edges = np.linspace(s.min(), s.max(), bins + 1)
+    else:
+        edges = np.array([s.min() - 0.5, s.max() + 0.5])
+    n_t, _ = np.histogram(s[t], bins=edges)
+    n_c, _ = np.histogram(s[~t], bins=edges)
+    small = (lambda n: (n > 0) & (n < min_cell)) if min_cell is not None else (lambda n: np.zeros(n.shape, bool))
+    hide_t, hide_c = small(n_t), small(n_c)
     panels = [("", np.ones_like(s))]
     if weights is not None:
         panels.append((f" ({tx['weighted']})", np.asarray(weights, dtype=float)))
@@ -220,6 +241,7 @@ def overlap_plot(
         h_c, _ = np.histogram(s[~t], bins=edges, weights=w[~t])
         if suffix:
             h_t, h_c = h_t / max(h_t.sum(), 1e-300), h_c / max(h_c.sum(), 1e-300)
+        h_t, h_c = np.where(hide_t, 0.0, h_t), np.where(hide_c, 0.0, h_c)
         width = np.diff(edges)
         ax.bar(edges[:-1], h_t, width=width, align="edge", color=OKABE_ITO["blue"], label=tx["treated"])
         ax.bar(
@@ -243,16 +265,24 @@ def overlap_plot(
             ax.set_xlabel(tx["score"])
     fig.tight_layout()
     _save(fig, path, dpi)
-    lo, hi = max(s[t].min(), s[~t].min()), min(s[t].max(), s[~t].max())
+    if min_cell is None:
+        lo, hi = max(s[t].min(), s[~t].min()), min(s[t].max(), s[~t].max())
+        hidden = 0
+    else:  # the common range as edges of bins both groups visibly occupy
+        both = np.flatnonzero((n_t >= min_cell) & (n_c >= min_cell))
+        lo, hi = (edges[both[0]], edges[both[-1] + 1]) if len(both) else (1.0, 0.0)
+        hidden = int(hide_t.sum() + hide_c.sum())
     in_t = float(np.mean((s[t] >= lo) & (s[t] <= hi))) if lo <= hi else 0.0
     if language == "da":
+        note = f" {hidden} søjler med færre end {min_cell} enheder er ikke vist." if hidden else ""
         return (
             f"Spejlvendte histogrammer af scoren for {int(t.sum())} behandlede (over aksen) og "
             f"{int((~t).sum())} sammenligningsenheder (under aksen); fælles område {lo:.3f} til {hi:.3f}, "
-            f"som rummer {in_t:.0%} af de behandlede."
+            f"som rummer {in_t:.0%} af de behandlede.{note}"
         )
+    note = f" {hidden} bars resting on fewer than {min_cell} units are not shown." if hidden else ""
     return (
         f"Mirrored histograms of the score for {int(t.sum())} treated units (above the axis) and "
         f"{int((~t).sum())} comparison units (below); the common range is {lo:.3f} to {hi:.3f}, "
-        f"holding {in_t:.0%} of the treated."
+        f"holding {in_t:.0%} of the treated.{note}"
     )
