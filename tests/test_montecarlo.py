@@ -40,6 +40,13 @@ def test_summarise_by_hand() -> None:
     assert row["coverage"] == pytest.approx(0.75)
     assert row["coverage_mc_se"] == pytest.approx(math.sqrt(0.75 * 0.25 / 4))
 
+    from evaluation.fewclusters.mc import summary_markdown
+
+    page = summary_markdown(summarise(reps), scale="tiny")
+    assert "4 replications at the `tiny` scale" in page
+    # coverage 0.75 is below the 90-99 % band: judged "under", with its Monte Carlo SE
+    assert "| main | did | cluster_robust | 4 |" in page and "| 0.750 (0.217) | under |" in page
+
 
 @pytest.mark.e2e
 def test_two_replications_at_tiny_scale(tmp_path, config_path) -> None:

@@ -198,9 +198,8 @@ def write_provenance(output: Files, log: Files, config: Mapping[str, Any]) -> No
     """Rule ``write_provenance``: hashes of the extracts, versions, seeds and the run date."""
     from evaluation.contract import EXTRACTS
     from evaluation.ingest.readers import find_extract_files
-    from evaluation.provenance import write_config
+    from evaluation.provenance import write_config, write_run_info
     from evaluation.provenance import write_provenance as write
-    from evaluation.provenance import write_run_info
 
     with step_log(log[0], "write_provenance") as progress:
         found, _ = find_extract_files(Path(config["data"]["raw_dir"]), EXTRACTS)
@@ -285,7 +284,12 @@ def montecarlo_summary(input: Files, output: Files, log: Files, config: Mapping[
     from evaluation.fewclusters import write_summary
 
     with step_log(log[0], "montecarlo_summary") as progress:
-        table = write_summary([Path(p) for p in input], Path(output[0]))
+        table = write_summary(
+            [Path(p) for p in input],
+            Path(output.table),
+            Path(output.markdown),
+            scale=config.get("montecarlo", {}).get("scale"),
+        )
         progress(f"summarised {len(input)} replications into {len(table)} rows")
 
 

@@ -32,7 +32,8 @@ rule montecarlo_summary:
             seed=montecarlo_seeds(config),
         ),
     output:
-        "results/montecarlo/summary.csv",
+        table="results/montecarlo/summary.csv",
+        markdown="results/montecarlo/summary.md",
     log:
         "logs/montecarlo_summary.log",
     threads: 1
