@@ -2,7 +2,8 @@
 
 Column names follow the producers: ``evaluation.economics`` (economics.csv and
 economics/*.csv), ``evaluation.staggered.run`` (estimate/*.csv) and
-``evaluation.fewclusters`` (estimate/inference.csv, power/mde.csv); the balance
+``evaluation.fewclusters`` (estimate/inference.csv, power/mde.csv) and
+``evaluation.disclosure.write_summary`` (disclosure/summary.csv); the balance
 file has the eCDF statistics and flags of ``evaluation.matching.balance``.
 """
 
@@ -11,6 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+
+from evaluation.disclosure import SuppressionRecord, write_summary
 
 ECONOMICS = [
     # item, estimate, ci_low, ci_high, unit
@@ -86,6 +89,7 @@ def write_later_results(results: Path) -> Path:
     )
     _staggered(results / "estimate")
     write_inference_results(results)
+    write_disclosure_summary(results)
     pd.DataFrame(
         {
             "covariate": ["sex", "age_at_entry", "parent_basic_education", "prior_notifications"],
@@ -205,4 +209,26 @@ def write_inference_results(results: Path, inference: list[tuple] | None = None)
                 design = {"treated_clusters": treated, **common, "cluster_size": size, "icc": grid_icc, "sd": sd}
                 power.append({"outcome": outcome, "row": "grid", **design, "mde": value * sd, "mde_sd": value})
     pd.DataFrame(power).to_csv(results / "power" / "mde.csv", index=False)
+    return results
+
+
+#: table -> (cells checked, {rule: cells suppressed}); tables without person-level cells check 0 cells
+DISCLOSURE = {
+    "cohort/sample_flow.csv": (14, {"primary": 1, "secondary": 1}),
+    "estimate/trends.csv": (180, {"primary": 2, "few_persons": 2}),
+    "implementation/municipality_year.csv": (6783, {"few_persons": 2912}),
+    "power/mde.csv": (0, {}),
+    "estimate/att_gt.csv": (0, {}),
+}
+
+
+def write_disclosure_summary(results: Path, min_cell: int = 5) -> Path:
+    """Write ``disclosure/summary.csv`` of :data:`DISCLOSURE` under ``results`` (as the audit_disclosure step does)."""
+    records = []
+    for table, (cells, suppressed) in DISCLOSURE.items():
+        record = SuppressionRecord(table, min_cell, cells_total=cells)
+        for rule, n in suppressed.items():
+            record.add(rule, n)
+        records.append(record)
+    write_summary(records, results / "disclosure" / "summary.csv")
     return results

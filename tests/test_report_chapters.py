@@ -13,7 +13,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from evaluation.errors import ReportError
 from evaluation.report import build_report
+from evaluation.report.disclosure_parts import disclosure_table, disclosure_variables
 from evaluation.report.economics_parts import (
     budget_table,
     economics_table,
@@ -158,6 +160,54 @@ def test_balance_verdict_is_computed_and_names_unbalanced_covariates(inputs) -> 
     )
 
 
+def test_disclosure_table_and_numbers_come_from_the_summary(inputs) -> None:
+    table = disclosure_table(inputs.disclosure, language="da")  # report_fixtures.DISCLOSURE, by hand
+    assert table.columns.tolist() == ["Tabel", "Celler kontrolleret", "Skjult i alt", "Primær", "Sekundær",
+                                      "Få personer"]  # fmt: skip
+    assert table.values.tolist() == [
+        ["Udvælgelse af børn", "14", "2", "1", "1", "0"],
+        ["Udfald år for år (gennemsnit)", "180", "4", "2", "0", "2"],
+        ["Implementering efter kommune og år", "6.783", "2.912", "0", "0", "2.912"],
+        ["I alt", "6.977", "2.918", "3", "1", "2.914"],
+    ]  # tables without person-level cells (power, att_gt) are left out; no dominance column when unused
+    english = disclosure_table(inputs.disclosure, language="en")
+    assert english.iloc[-1].tolist() == ["Total", "6,977", "2,918", "3", "1", "2,914"]
+    assert english.columns.tolist()[3:] == ["Primary", "Secondary", "Few persons"]
+    values = disclosure_variables(inputs.disclosure, 5, language="en")
+    assert values == {
+        "disclosure_suppressed": "2,918", "disclosure_cells": "6,977", "disclosure_tables": "3",
+        "disclosure_tables_other": "2", "disclosure_primary": "3", "disclosure_secondary": "1",
+        "disclosure_few_persons": "2,914", "disclosure_below": "4",
+    }  # fmt: skip
+    with pytest.raises(ReportError, match="min_cell"):
+        disclosure_variables(inputs.disclosure, 10, language="da")  # a summary made with another threshold
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("da", ["Diskretionering", "Et antal på 1 til 4 personer vises ikke",
+                "I alt er 2.918 af 6.977 celler i 3 tabeller skjult. De øvrige 2 resultattabeller",
+                r"Tabel (\d+) viser for hver tabel", r"Tabel (\d+): Diskretionering: celler med personoplysninger",
+                "Implementering efter kommune og år"]),
+        ("en", ["Statistical disclosure control", "A count of 1 to 4 persons is not shown",
+                "In all, 2,918 of 6,977 cells in 3 tables are suppressed. The other 2 results tables",
+                r"Table (\d+) shows, for each table", r"Table (\d+): Disclosure control: cells with person-level data",
+                "Implementation by municipality and year"]),
+    ],
+)  # fmt: skip
+def test_appendix_states_the_disclosure_rules_and_the_suppressed_cells(project, language, expected) -> None:
+    text = _render(*project, language)
+    heading, rule, total, reference, caption, row = expected
+    for snippet in (heading, rule, total, row):
+        assert snippet in text, snippet
+    numbers = [re.search(pattern, text) for pattern in (reference, caption)]
+    assert all(numbers) and numbers[0].group(1) == numbers[1].group(1)  # the cross-reference resolves to the table
+    part = text.split(heading)[-1][:600]  # the section, not the table of contents
+    assert "endnu ikke gennemført" not in part and "not yet" not in part
+    assert text.count('id="tbl-disclosure"') == 1
+
+
 def test_blank_repeats_needs_every_key_to_repeat() -> None:
     assert blank_repeats(["a", "a", "b", "b"], ["x", "x", "x", "y"]) == ["x", "", "x", "y"]
 
@@ -237,6 +287,9 @@ def test_missing_results_give_the_missing_text_and_no_table(tmp_path: Path) -> N
     assert 'id="tbl-inference"' not in text and 'id="fig-power"' not in text
     assert "som derfor er valgt som inferens" not in text
     assert 'id="tbl-economics"' not in text and 'id="tbl-naive-robust"' not in text
+    disclosure = text.split("Diskretionering")[-1][:300]  # no audit yet: the rule, and that the count is missing
+    assert "Celler med færre end 5 personer vises ikke. Kontrollen af resultattabellerne" in disclosure
+    assert 'id="tbl-disclosure"' not in text
     assert 'id="fig-love-plot"' in text  # drawn from balance.csv when the compare step drew none
     assert not (reports / "_generated" / "tbl-economics.md").exists()
     assert not pd.isna(load_results(results).balance["smd_after"]).any()

@@ -289,6 +289,36 @@ def trends(panel: pd.DataFrame, matched: pd.DataFrame, outcomes: list[str], min_
     return table.sort_values(["outcome", "year", "group"]).reset_index(drop=True)[TREND_COLUMNS]
 
 
+def publishable_estimates(table: pd.DataFrame, min_cell: int) -> pd.DataFrame:
+    """Return the estimates with those resting on fewer than ``min_cell`` children left empty.
+
+    A count of 1 to ``min_cell - 1`` children is left empty (primary suppression), and so are the
+    estimate, its standard error, interval and p-value when either group has fewer than
+    ``min_cell`` children (or an unknown number): a contrast of a handful of children describes them.
+
+    Parameters
+    ----------
+    table
+        :data:`~evaluation.results.ESTIMATE_COLUMNS`.
+    min_cell
+        Smallest number of persons a published cell may rest on (``disclosure.min_cell``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy; the counts as nullable integers.
+    """
+    out = table.copy()
+    few = pd.Series(False, index=out.index)
+    for column in ("n_treated", "n_control"):
+        counts = out[column].astype("Int64")
+        small = (counts < min_cell).fillna(True).astype(bool)
+        few |= small
+        out[column] = counts.mask(small & (counts > 0).fillna(False).astype(bool))
+    out.loc[few, ["estimate", "se", "ci_low", "ci_high", "p_value"]] = np.nan
+    return out
+
+
 def run_estimates(
     panel_path: Path,
     matched_path: Path,
@@ -316,9 +346,10 @@ def run_estimates(
     """
     panel = pd.read_parquet(panel_path)
     matched = pd.read_parquet(matched_path)
-    table = estimate_all(panel, matched, config, progress)
+    min_cell = int(config["disclosure"]["min_cell"])
+    table = publishable_estimates(estimate_all(panel, matched, config, progress), min_cell)
     outcomes = list(config["outcomes"].get("primary") or []) + list(config["outcomes"].get("secondary") or [])
-    trend = trends(panel, matched, outcomes, int(config["disclosure"]["min_cell"]))
+    trend = trends(panel, matched, outcomes, min_cell)
     for path, frame in ((estimates_path, table), (trends_path, trend)):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         frame.to_csv(path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")

@@ -321,3 +321,22 @@ def compare_municipalities(input: Files, output: Files, log: Files, config: Mapp
             Path(output.balance),
             progress=progress,
         )
+
+
+def audit_disclosure(input: Files, output: Files, log: Files, config: Mapping[str, Any]) -> None:
+    """Rule ``audit_disclosure``: check every published table of a release and count the suppressed cells.
+
+    The release folder is the parent of ``input.study``; the summary goes to ``output.summary``.
+    """
+    from evaluation.disclosure import write_audit
+
+    results_dir = Path(input.study).parent
+    min_cell = config["disclosure"]["min_cell"]
+    with step_log(log[0], "audit_disclosure") as progress:
+        summary = write_audit(results_dir, min_cell, Path(output.summary))
+        checked = summary.loc[summary["cells_total"] > 0, "table"].nunique()
+        progress(
+            f"{summary['table'].nunique()} tables under {results_dir} pass the disclosure rules (min_cell = "
+            f"{min_cell}); {checked} hold person-level cells, {int(summary['cells_suppressed'].sum())} cells "
+            f"suppressed; wrote {output.summary}"
+        )

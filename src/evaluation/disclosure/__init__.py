@@ -15,9 +15,13 @@ rules; :mod:`evaluation.guard` scans the finished outputs for anything they miss
   or top 2 > 85 % of the total).
 * :func:`mask_figure_data`: figure points below the threshold are left out, with a note.
 * :class:`SuppressionRecord` and :func:`write_summary`: what was suppressed, by
-  rule, for the report's appendix (``results/disclosure/summary.csv``).
+  rule, for the report's appendix (``results/<release>/disclosure/summary.csv``).
+* :func:`audit_results` and :func:`write_audit`: check every table a release
+  publishes against the rule declared for it in :data:`PUBLISHED_TABLES`, and
+  count the suppressed cells (pipeline rule ``audit_disclosure``).
 """
 
+from evaluation.disclosure.audit import PUBLISHED_TABLES, Statistics, TableRule, audit_results, write_audit
 from evaluation.disclosure.counts import ProtectedTable, protect_counts, protect_magnitudes
 from evaluation.disclosure.record import (
     RULES,
@@ -32,10 +36,14 @@ from evaluation.disclosure.tables import feasible_intervals, table_lines
 
 __all__ = [
     "DOMINANCE_NK",
+    "PUBLISHED_TABLES",
     "RULES",
     "DisclosureError",
     "ProtectedTable",
+    "Statistics",
     "SuppressionRecord",
+    "TableRule",
+    "audit_results",
     "check_min_cell",
     "dominance",
     "feasible_intervals",
@@ -45,5 +53,6 @@ __all__ = [
     "protect_statistics",
     "summary_table",
     "table_lines",
+    "write_audit",
     "write_summary",
 ]

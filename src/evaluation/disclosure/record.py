@@ -3,7 +3,7 @@
 Every function of :mod:`evaluation.disclosure` returns a :class:`SuppressionRecord`
 next to the protected output: the number of cells it considered and how many
 it suppressed under each rule. :func:`write_summary` writes the records of a
-run as ``results/disclosure/summary.csv``, which the report's appendix reads.
+run as ``results/<release>/disclosure/summary.csv``, which the report's appendix reads.
 
 Rule names (the ``rule`` column of the summary)
 -----------------------------------------------
@@ -37,7 +37,7 @@ from evaluation.errors import ConfigError, EvaluationError
 RULES: tuple[str, ...] = ("primary", "secondary", "few_persons", "extreme_value", "dominance", "figure")
 #: The smallest threshold Statistics Denmark allows.
 MIN_CELL_FLOOR = 3
-#: Columns of ``results/disclosure/summary.csv``.
+#: Columns of ``results/<release>/disclosure/summary.csv``.
 SUMMARY_COLUMNS = ["table", "rule", "cells_suppressed", "cells_total", "min_cell"]
 
 
@@ -157,7 +157,7 @@ def summary_table(records: Iterable[SuppressionRecord]) -> pd.DataFrame:
 
 
 def write_summary(records: Iterable[SuppressionRecord] | Mapping[str, SuppressionRecord], path: Path) -> pd.DataFrame:
-    """Write ``results/disclosure/summary.csv``: cells suppressed by table and rule.
+    """Write ``results/<release>/disclosure/summary.csv``: cells suppressed by table and rule.
 
     Parameters
     ----------

@@ -1,4 +1,4 @@
-"""Generated parts of the chapters on economics, staggered effects and balance, when their results exist.
+"""Generated parts of the chapters on economics, staggered effects, balance and disclosure, when their results exist.
 
 :func:`write_result_parts` writes the tables (``tbl-*.md``), collects the figures
 and the variables of these chapters, and says which text parts can be installed
@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
+from evaluation.report.disclosure_parts import disclosure_table, disclosure_variables
 from evaluation.report.economics_parts import (
     budget_table,
     economics_table,
@@ -63,6 +64,7 @@ PART_RESULTS: dict[str, tuple[str, ...]] = {
     "effects-dose": ("dose_response",),
     "effects-multiplicity": ("multiplicity",),
     "appendix-municipalities": ("municipalities", "municipality_balance"),
+    "appendix-disclosure": ("disclosure",),
 }
 
 CAPTIONS: dict[str, dict[str, str]] = {
@@ -88,6 +90,8 @@ CAPTIONS: dict[str, dict[str, str]] = {
         "tbl-synth": "Syntetisk kontrolgruppe: Hernings effekt (ATT, gennemsnitlig forskel efter indførelsen), "
         "RMSPE før og efter, placebo-p-værdi og gennemsnitlig ATT over indsatskommunerne",
         "tbl-power-grid": "MDE i standardafvigelser for {outcome} efter antal indsatskommuner og ICC",
+        "tbl-disclosure": "Diskretionering: celler med personoplysninger kontrolleret og skjult pr. resultattabel, "
+        "i alt og efter regel",
     },
     "en": {
         "tbl-economics": "Economic results per child-year with an open case, fixed {price_year} prices",
@@ -110,6 +114,8 @@ CAPTIONS: dict[str, dict[str, str]] = {
         "tbl-synth": "Synthetic control: Herning's effect (ATT, mean gap after adoption), pre- and post-period "
         "RMSPE, placebo p-value and mean ATT over the adopting municipalities",
         "tbl-power-grid": "MDE in standard deviations for {outcome} by number of adopting municipalities and ICC",
+        "tbl-disclosure": "Disclosure control: cells with person-level data checked and suppressed per results "
+        "table, in all and by rule",
     },
 }
 SOURCES: dict[str, dict[str, str]] = {
@@ -118,12 +124,14 @@ SOURCES: dict[str, dict[str, str]] = {
         "Intervaller fra {n_draws} bootstrap-trækninger af kommuner. –: intet interval (en antagelse eller en "
         "pris; en brøk, hvis effektens interval indeholder nul; et tilbagebetalingsår senere end opfølgningen).",
         "accounts": "Kilde: Kommunernes regnskaber (funktion 5.28) og egne beregninger, {first_year}-{last_year}.",
+        "disclosure": "Kilde: Analysepipelinens kontrol af resultattabellerne (disclosure/summary.csv).",
     },
     "en": {
         "economics": "Source: Own calculations on {data_source}, {first_year}-{last_year}. "
         "Intervals from {n_draws} bootstrap draws of municipalities. –: no interval (an assumption or a price; a "
         "ratio whose effect's interval includes zero; a payback year later than the follow-up).",
         "accounts": "Source: Municipal accounts (function 5.28) and own calculations, {first_year}-{last_year}.",
+        "disclosure": "Source: The pipeline's check of the results tables (disclosure/summary.csv).",
     },
 }
 LOVE_PLOT_ALT = {
@@ -228,6 +236,10 @@ def write_result_parts(
         table("tbl-municipalities", municipality_table(inputs.municipalities, language=language), 2, registry)
         table("tbl-municipality-balance", municipality_balance_table(inputs.municipality_balance,
               language=language), 1, registry)  # fmt: skip
+    if out.available["appendix-disclosure"]:
+        out.variables.update(disclosure_variables(inputs.disclosure, min_cell, language=language))
+        table("tbl-disclosure", disclosure_table(inputs.disclosure, language=language), 1,
+              SOURCES[language]["disclosure"])  # fmt: skip
     if inputs.event_study is not None:
         out.figures["fig-event-study"] = event_study_figure(inputs.event_study, language=language)
     out.variables.update(

@@ -167,6 +167,11 @@ OPTIONAL_FILES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
         ),
         ("treated_clusters", "n_clusters", "cluster_size", "icc", "sd", "alpha", "power", "mde", "mde_sd"),
     ),
+    "disclosure/summary.csv": (
+        "audit_disclosure",
+        ("table", "rule", "cells_suppressed", "cells_total", "min_cell"),
+        ("cells_suppressed", "cells_total", "min_cell"),
+    ),
 }
 
 #: columns read when present (numeric ones converted like the required ones); a report shows them if there
@@ -202,6 +207,7 @@ LATER_RESULTS: dict[str, str] = {
     "synth_gaps": "synth/gaps.csv",
     "municipalities": "compare/municipalities.csv",
     "municipality_balance": "compare/municipality_balance.csv",
+    "disclosure": "disclosure/summary.csv",
 }
 
 #: the love plot drawn by the compare step, and its alt text beside it
@@ -257,6 +263,9 @@ class ReportInputs:
     municipalities, municipality_balance : pandas.DataFrame or None
         ``results/compare/municipalities.csv`` and ``municipality_balance.csv`` of the
         ``compare_municipalities`` step, when it has run.
+    disclosure : pandas.DataFrame or None
+        ``results/disclosure/summary.csv`` of the ``audit_disclosure`` step (cells suppressed by
+        table and rule), when it has run.
     love_plot : Path or None
         ``results/compare/love_plot.png``, when drawn.
     love_plot_alt : str or None
@@ -290,6 +299,7 @@ class ReportInputs:
     synth_gaps: pd.DataFrame | None = None
     municipalities: pd.DataFrame | None = None
     municipality_balance: pd.DataFrame | None = None
+    disclosure: pd.DataFrame | None = None
     love_plot: Path | None = None
     love_plot_alt: str | None = None
 

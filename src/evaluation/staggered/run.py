@@ -24,7 +24,8 @@ and per row of each analysis; :mod:`evaluation.staggered.analyses` defines the e
     primary and the secondary family (:func:`evaluation.multiplicity.adjust_within_families`).
 
 Disclosure control: no municipality-year mean is written. Every count column (``n`` and ``n_*``:
-municipalities, children or municipality-years) below ``disclosure.min_cell`` is written empty.
+municipalities, children or municipality-years) below ``disclosure.min_cell`` is written empty, and so
+are the estimates of a subgroup of fewer than ``disclosure.min_cell`` children (:func:`hide_few_children`).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from evaluation.staggered.analyses import cs_analysis, dose, heterogeneity, twfe
 from evaluation.staggered.panels import caseload_panel, child_subgroups, municipality_panel
 from evaluation.staggered.settings import StaggeredSettings
 
-__all__ = ["FILES", "LABELS", "multiplicity_table", "run_staggered", "suppress_counts"]
+__all__ = ["FILES", "LABELS", "hide_few_children", "multiplicity_table", "run_staggered", "suppress_counts"]
 
 Progress = Callable[[str], None]
 
@@ -75,6 +76,14 @@ def suppress_counts(frame: pd.DataFrame, min_cell: int) -> pd.DataFrame:
         if column == "n" or column.startswith("n_"):
             counts = pd.to_numeric(out[column], errors="raise").astype("Int64")
             out[column] = counts.where(counts >= min_cell)
+    return out
+
+
+def hide_few_children(heterogeneity: pd.DataFrame, min_cell: int) -> pd.DataFrame:
+    """Leave empty the subgroup estimates of fewer than ``min_cell`` children (their ``n`` is emptied on writing)."""
+    out = heterogeneity.copy()
+    few = (pd.to_numeric(out["n"], errors="coerce") < min_cell).fillna(True).astype(bool)
+    out.loc[few, ["estimate", "se", "ci_low", "ci_high", "p_value"]] = np.nan
     return out
 
 
@@ -192,6 +201,7 @@ def run_staggered(
         tables["heterogeneity"].append(hetero)
         tables["dose_response"].append(pd.DataFrame([dose(means, caseload, outcome, settings)]))
     frames = {name: pd.concat(parts, ignore_index=True) for name, parts in tables.items() if parts}
+    frames["heterogeneity"] = hide_few_children(frames["heterogeneity"], settings.min_cell)
     frames["multiplicity"] = multiplicity_table(frames["naive_vs_robust"], estimates_path, settings)
     frames["att_gt"] = frames["att_gt"].sort_values(["outcome", "group", "time"])
     frames["event_study"] = frames["event_study"].sort_values(["outcome", "event_time"])
