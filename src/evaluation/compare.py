@@ -308,7 +308,7 @@ def match_children(
     progress: Callable[[str], None] = print,
     *,
     love_plot_path: Path | None = None,
-    overlap_plot_path: Path | None = None,
+    overlap_plot_paths: Mapping[str, Path] | None = None,
 ) -> None:
     """Pipeline step: match children and write matched ids and weights, balance and the sample flow.
 
@@ -329,10 +329,11 @@ def match_children(
     love_plot_path
         Where to draw the love plot (PNG) of the balance table, in the report's
         language; its alt text goes beside it with the suffix ``.txt``. None draws none.
-    overlap_plot_path
-        Where to draw the propensity-score overlap plot (PNG; before and after matching),
-        with bars resting on fewer than ``disclosure.min_cell`` children left out; alt text
-        beside it as for the love plot. None draws none.
+    overlap_plot_paths
+        Language (``"da"``, ``"en"``) -> where to draw the propensity-score overlap plot
+        (PNG; before and after matching) in that language, with bars resting on fewer than
+        ``disclosure.min_cell`` children left out; alt text beside it as for the love plot.
+        The scores are microdata, so the reports copy these figures rather than draw them.
     """
     panel = pd.read_parquet(panel_path)
     res = match_cohort(panel, config, progress)
@@ -349,18 +350,22 @@ def match_children(
         language = config.get("report", {}).get("language", "da")
         alt = love_plot(res.balance.set_index("covariate"), love_plot_path, language=language)
         Path(love_plot_path).with_suffix(".txt").write_text(alt + "\n", encoding="utf-8")
-    if overlap_plot_path is not None and res.scores is not None and res.scores["propensity"].notna().all():
+    for language, path in (overlap_plot_paths or {}).items():
         from evaluation.matching.plots import overlap_plot
 
-        language = config.get("report", {}).get("language", "da")
+        if res.scores is None or not res.scores["propensity"].notna().all():
+            progress(f"compare: no propensity score to draw {path} from (method {config['matching']['method']})")
+            Path(path).write_bytes(b"")
+            Path(path).with_suffix(".txt").write_text("", encoding="utf-8")
+            continue
         alt = overlap_plot(
             res.scores["propensity"],
             res.scores["treat"],
-            overlap_plot_path,
+            path,
             weights=res.scores["weight"],
             bins=20,
             language=language,
             min_cell=min_cell,
         )
-        Path(overlap_plot_path).with_suffix(".txt").write_text(alt + "\n", encoding="utf-8")
+        Path(path).with_suffix(".txt").write_text(alt + "\n", encoding="utf-8")
     progress(f"compare: wrote {matched_path}, {balance_path} and {flow_path_out}")

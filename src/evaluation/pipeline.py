@@ -117,7 +117,7 @@ def match_children(input: Files, output: Files, log: Files, config: Mapping[str,
             Path(output.flow),
             progress=progress,
             love_plot_path=Path(output.love_plot),
-            overlap_plot_path=Path(output.overlap_plot),
+            overlap_plot_paths={"da": Path(output.overlap_da), "en": Path(output.overlap_en)},
         )
 
 

@@ -8,7 +8,8 @@ rule match_children:
         balance="results/{release}/compare/balance.csv",
         flow="results/{release}/cohort/sample_flow.csv",
         love_plot="results/{release}/compare/love_plot.png",
-        overlap_plot="results/{release}/compare/overlap_plot.png",
+        overlap_da="results/{release}/compare/overlap_plot_da.png",
+        overlap_en="results/{release}/compare/overlap_plot_en.png",
     log:
         "logs/{release}/match_children.log",
     benchmark:

@@ -253,6 +253,11 @@ def write_result_parts(
         )
     )
     _love_plot(inputs, out)
+    plot = (inputs.overlap_plots or {}).get(language)
+    out.available["appendix-overlap"] = plot is not None
+    if plot is not None:
+        out.copies["fig-overlap"] = plot[0]
+        out.variables["overlap_alt"] = " ".join(plot[1].replace('"', "'").split())
     return out
 
 

@@ -212,6 +212,8 @@ LATER_RESULTS: dict[str, str] = {
 
 #: the love plot drawn by the compare step, and its alt text beside it
 LOVE_PLOT = "compare/love_plot.png"
+#: the overlap plots drawn by the compare step, one per language, alt text beside each (.txt)
+OVERLAP_PLOT = "compare/overlap_plot_{language}.png"
 
 STUDY_KEYS: tuple[str, ...] = (
     "title",
@@ -270,6 +272,10 @@ class ReportInputs:
         ``results/compare/love_plot.png``, when drawn.
     love_plot_alt : str or None
         Its alt text (``love_plot.txt``), in the language of ``report.language``.
+    overlap_plots : dict or None
+        Language -> (``results/compare/overlap_plot_<language>.png``, its alt text): the
+        propensity-score overlap plots the compare step draws (the scores are microdata, so the
+        report cannot draw them); None when none was drawn.
     """
 
     study: dict[str, Any]
@@ -302,6 +308,7 @@ class ReportInputs:
     disclosure: pd.DataFrame | None = None
     love_plot: Path | None = None
     love_plot_alt: str | None = None
+    overlap_plots: dict[str, tuple[Path, str]] | None = None
 
     def has(self, *names: str) -> bool:
         """Whether every one of the named optional results (fields of this class) is present."""
@@ -469,7 +476,18 @@ def load_results(results_dir: Path) -> ReportInputs:
             for name, relative in LATER_RESULTS.items()
         },
         **_love_plot(results_dir),
+        overlap_plots=_overlap_plots(results_dir),
     )
+
+
+def _overlap_plots(results_dir: Path) -> dict[str, tuple[Path, str]] | None:
+    found = {}
+    for language in ("da", "en"):
+        png = results_dir / OVERLAP_PLOT.format(language=language)
+        alt = png.with_suffix(".txt")
+        if png.is_file() and png.stat().st_size > 0 and alt.is_file():
+            found[language] = (png, alt.read_text(encoding="utf-8").strip())
+    return found or None
 
 
 def _love_plot(results_dir: Path) -> dict[str, Any]:
