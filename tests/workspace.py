@@ -1,0 +1,96 @@
+"""Run the real Snakemake pipeline on the ``tiny`` synthetic registry in a temporary workspace.
+
+Shared by the end-to-end tests (``test_reproducibility.py``, ``test_slurm.py``). A workspace
+holds what a clone holds of the workflow (``Snakefile``, ``workflow/``, ``config/``,
+``reports/`` without rendered or generated files); the ``evaluation`` package is the
+installed one.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+TIMEOUT = 1800
+#: Names of the files under results/ that record the run itself (its date) and may differ between runs by
+#: design (see evaluation.provenance), wherever they are under results/; everything else must be byte-identical.
+RUN_SPECIFIC = frozenset({"run_info.json"})
+#: Report rendering writes only reports/_output/ (not compared) and takes most of the time: leave it out.
+TARGET_ARGS = ("--omit-from", "render_report")
+
+
+def make_workspace(dest: Path) -> Path:
+    """Copy what a clone holds of the workflow into ``dest``."""
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "Snakefile", dest / "Snakefile")
+    for folder in ("workflow", "config"):
+        shutil.copytree(ROOT / folder, dest / folder)
+    shutil.copytree(
+        ROOT / "reports", dest / "reports", ignore=shutil.ignore_patterns("_output", "_generated", "_variables.yml")
+    )
+    return dest
+
+
+def snakemake_env() -> dict[str, str]:
+    """The environment of a run: this one, without a pseudonymisation key (the synthetic registry needs none)."""
+    return {k: v for k, v in os.environ.items() if k != "EVALUATION_PSEUDONYM_KEY"}
+
+
+def snakemake_command(cores: int, *extra: str) -> list[str]:
+    """The Snakemake command line of a run of the tiny pipeline."""
+    return [SNAKEMAKE, "--cores", str(cores), "--config", "synthetic={scale: tiny}", *extra]
+
+
+def start_run(workdir: Path, cores: int, *extra: str) -> subprocess.Popen:
+    """Start a run in ``workdir``, in its own process group, so that the whole run can be killed."""
+    return subprocess.Popen(
+        snakemake_command(cores, *extra),
+        cwd=workdir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=snakemake_env(),
+        start_new_session=True,
+    )
+
+
+def finish_run(proc: subprocess.Popen) -> str:
+    """Wait for a run; fail the test with the end of its log if it failed. Returns its log."""
+    try:
+        out, err = proc.communicate(timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise
+    if proc.returncode != 0:
+        pytest.fail(f"the pipeline failed (exit {proc.returncode}):\n{out[-3000:]}\n{err[-6000:]}")
+    return out + err
+
+
+def result_bytes(workdir: Path) -> dict[str, bytes]:
+    """Every file under ``results/`` except the run-specific ones: path relative to results/ -> bytes."""
+    base = workdir / "results"
+    files = (p for p in sorted(base.rglob("*")) if p.is_file() and p.name not in RUN_SPECIFIC)
+    return {str(p.relative_to(base)): p.read_bytes() for p in files}
+
+
+def jobs_run(log: str) -> dict[str, int]:
+    """Parse Snakemake's ``Job stats`` table: rule -> number of jobs run."""
+    stats = log.split("Job stats:", 1)
+    if len(stats) < 2:
+        return {}
+    jobs = {}
+    for line in stats[1].splitlines()[3:]:
+        match = re.fullmatch(r"\s*(\w+)\s+(\d+)\s*", line)
+        if not match:
+            break
+        jobs[match.group(1)] = int(match.group(2))
+    return jobs
