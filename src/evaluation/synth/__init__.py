@@ -6,8 +6,10 @@ one synthetic control per adopter and averages them, and ``plot_gaps`` draws
 the gap figure with the placebo lines.
 """
 
-from evaluation.synth.core import PredictorSpec, SyntheticControl, placebo_in_time, synthetic_control
+from evaluation.synth.core import SyntheticControl, synthetic_control
+from evaluation.synth.placebo import placebo_in_time
 from evaluation.synth.plot import plot_gaps
+from evaluation.synth.predictors import PredictorSpec
 from evaluation.synth.solver import optimise_v, simplex_weights
 from evaluation.synth.staggered import StaggeredSynth, staggered_synthetic_control
 

@@ -1,4 +1,4 @@
-r"""The synthetic control method with placebo-in-space and placebo-in-time inference.
+r"""The synthetic control method with placebo-in-space inference.
 
 Abadie, A. and Gardeazabal, J. (2003), "The Economic Costs of Conflict: A Case
 Study of the Basque Country", *American Economic Review* 93(1), 113-132; Abadie,
@@ -23,24 +23,35 @@ Conventions: pre period = periods before ``treatment_time``, post period = from
 ``treatment_time`` on; all periods in the data are used. With ``predictors=None``
 the predictors are the outcome in every pre-period with equal importance (V = I),
 so that the weights minimise the sum of squared pre-period gaps.
+
+With predictors the specification follows R's ``Synth`` (``dataprep`` + ``synth``):
+predictors are averaged as in :mod:`evaluation.synth.predictors`, divided by their
+standard deviation across the treated unit and its donors, and V minimises the mean
+squared outcome gap over ``optimisation_periods`` (``time.optimize.ssr``) unless a
+``custom_v`` is given. The V search is multi-start (:func:`~evaluation.synth.solver.optimise_v`)
+and can find a smaller loss than ``Synth``'s local search; the nested problem often has
+several optima with different weights (Klößner, Kaul, Pfeifer and Schieler 2018,
+*Swiss Journal of Economics and Statistics* 154:11; Becker and Klößner 2018,
+*Econometrics and Statistics* 5, 1-19). ``SyntheticControl.v_loss`` reports the loss so
+that fits can be compared, and ``custom_v`` reproduces a published V exactly.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from evaluation.errors import EvaluationError, ModelNotIdentifiedError
+from evaluation.synth.predictors import PredictorSpec, custom_importances, predictor_table
 from evaluation.synth.solver import optimise_v, simplex_weights
 
-__all__ = ["SyntheticControl", "synthetic_control", "placebo_in_time", "PredictorSpec"]
+__all__ = ["SyntheticControl", "synthetic_control", "PredictorSpec"]
 
-PredictorSpec = str | tuple[str, Sequence[Any]]
-"""A predictor: a column averaged over all pre-periods, or ``(column, periods)`` averaged over ``periods``."""
+_PLACEBO_POOLS = ("donors", "all")
 
 
 @dataclass(frozen=True)
@@ -70,6 +81,9 @@ class SyntheticControl:
         Gaps of the placebo runs, periods by unit.
     p_value : float or None
         Placebo-in-space p-value (None when ``placebo=False``).
+    v_loss : float or None
+        Mean squared outcome gap over the optimisation periods: the loss that V minimises
+        (R ``synth``'s ``loss.v``).
     """
 
     treated: Hashable
@@ -87,6 +101,7 @@ class SyntheticControl:
     placebos: pd.DataFrame = field(default_factory=pd.DataFrame)
     placebo_gaps: pd.DataFrame = field(default_factory=pd.DataFrame)
     p_value: float | None = None
+    v_loss: float | None = None
 
     def gap_data(self, *, max_pre_rmspe_ratio: float | None = None) -> pd.DataFrame:
         """Long table of the gap figure: ``unit, time, gap, role`` (``treated`` or ``placebo``).
@@ -123,6 +138,7 @@ class SyntheticControl:
             "p_value": self.p_value,
             "n_donors": int(len(self.weights)),
             "n_placebos": int(len(self.placebos)),
+            "v_loss": self.v_loss,
         }
 
 
@@ -137,25 +153,6 @@ def _wide(df: pd.DataFrame, unit: str, time: str, column: str) -> pd.DataFrame:
     return df.pivot(index=time, columns=unit, values=column).sort_index()
 
 
-def _predictor_table(
-    df: pd.DataFrame, unit: str, time: str, predictors: Sequence[PredictorSpec], pre_periods: Sequence[Any]
-) -> pd.DataFrame:
-    """Predictors by unit: each is a column's mean over its periods (missing values skipped, as Synth)."""
-    rows = {}
-    for spec in predictors:
-        if isinstance(spec, str):
-            column, periods, label = spec, list(pre_periods), spec
-        else:
-            column, periods = spec[0], list(spec[1])
-            label = f"{column}[{periods[0]}]" if len(periods) == 1 else f"{column}[{periods[0]}-{periods[-1]}]"
-        if column not in df.columns:
-            raise EvaluationError(f"synthetic control: predictor column '{column}' is not in the data.")
-        sub = df.loc[df[time].isin(periods), [unit, column]]
-        rows[label] = sub.groupby(unit)[column].mean()
-    table = pd.DataFrame(rows).T
-    return table
-
-
 def _fit_one(
     outcome: pd.DataFrame,
     predictors: pd.DataFrame | None,
@@ -163,6 +160,7 @@ def _fit_one(
     donors: list[Hashable],
     pre: np.ndarray,
     optimisation: np.ndarray,
+    custom_v: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
     """Weights, importances and the synthetic outcome path of one unit."""
     z = outcome.to_numpy(dtype=float)
@@ -174,13 +172,21 @@ def _fit_one(
         v = None
     else:
         units = [treated, *donors]
-        x = predictors[units].to_numpy(dtype=float)
+        table = predictors.reindex(columns=units)
+        if table.isna().any().any():
+            holes = table.isna()
+            raise ModelNotIdentifiedError(
+                f"synthetic control: predictor {holes.index[holes.any(axis=1)][0]} has no value in its periods "
+                f"for units {holes.columns[holes.any(axis=0)].tolist()[:10]}; change its periods or drop the units."
+            )
+        x = table.to_numpy(dtype=float)
         sd = x.std(axis=1, ddof=1)
-        if np.any(~np.isfinite(x)):
-            raise ModelNotIdentifiedError(f"synthetic control: a predictor is missing for some of {units}.")
         sd[sd == 0] = 1.0
         xs = x / sd[:, None]
-        v, w, _ = optimise_v(xs[:, 0], xs[:, 1:], y1[optimisation], y0[optimisation])
+        if custom_v is None:
+            v, w, _ = optimise_v(xs[:, 0], xs[:, 1:], y1[optimisation], y0[optimisation])
+        else:
+            v, w = custom_v, simplex_weights(xs[:, 0], xs[:, 1:], custom_v)
     return w, v, y0 @ w
 
 
@@ -200,6 +206,9 @@ def synthetic_control(
     *,
     donors: Sequence[Hashable] | None = None,
     optimisation_periods: Sequence[Any] | None = None,
+    predictor_periods: Sequence[Any] | None = None,
+    custom_v: Sequence[float] | Mapping[Hashable, float] | None = None,
+    placebo_pool: Literal["donors", "all"] = "donors",
 ) -> SyntheticControl:
     """Estimate the effect on one treated unit with a synthetic control (ADH 2010).
 
@@ -215,15 +224,30 @@ def synthetic_control(
         First treated period (pre period: ``time < treatment_time``).
     predictors
         None: match on the outcome in every pre-period (V = I). Otherwise a list of
-        predictors, each a column name (its mean over the pre-periods) or
-        ``(column, periods)`` (its mean over ``periods``, e.g. ``("y", [1975])`` for a
-        lagged outcome); V is then chosen by the nested optimisation.
+        predictors, each a column name (its mean over ``predictor_periods``) or
+        ``(column, periods)`` (its mean over ``periods``, which may lie outside the
+        pre-period window, e.g. ``("y", [1975])`` for a lagged outcome); missing values
+        are skipped. V is then chosen by the nested optimisation. Predictors are divided
+        by their standard deviation across the treated unit and its donors (as ``Synth``).
     placebo
-        Run the placebo-in-space analysis (one synthetic control per donor).
+        Run the placebo-in-space analysis (one synthetic control per donor, each with its
+        own V search unless ``custom_v`` is given).
     donors
         Donor pool (default: every other unit).
     optimisation_periods
-        Periods whose outcome fit chooses V (default: all pre-periods; ADH 2010 use 1970-1988).
+        Periods whose outcome fit chooses V (R ``time.optimize.ssr``; default: all
+        pre-periods; ADH 2010 use 1970-1988, Abadie and Gardeazabal 2003 use 1960-1969).
+    predictor_periods
+        Periods over which plain column predictors are averaged (R ``time.predictors.prior``;
+        default: all pre-periods).
+    custom_v
+        Fixed predictor importances instead of the V search (R ``custom.v``): one
+        non-negative number per predictor, in the order of ``predictors`` or keyed by
+        predictor label (``"lnincome[1980-1988]"``); scaled to sum 1. Used for the placebos too.
+    placebo_pool
+        ``"donors"``: each placebo's pool is the other donors, the treated unit left out
+        (its post-period outcome is affected by the treatment). ``"all"``: the treated unit
+        joins each placebo pool, as in ADH 2010, section 3.3.
 
     Returns
     -------
@@ -234,8 +258,12 @@ def synthetic_control(
     EvaluationError
         For missing columns, an unknown treated unit, or an empty pre or post period.
     ModelNotIdentifiedError
-        For a missing outcome in a used period, or fewer than two donors.
+        For a missing outcome in a used period, a missing predictor, or fewer than two donors.
     """
+    if placebo_pool not in _PLACEBO_POOLS:
+        raise EvaluationError(f"synthetic control: placebo_pool must be one of {_PLACEBO_POOLS}, not {placebo_pool!r}.")
+    if custom_v is not None and predictors is None:
+        raise EvaluationError("synthetic control: custom_v needs predictors (without them V = I).")
     for col in (unit, time, outcome):
         if col not in df.columns:
             raise EvaluationError(f"synthetic control: column '{col}' is not in the data (columns {list(df.columns)}).")
@@ -263,11 +291,18 @@ def synthetic_control(
             f"(periods run {periods[0]}-{periods[-1]})."
         )
     optimisation = pre if optimisation_periods is None else np.isin(periods, list(optimisation_periods))
-    table = None
+    if not optimisation.any():
+        raise EvaluationError(
+            f"synthetic control: optimisation_periods {list(optimisation_periods or [])} are not in the data."
+        )
+    table, fixed_v = None, None
     if predictors is not None:
-        table = _predictor_table(df, unit, time, list(predictors), periods[pre])
+        default_periods = periods[pre] if predictor_periods is None else list(predictor_periods)
+        table = predictor_table(df, unit, time, list(predictors), default_periods)
+        if custom_v is not None:
+            fixed_v = custom_importances(custom_v, table.index)
 
-    w, v, synth = _fit_one(wide, table, treated, pool, pre, optimisation)
+    w, v, synth = _fit_one(wide, table, treated, pool, pre, optimisation, fixed_v)
     observed = wide[treated].astype(float)
     gap = observed - synth
     g = gap.to_numpy()
@@ -295,7 +330,9 @@ def synthetic_control(
         rows, gaps = [], {}
         for d in pool:
             others = [u for u in pool if u != d]
-            _, _, s = _fit_one(wide, table, d, others, pre, optimisation)
+            if placebo_pool == "all":
+                others = [treated, *others]
+            _, _, s = _fit_one(wide, table, d, others, pre, optimisation, fixed_v)
             gd = wide[d].to_numpy(dtype=float) - s
             a, b = _rmspe(gd[pre]), _rmspe(gd[~pre])
             rows.append(
@@ -328,56 +365,5 @@ def synthetic_control(
         placebos=placebos,
         placebo_gaps=placebo_gaps,
         p_value=p_value,
+        v_loss=float(np.mean(g[optimisation] ** 2)),
     )
-
-
-def placebo_in_time(
-    df: pd.DataFrame,
-    unit: str,
-    time: str,
-    outcome: str,
-    treated: Hashable,
-    treatment_time: Any,
-    fake_treatment_time: Any,
-    predictors: Sequence[PredictorSpec] | None = None,
-    **kwargs: Any,
-) -> SyntheticControl:
-    """Placebo in time: pretend the treatment started at ``fake_treatment_time`` (ADH 2015, section 4).
-
-    Only periods before the real ``treatment_time`` are used, so that the real effect
-    cannot leak into the placebo; a gap after the fake date that is as large as the real
-    one casts doubt on the design. Predictor periods at or after the fake date are dropped.
-
-    Parameters
-    ----------
-    df, unit, time, outcome, treated, treatment_time
-        As in :func:`synthetic_control`.
-    fake_treatment_time
-        The pretended first treated period (before ``treatment_time``).
-    predictors
-        As in :func:`synthetic_control`.
-    **kwargs
-        Passed on to :func:`synthetic_control` (``placebo``, ``donors``).
-
-    Returns
-    -------
-    SyntheticControl
-        Fitted on the truncated panel with ``fake_treatment_time``.
-    """
-    if not fake_treatment_time < treatment_time:
-        raise EvaluationError(
-            f"placebo_in_time: the fake date {fake_treatment_time!r} must precede the treatment {treatment_time!r}."
-        )
-    truncated = df.loc[df[time] < treatment_time]
-    specs = None
-    if predictors is not None:
-        specs = []
-        for spec in predictors:
-            if isinstance(spec, str):
-                specs.append(spec)
-                continue
-            kept = [p for p in spec[1] if p < fake_treatment_time]
-            if not kept:
-                raise EvaluationError(f"placebo_in_time: predictor {spec!r} has no period before the fake date.")
-            specs.append((spec[0], kept))
-    return synthetic_control(truncated, unit, time, outcome, treated, fake_treatment_time, specs, **kwargs)

@@ -33,6 +33,9 @@ from evaluation.errors import ModelNotIdentifiedError
 __all__ = ["simplex_weights", "optimise_v"]
 
 _WEIGHT_TOL = 1e-10
+_XATOL = 1e-3  # Nelder-Mead tolerance on theta = log V (V is scale-free: 1e-3 is a 0.1% change)
+_FATOL_REL = 1e-6  # ... and on the loss, relative to the loss at the start of each search
+_MAX_RESTARTS = 5
 
 
 def simplex_weights(x1: np.ndarray, x0: np.ndarray, v: np.ndarray | None = None) -> np.ndarray:
@@ -157,6 +160,9 @@ def optimise_v(
     regression-based importance (R ``Synth``'s two starts) and ``n_random_starts`` draws
     from a Dirichlet(0.5) distribution (seeded); Nelder-Mead with an initial simplex of
     width 2 in ``theta`` runs from the three best candidates, and the best optimum is kept.
+    Each search stops when the simplex is within 1e-3 in ``theta`` and the loss within a
+    relative 1e-6; the best end point is then searched again from a fresh simplex (up to
+    five times) while that still lowers the loss by more than a relative 1e-6.
 
     Parameters
     ----------
@@ -196,18 +202,35 @@ def optimise_v(
     candidates += list(rng.dirichlet(np.full(k, 0.5), size=n_random_starts))
     thetas = [np.log(np.clip(c, 1e-8, None)) for c in candidates]
     scored = sorted(((objective(t), i) for i, t in enumerate(thetas)), key=lambda p: (p[0], p[1]))
-    best_loss, best_theta = np.inf, thetas[0]
-    for _, i in scored[:3]:
-        start = thetas[i]
-        simplex = np.vstack([start, start + 2.0 * np.eye(k)])
+
+    def search(theta: np.ndarray, loss: float) -> tuple[np.ndarray, float]:
+        # Stop within 1e-3 in theta and a relative 1e-6 of the loss at the start of the search.
         res = optimize.minimize(
             objective,
-            start,
+            theta,
             method="Nelder-Mead",
-            options={"maxiter": maxiter, "initial_simplex": simplex, "xatol": 1e-6, "fatol": 1e-12},
+            options={
+                "maxiter": maxiter,
+                "initial_simplex": np.vstack([theta, theta + 2.0 * np.eye(k)]),
+                "xatol": _XATOL,
+                "fatol": _FATOL_REL * max(loss, 1e-300),
+            },
         )
-        if res.fun < best_loss:
-            best_loss, best_theta = float(res.fun), res.x
+        return (res.x, float(res.fun)) if res.fun < loss else (theta, loss)
+
+    best_theta, best_loss = thetas[scored[0][1]], scored[0][0]
+    for loss, i in scored[:3]:
+        theta, loss = search(thetas[i], loss)
+        if loss < best_loss:
+            best_theta, best_loss = theta, loss
+    for _ in range(_MAX_RESTARTS):
+        # Restart from the best point with a fresh simplex: tightens fatol as the loss falls and
+        # undoes a collapsed simplex; stop when a restart no longer lowers the loss.
+        theta, loss = search(best_theta, best_loss)
+        improved = loss < best_loss * (1 - _FATOL_REL)
+        best_theta, best_loss = theta, loss
+        if not improved:
+            break
     v = to_v(best_theta)
     w = simplex_weights(x1, x0, v)
     return v, w, _outcome_loss(w, z1, z0)
