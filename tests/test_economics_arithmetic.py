@@ -285,3 +285,32 @@ def test_budget_consequences_by_hand():
     assert table.loc[("net_cost", 1), "estimate"] == pytest.approx(100000.0)
     assert table.loc[("cumulative_net_cost", 2), "estimate"] == pytest.approx(0.0, abs=1e-6)
     assert table.loc[("net_cost", 2), "ci_low"] == pytest.approx(-100000.0)
+
+
+def test_a_year_function_cell_dominated_by_one_child_is_suppressed_with_a_complement():
+    import pandas as pd
+
+    from evaluation.economics.accounts import aggregate_child_costs, dominated_cells, reconcile
+
+    # 2015: in 5.28.20 one child carries 90 % of the cost of 6 children; 5.28.21 and 5.28.23 are ordinary
+    children = pd.DataFrame(
+        {
+            "municipality": 657,
+            "year": 2015,
+            "function": ["5.28.20"] * 6 + ["5.28.21"] * 6 + ["5.28.23"] * 7,
+            "person_id": [f"p{i}" for i in range(19)],
+            "micro_dkk": [900.0, 20, 20, 20, 20, 20] + [100.0] * 6 + [50.0] * 7,
+        }
+    )
+    assert dominated_cells(children, 5) == {(2015, "5.28.20")}
+    accounts = pd.DataFrame(
+        {"municipality": 657, "year": 2015, "function": ["5.28.20", "5.28.21", "5.28.23"], "amount": [1.0, 1.0, 1.0]}
+    )
+    index = pd.Series({2015: 1.0})
+    _, summary = reconcile(
+        aggregate_child_costs(children), accounts, index, price_year=2015, min_cell=5, dominated={(2015, "5.28.20")}
+    )
+    cells = summary.set_index(["year", "function"])
+    assert pd.isna(cells.loc[(2015, "5.28.20"), "micro_dkk"])  # dominated: hidden although 6 children
+    assert pd.isna(cells.loc[(2015, "5.28.21"), "micro_dkk"])  # complementary: the other cell with fewest children
+    assert cells.loc[(2015, "5.28.23"), "micro_dkk"] == 350.0

@@ -17,7 +17,7 @@ import pytest
 
 from evaluation.cohort import build_cohort, read_extracts
 from evaluation.compare import match_cohort
-from evaluation.config import load_config
+from evaluation.config import load_config, release_config
 from evaluation.economics import ECONOMICS_COLUMNS, estimate_economics
 from evaluation.economics.accounts import micro_costs, reconcile
 from evaluation.economics.prices import constant_growth_index, deflator
@@ -44,7 +44,10 @@ def economics_section(index: pd.Series) -> dict:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory, root):
     tmp = tmp_path_factory.mktemp("economics")
-    config = load_config(root / "config" / "config.yaml", overrides={"synthetic": {"scale": "tiny"}})
+    # the final release: all data (the extracts below are not cut)
+    config = release_config(
+        load_config(root / "config" / "config.yaml", overrides={"synthetic": {"scale": "tiny"}}), "final"
+    )
     raw, interim = tmp / "raw", tmp / "interim"
     simulate(
         raw, scale="tiny", seed=int(config["synthetic"]["seed"]), fmt="parquet", config=config, progress=lambda _: None

@@ -323,7 +323,7 @@ def _staggered_on_tiny_registry(tmp_path, root, effects=None):
     from evaluation.simulate import simulate
 
     cfg = load_config(root / "config" / "config.yaml", {"synthetic": {"scale": "tiny", "effects": effects or {}}})
-    cfg = merge(cfg, {"estimation": {"staggered": {"n_bootstrap": 99}}})
+    cfg = merge(cfg, {"estimation": {"staggered": {"n_bootstrap": 99}}, "report": {"cutoff_date": None}})  # all data
     raw, interim = tmp_path / "raw", tmp_path / "interim"
     simulate(raw, scale="tiny", seed=int(cfg["synthetic"]["seed"]), config=cfg, progress=None)
     ingest_folder(

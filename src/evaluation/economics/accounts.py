@@ -47,10 +47,10 @@ PREVENTIVE_FUNCTION = "5.28.21"
 RECONCILIATION_COLUMNS = ["year", "function", "accounts_dkk", "micro_dkk", "share_explained", "n_children"]
 
 
-def micro_costs(
+def child_costs(
     placements: pd.DataFrame, preventive: pd.DataFrame, prices: Mapping[str, Any], years: Iterable[int]
 ) -> pd.DataFrame:
-    """Micro-costs by municipality, year and account function.
+    """Micro-costs of each child by municipality, year and account function (microdata: keep under ``data/``).
 
     Parameters
     ----------
@@ -66,8 +66,8 @@ def micro_costs(
     Returns
     -------
     pandas.DataFrame
-        ``municipality, year, function, micro_dkk, n_children`` (DKK in ``prices.price_year`` prices;
-        distinct children with a costed spell), sorted.
+        ``municipality, year, function, person_id, micro_dkk`` (DKK in ``prices.price_year`` prices), one row
+        per child and cell, sorted.
 
     Raises
     ------
@@ -78,7 +78,7 @@ def micro_costs(
     prev = preventive.drop(columns=["placement_type"], errors="ignore")
     spells = pd.concat([place, prev], ignore_index=True, sort=False)
     per = spell_year_costs(spells, prices, years)
-    cols = ["municipality", "year", "function", "micro_dkk", "n_children"]
+    cols = ["municipality", "year", "function", "person_id", "micro_dkk"]
     if per.empty:
         return pd.DataFrame({c: pd.Series(dtype="float64") for c in cols})
     idx = per["spell"].to_numpy()
@@ -99,14 +99,59 @@ def micro_costs(
             "municipality": spells["municipality"].to_numpy(dtype=np.int64)[idx],
             "year": per["year"].to_numpy(dtype=np.int64),
             "function": function.astype(str),
-            "micro_dkk": per["cost"].to_numpy(dtype="float64"),
             "person_id": per["person_id"].to_numpy(),
+            "micro_dkk": per["cost"].to_numpy(dtype="float64"),
         }
     )
-    out = frame.groupby(["municipality", "year", "function"], as_index=False, sort=True).agg(
+    return frame.groupby(cols[:4], as_index=False, sort=True)["micro_dkk"].sum()[cols]
+
+
+def micro_costs(
+    placements: pd.DataFrame, preventive: pd.DataFrame, prices: Mapping[str, Any], years: Iterable[int]
+) -> pd.DataFrame:
+    """Micro-costs by municipality, year and account function (:func:`child_costs` summed over children).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``municipality, year, function, micro_dkk, n_children`` (DKK in ``prices.price_year`` prices;
+        distinct children with a costed spell), sorted.
+    """
+    return aggregate_child_costs(child_costs(placements, preventive, prices, years))
+
+
+def aggregate_child_costs(children: pd.DataFrame) -> pd.DataFrame:
+    """Sum :func:`child_costs` to ``municipality, year, function, micro_dkk, n_children``."""
+    cols = ["municipality", "year", "function", "micro_dkk", "n_children"]
+    if children.empty:
+        return pd.DataFrame({c: pd.Series(dtype="float64") for c in cols})
+    out = children.groupby(["municipality", "year", "function"], as_index=False, sort=True).agg(
         micro_dkk=("micro_dkk", "sum"), n_children=("person_id", "nunique")
     )
     return out[cols]
+
+
+def dominated_cells(children: pd.DataFrame, min_cell: int) -> set[tuple[int, str]]:
+    """Return the year-function cells whose micro-cost total is dominated by one or two children.
+
+    Applies the (n, k) dominance rule (:func:`evaluation.disclosure.dominance`: the largest child
+    above 50 % of the total, or the two largest above 85 %) to each child's cost summed over
+    municipalities, by year and function.
+
+    Returns
+    -------
+    set of (int, str)
+        ``(year, function)`` of the dominated cells (cells with too few children are left to the threshold).
+    """
+    from evaluation.disclosure import dominance
+
+    if children.empty:
+        return set()
+    per_child = children.groupby(["year", "function", "person_id"], as_index=False, sort=True)["micro_dkk"].sum()
+    per_child["micro_dkk"] = per_child["micro_dkk"].clip(lower=0.0)
+    rule = dominance(per_child, by=["year", "function"], value="micro_dkk", min_cell=min_cell)
+    hit = rule.loc[rule["rule"] == "dominance"]
+    return {(int(y), str(f)) for y, f in zip(hit["year"], hit["function"], strict=True)}
 
 
 def accounts_in_fixed_prices(accounts: pd.DataFrame, index: pd.Series, *, price_year: int) -> pd.DataFrame:
@@ -139,7 +184,13 @@ def accounts_in_fixed_prices(accounts: pd.DataFrame, index: pd.Series, *, price_
 
 
 def reconcile(
-    micro: pd.DataFrame, accounts: pd.DataFrame, index: pd.Series, *, price_year: int, min_cell: int = 5
+    micro: pd.DataFrame,
+    accounts: pd.DataFrame,
+    index: pd.Series,
+    *,
+    price_year: int,
+    min_cell: int = 5,
+    dominated: set[tuple[int, str]] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Set the micro-costs beside the accounts: by municipality-year-function and by year and function.
 
@@ -156,6 +207,9 @@ def reconcile(
     min_cell
         Disclosure threshold: in the summary, a year-function cell with fewer children has its
         micro-cost and share suppressed (missing).
+    dominated
+        ``(year, function)`` cells whose micro-cost is dominated by one or two children
+        (:func:`dominated_cells`): suppressed like small cells, with a complementary cell.
 
     Returns
     -------
@@ -192,7 +246,7 @@ def reconcile(
     by_year["n_children"] = by_function.groupby("year", sort=True)["n_children"].max().to_numpy()
     overall = summarise(cells.assign(all=0), ["all"]).drop(columns="all").assign(year=0, function="total")
     overall["n_children"] = by_year["n_children"].max() if len(by_year) else 0
-    by_function = _suppress(by_function, int(min_cell))
+    by_function = _suppress(by_function, int(min_cell), dominated or set())
     by_year = _suppress(by_year, int(min_cell))
     overall = _suppress(overall, int(min_cell))
     summary = pd.concat([by_function, by_year, overall], ignore_index=True)
@@ -201,14 +255,17 @@ def reconcile(
     return cells, summary[RECONCILIATION_COLUMNS]
 
 
-def _suppress(frame: pd.DataFrame, min_cell: int) -> pd.DataFrame:
-    """Suppress micro-costs of cells with fewer than ``min_cell`` children, and a complementary cell.
+def _suppress(frame: pd.DataFrame, min_cell: int, dominated: set[tuple[int, str]] = frozenset()) -> pd.DataFrame:
+    """Suppress micro-costs of cells with fewer than ``min_cell`` children or dominated, and a complementary cell.
 
     When exactly one function cell of a year is suppressed, the smallest other cell of that year
     is suppressed too, so that the year's total does not reveal the suppressed value.
     """
     out = frame.copy()
     small = out["n_children"] < min_cell
+    if dominated and "function" in out:
+        keys = list(zip(out["year"].astype(int), out["function"].astype(str), strict=True))
+        small |= pd.Series([k in dominated for k in keys], index=out.index)
     if "function" in out and (out["function"] != "total").all():
         for _, rows in out.loc[small].groupby("year"):
             if len(rows) == 1:

@@ -235,14 +235,19 @@ def estimate_economics(
 
     # Reconciliation with the municipal accounts.
     years = sorted(int(y) for y in panel["year"].unique())
-    micro = acc.micro_costs(
+    per_child = acc.child_costs(
         extracts["anbringelser_forloeb"],
         extracts["forebyggende"],
         rebase_prices(prices0, s.index, price_year=s.price_year),
         years,
     )
     _, reconciliation = acc.reconcile(
-        micro, extracts["regnskab"], s.index, price_year=s.price_year, min_cell=s.min_cell
+        acc.aggregate_child_costs(per_child),
+        extracts["regnskab"],
+        s.index,
+        price_year=s.price_year,
+        min_cell=s.min_cell,
+        dominated=acc.dominated_cells(per_child, s.min_cell),
     )
     total = reconciliation.loc[(reconciliation["year"] == 0) & (reconciliation["function"] == "total")]
     add(
