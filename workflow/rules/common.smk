@@ -86,3 +86,40 @@ def get_guarded_outputs():
     return get_report_outputs() + [
         f"results/{release}/study.json" for release in RELEASES
     ]
+
+
+# The results of a release, named (defined here, used by the rules audit_disclosure and render_report).
+def release_results(release):
+    """Every results file of one release that a report displays."""
+    return release_inputs(
+        release,
+        study=rules.write_study.output[0],
+        accounting=rules.cut_extracts.output.row_accounting,
+        cutoff=rules.cut_extracts.output.accounting,
+        flow=rules.match_children.output.flow,
+        balance=rules.match_children.output.balance,
+        love_plot=rules.match_children.output.love_plot,
+        municipalities=rules.compare_municipalities.output,
+        estimates=rules.estimate_effects.output.estimates,
+        trends=rules.estimate_effects.output.trends,
+        economics=rules.estimate_economics.output,
+        staggered=rules.estimate_staggered.output,
+        inference=rules.choose_inference.output,
+        power=rules.power_table.output,
+        synth=rules.synthetic_control.output,
+        implementation=rules.monitor_implementation.output,
+        factsheets=rules.factsheet_figures.output,
+        provenance=rules.write_provenance.output,
+    )
+
+
+def report_inputs(wildcards):
+    """What the reports display, for both releases: <release>_<name>, and the report sources."""
+    inputs = {"documents": get_report_sources()}
+    for release in RELEASES:
+        named = release_results(release)
+        named["disclosure"] = expand(
+            rules.audit_disclosure.output.summary, release=release
+        )
+        inputs |= {f"{release}_{name}": paths for name, paths in named.items()}
+    return inputs
