@@ -16,6 +16,8 @@ help:
 	@echo "make test                            set up, lint, run the whole test suite"
 	@echo "make dag                             show the pipeline's jobs without running them"
 	@echo "make montecarlo [REPS=200]           design validation: bias, RMSE and coverage over replications"
+	@echo "make bench [SCALES=demo]             benchmarks: estimators vs peers, pipeline steps at demo and national"
+	@echo "                                     scales (or SCALES) -> bench/results.md; run on a quiet machine"
 	@echo "make clean                           remove outputs (keeps .venv)"
 
 $(STAMP): requirements.lock pyproject.toml
@@ -50,6 +52,24 @@ REPS   ?= 200
 
 montecarlo: setup
 	$(BIN)/snakemake --cores $(CORES) results/montecarlo/summary.csv --config 'montecarlo={replications: $(REPS)}'
+
+# Benchmarks: the peers (bench/requirements.txt) live in their own venv, never in $(VENV).
+BENCH_VENV   := .venv-bench
+BENCH_STAMP  := $(BENCH_VENV)/.installed
+SCALES       ?= demo national
+BENCH_REPEAT ?= 5
+PIP_QUIET    := --quiet --disable-pip-version-check
+
+$(BENCH_STAMP): requirements.lock pyproject.toml bench/requirements.txt
+	@test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install $(PIP_QUIET) -r requirements.lock
+	$(BENCH_VENV)/bin/python -m pip install $(PIP_QUIET) --no-deps -e .
+	$(BENCH_VENV)/bin/python -m pip install $(PIP_QUIET) -r bench/requirements.txt -c requirements.lock
+	@touch $@
+
+.PHONY: bench
+bench: setup $(BENCH_STAMP)
+	$(BENCH_VENV)/bin/python bench/run.py --scales $(SCALES) --repeat $(BENCH_REPEAT) --cores $(CORES) --snakemake $(BIN)/snakemake
 
 clean:
 	rm -rf data/interim results logs benchmarks reports/_output reports/_generated reports/_variables.yml .snakemake data/raw/synthetic

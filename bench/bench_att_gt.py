@@ -1,32 +1,41 @@
-"""Benchmark: evaluation.did.att_gt against the Python ports of R did on the same simulated panel.
+"""Benchmark: evaluation.did.att_gt against the Python ports of R's did package, on the same panel.
 
-Peers (``csdid``, ``differences``, ``moderndid``) are not project dependencies: install them in a
-scratch virtualenv that also sees the project (``pip install -e /work/main csdid differences moderndid``)
-and run this script there; peers that are not installed are skipped. Prints a markdown table of
-wall-clock seconds for ATT(g,t) with analytic standard errors (no bootstrap), never-treated
-comparisons, ``dr`` estimation without and with one covariate.
+Peers: ``csdid`` and ``moderndid`` (ports of R ``did``), ``differences`` (an independent Python
+implementation of Callaway and Sant'Anna), pinned in ``bench/requirements.txt`` and installed by
+``make bench`` in ``.venv-bench``; a peer that is not installed is reported as such. Every
+implementation estimates ATT(g,t) with analytic standard errors (no bootstrap), never-treated
+comparisons, varying base period, ``dr`` (R ``drdid_panel``), without and with one covariate, on
+one Parquet file written once per run. Before timing, each peer's ATT(g,t) and standard errors are
+checked against ours (ATT within 1e-6, SEs within 1e-6 relative, the tolerances of
+``tests/test_did_reference.py``). Measurement: :mod:`measure` (fresh process per run, warm-up on a
+slice, medians).
 
-Usage::
+Usage (in ``.venv-bench``)::
 
-    python bench/bench_att_gt.py --units 20000 --periods 10
+    .venv-bench/bin/python bench/bench_att_gt.py --units 2000 --periods 10 --repeat 3
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import time
+import tempfile
 import warnings
-from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from measure import Implementation, print_rows, run_bench
 
-from evaluation.did import att_gt
+CASES = {
+    "dr": "dr, never-treated, analytic SEs, no covariates",
+    "dr_x": "dr, never-treated, analytic SEs, one covariate",
+}
+ATT_ATOL = 1e-6
+SE_RTOL = 1e-6
 
 
 def make_panel(n_units: int, n_periods: int, seed: int = 0) -> pd.DataFrame:
-    """Staggered panel with four cohorts, never-treated units, a covariate and dynamic effects."""
+    """Balanced staggered panel: four cohorts (one never treated), a covariate, dynamic effects."""
     rng = np.random.default_rng(seed)
     years = np.arange(2000, 2000 + n_periods)
     cohorts = np.array([0, years[2], years[n_periods // 2], years[-2]])
@@ -40,80 +49,131 @@ def make_panel(n_units: int, n_periods: int, seed: int = 0) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def run_ours(df: pd.DataFrame, covariates: bool) -> None:
-    att_gt(df, outcome="y", unit="id", time="year", group="g", covariates=["x"] if covariates else None).aggregate(
-        "dynamic"
+def load_data(path: Path) -> pd.DataFrame:
+    return pd.read_parquet(path)
+
+
+def warmup_slice(df: pd.DataFrame) -> pd.DataFrame:
+    return df.loc[df["id"] < 400].reset_index(drop=True)
+
+
+def _tidy(group, time, att, se) -> pd.DataFrame:
+    out = pd.DataFrame(
+        {
+            "group": np.asarray(group, dtype=float).astype(int),
+            "time": np.asarray(time, dtype=float).astype(int),
+            "att": np.asarray(att, dtype=float),
+            "se": np.asarray(se, dtype=float),
+        }
     )
+    return out.sort_values(["group", "time"], ignore_index=True)
 
 
-def run_csdid(df: pd.DataFrame, covariates: bool) -> None:
+def run_ours(df: pd.DataFrame, case: str) -> pd.DataFrame:
+    from evaluation.did import att_gt
+
+    fit = att_gt(
+        df,
+        outcome="y",
+        unit="id",
+        time="year",
+        group="g",
+        covariates=["x"] if case == "dr_x" else None,
+        method="dr",
+        control_group="never_treated",
+        base_period="varying",
+    )
+    t = fit.table
+    return _tidy(t["group"], t["time"], t["att"], t["se"])
+
+
+def run_csdid(df: pd.DataFrame, case: str) -> pd.DataFrame:
     from csdid.att_gt import ATTgt
 
-    ATTgt(yname="y", tname="year", idname="id", gname="g", data=df, xformla="y ~ x" if covariates else None).fit(
-        est_method="dr", bstrap=False
-    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = ATTgt(
+            yname="y", tname="year", idname="id", gname="g", data=df, xformla="y ~ x" if case == "dr_x" else None
+        ).fit(est_method="dr", bstrap=False)
+    res = fit.results
+    return _tidy(res["group"], res["year"], res["att"], res["se"])
 
 
-def run_differences(df: pd.DataFrame, covariates: bool) -> None:
+def run_moderndid(df: pd.DataFrame, case: str) -> pd.DataFrame:
+    import moderndid
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = moderndid.att_gt(
+            df,
+            yname="y",
+            tname="year",
+            idname="id",
+            gname="g",
+            xformla="~ x" if case == "dr_x" else None,
+            est_method="dr",
+            control_group="nevertreated",
+            base_period="varying",
+            boot=False,
+            cband=False,
+        )
+    return _tidy(res.groups, res.times, res.att_gt, res.se_gt)
+
+
+def run_differences(df: pd.DataFrame, case: str) -> pd.DataFrame:
     from differences import ATTgt
 
     data = df.assign(g=df["g"].replace(0, np.nan)).set_index(["id", "year"])
-    ATTgt(data=data, cohort_column="g").fit(formula="y ~ x" if covariates else "y", est_method="dr", progress_bar=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = (
+            ATTgt(data=data, cohort_column="g", base_period="varying")
+            .fit(
+                formula="y ~ x" if case == "dr_x" else "y",
+                est_method="dr",
+                control_group="never_treated",
+                progress_bar=False,
+            )
+            .to_pandas()
+            .reset_index()
+        )
+    res.columns = [col[-1] or col[0] for col in res.columns]
+    return _tidy(res["cohort"], res["time"], res["ATT"], res["std_error"])
 
 
-def run_moderndid(df: pd.DataFrame, covariates: bool) -> None:
-    import moderndid
-
-    moderndid.att_gt(
-        df,
-        yname="y",
-        tname="year",
-        idname="id",
-        gname="g",
-        xformla="~ x" if covariates else None,
-        boot=False,
-        cband=False,
-    )
-
-
-PEERS: dict[str, tuple[str | None, Callable[[pd.DataFrame, bool], None]]] = {
-    "evaluation.did": (None, run_ours),
-    "csdid": ("csdid", run_csdid),
-    "differences": ("differences", run_differences),
-    "moderndid": ("moderndid", run_moderndid),
+IMPLEMENTATIONS = {
+    "ours": Implementation("evaluation.did.att_gt", run_ours),
+    "csdid": Implementation("csdid", run_csdid, "csdid"),
+    "moderndid": Implementation("moderndid", run_moderndid, "moderndid"),
+    "differences": Implementation("differences", run_differences, "differences"),
 }
+
+
+def compare(ours: pd.DataFrame, theirs: pd.DataFrame) -> tuple[bool, str]:
+    """Same (g,t) cells, ATT within ``ATT_ATOL``, SEs within ``SE_RTOL`` relative."""
+    cells = ours.merge(theirs, on=["group", "time"], how="outer", suffixes=("", "_peer"), indicator=True)
+    if (cells["_merge"] != "both").any():
+        return False, f"different (g,t) cells: {len(ours)} vs {len(theirs)}"
+    d_att = float(np.max(np.abs(cells["att"] - cells["att_peer"])))
+    d_se = float(np.max(np.abs(cells["se_peer"] / cells["se"] - 1)))
+    detail = f"max abs diff ATT {d_att:.1e}, max rel diff SE {d_se:.1e}"
+    return bool(d_att <= ATT_ATOL and d_se <= SE_RTOL), detail
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--units", type=int, default=20000)
+    parser.add_argument("--units", type=int, default=50_000)
     parser.add_argument("--periods", type=int, default=10)
-    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--timeout", type=float, default=3600)
     args = parser.parse_args()
-    df = make_panel(args.units, args.periods)
-    print(f"{args.units} units x {args.periods} periods ({len(df)} rows)\n")
-    print("| implementation | no covariates (s) | one covariate (s) |")
-    print("|---|---|---|")
-    for name, (module, fn) in PEERS.items():
-        if module is not None and importlib.util.find_spec(module) is None:
-            print(f"| {name} | not installed | not installed |")
-            continue
-        cells = []
-        for covariates in (False, True):
-            best = np.inf
-            for _ in range(args.repeat):
-                start = time.perf_counter()
-                try:
-                    with warnings.catch_warnings():
-                        warnings.simplefilter("ignore")
-                        fn(df, covariates)
-                except Exception as exc:  # noqa: BLE001 - a failing peer is reported, not fatal
-                    best = np.nan
-                    print(f"<!-- {name} failed: {exc!r} -->")
-                    break
-                best = min(best, time.perf_counter() - start)
-            cells.append("failed" if np.isnan(best) else f"{best:.2f}")
-        print(f"| {name} | {cells[0]} | {cells[1]} |")
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        path = work / "panel.parquet"
+        make_panel(args.units, args.periods).to_parquet(path)
+        rows = run_bench("bench_att_gt", path, CASES, repeat=args.repeat, timeout=args.timeout, work=work)
+    print(f"\n{args.units:,} units x {args.periods} periods\n")
+    print_rows(rows)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,116 @@
+"""Run the real pipeline in a fresh work folder and collect the time and memory of every step.
+
+``bench/pipeline/<scale>/`` receives what a clone holds of the workflow (``Snakefile``, ``workflow/``,
+``config/``, ``reports/`` without rendered or generated files, as ``tests/workspace.py`` copies it);
+the ``evaluation`` package is the installed one. Snakemake then runs the default target (the whole
+study, both releases, report rendering and the output guard; not the Monte Carlo study, which is not
+part of the default target) with ``--cores <cores> --config 'synthetic={scale: <scale>}'``.
+
+Measured:
+
+* the wall time of the whole run (``time.perf_counter`` around the Snakemake process), and, from
+  ``os.wait4``, the CPU time of the whole process tree and the peak RSS of its largest single process
+  (kernel accounting, exact);
+* per step, the ``benchmark:`` file each rule writes (``benchmarks/<release>/<rule>.tsv`` or
+  ``benchmarks/<rule>.tsv``): ``s`` (wall seconds), ``max_rss`` (MB) and ``cpu_time``. Snakemake samples
+  the memory of the job's process every 0.5 s for the first 30 s and every 30 s after that, so a short
+  peak in a long step can be missed; the largest-process peak above is exact;
+* the jobs the run logged, so that rules without a ``benchmark:`` directive are listed, not silently
+  left out.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+
+JOB_LINE = re.compile(r"^(?:local)?rule (\w+):", re.MULTILINE)
+
+
+def make_workspace(root: Path, dest: Path) -> Path:
+    """Copy what a clone holds of the workflow from ``root`` into a fresh ``dest``."""
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    shutil.copy(root / "Snakefile", dest / "Snakefile")
+    for folder in ("workflow", "config"):
+        shutil.copytree(root / folder, dest / folder)
+    shutil.copytree(
+        root / "reports", dest / "reports", ignore=shutil.ignore_patterns("_output", "_generated", "_variables.yml")
+    )
+    return dest
+
+
+def run_pipeline(
+    scale: str, root: Path, dest: Path, *, snakemake: str, cores: int, timeout: float, progress=print
+) -> dict:
+    """Run the whole pipeline at ``scale`` in a fresh ``dest``; return the run's and the steps' measurements."""
+    make_workspace(root, dest)
+    command = [snakemake, "--cores", str(cores), "--config", f"synthetic={{scale: {scale}}}"]
+    env = {k: v for k, v in os.environ.items() if k != "EVALUATION_PSEUDONYM_KEY"}
+    log_path = dest / "snakemake.log"
+    progress(f"pipeline / {scale}: {' '.join(command)} in {dest}")
+    with open(log_path, "w") as log:
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            command, cwd=dest, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        deadline = start + timeout
+        status = "ok"
+        while True:
+            pid, wait_status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() > deadline:
+                os.killpg(proc.pid, signal.SIGKILL)
+                pid, wait_status, usage = os.wait4(proc.pid, 0)
+                status = f"killed after the time limit of {timeout:.0f} s"
+                break
+            time.sleep(0.5)
+        seconds = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(wait_status)
+    if status == "ok" and proc.returncode != 0:
+        status = f"failed (exit code {proc.returncode}; see {log_path})"
+    log_text = log_path.read_text(errors="replace")
+    jobs = Counter(m for m in JOB_LINE.findall(log_text) if m != "all")
+    steps = collect_steps(dest / "benchmarks", scale)
+    benchmarked = {step["rule"] for step in steps}
+    return {
+        "scale": scale,
+        "cores": cores,
+        "status": status,
+        "seconds": seconds,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,
+        "largest_process_mb": usage.ru_maxrss / 1024,
+        "jobs": sum(jobs.values()),
+        "unbenchmarked": {rule: n for rule, n in sorted(jobs.items()) if rule not in benchmarked},
+        "steps": steps,
+        "log": str(log_path),
+    }
+
+
+def collect_steps(benchmarks: Path, scale: str) -> list[dict]:
+    """One row per ``benchmark:`` file under ``benchmarks``: rule, release, seconds, peak RSS, CPU time."""
+    steps = []
+    for path in sorted(benchmarks.rglob("*.tsv")):
+        parts = path.relative_to(benchmarks).parts
+        record = pd.read_csv(path, sep="\t", na_values=["NA", "-"]).iloc[0]
+        steps.append(
+            {
+                "scale": scale,
+                "rule": path.stem,
+                "release": parts[0] if len(parts) > 1 else "",
+                "seconds": float(record["s"]),
+                "max_rss_mb": float(record.get("max_rss", float("nan"))),
+                "cpu_seconds": float(record.get("cpu_time", float("nan"))),
+            }
+        )
+    return steps
