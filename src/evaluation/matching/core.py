@@ -44,7 +44,7 @@ def match(
     random_state: int | np.random.Generator | None = 0,
     *,
     m_order: Literal["largest", "smallest", "random", "data"] | None = None,
-    binary: Literal["raw", "std"] = "raw",
+    binary: Literal["raw", "std"] = "std",
     mahvars: Sequence[str] | None = None,
     discard: Literal["none", "both", "control", "treated"] = "none",
     cutpoints: Mapping[str, Cutpoint] | Cutpoint | None = None,
@@ -104,9 +104,10 @@ def match(
         Order in which focal units choose matches without replacement. None
         means ``"largest"`` score first for the ATT, ``"smallest"`` for the ATC,
         and ``"data"`` without a score, as MatchIt.
-    binary : {"raw", "std"}
-        Binary covariates in the balance table: raw differences in proportions
-        (cobalt's default) or standardised.
+    binary : {"std", "raw"}
+        Binary covariates in the balance table: standardised like the others, as
+        MatchIt's ``summary()`` (the default: every ``smd_*`` is then a standardised
+        mean difference), or raw differences in proportions, as cobalt's ``bal.tab()``.
     mahvars : sequence of str or None
         Covariates of the Mahalanobis distance. Giving them with
         ``method="nearest"`` and a score distance means Mahalanobis matching
