@@ -99,6 +99,8 @@ def release_results(release):
         flow=rules.match_children.output.flow,
         balance=rules.match_children.output.balance,
         love_plot=rules.match_children.output.love_plot,
+        overlap_da=rules.match_children.output.overlap_da,
+        overlap_en=rules.match_children.output.overlap_en,
         municipalities=rules.compare_municipalities.output,
         estimates=rules.estimate_effects.output.estimates,
         trends=rules.estimate_effects.output.trends,
