@@ -54,6 +54,8 @@ def run_pipeline(
 ) -> dict:
     """Run the whole pipeline at ``scale`` in a fresh ``dest``; return the run's and the steps' measurements."""
     make_workspace(root, dest)
+    if os.sep in snakemake:  # a path relative to where bench/run.py was started, not to the workspace
+        snakemake = str(Path(snakemake).resolve())
     command = [snakemake, "--cores", str(cores), "--config", f"synthetic={{scale: {scale}}}"]
     env = {k: v for k, v in os.environ.items() if k != "EVALUATION_PSEUDONYM_KEY"}
     log_path = dest / "snakemake.log"
