@@ -445,10 +445,10 @@ def _check_identified(
     sw = np.sqrt(w)
     n_d = d_t.shape[1]
     design = np.hstack([d_t, x_t])
-    raw = np.hstack([d_raw, x_raw])
-    scale = np.linalg.norm(raw * sw[:, None], axis=0)
+    # weighted norms of the raw columns, without stacking them: sqrt(sum_i w_i z_ij^2)
+    scale = np.sqrt(np.concatenate([np.einsum("ij,ij,i->j", m, m, w) for m in (d_raw, x_raw)]))
     scale[scale == 0] = 1.0
-    _, r = np.linalg.qr(design * sw[:, None] / scale)
+    r = np.linalg.qr(design * (sw[:, None] / scale), mode="r")
     diag = np.abs(np.diag(r))
     redundant = diag < _COLLINEARITY_TOL
     bad = [regressors[j - n_d] for j in range(n_d, design.shape[1]) if redundant[j]]
@@ -462,7 +462,7 @@ def _check_identified(
     if any(redundant[:n_d]):
         # a redundant dummy can change the QR of later columns: recheck on the reduced design
         reduced = design[:, keep]
-        _, r2 = np.linalg.qr(reduced * sw[:, None] / scale[keep])
+        r2 = np.linalg.qr(reduced * (sw[:, None] / scale[keep]), mode="r")
         if np.any(np.abs(np.diag(r2)) < _COLLINEARITY_TOL):
             raise ModelNotIdentifiedError(f"fixed_effects: the regressors {regressors} are not identified.")
     n_kept = int(np.sum(~redundant[:n_d]))
