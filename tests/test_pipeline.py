@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+
+from workspace import make_workspace
 
 pytestmark = pytest.mark.e2e
 
@@ -36,17 +37,6 @@ ESTIMATE_COLUMNS = [
 ]
 
 
-def _workspace(dest: Path) -> Path:
-    """Copy what a clone holds of the workflow into ``dest``."""
-    shutil.copy(ROOT / "Snakefile", dest / "Snakefile")
-    for folder in ("workflow", "config"):
-        shutil.copytree(ROOT / folder, dest / folder)
-    shutil.copytree(
-        ROOT / "reports", dest / "reports", ignore=shutil.ignore_patterns("_output", "_generated", "_variables.yml")
-    )
-    return dest
-
-
 def _snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "EVALUATION_PSEUDONYM_KEY"}
     return subprocess.run(
@@ -61,7 +51,7 @@ def _snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory) -> Path:
-    workdir = _workspace(tmp_path_factory.mktemp("study"))
+    workdir = make_workspace(tmp_path_factory.mktemp("study"))
     proc = _snakemake(workdir)
     if proc.returncode != 0:
         pytest.fail(f"the pipeline failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}")
@@ -79,7 +69,7 @@ def estimates(run) -> pd.DataFrame:
 
 
 def test_dry_run_shows_the_dag(tmp_path):
-    workdir = _workspace(tmp_path)
+    workdir = make_workspace(tmp_path)
     proc = _snakemake(workdir, "-n")
     assert proc.returncode == 0, proc.stderr
     for rule in ("simulate", "ingest", "build_panel", "match_children", "estimate_effects", "render_report"):
@@ -87,7 +77,7 @@ def test_dry_run_shows_the_dag(tmp_path):
 
 
 def test_bad_config_value_stops_with_a_readable_message(tmp_path):
-    workdir = _workspace(tmp_path)
+    workdir = make_workspace(tmp_path)
     proc = subprocess.run(
         [SNAKEMAKE, "--cores", "1", "-n", "--config", "synthetic={scale: huge}"],
         cwd=workdir,
