@@ -165,7 +165,7 @@ def monitor_implementation(input: Files, output: Files, log: Files, config: Mapp
             Path(output.municipality_year).parent,
             adoptions=config["treatment"]["adoptions"],
             first_year=syn["first_year"],
-            last_year=last_data_year(syn["last_year"], effective_cutoff(config)),
+            last_year=last_data_year(config),
             min_cell=config["disclosure"]["min_cell"],
             conversation_window_days=config["implementation"]["conversation_window_days"],
         )
@@ -185,7 +185,7 @@ def factsheet_figures(input: Files, output: Files, log: Files, config: Mapping[s
             Path(output[0]),
             adoptions=config["treatment"]["adoptions"],
             first_year=syn["first_year"],
-            last_year=last_data_year(syn["last_year"], effective_cutoff(config)),
+            last_year=last_data_year(config),
             min_cell=config["disclosure"]["min_cell"],
             min_age=config["cohort"]["min_age"],
             max_age=config["cohort"]["max_age"],

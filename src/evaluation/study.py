@@ -12,11 +12,13 @@ from evaluation.config import config_digest, effective_cutoff
 from evaluation.contract.codes import MUNICIPALITY
 
 
-def last_data_year(last_year: int, cutoff_date: str | None) -> int:
-    """Return the last year with data in the analysis: ``last_year``, or the cut-off's year when earlier."""
-    if not cutoff_date:
-        return int(last_year)
-    return min(int(last_year), int(str(cutoff_date)[:4]))
+def last_data_year(config: Mapping[str, Any]) -> int:
+    """Return the last year with data in the analysis: ``synthetic.last_year``, or the cut-off's year when earlier.
+
+    The cut-off is the release's (:func:`evaluation.config.effective_cutoff`): none in the final release.
+    """
+    last_year, cutoff = int(config["synthetic"]["last_year"]), effective_cutoff(config)
+    return min(last_year, int(str(cutoff)[:4])) if cutoff else last_year
 
 
 def study_metadata(config: Mapping[str, Any]) -> dict[str, Any]:
@@ -45,7 +47,7 @@ def study_metadata(config: Mapping[str, Any]) -> dict[str, Any]:
         "scale": syn["scale"] if synthetic else None,
         "seed": syn["seed"] if synthetic else None,
         "first_year": syn["first_year"],
-        "last_year": last_data_year(syn["last_year"], effective_cutoff(config)),
+        "last_year": last_data_year(config),
         "cutoff_date": effective_cutoff(config),
         "release": rep.get("release"),
         "treated": [
