@@ -139,6 +139,33 @@ def test_regressor_collinear_with_other_regressors():
         fixed_effects(df, "lwage", ["union", "union2"], "nr", "year")
 
 
+def test_nearly_collinear_regressor_is_estimated_as_by_least_squares_dummies():
+    # union + 1e-4 noise is 1e-4 of its own size away from union after the fixed effects: far too close for
+    # the cross products to decide, so the exact check decides, and it is identified. The estimate must be
+    # that of least squares on explicit unit and year dummies.
+    df = FE_DATA.load_panel("balanced")
+    rng = np.random.default_rng(7)
+    df = df.assign(union_b=df["union"] + 1e-4 * rng.standard_normal(len(df)))
+    fe = fixed_effects(df, "lwage", ["union", "union_b"], "nr", "year")
+    dummies = pd.get_dummies(df[["nr", "year"]].astype(str), drop_first=True, dtype=float)
+    design = np.column_stack([np.ones(len(df)), dummies.to_numpy(), df[["union", "union_b"]].to_numpy()])
+    coef, *_ = np.linalg.lstsq(design, df["lwage"].to_numpy(), rcond=None)
+    np.testing.assert_allclose(fe.table["coef"].to_numpy(), coef[-2:], rtol=1e-6)
+
+
+def test_time_dummies_absorbed_by_the_units_are_dropped():
+    # each unit is seen twice, both times in one period: the period effects are absorbed by the unit
+    # effects, so their dummies are dropped and x is estimated within units alone
+    df = pd.DataFrame({"id": [1, 1, 2, 2, 3, 3, 4, 4, 5, 5], "t": [1, 1, 1, 1, 2, 2, 2, 2, 3, 3]})
+    df = df.assign(x=[0.0, 1.0, 0.5, 2.0, 1.0, 0.0, 3.0, 1.0, 2.0, 2.5])
+    df = df.assign(y=2.0 * df["x"] + df["id"] + np.array([0.1, -0.1, 0.2, -0.3, 0.0, 0.1, -0.2, 0.1, 0.3, -0.1]))
+    two_way = fixed_effects(df, "y", ["x"], "id", "t")
+    one_way = fixed_effects(df, "y", ["x"], "id", "t", time_effects=False)
+    assert two_way.table.loc["x", "coef"] == pytest.approx(one_way.table.loc["x", "coef"], rel=1e-12)
+    assert two_way.n_fixed_effects == one_way.n_fixed_effects == 5
+    assert two_way.table.loc["x", "se"] == pytest.approx(one_way.table.loc["x", "se"], rel=1e-12)
+
+
 def test_missing_rows_are_counted_and_warned():
     df = FE_DATA.load_panel("balanced")
     df.loc[df.index[:7], "union"] = np.nan

@@ -79,6 +79,8 @@ __all__ = ["FixedEffectsResult", "fixed_effects"]
 CovType = Literal["unadjusted", "robust", "clustered"]
 _COV_TYPES = ("unadjusted", "robust", "clustered")
 _COLLINEARITY_TOL = 1e-9
+# squared scaled residual above which the cross products alone prove a column identified (see _check_identified)
+_GRAM_CLEAR = 1e-6
 
 
 @dataclass(frozen=True)
@@ -266,34 +268,30 @@ def fixed_effects(
     )
 
     # Sweep out the larger factor exactly; the smaller one enters as dummies.
-    absorbed: tuple[str, np.ndarray, int] | None = None
-    dummies = np.empty((nobs, 0))
+    d_t = np.empty((nobs, 0))
     dummy_names: list[str] = []
+    d_sq_norms = np.empty(0)  # weighted squared norms of the raw dummies
     if factors:
         factors_by_size = sorted(factors, key=lambda f: f[2], reverse=True)
-        absorbed = factors_by_size[0]
+        _, a_codes, n_a = factors_by_size[0]
+        y_t = _demean(y, a_codes, n_a, w)
+        x_t = _demean(x, a_codes, n_a, w)
         if len(factors_by_size) == 2:
-            name, codes, n_levels = factors_by_size[1]
-            dummies = np.zeros((nobs, n_levels - 1))
-            keep = codes > 0
-            dummies[np.flatnonzero(keep), codes[keep] - 1] = 1.0
-            dummy_names = [f"__fe_{name}_{j}" for j in range(1, n_levels)]
-        y_t = _demean(y, absorbed[1], absorbed[2], w)
-        x_t = _demean(x, absorbed[1], absorbed[2], w)
-        d_t = _demean(dummies, absorbed[1], absorbed[2], w) if dummies.shape[1] else dummies
+            name, b_codes, n_b = factors_by_size[1]
+            d_t = _demeaned_dummies(b_codes, n_b, a_codes, n_a, w)
+            dummy_names = [f"__fe_{name}_{j}" for j in range(1, n_b)]
+            d_sq_norms = np.bincount(b_codes, weights=w, minlength=n_b)[1:]
     else:
         y_t, x_t = y, x
         d_t = np.ones((nobs, 1))
         dummy_names = ["Intercept"]
+        d_sq_norms = np.array([w.sum()])
 
-    d_raw = dummies if factors else d_t
-    design, _, n_dummies_kept = _check_identified(d_t, d_raw, dummy_names, x_t, x, regressors, w)
+    sq_norms = np.concatenate([d_sq_norms, np.einsum("ij,ij,i->j", x, x, w)])
+    design, gram, n_dummies_kept = _check_identified(d_t, dummy_names, x_t, sq_norms, regressors, w)
 
-    sw = np.sqrt(w)
-    zw = design * sw[:, None]
-    xtwx = zw.T @ zw
     try:
-        bread = np.linalg.inv(xtwx)
+        bread = np.linalg.inv(gram)
     except np.linalg.LinAlgError as exc:  # pragma: no cover - guarded by _check_identified
         raise ModelNotIdentifiedError(f"fixed_effects: the regressors {regressors} are not identified.") from exc
     beta = bread @ (design.T @ (w * y_t))
@@ -333,9 +331,10 @@ def fixed_effects(
         n_clusters = len(cl_levels)
         if n_clusters < 2:
             raise EvaluationError(f"fixed_effects: clustering on '{cluster}' needs at least 2 clusters, found 1.")
-        scores = design * (w * resid)[:, None]
-        cluster_scores = np.zeros((n_clusters, design.shape[1]))
-        np.add.at(cluster_scores, cl_codes, scores)
+        we = w * resid
+        cluster_scores = np.column_stack(
+            [np.bincount(cl_codes, weights=we * design[:, j], minlength=n_clusters) for j in range(design.shape[1])]
+        )
         meat = cluster_scores.T @ cluster_scores
         k_nested = 0
         n_nested = 0
@@ -427,27 +426,54 @@ def _demean(values: np.ndarray, codes: np.ndarray, n_levels: int, w: np.ndarray)
     return out if two_d else out[:, 0]
 
 
+def _demeaned_dummies(codes: np.ndarray, n_levels: int, within: np.ndarray, n_within: int, w: np.ndarray) -> np.ndarray:
+    """Dummies of levels 1.. of one factor, each less its weighted mean within the levels of another factor.
+
+    One pass over the rows: the weight of every (within, level) cell, divided by the weight of its
+    ``within`` level, is the mean to subtract.
+    """
+    cell_weight = np.bincount(within * n_levels + codes, weights=w, minlength=n_within * n_levels)
+    share = cell_weight.reshape(n_within, n_levels) / np.bincount(within, weights=w, minlength=n_within)[:, None]
+    out = -share[within, 1:]
+    rows = np.flatnonzero(codes > 0)
+    out[rows, codes[rows] - 1] += 1.0
+    return out
+
+
 def _check_identified(
     d_t: np.ndarray,
-    d_raw: np.ndarray,
     dummy_names: list[str],
     x_t: np.ndarray,
-    x_raw: np.ndarray,
+    sq_norms: np.ndarray,
     regressors: list[str],
     w: np.ndarray,
-) -> tuple[np.ndarray, list[str], int]:
+) -> tuple[np.ndarray, np.ndarray, int]:
     """Drop redundant fixed-effect dummies and fail on regressors the model cannot identify.
 
     A column counts as redundant when the part of it not explained by the fixed
     effects and the columns before it is below ``_COLLINEARITY_TOL`` relative to
-    its own (weighted) size.
+    its own (weighted) size: the diagonal of R in the QR decomposition of the
+    weighted, column-scaled design.
+
+    The squares of those diagonal elements are first read off the cross-product
+    matrix (sequential Schur complements), which costs one pass over the rows.
+    When every one of them is far above rounding error (``_GRAM_CLEAR``) no column
+    can be redundant and the QR is not needed; otherwise the decision is taken by
+    the QR of the full design, which resolves residuals down to ``_COLLINEARITY_TOL``.
+
+    Returns the design with the kept columns, its weighted cross-product matrix
+    and the number of dummies kept.
     """
-    sw = np.sqrt(w)
     n_d = d_t.shape[1]
     design = np.hstack([d_t, x_t])
-    # weighted norms of the raw columns, without stacking them: sqrt(sum_i w_i z_ij^2)
-    scale = np.sqrt(np.concatenate([np.einsum("ij,ij,i->j", m, m, w) for m in (d_raw, x_raw)]))
+    gram = design.T @ (design * w[:, None])
+    # columns scaled by the weighted norms of the raw (not demeaned) columns, sqrt(sum_i w_i z_ij^2)
+    scale = np.sqrt(sq_norms)
     scale[scale == 0] = 1.0
+    if np.all(_sequential_residuals(gram / np.outer(scale, scale)) > _GRAM_CLEAR):
+        return design, gram, n_d
+
+    sw = np.sqrt(w)
     r = np.linalg.qr(design * (sw[:, None] / scale), mode="r")
     diag = np.abs(np.diag(r))
     redundant = diag < _COLLINEARITY_TOL
@@ -466,8 +492,23 @@ def _check_identified(
         if np.any(np.abs(np.diag(r2)) < _COLLINEARITY_TOL):
             raise ModelNotIdentifiedError(f"fixed_effects: the regressors {regressors} are not identified.")
     n_kept = int(np.sum(~redundant[:n_d]))
-    names = [dummy_names[j] for j in range(n_d) if not redundant[j]] + regressors
-    return design[:, keep], names, n_kept
+    return design[:, keep], gram[np.ix_(keep, keep)], n_kept
+
+
+def _sequential_residuals(gram: np.ndarray) -> np.ndarray:
+    """Squared norm of each column's part not explained by the columns before it, from their cross products.
+
+    Gaussian elimination without pivoting on the (scaled) cross-product matrix: entry j is the Schur
+    complement of column j given columns 0..j-1, the square of R[j, j] in the QR decomposition. A
+    column at or below ``_GRAM_CLEAR`` is not eliminated on, as the QR would find it (nearly) redundant.
+    """
+    g = np.array(gram, dtype=float)
+    out = np.empty(len(g))
+    for j in range(len(g)):
+        out[j] = g[j, j]
+        if out[j] > _GRAM_CLEAR:
+            g[j + 1 :, j + 1 :] -= np.outer(g[j + 1 :, j], g[j, j + 1 :]) / out[j]
+    return out
 
 
 def _is_nested(fe_codes: np.ndarray, n_levels: int, cluster_codes: np.ndarray) -> bool:
