@@ -75,33 +75,71 @@ def _row(g: float, periods: np.ndarray, t_now: int, base: int) -> dict[str, obje
     return {"group": g, "time": t_value, "base_period": periods[base], "post": bool(g <= t_value)}
 
 
+def _covariate_period_keys(covariates: np.ndarray) -> list[int]:
+    """For every period, the first period whose covariates are identical (all units), so fits can be shared."""
+    keys: list[int] = []
+    for p in range(covariates.shape[0]):
+        same = next((q for q in dict.fromkeys(keys) if np.array_equal(covariates[q], covariates[p])), p)
+        keys.append(same)
+    return keys
+
+
 def estimate_panel_cells(data: PanelArrays, cells: list[Cell], method: Method) -> Estimates:
-    """ATT(g,t) rows and per-unit influence functions of a balanced panel (``DRDID::*_panel``)."""
+    """ATT(g,t) rows and per-unit influence functions of a balanced panel (``DRDID::*_panel``).
+
+    Cells with the same cohort, the same comparison units and the same covariate values (the
+    post-treatment cells of a cohort, or all its cells when the covariates do not change over time) are
+    estimated together: one propensity score and one outcome-regression design serve them all
+    (:func:`evaluation.did.estimators.did_panel` with matrices). Each cell's estimate is the one it
+    gets alone.
+    """
     n = len(data.units)
-    rows: list[dict[str, object]] = []
-    columns: list[np.ndarray] = []
-    for g, t_now, base, control in cells:
+    rows: list[dict[str, object] | None] = [None] * len(cells)
+    columns: list[np.ndarray | None] = [None] * len(cells)
+    cov_key = _covariate_period_keys(data.covariates)
+    batches: dict[tuple, list[int]] = {}
+    for i, (g, t_now, base, control) in enumerate(cells):
         treated = data.group == g
         row = _row(g, data.periods, t_now, base)
         if control is None:
-            rows.append({**row, "att": 0.0, "n_treated": int(treated.sum()), "n_control": 0})
-            columns.append(np.zeros(n))
+            rows[i] = {**row, "att": 0.0, "n_treated": int(treated.sum()), "n_control": 0}
+            columns[i] = np.zeros(n)
             continue
-        sel = treated | control
         if not treated.any() or not control.any():
             warnings.warn(
                 f"att_gt: no comparison units for group {g:g} in period {row['time']:g}; cell skipped", stacklevel=3
             )
             continue
-        x = data.covariates[min(base, t_now)][sel]
+        batches.setdefault((g, control.tobytes(), cov_key[min(base, t_now)]), []).append(i)
+    for (g, _, period), members in batches.items():
+        treated = data.group == g
+        control = cells[members[0]][3]
+        sel = treated | control
+        outcome = data.outcome[sel]
+        later = [cells[i][1] for i in members]
+        base = [cells[i][2] for i in members]
         att, psi = did_panel(
-            data.outcome[sel, t_now], data.outcome[sel, base], treated[sel].astype(float), x, data.weights[sel], method
+            outcome[:, later],
+            outcome[:, base],
+            treated[sel].astype(float),
+            data.covariates[period][sel],
+            data.weights[sel],
+            method,
         )
-        full = np.zeros(n)
-        full[sel] = psi * n / sel.sum()
-        rows.append({**row, "att": att, "n_treated": int(treated.sum()), "n_control": int(control.sum())})
-        columns.append(full)
-    return rows, columns
+        full = np.zeros((n, len(members)))
+        full[sel] = psi * (n / sel.sum())
+        n_treated, n_control = int(treated.sum()), int(control.sum())
+        for j, i in enumerate(members):
+            g_i, t_now, b, _ = cells[i]
+            rows[i] = {
+                **_row(g_i, data.periods, t_now, b),
+                "att": float(att[j]),
+                "n_treated": n_treated,
+                "n_control": n_control,
+            }
+            columns[i] = full[:, j]
+    kept = [i for i, row in enumerate(rows) if row is not None]
+    return [rows[i] for i in kept], [columns[i] for i in kept]
 
 
 def estimate_cross_section_cells(data: CrossSectionArrays, cells: list[Cell], method: Method) -> Estimates:

@@ -70,12 +70,14 @@ def _xtwx(x: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 
 def _xtv(x: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """``x' v`` for a tall, narrow ``x``."""
-    return np.einsum("ij,i->j", x, v)
+    """``x' v`` for a tall, narrow ``x`` and a vector or a matrix ``v``."""
+    return np.einsum("ij,i->j", x, v) if v.ndim == 1 else x.T @ v
 
 
 def wls(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
     """Weighted least squares coefficients of ``y`` on ``x`` (columns of ``x`` include the intercept).
+
+    ``y`` is a vector, or a matrix whose columns are regressed on ``x`` one by one.
 
     Raises
     ------
@@ -88,7 +90,7 @@ def wls(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
             "the outcome regression is singular: a covariate is constant (or collinear) among the comparison "
             "units of a group-time cell; drop it from `covariates` or use fewer, coarser covariates"
         )
-    return np.linalg.solve(xtwx, _xtv(x, w * y))
+    return np.linalg.solve(xtwx, _xtv(x, (w * y.T).T))
 
 
 def logit_fit(x: np.ndarray, d: np.ndarray, w: np.ndarray, *, tol: float = 1e-11, max_iter: int = 50) -> np.ndarray:
@@ -146,13 +148,16 @@ def ipt_fit(x: np.ndarray, d: np.ndarray, w: np.ndarray, *, tol: float = 1e-12, 
 
 def did_panel(
     y1: np.ndarray, y0: np.ndarray, d: np.ndarray, x: np.ndarray, w: np.ndarray, method: Method
-) -> tuple[float, np.ndarray]:
+) -> tuple[float | np.ndarray, np.ndarray]:
     r"""ATT of a two-period panel comparison and its influence function.
 
     Parameters
     ----------
     y1, y0 : numpy.ndarray
-        Outcomes in the later and the base period, one value per unit.
+        Outcomes in the later and the base period, one value per unit; or matrices with one column per
+        comparison of the same units (several later periods, say), estimated together: the propensity
+        score and the design of the outcome regression depend only on ``d``, ``x`` and ``w``, so they are
+        fitted once for all columns.
     d : numpy.ndarray
         1 for treated-group units, 0 for comparison units.
     x : numpy.ndarray
@@ -164,43 +169,55 @@ def did_panel(
 
     Returns
     -------
-    att : float
+    att : float or numpy.ndarray
+        The ATT (one per column when ``y1`` is a matrix).
     psi : numpy.ndarray
-        The influence function, one value per unit, with ``Var(att) = mean(psi**2) / n``.
+        The influence function, one value per unit (one column per comparison), with
+        ``Var(att) = mean(psi**2) / n``.
     """
     if method not in METHODS:
         raise EvaluationError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
     n = len(d)
     w = w / w.mean()
-    dy = y1 - y0
+    dy = np.asarray(y1, dtype=float) - np.asarray(y0, dtype=float)
+    single = dy.ndim == 1
+    dy = dy.reshape(n, -1)
     if method == "reg":
-        return _reg_panel(dy, d, x, w, n)
-    if method == "ipw":
-        return _ipw_panel(dy, d, x, w, n)
-    if method == "dr":
-        return _dr_panel(dy, d, x, w, n)
-    return _dr_imp_panel(dy, d, x, w)
+        att, psi = _reg_panel(dy, d, x, w, n)
+    elif method == "ipw":
+        att, psi = _ipw_panel(dy, d, x, w, n)
+    elif method == "dr":
+        att, psi = _dr_panel(dy, d, x, w, n)
+    else:
+        att, psi = _dr_imp_panel(dy, d, x, w, n)
+    if single:
+        return float(att[0]), psi[:, 0]
+    return att, psi
 
 
-def _reg_panel(dy: np.ndarray, d: np.ndarray, x: np.ndarray, w: np.ndarray, n: int) -> tuple[float, np.ndarray]:
+# The estimators below take ``dy`` as an ``n x m`` matrix (m comparisons of the same units) and return
+# ``att`` (m,) and ``psi`` (n x m). Means over units are ``v @ dy / n``.
+
+
+def _reg_panel(dy: np.ndarray, d: np.ndarray, x: np.ndarray, w: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Outcome-regression DiD (``DRDID::reg_did_panel``), Sant'Anna and Zhao (2020) eq. 2.2."""
     w_ols = w * (1 - d)
     beta = wls(x, dy, w_ols)
     fitted = x @ beta
     w_treat = w * d
     mean_treat = w_treat.mean()
-    eta_treat = np.mean(w_treat * dy) / mean_treat
-    eta_cont = np.mean(w_treat * fitted) / mean_treat
+    eta_treat = w_treat @ dy / n / mean_treat
+    eta_cont = w_treat @ fitted / n / mean_treat
     att = eta_treat - eta_cont
     xpx_inv = np.linalg.inv(_xtwx(x, w_ols) / n)
-    lin_rep_ols = (w_ols * (dy - fitted))[:, None] * x @ xpx_inv
     m1 = (w_treat[:, None] * x).mean(axis=0)
-    inf_treat = w_treat * (dy - eta_treat) / mean_treat
-    inf_cont = (w_treat * (fitted - eta_cont) + lin_rep_ols @ m1) / mean_treat
-    return float(att), inf_treat - inf_cont
+    lin_rep_ols_m1 = (w_ols[:, None] * (dy - fitted)) * (x @ (xpx_inv @ m1))[:, None]
+    inf_treat = w_treat[:, None] * (dy - eta_treat) / mean_treat
+    inf_cont = (w_treat[:, None] * (fitted - eta_cont) + lin_rep_ols_m1) / mean_treat
+    return att, inf_treat - inf_cont
 
 
-def _ipw_panel(dy: np.ndarray, d: np.ndarray, x: np.ndarray, w: np.ndarray, n: int) -> tuple[float, np.ndarray]:
+def _ipw_panel(dy: np.ndarray, d: np.ndarray, x: np.ndarray, w: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Normalised IPW DiD (``DRDID::std_ipw_did_panel``), Abadie (2005) with Hájek weights."""
     gamma = logit_fit(x, d, w)
     ps = np.minimum(1.0 / (1.0 + np.exp(-(x @ gamma))), PS_CAP)
@@ -210,19 +227,20 @@ def _ipw_panel(dy: np.ndarray, d: np.ndarray, x: np.ndarray, w: np.ndarray, n: i
     mean_treat, mean_cont = w_treat.mean(), w_cont.mean()
     if mean_treat == 0 or mean_cont == 0:
         raise ModelNotIdentifiedError("no treated or no comparison units are left after propensity-score trimming")
-    eta_treat = np.mean(w_treat * dy) / mean_treat
-    eta_cont = np.mean(w_cont * dy) / mean_cont
+    eta_treat = w_treat @ dy / n / mean_treat
+    eta_cont = w_cont @ dy / n / mean_cont
     att = eta_treat - eta_cont
     p_untrimmed = 1.0 / (1.0 + np.exp(-(x @ gamma)))
     hessian = np.linalg.inv(_xtwx(x, w * p_untrimmed * (1 - p_untrimmed))) * n
     lin_rep_ps = (w * (d - ps))[:, None] * x @ hessian
-    m2 = ((w_cont * (dy - eta_cont))[:, None] * x).mean(axis=0)
-    inf_treat = (w_treat * dy - w_treat * eta_treat) / mean_treat
-    inf_cont = (w_cont * dy - w_cont * eta_cont + lin_rep_ps @ m2) / mean_cont
-    return float(att), inf_treat - inf_cont
+    dev_cont = w_cont[:, None] * (dy - eta_cont)
+    m2 = _xtv(x, dev_cont) / n
+    inf_treat = w_treat[:, None] * (dy - eta_treat) / mean_treat
+    inf_cont = (dev_cont + lin_rep_ps @ m2) / mean_cont
+    return att, inf_treat - inf_cont
 
 
-def _dr_panel(dy: np.ndarray, d: np.ndarray, x: np.ndarray, w: np.ndarray, n: int) -> tuple[float, np.ndarray]:
+def _dr_panel(dy: np.ndarray, d: np.ndarray, x: np.ndarray, w: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Locally efficient DR DiD (``DRDID::drdid_panel``), Sant'Anna and Zhao (2020) eq. 3.1, with its full IF."""
     gamma = logit_fit(x, d, w)
     p_raw = 1.0 / (1.0 + np.exp(-(x @ gamma)))
@@ -236,20 +254,24 @@ def _dr_panel(dy: np.ndarray, d: np.ndarray, x: np.ndarray, w: np.ndarray, n: in
     mean_treat, mean_cont = w_treat.mean(), w_cont.mean()
     if mean_treat == 0 or mean_cont == 0:
         raise ModelNotIdentifiedError("no treated or no comparison units are left after propensity-score trimming")
-    eta_treat = np.mean(w_treat * resid) / mean_treat
-    eta_cont = np.mean(w_cont * resid) / mean_cont
+    eta_treat = w_treat @ resid / n / mean_treat
+    eta_cont = w_cont @ resid / n / mean_cont
     att = eta_treat - eta_cont
-    lin_rep_ols = (w_ols * resid)[:, None] * x @ np.linalg.inv(_xtwx(x, w_ols) / n)
+    # the OLS and propensity-score estimation effects; the OLS one enters only through x @ (inv @ m)
+    ols_inv = np.linalg.inv(_xtwx(x, w_ols) / n)
+    ols_resid = w_ols[:, None] * resid
     hessian = np.linalg.inv(_xtwx(x, w * p_raw * (1 - p_raw))) * n
     lin_rep_ps = (w * (d - ps))[:, None] * x @ hessian
-    inf_treat = (w_treat * (resid - eta_treat) - lin_rep_ols @ (w_treat[:, None] * x).mean(axis=0)) / mean_treat
-    m2 = ((w_cont * (resid - eta_cont))[:, None] * x).mean(axis=0)
+    m1 = (w_treat[:, None] * x).mean(axis=0)
     m3 = (w_cont[:, None] * x).mean(axis=0)
-    inf_cont = (w_cont * (resid - eta_cont) + lin_rep_ps @ m2 - lin_rep_ols @ m3) / mean_cont
-    return float(att), inf_treat - inf_cont
+    inf_treat = (w_treat[:, None] * (resid - eta_treat) - ols_resid * (x @ (ols_inv @ m1))[:, None]) / mean_treat
+    dev_cont = w_cont[:, None] * (resid - eta_cont)
+    m2 = _xtv(x, dev_cont) / n
+    inf_cont = (dev_cont + lin_rep_ps @ m2 - ols_resid * (x @ (ols_inv @ m3))[:, None]) / mean_cont
+    return att, inf_treat - inf_cont
 
 
-def _dr_imp_panel(dy: np.ndarray, d: np.ndarray, x: np.ndarray, w: np.ndarray) -> tuple[float, np.ndarray]:
+def _dr_imp_panel(dy: np.ndarray, d: np.ndarray, x: np.ndarray, w: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Improved locally efficient DR DiD (``DRDID::drdid_imp_panel``), Sant'Anna and Zhao (2020) eq. 3.1, 3.7."""
     gamma = ipt_fit(x, d, w)
     ps = np.minimum(1.0 / (1.0 + np.exp(-(x @ gamma))), PS_CAP)
@@ -257,8 +279,8 @@ def _dr_imp_panel(dy: np.ndarray, d: np.ndarray, x: np.ndarray, w: np.ndarray) -
     odds = ps / (1 - ps)
     beta = wls(x, dy, w * (1 - d) * odds)
     resid = dy - x @ beta
-    summand = keep * (d - (1 - d) * odds) * resid
+    summand = (keep * (d - (1 - d) * odds))[:, None] * resid
     mean_d = np.mean(w * d)
-    att = np.mean(w * summand) / mean_d
-    psi = w * keep * (summand - d * att) / mean_d
-    return float(att), psi
+    att = w @ summand / n / mean_d
+    psi = (w * keep)[:, None] * (summand - d[:, None] * att) / mean_d
+    return att, psi

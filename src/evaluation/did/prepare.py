@@ -82,14 +82,29 @@ def _require(df: pd.DataFrame, columns: Sequence[str]) -> None:
         raise EvaluationError(f"att_gt: column(s) {', '.join(missing)} not in the data; available: {list(df.columns)}")
 
 
-def _constant_within(frame: pd.DataFrame, unit: str, column: str) -> None:
-    varying = frame.groupby(unit, sort=False)[column].nunique(dropna=False)
-    if (varying > 1).any():
-        example = varying.index[varying > 1][0]
-        raise EvaluationError(
-            f"att_gt: column {column!r} must be constant within each unit, but unit {example!r} has several "
-            f"values; fix the data (a unit's first treatment period, weight and cluster do not change)"
-        )
+def _first_rows(codes: np.ndarray, n_levels: int) -> np.ndarray:
+    """Position of the first row of every level of ``codes``."""
+    first = np.empty(n_levels, dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
+    return first
+
+
+def _check_panel_rows(frame: pd.DataFrame, unit: str, time: str, constant: Sequence[str]) -> None:
+    """Fail on a unit seen twice in one period, or on a column of ``constant`` that varies within a unit."""
+    unit_codes, units = pd.factorize(frame[unit])
+    time_codes, times = pd.factorize(frame[time])
+    if np.bincount(unit_codes.astype(np.int64) * len(times) + time_codes).max(initial=0) > 1:
+        raise EvaluationError(f"att_gt: a unit appears twice in one period (columns {unit!r}, {time!r})")
+    first = _first_rows(unit_codes, len(units))
+    for column in constant:
+        values = pd.factorize(frame[column])[0]
+        varying = np.flatnonzero(values != values[first][unit_codes])
+        if varying.size:
+            example = units[unit_codes[varying[0]]]
+            raise EvaluationError(
+                f"att_gt: column {column!r} must be constant within each unit, but unit {example!r} has several "
+                f"values; fix the data (a unit's first treatment period, weight and cluster do not change)"
+            )
 
 
 def _clean(
@@ -127,10 +142,7 @@ def _clean(
             f"allow_unbalanced_panel=True if units are missing in some periods)"
         )
     if panel:
-        if frame.duplicated([unit, time]).any():
-            raise EvaluationError(f"att_gt: a unit appears twice in one period (columns {unit!r}, {time!r})")
-        for column in [group, *extra]:
-            _constant_within(frame, str(unit), column)
+        _check_panel_rows(frame, str(unit), time, [group, *extra])
     if weights is not None and (frame[weights] < 0).any():
         raise EvaluationError(f"att_gt: weights in column {weights!r} must be non-negative")
 
@@ -188,28 +200,30 @@ def _to_panel(
     cluster: str | None,
 ) -> PanelArrays:
     periods = np.sort(frame[time].unique())
-    counts = frame.groupby(unit, sort=False)[time].transform("size")
-    if (counts < len(periods)).any():
-        n_drop = frame.loc[counts < len(periods), unit].nunique()
+    unit_codes, units = pd.factorize(frame[unit], sort=True)
+    complete = np.bincount(unit_codes, minlength=len(units)) == len(periods)
+    if not complete.all():
         warnings.warn(
-            f"att_gt: dropped {n_drop} units not observed in every period (balanced panel; pass "
+            f"att_gt: dropped {int((~complete).sum())} units not observed in every period (balanced panel; pass "
             f"allow_unbalanced_panel=True to keep them)",
             stacklevel=_STACK,
         )
-        frame = frame[counts == len(periods)]
+        rows = complete[unit_codes]
+        frame, units = frame[rows], units[complete]
+        unit_codes = (np.cumsum(complete) - 1)[unit_codes[rows]]
     if frame.empty:
         raise ModelNotIdentifiedError("att_gt: no unit is observed in every period; try allow_unbalanced_panel=True")
-    frame = frame.sort_values([unit, time])
-    units = frame[unit].drop_duplicates().to_numpy()
+    time_codes = np.searchsorted(periods, frame[time].to_numpy())
     n, n_t = len(units), len(periods)
-    y = frame[outcome].to_numpy(dtype=float).reshape(n, n_t)
+    y = np.empty((n, n_t))
+    y[unit_codes, time_codes] = frame[outcome].to_numpy(dtype=float)
     x = np.ones((n_t, n, 1 + len(covariates)))
     if covariates:
-        x[:, :, 1:] = frame[list(covariates)].to_numpy(dtype=float).reshape(n, n_t, -1).transpose(1, 0, 2)
-    first = frame.groupby(unit, sort=True).head(1)
+        x[time_codes, unit_codes, 1:] = frame[list(covariates)].to_numpy(dtype=float)
+    first = frame.iloc[_first_rows(unit_codes, n)]
     w, codes, n_clusters = _weights_and_clusters(first, weights, cluster, unit)
     return PanelArrays(
-        units=units,
+        units=np.asarray(units),
         periods=periods,
         outcome=y,
         covariates=x,
