@@ -6,7 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation.economics.resample import EffectSpec, cluster_bootstrap, draw_clusters, twfe_coefficients
+from evaluation.economics.resample import (
+    EffectSpec,
+    bootstrap_parts,
+    cluster_bootstrap,
+    draw_clusters,
+    twfe_coefficients,
+)
+from evaluation.errors import EvaluationError
 from evaluation.panel import fixed_effects
 
 
@@ -91,3 +98,27 @@ def test_cluster_bootstrap_duplicates_clusters_as_distinct_units():
     lo, hi = res.interval("main:y:treated")
     assert lo < 3.0 < hi
     assert res.n_failed == {"main": 0}
+
+
+def test_bootstrap_parts_cover_every_replication_once():
+    assert bootstrap_parts(499, 4) == [(0, 125), (125, 250), (250, 374), (374, 499)]
+    assert bootstrap_parts(3, 8) == [(0, 1), (1, 2), (2, 3)]  # never an empty part
+    assert bootstrap_parts(10, 1) == [(0, 10)]
+    with pytest.raises(EvaluationError, match="at least 1"):
+        bootstrap_parts(10, 0)
+
+
+def test_cluster_bootstrap_parts_concatenated_equal_the_whole_run():
+    # each part draws the clusters of all replications, so replication b is the same whichever job runs it
+    df = _panel()
+    strata = df.groupby("municipality")["treated_unit"].max()
+    spec = EffectSpec("main", "child", ("y",), ("treated", "x2"), "person_id", weights="weight")
+    quiet = {"progress": lambda _: None}
+    whole = cluster_bootstrap({"child": df}, [spec], strata, replications=23, seed=4, **quiet)
+    parts = [
+        cluster_bootstrap({"child": df}, [spec], strata, replications=23, seed=4, part=part, **quiet).draws
+        for part in bootstrap_parts(23, 3)
+    ]
+    pd.testing.assert_frame_equal(pd.concat(parts), whole.draws, check_exact=True)
+    with pytest.raises(EvaluationError, match="part"):
+        cluster_bootstrap({"child": df}, [spec], strata, replications=23, seed=4, part=(20, 30), **quiet)

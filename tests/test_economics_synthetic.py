@@ -18,9 +18,11 @@ import pytest
 from evaluation.cohort import build_cohort, read_extracts
 from evaluation.compare import match_cohort
 from evaluation.config import load_config, release_config
-from evaluation.economics import ECONOMICS_COLUMNS, estimate_economics
+from evaluation.economics import ECONOMICS_COLUMNS, bootstrap_draws, estimate_economics
 from evaluation.economics.accounts import micro_costs, reconcile
 from evaluation.economics.prices import constant_growth_index, deflator
+from evaluation.economics.resample import bootstrap_parts
+from evaluation.errors import EvaluationError
 from evaluation.ingest import ingest_folder, load_key
 from evaluation.simulate import simulate
 from evaluation.simulate.settings import resolve_config
@@ -78,7 +80,16 @@ def world(tmp_path_factory, root):
     result = estimate_economics(
         extracts, panel, matched, config, population_children=n_children, progress=lambda _: None
     )
-    return {"extracts": extracts, "panel": panel, "config": config, "index": index, "truth": truth, "result": result}
+    return {
+        "extracts": extracts,
+        "panel": panel,
+        "matched": matched,
+        "config": config,
+        "index": index,
+        "truth": truth,
+        "n_children": n_children,
+        "result": result,
+    }
 
 
 def test_planted_cost_effect_lies_in_the_bootstrap_interval(world):
@@ -141,3 +152,16 @@ def test_micro_costing_reconciles_with_the_accounts_cell_by_cell(world):
     assert 0.80 <= overall <= 0.90
     item = world["result"].table.set_index("item").loc["micro_costing_share_of_accounts", "estimate"]
     assert item == pytest.approx(overall, rel=1e-12)
+
+
+def test_bootstrap_in_separate_parts_gives_the_same_tables(world):
+    # what the pipeline does: economics_bootstrap jobs, one per part, gathered by estimate_economics
+    quiet = {"progress": lambda _: None}
+    boot = world["config"]["economics"]["bootstrap"]
+    args = (world["extracts"], world["panel"], world["matched"], world["config"])
+    draws = pd.concat([bootstrap_draws(*args, part=part, **quiet) for part in bootstrap_parts(boot["replications"], 3)])
+    again = estimate_economics(*args, population_children=world["n_children"], draws=draws, **quiet)
+    for name in ("table", "costs_by_year", "ceac", "budget"):
+        pd.testing.assert_frame_equal(getattr(again, name), getattr(world["result"], name), check_exact=True)
+    with pytest.raises(EvaluationError, match="rerun the economics_bootstrap jobs"):
+        estimate_economics(*args, population_children=world["n_children"], draws=draws.iloc[:-1], **quiet)

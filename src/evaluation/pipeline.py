@@ -149,6 +149,23 @@ def estimate_economics(input: Files, output: Files, log: Files, config: Mapping[
             Path(output.economics),
             Path(output.ceac).parent,
             progress=progress,
+            draws_paths=[Path(path) for path in input.draws],
+        )
+
+
+def economics_bootstrap(input: Files, output: Files, log: Files, config: Mapping[str, Any], part: int) -> None:
+    """Rule ``economics_bootstrap``: one part of the economics bootstrap replications."""
+    from evaluation.economics import run_economics_bootstrap
+
+    with step_log(log[0], f"economics_bootstrap {part}") as progress:
+        run_economics_bootstrap(
+            Path(input.extracts[0]).parent,
+            Path(input.panel),
+            Path(input.matched),
+            config,
+            part,
+            Path(output.draws),
+            progress=progress,
         )
 
 

@@ -125,3 +125,15 @@ def report_inputs(wildcards):
         )
         inputs |= {f"{release}_{name}": paths for name, paths in named.items()}
     return inputs
+
+
+def economics_bootstrap_parts(wildcards):
+    """The files of the bootstrap parts of one release, in order (economics.bootstrap.jobs of them)."""
+    from evaluation.economics.resample import bootstrap_parts
+
+    boot = config["economics"]["bootstrap"]
+    n_parts = len(bootstrap_parts(boot["replications"], boot["jobs"]))
+    return expand(
+        f"{INTERIM}/{wildcards.release}/economics_bootstrap/{{part}}.parquet",
+        part=range(n_parts),
+    )

@@ -1,9 +1,41 @@
-rule estimate_economics:
-    """Costs, staff cost of lower caseloads, net cost, payback and cost-effectiveness, with one bootstrap."""
+rule economics_bootstrap:
+    """One part of the municipality-cluster bootstrap of the economics step (a separate job per part)."""
     input:
         extracts=rules.cut_extracts.output.extracts,
         panel=rules.build_panel.output.panel,
         matched=rules.match_children.output.matched,
+    output:
+        draws=f"{INTERIM}/{{release}}/economics_bootstrap/{{part}}.parquet",
+    log:
+        "logs/{release}/economics_bootstrap/{part}.log",
+    benchmark:
+        "benchmarks/{release}/economics_bootstrap/{part}.tsv"
+    wildcard_constraints:
+        part=r"\d+",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        # rerun when these change
+        design=config["economics"] | config["prices"],
+    run:
+        pipeline.economics_bootstrap(
+            input,
+            output,
+            log,
+            release_config(wildcards.release),
+            int(wildcards.part),
+        )
+
+
+rule estimate_economics:
+    """Costs, staff cost of lower caseloads, net cost, payback and cost-effectiveness, from the gathered bootstrap."""
+    input:
+        extracts=rules.cut_extracts.output.extracts,
+        panel=rules.build_panel.output.panel,
+        matched=rules.match_children.output.matched,
+        draws=economics_bootstrap_parts,
     output:
         economics="results/{release}/economics.csv",
         ceac="results/{release}/economics/ceac.csv",

@@ -15,6 +15,20 @@ Modules, from inputs to results:
 
 from __future__ import annotations
 
-from evaluation.economics.pipeline import ECONOMICS_COLUMNS, EconomicsResult, estimate_economics, run_economics
+from evaluation.economics.pipeline import (
+    ECONOMICS_COLUMNS,
+    EconomicsResult,
+    bootstrap_draws,
+    estimate_economics,
+    run_economics,
+    run_economics_bootstrap,
+)
 
-__all__ = ["ECONOMICS_COLUMNS", "EconomicsResult", "estimate_economics", "run_economics"]
+__all__ = [
+    "ECONOMICS_COLUMNS",
+    "EconomicsResult",
+    "bootstrap_draws",
+    "estimate_economics",
+    "run_economics",
+    "run_economics_bootstrap",
+]

@@ -36,9 +36,20 @@ from evaluation.economics.prices import deflator, rebase_prices
 from evaluation.economics.resample import EffectSpec, cluster_bootstrap, percentile_interval
 from evaluation.economics.settings import EconomicsSettings, economics_settings
 from evaluation.economics.staff import cost_per_fte_year
+from evaluation.errors import EvaluationError
 from evaluation.io import read_extracts
 
-__all__ = ["ECONOMICS_COLUMNS", "EXTRACTS", "EconomicsResult", "estimate_economics", "run_economics"]
+__all__ = [
+    "ECONOMICS_COLUMNS",
+    "EXTRACTS",
+    "EconomicsResult",
+    "bootstrap_draws",
+    "economics_frames",
+    "effect_specs",
+    "estimate_economics",
+    "run_economics",
+    "run_economics_bootstrap",
+]
 
 ECONOMICS_COLUMNS = ["item", "estimate", "ci_low", "ci_high", "unit", "price_year"]
 BY_YEAR_COLUMNS = ["followup_year", "item", "estimate", "ci_low", "ci_high", "n_treated_child_years"]
@@ -93,6 +104,95 @@ def _payback_interval(draws: np.ndarray, alpha: float) -> tuple[float, float]:
     return (float(lo) if np.isfinite(lo) else float("nan")), (float(hi) if np.isfinite(hi) else float("nan"))
 
 
+def effect_specs(horizon_years: int) -> list[EffectSpec]:
+    """Return the regressions of the economics step, each repeated in every bootstrap replication."""
+    return [
+        EffectSpec("child", "child", ("cost", "placement_entry"), ("treated",), "person_id", weights="weight"),
+        EffectSpec("followup", "child", ("cost",), tuple(event_columns(horizon_years)), "person_id", weights="weight"),
+        EffectSpec("sdq", "child", ("sdq",), ("treated",), "person_id", weights="weight"),
+        EffectSpec(
+            "staff", "staff", ("fte_per_case", "cost_per_case"), ("treated",), "municipality", weights="case_years"
+        ),
+    ]
+
+
+def economics_frames(
+    extracts: Mapping[str, pd.DataFrame], panel: pd.DataFrame, matched: pd.DataFrame, config: Mapping[str, Any]
+) -> tuple[dict[str, pd.DataFrame], pd.Series]:
+    """Build the data sets of :func:`effect_specs` and the bootstrap strata.
+
+    Returns
+    -------
+    frames : dict
+        ``"child"``: matched child-years with costs in fixed prices, follow-up indicators, SDQ and
+        placement entries (:func:`evaluation.economics.data.child_sample`); ``"staff"``: municipality-years
+        of caseworker FTE and cost per case (:func:`evaluation.economics.data.municipality_panel`).
+    strata : pandas.Series
+        1 for adopting, 0 for never-adopting municipalities (index: municipality), the strata of the
+        cluster bootstrap.
+    """
+    s: EconomicsSettings = economics_settings(config)
+    factor = float(deflator([int(config["prices"]["price_year"])], s.index, price_year=s.price_year)[0])
+    child = child_sample(
+        panel,
+        matched,
+        placement_entries(extracts["anbringelser_haendelser"]),
+        horizon=s.horizon_years,
+        cost_factor=factor,
+    )
+    staff = municipality_panel(extracts["sagsbehandlere"], panel, cost_factor=factor)
+    strata = (
+        pd.concat(
+            [
+                child[["municipality", "treated_unit"]],
+                staff.assign(treated_unit=staff["treated"])[["municipality", "treated_unit"]],
+            ]
+        )
+        .groupby("municipality")["treated_unit"]
+        .max()
+        .sort_index()
+    )
+    return {"child": child, "staff": staff}, strata
+
+
+def bootstrap_draws(
+    extracts: Mapping[str, pd.DataFrame],
+    panel: pd.DataFrame,
+    matched: pd.DataFrame,
+    config: Mapping[str, Any],
+    *,
+    part: tuple[int, int] | None = None,
+    progress: Callable[[str], None] = print,
+) -> pd.DataFrame:
+    """Return the coefficients of the bootstrap replications of the economics step (all, or the ``part`` of them).
+
+    One job of the rule ``economics_bootstrap`` runs one part; the parts of
+    :func:`evaluation.economics.resample.bootstrap_parts` concatenated in order equal the whole run.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per replication (index ``replication``), one column per ``<spec>:<outcome>:<regressor>``.
+    """
+    s: EconomicsSettings = economics_settings(config)
+    frames, strata = economics_frames(extracts, panel, matched, config)
+    where = "" if part is None else f", replications {part[0] + 1}-{part[1]}"
+    progress(
+        f"economics: bootstrap of {s.replications} replications over {len(strata)} municipalities "
+        f"({int(strata.sum())} adopting), seed {s.seed}{where}"
+    )
+    boot = cluster_bootstrap(
+        frames,
+        effect_specs(s.horizon_years),
+        strata,
+        replications=s.replications,
+        seed=s.seed,
+        progress=progress,
+        part=part,
+    )
+    return boot.draws
+
+
 def estimate_economics(
     extracts: Mapping[str, pd.DataFrame],
     panel: pd.DataFrame,
@@ -100,6 +200,7 @@ def estimate_economics(
     config: Mapping[str, Any],
     *,
     population_children: float,
+    draws: pd.DataFrame | None = None,
     progress: Callable[[str], None] = print,
 ) -> EconomicsResult:
     """Run the economic evaluation (module docstring) on data frames.
@@ -118,6 +219,9 @@ def estimate_economics(
     population_children
         Children aged 0-17 in the population in the panel's last year (for the national share of
         children with an open case used by the budget).
+    draws
+        The bootstrap replications of :func:`bootstrap_draws` (all of them, in order), when they were run
+        as separate jobs; None runs the bootstrap here.
     progress
         Called with progress messages.
 
@@ -127,50 +231,29 @@ def estimate_economics(
     """
     s: EconomicsSettings = economics_settings(config)
     prices0 = config["prices"]
-    factor = float(deflator([int(prices0["price_year"])], s.index, price_year=s.price_year)[0])
     c_fte = cost_per_fte_year(s.caseworker_cost, s.index, price_year=s.price_year)
     events = event_columns(s.horizon_years)
-
-    child = child_sample(
-        panel,
-        matched,
-        placement_entries(extracts["anbringelser_haendelser"]),
-        horizon=s.horizon_years,
-        cost_factor=factor,
-    )
-    staff = municipality_panel(extracts["sagsbehandlere"], panel, cost_factor=factor)
-    specs = [
-        EffectSpec("child", "child", ("cost", "placement_entry"), ("treated",), "person_id", weights="weight"),
-        EffectSpec("followup", "child", ("cost",), tuple(events), "person_id", weights="weight"),
-        EffectSpec("sdq", "child", ("sdq",), ("treated",), "person_id", weights="weight"),
-        EffectSpec(
-            "staff", "staff", ("fte_per_case", "cost_per_case"), ("treated",), "municipality", weights="case_years"
-        ),
-    ]
-    frames = {"child": child, "staff": staff}
+    frames, _ = economics_frames(extracts, panel, matched, config)
+    child = frames["child"]
+    specs = effect_specs(s.horizon_years)
     point: dict[str, float] = {}
     for spec in specs:
         point.update(_point(frames[spec.data], spec, s.alpha, progress))
-    strata = (
-        pd.concat(
-            [
-                child[["municipality", "treated_unit"]],
-                staff.assign(treated_unit=staff["treated"])[["municipality", "treated_unit"]],
-            ]
+    if draws is None:
+        draws = bootstrap_draws(extracts, panel, matched, config, progress=progress)
+    expected = [c for spec in specs for c in spec.columns()]
+    if list(draws.columns) != expected or len(draws) != s.replications:
+        raise EvaluationError(
+            f"economics: the bootstrap draws have {len(draws)} rows and columns {list(draws.columns)}; expected "
+            f"{s.replications} replications of {expected} (rerun the economics_bootstrap jobs)."
         )
-        .groupby("municipality")["treated_unit"]
-        .max()
-        .sort_index()
-    )
-    progress(
-        f"economics: bootstrap of {s.replications} replications over {len(strata)} municipalities "
-        f"({int(strata.sum())} adopting), seed {s.seed}"
-    )
-    boot = cluster_bootstrap(frames, specs, strata, replications=s.replications, seed=s.seed, progress=progress)
-    for name, n in boot.n_failed.items():
-        if n:
-            progress(f"economics: {name}: {n} of {s.replications} replications could not identify an effect (left out)")
-    draws = boot.draws
+    for spec in specs:
+        n_failed = int(draws[spec.columns()].isna().any(axis=1).sum())
+        if n_failed:
+            progress(
+                f"economics: {spec.name}: {n_failed} of {s.replications} replications could not identify an "
+                "effect (left out)"
+            )
 
     def both(key: str) -> tuple[np.ndarray, np.ndarray]:
         return np.asarray(point[key]), draws[key].to_numpy()
@@ -314,6 +397,7 @@ def run_economics(
     economics_path: Path,
     figures_dir: Path,
     progress: Callable[[str], None] = print,
+    draws_paths: list[Path] | None = None,
 ) -> None:
     """Pipeline step: write ``results/economics.csv`` and the figure tables under ``figures_dir``.
 
@@ -333,10 +417,17 @@ def run_economics(
         Folder for ``ceac.csv``, ``costs_by_year.csv``, ``reconciliation.csv`` and ``budget.csv``.
     progress
         Called with progress messages.
+    draws_paths
+        Parquet files of :func:`run_economics_bootstrap`, one per part, in order; None runs the bootstrap
+        in this step.
     """
     extracts = read_extracts(interim_dir, EXTRACTS, step="economics")
     panel = pd.read_parquet(panel_path)
     matched = pd.read_parquet(matched_path)
+    draws = None
+    if draws_paths is not None:
+        draws = pd.concat([pd.read_parquet(path).set_index("replication") for path in draws_paths])
+        progress(f"economics: {len(draws)} bootstrap replications gathered from {len(draws_paths)} jobs")
     min_age, max_age = (int((config.get("cohort") or {}).get(k, d)) for k, d in (("min_age", 0), ("max_age", 17)))
     last = int(panel["year"].max())
     pop = pd.read_parquet(
@@ -346,7 +437,9 @@ def run_economics(
     age = last - birth.dt.year - 1  # age on 1 January (nobody is born on 1 January in the contract's rule)
     age = age + ((birth.dt.month == 1) & (birth.dt.day == 1)).astype("int64")
     n_children = float(age.between(min_age, max_age).sum())
-    res = estimate_economics(extracts, panel, matched, config, population_children=n_children, progress=progress)
+    res = estimate_economics(
+        extracts, panel, matched, config, population_children=n_children, draws=draws, progress=progress
+    )
     figures_dir = Path(figures_dir)
     figures_dir.mkdir(parents=True, exist_ok=True)
     Path(economics_path).parent.mkdir(parents=True, exist_ok=True)
@@ -360,3 +453,37 @@ def run_economics(
     for path, frame in outputs.items():
         frame.to_csv(path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
     progress(f"economics: wrote {economics_path} and {len(outputs) - 1} tables to {figures_dir}")
+
+
+def run_economics_bootstrap(
+    interim_dir: Path,
+    panel_path: Path,
+    matched_path: Path,
+    config: Mapping[str, Any],
+    part: int,
+    out_path: Path,
+    progress: Callable[[str], None] = print,
+) -> None:
+    """Pipeline step ``economics_bootstrap``: one part of the bootstrap replications, to ``out_path`` (Parquet).
+
+    The replications are split by :func:`evaluation.economics.resample.bootstrap_parts` into
+    ``economics.bootstrap.jobs`` parts; ``part`` is the 0-based number of this one.
+    """
+    from evaluation.economics.resample import bootstrap_parts
+    from evaluation.io import write_table
+
+    s = economics_settings(config)
+    parts = bootstrap_parts(s.replications, s.jobs)
+    if not 0 <= part < len(parts):
+        raise EvaluationError(f"economics: bootstrap part {part} does not exist; there are {len(parts)} parts.")
+    extracts = read_extracts(interim_dir, ("anbringelser_haendelser", "sagsbehandlere"), step="economics")
+    draws = bootstrap_draws(
+        extracts,
+        pd.read_parquet(panel_path),
+        pd.read_parquet(matched_path),
+        config,
+        part=parts[part],
+        progress=progress,
+    )
+    write_table(draws.reset_index(), Path(out_path))
+    progress(f"economics: wrote replications {parts[part][0] + 1}-{parts[part][1]} to {out_path}")

@@ -37,7 +37,14 @@ import pandas as pd
 
 from evaluation.errors import EvaluationError
 
-__all__ = ["BootstrapResult", "EffectSpec", "cluster_bootstrap", "draw_clusters", "twfe_coefficients"]
+__all__ = [
+    "BootstrapResult",
+    "EffectSpec",
+    "bootstrap_parts",
+    "cluster_bootstrap",
+    "draw_clusters",
+    "twfe_coefficients",
+]
 
 
 @dataclass(frozen=True)
@@ -225,6 +232,7 @@ def cluster_bootstrap(
     seed: int,
     cluster: str = "municipality",
     progress: Callable[[str], None] = print,
+    part: tuple[int, int] | None = None,
 ) -> BootstrapResult:
     """Stratified cluster bootstrap of several two-way fixed-effects regressions on shared draws.
 
@@ -245,13 +253,22 @@ def cluster_bootstrap(
         Cluster column.
     progress
         Told the progress every tenth of the replications.
+    part
+        ``(start, stop)``: run only replications ``start .. stop - 1`` of the ``replications`` (the
+        clusters of all are drawn, so a replication gets the same draw whichever part runs it, and the
+        parts of :func:`bootstrap_parts` concatenated equal the whole run). None runs all.
 
     Returns
     -------
     BootstrapResult
+        ``draws`` indexed by replication number.
     """
     rng = np.random.default_rng(int(seed))
     draws = draw_clusters(strata, replications=replications, rng=rng)
+    start, stop = (0, len(draws)) if part is None else (int(part[0]), int(part[1]))
+    if not 0 <= start < stop <= len(draws):
+        raise EvaluationError(f"bootstrap: part {part} is not a range of replications within 0..{len(draws)}.")
+    draws = draws[start:stop]
     labels = pd.Index(strata.index)
     prepared = {}
     for spec in specs:
@@ -294,5 +311,14 @@ def cluster_bootstrap(
                 n_failed[spec.name] += 1
             col += k
         if (b + 1) % step == 0:
-            progress(f"bootstrap: {b + 1} of {len(draws)} replications")
-    return BootstrapResult(draws=pd.DataFrame(out, columns=columns), n_failed=n_failed, seed=int(seed))
+            progress(f"bootstrap: {b + 1} of {len(draws)} replications ({start + b + 1} of {replications})")
+    index = pd.RangeIndex(start, stop, name="replication")
+    return BootstrapResult(draws=pd.DataFrame(out, columns=columns, index=index), n_failed=n_failed, seed=int(seed))
+
+
+def bootstrap_parts(replications: int, jobs: int) -> list[tuple[int, int]]:
+    """Split ``replications`` into at most ``jobs`` consecutive ``(start, stop)`` parts of near-equal size."""
+    if int(replications) < 1 or int(jobs) < 1:
+        raise EvaluationError(f"bootstrap: replications ({replications}) and jobs ({jobs}) must be at least 1.")
+    edges = np.linspace(0, int(replications), min(int(jobs), int(replications)) + 1).round().astype(int)
+    return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:], strict=True)]

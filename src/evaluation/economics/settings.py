@@ -28,6 +28,7 @@ class EconomicsSettings:
     caseworker_cost: Mapping[str, Any]
     horizon_years: int
     replications: int
+    jobs: int
     seed: int
     ceac_max_wtp: float
     ceac_steps: int
@@ -74,6 +75,9 @@ def economics_settings(config: Mapping[str, Any]) -> EconomicsSettings:
             f"economics.horizon_years ({horizon}) and economics.bootstrap.replications ({replications}) "
             "must be at least 1."
         )
+    jobs = int(boot.get("jobs", 1))  # the pipeline's default is in the schema; one part for a hand-made config
+    if jobs < 1:
+        raise ConfigError(f"economics.bootstrap.jobs ({jobs}) must be at least 1.")
     case_open = budget.get("case_open_children")
     return EconomicsSettings(
         index=price_index(_get(eco, "price_index", "economics")),
@@ -82,6 +86,7 @@ def economics_settings(config: Mapping[str, Any]) -> EconomicsSettings:
         caseworker_cost=_get(eco, "caseworker_cost", "economics"),
         horizon_years=horizon,
         replications=replications,
+        jobs=jobs,
         seed=int(_get(boot, "seed", "economics.bootstrap")),
         ceac_max_wtp=float(_get(ceac, "max_dkk_per_sdq_point", "economics.ceac")),
         ceac_steps=int(_get(ceac, "steps", "economics.ceac")),
