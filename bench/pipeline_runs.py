@@ -84,7 +84,7 @@ def run_pipeline(
     log_text = log_path.read_text(errors="replace")
     jobs = Counter(m for m in JOB_LINE.findall(log_text) if m != "all")
     steps = collect_steps(dest / "benchmarks", scale)
-    benchmarked = {step["rule"] for step in steps}
+    benchmarked = {step["rule"].split()[0] for step in steps}
     return {
         "scale": scale,
         "cores": cores,
@@ -100,15 +100,20 @@ def run_pipeline(
 
 
 def collect_steps(benchmarks: Path, scale: str) -> list[dict]:
-    """One row per ``benchmark:`` file under ``benchmarks``: rule, release, seconds, peak RSS, CPU time."""
+    """One row per ``benchmark:`` file under ``benchmarks``: rule, release, seconds, peak RSS, CPU time.
+
+    ``benchmarks/<release>/<rule>.tsv`` and ``benchmarks/<rule>.tsv`` name the rule; a job of a rule with
+    several jobs per release (``benchmarks/<release>/<rule>/<part>.tsv``) is named ``<rule> <part>``.
+    """
     steps = []
     for path in sorted(benchmarks.rglob("*.tsv")):
         parts = path.relative_to(benchmarks).parts
+        rule = path.stem if len(parts) <= 2 else f"{parts[1]} {path.stem}"
         record = pd.read_csv(path, sep="\t", na_values=["NA", "-"]).iloc[0]
         steps.append(
             {
                 "scale": scale,
-                "rule": path.stem,
+                "rule": rule,
                 "release": parts[0] if len(parts) > 1 else "",
                 "seconds": float(record["s"]),
                 "max_rss_mb": float(record.get("max_rss", float("nan"))),

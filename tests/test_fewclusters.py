@@ -13,13 +13,17 @@ from evaluation.estimate import did_twfe
 from evaluation.fewclusters import (
     INFERENCE_COLUMNS,
     design_numbers,
+    gather_inference,
     icc_anova,
+    inference_outcomes,
     inference_table,
     montecarlo_seeds,
     montecarlo_settings,
     power_design_table,
     randomization_ci,
     run_replication_job,
+    write_inference,
+    write_inference_part,
 )
 from evaluation.inference import effective_clusters_from_data
 from evaluation.power import mde_formula
@@ -185,3 +189,25 @@ def test_replication_job_writes_json_and_removes_microdata(tmp_path, monkeypatch
     with pytest.raises(RuntimeError):
         run_replication_job(6, config, tmp_path / "6.json", tmp_path / "interim" / "6")
     assert not (tmp_path / "interim" / "6").exists() and not (tmp_path / "6.json").exists()
+
+
+def test_outcomes_as_separate_jobs_gather_to_the_same_file(tmp_path) -> None:
+    # the pipeline runs each outcome's draws as a job of its own and gathers them in config order
+    panel, matched = _panel(20, 6)
+    panel = panel.assign(sdq2=panel["sdq"] * 2 + 1)
+    panel.to_parquet(tmp_path / "panel.parquet")
+    matched.to_parquet(tmp_path / "matched.parquet")
+    config = {**CONFIG, "outcomes": {"primary": ["sdq"], "secondary": ["sdq2", "absent"]}}
+    assert inference_outcomes(config) == ["sdq", "sdq2", "absent"]
+    parts = []
+    for outcome in inference_outcomes(config):
+        parts.append(tmp_path / f"{outcome}.parquet")
+        write_inference_part(
+            tmp_path / "panel.parquet", tmp_path / "matched.parquet", config, outcome, parts[-1], progress=_quiet
+        )
+    gathered = gather_inference(parts, tmp_path / "gathered.csv")
+    write_inference(
+        tmp_path / "panel.parquet", tmp_path / "matched.parquet", config, tmp_path / "whole.csv", progress=_quiet
+    )
+    assert (tmp_path / "gathered.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
+    assert gathered["outcome"].tolist() == ["sdq", "sdq", "sdq2", "sdq2"]  # the absent outcome is skipped

@@ -268,12 +268,23 @@ def estimate_staggered(input: Files, output: Files, log: Files, config: Mapping[
         )
 
 
-def choose_inference(input: Files, output: Files, log: Files, config: Mapping[str, Any]) -> None:
-    """Rule ``choose_inference``: the policy's inference for the main analysis, beside the cluster-robust one."""
-    from evaluation.fewclusters import write_inference
+def inference_outcome(input: Files, output: Files, log: Files, config: Mapping[str, Any], outcome: str) -> None:
+    """Rule ``inference_outcome``: the policy's inference for one outcome, beside the cluster-robust one."""
+    from evaluation.fewclusters import write_inference_part
+
+    with step_log(log[0], f"inference_outcome {outcome}") as progress:
+        write_inference_part(
+            Path(input.panel), Path(input.matched), config, outcome, Path(output.part), progress=progress
+        )
+
+
+def choose_inference(input: Files, output: Files, log: Files) -> None:
+    """Rule ``choose_inference``: the outcomes' inference gathered into one table."""
+    from evaluation.fewclusters import gather_inference
 
     with step_log(log[0], "choose_inference") as progress:
-        write_inference(Path(input.panel), Path(input.matched), config, Path(output.inference), progress=progress)
+        table = gather_inference([Path(p) for p in input.parts], Path(output.inference))
+        progress(f"wrote {output.inference}: {len(table)} rows from {len(input.parts)} outcomes")
 
 
 def power_table(input: Files, output: Files, log: Files, config: Mapping[str, Any]) -> None:

@@ -137,3 +137,13 @@ def economics_bootstrap_parts(wildcards):
         f"{INTERIM}/{wildcards.release}/economics_bootstrap/{{part}}.parquet",
         part=range(n_parts),
     )
+
+
+def inference_outcome_parts(wildcards):
+    """The per-outcome inference files of one release, in the order of the configured outcomes."""
+    from evaluation.fewclusters import inference_outcomes
+
+    return expand(
+        f"{INTERIM}/{wildcards.release}/inference/{{outcome}}.parquet",
+        outcome=inference_outcomes(config),
+    )

@@ -1,23 +1,43 @@
-rule choose_inference:
-    """Inference the policy picks (few treated municipalities) for the main analysis, beside the cluster-robust one."""
+rule inference_outcome:
+    """The policy's inference for one outcome: its bootstrap or permutation draws run in a job of their own."""
     input:
         panel=rules.build_panel.output.panel,
         matched=rules.match_children.output.matched,
     output:
-        inference="results/{release}/estimate/inference.csv",
+        part=f"{INTERIM}/{{release}}/inference/{{outcome}}.parquet",
     log:
-        "logs/{release}/choose_inference.log",
+        "logs/{release}/inference/{outcome}.log",
     benchmark:
-        "benchmarks/{release}/choose_inference.tsv"
+        "benchmarks/{release}/inference_outcome/{outcome}.tsv"
+    wildcard_constraints:
+        outcome=r"\w+",
     threads: 1
     resources:
         mem_mb=4000,
         runtime=30,
     params:
         # rerun when these change
-        design=config["estimation"] | config["outcomes"] | config.get("inference", {}),
+        design=config["estimation"] | config.get("inference", {}),
     run:
-        pipeline.choose_inference(input, output, log, release_config(wildcards.release))
+        pipeline.inference_outcome(
+            input, output, log, release_config(wildcards.release), wildcards.outcome
+        )
+
+
+rule choose_inference:
+    """Inference the policy picks (few treated municipalities) for the main analysis, beside the cluster-robust one."""
+    input:
+        parts=inference_outcome_parts,
+    output:
+        inference="results/{release}/estimate/inference.csv",
+    log:
+        "logs/{release}/choose_inference.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    run:
+        pipeline.choose_inference(input, output, log)
 
 
 rule power_table:

@@ -10,9 +10,12 @@ pipeline's files, applies the config and writes the results tables.
 from evaluation.fewclusters.choice import (
     INFERENCE_COLUMNS,
     INFERENCE_DEFAULTS,
+    gather_inference,
+    inference_outcomes,
     inference_table,
     randomization_ci,
     write_inference,
+    write_inference_part,
 )
 from evaluation.fewclusters.design_power import (
     POWER_COLUMNS,
@@ -47,6 +50,8 @@ __all__ = [
     "SYNTH_OUTCOMES",
     "design_numbers",
     "icc_anova",
+    "gather_inference",
+    "inference_outcomes",
     "inference_table",
     "montecarlo_seeds",
     "municipality_outcomes",
@@ -57,6 +62,7 @@ __all__ = [
     "synth_tables",
     "write_summary",
     "write_inference",
+    "write_inference_part",
     "write_power",
     "write_synth",
 ]

@@ -29,7 +29,7 @@ report can show how much the inference matters.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -193,6 +193,7 @@ def inference_table(
     config: Mapping[str, Any],
     *,
     progress: Callable[[str], None] = print,
+    outcomes: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Chosen and cluster-robust inference for the ``main`` analysis of every configured outcome.
 
@@ -207,6 +208,9 @@ def inference_table(
         ``inference`` block (:data:`INFERENCE_DEFAULTS`).
     progress
         Progress messages.
+    outcomes
+        The outcomes to run (default: :func:`inference_outcomes` of ``config``); the pipeline runs each
+        outcome's bootstrap or permutation draws as a job of its own.
 
     Returns
     -------
@@ -220,9 +224,7 @@ def inference_table(
     cfg = _settings(config)
     est = config.get("estimation") or {}
     alpha, cluster = float(est.get("alpha", 0.05)), est.get("cluster", "municipality")
-    outcomes = list((config.get("outcomes") or {}).get("primary") or []) + list(
-        (config.get("outcomes") or {}).get("secondary") or []
-    )
+    outcomes = inference_outcomes(config) if outcomes is None else list(outcomes)
     weighted = matched_sample(panel, matched)
     rows = []
     for outcome in outcomes:
@@ -285,6 +287,41 @@ def inference_table(
         rows.append(robust_row)
         progress(f"inference: {outcome}: {choice.method} (G* = {g_star:.1f}, {n_treated} of {n_clusters} treated)")
     return pd.DataFrame(rows, columns=INFERENCE_COLUMNS)
+
+
+def inference_outcomes(config: Mapping[str, Any]) -> list[str]:
+    """Return the outcomes of the inference step: ``outcomes.primary`` then ``outcomes.secondary``."""
+    outcomes = config.get("outcomes") or {}
+    return list(outcomes.get("primary") or []) + list(outcomes.get("secondary") or [])
+
+
+def write_inference_part(
+    panel_path: Path,
+    matched_path: Path,
+    config: Mapping[str, Any],
+    outcome: str,
+    out_path: Path,
+    *,
+    progress: Callable[[str], None] = print,
+) -> pd.DataFrame:
+    """Run :func:`inference_table` for one outcome and write it to ``out_path`` (Parquet, exact values)."""
+    from evaluation.io import write_table
+
+    table = inference_table(
+        pd.read_parquet(panel_path), pd.read_parquet(matched_path), config, progress=progress, outcomes=[outcome]
+    )
+    write_table(table, out_path)
+    return table
+
+
+def gather_inference(part_paths: Sequence[Path], out_path: Path) -> pd.DataFrame:
+    """Concatenate the outcomes' tables of :func:`write_inference_part`, in order, into ``out_path`` (CSV)."""
+    tables = [pd.read_parquet(path) for path in part_paths]
+    # an outcome missing from the panel gives an empty table, whose untyped columns must not turn floats into text
+    table = pd.concat([t for t in tables if len(t)] or tables[:1], ignore_index=True).reindex(columns=INFERENCE_COLUMNS)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out_path, index=False, float_format="%.6f")
+    return table
 
 
 def write_inference(
