@@ -73,6 +73,7 @@ from scipy import stats
 
 from evaluation.errors import EvaluationError, ModelNotIdentifiedError
 from evaluation.results import Estimate
+from evaluation.within import demean, demeaned_dummies
 
 __all__ = ["FixedEffectsResult", "fixed_effects"]
 
@@ -274,11 +275,11 @@ def fixed_effects(
     if factors:
         factors_by_size = sorted(factors, key=lambda f: f[2], reverse=True)
         _, a_codes, n_a = factors_by_size[0]
-        y_t = _demean(y, a_codes, n_a, w)
-        x_t = _demean(x, a_codes, n_a, w)
+        y_t = demean(y, a_codes, n_a, w)
+        x_t = demean(x, a_codes, n_a, w)
         if len(factors_by_size) == 2:
             name, b_codes, n_b = factors_by_size[1]
-            d_t = _demeaned_dummies(b_codes, n_b, a_codes, n_a, w)
+            d_t = demeaned_dummies(b_codes, n_b, a_codes, n_a, w)
             dummy_names = [f"__fe_{name}_{j}" for j in range(1, n_b)]
             d_sq_norms = np.bincount(b_codes, weights=w, minlength=n_b)[1:]
     else:
@@ -412,32 +413,6 @@ def _usable_rows(df: pd.DataFrame, columns: list[str], weights: str | None) -> t
             stacklevel=3,
         )
     return data.loc[keep], n_dropped
-
-
-def _demean(values: np.ndarray, codes: np.ndarray, n_levels: int, w: np.ndarray) -> np.ndarray:
-    """Subtract weighted group means (groups given by integer codes) from each column."""
-    two_d = values.ndim == 2
-    arr = values if two_d else values[:, None]
-    wsum = np.bincount(codes, weights=w, minlength=n_levels)
-    out = np.empty_like(arr, dtype=float)
-    for j in range(arr.shape[1]):
-        means = np.bincount(codes, weights=w * arr[:, j], minlength=n_levels) / wsum
-        out[:, j] = arr[:, j] - means[codes]
-    return out if two_d else out[:, 0]
-
-
-def _demeaned_dummies(codes: np.ndarray, n_levels: int, within: np.ndarray, n_within: int, w: np.ndarray) -> np.ndarray:
-    """Dummies of levels 1.. of one factor, each less its weighted mean within the levels of another factor.
-
-    One pass over the rows: the weight of every (within, level) cell, divided by the weight of its
-    ``within`` level, is the mean to subtract.
-    """
-    cell_weight = np.bincount(within * n_levels + codes, weights=w, minlength=n_within * n_levels)
-    share = cell_weight.reshape(n_within, n_levels) / np.bincount(within, weights=w, minlength=n_within)[:, None]
-    out = -share[within, 1:]
-    rows = np.flatnonzero(codes > 0)
-    out[rows, codes[rows] - 1] += 1.0
-    return out
 
 
 def _check_identified(

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from evaluation.errors import EvaluationError
+from evaluation.within import demean, demeaned_dummies
 
 __all__ = [
     "BootstrapResult",
@@ -127,15 +128,6 @@ def percentile_interval(values: np.ndarray, *, alpha: float = 0.05) -> tuple[flo
     return float(lo), float(hi)
 
 
-def _demean(a: np.ndarray, codes: np.ndarray, n: int, w: np.ndarray) -> np.ndarray:
-    wsum = np.bincount(codes, weights=w, minlength=n)
-    out = np.empty_like(a)
-    for j in range(a.shape[1]):
-        means = np.bincount(codes, weights=w * a[:, j], minlength=n) / np.where(wsum > 0, wsum, 1.0)
-        out[:, j] = a[:, j] - means[codes]
-    return out
-
-
 def twfe_coefficients(
     y: np.ndarray, x: np.ndarray, unit: np.ndarray, time: np.ndarray, weights: np.ndarray | None = None
 ) -> np.ndarray:
@@ -163,12 +155,8 @@ def twfe_coefficients(
     w = np.ones(len(y)) if weights is None else np.asarray(weights, dtype="float64")
     n_units = int(unit.max()) + 1
     n_times = int(time.max()) + 1
-    dummies = np.zeros((len(y), max(n_times - 1, 0)))
-    if n_times > 1:
-        rows = np.flatnonzero(time > 0)
-        dummies[rows, time[rows] - 1] = 1.0
-    design = _demean(np.column_stack([x, dummies]), unit, n_units, w)
-    resp = _demean(y, unit, n_units, w)
+    design = np.column_stack([demean(x, unit, n_units, w), demeaned_dummies(time, n_times, unit, n_units, w)])
+    resp = demean(y, unit, n_units, w)
     sw = np.sqrt(w)[:, None]
     a, b = design * sw, resp * sw
     p = x.shape[1]
