@@ -283,13 +283,25 @@ def att_gt(
         n_clusters=data.n_clusters,
     )
     se, crit = inference.standard_errors(influence)
-    table = pd.DataFrame(rows)
-    if np.all(np.mod(table["group"], 1) == 0):
-        table["group"] = table["group"].astype(np.asarray(data.periods).dtype)
-    table["se"] = se
-    table["ci_low"] = table["att"] - crit * table["se"]
-    table["ci_high"] = table["att"] + crit * table["se"]
-    table = table[["group", "time", "base_period", "post", "att", "se", "ci_low", "ci_high", "n_treated", "n_control"]]
+    column = {key: [row[key] for row in rows] for key in rows[0]}
+    group_values = np.asarray(column["group"], dtype=float)
+    if np.all(np.mod(group_values, 1) == 0):
+        group_values = group_values.astype(np.asarray(data.periods).dtype)
+    att = np.asarray(column["att"], dtype=float)
+    table = pd.DataFrame(
+        {
+            "group": group_values,
+            "time": column["time"],
+            "base_period": column["base_period"],
+            "post": np.asarray(column["post"], dtype=bool),
+            "att": att,
+            "se": se,
+            "ci_low": att - crit * se,
+            "ci_high": att + crit * se,
+            "n_treated": np.asarray(column["n_treated"], dtype=np.int64),
+            "n_control": np.asarray(column["n_control"], dtype=np.int64),
+        }
+    )
     settings = {
         "outcome": outcome,
         "control_group": control_group,
