@@ -97,8 +97,10 @@ def fit_propensity(
                 f"The {link} propensity model of '{treatment}' on {list(covariates)} could not be fitted ({exc}); "
                 "check for covariates that separate treated and comparison units perfectly."
             ) from exc
-    linear = design @ fit.params
-    prob = fit.predict(design)
+    # Row by row, so that units with identical covariates get identical scores (ties, as R's glm gives them);
+    # a BLAS product may round identical rows differently by their position in memory.
+    linear = np.sum(design * fit.params, axis=1)
+    prob = link_obj.inverse(linear)
     if not np.all(np.isfinite(prob)):
         raise EvaluationError(f"The {link} propensity model of '{treatment}' gave non-finite scores.")
     return pd.Series(prob, index=df.index, name="propensity"), pd.Series(linear, index=df.index, name="linear")
