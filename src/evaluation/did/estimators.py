@@ -65,13 +65,13 @@ TRIM_LEVEL = 0.995
 
 
 def _xtwx(x: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """``x' diag(w) x`` by einsum (BLAS matmul is slow for tall, narrow matrices with threads)."""
-    return np.einsum("ij,i,ik->jk", x, w, x)
+    """``x' diag(w) x``."""
+    return (x * w[:, None]).T @ x
 
 
 def _xtv(x: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """``x' v`` for a tall, narrow ``x`` and a vector or a matrix ``v``."""
-    return np.einsum("ij,i->j", x, v) if v.ndim == 1 else x.T @ v
+    """``x' v`` for a vector or a matrix ``v``."""
+    return x.T @ v
 
 
 def wls(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
