@@ -121,6 +121,7 @@ def _check_panel_rows(frame: pd.DataFrame, unit: str, time: str, constant: Seque
         varying = np.flatnonzero(values != values[first][unit_codes])
         if varying.size:
             example = units[unit_codes[varying[0]]]
+            example = example.item() if isinstance(example, np.generic) else example
             raise EvaluationError(
                 f"att_gt: column {column!r} must be constant within each unit, but unit {example!r} has several "
                 f"values; fix the data (a unit's first treatment period, weight and cluster do not change)"
