@@ -174,8 +174,19 @@ def bootstrap_draws(
     pandas.DataFrame
         One row per replication (index ``replication``), one column per ``<spec>:<outcome>:<regressor>``.
     """
-    s: EconomicsSettings = economics_settings(config)
     frames, strata = economics_frames(extracts, panel, matched, config)
+    return _bootstrap(frames, strata, economics_settings(config), part=part, progress=progress)
+
+
+def _bootstrap(
+    frames: Mapping[str, pd.DataFrame],
+    strata: pd.Series,
+    s: EconomicsSettings,
+    *,
+    part: tuple[int, int] | None,
+    progress: Callable[[str], None],
+) -> pd.DataFrame:
+    """Run the cluster bootstrap of :func:`effect_specs` on the frames of :func:`economics_frames`."""
     where = "" if part is None else f", replications {part[0] + 1}-{part[1]}"
     progress(
         f"economics: bootstrap of {s.replications} replications over {len(strata)} municipalities "
@@ -233,14 +244,14 @@ def estimate_economics(
     prices0 = config["prices"]
     c_fte = cost_per_fte_year(s.caseworker_cost, s.index, price_year=s.price_year)
     events = event_columns(s.horizon_years)
-    frames, _ = economics_frames(extracts, panel, matched, config)
+    frames, strata = economics_frames(extracts, panel, matched, config)
     child = frames["child"]
     specs = effect_specs(s.horizon_years)
     point: dict[str, float] = {}
     for spec in specs:
         point.update(_point(frames[spec.data], spec, s.alpha, progress))
     if draws is None:
-        draws = bootstrap_draws(extracts, panel, matched, config, progress=progress)
+        draws = _bootstrap(frames, strata, s, part=None, progress=progress)
     expected = [c for spec in specs for c in spec.columns()]
     if list(draws.columns) != expected or len(draws) != s.replications:
         raise EvaluationError(
