@@ -319,8 +319,7 @@ def gather_inference(part_paths: Sequence[Path], out_path: Path) -> pd.DataFrame
     tables = [pd.read_parquet(path) for path in part_paths]
     # an outcome missing from the panel gives an empty table, whose untyped columns must not turn floats into text
     table = pd.concat([t for t in tables if len(t)] or tables[:1], ignore_index=True).reindex(columns=INFERENCE_COLUMNS)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out_path, index=False, float_format="%.6f")
+    _write_csv(table, out_path)
     return table
 
 
@@ -334,6 +333,11 @@ def write_inference(
 ) -> pd.DataFrame:
     """Read the cohort panel and the matched children, run :func:`inference_table`, write ``out_path`` (CSV)."""
     table = inference_table(pd.read_parquet(panel_path), pd.read_parquet(matched_path), config, progress=progress)
+    _write_csv(table, out_path)
+    return table
+
+
+def _write_csv(table: pd.DataFrame, out_path: Path) -> None:
+    """Write ``results/<r>/estimate/inference.csv`` (one writer, so gathered parts give the same bytes)."""
     out_path.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(out_path, index=False, float_format="%.6f")
-    return table
