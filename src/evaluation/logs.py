@@ -7,11 +7,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-# The libraries whose thread pools step_log holds must be loaded before it does.
-import numpy  # noqa: F401
-import scipy.linalg  # noqa: F401
-from threadpoolctl import threadpool_limits
-
 from evaluation.errors import EvaluationError
 
 Progress = Callable[[str], None]
@@ -40,6 +35,11 @@ def step_log(path: str | Path, step: str, *, threads: int = 1) -> Iterator[Progr
     threads
         Threads the linear-algebra pools may use in the step.
     """
+    # the libraries whose thread pools are held must be loaded first; only a running step pays for them
+    import numpy  # noqa: F401
+    import scipy.linalg  # noqa: F401
+    from threadpoolctl import threadpool_limits
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as handle:
