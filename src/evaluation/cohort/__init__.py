@@ -7,7 +7,9 @@ The cohort step turns the ingested extracts (readable field names, see
   municipality's treatment timing (``first_treat``, ``treated_unit``, ``post``,
   ``treated``), the child's age and sex, baseline covariates fixed at the
   child's first open-case year (the *entry* year) and the outcomes (SDQ,
-  school absence, cost per child-year);
+  school absence, cost per child-year) and the placement outcomes of
+  :mod:`evaluation.cohort.placements` (entry into care, network or foster share of new
+  placements, breakdowns);
 * a sample flow (CONSORT-style) of distinct children, treated and control.
 
 Definitions
@@ -44,6 +46,7 @@ import pandas as pd
 
 from evaluation.cohort.cases import age_on_january_first, open_case_years, spell_years
 from evaluation.cohort.covariates import BASIC_EDUCATION_LEVEL, OUTCOME_MEASURES, baseline_covariates, outcome_values
+from evaluation.cohort.placements import placement_outcomes
 from evaluation.cohort.timing import adoption_years, apply_cutoff, first_treat
 from evaluation.config import effective_cutoff
 from evaluation.errors import ExtractValidationError
@@ -73,7 +76,15 @@ __all__ = [
 ]
 
 #: Extracts the cohort step reads from the interim folder.
-COHORT_EXTRACTS = ("befolkning", "foraeldre", "underretninger", "forebyggende", "anbringelser_forloeb", "udfald")
+COHORT_EXTRACTS = (
+    "befolkning",
+    "foraeldre",
+    "underretninger",
+    "forebyggende",
+    "anbringelser_forloeb",
+    "anbringelser_haendelser",
+    "udfald",
+)
 
 #: Column order of the written panel.
 PANEL_COLUMNS = [
@@ -99,6 +110,9 @@ PANEL_COLUMNS = [
     "sdq",
     "school_absence",
     "cost_per_child",
+    "placement_rate",
+    "network_foster_share",
+    "breakdown_rate",
 ]
 
 FLOW_COLUMNS = ["step", "description", "n_treated", "n_control"]
@@ -280,6 +294,14 @@ def build_cohort(
     costs = _cost_per_child_year(ex, config["prices"], years)
     panel = panel.merge(costs, on=["person_id", "year"], how="left")
     panel["cost_per_child"] = panel["cost_per_child"].fillna(0.0).astype("float64")
+    placements = placement_outcomes(
+        panel[["person_id", "year"]],
+        ex["anbringelser_forloeb"],
+        ex["anbringelser_haendelser"],
+        open_end,
+        pd.Timestamp(cutoff) if cutoff is not None else None,
+    )
+    panel = panel.merge(placements, on=["person_id", "year"], how="left", validate="one_to_one")
     panel = panel[PANEL_COLUMNS].sort_values(["person_id", "year"]).reset_index(drop=True)
     flow = sample_flow(pop, panel)
     return CohortResult(panel=panel, flow=flow, cutoff_removed=removed)

@@ -1,0 +1,669 @@
+r"""The imputation estimator of staggered difference-in-differences (Borusyak, Jaravel and Spiess 2024).
+
+Borusyak, K., Jaravel, X. and Spiess, J. (2024), "Revisiting Event-Study Designs: Robust and Efficient
+Estimation", *Review of Economic Studies* 91(6), 3253-3285 (BJS).
+
+Model (BJS Assumptions 1-2, with covariates whose effects may change over time). For observations
+:math:`i` (rows: child-years, or unit-periods) of unit :math:`m(i)` (the fixed-effect level, e.g. the
+municipality) in period :math:`t(i)`, the untreated potential outcome is
+
+.. math:: Y_i(0) = \alpha_{m(i)} + \lambda_{t(i)} + x_i'\gamma_{t(i)} + \varepsilon_i,
+
+with time-invariant covariates :math:`x_i` (parallel trends conditional on :math:`x`). Treated
+observations are those with :math:`t \ge g > 0`, :math:`g` the unit's first treated period (its
+*cohort*); every other observation is untreated (never-treated units, and not-yet-treated periods).
+
+Estimation (BJS Theorem 2, the three steps):
+
+1. fit the model by weighted least squares on the untreated observations only;
+2. impute :math:`\hat Y_i(0)` for each treated observation and take :math:`\hat\tau_i = Y_i - \hat Y_i(0)`;
+3. average: the ATT is :math:`\hat\tau = \sum_{i \in \Omega_1} a_i \hat\tau_i` with
+   :math:`a_i = w_i / \sum_{\Omega_1} w`, the weighted mean over *all* treated observations.
+
+Every effect may vary by cohort and by time since adoption; the estimand is their average over
+treated observations (BJS eq. 2), the one ``truth.json`` of the synthetic registry defines. The same
+fit gives each cohort-period cell's ATT and each event time's ATT (weights restricted to that set).
+
+Variance (BJS Theorem 3, the conservative estimator): the estimator is linear,
+:math:`\hat\tau = \sum_i v_i Y_i`, with :math:`v_i = a_i` on treated observations and
+:math:`v_{\Omega_0} = -Z_0(Z_0'W_0Z_0)^{-1}Z_1'a` on untreated ones. With clusters :math:`c`,
+
+.. math:: \hat\sigma^2 = \sum_c \Big(\sum_{i \in c} v_i \tilde\varepsilon_i\Big)^2,
+
+where :math:`\tilde\varepsilon_i` is the residual of step 1 for untreated observations and
+:math:`\hat\tau_i - \bar\tau_{g(i)t(i)}` for treated ones, :math:`\bar\tau_{gt}` the
+:math:`v^2`-weighted mean of :math:`\hat\tau_i` in the cohort-period cell (BJS eq. 8 with cells as
+groups, as Stata ``did_imputation``'s default). No small-sample factor is applied. Intervals and
+p-values use the t distribution with :math:`G - 1` degrees of freedom (:math:`G` clusters).
+
+Few treated clusters (:func:`restricted_wild_bootstrap`, :func:`imputation_randomization`): the policy
+of :mod:`evaluation.inference.policy` replaces the t interval by a restricted wild cluster bootstrap of
+the linear estimator or by randomization inference over the adoption schedule.
+
+Computation: the untreated fit never forms the dummy matrix. With :math:`z_i` the period dummies,
+:math:`x_i` and :math:`x_i \otimes` period dummies, the normal equations after sweeping out the unit
+effects are :math:`\tilde Z'W\tilde Z = Z'WZ - \sum_m W_m \bar z_m \bar z_m'`, and :math:`Z'WZ` is
+assembled from per-period sums of :math:`w`, :math:`wx` and :math:`wxx'`; everything is
+:math:`O(n k^2)` in time and :math:`O(n k)` in memory for :math:`n` rows and :math:`k` covariates.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import sparse, stats
+
+from evaluation.errors import EvaluationError, ModelNotIdentifiedError
+from evaluation.results import Estimate
+
+__all__ = ["ImputationResult", "did_imputation"]
+
+_RANK_TOL = 1e-10
+_IDENT_TOL = 1e-7
+
+
+class _Design:
+    """Rows, codes and covariates of the model, with the sufficient statistics of a least-squares fit."""
+
+    def __init__(
+        self,
+        y: np.ndarray,
+        w: np.ndarray,
+        unit: np.ndarray,
+        n_units: int,
+        time: np.ndarray,
+        n_times: int,
+        x: np.ndarray,
+        cluster: np.ndarray,
+        n_clusters: int,
+    ) -> None:
+        self.y, self.w, self.unit, self.n_units = y, w, unit, n_units
+        self.time, self.n_times, self.x, self.cluster, self.n_clusters = time, n_times, x, cluster, n_clusters
+        self.k = x.shape[1]
+        self.p = (n_times - 1) * (1 + self.k) + self.k
+
+    def group_sums(self, s: np.ndarray, rows: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
+        """Return ``sum_{j in rows, group g} s_j z_j`` for every group: an ``(n_groups, p)`` array."""
+        t_count, k = self.n_times, self.k
+        cell = groups[rows] * t_count + self.time[rows]
+        size = n_groups * t_count
+        s0 = np.bincount(cell, weights=s, minlength=size).reshape(n_groups, t_count)
+        out = np.empty((n_groups, self.p))
+        out[:, : t_count - 1] = s0[:, 1:]
+        if k:
+            xs = self.x[rows] * s[:, None]
+            s1 = np.stack([np.bincount(cell, weights=xs[:, c], minlength=size) for c in range(k)], axis=-1)
+            s1 = s1.reshape(n_groups, t_count, k)
+            out[:, t_count - 1 : t_count - 1 + k] = s1.sum(axis=1)
+            out[:, t_count - 1 + k :] = s1[:, 1:, :].reshape(n_groups, (t_count - 1) * k)
+        return out
+
+    def gram(self, rows: np.ndarray) -> np.ndarray:
+        """Return ``Z'WZ`` over ``rows`` (no unit effects swept out)."""
+        t_count, k, p = self.n_times, self.k, self.p
+        t = self.time[rows]
+        w = self.w[rows]
+        g = np.zeros((p, p))
+        wt = np.bincount(t, weights=w, minlength=t_count)
+        g[np.arange(t_count - 1), np.arange(t_count - 1)] = wt[1:]
+        if not k:
+            return g
+        x = self.x[rows]
+        ox, oxt = t_count - 1, t_count - 1 + k
+        order = np.argsort(t, kind="stable")
+        bounds = np.searchsorted(t[order], np.arange(t_count + 1))
+        for period in range(t_count):
+            idx = order[bounds[period] : bounds[period + 1]]
+            if not len(idx):
+                continue
+            xp, wp = x[idx], w[idx]
+            s1 = wp @ xp
+            sxx = (xp * wp[:, None]).T @ xp
+            g[ox:oxt, ox:oxt] += sxx
+            if period == 0:
+                continue
+            d, blk = period - 1, oxt + (period - 1) * k
+            g[d, ox:oxt] = g[ox:oxt, d] = s1
+            g[d, blk : blk + k] = g[blk : blk + k, d] = s1
+            g[ox:oxt, blk : blk + k] = g[blk : blk + k, ox:oxt] = sxx
+            g[blk : blk + k, blk : blk + k] = sxx
+        return g
+
+    def zb(self, rows: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Return ``z_i'b`` for ``rows``."""
+        t_count, k = self.n_times, self.k
+        bt = np.concatenate([[0.0], b[: t_count - 1]])
+        t = self.time[rows]
+        out = bt[t]
+        if k:
+            bx = b[t_count - 1 : t_count - 1 + k]
+            bxt = np.vstack([np.zeros((1, k)), b[t_count - 1 + k :].reshape(t_count - 1, k)])
+            out = out + np.einsum("ij,ij->i", self.x[rows], bx[None, :] + bxt[t])
+        return out
+
+
+@dataclass(frozen=True)
+class _Fit:
+    """A weighted least-squares fit of the untreated model on a training set of rows."""
+
+    design: _Design
+    rows: np.ndarray
+    unit_weight: np.ndarray
+    unit_mean_z: np.ndarray
+    ginv: np.ndarray
+    gram: np.ndarray
+
+    @staticmethod
+    def on(design: _Design, rows: np.ndarray) -> _Fit:
+        """Sweep out the unit effects and build the pseudo-inverse of the normal equations on ``rows``."""
+        w = design.w[rows]
+        unit_weight = np.bincount(design.unit[rows], weights=w, minlength=design.n_units)
+        zm = design.group_sums(w, rows, design.unit, design.n_units)
+        safe = np.where(unit_weight > 0, unit_weight, 1.0)
+        zbar = zm / safe[:, None]
+        gram = design.gram(rows) - zm.T @ zbar
+        scale = np.sqrt(np.clip(np.diag(gram), 0.0, None))
+        scale = np.where(scale > 0, scale, 1.0)
+        ginv = np.linalg.pinv(gram / np.outer(scale, scale), rcond=_RANK_TOL, hermitian=True) / np.outer(scale, scale)
+        return _Fit(design, rows, unit_weight, zbar, ginv, gram)
+
+    def coefficients(self, yv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return ``(b, unit means of y - z'b)`` of the fit of ``yv`` (values of the training rows)."""
+        d, rows = self.design, self.rows
+        w = d.w[rows]
+        safe = np.where(self.unit_weight > 0, self.unit_weight, 1.0)
+        ym = np.bincount(d.unit[rows], weights=w * yv, minlength=d.n_units) / safe
+        zy = d.group_sums(w * yv, rows, np.zeros(d.unit.shape, dtype=np.int64), 1)[0]
+        h = zy - self.unit_mean_z.T @ (ym * self.unit_weight)
+        b = self.ginv @ h
+        return b, ym - self.unit_mean_z @ b
+
+    def predict(self, yv: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Fitted values ``alpha_m + z'b`` at ``rows`` of the fit of ``yv``."""
+        b, alpha = self.coefficients(yv)
+        return alpha[self.design.unit[rows]] + self.design.zb(rows, b)
+
+    def identified(self, q: np.ndarray) -> bool:
+        """Whether the linear combination ``q'b`` is estimable from the training rows."""
+        back = self.gram @ (self.ginv @ q)
+        return bool(np.linalg.norm(back - q) <= _IDENT_TOL * max(np.linalg.norm(q), 1e-300))
+
+    def untreated_scores(self, res: np.ndarray, a_unit: np.ndarray, r: np.ndarray) -> np.ndarray:
+        r"""Cluster sums of :math:`v_j e_j` over the training rows, for columns of unit weights and ``r``.
+
+        ``v_j = -w_j (A_{m(j)} / W_{m(j)} + \tilde z_j' r)`` with ``A`` the treated weight of each unit.
+        """
+        d, rows = self.design, self.rows
+        we = d.w[rows] * res
+        e = sparse.csr_matrix(
+            (we, (d.cluster[rows], d.unit[rows])), shape=(d.n_clusters, d.n_units)
+        )  # E_gm = sum of w e in cluster g and unit m
+        safe = np.where(self.unit_weight > 0, self.unit_weight, 1.0)
+        hz = d.group_sums(we, rows, d.cluster, d.n_clusters) - e @ self.unit_mean_z
+        return -(e @ (a_unit / safe[:, None])) - hz @ r
+
+
+@dataclass(frozen=True)
+class _Functionals:
+    """Weighted means over sets of treated rows: names, rows (per functional) and weights ``a``."""
+
+    names: list[Any]
+    rows: list[np.ndarray]
+    weights: list[np.ndarray]
+
+
+def _scores(fit: _Fit, yv_train: np.ndarray, res_train: np.ndarray, dev: np.ndarray, funcs: _Functionals) -> tuple:
+    """Estimates, BJS cluster scores and identification of each functional."""
+    d = fit.design
+    b, alpha = fit.coefficients(yv_train)
+    n_k = len(funcs.names)
+    est = np.full(n_k, np.nan)
+    scores = np.zeros((d.n_clusters, n_k))
+    ok = np.zeros(n_k, dtype=bool)
+    for k, (rows, a) in enumerate(zip(funcs.rows, funcs.weights, strict=True)):
+        a_unit = np.bincount(d.unit[rows], weights=a, minlength=d.n_units)
+        safe = np.where(fit.unit_weight > 0, fit.unit_weight, 1.0)
+        q = d.group_sums(a, rows, np.zeros(d.unit.shape, dtype=np.int64), 1)[0] - fit.unit_mean_z.T @ a_unit
+        if (a_unit[fit.unit_weight <= 0] != 0).any() or not fit.identified(q):
+            continue
+        ok[k] = True
+        r = fit.ginv @ q
+        tau = d.y[rows] - alpha[d.unit[rows]] - d.zb(rows, b)
+        est[k] = float(a @ tau)
+        untreated = fit.untreated_scores(res_train, a_unit[:, None], r[:, None])[:, 0]
+        treated = np.bincount(d.cluster[rows], weights=a * dev[rows], minlength=d.n_clusters)
+        scores[:, k] = untreated + treated
+        del safe
+    return est, scores, ok
+
+
+@dataclass
+class ImputationResult:
+    """Result of :func:`did_imputation`.
+
+    Attributes
+    ----------
+    outcome : str
+        The outcome.
+    estimate, se, ci_low, ci_high, p_value : float
+        The ATT over all treated observations, its BJS standard error and t(G - 1) interval and p-value.
+    n_treated_obs, n_untreated_obs : int
+        Treated and untreated observations used (rows).
+    n_clusters, n_treated_clusters : int
+        Clusters, and clusters with treated observations.
+    treated_mean : float
+        Weighted mean outcome of the treated observations; ``treated_mean - estimate`` is the mean imputed
+        untreated outcome (the counterfactual mean).
+    cells : pandas.DataFrame
+        One row per cohort-period cell: ``cohort, time, event_time, estimate, se, n_obs, weight,
+        n_clusters``.
+    event_study : pandas.DataFrame
+        ``event_time, estimate, se, ci_low, ci_high, p_value, n_obs, n_treated_clusters, pre``: the ATT by
+        time since adoption (0 = the adoption period), and with ``leads`` > 0 the placebo estimates of the
+        pre-adoption periods (``pre`` 1), imputed from a fit that leaves those periods out.
+    event_covariance : numpy.ndarray
+        Covariance of the event-study estimates (same order as the table).
+    n_dropped_treated : int
+        Treated observations that could not be imputed (their unit or period has no untreated
+        observation) and are left out of every estimate.
+    alpha, df : float, int
+        1 minus the confidence level; degrees of freedom of the t distribution (G - 1).
+    """
+
+    outcome: str
+    estimate: float
+    se: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    n_treated_obs: int
+    n_untreated_obs: int
+    n_clusters: int
+    n_treated_clusters: int
+    treated_mean: float
+    cells: pd.DataFrame
+    event_study: pd.DataFrame
+    event_covariance: np.ndarray
+    n_dropped_treated: int
+    alpha: float
+    df: int
+    _state: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def to_estimate(self, *, n_treated: int = 0, n_control: int = 0) -> Estimate:
+        """Return the ATT as an :class:`~evaluation.results.Estimate` (counts as given by the caller)."""
+        return Estimate(self.estimate, self.se, self.ci_low, self.ci_high, n_treated, n_control, self.p_value)
+
+    def tidy(self) -> pd.DataFrame:
+        """One row: ``estimate, se, ci_low, ci_high, p_value, n_treated_obs, n_clusters``."""
+        return pd.DataFrame(
+            [
+                {
+                    "estimate": self.estimate,
+                    "se": self.se,
+                    "ci_low": self.ci_low,
+                    "ci_high": self.ci_high,
+                    "p_value": self.p_value,
+                    "n_treated_obs": self.n_treated_obs,
+                    "n_clusters": self.n_clusters,
+                }
+            ]
+        )
+
+    def relative(self) -> Estimate:
+        r"""Return the ATT relative to the counterfactual mean: :math:`\bar Y_1 / (\bar Y_1 - \hat\tau) - 1`.
+
+        The interval maps the ends of the ATT's interval through the same (increasing) function, holding
+        the treated mean fixed; the standard error is the delta-method one,
+        :math:`se(\hat\tau)\,\bar Y_1 / (\bar Y_1 - \hat\tau)^2`. NaN when the counterfactual mean is not
+        positive.
+        """
+
+        def rel(tau: float) -> float:
+            base = self.treated_mean - tau
+            return self.treated_mean / base - 1.0 if base > 0 else float("nan")
+
+        base = self.treated_mean - self.estimate
+        se = self.se * self.treated_mean / base**2 if base > 0 else float("nan")
+        return Estimate(rel(self.estimate), se, rel(self.ci_low), rel(self.ci_high), 0, 0, self.p_value)
+
+    def summary(self) -> str:
+        """Return a short text: estimate, interval, sample."""
+        level = round(100 * (1 - self.alpha))
+        return (
+            f"Imputation DiD (Borusyak, Jaravel and Spiess 2024) of {self.outcome}: ATT {self.estimate:.4g} "
+            f"(SE {self.se:.3g}, {level} % CI {self.ci_low:.4g} to {self.ci_high:.4g}, p = {self.p_value:.3g}); "
+            f"{self.n_treated_obs:,} treated and {self.n_untreated_obs:,} untreated observations, "
+            f"{self.n_treated_clusters} of {self.n_clusters} clusters treated"
+        )
+
+
+def _t_interval(est: np.ndarray, se: np.ndarray, df: int, alpha: float) -> tuple[np.ndarray, ...]:
+    q = stats.t.ppf(1 - alpha / 2, df)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = np.where(se > 0, 2 * stats.t.sf(np.abs(est / se), df), np.nan)
+    return est - q * se, est + q * se, p
+
+
+def _prepare(
+    df: pd.DataFrame,
+    outcome: str,
+    unit: str,
+    time: str,
+    cohort: str,
+    covariates: Sequence[str],
+    weights: str | None,
+    cluster: str,
+) -> tuple[_Design, pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
+    needed = list(dict.fromkeys([outcome, unit, time, cohort, cluster, *covariates] + ([weights] if weights else [])))
+    missing = [c for c in needed if c not in df.columns]
+    if missing:
+        raise EvaluationError(f"did_imputation: column(s) {missing} not in the data (columns: {list(df.columns)}).")
+    data = df[needed]
+    keep = data[[c for c in needed if c != cohort]].notna().all(axis=1).to_numpy().copy()
+    if weights is not None:
+        wcol = data[weights].to_numpy(dtype=float)
+        if (wcol[keep] < 0).any():
+            raise EvaluationError(f"did_imputation: weight column '{weights}' has negative values.")
+        keep &= wcol > 0
+    data = data.loc[keep]
+    if data.empty:
+        raise ModelNotIdentifiedError(f"did_imputation: no rows with a value of '{outcome}'.")
+    g = pd.to_numeric(data[cohort], errors="raise").fillna(0).to_numpy(dtype=float)
+    t_values = data[time].to_numpy()
+    times = np.sort(np.unique(t_values))
+    t_code = np.searchsorted(times, t_values)
+    unit_code, units = pd.factorize(data[unit], sort=True)
+    cluster_code, clusters = pd.factorize(data[cluster], sort=True)
+    per_unit = pd.Series(g).groupby(unit_code).nunique()
+    if (per_unit > 1).any():
+        raise EvaluationError(
+            f"did_imputation: '{cohort}' varies within {unit} {units[int(per_unit.index[per_unit > 1][0])]!r}; "
+            "the first treated period must be constant within the unit."
+        )
+    x = data[list(covariates)].to_numpy(dtype=float) if covariates else np.empty((len(data), 0))
+    w = data[weights].to_numpy(dtype=float) if weights else np.ones(len(data))
+    if covariates:
+        x = x - (w @ x) / w.sum()
+    design = _Design(
+        data[outcome].to_numpy(dtype=float),
+        w,
+        unit_code.astype(np.int64),
+        len(units),
+        t_code.astype(np.int64),
+        len(times),
+        x,
+        cluster_code.astype(np.int64),
+        len(clusters),
+    )
+    treated = (g > 0) & (t_values >= g)
+    return design, data, g, t_values, treated
+
+
+def _cell_deviation(design: _Design, rows: np.ndarray, tau: np.ndarray, cell: np.ndarray) -> np.ndarray:
+    """``tau_i`` less the ``w^2``-weighted mean of its cell (BJS eq. 8), as a full-length vector."""
+    dev = np.zeros(len(design.y))
+    codes, inverse = np.unique(cell, return_inverse=True)
+    w2 = design.w[rows] ** 2
+    means = np.bincount(inverse, weights=w2 * tau, minlength=len(codes)) / np.bincount(
+        inverse, weights=w2, minlength=len(codes)
+    )
+    dev[rows] = tau - means[inverse]
+    return dev
+
+
+def did_imputation(
+    df: pd.DataFrame,
+    outcome: str,
+    *,
+    unit: str,
+    time: str,
+    cohort: str,
+    covariates: Sequence[str] = (),
+    weights: str | None = None,
+    cluster: str | None = None,
+    alpha: float = 0.05,
+    leads: int = 0,
+) -> ImputationResult:
+    """Estimate the ATT of a staggered adoption by imputation (module docstring; BJS 2024, Theorem 2).
+
+    Parameters
+    ----------
+    df
+        One row per observation (a unit-period, or a person-period inside a unit: a repeated cross-section
+        of each unit is fine), with the outcome, the unit, the period and the first treated period.
+    outcome
+        Outcome column.
+    unit
+        Column of the fixed-effect unit (e.g. ``municipality``); its first treated period must be constant.
+    time
+        Period column (integers, e.g. years).
+    cohort
+        First treated period of the row's unit; 0 or missing = never treated.
+    covariates
+        Time-invariant numeric columns whose coefficients may differ by period (conditional parallel trends).
+    weights
+        Analytic weights (e.g. matching weights), or None; rows with weight 0 are left out.
+    cluster
+        Cluster column (default: ``unit``).
+    alpha
+        1 minus the confidence level.
+    leads
+        Pre-adoption periods to estimate as placebo effects in the event study (BJS Test 1's spirit, as
+        the counterfactual estimators of Liu, Wang and Xu 2024): the rows 1..``leads`` periods before
+        adoption are left out of that fit and imputed like treated rows. Each cohort keeps at least its
+        earliest pre-adoption period in the fit. The headline ATT always uses every untreated row.
+
+    Returns
+    -------
+    ImputationResult
+
+    Raises
+    ------
+    EvaluationError
+        Missing columns, negative weights, a cohort that varies within a unit, or ``alpha`` outside (0, 1).
+    ModelNotIdentifiedError
+        No treated or no untreated rows, or no treated row whose counterfactual can be imputed.
+    """
+    if not 0 < alpha < 1:
+        raise EvaluationError(f"did_imputation: alpha must lie strictly between 0 and 1, not {alpha}.")
+    cluster = cluster or unit
+    design, data, g, t_values, treated = _prepare(df, outcome, unit, time, cohort, covariates, weights, cluster)
+    if not treated.any():
+        raise ModelNotIdentifiedError(f"did_imputation {outcome}: no treated rows (t >= first treated period > 0).")
+    if treated.all():
+        raise ModelNotIdentifiedError(f"did_imputation {outcome}: no untreated rows to fit the untreated model on.")
+    n_clusters = design.n_clusters
+    dof = max(n_clusters - 1, 1)
+
+    train = np.flatnonzero(~treated)
+    fit = _Fit.on(design, train)
+    rows_t = np.flatnonzero(treated)
+    # Treated rows whose unit or period has no untreated row cannot be imputed.
+    t_has_train = np.bincount(design.time[train], minlength=design.n_times) > 0
+    imputable = (fit.unit_weight[design.unit[rows_t]] > 0) & t_has_train[design.time[rows_t]]
+    dropped = int((~imputable).sum())
+    if dropped:
+        warnings.warn(
+            f"did_imputation {outcome}: {dropped:,} treated rows left out: their unit or period has no untreated "
+            "row to impute from (e.g. a unit treated from the first period, or a period when every unit is treated).",
+            stacklevel=2,
+        )
+    rows_t = rows_t[imputable]
+    if not len(rows_t):
+        raise ModelNotIdentifiedError(f"did_imputation {outcome}: no treated row can be imputed.")
+    event = (t_values[rows_t] - g[rows_t]).astype(np.int64)
+    cohort_t = g[rows_t]
+    cells = pd.DataFrame({"cohort": cohort_t, "time": t_values[rows_t], "event_time": event})
+    cell_code = cells.groupby(["cohort", "time"], sort=True).ngroup().to_numpy()
+    b, alpha_m = fit.coefficients(design.y[train])
+    tau = design.y[rows_t] - alpha_m[design.unit[rows_t]] - design.zb(rows_t, b)
+    res_train = design.y[train] - alpha_m[design.unit[train]] - design.zb(train, b)
+    dev = _cell_deviation(design, rows_t, tau, cell_code)
+
+    w_t = design.w[rows_t]
+    names: list[Any] = ["att"]
+    f_rows, f_weights = [rows_t], [w_t / w_t.sum()]
+    cell_keys = cells.assign(code=cell_code).drop_duplicates("code").sort_values("code")
+    for code in range(int(cell_code.max()) + 1):
+        sel = cell_code == code
+        names.append(("cell", code))
+        f_rows.append(rows_t[sel])
+        f_weights.append(w_t[sel] / w_t[sel].sum())
+    post_events = np.unique(event)
+    for e in post_events:
+        sel = event == e
+        names.append(("event", int(e)))
+        f_rows.append(rows_t[sel])
+        f_weights.append(w_t[sel] / w_t[sel].sum())
+    funcs = _Functionals(names, f_rows, f_weights)
+    est, scores, ok = _scores(fit, design.y[train], res_train, dev, funcs)
+    if not ok[0]:
+        raise ModelNotIdentifiedError(
+            f"did_imputation {outcome}: the counterfactual is not identified (a treated row's covariate pattern "
+            "or period effect has no untreated counterpart)."
+        )
+    var = np.einsum("gk,gk->k", scores, scores)
+    se = np.sqrt(var)
+    lo, hi, p = _t_interval(est, se, dof, alpha)
+    treated_clusters_of = [np.unique(design.cluster[r]).size for r in funcs.rows]
+
+    cell_rows = [i for i, n in enumerate(names) if isinstance(n, tuple) and n[0] == "cell"]
+    cell_table = pd.DataFrame(
+        {
+            "cohort": cell_keys["cohort"].to_numpy(),
+            "time": cell_keys["time"].to_numpy(),
+            "event_time": cell_keys["event_time"].to_numpy(),
+            "estimate": est[cell_rows],
+            "se": se[cell_rows],
+            "n_obs": [len(funcs.rows[i]) for i in cell_rows],
+            "weight": [float(design.w[funcs.rows[i]].sum()) for i in cell_rows],
+            "n_clusters": [treated_clusters_of[i] for i in cell_rows],
+        }
+    )
+    event_rows = [i for i, n in enumerate(names) if isinstance(n, tuple) and n[0] == "event"]
+    event_table = pd.DataFrame(
+        {
+            "event_time": post_events,
+            "estimate": est[event_rows],
+            "se": se[event_rows],
+            "ci_low": lo[event_rows],
+            "ci_high": hi[event_rows],
+            "p_value": p[event_rows],
+            "n_obs": [len(funcs.rows[i]) for i in event_rows],
+            "n_treated_clusters": [treated_clusters_of[i] for i in event_rows],
+            "pre": 0,
+        }
+    )
+    event_scores = scores[:, event_rows]
+    event_fit, event_funcs = (
+        fit,
+        _Functionals(
+            [funcs.names[i] for i in event_rows],
+            [funcs.rows[i] for i in event_rows],
+            [funcs.weights[i] for i in event_rows],
+        ),
+    )
+    if leads > 0:
+        event_table, event_scores, event_fit, event_funcs = _event_study_with_leads(
+            design, g, t_values, treated, leads, dof, alpha
+        )
+    cov = event_scores.T @ event_scores
+    treated_mean = float(w_t @ design.y[rows_t] / w_t.sum())
+    return ImputationResult(
+        outcome=outcome,
+        estimate=float(est[0]),
+        se=float(se[0]),
+        ci_low=float(lo[0]),
+        ci_high=float(hi[0]),
+        p_value=float(p[0]),
+        n_treated_obs=len(rows_t),
+        n_untreated_obs=len(train),
+        n_clusters=n_clusters,
+        n_treated_clusters=int(treated_clusters_of[0]),
+        treated_mean=treated_mean,
+        cells=cell_table,
+        event_study=event_table.reset_index(drop=True),
+        event_covariance=cov,
+        n_dropped_treated=dropped,
+        alpha=alpha,
+        df=dof,
+        _state={
+            "design": design,
+            "fit": fit,
+            "train": train,
+            "rows_t": rows_t,
+            "weights_t": w_t / w_t.sum(),
+            "treated_mask": treated,
+            "event_fit": event_fit,
+            "event_functionals": event_funcs,
+            "data": data,
+            "g": g,
+            "t_values": t_values,
+            "unit": unit,
+            "time": time,
+            "cohort": cohort,
+            "covariates": tuple(covariates),
+            "weights": weights,
+            "cluster": cluster,
+        },
+    )
+
+
+def _event_study_with_leads(
+    design: _Design,
+    g: np.ndarray,
+    t_values: np.ndarray,
+    treated: np.ndarray,
+    leads: int,
+    dof: int,
+    alpha: float,
+) -> tuple[pd.DataFrame, np.ndarray, _Fit, _Functionals]:
+    """Event study from one fit that leaves the ``leads`` pre-adoption periods out (placebo rows)."""
+    times = np.sort(np.unique(t_values))
+    first_period = times[0]
+    rel = np.where(g > 0, t_values - g, np.iinfo(np.int64).min)
+    # A cohort keeps its earliest pre-adoption period in the fit: leads reach back at most g - first - 1.
+    reach = np.minimum(leads, np.where(g > 0, g - first_period - 1, 0))
+    placebo = (~treated) & (g > 0) & (rel < 0) & (rel >= -reach)
+    train = np.flatnonzero(~treated & ~placebo)
+    fit = _Fit.on(design, train)
+    t_has_train = np.bincount(design.time[train], minlength=design.n_times) > 0
+    targets = np.flatnonzero(treated | placebo)
+    ok_rows = (fit.unit_weight[design.unit[targets]] > 0) & t_has_train[design.time[targets]]
+    targets = targets[ok_rows]
+    b, alpha_m = fit.coefficients(design.y[train])
+    tau = design.y[targets] - alpha_m[design.unit[targets]] - design.zb(targets, b)
+    res_train = design.y[train] - alpha_m[design.unit[train]] - design.zb(train, b)
+    event = rel[targets].astype(np.int64)
+    cell = pd.DataFrame({"g": g[targets], "t": t_values[targets]}).groupby(["g", "t"]).ngroup().to_numpy()
+    dev = _cell_deviation(design, targets, tau, cell)
+    events = np.unique(event)
+    names, f_rows, f_weights = [], [], []
+    for e in events:
+        sel = event == e
+        names.append(int(e))
+        f_rows.append(targets[sel])
+        f_weights.append(design.w[targets[sel]] / design.w[targets[sel]].sum())
+    funcs = _Functionals(names, f_rows, f_weights)
+    est, scores, _ = _scores(fit, design.y[train], res_train, dev, funcs)
+    se = np.sqrt(np.einsum("gk,gk->k", scores, scores))
+    lo, hi, p = _t_interval(est, se, dof, alpha)
+    table = pd.DataFrame(
+        {
+            "event_time": events,
+            "estimate": est,
+            "se": se,
+            "ci_low": lo,
+            "ci_high": hi,
+            "p_value": p,
+            "n_obs": [len(r) for r in f_rows],
+            "n_treated_clusters": [np.unique(design.cluster[r]).size for r in f_rows],
+            "pre": (events < 0).astype(int),
+        }
+    )
+    return table, scores, fit, funcs
