@@ -30,7 +30,9 @@ Child-years without a value of the outcome are left out and counted in the log.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -187,10 +189,249 @@ def matched_sample(panel: pd.DataFrame, matched: pd.DataFrame) -> pd.DataFrame:
     return panel.merge(matched[["person_id", "weight"]], on="person_id", how="inner", validate="many_to_one")
 
 
-def estimate_all(
+#: Outcomes of the headline besides ``outcomes.primary`` and ``outcomes.secondary``: placements and caseload.
+PLACEMENT_OUTCOMES = ("placement_rate", "network_foster_share", "breakdown_rate", "caseload")
+
+#: Outcomes whose headline is the relative change against the imputed counterfactual mean.
+RELATIVE_OUTCOMES = frozenset({"breakdown_rate"})
+
+#: Outcomes measured per municipality-year (not per child-year).
+MUNICIPALITY_OUTCOMES = frozenset({"caseload"})
+
+HEADLINE_ESTIMATOR = "did_imputation"
+
+
+def headline_outcomes(config: Mapping[str, Any]) -> list[str]:
+    """Return the headline's outcomes: ``outcomes.primary``, ``secondary`` and ``placement``, in that order."""
+    outcomes = config.get("outcomes") or {}
+    names = [*(outcomes.get("primary") or []), *(outcomes.get("secondary") or [])]
+    names += list(outcomes.get("placement", PLACEMENT_OUTCOMES) or [])
+    return list(dict.fromkeys(names))
+
+
+def headline_sample(
     panel: pd.DataFrame, matched: pd.DataFrame, config: Mapping[str, Any], progress: Callable[[str], None] = print
+) -> tuple[pd.DataFrame, list[str]]:
+    """Child-years of the matched children with their baseline covariates as numeric columns.
+
+    Parameters
+    ----------
+    panel
+        The cohort panel.
+    matched
+        ``person_id, weight`` of the matched children.
+    config
+        Uses ``matching.covariates`` (expanded as for the propensity score:
+        :func:`evaluation.compare.expand_covariates`).
+    progress
+        Told which indicator columns are constant.
+
+    Returns
+    -------
+    (pandas.DataFrame, list of str)
+        The weighted sample (:func:`matched_sample`) with ``cov_<name>`` columns, and those column names.
+    """
+    from evaluation.compare import child_table, expand_covariates
+
+    names = list((config.get("matching") or {}).get("covariates") or [])
+    children, columns = expand_covariates(child_table(panel), names, progress)
+    covs = children[["person_id", *columns]].rename(columns={c: f"cov_{c}" for c in columns})
+    sample = matched_sample(panel, matched).merge(covs, on="person_id", how="left", validate="many_to_one")
+    return sample, [f"cov_{c}" for c in columns]
+
+
+def _few_cluster(
+    result: Any, outcome: str, config: Mapping[str, Any], progress: Callable[[str], None]
+) -> tuple[Any, Any]:
+    """Return the inference the policy picks for one headline fit, and its interval."""
+    from evaluation.did.imputation_inference import few_cluster_inference
+    from evaluation.inference import choose_inference
+
+    cfg = {**INFERENCE_SETTINGS, **(config.get("inference") or {})}
+    choice = choose_inference(result.n_treated_clusters, result.n_clusters, cfg)
+    interval = few_cluster_inference(
+        result,
+        choice.method,
+        weight_type=choice.weight_type,
+        n_boot=int(cfg["bootstrap_draws"]),
+        n_permutations=int(cfg["permutations"]),
+        seed=int(cfg["seed"]),
+    )
+    progress(
+        f"estimate: main {outcome}: {choice.method} ({result.n_treated_clusters} of {result.n_clusters} "
+        f"municipalities treated): [{interval.ci_low:.4g}, {interval.ci_high:.4g}]"
+    )
+    return choice, interval
+
+
+#: Defaults of the inference settings the headline reads (the schema's defaults of ``inference``).
+INFERENCE_SETTINGS: dict[str, Any] = {"bootstrap_draws": 9999, "permutations": 999, "seed": 20240501}
+
+
+def headline_fit(
+    sample: pd.DataFrame,
+    outcome: str,
+    covariates: Sequence[str],
+    config: Mapping[str, Any],
+    *,
+    caseload: pd.DataFrame | None = None,
+) -> Any:
+    """Fit one headline outcome by imputation outcome (:func:`evaluation.did.imputation.did_imputation`).
+
+    Child-year outcomes use the matched sample, municipality and year effects, the baseline covariates
+    with year-specific coefficients and the matching weights; when those coefficients are not identified
+    (a sparse outcome such as ``network_foster_share``), the covariates with constant coefficients, then
+    none (the matching alone balances them), and the summary says which was used; ``caseload`` uses the
+    municipality-year panel ``caseload`` (municipality and year effects, unweighted). Errors are clustered by municipality.
+    """
+    from evaluation.did.imputation import did_imputation
+
+    est = config.get("estimation") or {}
+    alpha, cluster = float(est.get("alpha", 0.05)), est.get("cluster", "municipality")
+    leads = int(est.get("event_leads", 4))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if outcome in MUNICIPALITY_OUTCOMES:
+            if caseload is None:
+                raise ModelNotIdentifiedError(f"{outcome}: no municipality-year data")
+            return did_imputation(
+                caseload, outcome, unit="municipality", time="year", cohort="first_treat", alpha=alpha, leads=leads
+            )
+        last: ModelNotIdentifiedError | None = None
+        for covs, trends in ((covariates, True), (covariates, False), ((), False)):
+            try:
+                return did_imputation(
+                    sample,
+                    outcome,
+                    unit="municipality",
+                    time="year",
+                    cohort="first_treat",
+                    covariates=covs,
+                    weights="weight",
+                    cluster=cluster,
+                    alpha=alpha,
+                    leads=leads,
+                    covariate_trends=trends,
+                )
+            except ModelNotIdentifiedError as exc:
+                last = exc
+        raise last  # type: ignore[misc]
+
+
+def _headline_rows(
+    sample: pd.DataFrame,
+    covariates: Sequence[str],
+    outcomes: Sequence[str],
+    config: Mapping[str, Any],
+    caseload: pd.DataFrame | None,
+    progress: Callable[[str], None],
+) -> tuple[list[dict[str, Any]], list[pd.DataFrame]]:
+    rows, events = [], []
+    min_treated = int((config.get("estimation") or {}).get("min_treated_municipalities", 3))
+    for outcome in outcomes:
+        if outcome not in MUNICIPALITY_OUTCOMES and outcome not in sample.columns:
+            progress(f"estimate: outcome {outcome} is not in the panel; skipped")
+            continue
+        try:
+            fit = headline_fit(sample, outcome, covariates, config, caseload=caseload)
+        except ModelNotIdentifiedError as exc:
+            progress(f"estimate: main {outcome}: not estimated ({exc})")
+            continue
+        choice, interval = _few_cluster(fit, outcome, config, progress)
+        n_treated, n_control = _headline_counts(sample, fit, outcome)
+        if outcome in RELATIVE_OUTCOMES:
+            shifted = replace(fit, ci_low=interval.ci_low, ci_high=interval.ci_high, p_value=interval.p_value)
+            e = shifted.relative()
+            e = Estimate(e.estimate, e.se, e.ci_low, e.ci_high, n_treated, n_control, e.p_value)
+        else:
+            e = Estimate(
+                fit.estimate, fit.se, interval.ci_low, interval.ci_high, n_treated, n_control, interval.p_value
+            )
+        progress(f"estimate: main {outcome}: {e.estimate:.4g} [{e.ci_low:.4g}, {e.ci_high:.4g}]; {fit.summary()}")
+        rows.append(
+            {"analysis": "main", "outcome": outcome, "estimator": HEADLINE_ESTIMATOR, "subgroup": "all", **e.to_dict()}
+        )
+        events.append(_event_table(fit, outcome, choice, config, min_treated))
+    return rows, events
+
+
+def _headline_counts(sample: pd.DataFrame, fit: Any, outcome: str) -> tuple[int, int]:
+    """Treated children (or municipalities, for municipality outcomes) and comparison children in the fit."""
+    if outcome in MUNICIPALITY_OUTCOMES:
+        return fit.n_treated_clusters, fit.n_clusters - fit.n_treated_clusters
+    used = sample.loc[sample[outcome].notna() & (sample["weight"] > 0)]
+    return _counts(used)
+
+
+#: Columns of ``results/<release>/estimate/event_study_main.csv``.
+EVENT_COLUMNS = [
+    "outcome",
+    "event_time",
+    "estimate",
+    "se",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "pre",
+    "n_treated_municipalities",
+    "few_municipalities",
+    "inference",
+]
+
+
+def _event_table(fit: Any, outcome: str, choice: Any, config: Mapping[str, Any], min_treated: int) -> pd.DataFrame:
+    """Return the headline's event study with the policy's inference; thin event times flagged, their interval blank."""
+    from evaluation.did.imputation_inference import event_study_bootstrap
+
+    cfg = {**INFERENCE_SETTINGS, **(config.get("inference") or {})}
+    table = fit.event_study
+    method = "cluster_robust"
+    if choice.method != "cluster_robust":
+        method = "wild_cluster_bootstrap"
+        table = event_study_bootstrap(
+            fit,
+            weight_type=choice.weight_type or "webb",
+            n_boot=int(cfg["bootstrap_draws"]),
+            seed=int(cfg["seed"]),
+        )
+    few = table["n_treated_clusters"] < min_treated
+    out = pd.DataFrame(
+        {
+            "outcome": outcome,
+            "event_time": table["event_time"].astype("int64"),
+            "estimate": table["estimate"],
+            "se": table["se"],
+            "ci_low": table["ci_low"].where(~few),
+            "ci_high": table["ci_high"].where(~few),
+            "p_value": table["p_value"].where(~few),
+            "pre": table["pre"].astype("int64"),
+            "n_treated_municipalities": table["n_treated_clusters"].astype("int64"),
+            "few_municipalities": few.astype("int64"),
+            "inference": method,
+        }
+    )
+    return out[EVENT_COLUMNS]
+
+
+def estimate_all(
+    panel: pd.DataFrame,
+    matched: pd.DataFrame,
+    config: Mapping[str, Any],
+    progress: Callable[[str], None] = print,
+    *,
+    caseload: pd.DataFrame | None = None,
+    events: list[pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
-    """Run the three analyses for every configured outcome present in the panel.
+    """Run the headline and its comparisons for every configured outcome present in the data.
+
+    ``main`` (estimator ``did_imputation``) is the imputation estimator on the matched children with
+    the baseline covariates (:func:`headline_fit`), with the inference the few-cluster policy picks:
+    ``se`` is the Borusyak-Jaravel-Spiess standard error, ``ci_low, ci_high, p_value`` come from the
+    chosen method (t with G - 1 degrees of freedom, restricted wild cluster bootstrap, or randomization
+    inference). ``breakdown_rate`` is the relative change against the imputed counterfactual mean.
+    The comparisons, for ``outcomes.primary`` and ``secondary`` only: ``twfe_matched``
+    (``did_twfe_matched``, the former headline: child and year effects on the matched children),
+    ``unmatched_did`` (``did_twfe``) and ``naive`` (``diff_in_means``).
 
     Parameters
     ----------
@@ -199,9 +440,13 @@ def estimate_all(
     matched
         Matched children with weights.
     config
-        Uses ``outcomes.primary``, ``outcomes.secondary``, ``estimation.alpha`` and ``estimation.cluster``.
+        Uses ``outcomes``, ``matching.covariates``, ``estimation`` and ``inference``.
     progress
         Called with progress messages.
+    caseload
+        Municipality-year caseload (``municipality, year, first_treat, caseload``), or None to skip it.
+    events
+        When a list, the headline's event-study tables (:data:`EVENT_COLUMNS`) are appended to it.
 
     Returns
     -------
@@ -210,15 +455,17 @@ def estimate_all(
     """
     est = config.get("estimation") or {}
     alpha, cluster = float(est.get("alpha", 0.05)), est.get("cluster", "municipality")
+    sample, covariates = headline_sample(panel, matched, config, progress)
+    rows, event_tables = _headline_rows(sample, covariates, headline_outcomes(config), config, caseload, progress)
+    if events is not None:
+        events.extend(event_tables)
     outcomes = list(config["outcomes"].get("primary") or []) + list(config["outcomes"].get("secondary") or [])
     weighted = matched_sample(panel, matched)
-    rows = []
     for outcome in outcomes:
         if outcome not in panel.columns:
-            progress(f"estimate: outcome {outcome} is not in the panel; skipped")
             continue
         analyses = {
-            ("main", "did_twfe_matched"): lambda o=outcome: did_twfe(
+            ("twfe_matched", "did_twfe_matched"): lambda o=outcome: did_twfe(
                 weighted, o, weights="weight", cluster=cluster, alpha=alpha, progress=progress
             ),
             ("unmatched_did", "did_twfe"): lambda o=outcome: did_twfe(
@@ -236,6 +483,15 @@ def estimate_all(
             )
     table = pd.DataFrame(rows, columns=ESTIMATE_COLUMNS)
     return table.sort_values(["analysis", "outcome"]).reset_index(drop=True)
+
+
+def caseload_panel(caseworkers: pd.DataFrame, config: Mapping[str, Any]) -> pd.DataFrame:
+    """Municipality-year caseload (:func:`evaluation.cohort.placements.caseload_per_head`) with ``first_treat``."""
+    from evaluation.cohort.placements import caseload_per_head
+    from evaluation.cohort.timing import adoption_years, first_treat
+
+    out = caseload_per_head(caseworkers)
+    return out.assign(first_treat=first_treat(out["municipality"], adoption_years(config)))
 
 
 def _group_means(frame: pd.DataFrame, outcome: str, group: str, weights: str | None) -> pd.DataFrame:
@@ -295,6 +551,8 @@ def publishable_estimates(table: pd.DataFrame, min_cell: int) -> pd.DataFrame:
     A count of 1 to ``min_cell - 1`` children is left empty (primary suppression), and so are the
     estimate, its standard error, interval and p-value when either group has fewer than
     ``min_cell`` children (or an unknown number): a contrast of a handful of children describes them.
+    Rows of municipality outcomes (:data:`MUNICIPALITY_OUTCOMES`) count municipalities, not persons,
+    and are left as they are.
 
     Parameters
     ----------
@@ -309,10 +567,11 @@ def publishable_estimates(table: pd.DataFrame, min_cell: int) -> pd.DataFrame:
         A copy; the counts as nullable integers.
     """
     out = table.copy()
+    persons = ~out["outcome"].isin(MUNICIPALITY_OUTCOMES)
     few = pd.Series(False, index=out.index)
     for column in ("n_treated", "n_control"):
         counts = out[column].astype("Int64")
-        small = (counts < min_cell).fillna(True).astype(bool)
+        small = (counts < min_cell).fillna(True).astype(bool) & persons
         few |= small
         out[column] = counts.mask(small & (counts > 0).fillna(False).astype(bool))
     out.loc[few, ["estimate", "se", "ci_low", "ci_high", "p_value"]] = np.nan
@@ -326,8 +585,11 @@ def run_estimates(
     estimates_path: Path,
     trends_path: Path,
     progress: Callable[[str], None] = print,
+    *,
+    caseworkers_path: Path | None = None,
+    events_path: Path | None = None,
 ) -> None:
-    """Pipeline step: write ``results/estimates.csv`` and the outcome trends.
+    """Pipeline step: write ``results/estimates.csv``, the outcome trends and the headline's event study.
 
     Parameters
     ----------
@@ -343,14 +605,25 @@ def run_estimates(
         Output CSV (:data:`TREND_COLUMNS`).
     progress
         Called with progress messages.
+    caseworkers_path
+        The ingested ``sagsbehandlere`` extract (Parquet) for the caseload outcome, or None to skip it.
+    events_path
+        Output CSV of the headline's event study (:data:`EVENT_COLUMNS`), or None.
     """
     panel = pd.read_parquet(panel_path)
     matched = pd.read_parquet(matched_path)
     min_cell = int(config["disclosure"]["min_cell"])
-    table = publishable_estimates(estimate_all(panel, matched, config, progress), min_cell)
+    caseload = caseload_panel(pd.read_parquet(caseworkers_path), config) if caseworkers_path else None
+    events: list[pd.DataFrame] = []
+    raw = estimate_all(panel, matched, config, progress, caseload=caseload, events=events)
+    table = publishable_estimates(raw, min_cell)
     outcomes = list(config["outcomes"].get("primary") or []) + list(config["outcomes"].get("secondary") or [])
     trend = trends(panel, matched, outcomes, min_cell)
-    for path, frame in ((estimates_path, table), (trends_path, trend)):
+    outputs = [(estimates_path, table), (trends_path, trend)]
+    if events_path is not None:
+        event_table = pd.concat(events, ignore_index=True) if events else pd.DataFrame(columns=EVENT_COLUMNS)
+        outputs.append((events_path, event_table.sort_values(["outcome", "event_time"])))
+    for path, frame in outputs:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         frame.to_csv(path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
     progress(f"estimate: wrote {len(table)} estimates to {estimates_path} and trends to {trends_path}")

@@ -133,6 +133,8 @@ def estimate_effects(input: Files, output: Files, log: Files, config: Mapping[st
             Path(output.estimates),
             Path(output.trends),
             progress=progress,
+            caseworkers_path=Path(input.caseworkers),
+            events_path=Path(output.events),
         )
 
 

@@ -1,11 +1,13 @@
 rule estimate_effects:
-    """Difference-in-differences estimates: matched, unmatched and the naive comparison."""
+    """The headline (imputation DiD on the matched children) and its comparisons: TWFE, unmatched, naive."""
     input:
         panel=rules.build_panel.output.panel,
         matched=rules.match_children.output.matched,
+        caseworkers=f"{INTERIM}/{{release}}/cut/sagsbehandlere.parquet",
     output:
         estimates="results/{release}/estimates.csv",
         trends="results/{release}/estimate/trends.csv",
+        events="results/{release}/estimate/event_study_main.csv",
     log:
         "logs/{release}/estimate_effects.log",
     benchmark:
@@ -15,6 +17,11 @@ rule estimate_effects:
         mem_mb=8000,
         runtime=30,
     params:
-        design=config["estimation"] | config["outcomes"] | config["prices"],  # rerun when these change
+        design=config["estimation"]
+        | config["outcomes"]
+        | config["prices"]
+        | config["matching"]
+        | config["inference"]
+        | config["disclosure"],  # rerun when these change
     run:
         pipeline.estimate_effects(input, output, log, release_config(wildcards.release))

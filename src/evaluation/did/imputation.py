@@ -81,11 +81,13 @@ class _Design:
         x: np.ndarray,
         cluster: np.ndarray,
         n_clusters: int,
+        trends: bool = True,
     ) -> None:
         self.y, self.w, self.unit, self.n_units = y, w, unit, n_units
         self.time, self.n_times, self.x, self.cluster, self.n_clusters = time, n_times, x, cluster, n_clusters
         self.k = x.shape[1]
-        self.p = (n_times - 1) * (1 + self.k) + self.k
+        self.trends = trends
+        self.p = (n_times - 1) * (1 + self.k) + self.k if trends else (n_times - 1) + self.k
 
     def group_sums(self, s: np.ndarray, rows: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
         """Return ``sum_{j in rows, group g} s_j z_j`` for every group: an ``(n_groups, p)`` array."""
@@ -100,7 +102,8 @@ class _Design:
             s1 = np.stack([np.bincount(cell, weights=xs[:, c], minlength=size) for c in range(k)], axis=-1)
             s1 = s1.reshape(n_groups, t_count, k)
             out[:, t_count - 1 : t_count - 1 + k] = s1.sum(axis=1)
-            out[:, t_count - 1 + k :] = s1[:, 1:, :].reshape(n_groups, (t_count - 1) * k)
+            if self.trends:
+                out[:, t_count - 1 + k :] = s1[:, 1:, :].reshape(n_groups, (t_count - 1) * k)
         return out
 
     def gram(self, rows: np.ndarray) -> np.ndarray:
@@ -129,6 +132,8 @@ class _Design:
                 continue
             d, blk = period - 1, oxt + (period - 1) * k
             g[d, ox:oxt] = g[ox:oxt, d] = s1
+            if not self.trends:
+                continue
             g[d, blk : blk + k] = g[blk : blk + k, d] = s1
             g[ox:oxt, blk : blk + k] = g[blk : blk + k, ox:oxt] = sxx
             g[blk : blk + k, blk : blk + k] = sxx
@@ -142,6 +147,8 @@ class _Design:
         out = bt[t]
         if k:
             bx = b[t_count - 1 : t_count - 1 + k]
+            if not self.trends:
+                return out + self.x[rows] @ bx
             bxt = np.vstack([np.zeros((1, k)), b[t_count - 1 + k :].reshape(t_count - 1, k)])
             out = out + np.einsum("ij,ij->i", self.x[rows], bx[None, :] + bxt[t])
         return out
@@ -338,7 +345,9 @@ class ImputationResult:
             f"Imputation DiD (Borusyak, Jaravel and Spiess 2024) of {self.outcome}: ATT {self.estimate:.4g} "
             f"(SE {self.se:.3g}, {level} % CI {self.ci_low:.4g} to {self.ci_high:.4g}, p = {self.p_value:.3g}); "
             f"{self.n_treated_obs:,} treated and {self.n_untreated_obs:,} untreated observations, "
-            f"{self.n_treated_clusters} of {self.n_clusters} clusters treated"
+            f"{self.n_treated_clusters} of {self.n_clusters} clusters treated; "
+            f"{len(self._state.get('covariates', ()))} covariates"
+            f"{' with period-specific coefficients' if self._state.get('covariate_trends') else ''}"
         )
 
 
@@ -358,6 +367,7 @@ def _prepare(
     covariates: Sequence[str],
     weights: str | None,
     cluster: str,
+    covariate_trends: bool = True,
 ) -> tuple[_Design, pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
     needed = list(dict.fromkeys([outcome, unit, time, cohort, cluster, *covariates] + ([weights] if weights else [])))
     missing = [c for c in needed if c not in df.columns]
@@ -399,6 +409,7 @@ def _prepare(
         x,
         cluster_code.astype(np.int64),
         len(clusters),
+        covariate_trends,
     )
     treated = (g > 0) & (t_values >= g)
     return design, data, g, t_values, treated
@@ -428,8 +439,9 @@ def did_imputation(
     cluster: str | None = None,
     alpha: float = 0.05,
     leads: int = 0,
+    covariate_trends: bool = True,
 ) -> ImputationResult:
-    """Estimate the ATT of a staggered adoption by imputation (module docstring; BJS 2024, Theorem 2).
+    r"""Estimate the ATT of a staggered adoption by imputation (module docstring; BJS 2024, Theorem 2).
 
     Parameters
     ----------
@@ -446,6 +458,9 @@ def did_imputation(
         First treated period of the row's unit; 0 or missing = never treated.
     covariates
         Time-invariant numeric columns whose coefficients may differ by period (conditional parallel trends).
+    covariate_trends
+        Whether the covariates' coefficients differ by period (True, the module's model) or are constant
+        (False: :math:`x_i'\gamma`, for sparse outcomes where period-specific coefficients are not identified).
     weights
         Analytic weights (e.g. matching weights), or None; rows with weight 0 are left out.
     cluster
@@ -472,7 +487,9 @@ def did_imputation(
     if not 0 < alpha < 1:
         raise EvaluationError(f"did_imputation: alpha must lie strictly between 0 and 1, not {alpha}.")
     cluster = cluster or unit
-    design, data, g, t_values, treated = _prepare(df, outcome, unit, time, cohort, covariates, weights, cluster)
+    design, data, g, t_values, treated = _prepare(
+        df, outcome, unit, time, cohort, covariates, weights, cluster, covariate_trends
+    )
     if not treated.any():
         raise ModelNotIdentifiedError(f"did_imputation {outcome}: no treated rows (t >= first treated period > 0).")
     if treated.all():
@@ -608,6 +625,7 @@ def did_imputation(
             "time": time,
             "cohort": cohort,
             "covariates": tuple(covariates),
+            "covariate_trends": covariate_trends,
             "weights": weights,
             "cluster": cluster,
         },
