@@ -282,7 +282,8 @@ def headline_fit(
     with year-specific coefficients and the matching weights; when those coefficients are not identified
     (a sparse outcome such as ``network_foster_share``), the covariates with constant coefficients, then
     none (the matching alone balances them), and the summary says which was used; ``caseload`` uses the
-    municipality-year panel ``caseload`` (municipality and year effects, unweighted). Errors are clustered by municipality.
+    municipality-year panel ``caseload`` (municipality and year effects, unweighted). Errors are clustered
+    by municipality.
     """
     from evaluation.did.imputation import did_imputation
 

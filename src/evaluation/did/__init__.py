@@ -6,5 +6,14 @@ summarises them as R ``did::aggte``. See :mod:`evaluation.did.att_gt` for the co
 
 from evaluation.did.aggregate import AggregateResult, aggregate
 from evaluation.did.att_gt import AttGtResult, att_gt
+from evaluation.did.bacon import BaconResult, UnbalancedPanelError, bacon_decomposition
 
-__all__ = ["AggregateResult", "AttGtResult", "aggregate", "att_gt"]
+__all__ = [
+    "AggregateResult",
+    "AttGtResult",
+    "BaconResult",
+    "UnbalancedPanelError",
+    "aggregate",
+    "att_gt",
+    "bacon_decomposition",
+]
