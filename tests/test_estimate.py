@@ -133,10 +133,16 @@ def test_trends_means_weights_and_disclosure():
     assert suppressed.loc[suppressed["group"] == "comparison_all", "n"].eq(9).all()
 
 
-def _config():
+def _config(**inference):
     return {
-        "outcomes": {"primary": ["sdq", "cost_per_child"], "secondary": ["school_absence_missing_col"]},
-        "estimation": {"alpha": 0.05, "cluster": "municipality"},
+        "outcomes": {
+            "primary": ["sdq", "cost_per_child"],
+            "secondary": ["school_absence_missing_col"],
+            "placement": [],
+        },
+        "matching": {"covariates": []},
+        "estimation": {"alpha": 0.05, "cluster": "municipality", "event_leads": 1},
+        "inference": {"method": "cluster_robust", **inference},
         "disclosure": {"min_cell": 5},
     }
 
@@ -147,8 +153,18 @@ def test_run_estimates_writes_the_contracted_columns(tmp_path):
     panel.to_parquet(panel_path, index=False)
     make_matched(panel).to_parquet(matched_path, index=False)
     out, trends_path = tmp_path / "results" / "estimates.csv", tmp_path / "results" / "trends.csv"
-    estimate.run_estimates(panel_path, matched_path, _config(), out, trends_path, progress=quiet)
+    events_path = tmp_path / "results" / "event_study_main.csv"
+    estimate.run_estimates(
+        panel_path, matched_path, _config(), out, trends_path, progress=quiet, events_path=events_path
+    )
     table = pd.read_csv(out)
+    events = pd.read_csv(events_path)
+    assert list(events.columns) == estimate.EVENT_COLUMNS
+    # one lead (placebo) and the post-adoption event times 0..3 of the 2013 adopter
+    assert events.loc[events["outcome"] == "sdq", "event_time"].tolist() == [-1, 0, 1, 2, 3]
+    # event times 2 and 3 rest on one adopting municipality (< 3): flagged, no interval
+    thin = events.loc[(events["outcome"] == "sdq") & (events["event_time"] >= 2)]
+    assert (thin["few_municipalities"] == 1).all() and thin["ci_low"].isna().all()
     assert list(table.columns) == [
         "analysis",
         "outcome",
@@ -162,17 +178,20 @@ def test_run_estimates_writes_the_contracted_columns(tmp_path):
         "n_treated",
         "n_control",
     ]
-    assert len(table) == 6  # 3 analyses x 2 outcomes present in the panel
+    assert len(table) == 8  # the headline and 3 comparisons x 2 outcomes present in the panel
     keys = list(zip(table["analysis"], table["outcome"], strict=True))
     assert keys == sorted(keys)
-    assert set(table["estimator"]) == {"did_twfe_matched", "did_twfe", "diff_in_means"}
+    assert set(table["estimator"]) == {"did_imputation", "did_twfe_matched", "did_twfe", "diff_in_means"}
+    assert set(table.loc[table["analysis"] == "main", "estimator"]) == {"did_imputation"}
     assert (table["subgroup"] == "all").all()
     main = table.loc[(table["analysis"] == "main") & (table["outcome"] == "sdq")].iloc[0]
     assert main["ci_low"] < main["estimate"] < main["ci_high"]
     # every matched child in the sample: 6 treated, 9 controls
     assert (main["n_treated"], main["n_control"]) == (6, 9)
     first = out.read_bytes()
-    estimate.run_estimates(panel_path, matched_path, _config(), out, trends_path, progress=quiet)
+    estimate.run_estimates(
+        panel_path, matched_path, _config(), out, trends_path, progress=quiet, events_path=events_path
+    )
     assert out.read_bytes() == first
     assert pd.read_csv(trends_path)["group"].nunique() == 3
 

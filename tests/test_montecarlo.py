@@ -16,6 +16,7 @@ from evaluation.montecarlo import REPLICATION_COLUMNS, replication_frame, run_re
 def test_summarise_by_hand() -> None:
     reps = pd.DataFrame(
         {
+            "scenario": "constant",
             "seed": [1, 2, 3, 4],
             "analysis": "main",
             "outcome": "sdq",
@@ -43,7 +44,7 @@ def test_summarise_by_hand() -> None:
     from evaluation.fewclusters.mc import summary_markdown
 
     page = summary_markdown(summarise(reps), scale="tiny")
-    assert "4 replications at the `tiny` scale" in page
+    assert "4 replications per scenario at the `tiny` scale" in page
     # coverage 0.75 is below the 90-99 % band: judged "under", with its Monte Carlo SE
     assert "| main | did | cluster_robust | 4 |" in page and "| 0.750 (0.217) | under |" in page
 
@@ -62,8 +63,11 @@ def test_two_replications_at_tiny_scale(tmp_path, config_path) -> None:
     np.testing.assert_array_equal(
         frame["covered"], (frame["ci_low"] <= frame["truth"]) & (frame["truth"] <= frame["ci_high"])
     )
-    # The policy (17 adopters of 98) picks the wild cluster bootstrap with Rademacher weights.
-    assert "wild_cluster_bootstrap_rademacher" in set(frame["inference"])
+    # The headline carries the policy's interval and the BJS t interval; the comparisons their own.
+    assert {"policy", "bjs_t", "cluster_robust"} <= set(frame["inference"])
+    heads = frame.loc[frame["inference"] == "policy"]
+    assert set(heads["analysis"]) == {"main"} and set(heads["estimator"]) == {"did_imputation"}
+    assert {"sdq", "placement_rate", "network_foster_share", "breakdown_rate", "caseload"} <= set(heads["outcome"])
     summary = summarise(frame)
     assert (summary["n"] == 2).all()
     sdq = frame.loc[(frame["outcome"] == "sdq") & (frame["analysis"] == "main")]

@@ -234,6 +234,8 @@ def headline_sample(
     from evaluation.compare import child_table, expand_covariates
 
     names = list((config.get("matching") or {}).get("covariates") or [])
+    if not names:
+        return matched_sample(panel, matched), []
     children, columns = expand_covariates(child_table(panel), names, progress)
     covs = children[["person_id", *columns]].rename(columns={c: f"cov_{c}" for c in columns})
     sample = matched_sample(panel, matched).merge(covs, on="person_id", how="left", validate="many_to_one")
@@ -326,6 +328,7 @@ def _headline_rows(
     config: Mapping[str, Any],
     caseload: pd.DataFrame | None,
     progress: Callable[[str], None],
+    fits: dict[str, Any] | None = None,
 ) -> tuple[list[dict[str, Any]], list[pd.DataFrame]]:
     rows, events = [], []
     min_treated = int((config.get("estimation") or {}).get("min_treated_municipalities", 3))
@@ -338,6 +341,8 @@ def _headline_rows(
         except ModelNotIdentifiedError as exc:
             progress(f"estimate: main {outcome}: not estimated ({exc})")
             continue
+        if fits is not None:
+            fits[outcome] = fit
         choice, interval = _few_cluster(fit, outcome, config, progress)
         n_treated, n_control = _headline_counts(sample, fit, outcome)
         if outcome in RELATIVE_OUTCOMES:
@@ -422,6 +427,7 @@ def estimate_all(
     *,
     caseload: pd.DataFrame | None = None,
     events: list[pd.DataFrame] | None = None,
+    fits: dict[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Run the headline and its comparisons for every configured outcome present in the data.
 
@@ -448,6 +454,8 @@ def estimate_all(
         Municipality-year caseload (``municipality, year, first_treat, caseload``), or None to skip it.
     events
         When a list, the headline's event-study tables (:data:`EVENT_COLUMNS`) are appended to it.
+    fits
+        When a dict, the headline's fits (:class:`~evaluation.did.imputation.ImputationResult`) by outcome.
 
     Returns
     -------
@@ -457,7 +465,7 @@ def estimate_all(
     est = config.get("estimation") or {}
     alpha, cluster = float(est.get("alpha", 0.05)), est.get("cluster", "municipality")
     sample, covariates = headline_sample(panel, matched, config, progress)
-    rows, event_tables = _headline_rows(sample, covariates, headline_outcomes(config), config, caseload, progress)
+    rows, event_tables = _headline_rows(sample, covariates, headline_outcomes(config), config, caseload, progress, fits)
     if events is not None:
         events.extend(event_tables)
     outcomes = list(config["outcomes"].get("primary") or []) + list(config["outcomes"].get("secondary") or [])

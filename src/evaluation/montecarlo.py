@@ -25,10 +25,19 @@ import pandas as pd
 
 __all__ = ["TRUTH_KEYS", "REPLICATION_COLUMNS", "run_replication", "replication_frame", "summarise"]
 
-TRUTH_KEYS = {"sdq": "att_sdq", "cost_per_child": "att_cost_per_child", "school_absence": "att_school_absence"}
+TRUTH_KEYS = {
+    "sdq": "att_sdq",
+    "cost_per_child": "att_cost_per_child",
+    "school_absence": "att_school_absence",
+    "placement_rate": "att_placement_rate",
+    "network_foster_share": "network_foster_share_change",
+    "breakdown_rate": "breakdown_rate_change",
+    "caseload": "caseload_change",
+}
 """Outcome -> the key of its planted ATT in ``truth.json``."""
 
 REPLICATION_COLUMNS = [
+    "scenario",
     "seed",
     "analysis",
     "outcome",
@@ -48,59 +57,13 @@ def _quiet(_: str) -> None:
     return None
 
 
-def _policy_rows(
-    panel: pd.DataFrame, matched: pd.DataFrame, config: Mapping[str, Any], outcomes: Sequence[str], seed: int
-) -> list[dict[str, Any]]:
-    """Return the main analysis with the inference the policy picks (when it is not cluster-robust)."""
-    from evaluation.estimate import matched_sample
-    from evaluation.inference import choose_inference, effective_clusters_from_data, wild_cluster_bootstrap
-
-    cfg = config.get("inference") or {}
-    alpha = float((config.get("estimation") or {}).get("alpha", 0.05))
-    cluster = (config.get("estimation") or {}).get("cluster", "municipality")
-    weighted = matched_sample(panel, matched)
-    n_treated = int(panel.loc[panel["treated"] == 1, cluster].nunique())
-    n_clusters = int(weighted[cluster].nunique())
-    rows = []
-    for outcome in outcomes:
-        sample = weighted.loc[weighted[outcome].notna()]
-        g_star = effective_clusters_from_data(
-            sample, "treated", cluster=cluster, unit="person_id", time="year", weights="weight"
-        )
-        choice = choose_inference(n_treated, n_clusters, config, effective=g_star)
-        if choice.method != "wild_cluster_bootstrap":
-            continue
-        res = wild_cluster_bootstrap(
-            sample,
-            outcome,
-            "treated",
-            cluster=cluster,
-            unit="person_id",
-            time="year",
-            weights="weight",
-            weight_type=choice.weight_type or "rademacher",
-            n_boot=int(cfg.get("bootstrap_draws", 999)),
-            seed=seed,
-            alpha=alpha,
-        )
-        rows.append(
-            {
-                "analysis": "main",
-                "outcome": outcome,
-                "estimator": "did_twfe_matched",
-                "inference": f"wild_cluster_bootstrap_{choice.weight_type}",
-                "estimate": res.estimate,
-                "se": res.se,
-                "ci_low": res.ci_low,
-                "ci_high": res.ci_high,
-                "p_value": res.p_value,
-            }
-        )
-    return rows
-
-
 def run_replication(
-    seed: int, config: Mapping[str, Any], workdir: str | Path, progress: Callable[[str], None] = _quiet
+    seed: int,
+    config: Mapping[str, Any],
+    workdir: str | Path,
+    progress: Callable[[str], None] = _quiet,
+    *,
+    scenario: str = "default",
 ) -> dict[str, Any]:
     """Run one Monte Carlo replication.
 
@@ -109,21 +72,27 @@ def run_replication(
     seed
         Seed of the synthetic registry (and of the bootstrap draws).
     config
-        The validated study configuration; ``synthetic.scale`` sets the size (``tiny`` for the study).
+        The validated study configuration; ``synthetic.scale`` sets the size (``tiny`` for the study) and
+        ``synthetic.effects`` the planted effects of the scenario.
     workdir
         Scratch folder for this replication's extracts (microdata; removed by the caller).
     progress
         Called with progress messages.
 
+    scenario
+        Name of the scenario, written into every row.
+
     Returns
     -------
     dict
-        ``{"seed": seed, "rows": [...]}``, one row per analysis, outcome and inference with
-        :data:`REPLICATION_COLUMNS` (``inference`` is ``"cluster_robust"`` for the estimators' own intervals).
+        ``{"seed": seed, "scenario": ..., "rows": [...]}``, one row per analysis, outcome and inference with
+        :data:`REPLICATION_COLUMNS`: the headline (``main``) with the interval the few-cluster policy picks
+        (``inference`` = ``policy``) and with the Borusyak-Jaravel-Spiess t interval (``bjs_t``), and the
+        comparisons with their own cluster-robust intervals (``cluster_robust``).
     """
     from evaluation.cohort import build_cohort, read_extracts
     from evaluation.compare import match_cohort
-    from evaluation.estimate import estimate_all
+    from evaluation.estimate import RELATIVE_OUTCOMES, caseload_panel, estimate_all
     from evaluation.ingest import ingest_folder, load_key
     from evaluation.simulate import simulate
 
@@ -147,21 +116,37 @@ def run_replication(
     )
     panel = build_cohort(read_extracts(work / "ingest"), cfg, progress).panel
     matched = match_cohort(panel, cfg, progress).matched
-    table = estimate_all(panel, matched, cfg, progress)
-    rows = [{**r, "inference": "cluster_robust"} for r in table.to_dict("records")]
-    outcomes = [o for o in dict.fromkeys(table["outcome"]) if o in TRUTH_KEYS]
-    rows += _policy_rows(panel, matched, cfg, outcomes, int(seed))
+    caseload = caseload_panel(pd.read_parquet(work / "ingest" / "sagsbehandlere.parquet"), cfg)
+    fits: dict[str, Any] = {}
+    table = estimate_all(panel, matched, cfg, progress, caseload=caseload, fits=fits)
+    rows = [
+        {**r, "inference": "policy" if r["analysis"] == "main" else "cluster_robust"} for r in table.to_dict("records")
+    ]
+    for outcome, fit in fits.items():
+        est = fit.relative() if outcome in RELATIVE_OUTCOMES else fit.to_estimate()
+        rows.append(
+            {
+                "analysis": "main",
+                "outcome": outcome,
+                "estimator": "did_imputation",
+                "inference": "bjs_t",
+                **est.to_dict(),
+            }
+        )
     out = []
     for r in rows:
         key_name = TRUTH_KEYS.get(r["outcome"])
         if key_name is None or key_name not in truth:
             continue
         value = truth[key_name]["value"] if isinstance(truth[key_name], Mapping) else truth[key_name]
+        if value is None or r["estimate"] is None or not np.isfinite(r["estimate"]):
+            continue
         row = {c: r.get(c) for c in REPLICATION_COLUMNS}
-        row.update(seed=int(seed), truth=float(value), covered=bool(r["ci_low"] <= value <= r["ci_high"]))
+        covered = bool(r["ci_low"] <= value <= r["ci_high"])
+        row.update(scenario=scenario, seed=int(seed), truth=float(value), covered=covered)
         out.append(row)
-    progress(f"montecarlo: replication {seed}: {len(out)} rows")
-    return {"seed": int(seed), "rows": out}
+    progress(f"montecarlo: {scenario} replication {seed}: {len(out)} rows")
+    return {"seed": int(seed), "scenario": scenario, "rows": out}
 
 
 def replication_frame(replications: Sequence[Mapping[str, Any]] | Sequence[str | Path]) -> pd.DataFrame:
@@ -174,7 +159,7 @@ def replication_frame(replications: Sequence[Mapping[str, Any]] | Sequence[str |
 
 
 def summarise(replications: pd.DataFrame) -> pd.DataFrame:
-    """Bias, RMSE and coverage per analysis, outcome, estimator and inference.
+    """Bias, RMSE and coverage per scenario, analysis, outcome, estimator and inference.
 
     Parameters
     ----------
@@ -184,12 +169,12 @@ def summarise(replications: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        ``analysis, outcome, estimator, inference, n, truth, mean_estimate, bias, rmse, sd_estimate,
+        ``scenario, analysis, outcome, estimator, inference, n, truth, mean_estimate, bias, rmse, sd_estimate,
         mean_se, coverage, coverage_mc_se``; ``truth`` is the mean planted value (it varies a little
         between seeds, because the truth is the realised ATT of each registry); bias and RMSE use each
         replication's own truth; ``sd_estimate`` uses ddof = 1 (NaN with one replication).
     """
-    keys = ["analysis", "outcome", "estimator", "inference"]
+    keys = ["scenario", "analysis", "outcome", "estimator", "inference"]
     data = replications.assign(
         error=replications["estimate"] - replications["truth"], covered=replications["covered"].astype(float)
     )

@@ -299,13 +299,15 @@ def power_table(input: Files, output: Files, log: Files, config: Mapping[str, An
 
 
 def montecarlo_replication(
-    output: Files, log: Files, config: Mapping[str, Any], seed: int, workdir: str | Path
+    output: Files, log: Files, config: Mapping[str, Any], seed: int, workdir: str | Path, scenario: str = "constant"
 ) -> None:
     """Rule ``montecarlo_replication``: one replication; its microdata live in ``workdir`` and are removed."""
     from evaluation.fewclusters import run_replication_job
 
-    with step_log(log[0], f"montecarlo_replication {seed}") as progress:
-        result = run_replication_job(int(seed), config, Path(output[0]), Path(workdir), progress=progress)
+    with step_log(log[0], f"montecarlo_replication {scenario} {seed}") as progress:
+        result = run_replication_job(
+            int(seed), config, Path(output[0]), Path(workdir), scenario=scenario, progress=progress
+        )
         progress(f"replication {seed}: {len(result['rows'])} rows")
 
 

@@ -17,11 +17,12 @@ rule estimate_effects:
         mem_mb=8000,
         runtime=30,
     params:
+        # rerun when these change
         design=config["estimation"]
         | config["outcomes"]
         | config["prices"]
         | config["matching"]
         | config["inference"]
-        | config["disclosure"],  # rerun when these change
+        | config["disclosure"],
     run:
         pipeline.estimate_effects(input, output, log, release_config(wildcards.release))

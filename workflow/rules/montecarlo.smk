@@ -1,5 +1,5 @@
 # Design validation by Monte Carlo (not part of `all`: run by `make montecarlo REPS=200`).
-from evaluation.fewclusters import montecarlo_seeds
+from evaluation.fewclusters import montecarlo_scenarios, montecarlo_seeds
 
 # Each replication regenerates the synthetic registry with its own seed, so a cluster spreads them.
 
@@ -7,20 +7,26 @@ from evaluation.fewclusters import montecarlo_seeds
 rule montecarlo_replication:
     """One Monte Carlo replication: simulate, ingest, cohort, match, estimate, compare with the truth."""
     output:
-        "results/montecarlo/replications/{seed}.json",
+        "results/montecarlo/{scenario}/replications/{seed}.json",
     log:
-        "logs/montecarlo/{seed}.log",
+        "logs/montecarlo/{scenario}/{seed}.log",
     wildcard_constraints:
         seed=r"\d+",
+        scenario=r"[A-Za-z0-9_-]+",
     threads: 1
     resources:
         mem_mb=4000,
         runtime=15,
     params:
-        workdir=lambda wildcards: f"{INTERIM}/montecarlo/{wildcards.seed}",
+        workdir=lambda wildcards: f"{INTERIM}/montecarlo/{wildcards.scenario}/{wildcards.seed}",
     run:
         pipeline.montecarlo_replication(
-            output, log, config, int(wildcards.seed), params.workdir
+            output,
+            log,
+            config,
+            int(wildcards.seed),
+            params.workdir,
+            wildcards.scenario,
         )
 
 
@@ -28,7 +34,8 @@ rule montecarlo_summary:
     """Bias, RMSE and coverage per estimator and inference over the replications."""
     input:
         lambda wildcards: expand(
-            "results/montecarlo/replications/{seed}.json",
+            "results/montecarlo/{scenario}/replications/{seed}.json",
+            scenario=list(montecarlo_scenarios(config)),
             seed=montecarlo_seeds(config),
         ),
     output:

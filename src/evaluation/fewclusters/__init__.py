@@ -27,6 +27,7 @@ from evaluation.fewclusters.design_power import (
 )
 from evaluation.fewclusters.mc import (
     MONTECARLO_DEFAULTS,
+    montecarlo_scenarios,
     montecarlo_seeds,
     montecarlo_settings,
     run_replication_job,
@@ -53,6 +54,7 @@ __all__ = [
     "gather_inference",
     "inference_outcomes",
     "inference_table",
+    "montecarlo_scenarios",
     "montecarlo_seeds",
     "municipality_outcomes",
     "montecarlo_settings",

@@ -27,7 +27,32 @@ from evaluation.errors import ConfigError
 
 __all__ = ["MONTECARLO_DEFAULTS", "montecarlo_settings", "montecarlo_seeds", "run_replication_job", "write_summary"]
 
-MONTECARLO_DEFAULTS: dict[str, Any] = {"replications": 200, "first_seed": 1, "scale": "tiny", "bootstrap_draws": 999}
+NO_EFFECT: dict[str, float] = {
+    "caseload_reduction": 0.0,
+    "sdq_change": 0.0,
+    "sdq_change_per_year": 0.0,
+    "absence_change": 0.0,
+    "absence_change_per_year": 0.0,
+    "placement_rate_change": 0.0,
+    "network_foster_shift": 0.0,
+    "breakdown_rate_change": 0.0,
+}
+
+DEFAULT_SCENARIOS: dict[str, dict[str, Any]] = {
+    "constant": {},
+    "growing": {"sdq_change": -0.5, "sdq_change_per_year": -0.5, "absence_change_per_year": -0.25},
+    "none": NO_EFFECT,
+    "life_phase": {"sdq_change_by_life_phase": {"0-6": -0.5, "7-13": -1.5, "14-17": -2.5}},
+}
+"""Scenarios of the design validation: overrides of ``synthetic.effects`` (``constant`` = the defaults)."""
+
+MONTECARLO_DEFAULTS: dict[str, Any] = {
+    "replications": 200,
+    "first_seed": 1,
+    "scale": "tiny",
+    "bootstrap_draws": 999,
+    "scenarios": DEFAULT_SCENARIOS,
+}
 """Defaults of the config block ``montecarlo`` (must equal the schema's)."""
 
 _SCALES = ("tiny", "demo", "national")
@@ -63,6 +88,14 @@ def montecarlo_settings(config: Mapping[str, Any]) -> dict[str, Any]:
     return cfg
 
 
+def montecarlo_scenarios(config: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Return the scenarios: name -> overrides of ``synthetic.effects`` (``montecarlo.scenarios``)."""
+    scenarios = montecarlo_settings(config)["scenarios"]
+    if not isinstance(scenarios, Mapping) or not scenarios:
+        raise ConfigError("montecarlo.scenarios must map at least one scenario name to effect overrides.")
+    return {str(name): dict(over or {}) for name, over in scenarios.items()}
+
+
 def montecarlo_seeds(config: Mapping[str, Any]) -> list[int]:
     """Seeds of the replications: ``first_seed, first_seed + 1, ...`` (``replications`` of them)."""
     cfg = montecarlo_settings(config)
@@ -75,9 +108,10 @@ def run_replication_job(
     out_path: Path,
     workdir: Path,
     *,
+    scenario: str = "constant",
     progress: Callable[[str], None] = _quiet,
 ) -> dict[str, Any]:
-    """Run one replication in ``workdir``, write its JSON to ``out_path`` and remove ``workdir``.
+    """Run one replication of a scenario in ``workdir``, write its JSON to ``out_path`` and remove ``workdir``.
 
     Parameters
     ----------
@@ -90,6 +124,8 @@ def run_replication_job(
         JSON file written (``{"seed": ..., "rows": [...]}``).
     workdir
         Scratch folder for the replication's microdata; removed afterwards.
+    scenario
+        Name of a scenario of :func:`montecarlo_scenarios`: its overrides replace ``synthetic.effects``.
     progress
         Progress messages.
 
@@ -102,13 +138,18 @@ def run_replication_job(
 
     mc = montecarlo_settings(config)
     cfg = copy.deepcopy(dict(config))
-    cfg["synthetic"] = {**(cfg.get("synthetic") or {}), "scale": mc["scale"]}
+    scenarios = montecarlo_scenarios(config)
+    if scenario not in scenarios:
+        raise ConfigError(f"montecarlo: unknown scenario {scenario!r}; configured: {sorted(scenarios)}.")
+    synthetic = dict(cfg.get("synthetic") or {})
+    effects = {**(synthetic.get("effects") or {}), **scenarios[scenario]}
+    cfg["synthetic"] = {**synthetic, "scale": mc["scale"], "effects": effects}
     cfg["inference"] = {**(cfg.get("inference") or {}), "bootstrap_draws": mc["bootstrap_draws"]}
     if workdir.exists():
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
     try:
-        result = run_replication(int(seed), cfg, workdir, progress)
+        result = run_replication(int(seed), cfg, workdir, progress, scenario=scenario)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     out_path.parent.mkdir(parents=True, exist_ok=True)
@@ -145,15 +186,35 @@ def summary_markdown(table: pd.DataFrame, *, scale: str | None = None) -> str:
     lines = [
         "# Design validation: Monte Carlo study",
         "",
-        f"{n} replications{f' at the `{scale}` scale' if scale else ''}: each regenerates the synthetic registry "
-        "with its own seed, reruns ingestion, cohort, matching and estimation, and compares every 95 % interval "
-        "with the planted truth (`make montecarlo REPS=...`; written by the rule `montecarlo_summary`).",
+        f"{n} replications per scenario{f' at the `{scale}` scale' if scale else ''}: each regenerates the "
+        "synthetic registry with its own seed and the scenario's planted effects, reruns ingestion, cohort, "
+        "matching and estimation, and compares every 95 % interval with the planted truth "
+        "(`make montecarlo REPS=...`; written by the rule `montecarlo_summary`).",
         f"Coverage is judged acceptable between {lo:.0%} and {hi:.0%}.",
         "",
+        "The headline is `main` / `did_imputation` with inference `policy` (the interval the report shows: "
+        "the few-cluster policy's choice); `bjs_t` is the same estimate with the Borusyak-Jaravel-Spiess "
+        "standard error and a t interval. The other rows are the comparisons.",
+        "",
     ]
-    for outcome, rows in table.groupby("outcome", sort=True):
+    heads = table.loc[(table["analysis"] == "main") & (table["inference"] == "policy")]
+    if len(heads):
         lines += [
-            f"## {outcome}",
+            "## Headline coverage by scenario",
+            "",
+            "| scenario | outcome | n | truth | bias | RMSE | coverage (MC SE) | judged |",
+            "|---|---|---:|---:|---:|---:|---:|---|",
+        ]
+        for r in heads.sort_values(["scenario", "outcome"]).itertuples(index=False):
+            verdict = "ok" if lo <= r.coverage <= hi else ("under" if r.coverage < lo else "over")
+            lines.append(
+                f"| {r.scenario} | {r.outcome} | {int(r.n)} | {r.truth:.4g} | {r.bias:.4g} | {r.rmse:.4g} "
+                f"| {r.coverage:.3f} ({r.coverage_mc_se:.3f}) | {verdict} |"
+            )
+        lines.append("")
+    for (scenario, outcome), rows in table.groupby(["scenario", "outcome"], sort=True):
+        lines += [
+            f"## {scenario}: {outcome}",
             "",
             "| analysis | estimator | inference | n | truth | bias | RMSE | mean SE | SD of estimates "
             "| coverage (MC SE) | judged |",

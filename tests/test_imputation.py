@@ -1,0 +1,214 @@
+"""The imputation estimator (Borusyak, Jaravel and Spiess 2024) and its few-cluster inference.
+
+Reference numbers: ``tests/reference/did/imputation_reference.csv`` from diff-diff 3.13.0's
+``ImputationDiD`` (see ``generate_imputation_reference.py``); point estimates against a brute-force
+dummy-variable regression; inference against its defining algebra.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from evaluation.did.imputation import did_imputation
+from evaluation.did.imputation_inference import (
+    _restricted_scores,
+    event_study_bootstrap,
+    imputation_randomization,
+    restricted_wild_bootstrap,
+)
+from evaluation.errors import EvaluationError, ModelNotIdentifiedError
+
+REF = Path(__file__).parent / "reference" / "did"
+sys.path.insert(0, str(REF))
+from staggered_panel import staggered_panel  # noqa: E402
+
+REFERENCE = pd.read_csv(REF / "imputation_reference.csv")
+
+
+def _reference(data: str, cluster: str) -> pd.DataFrame:
+    return REFERENCE.loc[(REFERENCE["data"] == data) & (REFERENCE["cluster"] == cluster)].set_index("quantity")
+
+
+def _check_against(result, ref: pd.DataFrame) -> None:
+    # both are exact linear algebra: agreement to rounding (1e-8 relative)
+    assert result.estimate == pytest.approx(ref.loc["overall", "estimate"], rel=1e-8)
+    assert result.se == pytest.approx(ref.loc["overall", "se"], rel=1e-8)
+    events = result.event_study.set_index("event_time")
+    for quantity, row in ref.drop(index="overall").iterrows():
+        e = int(quantity.removeprefix("event_"))
+        assert events.loc[e, "estimate"] == pytest.approx(row["estimate"], rel=1e-8)
+        assert events.loc[e, "se"] == pytest.approx(row["se"], rel=1e-8)
+
+
+@pytest.mark.parametrize("cluster", ["id", "cluster"])
+def test_matches_diff_diff_on_the_staggered_panel(cluster):
+    result = did_imputation(staggered_panel(), "y", unit="id", time="year", cohort="first_treat", cluster=cluster)
+    _check_against(result, _reference("synthetic", cluster))
+    assert result.df == result.n_clusters - 1
+
+
+@pytest.mark.skipif(not (REF / "mpdta.csv").is_file(), reason="mpdta.csv (GPL-2 data of R did) is not stored")
+def test_matches_diff_diff_on_mpdta():
+    mpdta = pd.read_csv(REF / "mpdta.csv").rename(columns={"first.treat": "first_treat"})
+    result = did_imputation(mpdta, "lemp", unit="countyreal", time="year", cohort="first_treat")
+    _check_against(result, _reference("mpdta", "countyreal"))
+
+
+def _repeated_cross_sections(seed: int = 3, n_units: int = 24, noise: float = 1.0) -> pd.DataFrame:
+    """Persons inside units (a repeated cross-section per unit), cohort- and time-varying effects.
+
+    The covariate ``x`` shifts the trend and is more common in treated units: without its period-specific
+    coefficients the untreated trend of the treated is wrong.
+    """
+    rng = np.random.default_rng(seed)
+    rows = []
+    cohorts = [0, 0, 0, 2013, 2015, 2017]
+    for unit in range(n_units):
+        g = cohorts[unit % len(cohorts)]
+        for year in range(2010, 2020):
+            for _ in range(int(rng.integers(2, 7))):
+                x = float(rng.random() < (0.7 if g else 0.3))
+                z = float(rng.normal())
+                d = g > 0 and year >= g
+                tau = (1.0 + 0.5 * (year - g) + 0.3 * (g == 2013)) if d else 0.0
+                y = 0.2 * unit + 0.1 * (year - 2010) + 0.4 * x * (year - 2010) + 0.5 * z + tau
+                rows.append((unit, year, g, x, z, y + noise * rng.normal(), tau, float(rng.uniform(0.5, 2.0))))
+    return pd.DataFrame(rows, columns=["unit", "year", "g", "x", "z", "y", "tau", "w"])
+
+
+def test_recovers_effects_that_vary_by_cohort_and_time_exactly_without_noise():
+    data = _repeated_cross_sections(noise=0.0)
+    result = did_imputation(data, "y", unit="unit", time="year", cohort="g", covariates=["x", "z"], weights="w")
+    treated = data.loc[data["tau"] != 0]
+    assert result.estimate == pytest.approx(np.average(treated["tau"], weights=treated["w"]), abs=1e-9)
+    cells = result.cells.set_index(["cohort", "time"])["estimate"]
+    truth = treated.groupby(["g", "year"]).apply(lambda f: np.average(f["tau"], weights=f["w"]))
+    np.testing.assert_allclose(cells.to_numpy(), truth.to_numpy(), atol=1e-9)
+    # without the covariate's period-specific coefficients the differential trend biases it
+    plain = did_imputation(data, "y", unit="unit", time="year", cohort="g", covariates=["z"], weights="w")
+    assert abs(plain.estimate - result.estimate) > 0.1
+
+
+def test_point_estimate_equals_a_dummy_variable_regression_on_untreated_rows():
+    data = _repeated_cross_sections()
+    result = did_imputation(data, "y", unit="unit", time="year", cohort="g", covariates=["x", "z"], weights="w")
+    treated = ((data["g"] > 0) & (data["year"] >= data["g"])).to_numpy()
+    design = pd.get_dummies(data[["unit", "year"]].astype(str), drop_first=True).astype(float)
+    for name in ("x", "z"):
+        for year in sorted(data["year"].unique()):
+            design[f"{name}_{year}"] = data[name] * (data["year"] == year)
+    design.insert(0, "const", 1.0)
+    x0, w0 = design.to_numpy()[~treated], data["w"].to_numpy()[~treated]
+    beta = np.linalg.lstsq(x0 * np.sqrt(w0)[:, None], data["y"].to_numpy()[~treated] * np.sqrt(w0), rcond=None)[0]
+    tau = data["y"].to_numpy()[treated] - design.to_numpy()[treated] @ beta
+    assert result.estimate == pytest.approx(np.average(tau, weights=data["w"].to_numpy()[treated]), rel=1e-9)
+    # constant coefficients: the same regression without the interactions
+    flat = did_imputation(
+        data, "y", unit="unit", time="year", cohort="g", covariates=["x", "z"], weights="w", covariate_trends=False
+    )
+    simple = design.loc[:, ~design.columns.str.match(r"^[xz]_")].assign(x=data["x"], z=data["z"])
+    beta = np.linalg.lstsq(simple.to_numpy()[~treated] * np.sqrt(w0)[:, None], data["y"][~treated] * np.sqrt(w0))[0]
+    tau = data["y"].to_numpy()[treated] - simple.to_numpy()[treated] @ beta
+    assert flat.estimate == pytest.approx(np.average(tau, weights=data["w"].to_numpy()[treated]), rel=1e-9)
+
+
+def test_restricted_bootstrap_draw_equals_the_estimator_on_the_bootstrap_sample():
+    """tau*(y*) - tau_0 = sum_c r_c s_c(tau_0): the algebra every draw of the bootstrap relies on."""
+    data = _repeated_cross_sections()
+    result = did_imputation(data, "y", unit="unit", time="year", cohort="g", covariates=["x"], weights="w")
+    st = result._state
+    design, rows_t, a = st["design"], st["rows_t"], st["weights_t"]
+    s_y, s_d = _restricted_scores(design, st["fit"], rows_t, a)
+    tau0 = 0.7
+    # the restricted model: untreated model on all rows, the effect tau0 imposed on the treated rows
+    y0 = data["y"].to_numpy() - tau0 * st["treated_mask"]
+    both = np.concatenate([st["train"], rows_t])
+    from evaluation.did.imputation import _Fit
+
+    full = _Fit.on(design, both)
+    fitted = full.predict(y0[both], both)
+    resid = y0[both] - fitted
+    r = np.random.default_rng(0).choice([-1.0, 1.0], size=design.n_clusters)
+    y_star = data["y"].to_numpy().copy()
+    y_star[both] = fitted + tau0 * st["treated_mask"][both] + resid * r[design.cluster[both]]
+    boot = did_imputation(
+        data.assign(y=y_star), "y", unit="unit", time="year", cohort="g", covariates=["x"], weights="w"
+    )
+    assert boot.estimate - tau0 == pytest.approx(r @ (s_y - tau0 * s_d), abs=1e-9)
+
+
+def test_bootstrap_interval_holds_its_ends_and_rejects_outside():
+    data = _repeated_cross_sections(seed=5)
+    result = did_imputation(data, "y", unit="unit", time="year", cohort="g", covariates=["x"], weights="w")
+    wild = restricted_wild_bootstrap(result, n_boot=999, seed=1)
+    assert wild.ci_low < result.estimate < wild.ci_high
+    assert wild.p_value < 0.05  # the effect is large against the noise
+    again = restricted_wild_bootstrap(result, n_boot=999, seed=1)
+    assert (again.ci_low, again.ci_high) == (wild.ci_low, wild.ci_high)
+    table = event_study_bootstrap(result, n_boot=999, seed=1)
+    assert (table["ci_low"] < table["estimate"]).all() and (table["estimate"] < table["ci_high"]).all()
+
+
+def test_randomization_with_one_adopter_enumerates_every_reassignment():
+    rng = np.random.default_rng(11)
+    rows = []
+    for unit in range(8):
+        g = 2014 if unit == 0 else 0
+        for year in range(2010, 2018):
+            for _ in range(3):
+                rows.append((unit, year, g, unit * 0.3 + 0.2 * year + (2.0 if g and year >= g else 0) + rng.normal()))
+    data = pd.DataFrame(rows, columns=["unit", "year", "g", "y"])
+    result = did_imputation(data, "y", unit="unit", time="year", cohort="g")
+    ri = imputation_randomization(result, n_permutations=999)
+    assert ri.exact and ri.draws == 8
+    # by hand: the adoption moved to each unit in turn
+    stats = []
+    for u in range(8):
+        moved = data.assign(g=np.where(data["unit"] == u, 2014, 0))
+        stats.append(did_imputation(moved, "y", unit="unit", time="year", cohort="g").estimate)
+    assert ri.p_value == pytest.approx(np.mean(np.abs(stats) >= abs(result.estimate) * (1 - 1e-10)))
+    assert ri.p_value == pytest.approx(1 / 8)
+    assert ri.ci_low <= result.estimate <= ri.ci_high
+
+
+def test_rows_that_cannot_be_imputed_are_counted_and_warned_about():
+    data = _repeated_cross_sections()
+    data.loc[data["unit"] == 3, "g"] = 2010  # treated from the first year: no untreated row of its own
+    with pytest.warns(UserWarning, match="left out"):
+        result = did_imputation(data, "y", unit="unit", time="year", cohort="g")
+    assert result.n_dropped_treated == int((data["unit"] == 3).sum())
+
+
+def test_relative_effect_and_input_errors():
+    data = _repeated_cross_sections()
+    result = did_imputation(data, "y", unit="unit", time="year", cohort="g", covariates=["x"])
+    rel = result.relative()
+    assert rel.estimate == pytest.approx(result.treated_mean / (result.treated_mean - result.estimate) - 1)
+    with pytest.raises(EvaluationError, match="not in the data"):
+        did_imputation(data, "missing", unit="unit", time="year", cohort="g")
+    with pytest.raises(EvaluationError, match="varies within"):
+        did_imputation(data.assign(g=np.where(data.index % 2, 2013, 0)), "y", unit="unit", time="year", cohort="g")
+    with pytest.raises(ModelNotIdentifiedError, match="no treated"):
+        did_imputation(data.assign(g=0), "y", unit="unit", time="year", cohort="g")
+    with pytest.raises(EvaluationError, match="alpha"):
+        did_imputation(data, "y", unit="unit", time="year", cohort="g", alpha=1.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        did_imputation(data, "y", unit="unit", time="year", cohort="g", leads=2)
+
+
+def test_placebo_leads_are_zero_without_pre_trends_and_keep_each_cohorts_earliest_year():
+    data = _repeated_cross_sections(noise=0.0)
+    result = did_imputation(data, "y", unit="unit", time="year", cohort="g", covariates=["x", "z"], leads=3)
+    pre = result.event_study.loc[result.event_study["pre"] == 1]
+    assert pre["event_time"].tolist() == [-3, -2, -1]
+    np.testing.assert_allclose(pre["estimate"], 0.0, atol=1e-9)
+    # the 2013 cohort (data from 2010) can only lend 2011 and 2012 to the leads: its 2010 stays in the fit
+    assert result.event_study.loc[result.event_study["event_time"] == -3, "n_treated_clusters"].item() == 8
+    assert result.event_covariance.shape == (len(result.event_study),) * 2
