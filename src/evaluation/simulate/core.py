@@ -133,7 +133,7 @@ def simulate(
         (write_parquet if fmt == "parquet" else write_csv)(tables[name], path)
         files[name] = path
     say(f"wrote {len(files)} extracts as {fmt} to {out}")
-    truth = build_truth(world.tally, cfg)
+    truth = build_truth(world.tally, cfg, interim=world.interim_tally)
     truth["notes"]["calibration_assumptions"] = parameters_note(cfg)
     write_json(truth, out / "truth.json")
     truth = json.loads((out / "truth.json").read_text(encoding="utf-8"))  # the rounded values, as written

@@ -1,7 +1,8 @@
 """Default parameters of the synthetic registry and how a given config is merged over them.
 
-The study design (scales, planted effects, confounding, adoptions, prices) mirrors the
-``synthetic``, ``treatment`` and ``prices`` sections of ``config/config.yaml``. The
+The study design (scales, planted effects, confounding, adoptions, prices, the interim
+report's data cut-off) mirrors the ``synthetic``, ``treatment``, ``prices`` and
+``report.cutoff_date`` entries of ``config/config.yaml``. The
 behavioural model (``synthetic.model``) holds the generator's internal, documented
 assumptions: hazards, shares and noise levels chosen so that the national aggregates
 land near the calibration targets of ``docs/synthetic-registry.md``. Every number
@@ -11,7 +12,9 @@ here can be overridden from config; none is hidden elsewhere in the code.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import difflib
+import numbers
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,7 +33,9 @@ DEFAULTS: dict[str, Any] = {
             "caseload_reduction": 0.45,
             "sdq_change": -1.5,
             "sdq_change_per_year": 0.0,
+            "sdq_change_by_life_phase": None,  # {"0-6": ..., "7-13": ..., "14-17": ...} replaces sdq_change by phase
             "absence_change": -1.0,
+            "absence_change_per_year": 0.0,
             "placement_rate_change": -0.20,
             "network_foster_shift": 0.25,
             "breakdown_rate_change": -0.30,
@@ -116,6 +121,8 @@ DEFAULTS: dict[str, Any] = {
             860: 2021,
         }
     },
+    # The interim report's data cut-off: truth.json's "interim" estimands cover the years up to its year.
+    "report": {"cutoff_date": "2019-12-31"},
     "prices": {
         "price_year": 2019,
         "items": {
@@ -128,6 +135,9 @@ DEFAULTS: dict[str, Any] = {
         },
     },
 }
+
+#: Life phases of ``synthetic.effects.sdq_change_by_life_phase``: name -> (youngest, oldest) age on 1 January.
+LIFE_PHASES: dict[str, tuple[int, int]] = {"0-6": (0, 6), "7-13": (7, 13), "14-17": (14, 17)}
 
 
 def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
@@ -170,7 +180,10 @@ def resolve_config(config: Mapping[str, Any] | None) -> dict[str, Any]:
     Raises
     ------
     ConfigError
-        When an adoption entry is not a municipality code and a year.
+        When an adoption entry is not a municipality code and a year, when
+        ``synthetic.effects.sdq_change_by_life_phase`` is neither null nor a mapping of exactly
+        the phases of :data:`LIFE_PHASES` to numbers, or when ``report.cutoff_date`` is not a
+        ``YYYY-MM-DD`` date.
     """
     unknown = sorted(set((config or {}).get("synthetic", {}).get("model", {})) - set(DEFAULTS["synthetic"]["model"]))
     if unknown:
@@ -194,7 +207,72 @@ def resolve_config(config: Mapping[str, Any] | None) -> dict[str, Any]:
                 "write e.g. '657: 2013'."
             ) from exc
     merged["treatment"]["adoptions"] = adoptions
+    effects = merged["synthetic"]["effects"]
+    effects["sdq_change_by_life_phase"] = _check_life_phases(effects.get("sdq_change_by_life_phase"))
+    interim_last_year(merged)  # a readable error for a bad report.cutoff_date
     model = merged["synthetic"]["model"]
     model["child_share_overrides"] = {int(k): float(v) for k, v in model["child_share_overrides"].items()}
     model["caseload_points"] = {int(k): float(v) for k, v in model["caseload_points"].items()}
     return merged
+
+
+def _check_life_phases(phases: Any) -> dict[str, float] | None:
+    """Return ``sdq_change_by_life_phase`` as ``{phase: float}`` in phase order; refuse anything but the phases."""
+    if phases is None:
+        return None
+    where = "config synthetic.effects.sdq_change_by_life_phase"
+    expected = ", ".join(f"{p!r}" for p in LIFE_PHASES)
+    if not isinstance(phases, Mapping):
+        raise ConfigError(
+            f"{where}: {phases!r} is not a mapping; write e.g. {{'0-6': -1.0, '7-13': -1.5, '14-17': -2.0}} "
+            "or null to apply sdq_change at every age."
+        )
+    missing = [p for p in LIFE_PHASES if p not in phases]
+    unknown = [k for k in phases if k not in LIFE_PHASES]
+    if missing or unknown:
+        problems = ([f"missing {', '.join(map(repr, missing))}"] if missing else []) + (
+            [f"unknown {', '.join(map(repr, unknown))}"] if unknown else []
+        )
+        raise ConfigError(
+            f"{where}: {'; '.join(problems)}; the keys must be exactly {expected} (age on 1 January), "
+            "quoted as text in YAML."
+        )
+    bad = [k for k, v in phases.items() if isinstance(v, bool) or not isinstance(v, numbers.Real)]
+    if bad:
+        raise ConfigError(f"{where}: the effect of phase {bad[0]!r} is {phases[bad[0]]!r}, not a number of SDQ points.")
+    return {p: float(phases[p]) for p in LIFE_PHASES}
+
+
+def interim_last_year(config: Mapping[str, Any]) -> int:
+    """Return the last calendar year that the interim estimands of ``truth.json`` cover.
+
+    The interim report's data cut-off is ``report.cutoff_date``. The interim truth is kept by
+    calendar year: it covers the treated child-years, municipality-years, placement events
+    and municipality-months of the years up to and including the cut-off's year.
+
+    Parameters
+    ----------
+    config
+        The merged configuration (:func:`resolve_config`).
+
+    Returns
+    -------
+    int
+        The cut-off's year, at most ``synthetic.last_year``; ``synthetic.last_year`` when the
+        cut-off is null (the interim estimands then equal the final ones). A year before
+        ``synthetic.first_year`` is returned as it is (no data before the cut-off).
+
+    Raises
+    ------
+    ConfigError
+        When ``report.cutoff_date`` is not a ``YYYY-MM-DD`` date.
+    """
+    last_year = int(config["synthetic"]["last_year"])
+    cutoff = (config.get("report") or {}).get("cutoff_date")
+    if cutoff is None:
+        return last_year
+    try:
+        day = dt.date.fromisoformat(str(cutoff))
+    except ValueError:
+        raise ConfigError(f"config report.cutoff_date = {cutoff!r} is not a date; write it as YYYY-MM-DD.") from None
+    return min(day.year, last_year)

@@ -4,36 +4,33 @@ Each entry is ``{"value": float, "definition": str, "n": int}``. Treated child-y
 are child-years in an adopting municipality from its adoption year on, with an open
 case (and in the measure's age band, for outcomes). ``truth.json`` is for checking the
 analysis; no analysis step reads it.
+
+The top-level entries are the final report's estimands, over all data. ``"interim"``
+holds the same entries for the interim report, over the calendar years up to and
+including the year of ``report.cutoff_date`` (whole years: a cut-off inside a year counts
+that whole year), with ``"cutoff_date"`` and ``"last_year"`` (the last year covered). An
+interim entry with no treated observation up to the cut-off (``n`` 0) has value None
+(``null`` in JSON), not 0. With a null cut-off, or one in or after the last simulated year,
+the interim entries equal the final ones.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
+
+from evaluation.simulate.settings import interim_last_year
 
 
 def _ratio(num: float, den: float) -> float:
     return num / den if den else 0.0
 
 
-def build_truth(tally: Mapping[str, float], config: Mapping[str, Any]) -> dict[str, Any]:
-    """Turn the tallies of :func:`evaluation.simulate.world.simulate_world` into ``truth.json``.
-
-    Parameters
-    ----------
-    tally
-        Sums of potential-outcome differences and their counts.
-    config
-        The merged configuration.
-
-    Returns
-    -------
-    dict
-        Estimands, adoption years and notes.
-    """
-    t = tally
-    eff = config["synthetic"]["effects"]
-    entry = {
+def _estimands(tally: Mapping[str, float]) -> dict[str, tuple[float, int, str]]:
+    """Return ``name -> (value, n, definition)`` from one set of tallies (a ratio with no denominator is 0)."""
+    t: defaultdict[str, float] = defaultdict(float, tally)
+    return {
         "att_sdq": (
             _ratio(t["sdq_diff"], t["sdq_n"]),
             int(t["sdq_n"]),
@@ -81,7 +78,40 @@ def build_truth(tally: Mapping[str, float], config: Mapping[str, Any]) -> dict[s
             "without it (cases per caseworker).",
         ),
     }
-    out: dict[str, Any] = {name: {"value": float(v), "n": n, "definition": d} for name, (v, n, d) in entry.items()}
+
+
+def build_truth(
+    tally: Mapping[str, float], config: Mapping[str, Any], interim: Mapping[str, float] | None = None
+) -> dict[str, Any]:
+    """Turn the tallies of :func:`evaluation.simulate.world.simulate_world` into ``truth.json``.
+
+    Parameters
+    ----------
+    tally
+        Sums of potential-outcome differences and their counts, over all data.
+    config
+        The merged configuration.
+    interim
+        The same sums over the calendar years up to the interim cut-off year
+        (:func:`evaluation.simulate.settings.interim_last_year`); None leaves ``"interim"`` out.
+
+    Returns
+    -------
+    dict
+        Estimands (the final ones at the top level, the interim ones under ``"interim"``),
+        planted effects, adoption years and notes.
+    """
+    eff = config["synthetic"]["effects"]
+    out: dict[str, Any] = {
+        name: {"value": float(v), "n": n, "definition": d} for name, (v, n, d) in _estimands(tally).items()
+    }
+    if interim is not None:
+        out["interim"] = {
+            name: {"value": float(v) if n else None, "n": n, "definition": d}
+            for name, (v, n, d) in _estimands(interim).items()
+        }
+        out["interim"]["cutoff_date"] = (config.get("report") or {}).get("cutoff_date")
+        out["interim"]["last_year"] = interim_last_year(config)
     out["planted_effects"] = dict(eff)
     out["adoptions"] = {str(k): int(v) for k, v in sorted(config["treatment"]["adoptions"].items())}
     out["notes"] = {
@@ -93,5 +123,11 @@ def build_truth(tally: Mapping[str, float], config: Mapping[str, Any]) -> dict[s
         ),
         "case_open": "The set of case-open child-years is the same with and without the reform.",
         "costs": "Costs cover children aged 0-17 only; the accounts add an unexplained share on top.",
+        "interim": (
+            "The interim entries are the same estimands over the treated child-years, municipality-years, "
+            "placement events and municipality-months of the calendar years up to and including interim.last_year "
+            "(the year of report.cutoff_date, or the last simulated year when it is null); a cut-off inside a year "
+            "counts that whole year. An entry with no treated observation by then has value null and n 0."
+        ),
     }
     return out

@@ -2,7 +2,10 @@
 
 One pass over the 98 municipalities: population, case process in both worlds, dated
 records of the observed world, case work, outcomes and accounts, plus the tallies of
-potential outcomes that :mod:`evaluation.simulate.truth` turns into ``truth.json``.
+potential outcomes that :mod:`evaluation.simulate.truth` turns into ``truth.json``: once
+over all data (the final estimands) and once over the calendar years up to the interim
+report's cut-off year (:func:`evaluation.simulate.settings.interim_last_year`). The
+tallies only read the simulated states, so they never change a random draw.
 Indices of children, families and caseworkers are made global here.
 """
 
@@ -24,6 +27,7 @@ from evaluation.simulate.outcomes import outcome_records
 from evaluation.simulate.population import build_municipality, children_per_year
 from evaluation.simulate.rng import stream
 from evaluation.simulate.services import birthday18, notification_records, placement_records, preventive_records
+from evaluation.simulate.settings import interim_last_year
 
 ACCOUNT_OF_TYPE = ACCOUNT_FUNCTION_OF_TYPE
 FAMILY_GROUPS = ("network", "foster")
@@ -31,12 +35,17 @@ FAMILY_GROUPS = ("network", "foster")
 
 @dataclass
 class World:
-    """Everything simulated: global record arrays (``parts`` concatenated) and truth tallies."""
+    """Everything simulated: global record arrays (``parts`` concatenated) and truth tallies.
+
+    ``tally`` holds the sums over all data (the final estimands), ``interim_tally`` the same sums
+    over the calendar years up to the interim report's cut-off year.
+    """
 
     parts: dict[str, dict[str, list[np.ndarray]]] = field(
         default_factory=lambda: defaultdict(lambda: defaultdict(list))
     )
     tally: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    interim_tally: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     n_children: int = 0
     n_families: int = 0
     n_workers: int = 0
@@ -99,6 +108,7 @@ def simulate_world(
     data_years = np.arange(first_year, last_year + 1)
     adoptions = config["treatment"]["adoptions"]
     prices = config["prices"]
+    interim_year = interim_last_year(config)
     rng_low = stream(seed, "education")
     low_base = m["low_education_share"] + rng_low.normal(0.0, m["low_education_sd"], len(municipalities))
     caseload = caseload_target(data_years, m["caseload_points"])
@@ -225,7 +235,7 @@ def simulate_world(
         )
 
         # Outcomes.
-        rows, truth = outcome_records(states, window, config, out_rng)
+        rows, truth = outcome_records(states, window, config, out_rng, interim_last_year=interim_year)
         world.add("outcomes", child=rows["child"] + c0, year=rows["year"], measure=rows["measure"], value=rows["value"])
 
         # Accounts: micro-costs of the observed world by account function, current prices.
@@ -243,7 +253,7 @@ def simulate_world(
         )
 
         if adoption is not None:
-            _tally_truth(world, states, spells, prev, work, cases, truth, adoption, window, b18, prices, out_rng)
+            _tally_truth(world, states, spells, prev, work, cases, truth, adoption, window, b18, prices, interim_year)
 
         world.n_children += mun.n_children
         world.n_families += len(mun.low_education)
@@ -255,44 +265,54 @@ def simulate_world(
     return world
 
 
-def _tally_truth(world: World, states, spells_on, prev_on, work, cases, truth, adoption, window, b18, prices, rng):
-    """Add one adopting municipality's potential-outcome differences to the truth tallies."""
+def _tally_truth(world, states, spells_on, prev_on, work, cases, truth, adoption, window, b18, prices, interim_year):
+    """Add one adopting municipality's potential-outcome differences to the truth tallies.
+
+    ``world.tally`` gets the treated child-years, municipality-years, placement events and
+    municipality-months of the years ``adoption`` to ``window[1]``; ``world.interim_tally`` those
+    of the years ``adoption`` to ``interim_year`` (nothing when the municipality adopts later).
+    """
     first_year, last_year = window
-    t = world.tally
-    for key in ("sdq", "absence"):
-        t[f"{key}_diff"] += truth[key][0]
-        t[f"{key}_n"] += truth[key][1]
     years = states.years
+    data_years = np.arange(first_year, last_year + 1)
+    # Cost per case-open child-year, over all post years once; the interim sum takes its early years.
     post = (years >= adoption) & (years <= last_year)
     ci, ti = np.nonzero(states.case & post[None, :])
-    # Cost per case-open child-year.
     spells_off, _ = placement_records(states, OFF, b18, window, None)
     prev_off = preventive_records(states, OFF, b18, window, None)
     post_years = list(range(adoption, last_year + 1))
     prev_on_nomeasure = {**prev_on, "measure": np.zeros(len(prev_on["child"]), np.int64)}
     keys = pd.DataFrame({"person_id": ci, "year": years[ti]})
+    cost: dict[str, np.ndarray] = {}
     for w, (sp, pv) in {"on": (spells_on, prev_on_nomeasure), "off": (spells_off, prev_off)}.items():
-        cost = child_year_costs(_spell_frame(sp, pv), prices, post_years)
-        merged = keys.merge(cost, on=["person_id", "year"], how="left")
-        t[f"cost_{w}"] += float(merged["cost"].fillna(0.0).sum())
-    t["cost_n"] += len(keys)
-    # Placement entries, placement mix and breakdowns, from the yearly events.
-    case_post = states.case & post[None, :]
-    for w, name in ((ON, "on"), (OFF, "off")):
-        ev = states.events[w]
-        yi = ev["year"] - years[0]
-        in_post = (ev["year"] >= adoption) & (ev["year"] <= last_year)
-        start = (ev["kind"] == 0) & in_post
-        t[f"entries_{name}"] += float(case_post[ev["child"][start], yi[start]].sum())
-        groups = np.array([PLACEMENT_GROUP[int(c)] for c in ev["ptype"][start]], dtype=object)
-        t[f"family_{name}"] += float(np.isin(groups, FAMILY_GROUPS).sum())
-        t[f"starts_{name}"] += float(start.sum())
-        t[f"breakdowns_{name}"] += float(((ev["kind"] == 1) & in_post & (ev["breakdown"] == 1)).sum())
-        t[f"placed_years_{name}"] += float((states.placed[w] & post[None, :]).sum())
-    t["entries_n"] += len(ci)
-    # Caseload per caseworker, treated municipality-months.
-    post_months = np.nonzero(np.repeat(np.arange(first_year, last_year + 1) >= adoption, 12))[0]
-    for w, name in ((ON, "on"), (OFF, "off")):
-        heads = np.bincount(work[w]["month"], minlength=12 * len(cases))
-        t[f"caseload_{name}"] += float((cases[post_months // 12] / heads[post_months]).sum())
-    t["caseload_n"] += len(post_months)
+        per_year = child_year_costs(_spell_frame(sp, pv), prices, post_years)
+        cost[w] = keys.merge(per_year, on=["person_id", "year"], how="left")["cost"].fillna(0.0).to_numpy()
+    heads = {w: np.bincount(work[w]["month"], minlength=12 * len(cases)) for w in (ON, OFF)}
+    for t, upto, suffix in ((world.tally, last_year, ""), (world.interim_tally, interim_year, "_interim")):
+        for key in ("sdq", "absence"):
+            t[f"{key}_diff"] += truth[f"{key}{suffix}"][0]
+            t[f"{key}_n"] += truth[f"{key}{suffix}"][1]
+        in_years = (years >= adoption) & (years <= upto)
+        early = years[ti] <= upto
+        for w in ("on", "off"):
+            t[f"cost_{w}"] += float(cost[w][early].sum())
+        t["cost_n"] += int(early.sum())
+        # Placement entries, placement mix and breakdowns, from the yearly events.
+        case_post = states.case & in_years[None, :]
+        for w, name in ((ON, "on"), (OFF, "off")):
+            ev = states.events[w]
+            yi = ev["year"] - years[0]
+            in_post = (ev["year"] >= adoption) & (ev["year"] <= upto)
+            start = (ev["kind"] == 0) & in_post
+            t[f"entries_{name}"] += float(case_post[ev["child"][start], yi[start]].sum())
+            groups = np.array([PLACEMENT_GROUP[int(c)] for c in ev["ptype"][start]], dtype=object)
+            t[f"family_{name}"] += float(np.isin(groups, FAMILY_GROUPS).sum())
+            t[f"starts_{name}"] += float(start.sum())
+            t[f"breakdowns_{name}"] += float(((ev["kind"] == 1) & in_post & (ev["breakdown"] == 1)).sum())
+            t[f"placed_years_{name}"] += float((states.placed[w] & in_years[None, :]).sum())
+        t["entries_n"] += int(case_post.sum())
+        # Caseload per caseworker, treated municipality-months.
+        post_months = np.nonzero(np.repeat((data_years >= adoption) & (data_years <= upto), 12))[0]
+        for w, name in ((ON, "on"), (OFF, "off")):
+            t[f"caseload_{name}"] += float((cases[post_months // 12] / heads[w][post_months]).sum())
+        t["caseload_n"] += len(post_months)

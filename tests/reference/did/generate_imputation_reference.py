@@ -22,9 +22,8 @@ import pandas as pd
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
 
-from staggered_panel import staggered_panel  # noqa: E402
-
 import diff_diff as dd  # noqa: E402
+from staggered_panel import staggered_panel  # noqa: E402
 
 warnings.filterwarnings("ignore")
 
@@ -32,13 +31,23 @@ warnings.filterwarnings("ignore")
 def rows(name: str, data: pd.DataFrame, outcome: str, unit: str, cluster: str | None) -> list[dict]:
     model = dd.ImputationDiD(cluster=cluster)
     overall = model.fit(data, outcome=outcome, unit=unit, time="year", first_treat="first_treat")
-    out = [dict(data=name, cluster=cluster or unit, quantity="overall", estimate=overall.overall_att,
-                se=overall.overall_se)]
+    out = [
+        dict(
+            data=name, cluster=cluster or unit, quantity="overall", estimate=overall.overall_att, se=overall.overall_se
+        )
+    ]
     es = model.fit(data, outcome=outcome, unit=unit, time="year", first_treat="first_treat", aggregate="event_study")
     for e, eff in sorted(es.event_study_effects.items()):
         if eff["n_obs"]:
-            out.append(dict(data=name, cluster=cluster or unit, quantity=f"event_{e}", estimate=eff["effect"],
-                            se=float(eff["se"])))
+            out.append(
+                dict(
+                    data=name,
+                    cluster=cluster or unit,
+                    quantity=f"event_{e}",
+                    estimate=eff["effect"],
+                    se=float(eff["se"]),
+                )
+            )
     return out
 
 
