@@ -211,8 +211,8 @@ def headline_outcomes(config: Mapping[str, Any]) -> list[str]:
 
 def headline_sample(
     panel: pd.DataFrame, matched: pd.DataFrame, config: Mapping[str, Any], progress: Callable[[str], None] = print
-) -> tuple[pd.DataFrame, list[str]]:
-    """Child-years of the matched children with their baseline covariates as numeric columns.
+) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """Child-years of the matched children with their baseline covariates and age as numeric columns.
 
     Parameters
     ----------
@@ -228,18 +228,26 @@ def headline_sample(
 
     Returns
     -------
-    (pandas.DataFrame, list of str)
-        The weighted sample (:func:`matched_sample`) with ``cov_<name>`` columns, and those column names.
+    (pandas.DataFrame, list of str, list of str)
+        The weighted sample (:func:`matched_sample`) with ``cov_<name>`` columns and indicators
+        ``age_<a>`` of the child's age in the year (every age but the youngest), and the names of
+        both sets of columns. The ages are controls with constant coefficients: outcomes such as the
+        kind of placement depend strongly on age, and the age mix of the children with an open case
+        changes over time.
     """
     from evaluation.compare import child_table, expand_covariates
 
+    sample = matched_sample(panel, matched)
+    ages = sorted(int(a) for a in sample["age"].dropna().unique())
+    controls = [f"age_{a}" for a in ages[1:]]
+    sample = sample.assign(**{f"age_{a}": (sample["age"] == a).astype("float64") for a in ages[1:]})
     names = list((config.get("matching") or {}).get("covariates") or [])
     if not names:
-        return matched_sample(panel, matched), []
+        return sample, [], controls
     children, columns = expand_covariates(child_table(panel), names, progress)
     covs = children[["person_id", *columns]].rename(columns={c: f"cov_{c}" for c in columns})
-    sample = matched_sample(panel, matched).merge(covs, on="person_id", how="left", validate="many_to_one")
-    return sample, [f"cov_{c}" for c in columns]
+    sample = sample.merge(covs, on="person_id", how="left", validate="many_to_one")
+    return sample, [f"cov_{c}" for c in columns], controls
 
 
 def _few_cluster(
@@ -277,15 +285,16 @@ def headline_fit(
     config: Mapping[str, Any],
     *,
     caseload: pd.DataFrame | None = None,
+    controls: Sequence[str] = (),
 ) -> Any:
     """Fit one headline outcome by imputation outcome (:func:`evaluation.did.imputation.did_imputation`).
 
     Child-year outcomes use the matched sample, municipality and year effects, the baseline covariates
-    with year-specific coefficients and the matching weights; when those coefficients are not identified
-    (a sparse outcome such as ``network_foster_share``), the covariates with constant coefficients, then
-    none (the matching alone balances them), and the summary says which was used; ``caseload`` uses the
-    municipality-year panel ``caseload`` (municipality and year effects, unweighted). Errors are clustered
-    by municipality.
+    with year-specific coefficients, the child's age (``controls``) and the matching weights. When those
+    coefficients are not identified (a sparse outcome such as ``network_foster_share``), the covariates
+    enter with constant coefficients, then not at all (the matching alone balances them); the fit's
+    summary says which was used. ``caseload`` uses the municipality-year panel ``caseload``
+    (municipality and year effects, unweighted). Errors are clustered by municipality.
     """
     from evaluation.did.imputation import did_imputation
 
@@ -315,6 +324,7 @@ def headline_fit(
                     alpha=alpha,
                     leads=leads,
                     covariate_trends=trends,
+                    controls=controls,
                 )
             except ModelNotIdentifiedError as exc:
                 last = exc
@@ -324,11 +334,13 @@ def headline_fit(
 def _headline_rows(
     sample: pd.DataFrame,
     covariates: Sequence[str],
+    controls: Sequence[str],
     outcomes: Sequence[str],
     config: Mapping[str, Any],
     caseload: pd.DataFrame | None,
     progress: Callable[[str], None],
     fits: dict[str, Any] | None = None,
+    event_study: bool = True,
 ) -> tuple[list[dict[str, Any]], list[pd.DataFrame]]:
     rows, events = [], []
     min_treated = int((config.get("estimation") or {}).get("min_treated_municipalities", 3))
@@ -337,13 +349,15 @@ def _headline_rows(
             progress(f"estimate: outcome {outcome} is not in the panel; skipped")
             continue
         try:
-            fit = headline_fit(sample, outcome, covariates, config, caseload=caseload)
+            fit = headline_fit(sample, outcome, covariates, config, caseload=caseload, controls=controls)
         except ModelNotIdentifiedError as exc:
             progress(f"estimate: main {outcome}: not estimated ({exc})")
             continue
         if fits is not None:
             fits[outcome] = fit
         choice, interval = _few_cluster(fit, outcome, config, progress)
+        if event_study:
+            events.append(_event_table(fit, outcome, choice, config, min_treated))
         n_treated, n_control = _headline_counts(sample, fit, outcome)
         if outcome in RELATIVE_OUTCOMES:
             shifted = replace(fit, ci_low=interval.ci_low, ci_high=interval.ci_high, p_value=interval.p_value)
@@ -357,7 +371,6 @@ def _headline_rows(
         rows.append(
             {"analysis": "main", "outcome": outcome, "estimator": HEADLINE_ESTIMATOR, "subgroup": "all", **e.to_dict()}
         )
-        events.append(_event_table(fit, outcome, choice, config, min_treated))
     return rows, events
 
 
@@ -453,7 +466,8 @@ def estimate_all(
     caseload
         Municipality-year caseload (``municipality, year, first_treat, caseload``), or None to skip it.
     events
-        When a list, the headline's event-study tables (:data:`EVENT_COLUMNS`) are appended to it.
+        When a list, the headline's event-study tables (:data:`EVENT_COLUMNS`) are appended to it; None
+        skips the event study (its bootstrap is the slow part).
     fits
         When a dict, the headline's fits (:class:`~evaluation.did.imputation.ImputationResult`) by outcome.
 

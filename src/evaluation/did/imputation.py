@@ -68,7 +68,11 @@ _IDENT_TOL = 1e-7
 
 
 class _Design:
-    """Rows, codes and covariates of the model, with the sufficient statistics of a least-squares fit."""
+    """Rows, codes and covariates of the model, with the sufficient statistics of a least-squares fit.
+
+    The columns of ``z`` are: period dummies (periods 1..T-1), the covariates ``x`` (all ``k``), and the
+    first ``k_trend`` covariates times the period dummies (period-specific coefficients).
+    """
 
     def __init__(
         self,
@@ -81,17 +85,17 @@ class _Design:
         x: np.ndarray,
         cluster: np.ndarray,
         n_clusters: int,
-        trends: bool = True,
+        k_trend: int = 0,
     ) -> None:
         self.y, self.w, self.unit, self.n_units = y, w, unit, n_units
         self.time, self.n_times, self.x, self.cluster, self.n_clusters = time, n_times, x, cluster, n_clusters
         self.k = x.shape[1]
-        self.trends = trends
-        self.p = (n_times - 1) * (1 + self.k) + self.k if trends else (n_times - 1) + self.k
+        self.k_trend = k_trend
+        self.p = (n_times - 1) * (1 + k_trend) + self.k
 
     def group_sums(self, s: np.ndarray, rows: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
         """Return ``sum_{j in rows, group g} s_j z_j`` for every group: an ``(n_groups, p)`` array."""
-        t_count, k = self.n_times, self.k
+        t_count, k, kt = self.n_times, self.k, self.k_trend
         cell = groups[rows] * t_count + self.time[rows]
         size = n_groups * t_count
         s0 = np.bincount(cell, weights=s, minlength=size).reshape(n_groups, t_count)
@@ -102,13 +106,13 @@ class _Design:
             s1 = np.stack([np.bincount(cell, weights=xs[:, c], minlength=size) for c in range(k)], axis=-1)
             s1 = s1.reshape(n_groups, t_count, k)
             out[:, t_count - 1 : t_count - 1 + k] = s1.sum(axis=1)
-            if self.trends:
-                out[:, t_count - 1 + k :] = s1[:, 1:, :].reshape(n_groups, (t_count - 1) * k)
+            if kt:
+                out[:, t_count - 1 + k :] = s1[:, 1:, :kt].reshape(n_groups, (t_count - 1) * kt)
         return out
 
     def gram(self, rows: np.ndarray) -> np.ndarray:
         """Return ``Z'WZ`` over ``rows`` (no unit effects swept out)."""
-        t_count, k, p = self.n_times, self.k, self.p
+        t_count, k, kt, p = self.n_times, self.k, self.k_trend, self.p
         t = self.time[rows]
         w = self.w[rows]
         g = np.zeros((p, p))
@@ -130,27 +134,28 @@ class _Design:
             g[ox:oxt, ox:oxt] += sxx
             if period == 0:
                 continue
-            d, blk = period - 1, oxt + (period - 1) * k
+            d = period - 1
             g[d, ox:oxt] = g[ox:oxt, d] = s1
-            if not self.trends:
+            if not kt:
                 continue
-            g[d, blk : blk + k] = g[blk : blk + k, d] = s1
-            g[ox:oxt, blk : blk + k] = g[blk : blk + k, ox:oxt] = sxx
-            g[blk : blk + k, blk : blk + k] = sxx
+            blk = oxt + d * kt
+            g[d, blk : blk + kt] = g[blk : blk + kt, d] = s1[:kt]
+            g[ox:oxt, blk : blk + kt] = sxx[:, :kt]
+            g[blk : blk + kt, ox:oxt] = sxx[:kt, :]
+            g[blk : blk + kt, blk : blk + kt] = sxx[:kt, :kt]
         return g
 
     def zb(self, rows: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Return ``z_i'b`` for ``rows``."""
-        t_count, k = self.n_times, self.k
+        t_count, k, kt = self.n_times, self.k, self.k_trend
         bt = np.concatenate([[0.0], b[: t_count - 1]])
         t = self.time[rows]
         out = bt[t]
         if k:
-            bx = b[t_count - 1 : t_count - 1 + k]
-            if not self.trends:
-                return out + self.x[rows] @ bx
-            bxt = np.vstack([np.zeros((1, k)), b[t_count - 1 + k :].reshape(t_count - 1, k)])
-            out = out + np.einsum("ij,ij->i", self.x[rows], bx[None, :] + bxt[t])
+            out = out + self.x[rows] @ b[t_count - 1 : t_count - 1 + k]
+        if kt:
+            bxt = np.vstack([np.zeros((1, kt)), b[t_count - 1 + k :].reshape(t_count - 1, kt)])
+            out = out + np.einsum("ij,ij->i", self.x[rows, :kt], bxt[t])
         return out
 
 
@@ -164,20 +169,33 @@ class _Fit:
     unit_mean_z: np.ndarray
     ginv: np.ndarray
     gram: np.ndarray
+    parts: tuple[np.ndarray, np.ndarray, np.ndarray]
 
     @staticmethod
-    def on(design: _Design, rows: np.ndarray) -> _Fit:
-        """Sweep out the unit effects and build the pseudo-inverse of the normal equations on ``rows``."""
+    def parts_of(design: _Design, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Sufficient statistics of ``rows``: ``Z'WZ``, per-unit sums of ``w z`` and per-unit weights (additive)."""
         w = design.w[rows]
-        unit_weight = np.bincount(design.unit[rows], weights=w, minlength=design.n_units)
-        zm = design.group_sums(w, rows, design.unit, design.n_units)
+        return (
+            design.gram(rows),
+            design.group_sums(w, rows, design.unit, design.n_units),
+            np.bincount(design.unit[rows], weights=w, minlength=design.n_units),
+        )
+
+    @staticmethod
+    def on(design: _Design, rows: np.ndarray, parts: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> _Fit:
+        """Sweep out the unit effects and build the pseudo-inverse of the normal equations on ``rows``.
+
+        ``parts`` (:meth:`parts_of` of ``rows``, possibly summed over disjoint row sets) saves the pass
+        over the rows.
+        """
+        raw, zm, unit_weight = parts if parts is not None else _Fit.parts_of(design, rows)
         safe = np.where(unit_weight > 0, unit_weight, 1.0)
         zbar = zm / safe[:, None]
-        gram = design.gram(rows) - zm.T @ zbar
+        gram = raw - zm.T @ zbar
         scale = np.sqrt(np.clip(np.diag(gram), 0.0, None))
         scale = np.where(scale > 0, scale, 1.0)
         ginv = np.linalg.pinv(gram / np.outer(scale, scale), rcond=_RANK_TOL, hermitian=True) / np.outer(scale, scale)
-        return _Fit(design, rows, unit_weight, zbar, ginv, gram)
+        return _Fit(design, rows, unit_weight, zbar, ginv, gram, (raw, zm, unit_weight))
 
     def coefficients(self, yv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return ``(b, unit means of y - z'b)`` of the fit of ``yv`` (values of the training rows)."""
@@ -347,7 +365,8 @@ class ImputationResult:
             f"{self.n_treated_obs:,} treated and {self.n_untreated_obs:,} untreated observations, "
             f"{self.n_treated_clusters} of {self.n_clusters} clusters treated; "
             f"{len(self._state.get('covariates', ()))} covariates"
-            f"{' with period-specific coefficients' if self._state.get('covariate_trends') else ''}"
+            f"{' with period-specific coefficients' if self._state.get('covariate_trends') else ''}, "
+            f"{len(self._state.get('controls', ()))} controls"
         )
 
 
@@ -368,8 +387,10 @@ def _prepare(
     weights: str | None,
     cluster: str,
     covariate_trends: bool = True,
+    controls: Sequence[str] = (),
 ) -> tuple[_Design, pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
-    needed = list(dict.fromkeys([outcome, unit, time, cohort, cluster, *covariates] + ([weights] if weights else [])))
+    columns = [*covariates, *[c for c in controls if c not in covariates]]
+    needed = list(dict.fromkeys([outcome, unit, time, cohort, cluster, *columns] + ([weights] if weights else [])))
     missing = [c for c in needed if c not in df.columns]
     if missing:
         raise EvaluationError(f"did_imputation: column(s) {missing} not in the data (columns: {list(df.columns)}).")
@@ -395,9 +416,9 @@ def _prepare(
             f"did_imputation: '{cohort}' varies within {unit} {units[int(per_unit.index[per_unit > 1][0])]!r}; "
             "the first treated period must be constant within the unit."
         )
-    x = data[list(covariates)].to_numpy(dtype=float) if covariates else np.empty((len(data), 0))
+    x = data[columns].to_numpy(dtype=float) if columns else np.empty((len(data), 0))
     w = data[weights].to_numpy(dtype=float) if weights else np.ones(len(data))
-    if covariates:
+    if columns:
         x = x - (w @ x) / w.sum()
     design = _Design(
         data[outcome].to_numpy(dtype=float),
@@ -409,7 +430,7 @@ def _prepare(
         x,
         cluster_code.astype(np.int64),
         len(clusters),
-        covariate_trends,
+        len(covariates) if covariate_trends else 0,
     )
     treated = (g > 0) & (t_values >= g)
     return design, data, g, t_values, treated
@@ -440,6 +461,7 @@ def did_imputation(
     alpha: float = 0.05,
     leads: int = 0,
     covariate_trends: bool = True,
+    controls: Sequence[str] = (),
 ) -> ImputationResult:
     r"""Estimate the ATT of a staggered adoption by imputation (module docstring; BJS 2024, Theorem 2).
 
@@ -458,6 +480,9 @@ def did_imputation(
         First treated period of the row's unit; 0 or missing = never treated.
     covariates
         Time-invariant numeric columns whose coefficients may differ by period (conditional parallel trends).
+    controls
+        Further numeric columns with coefficients constant over periods; they may vary over time (e.g.
+        indicators of the child's age in the year). Not affected by the treatment.
     covariate_trends
         Whether the covariates' coefficients differ by period (True, the module's model) or are constant
         (False: :math:`x_i'\gamma`, for sparse outcomes where period-specific coefficients are not identified).
@@ -488,7 +513,7 @@ def did_imputation(
         raise EvaluationError(f"did_imputation: alpha must lie strictly between 0 and 1, not {alpha}.")
     cluster = cluster or unit
     design, data, g, t_values, treated = _prepare(
-        df, outcome, unit, time, cohort, covariates, weights, cluster, covariate_trends
+        df, outcome, unit, time, cohort, covariates, weights, cluster, covariate_trends, controls
     )
     if not treated.any():
         raise ModelNotIdentifiedError(f"did_imputation {outcome}: no treated rows (t >= first treated period > 0).")
@@ -625,6 +650,7 @@ def did_imputation(
             "time": time,
             "cohort": cohort,
             "covariates": tuple(covariates),
+            "controls": tuple(controls),
             "covariate_trends": covariate_trends,
             "weights": weights,
             "cluster": cluster,

@@ -101,7 +101,8 @@ def _restricted_scores(design: Any, fit: _Fit, rows_t: np.ndarray, a: np.ndarray
     """
     train = fit.rows
     both = np.concatenate([train, rows_t])
-    full = _Fit.on(design, both)
+    extra = _Fit.parts_of(design, rows_t)
+    full = _Fit.on(design, both, tuple(a + b for a, b in zip(fit.parts, extra, strict=True)))
     d_vec = np.concatenate([np.zeros(len(train)), np.ones(len(rows_t))])
     a_unit = np.bincount(design.unit[rows_t], weights=a, minlength=design.n_units)
     zero = np.zeros(design.unit.shape, dtype=np.int64)
