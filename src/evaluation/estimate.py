@@ -238,7 +238,7 @@ def headline_sample(
     from evaluation.compare import child_table, expand_covariates
 
     sample = matched_sample(panel, matched)
-    ages = sorted(int(a) for a in sample["age"].dropna().unique())
+    ages = sorted(int(a) for a in sample["age"].dropna().unique()) if "age" in sample.columns else []
     controls = [f"age_{a}" for a in ages[1:]]
     sample = sample.assign(**{f"age_{a}": (sample["age"] == a).astype("float64") for a in ages[1:]})
     names = list((config.get("matching") or {}).get("covariates") or [])
