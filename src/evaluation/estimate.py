@@ -478,8 +478,10 @@ def estimate_all(
     """
     est = config.get("estimation") or {}
     alpha, cluster = float(est.get("alpha", 0.05)), est.get("cluster", "municipality")
-    sample, covariates = headline_sample(panel, matched, config, progress)
-    rows, event_tables = _headline_rows(sample, covariates, headline_outcomes(config), config, caseload, progress, fits)
+    sample, covariates, controls = headline_sample(panel, matched, config, progress)
+    rows, event_tables = _headline_rows(
+        sample, covariates, controls, headline_outcomes(config), config, caseload, progress, fits, events is not None
+    )
     if events is not None:
         events.extend(event_tables)
     outcomes = list(config["outcomes"].get("primary") or []) + list(config["outcomes"].get("secondary") or [])
