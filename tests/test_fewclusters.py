@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from evaluation.did.imputation import did_imputation
 from evaluation.errors import ConfigError
-from evaluation.estimate import did_twfe
 from evaluation.fewclusters import (
     INFERENCE_COLUMNS,
     design_numbers,
@@ -25,7 +25,7 @@ from evaluation.fewclusters import (
     write_inference,
     write_inference_part,
 )
-from evaluation.inference import effective_clusters_from_data
+from evaluation.inference import effective_clusters_balanced
 from evaluation.power import mde_formula
 
 
@@ -64,12 +64,11 @@ def test_wild_bootstrap_chosen_with_six_treated() -> None:
     boot, robust = table.iloc[0], table.iloc[1]
     assert boot["weight_type"] == "webb"  # 6 < webb_below = 12
     assert (boot["n_treated_clusters"], boot["n_clusters"]) == (6, 20)
-    g_star = effective_clusters_from_data(
-        panel.assign(weight=1.0), "treated", cluster="municipality", unit="person_id", time="year", weights="weight"
-    )
+    g_star = effective_clusters_balanced(6, 20)
     assert boot["effective_clusters"] == pytest.approx(g_star)
     assert 1 <= g_star <= 20
-    reference = did_twfe(panel.assign(weight=1.0), "sdq", weights="weight", progress=_quiet)
+    # the headline: the imputation estimator on the matched children, clustered by municipality
+    reference = did_imputation(panel, "sdq", unit="municipality", time="year", cohort="first_treat")
     assert robust["estimate"] == pytest.approx(reference.estimate)
     assert robust["ci_low"] == pytest.approx(reference.ci_low)
     assert boot["estimate"] == pytest.approx(reference.estimate)
@@ -172,9 +171,10 @@ def test_replication_job_writes_json_and_removes_microdata(tmp_path, monkeypatch
 
     seen = {}
 
-    def fake(seed, config, workdir, progress):
+    def fake(seed, config, workdir, progress, scenario):
         (workdir / "befolkning.parquet").write_text("microdata")
         seen.update(scale=config["synthetic"]["scale"], draws=config["inference"]["bootstrap_draws"])
+        seen.update(scenario=scenario, sdq=config["synthetic"]["effects"].get("sdq_change"))
         if seed == 6:
             raise RuntimeError("replication failed")
         return {"seed": seed, "rows": [{"estimate": 1.0}]}
@@ -185,7 +185,15 @@ def test_replication_job_writes_json_and_removes_microdata(tmp_path, monkeypatch
     run_replication_job(5, config, out, work)
     assert not work.exists()
     assert json.loads(out.read_text(encoding="utf-8")) == {"seed": 5, "rows": [{"estimate": 1.0}]}
-    assert seen == {"scale": "tiny", "draws": 199}  # montecarlo.* replaces the study's scale and draws
+    # montecarlo.* replaces the study's scale and draws; the default scenario keeps the configured effects
+    assert seen == {"scale": "tiny", "draws": 199, "scenario": "constant", "sdq": None}
+    run_replication_job(5, config, out, work, scenario="none")
+    assert seen["scenario"] == "none" and seen["sdq"] == 0.0
+    custom = {**config, "montecarlo": {"scenarios": {"steep": {"sdq_change": -3.0}}}}
+    run_replication_job(5, custom, out, work, scenario="steep")
+    assert seen["sdq"] == -3.0
+    with pytest.raises(ConfigError, match="unknown scenario"):
+        run_replication_job(5, custom, out, work, scenario="none")
     with pytest.raises(RuntimeError):
         run_replication_job(6, config, tmp_path / "6.json", tmp_path / "interim" / "6")
     assert not (tmp_path / "interim" / "6").exists() and not (tmp_path / "6.json").exists()

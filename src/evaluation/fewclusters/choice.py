@@ -1,35 +1,31 @@
-r"""The inference the policy picks for the main analysis, and its result beside the cluster-robust one.
+r"""The inference the policy picks for the headline, and its result beside the cluster-robust one.
 
-For every outcome of the ``main`` analysis (:func:`evaluation.estimate.did_twfe` on the
-matched child-year panel: child and year fixed effects, matching weights, errors
-clustered by municipality) :func:`inference_table` counts the treated and all
-municipalities of the matched panel, computes the effective number of clusters G*
-(Carter, Schnepel and Steigerwald 2017) of the ``treated`` coefficient, lets
-:func:`evaluation.inference.choose_inference` pick the method, and runs it:
+For every outcome of ``outcomes.primary`` and ``outcomes.secondary``, :func:`inference_table` fits the
+headline (:func:`evaluation.estimate.headline_fit`: the imputation estimator of Borusyak, Jaravel and
+Spiess 2024 on the matched children, errors clustered by municipality), counts the treated and all
+municipalities of the fit, lets :func:`evaluation.inference.choose_inference` pick the method (G* is the
+balanced-design value of Carter, Schnepel and Steigerwald 2017) and runs it
+(:mod:`evaluation.did.imputation_inference`):
 
 ``wild_cluster_bootstrap``
-    Restricted wild cluster bootstrap (WCR) of the same regression, Webb weights below
-    ``inference.webb_below`` treated clusters, confidence interval by test inversion
-    (Roodman et al. 2019).
+    Restricted wild cluster bootstrap of the linear estimator, Webb weights below
+    ``inference.webb_below`` treated clusters, interval by test inversion.
 ``randomization_inference``
-    The adoption years are permuted across municipalities (MacKinnon and Webb 2020) and the
-    DiD coefficient recomputed. The interval inverts the randomization test of the constant
-    effect :math:`\beta_0` (Imbens and Rubin 2015, ch. 5): with :math:`\tilde d_b` the
-    reassigned treatment after partialling out the fixed effects, the coefficient of
-    :math:`\tilde d_b` in :math:`\tilde y - \beta_0 \tilde d_{obs}` is
-    :math:`a_b - \beta_0 c_b` with :math:`a_b = \tilde d_b'\tilde y / \tilde d_b'\tilde d_b` and
-    :math:`c_b = \tilde d_b'\tilde d_{obs} / \tilde d_b'\tilde d_b`, so every :math:`\beta_0`
-    reuses the same reassignments; :func:`randomization_ci` inverts it.
+    The adoption years are permuted across municipalities (MacKinnon and Webb 2020) and the estimator
+    recomputed; the interval inverts the randomization test of a constant effect (Imbens and Rubin
+    2015, ch. 5). :func:`randomization_ci` is the generic inversion for statistics of the form
+    :math:`a_b - \beta_0 c_b`.
 ``cluster_robust``
-    The estimator's own t-interval with G - 1 degrees of freedom.
+    The estimator's own t-interval (BJS standard error) with G - 1 degrees of freedom.
 
-The cluster-robust row is always written beside the chosen one (``chosen`` False) so the
-report can show how much the inference matters.
+The cluster-robust row is always written beside the chosen one (``chosen`` False) so the report can
+show how much the inference matters. ``estimates.csv`` carries the chosen interval in its ``main`` rows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -159,34 +155,6 @@ def randomization_ci(
     return edge(-1), edge(+1)
 
 
-def _randomization(
-    sample: pd.DataFrame, outcome: str, cluster: str, cfg: Mapping[str, Any], alpha: float, step: float
-) -> dict[str, Any]:
-    from evaluation.inference import partial_design, randomization_inference
-
-    design = partial_design(
-        sample, outcome, "treated", cluster=cluster, unit="person_id", time="year", weights="weight"
-    )
-    sw = np.sqrt(sample["weight"].to_numpy(dtype=float))
-    d_obs = design.x
-    y = design.y
-    pieces: list[tuple[float, float]] = []
-
-    def stat(df: pd.DataFrame) -> float:
-        d = design.residualise(df["treated"].to_numpy(dtype=float) * sw)
-        dd = float(d @ d)
-        a, c = (float(d @ y) / dd, float(d @ d_obs) / dd) if dd > 1e-12 else (np.nan, np.nan)
-        pieces.append((a, c))
-        return a
-
-    res = randomization_inference(
-        sample, stat, unit=cluster, n_permutations=cfg["permutations"], seed=cfg["seed"], time="year"
-    )
-    arr = np.array(pieces[1:])  # the first call is the observed assignment
-    lo, hi = randomization_ci(arr[:, 0], arr[:, 1], res.statistic, exact=res.exact, alpha=alpha, step=step)
-    return {"estimate": res.statistic, "p_value": res.p_value, "ci_low": lo, "ci_high": hi, "draws": res.n_permutations}
-
-
 def inference_table(
     panel: pd.DataFrame,
     matched: pd.DataFrame,
@@ -195,17 +163,17 @@ def inference_table(
     progress: Callable[[str], None] = print,
     outcomes: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """Chosen and cluster-robust inference for the ``main`` analysis of every configured outcome.
+    """Chosen and cluster-robust inference for the headline of every configured outcome.
 
     Parameters
     ----------
     panel
-        The cohort panel (``person_id, municipality, year, first_treat, treated, treated_unit`` and outcomes).
+        The cohort panel.
     matched
         Matched children (``person_id, weight``).
     config
-        Study config: ``outcomes``, ``estimation.alpha``, ``estimation.cluster`` and the
-        ``inference`` block (:data:`INFERENCE_DEFAULTS`).
+        Study config: ``outcomes``, ``matching.covariates``, ``estimation`` and the ``inference`` block
+        (:data:`INFERENCE_DEFAULTS`).
     progress
         Progress messages.
     outcomes
@@ -218,27 +186,27 @@ def inference_table(
         :data:`INFERENCE_COLUMNS`; per outcome one row with ``inference`` = the chosen method
         (``chosen`` True) and, unless that is cluster-robust, a ``cluster_robust`` row.
     """
-    from evaluation.estimate import did_twfe, matched_sample
-    from evaluation.inference import choose_inference, effective_clusters_from_data, wild_cluster_bootstrap
+    from evaluation.did.imputation_inference import few_cluster_inference
+    from evaluation.errors import ModelNotIdentifiedError
+    from evaluation.estimate import RELATIVE_OUTCOMES, headline_fit, headline_sample
+    from evaluation.inference import choose_inference
 
     cfg = _settings(config)
-    est = config.get("estimation") or {}
-    alpha, cluster = float(est.get("alpha", 0.05)), est.get("cluster", "municipality")
     outcomes = inference_outcomes(config) if outcomes is None else list(outcomes)
-    weighted = matched_sample(panel, matched)
+    sample, covariates, controls = headline_sample(panel, matched, config, progress)
     rows = []
     for outcome in outcomes:
-        if outcome not in weighted.columns:
+        if outcome not in sample.columns:
             progress(f"inference: outcome {outcome} is not in the panel; skipped")
             continue
-        sample = weighted.loc[weighted[outcome].notna() & (weighted["weight"] > 0)].reset_index(drop=True)
-        n_treated = int(sample.loc[sample["treated"] == 1, cluster].nunique())
-        n_clusters = int(sample[cluster].nunique())
-        g_star = effective_clusters_from_data(
-            sample, "treated", cluster=cluster, unit="person_id", time="year", weights="weight", rho=cfg["rho"]
-        )
-        choice = choose_inference(n_treated, n_clusters, cfg, effective=g_star)
-        robust = did_twfe(sample, outcome, weights="weight", cluster=cluster, alpha=alpha, progress=progress)
+        try:
+            fit = headline_fit(sample, outcome, covariates, config, controls=controls)
+        except ModelNotIdentifiedError as exc:
+            progress(f"inference: {outcome}: not estimated ({exc})")
+            continue
+        n_treated, n_clusters = fit.n_treated_clusters, fit.n_clusters
+        choice = choose_inference(n_treated, n_clusters, cfg)
+        g_star = choice.effective_clusters
         common = {
             "outcome": outcome,
             "method": choice.method,
@@ -251,41 +219,36 @@ def inference_table(
             "n_clusters": n_clusters,
             "n_treated_clusters": n_treated,
         }
+
+        def scaled(estimate: float, lo: float, hi: float, fit: Any = fit, outcome: str = outcome) -> dict[str, float]:
+            if outcome not in RELATIVE_OUTCOMES:
+                return {"estimate": estimate, "ci_low": lo, "ci_high": hi}
+            rel = replace(fit, ci_low=lo, ci_high=hi).relative()
+            return {"estimate": rel.estimate, "ci_low": rel.ci_low, "ci_high": rel.ci_high}
+
+        se = fit.relative().se if outcome in RELATIVE_OUTCOMES else fit.se
         robust_row = {
             **common,
             "inference": "cluster_robust",
             "chosen": choice.method == "cluster_robust",
-            "estimate": robust.estimate,
-            "se": robust.se,
-            "p_value": robust.p_value,
-            "ci_low": robust.ci_low,
-            "ci_high": robust.ci_high,
+            **scaled(fit.estimate, fit.ci_low, fit.ci_high),
+            "se": se,
+            "p_value": fit.p_value,
             "draws": 0,
         }
-        if choice.method == "wild_cluster_bootstrap":
-            res = wild_cluster_bootstrap(
-                sample,
-                outcome,
-                "treated",
-                cluster=cluster,
-                unit="person_id",
-                time="year",
-                weights="weight",
-                weight_type=choice.weight_type or "rademacher",
+        if choice.method != "cluster_robust":
+            res = few_cluster_inference(
+                fit,
+                choice.method,
+                weight_type=choice.weight_type,
                 n_boot=cfg["bootstrap_draws"],
+                n_permutations=cfg["permutations"],
                 seed=cfg["seed"],
-                alpha=alpha,
             )
-            chosen = {"estimate": res.estimate, "se": res.se, "p_value": res.p_value}
-            chosen |= {"ci_low": res.ci_low, "ci_high": res.ci_high, "draws": res.n_boot}
-        elif choice.method == "randomization_inference":
-            chosen = {"se": robust.se} | _randomization(sample, outcome, cluster, cfg, alpha, robust.se)
-        else:
-            chosen = None
-        if chosen is not None:
-            rows.append({**common, "inference": choice.method, "chosen": True, **chosen})
+            chosen = {**scaled(res.estimate, res.ci_low, res.ci_high), "se": se, "p_value": res.p_value}
+            rows.append({**common, "inference": choice.method, "chosen": True, **chosen, "draws": res.draws})
         rows.append(robust_row)
-        progress(f"inference: {outcome}: {choice.method} (G* = {g_star:.1f}, {n_treated} of {n_clusters} treated)")
+        progress(f"inference: {outcome}: {choice.method} ({n_treated} of {n_clusters} municipalities treated)")
     return pd.DataFrame(rows, columns=INFERENCE_COLUMNS)
 
 
