@@ -16,21 +16,31 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
             "sdq": "SDQ-score (0-40)",
             "cost_per_child": "Udgift pr. barn (kr.)",
             "school_absence": "Skolefravær (pct.)",
+            "placement_rate": "Anbringelser pr. barneår (andel)",
+            "network_foster_share": "Andel nye anbringelser i netværks- eller plejefamilie",
+            "breakdown_rate": "Sammenbrud pr. anbragt barneår (relativ ændring)",
+            "caseload": "Sager pr. sagsbehandler",
         },
         "en": {
             "sdq": "SDQ score (0-40)",
             "cost_per_child": "Cost per child (DKK)",
             "school_absence": "School absence (%)",
+            "placement_rate": "Placements per child-year (share)",
+            "network_foster_share": "Share of new placements in network or foster care",
+            "breakdown_rate": "Breakdowns per placed child-year (relative change)",
+            "caseload": "Cases per caseworker",
         },
     },
     "analysis": {
         "da": {
-            "main": "Matchet DiD (hovedanalyse)",
+            "main": "Imputationsestimator, matchede børn (hovedanalyse)",
+            "twfe_matched": "Matchet DiD med to-vejs faste effekter",
             "unmatched_did": "Umatchet DiD",
             "naive": "Naiv sammenligning",
         },
         "en": {
-            "main": "Matched DiD (main analysis)",
+            "main": "Imputation estimator, matched children (main analysis)",
+            "twfe_matched": "Matched two-way fixed-effects DiD",
             "unmatched_did": "Unmatched DiD",
             "naive": "Naive comparison",
         },
@@ -228,11 +238,23 @@ OUTCOME_DECIMALS: dict[str, tuple[int, int]] = {
     "sdq": (2, 1),
     "cost_per_child": (0, 0),
     "school_absence": (2, 1),
+    "placement_rate": (4, 3),
+    "network_foster_share": (3, 2),
+    "breakdown_rate": (3, 2),
+    "caseload": (1, 1),
 }
 
 #: the order in which analyses and outcomes are shown; unknown names follow, sorted
-ANALYSIS_ORDER: tuple[str, ...] = ("main", "unmatched_did", "naive")
-OUTCOME_ORDER: tuple[str, ...] = ("sdq", "cost_per_child", "school_absence")
+ANALYSIS_ORDER: tuple[str, ...] = ("main", "twfe_matched", "unmatched_did", "naive")
+OUTCOME_ORDER: tuple[str, ...] = (
+    "sdq",
+    "cost_per_child",
+    "school_absence",
+    "placement_rate",
+    "network_foster_share",
+    "breakdown_rate",
+    "caseload",
+)
 
 
 def outcome_decimals(outcome: str) -> tuple[int, int]:

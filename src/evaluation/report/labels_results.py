@@ -108,14 +108,16 @@ RESULT_LABELS: dict[str, dict[str, dict[str, str]]] = {
             "twfe": "TWFE, kommune-år",
             "cs_simple": "Callaway-Sant'Anna, samlet",
             "cs_dynamic": "Callaway-Sant'Anna, dynamisk",
-            "did_twfe_matched": "Matchet DiD (hovedanalyse)",
+            "did_imputation": "Imputationsestimator, matchede børn (hovedanalyse)",
+            "did_twfe_matched": "Matchet DiD med to-vejs faste effekter",
         },
         "en": {
             "did_2x2": "Naive 2x2 DiD (first adopter)",
             "twfe": "TWFE, municipality-years",
             "cs_simple": "Callaway-Sant'Anna, overall",
             "cs_dynamic": "Callaway-Sant'Anna, dynamic",
-            "did_twfe_matched": "Matched DiD (main analysis)",
+            "did_imputation": "Imputation estimator, matched children (main analysis)",
+            "did_twfe_matched": "Matched two-way fixed-effects DiD",
         },
     },
     "subgroup_variable": {

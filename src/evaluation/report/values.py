@@ -51,6 +51,9 @@ _WORDS = {
         "extracts": "registerudtræk fra Danmarks Statistik og kommunale sagssystemer",
         "no_cutoff": "ingen; alle data til og med {last_year}",
         "and": "og",
+        "verdict_effect": "Intervallet udelukker nul: der er en påviselig effekt",
+        "verdict_none": "Intervallet omfatter nul: en effekt kan hverken påvises eller udelukkes",
+        "verdict_missing": "Estimatet kunne ikke beregnes",
     },
     "en": {
         "fell": "fell",
@@ -62,6 +65,9 @@ _WORDS = {
         "extracts": "registry extracts from Statistics Denmark and municipal case systems",
         "no_cutoff": "none; all data up to and including {last_year}",
         "and": "and",
+        "verdict_effect": "The interval excludes zero: there is a detectable effect",
+        "verdict_none": "The interval includes zero: an effect can be neither shown nor ruled out",
+        "verdict_missing": "The estimate could not be computed",
     },
 }
 
@@ -136,6 +142,10 @@ def _study_variables(study: dict, language: str) -> dict[str, str]:
     }
 
 
+#: Outcomes shown in (percentage) points as well: keys ``<analysis>_<outcome>_{estimate,ci_low,ci_high}_pct``.
+PERCENT_OUTCOMES = frozenset({"placement_rate", "network_foster_share", "breakdown_rate"})
+
+
 def _effect_variables(estimates: pd.DataFrame, min_cell: int, language: str) -> dict[str, str]:
     words = _WORDS[language]
     whole = estimates[estimates["subgroup"].fillna("all").astype(str) == "all"]
@@ -170,6 +180,16 @@ def _effect_variables(estimates: pd.DataFrame, min_cell: int, language: str) -> 
         )
         excludes_zero = row.ci_low > 0 or row.ci_high < 0
         values[f"{key}_significance"] = words["significant"] if excludes_zero else words["not_significant"]
+        values[f"{key}_verdict"] = (
+            words["verdict_missing"]
+            if pd.isna(row.estimate)
+            else words["verdict_effect"]
+            if excludes_zero
+            else words["verdict_none"]
+        )
+        if outcome in PERCENT_OUTCOMES:  # shares and relative changes, in (percentage) points
+            for stat in ("estimate", "ci_low", "ci_high"):
+                values[f"{key}_{stat}_pct"] = fmt(100 * getattr(row, stat), 1)
         p_value = "–" if pd.isna(row.p_value) else format_p_value(row.p_value, language=language)
         values[f"{key}_p_value"] = p_value
         values[f"{key}_p_text"] = f"p {p_value.replace('<', '< ')}" if p_value.startswith("<") else f"p = {p_value}"
