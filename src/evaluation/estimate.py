@@ -341,8 +341,9 @@ def _headline_rows(
     progress: Callable[[str], None],
     fits: dict[str, Any] | None = None,
     event_study: bool = True,
-) -> tuple[list[dict[str, Any]], list[pd.DataFrame]]:
+) -> tuple[list[dict[str, Any]], list[pd.DataFrame], list[tuple[dict[str, Any], list[dict[str, Any]]]]]:
     rows, events = [], []
+    sensitivity: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
     min_treated = int((config.get("estimation") or {}).get("min_treated_municipalities", 3))
     for outcome in outcomes:
         if outcome not in MUNICIPALITY_OUTCOMES and outcome not in sample.columns:
@@ -358,6 +359,9 @@ def _headline_rows(
         choice, interval = _few_cluster(fit, outcome, config, progress)
         if event_study:
             events.append(_event_table(fit, outcome, choice, config, min_treated))
+            primary = outcome in ((config.get("outcomes") or {}).get("primary") or [])
+            pretrend, honest = sensitivity_rows(fit, outcome, config, honest=primary)
+            sensitivity.append((pretrend, honest))
         n_treated, n_control = _headline_counts(sample, fit, outcome)
         if outcome in RELATIVE_OUTCOMES:
             shifted = replace(fit, ci_low=interval.ci_low, ci_high=interval.ci_high, p_value=interval.p_value)
@@ -371,7 +375,7 @@ def _headline_rows(
         rows.append(
             {"analysis": "main", "outcome": outcome, "estimator": HEADLINE_ESTIMATOR, "subgroup": "all", **e.to_dict()}
         )
-    return rows, events
+    return rows, events, sensitivity
 
 
 def _headline_counts(sample: pd.DataFrame, fit: Any, outcome: str) -> tuple[int, int]:
@@ -424,12 +428,100 @@ def _event_table(fit: Any, outcome: str, choice: Any, config: Mapping[str, Any],
             "ci_high": table["ci_high"].where(~few),
             "p_value": table["p_value"].where(~few),
             "pre": table["pre"].astype("int64"),
-            "n_treated_municipalities": table["n_treated_clusters"].astype("int64"),
+            "n_treated_municipalities": table["n_treated_clusters"].astype("Int64"),
             "few_municipalities": few.astype("int64"),
             "inference": method,
         }
     )
     return out[EVENT_COLUMNS]
+
+
+#: Columns of ``results/<release>/estimate/pretrend_main.csv``.
+PRETREND_COLUMNS = ["outcome", "statistic", "df_num", "df_den", "p_value"]
+
+#: Columns of ``results/<release>/estimate/honest_did.csv``.
+HONEST_COLUMNS = ["outcome", "method", "m", "ci_low", "ci_high", "breakdown_m", "original_low", "original_high"]
+
+
+def _normalised_event_study(fit: Any, min_treated: int) -> tuple[np.ndarray, np.ndarray, int, int] | None:
+    """Event-study vector and covariance relative to the year before adoption, for HonestDiD.
+
+    The placebo estimates and the effects are all relative to the years before the leads; subtracting
+    the estimate of event time -1 makes that year the reference (0), as Rambachan and Roth (2023)
+    assume. Post-adoption event times resting on fewer than ``min_treated`` adopters are left out.
+    None when fewer than two leads (one pre-period coefficient after normalising) or no post period.
+    """
+    table = fit.event_study.reset_index(drop=True)
+    pre = table.index[(table["pre"] == 1) & table["estimate"].notna()].tolist()
+    post = table.index[
+        (table["pre"] == 0) & table["estimate"].notna() & (table["n_treated_clusters"] >= min_treated)
+    ].tolist()
+    if -1 not in set(table.loc[pre, "event_time"]) or len(pre) < 2 or not post:
+        return None
+    ref = int(table.index[table["event_time"] == -1][0])
+    keep = [i for i in pre if i != ref] + post
+    a = np.zeros((len(keep), len(table)))
+    a[np.arange(len(keep)), keep] = 1.0
+    a[:, ref] -= 1.0
+    beta = a @ table["estimate"].to_numpy(dtype=float)
+    cov = a @ fit.event_covariance @ a.T
+    return beta, cov, len(pre) - 1, len(post)
+
+
+def sensitivity_rows(
+    fit: Any, outcome: str, config: Mapping[str, Any], *, honest: bool = True
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    r"""Return the placebo pre-trend test and the HonestDiD bounds of one headline fit.
+
+    Pre-trend test: the joint Wald statistic of the placebo (lead) estimates with their cluster covariance,
+    divided by the number of leads ``q`` and referred to the F distribution with ``q`` and ``G - 1`` degrees of
+    freedom (a small-sample version of BJS's Test 1; with few clusters a chi-squared test over-rejects).
+    HonestDiD (:func:`evaluation.sensitivity.honest_did`): the first post-adoption effect (event time 0)
+    under relative-magnitude bounds (:math:`\bar M` from 0 to 2) and smoothness bounds (HonestDiD's default
+    grid of :math:`M`), with the breakdown value: the smallest M whose interval includes zero.
+    """
+    from scipy import stats as st
+
+    from evaluation.sensitivity import breakdown_m, honest_did, original_ci
+
+    est = config.get("estimation") or {}
+    alpha = float(est.get("alpha", 0.05))
+    min_treated = int(est.get("min_treated_municipalities", 3))
+    table = fit.event_study.reset_index(drop=True)
+    leads = table.index[(table["pre"] == 1) & table["estimate"].notna()].tolist()
+    pretrend = {"outcome": outcome, "statistic": np.nan, "df_num": len(leads), "df_den": fit.df, "p_value": np.nan}
+    if leads:
+        b = table.loc[leads, "estimate"].to_numpy(dtype=float)
+        v = fit.event_covariance[np.ix_(leads, leads)]
+        wald = float(b @ np.linalg.pinv(v) @ b)
+        pretrend["statistic"] = wald / len(leads)
+        pretrend["p_value"] = float(st.f.sf(wald / len(leads), len(leads), fit.df))
+    rows: list[dict[str, Any]] = []
+    normal = _normalised_event_study(fit, min_treated) if honest else None
+    if normal is None:
+        return pretrend, rows
+    beta, cov, n_pre, n_post = normal
+    low0, high0 = original_ci(beta, cov, n_pre, n_post, alpha)
+    grids = {"relative_magnitudes": [0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0], "smoothness": None}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for method, grid in grids.items():
+            bounds = honest_did(beta, cov, n_pre, n_post, method=method, m=grid, alpha=alpha)  # type: ignore[arg-type]
+            breakdown = breakdown_m(bounds)
+            for r in bounds.itertuples(index=False):
+                rows.append(
+                    {
+                        "outcome": outcome,
+                        "method": method,
+                        "m": float(r.m),
+                        "ci_low": float(r.ci_low),
+                        "ci_high": float(r.ci_high),
+                        "breakdown_m": breakdown,
+                        "original_low": low0,
+                        "original_high": high0,
+                    }
+                )
+    return pretrend, rows
 
 
 def estimate_all(
@@ -441,6 +533,7 @@ def estimate_all(
     caseload: pd.DataFrame | None = None,
     events: list[pd.DataFrame] | None = None,
     fits: dict[str, Any] | None = None,
+    sensitivity_out: list[tuple[dict[str, Any], list[dict[str, Any]]]] | None = None,
 ) -> pd.DataFrame:
     """Run the headline and its comparisons for every configured outcome present in the data.
 
@@ -470,6 +563,9 @@ def estimate_all(
         skips the event study (its bootstrap is the slow part).
     fits
         When a dict, the headline's fits (:class:`~evaluation.did.imputation.ImputationResult`) by outcome.
+    sensitivity_out
+        When a list (and ``events`` is one), each outcome's placebo pre-trend test and, for primary outcomes,
+        HonestDiD rows (:func:`sensitivity_rows`) are appended to it.
 
     Returns
     -------
@@ -479,11 +575,13 @@ def estimate_all(
     est = config.get("estimation") or {}
     alpha, cluster = float(est.get("alpha", 0.05)), est.get("cluster", "municipality")
     sample, covariates, controls = headline_sample(panel, matched, config, progress)
-    rows, event_tables = _headline_rows(
+    rows, event_tables, sensitivity = _headline_rows(
         sample, covariates, controls, headline_outcomes(config), config, caseload, progress, fits, events is not None
     )
     if events is not None:
         events.extend(event_tables)
+    if sensitivity_out is not None:
+        sensitivity_out.extend(sensitivity)
     outcomes = list(config["outcomes"].get("primary") or []) + list(config["outcomes"].get("secondary") or [])
     weighted = matched_sample(panel, matched)
     for outcome in outcomes:
@@ -613,6 +711,8 @@ def run_estimates(
     *,
     caseworkers_path: Path | None = None,
     events_path: Path | None = None,
+    pretrend_path: Path | None = None,
+    honest_path: Path | None = None,
 ) -> None:
     """Pipeline step: write ``results/estimates.csv``, the outcome trends and the headline's event study.
 
@@ -634,20 +734,32 @@ def run_estimates(
         The ingested ``sagsbehandlere`` extract (Parquet) for the caseload outcome, or None to skip it.
     events_path
         Output CSV of the headline's event study (:data:`EVENT_COLUMNS`), or None.
+    pretrend_path, honest_path
+        Output CSVs of the placebo pre-trend tests (:data:`PRETREND_COLUMNS`) and the HonestDiD bounds of the
+        primary outcomes (:data:`HONEST_COLUMNS`), or None.
     """
     panel = pd.read_parquet(panel_path)
     matched = pd.read_parquet(matched_path)
     min_cell = int(config["disclosure"]["min_cell"])
     caseload = caseload_panel(pd.read_parquet(caseworkers_path), config) if caseworkers_path else None
     events: list[pd.DataFrame] = []
-    raw = estimate_all(panel, matched, config, progress, caseload=caseload, events=events)
+    sensitivity: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
+    raw = estimate_all(panel, matched, config, progress, caseload=caseload, events=events, sensitivity_out=sensitivity)
     table = publishable_estimates(raw, min_cell)
     outcomes = list(config["outcomes"].get("primary") or []) + list(config["outcomes"].get("secondary") or [])
     trend = trends(panel, matched, outcomes, min_cell)
     outputs = [(estimates_path, table), (trends_path, trend)]
     if events_path is not None:
         event_table = pd.concat(events, ignore_index=True) if events else pd.DataFrame(columns=EVENT_COLUMNS)
+        # the step's disclosure rule for count columns (as estimate_staggered): blank below min_cell
+        counts = event_table["n_treated_municipalities"].astype("Int64")
+        event_table["n_treated_municipalities"] = counts.where(counts >= min_cell)
         outputs.append((events_path, event_table.sort_values(["outcome", "event_time"])))
+    if pretrend_path is not None:
+        outputs.append((pretrend_path, pd.DataFrame([p for p, _ in sensitivity], columns=PRETREND_COLUMNS)))
+    if honest_path is not None:
+        honest = pd.DataFrame([r for _, rows in sensitivity for r in rows], columns=HONEST_COLUMNS)
+        outputs.append((honest_path, honest))
     for path, frame in outputs:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         frame.to_csv(path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")

@@ -135,6 +135,8 @@ def estimate_effects(input: Files, output: Files, log: Files, config: Mapping[st
             progress=progress,
             caseworkers_path=Path(input.caseworkers),
             events_path=Path(output.events),
+            pretrend_path=Path(output.pretrend),
+            honest_path=Path(output.honest_did),
         )
 
 
@@ -256,7 +258,7 @@ def render_report(input: Files, output: Files, log: Files, config: Mapping[str, 
 
 
 def estimate_staggered(input: Files, output: Files, log: Files, config: Mapping[str, Any]) -> None:
-    """Rule ``estimate_staggered``: CS group-time ATTs, event study, naive vs robust, heterogeneity, dose, p-values."""
+    """Rule ``estimate_staggered``: CS ATT(g,t), event study, naive vs robust, Bacon, heterogeneity, dose, p-values."""
     from evaluation.staggered import run_staggered
 
     with step_log(log[0], "estimate_staggered") as progress:
@@ -265,6 +267,7 @@ def estimate_staggered(input: Files, output: Files, log: Files, config: Mapping[
             Path(input.extracts[0]).parent,
             dict(config),
             Path(output.att_gt).parent,
+            matched_path=Path(input.matched),
             estimates_path=Path(input.estimates),
             progress=progress,
         )

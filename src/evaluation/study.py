@@ -58,6 +58,7 @@ def study_metadata(config: Mapping[str, Any]) -> dict[str, Any]:
         "config_sha256": config_digest(config),
         "package_version": __version__,
         "min_cell": config["disclosure"]["min_cell"],
+        "min_treated_municipalities": int((config.get("estimation") or {}).get("min_treated_municipalities", 3)),
     }
 
 

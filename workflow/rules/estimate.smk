@@ -8,6 +8,8 @@ rule estimate_effects:
         estimates="results/{release}/estimates.csv",
         trends="results/{release}/estimate/trends.csv",
         events="results/{release}/estimate/event_study_main.csv",
+        pretrend="results/{release}/estimate/pretrend_main.csv",
+        honest_did="results/{release}/estimate/honest_did.csv",
     log:
         "logs/{release}/estimate_effects.log",
     benchmark:

@@ -26,12 +26,18 @@ from evaluation.report.economics_parts import (
     reconciliation_table,
 )
 from evaluation.report.effects_parts import (
+    BACON_LABELS,
+    bacon_outcomes,
+    bacon_table,
+    bacon_variables,
     heterogeneity_table,
     multiplicity_table,
     naive_robust_table,
     staggered_variables,
 )
-from evaluation.report.figures_results import ceac_figure, costs_figure, event_study_figure, love_plot_figure
+from evaluation.report.figures_headline import headline_event_study_figure, honest_did_figure
+from evaluation.report.figures_results import bacon_figure, ceac_figure, costs_figure, love_plot_figure
+from evaluation.report.headline_parts import headline_sensitivity_variables
 from evaluation.report.inference_parts import inference_note, inference_table, inference_variables
 from evaluation.report.inputs import ReportInputs
 from evaluation.report.municipality_parts import (
@@ -59,7 +65,8 @@ PART_RESULTS: dict[str, tuple[str, ...]] = {
     "synth": ("synth", "synth_gaps"),
     "summary-inference": ("inference",),
     "effects-robust": ("naive_vs_robust",),
-    "effects-event-study": ("event_study", "pretrend"),
+    "effects-robust-bacon": ("bacon",),
+    "effects-event-study": ("event_study_main", "pretrend_main", "honest_did"),
     "effects-heterogeneity": ("heterogeneity",),
     "effects-dose": ("dose_response",),
     "effects-multiplicity": ("multiplicity",),
@@ -77,6 +84,8 @@ CAPTIONS: dict[str, dict[str, str]] = {
         "udgifter i mio. kr. i faste {price_year}-priser (95 %-KI i parentes)",
         "tbl-reconciliation": "Udgifter på funktion 5.28 i kommunernes regnskaber og de mikroopgjorte udgifter",
         "tbl-naive-robust": "Effekter efter estimator: fra den naive 2x2-DiD til estimatorer for forskudt indførelse",
+        "tbl-bacon": "Goodman-Bacon-dekomposition af TWFE-estimatet på kommune-år: vægt og vægtet gennemsnitligt "
+        "2x2-estimat for hver type sammenligning",
         "tbl-heterogeneity": "Effekter i undergrupper af børn (Callaway-Sant'Anna, samlet ATT)",
         "tbl-multiplicity": "p-værdier før og efter korrektion for mange test inden for hver familie af udfald",
         "tbl-inference": "Hovedanalysen med den valgte inferens og med klyngerobuste standardfejl: estimat, 95 %-KI "
@@ -101,6 +110,8 @@ CAPTIONS: dict[str, dict[str, str]] = {
         "DKK million in fixed {price_year} prices (95% CI in brackets)",
         "tbl-reconciliation": "Spending on function 5.28 in the municipal accounts and the micro-costed spending",
         "tbl-naive-robust": "Effects by estimator: from the naive 2x2 DiD to estimators for staggered adoption",
+        "tbl-bacon": "Goodman-Bacon decomposition of the TWFE estimate on municipality-years: weight and "
+        "weighted mean 2x2 estimate of each type of comparison",
         "tbl-heterogeneity": "Effects in subgroups of children (Callaway-Sant'Anna, overall ATT)",
         "tbl-multiplicity": "p-values before and after correction for multiple testing within each outcome family",
         "tbl-inference": "The main analysis with the chosen inference and with cluster-robust standard errors: "
@@ -217,6 +228,13 @@ def write_result_parts(
         out.figures["fig-ceac"] = ceac_figure(inputs.ceac, language=language)
     if inputs.naive_vs_robust is not None:
         table("tbl-naive-robust", naive_robust_table(inputs.naive_vs_robust, language=language), 2, registry)
+    out.available["effects-robust-bacon"] = inputs.bacon is not None and not inputs.bacon.empty
+    if out.available["effects-robust-bacon"]:
+        table("tbl-bacon", bacon_table(inputs.bacon, language=language), 2, registry)
+        out.figures["fig-bacon"] = bacon_figure(
+            inputs.bacon, bacon_outcomes(inputs.bacon), BACON_LABELS[language], language=language
+        )
+    out.variables.update(bacon_variables(inputs.bacon, language=language))
     if inputs.heterogeneity is not None:
         table("tbl-heterogeneity", heterogeneity_table(inputs.heterogeneity, min_cell, language=language), 3, registry)
     if inputs.multiplicity is not None:
@@ -240,8 +258,18 @@ def write_result_parts(
         out.variables.update(disclosure_variables(inputs.disclosure, min_cell, language=language))
         table("tbl-disclosure", disclosure_table(inputs.disclosure, language=language), 1,
               SOURCES[language]["disclosure"])  # fmt: skip
-    if inputs.event_study is not None:
-        out.figures["fig-event-study"] = event_study_figure(inputs.event_study, language=language)
+    min_treated = int(inputs.study.get("min_treated_municipalities", 3))
+    if inputs.event_study_main is not None:
+        out.figures["fig-event-study"] = headline_event_study_figure(
+            inputs.event_study_main, min_treated=min_treated, language=language
+        )
+    if inputs.honest_did is not None:
+        out.figures["fig-honest-did"] = honest_did_figure(inputs.honest_did, language=language)
+    out.variables.update(
+        headline_sensitivity_variables(
+            inputs.pretrend_main, inputs.honest_did, min_treated=min_treated, language=language
+        )
+    )
     out.variables.update(
         staggered_variables(
             inputs.naive_vs_robust,

@@ -110,6 +110,26 @@ OPTIONAL_FILES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
         ("outcome", "event_time", "att", "se", "ci_low", "ci_high"),
         ("event_time", "att", "se", "ci_low", "ci_high"),
     ),
+    "estimate/bacon.csv": (
+        "estimate_staggered",
+        ("outcome", "family", "comparison", "treated_cohort", "control_cohort", "weight", "estimate"),
+        ("treated_cohort", "control_cohort", "weight", "estimate"),
+    ),
+    "estimate/event_study_main.csv": (
+        "estimate_effects",
+        ("outcome", "event_time", "estimate", "se", "ci_low", "ci_high", "pre", "few_municipalities"),
+        ("event_time", "estimate", "se", "ci_low", "ci_high", "pre", "few_municipalities"),
+    ),
+    "estimate/pretrend_main.csv": (
+        "estimate_effects",
+        ("outcome", "statistic", "df_num", "df_den", "p_value"),
+        ("statistic", "df_num", "df_den", "p_value"),
+    ),
+    "estimate/honest_did.csv": (
+        "estimate_effects",
+        ("outcome", "method", "m", "ci_low", "ci_high", "breakdown_m", "original_low", "original_high"),
+        ("m", "ci_low", "ci_high", "breakdown_m", "original_low", "original_high"),
+    ),
     "estimate/pretrend.csv": (
         "estimate_staggered",
         ("outcome", "statistic", "df", "p_value"),
@@ -180,6 +200,7 @@ OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
     "estimate/event_study.csv": ("band_low", "band_high"),
     "estimate/dose_response.csv": ("p_value", "n_municipalities"),
     "estimate/naive_vs_robust.csv": ("n_treated", "n_control"),
+    "estimate/bacon.csv": ("municipalities", "municipalities_dropped", "years"),
     "estimate/multiplicity.csv": ("estimate",),
 }
 
@@ -196,7 +217,11 @@ LATER_RESULTS: dict[str, str] = {
     "reconciliation": "economics/reconciliation.csv",
     "budget": "economics/budget.csv",
     "naive_vs_robust": "estimate/naive_vs_robust.csv",
+    "bacon": "estimate/bacon.csv",
     "event_study": "estimate/event_study.csv",
+    "event_study_main": "estimate/event_study_main.csv",
+    "pretrend_main": "estimate/pretrend_main.csv",
+    "honest_did": "estimate/honest_did.csv",
     "pretrend": "estimate/pretrend.csv",
     "heterogeneity": "estimate/heterogeneity.csv",
     "dose_response": "estimate/dose_response.csv",
@@ -255,7 +280,12 @@ class ReportInputs:
     economics, costs_by_year, ceac, reconciliation, budget : pandas.DataFrame or None
         ``results/economics.csv`` and ``results/economics/*.csv``, when the economics step has run.
     naive_vs_robust, event_study, pretrend, heterogeneity, dose_response, multiplicity : pandas.DataFrame or None
+    event_study_main, pretrend_main, honest_did : pandas.DataFrame or None
+        The headline's event study, its placebo pre-trend tests and the HonestDiD bounds (estimate_effects).
         ``results/estimate/<name>.csv`` of the staggered step, when it has run.
+    bacon : pandas.DataFrame or None
+        ``results/estimate/bacon.csv`` of the staggered step (Goodman-Bacon decomposition of the
+        municipality-year TWFE; its counts are municipalities and years, not persons), when it has run.
     inference : pandas.DataFrame or None
         ``results/estimate/inference.csv`` of the ``choose_inference`` step, when it has run.
     power : pandas.DataFrame or None
@@ -294,7 +324,11 @@ class ReportInputs:
     reconciliation: pd.DataFrame | None = None
     budget: pd.DataFrame | None = None
     naive_vs_robust: pd.DataFrame | None = None
+    bacon: pd.DataFrame | None = None
     event_study: pd.DataFrame | None = None
+    event_study_main: pd.DataFrame | None = None
+    pretrend_main: pd.DataFrame | None = None
+    honest_did: pd.DataFrame | None = None
     pretrend: pd.DataFrame | None = None
     heterogeneity: pd.DataFrame | None = None
     dose_response: pd.DataFrame | None = None
