@@ -154,9 +154,23 @@ def test_run_estimates_writes_the_contracted_columns(tmp_path):
     make_matched(panel).to_parquet(matched_path, index=False)
     out, trends_path = tmp_path / "results" / "estimates.csv", tmp_path / "results" / "trends.csv"
     events_path = tmp_path / "results" / "event_study_main.csv"
+    pretrend_path, honest_path = tmp_path / "results" / "pretrend.csv", tmp_path / "results" / "honest.csv"
     estimate.run_estimates(
-        panel_path, matched_path, _config(), out, trends_path, progress=quiet, events_path=events_path
+        panel_path,
+        matched_path,
+        _config(),
+        out,
+        trends_path,
+        progress=quiet,
+        events_path=events_path,
+        pretrend_path=pretrend_path,
+        honest_path=honest_path,
     )
+    pretrend = pd.read_csv(pretrend_path)
+    assert list(pretrend.columns) == estimate.PRETREND_COLUMNS
+    assert pretrend.set_index("outcome").loc["sdq", "df_num"] == 1  # one placebo year (event_leads = 1)
+    # HonestDiD needs two placebo years (one after making event time -1 the reference): none here
+    assert list(pd.read_csv(honest_path).columns) == estimate.HONEST_COLUMNS
     table = pd.read_csv(out)
     events = pd.read_csv(events_path)
     assert list(events.columns) == estimate.EVENT_COLUMNS

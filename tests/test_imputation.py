@@ -212,3 +212,25 @@ def test_placebo_leads_are_zero_without_pre_trends_and_keep_each_cohorts_earlies
     # the 2013 cohort (data from 2010) can only lend 2011 and 2012 to the leads: its 2010 stays in the fit
     assert result.event_study.loc[result.event_study["event_time"] == -3, "n_treated_clusters"].item() == 8
     assert result.event_covariance.shape == (len(result.event_study),) * 2
+
+
+def test_honest_did_rows_use_the_event_study_relative_to_the_year_before_adoption():
+    from evaluation.estimate import _normalised_event_study, sensitivity_rows
+
+    data = _repeated_cross_sections(seed=8)
+    fit = did_imputation(data, "y", unit="unit", time="year", cohort="g", covariates=["x", "z"], leads=3)
+    beta, cov, n_pre, n_post = _normalised_event_study(fit, min_treated=1)
+    table = fit.event_study.set_index("event_time")
+    assert (n_pre, n_post) == (2, int((table["pre"] == 0).sum()))
+    assert beta[0] == pytest.approx(table.loc[-3, "estimate"] - table.loc[-1, "estimate"])
+    assert beta[n_pre] == pytest.approx(table.loc[0, "estimate"] - table.loc[-1, "estimate"])
+    var_e0 = fit.event_covariance[3, 3] + fit.event_covariance[2, 2] - 2 * fit.event_covariance[2, 3]
+    assert cov[n_pre, n_pre] == pytest.approx(var_e0)
+    config = {"estimation": {"alpha": 0.05, "min_treated_municipalities": 1}}
+    pretrend, rows = sensitivity_rows(fit, "y", config)
+    assert pretrend["df_num"] == 3 and 0 <= pretrend["p_value"] <= 1
+    honest = pd.DataFrame(rows)
+    assert set(honest["method"]) == {"relative_magnitudes", "smoothness"}
+    rm = honest.loc[honest["method"] == "relative_magnitudes"].sort_values("m")
+    widths = (rm["ci_high"] - rm["ci_low"]).to_numpy()
+    assert np.all(np.diff(widths) >= -1e-9)  # intervals widen with M
