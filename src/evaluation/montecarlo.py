@@ -1,10 +1,11 @@
 """Design validation by Monte Carlo: regenerate the synthetic registry, rerun the estimators, compare with truth.
 
 One replication (:func:`run_replication`) simulates the registry with a new
-seed (:func:`evaluation.simulate.simulate`), ingests it, builds the cohort,
-matches and estimates exactly as the pipeline does, adds the inference the
-policy picks (:func:`evaluation.inference.choose_inference`) for the main
-analysis, and compares every interval with the planted truth of ``truth.json``.
+seed (:func:`evaluation.simulate.simulate`), ingests the extracts the analysis reads
+(the others do not touch the estimates), builds the cohort of the final release (all data: the
+estimands are the final ones of ``truth.json``), matches and estimates exactly as the
+pipeline does, the headline with the inference the policy picks, and compares every
+interval with the planted truth.
 Replications are independent, so each is one Snakemake job;
 :func:`summarise` turns their rows into bias, RMSE and coverage per estimator
 (Morris, White and Crowther 2019, "Using simulation studies to evaluate
@@ -90,13 +91,15 @@ def run_replication(
         (``inference`` = ``policy``) and with the Borusyak-Jaravel-Spiess t interval (``bjs_t``), and the
         comparisons with their own cluster-robust intervals (``cluster_robust``).
     """
-    from evaluation.cohort import build_cohort, read_extracts
+    from evaluation.cohort import COHORT_EXTRACTS, build_cohort, read_extracts
     from evaluation.compare import match_cohort
+    from evaluation.config import release_config
     from evaluation.estimate import RELATIVE_OUTCOMES, caseload_panel, estimate_all
     from evaluation.ingest import ingest_folder, load_key
     from evaluation.simulate import simulate
 
-    cfg = copy.deepcopy(dict(config))
+    # the final release: all data, compared with the final (top-level) truth
+    cfg = release_config(copy.deepcopy(dict(config)), "final")
     cfg["synthetic"] = {**cfg.get("synthetic", {}), "seed": int(seed)}
     work = Path(workdir)
     raw = work / "raw"
@@ -113,6 +116,7 @@ def run_replication(
         accounting_path=work / "row_accounting.csv",
         key=key,
         progress=progress,
+        names=(*COHORT_EXTRACTS, "sagsbehandlere"),
     )
     panel = build_cohort(read_extracts(work / "ingest"), cfg, progress).panel
     matched = match_cohort(panel, cfg, progress).matched

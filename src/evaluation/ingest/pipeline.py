@@ -14,7 +14,7 @@ For every extract of the contract :func:`ingest_folder` writes
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -119,6 +119,7 @@ def ingest_folder(
     accounting_path: Path,
     key: bytes,
     progress: Callable[[str], object] = print,
+    names: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Validate, pseudonymise and write every extract of a folder, with row accounting.
 
@@ -141,6 +142,9 @@ def ingest_folder(
         Pseudonymisation key (see :func:`~evaluation.ingest.pseudonymise.load_key`).
     progress
         Called with one line of text per extract.
+    names
+        Only these extracts (in the contract's order; ``befolkning`` is always read first, since it
+        dates the extract), for callers that need a subset such as the Monte Carlo study. None: all.
 
     Returns
     -------
@@ -165,6 +169,12 @@ def ingest_folder(
         raise PseudonymisationError("The pseudonymisation key is empty; see load_key().")
     raw_dir, out_dir, quarantine_dir = Path(raw_dir), Path(out_dir), Path(quarantine_dir)
     found, warnings, errors = locate_extracts(raw_dir)
+    wanted = None if names is None else {"befolkning", *names}
+    if wanted is not None:
+        unknown = sorted(wanted - set(EXTRACTS))
+        if unknown:
+            raise ConfigError(f"ingest: unknown extract name(s) {unknown}; the contract has {sorted(EXTRACTS)}.")
+        errors = {n: m for n, m in errors.items() if n in wanted}
     if errors:
         raise ExtractError(
             f"Extracts in {raw_dir} are missing or ambiguous:\n" + "\n".join(f"  {n}: {m}" for n, m in errors.items())
@@ -174,6 +184,8 @@ def ingest_folder(
     rows = []
     last_date = None  # set from the population extract, which comes first
     for name, extract in EXTRACTS.items():
+        if wanted is not None and name not in wanted:
+            continue
         path = found[name][0]
         checked = check_extract(path, extract, last_date=last_date)
         if name == "befolkning":
