@@ -15,7 +15,9 @@ help:
 	@echo "make run [SCALE=tiny|demo|national]  set up, run the whole study, render the reports"
 	@echo "make test                            set up, lint, run the whole test suite"
 	@echo "make dag                             show the pipeline's jobs without running them"
-	@echo "make montecarlo [REPS=200]           design validation: bias, RMSE and coverage over replications"
+	@echo "make montecarlo [REPS=200]           design validation over four scenarios of planted effects (constant,"
+	@echo "                                     growing, none, by life phase): bias, RMSE, coverage ->"
+	@echo "                                     docs/design-validation.md (about 25 s per replication and core)"
 	@echo "make bench [SCALES=demo]             benchmarks: estimators vs peers, pipeline steps at demo and national"
 	@echo "                                     scales (or SCALES) -> bench/results.md; run on a quiet machine"
 	@echo "make clean                           remove outputs (keeps .venv)"
@@ -52,6 +54,7 @@ REPS   ?= 200
 
 montecarlo: setup
 	$(BIN)/snakemake --cores $(CORES) results/montecarlo/summary.csv --config 'montecarlo={replications: $(REPS)}'
+	cp results/montecarlo/summary.md docs/design-validation.md
 
 # Benchmarks: the peers (bench/requirements.txt) live in their own venv, never in $(VENV).
 BENCH_VENV   := .venv-bench
