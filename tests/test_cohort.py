@@ -6,6 +6,7 @@ expected number below is worked out from them in the comments.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -98,6 +99,15 @@ def make_extracts() -> dict[str, pd.DataFrame]:
             "exit_destination": pd.array([1], dtype="Int64"),
         }
     )
+    haendelser = pd.DataFrame(
+        {
+            "person_id": ["A", "A"],
+            "municipality": [657, 657],
+            "event_date": _dates(["2012-11-01", "2014-02-01"]),
+            "event": [0, 5],
+            "placement_type": [21, 21],
+        }
+    )
     udfald = pd.DataFrame(
         {
             "person_id": ["A", "A", "A", "B"],
@@ -112,6 +122,7 @@ def make_extracts() -> dict[str, pd.DataFrame]:
         "underretninger": underretninger,
         "forebyggende": forebyggende,
         "anbringelser_forloeb": anbringelser,
+        "anbringelser_haendelser": haendelser,
         "udfald": udfald,
     }
 
@@ -306,3 +317,53 @@ def test_build_panel_writes_identical_bytes(tmp_path):
     assert list(panel.columns) == cohort.PANEL_COLUMNS
     flow = pd.read_csv(tmp_path / "one" / "flow.csv")
     assert flow["step"].tolist()[:3] == ["population", "open_case", "baseline"]
+
+
+def test_placement_outcomes_of_the_panel(result):
+    p = result.panel.set_index(["person_id", "year"])
+    # A's episode starts in 2012 in foster care (21) and runs to 2014 without a breakdown
+    assert p.loc[("A", 2012), "placement_rate"] == 1.0 and p.loc[("A", 2012), "network_foster_share"] == 1.0
+    assert p.loc[("A", 2013), "placement_rate"] == 0.0 and np.isnan(p.loc[("A", 2013), "network_foster_share"])
+    assert (p.loc["A", "breakdown_rate"] == 0.0).all()  # placed in 2012-2014, no breakdown
+    assert np.isnan(p.loc[("B", 2013), "breakdown_rate"])  # never placed
+
+
+def test_placement_outcome_rules():
+    from evaluation.cohort.placements import caseload_per_head, placement_outcomes
+
+    keys = pd.DataFrame({"person_id": ["X", "X", "X", "Y"], "year": [2015, 2016, 2017, 2016]})
+    spells = pd.DataFrame(
+        {
+            "person_id": ["X", "X", "Y"],
+            "start_date": _dates(["2015-03-01", "2016-06-01", "2016-02-01"]),
+            "end_date": _dates(["2016-06-01", None, "2017-12-31"]),
+            "breakdown": [1, 0, 1],
+        }
+    )
+    events = pd.DataFrame(
+        {
+            "person_id": ["X", "X", "Y"],
+            "event_date": _dates(["2015-03-01", "2016-06-01", "2016-02-01"]),
+            "event": [0, 1, 0],
+            "placement_type": [9, 1, 9],  # institution, then network (a change, not a start); Y institution
+        }
+    )
+    out = placement_outcomes(keys, spells, events, pd.Timestamp("2017-12-31"), cutoff=pd.Timestamp("2017-12-31"))
+    out = out.set_index(["person_id", "year"])
+    assert out["placement_rate"].tolist() == [1.0, 0.0, 0.0, 1.0]
+    assert out.loc[("X", 2015), "network_foster_share"] == 0.0 and np.isnan(
+        out.loc[("X", 2016), "network_foster_share"]
+    )
+    # X's first spell breaks down in 2016; Y's spell ends at the cut-off, which is no breakdown
+    assert out["breakdown_rate"].tolist() == [0.0, 1.0, 0.0, 0.0]
+    caseworkers = pd.DataFrame(
+        {
+            "caseworker_id": ["a", "b", "a", "a"],
+            "municipality": [1, 1, 1, 1],
+            "month": _dates(["2016-01-01", "2016-01-01", "2016-02-01", "2017-01-01"]),
+            "active_cases": [20, 30, 24, 10],
+        }
+    )
+    load = caseload_per_head(caseworkers).set_index("year")
+    assert load.loc[2016, "caseload"] == pytest.approx((50 / 2 + 24 / 1) / 2)
+    assert load.loc[2017, "caseload"] == 10 and load.loc[2016, "n_months"] == 2
