@@ -117,6 +117,7 @@ def _staggered(folder: Path) -> None:
             nvr.append((outcome, estimator, est, 0.3 * scale, est - 0.6 * scale, est + 0.6 * scale, 0.0004, 17, 78, ""))
     columns = ["outcome", "estimator", "estimate", "se", "ci_low", "ci_high", "p_value", "n_treated", "n_control"]
     pd.DataFrame(nvr, columns=[*columns, "label"]).to_csv(folder / "naive_vs_robust.csv", index=False)
+    write_bacon(folder)
     events = []
     for outcome, scale in (("sdq", 1.0), ("cost_per_child", 10000.0), ("school_absence", 0.5)):
         for t in range(-3, 4):
@@ -165,6 +166,37 @@ def _staggered(folder: Path) -> None:
         ],
         columns=["analysis", "outcome", "estimator", "family", "estimate", "p_value", "p_holm", "p_bh"],
     ).to_csv(folder / "multiplicity.csv", index=False)
+
+
+#: Goodman-Bacon rows of one outcome: comparison, treated cohort, control cohort, weight, estimate (weights sum to 1)
+BACON = [
+    ("treated_vs_never", 2013, 0, 0.25, -2.0),
+    ("treated_vs_never", 2015, 0, 0.35, -1.0),
+    ("earlier_vs_later", 2013, 2015, 0.1, -1.5),
+    ("later_vs_earlier", 2015, 2013, 0.3, 0.5),
+]
+
+
+def write_bacon(folder: Path) -> Path:
+    """Write ``bacon.csv`` (as :func:`evaluation.staggered.decomposition.bacon_rows`): sdq, and cost per child x 10000.
+
+    SDQ: TWFE = 0.25 * -2 + 0.35 * -1 + 0.1 * -1.5 + 0.3 * 0.5 = -0.85; 78 municipalities, 20 dropped, 14 years.
+    """
+    rows = []
+    for outcome, family, scale, dropped in (("sdq", "primary", 1.0, 20), ("cost_per_child", "primary", 1e4, 19),
+                                            ("school_absence", "secondary", 0.5, 28)):  # fmt: skip
+        for comparison, treated, control, weight, estimate in BACON:
+            rows.append((outcome, family, comparison, treated, control, weight, estimate * scale, 98 - dropped,
+                         dropped, 14))  # fmt: skip
+        twfe = sum(w * e for *_, w, e in BACON) * scale
+        rows.append((outcome, family, "twfe", None, None, 1.0, twfe, 98 - dropped, dropped, 14))
+    columns = ["outcome", "family", "comparison", "treated_cohort", "control_cohort", "weight", "estimate",
+               "municipalities", "municipalities_dropped", "years"]  # fmt: skip
+    path = folder / "bacon.csv"
+    pd.DataFrame(rows, columns=columns).astype({"treated_cohort": "Int64", "control_cohort": "Int64"}).to_csv(
+        path, index=False
+    )
+    return path
 
 
 _REASON_EN = "4 treated of 20 clusters (effective number {g}): too few treated clusters for cluster-robust t-tests."

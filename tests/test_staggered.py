@@ -34,6 +34,7 @@ REQUIRED = {
     "heterogeneity": ["outcome", "subgroup_variable", "subgroup", "estimate", "se", "ci_low", "ci_high", "n"],
     "dose_response": ["outcome", "estimate", "se", "ci_low", "ci_high", "per"],
     "multiplicity": ["outcome", "estimator", "family", "p_value", "p_holm", "p_bh"],
+    "bacon": ["outcome", "family", "comparison", "treated_cohort", "control_cohort", "weight", "estimate"],
 }
 
 
@@ -130,7 +131,7 @@ def hand_run(tmp_path_factory):
         {
             "analysis": ["main", "main", "main", "naive"],
             "outcome": ["sdq", "cost_per_child", "school_absence", "sdq"],
-            "estimator": ["did_twfe_matched"] * 3 + ["diff_in_means"],
+            "estimator": ["did_imputation"] * 3 + ["diff_in_means"],
             "estimate": [-1.0, 10.0, -0.5, 3.0],
             "se": [0.5, 20.0, 0.5, 1.0],
             "ci_low": [-2.0, -30.0, -1.5, 1.0],
@@ -142,10 +143,16 @@ def hand_run(tmp_path_factory):
     estimates.to_csv(estimates_path, index=False)
     messages: list[str] = []
     written = run_staggered(
-        panel_path, ingest, hand_config(), tmp / "out", estimates_path=estimates_path, progress=messages.append
+        panel_path,
+        ingest,
+        hand_config(),
+        tmp / "out",
+        matched_path=None,
+        estimates_path=estimates_path,
+        progress=messages.append,
     )
     tables = {name: pd.read_csv(path) for name, path in written.items()}
-    return {"panel": panel, "tables": tables, "written": written, "messages": messages}
+    return {"panel": panel, "tables": tables, "written": written, "messages": messages, "estimates": estimates}
 
 
 def test_every_file_is_written_with_its_columns(hand_run):
@@ -213,6 +220,23 @@ def test_two_by_two_is_the_difference_of_four_child_year_means(hand_run):
     expected = (m[(True, True)] - m[(True, False)]) - (m[(False, True)] - m[(False, False)])
     nvr = hand_run["tables"]["naive_vs_robust"].set_index(["outcome", "estimator"])
     assert nvr.loc[("sdq", "did_2x2"), "estimate"] == pytest.approx(expected, abs=FILE_PRECISION)
+
+
+def test_headline_rows_are_copied_from_estimates_and_the_2x2_is_labelled_naive(hand_run):
+    nvr = hand_run["tables"]["naive_vs_robust"].set_index(["outcome", "estimator"])
+    main = hand_run["estimates"].query("analysis == 'main'").set_index("outcome")
+    for outcome, row in main.iterrows():
+        copied = nvr.loc[(outcome, "did_imputation")]
+        for column in ("estimate", "se", "ci_low", "ci_high", "p_value"):
+            assert copied[column] == pytest.approx(row[column], abs=FILE_PRECISION), (outcome, column)
+        assert np.isnan(copied["n_treated"]) and np.isnan(copied["n_control"])  # children are counted in estimates.csv
+        assert copied["label"] == "Imputation estimator, matched children (headline)"
+    assert nvr.loc[("sdq", "did_2x2"), "label"].startswith("Naive 2x2 DiD")
+    assert nvr.loc[("sdq", "twfe"), "label"].endswith("all children, unweighted")  # run without a matched sample
+    assert any("no matched sample given" in m for m in hand_run["messages"])
+    # the headline is compared, not adjusted twice: multiplicity holds it once per outcome
+    mult = hand_run["tables"]["multiplicity"]
+    assert (mult["analysis"] == "main").sum() == 3
 
 
 def test_no_count_below_min_cell_is_written(hand_run):
@@ -337,7 +361,7 @@ def _staggered_on_tiny_registry(tmp_path, root, effects=None):
     )
     panel_path = tmp_path / "panel.parquet"
     build_panel(interim, cfg, panel_path, tmp_path / "flow.csv", progress=lambda _: None)
-    written = run_staggered(panel_path, interim, cfg, tmp_path / "out", progress=lambda _: None)
+    written = run_staggered(panel_path, interim, cfg, tmp_path / "out", matched_path=None, progress=lambda _: None)
     truth = json.loads((raw / "truth.json").read_text())["att_sdq"]["value"]
     return written, truth
 

@@ -398,6 +398,7 @@ EVENT_COLUMNS = [
     "pre",
     "n_treated_municipalities",
     "few_municipalities",
+    "n_child_years",
     "inference",
 ]
 
@@ -430,6 +431,7 @@ def _event_table(fit: Any, outcome: str, choice: Any, config: Mapping[str, Any],
             "pre": table["pre"].astype("int64"),
             "n_treated_municipalities": table["n_treated_clusters"].astype("Int64"),
             "few_municipalities": few.astype("int64"),
+            "n_child_years": table["n_obs"].astype("Int64"),
             "inference": method,
         }
     )
@@ -754,6 +756,11 @@ def run_estimates(
         # the step's disclosure rule for count columns (as estimate_staggered): blank below min_cell
         counts = event_table["n_treated_municipalities"].astype("Int64")
         event_table["n_treated_municipalities"] = counts.where(counts >= min_cell)
+        # an event time resting on fewer than min_cell child-years (one per child) is not published
+        rows = event_table["n_child_years"].astype("Int64")
+        thin = (rows < min_cell).fillna(True).astype(bool)
+        event_table.loc[thin, ["estimate", "se", "ci_low", "ci_high", "p_value"]] = np.nan
+        event_table["n_child_years"] = rows.where(~thin)
         outputs.append((events_path, event_table.sort_values(["outcome", "event_time"])))
     if pretrend_path is not None:
         outputs.append((pretrend_path, pd.DataFrame([p for p, _ in sensitivity], columns=PRETREND_COLUMNS)))

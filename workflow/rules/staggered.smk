@@ -1,7 +1,8 @@
 rule estimate_staggered:
-    """Staggered DiD (Callaway-Sant'Anna) on municipality-years, event study, naive vs robust, heterogeneity, caseload dose-response and adjusted p-values."""
+    """Staggered DiD (Callaway-Sant'Anna) on the matched children's municipality-year means, event study, naive vs robust, Goodman-Bacon decomposition, heterogeneity, caseload dose-response and adjusted p-values."""
     input:
         panel=rules.build_panel.output.panel,
+        matched=rules.match_children.output.matched,
         extracts=rules.cut_extracts.output.extracts,
         estimates=rules.estimate_effects.output.estimates,
     output:
@@ -12,6 +13,7 @@ rule estimate_staggered:
         heterogeneity="results/{release}/estimate/heterogeneity.csv",
         dose_response="results/{release}/estimate/dose_response.csv",
         multiplicity="results/{release}/estimate/multiplicity.csv",
+        bacon="results/{release}/estimate/bacon.csv",
     log:
         "logs/{release}/estimate_staggered.log",
     benchmark:

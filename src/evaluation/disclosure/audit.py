@@ -164,6 +164,9 @@ PUBLISHED_TABLES: dict[str, TableRule] = {
         counts=("n_children",), statistics=(Statistics(("micro_dkk", "share_explained"), n=("n_children",)),)
     ),
     "estimate/att_gt.csv": no_person_cells(f"ATT(g,t) {_MUNICIPALITY_MODEL}"),
+    "estimate/bacon.csv": no_person_cells(
+        "Goodman-Bacon 2x2 DiDs and weights of municipality-year means; counts are municipalities and years"
+    ),
     "estimate/dose_response.csv": no_person_cells(f"dose-response {_MUNICIPALITY_MODEL}"),
     "estimate/event_study.csv": no_person_cells(f"event study {_MUNICIPALITY_MODEL}"),
     "estimate/heterogeneity.csv": TableRule(
@@ -173,6 +176,12 @@ PUBLISHED_TABLES: dict[str, TableRule] = {
     "estimate/multiplicity.csv": no_person_cells("adjusted p-values of whole-sample estimates"),
     "estimate/naive_vs_robust.csv": no_person_cells(f"estimators compared {_MUNICIPALITY_MODEL}"),
     "estimate/pretrend.csv": no_person_cells("joint Wald tests of the event study"),
+    "estimate/event_study_main.csv": TableRule(
+        counts=("n_child_years",),
+        statistics=(Statistics(("estimate", "se", "ci_low", "ci_high", "p_value"), n=("n_child_years",)),),
+    ),
+    "estimate/pretrend_main.csv": no_person_cells("F tests of the headline's placebo years"),
+    "estimate/honest_did.csv": no_person_cells("HonestDiD bounds of the headline's adoption-year effect"),
     "estimate/trends.csv": TableRule(counts=("n",), statistics=(Statistics(("mean",), n=("n",)),)),
     "estimates.csv": TableRule(
         counts=("n_treated", "n_control"),
@@ -186,6 +195,10 @@ PUBLISHED_TABLES: dict[str, TableRule] = {
     "power/mde.csv": no_person_cells("power grid: design parameters and minimum detectable effects"),
     "synth/average.csv": no_person_cells("mean synthetic-control effect over municipalities (n_adopters)"),
     "synth/gaps.csv": no_person_cells("gaps between municipality-level rates and their synthetic controls"),
+    "synth/sdid.csv": no_person_cells(
+        "synthetic DiD effects on municipality-year rates by municipality and their mean; n_* count years and "
+        "municipalities"
+    ),
     "synth/table.csv": no_person_cells("synthetic-control effects and fit statistics by municipality"),
 }
 

@@ -1,7 +1,10 @@
-"""Tables and numbers of the staggered-adoption results: naive vs robust, heterogeneity, dose, multiplicity.
+"""Tables and numbers of the staggered-adoption results: naive vs robust, Bacon, heterogeneity, dose, multiplicity.
 
 Reads the files of the pipeline step ``estimate_staggered`` (``results/estimate/``;
-see :mod:`evaluation.staggered.run`) and formats them; nothing is re-estimated.
+see :mod:`evaluation.staggered.run`) and formats them; nothing is re-estimated. The
+Goodman-Bacon table sums the weights of ``bacon.csv`` by comparison type and averages the
+2x2 estimates with them (display arithmetic, as R ``bacon_summary``; the file holds every
+comparison and the decomposed TWFE coefficient).
 Estimates use each outcome's decimals (:func:`~evaluation.report.labels.outcome_decimals`);
 counts pass the disclosure rule again (:func:`~evaluation.report.tables.suppress_small`),
 and a count the step already left empty is shown as an en dash.
@@ -13,11 +16,56 @@ import pandas as pd
 
 from evaluation.report.labels import OUTCOME_ORDER, label, ordered, outcome_decimals
 from evaluation.report.labels_results import ESTIMATOR_ORDER, SUBGROUP_VALUES
-from evaluation.report.numbers import check_language, format_number, format_p_value
+from evaluation.report.numbers import check_language, format_count, format_number, format_p_value, format_percent
 from evaluation.report.tables import MISSING, suppress_small
 
 #: the level at which the text counts a test as significant
 ALPHA = 0.05
+#: the rows of the naive-vs-robust table: the naive 2x2, the robust estimators on the matched children, the headline
+ROBUST_ORDER: tuple[str, ...] = (*ESTIMATOR_ORDER, "did_imputation")
+#: labels of estimators the shared labels (``label("estimator", ...)``) may lack: the headline's
+ROBUST_LABELS: dict[str, dict[str, str]] = {
+    "da": {"did_imputation": "Imputationsestimator, matchede børn (hovedanalyse)"},
+    "en": {"did_imputation": "Imputation estimator, matched children (main analysis)"},
+}
+#: Goodman-Bacon comparison types, in the order of :data:`evaluation.did.bacon.COMPARISONS`
+BACON_ORDER: tuple[str, ...] = ("treated_vs_never", "earlier_vs_later", "later_vs_earlier", "later_vs_always")
+#: the comparisons that use already-treated municipalities as controls (Goodman-Bacon's "forbidden" ones)
+FORBIDDEN: tuple[str, ...] = ("later_vs_earlier", "later_vs_always")
+BACON_LABELS: dict[str, dict[str, str]] = {
+    "da": {
+        "treated_vs_never": "Indførende mod kommuner uden modellen",
+        "earlier_vs_later": "Tidlige mod senere indførende, før de senere indfører",
+        "later_vs_earlier": "Senere mod tidligere indførende, der allerede har modellen (forbudt)",
+        "later_vs_always": "Indførende mod kommuner med modellen i hele perioden (forbudt)",
+        "twfe": "TWFE uden vægte (alle sammenligninger)",
+    },
+    "en": {
+        "treated_vs_never": "Adopters vs never-adopting municipalities",
+        "earlier_vs_later": "Earlier vs later adopters, before the later adopt",
+        "later_vs_earlier": "Later vs earlier adopters that already have the model (forbidden)",
+        "later_vs_always": "Adopters vs municipalities with the model throughout (forbidden)",
+        "twfe": "Unweighted TWFE (all comparisons)",
+    },
+}
+_BACON_COLUMNS = {
+    "da": {"comparison": "Sammenligning", "n": "2x2-DiD'er", "weight": "Vægt", "estimate": "Gns. 2x2-estimat"},
+    "en": {"comparison": "Comparison", "n": "2x2 DiDs", "weight": "Weight", "estimate": "Mean 2x2 estimate"},
+}
+_BACON_ALT = {
+    "da": "Punktdiagram med ét panel pr. udfald ({outcomes}). Hvert punkt er en 2x2-DiD mellem to grupper af "
+    "kommuner med vægten i TWFE-estimatet på den vandrette akse og estimatet på den lodrette. Typen af "
+    "sammenligning vises med både farve og form: cirkler for indførende mod kommuner uden modellen, firkanter for "
+    "tidlige mod senere indførende, trekanter for senere mod tidligere indførende og ruder for indførende mod "
+    "kommuner med modellen i hele perioden. En stiplet vandret linje markerer TWFE-estimatet. Tallene står i "
+    "tabellen over sammenligningstyperne.",
+    "en": "Scatter plot with one panel per outcome ({outcomes}). Each point is a 2x2 DiD between two groups of "
+    "municipalities, with its weight in the TWFE estimate on the horizontal axis and the estimate on the vertical "
+    "axis. The type of comparison is shown by both colour and shape: circles for adopters against never-adopting "
+    "municipalities, squares for earlier against later adopters, triangles for later against earlier adopters and "
+    "diamonds for adopters against municipalities with the model throughout. A dashed horizontal line marks the "
+    "TWFE estimate. The numbers are in the table of comparison types.",
+}
 _WORDS = {
     "da": {
         "to": "til",
@@ -81,13 +129,19 @@ def _ordered_rows(frame: pd.DataFrame, column: str, order: tuple[str, ...]) -> p
     return keyed.sort_values(["_o", "_k"], kind="stable").drop(columns=["_o", "_k"]).reset_index(drop=True)
 
 
+def estimator_label(estimator: str, *, language: str = "da") -> str:
+    """Label an estimator of the naive-vs-robust table: the shared label, else :data:`ROBUST_LABELS`, else the name."""
+    shared = label("estimator", estimator, language)
+    return shared if shared != estimator else ROBUST_LABELS[check_language(language)].get(estimator, estimator)
+
+
 def naive_robust_table(naive_vs_robust: pd.DataFrame, *, language: str = "da") -> pd.DataFrame:
-    """One row per outcome and estimator, from the naive 2x2 DiD to the Callaway-Sant'Anna estimators.
+    """One row per outcome and estimator, from the naive 2x2 DiD to the Callaway-Sant'Anna estimators and the headline.
 
     Parameters
     ----------
     naive_vs_robust : pandas.DataFrame
-        ``results/estimate/naive_vs_robust.csv``.
+        ``results/estimate/naive_vs_robust.csv`` (the headline's rows ``did_imputation`` last).
     language : {"da", "en"}, default "da"
         Labels and number format.
 
@@ -97,14 +151,14 @@ def naive_robust_table(naive_vs_robust: pd.DataFrame, *, language: str = "da") -
         Display strings: outcome, estimator, estimate, standard error, 95 % CI and p-value.
     """
     language = check_language(language)
-    frame = _ordered_rows(naive_vs_robust, "estimator", ESTIMATOR_ORDER)
+    frame = _ordered_rows(naive_vs_robust, "estimator", ROBUST_ORDER)
     decimals = [outcome_decimals(o)[0] for o in frame["outcome"]]
     to = _WORDS[language]["to"]
     col = lambda name: label("result_column", name, language)  # noqa: E731
     return pd.DataFrame(
         {
             col("outcome"): blank_repeats([label("outcome", o, language) for o in frame["outcome"]]),
-            col("estimator"): [label("estimator", e, language) for e in frame["estimator"]],
+            col("estimator"): [estimator_label(str(e), language=language) for e in frame["estimator"]],
             col("estimate"): [_fmt(v, d, language) for v, d in zip(frame["estimate"], decimals, strict=True)],
             col("se"): [_fmt(v, d, language) for v, d in zip(frame["se"], decimals, strict=True)],
             col("ci"): [
@@ -215,7 +269,8 @@ def staggered_variables(
 
     Keys (``–`` where a result is absent, so that the text always resolves):
 
-    - ``robust_<outcome>_<estimator>_{estimate,ci_low,ci_high}``: running-text precision;
+    - ``robust_<outcome>_<estimator>_{estimate,ci_low,ci_high}``: running-text precision (estimators of
+      :data:`ROBUST_ORDER`, the headline ``did_imputation`` included);
     - ``pretrend_<outcome>_{statistic,df,p_text,verdict}``: the joint Wald test of the pre-adoption event times;
     - ``dose_<outcome>_{estimate,ci_low,ci_high,p_text}``, ``dose_per``, ``dose_n_municipalities``;
     - ``mult_<family>_{n,n_raw,n_holm,n_bh}``: tests, and those with p below 5 % before and after adjustment;
@@ -230,7 +285,7 @@ def staggered_variables(
     )
     for outcome in outcomes:
         text_d = outcome_decimals(outcome)[1]
-        for estimator in ESTIMATOR_ORDER:
+        for estimator in ROBUST_ORDER:
             row = rows.get((outcome, estimator))
             for stat in ("estimate", "ci_low", "ci_high"):
                 value = float("nan") if row is None else getattr(row, stat)
@@ -270,4 +325,109 @@ def staggered_variables(
     splits = [] if heterogeneity is None else list(dict.fromkeys(heterogeneity["subgroup_variable"].astype(str)))
     names = [label("subgroup_variable", s, language) for s in splits]
     values["het_variables"] = _join([n[:1].lower() + n[1:] for n in names], language) or MISSING
+    return values
+
+
+def bacon_outcomes(bacon: pd.DataFrame) -> list[str]:
+    """Return the outcomes of the primary family in ``bacon.csv``, in report order (all outcomes if none is primary)."""
+    primary = bacon.loc[bacon["family"].astype(str) == "primary", "outcome"].astype(str)
+    chosen = set(primary) if len(primary) else set(bacon["outcome"].astype(str))
+    return ordered(chosen, OUTCOME_ORDER)
+
+
+def _bacon_types(bacon: pd.DataFrame, outcome: str) -> pd.DataFrame:
+    """Weight, number of 2x2 DiDs and weight-averaged estimate by comparison type; then the decomposed TWFE."""
+    part = bacon.loc[bacon["outcome"].astype(str) == outcome]
+    pairs = part.loc[part["comparison"].astype(str) != "twfe"]
+    rows = []
+    for comparison in ordered(set(pairs["comparison"].astype(str)), BACON_ORDER):
+        group = pairs.loc[pairs["comparison"].astype(str) == comparison]
+        weight = float(group["weight"].sum())
+        mean = float((group["weight"] * group["estimate"]).sum() / weight) if weight > 0 else float("nan")
+        rows.append((comparison, len(group), weight, mean))
+    total = part.loc[part["comparison"].astype(str) == "twfe"]
+    if len(total):
+        rows.append(("twfe", len(pairs), float(total["weight"].iloc[0]), float(total["estimate"].iloc[0])))
+    return pd.DataFrame(rows, columns=["comparison", "n", "weight", "estimate"])
+
+
+def bacon_table(bacon: pd.DataFrame, *, language: str = "da") -> pd.DataFrame:
+    """Weight and mean 2x2 estimate of each Goodman-Bacon comparison type, for the primary outcomes.
+
+    Parameters
+    ----------
+    bacon : pandas.DataFrame
+        ``results/estimate/bacon.csv`` (one row per 2x2 comparison and a row ``twfe`` per outcome).
+    language : {"da", "en"}, default "da"
+        Labels and number format.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Display strings: outcome, comparison type, number of 2x2 DiDs, total weight (percent) and the
+        weight-averaged 2x2 estimate; the last row of each outcome is the decomposed TWFE estimate.
+    """
+    language = check_language(language)
+    words = _BACON_COLUMNS[language]
+    names = BACON_LABELS[language]
+    outcomes, comparisons, counts, weights, estimates = [], [], [], [], []
+    for outcome in bacon_outcomes(bacon):
+        decimals = outcome_decimals(outcome)[0]
+        for row in _bacon_types(bacon, outcome).itertuples(index=False):
+            outcomes.append(label("outcome", outcome, language))
+            comparisons.append(names.get(str(row.comparison), str(row.comparison)))
+            counts.append(format_count(row.n, language=language))
+            weights.append(format_percent(row.weight, 1, language=language))
+            estimates.append(_fmt(row.estimate, decimals, language))
+    return pd.DataFrame(
+        {
+            label("result_column", "outcome", language): blank_repeats(outcomes),
+            words["comparison"]: comparisons,
+            words["n"]: counts,
+            words["weight"]: weights,
+            words["estimate"]: estimates,
+        }
+    )
+
+
+def bacon_variables(bacon: pd.DataFrame | None, *, language: str = "da") -> dict[str, str]:
+    """Format the numbers the text on the Goodman-Bacon decomposition quotes (``–`` where absent).
+
+    Keys, for every outcome of the report (:data:`~evaluation.report.labels.OUTCOME_ORDER`):
+
+    - ``bacon_<outcome>_<type>_{weight,estimate}`` for each type of :data:`BACON_ORDER` and for ``forbidden``
+      (the types of :data:`FORBIDDEN` together): the total weight in percent and the weight-averaged 2x2
+      estimate in running-text precision;
+    - ``bacon_<outcome>_twfe``: the decomposed (unweighted, balanced-panel) TWFE estimate;
+    - ``bacon_<outcome>_{municipalities,dropped,years}``: the balanced panel and the municipalities left out;
+    - ``bacon_fig_alt``: the figure's alt text.
+    """
+    language = check_language(language)
+    values: dict[str, str] = {}
+    for outcome in OUTCOME_ORDER:
+        decimals = outcome_decimals(outcome)[1]
+        part = None if bacon is None else bacon.loc[bacon["outcome"].astype(str) == outcome]
+        types = pd.DataFrame(columns=["comparison", "n", "weight", "estimate"])
+        if part is not None and len(part):
+            types = _bacon_types(bacon, outcome)
+        by_type = types.set_index("comparison")
+        for comparison in (*BACON_ORDER, "forbidden"):
+            chosen = by_type.loc[by_type.index.isin(FORBIDDEN if comparison == "forbidden" else (comparison,))]
+            weight = float(chosen["weight"].sum()) if len(types) else float("nan")
+            mean = float((chosen["weight"] * chosen["estimate"]).sum() / weight) if weight > 0 else float("nan")
+            values[f"bacon_{outcome}_{comparison}_weight"] = (
+                MISSING if pd.isna(weight) else format_percent(weight, 1, language=language)
+            )
+            values[f"bacon_{outcome}_{comparison}_estimate"] = _fmt(mean, decimals, language)
+        twfe = by_type["estimate"].get("twfe", float("nan"))
+        values[f"bacon_{outcome}_twfe"] = _fmt(twfe, decimals, language)
+        for key, column in (("municipalities", "municipalities"), ("dropped", "municipalities_dropped"),
+                            ("years", "years")):  # fmt: skip
+            counts = part[column].dropna() if part is not None and column in part.columns else pd.Series(dtype=float)
+            values[f"bacon_{outcome}_{key}"] = (
+                format_count(int(counts.iloc[0]), language=language) if len(counts) else MISSING
+            )
+    shown = [] if bacon is None else bacon_outcomes(bacon)
+    names = _join([label("outcome", o, language) for o in shown], language) or MISSING
+    values["bacon_fig_alt"] = _BACON_ALT[language].format(outcomes=names)
     return values

@@ -1,4 +1,4 @@
-"""Figures of the economics and staggered results: costs by follow-up year, CEAC, event study, love plot.
+"""Figures of the economics and staggered results: costs by follow-up year, CEAC, event study, love plot, Bacon.
 
 Drawn like :mod:`evaluation.report.figures` (Agg canvas, fixed style, the
 Okabe-Ito palette with a line style and marker per series), from the results
@@ -10,6 +10,7 @@ from __future__ import annotations
 import matplotlib as mpl
 import numpy as np
 import pandas as pd
+from matplotlib.artist import Artist
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
@@ -259,4 +260,85 @@ def love_plot_figure(balance: pd.DataFrame, *, threshold: float, language: str =
         ax.set_xlabel(words["smd"])
         ax.xaxis.set_major_formatter(_tick_formatter(language))
         ax.legend(loc="lower right", frameon=False)
+    return figure
+
+
+#: Goodman-Bacon comparison type -> (colour, marker): told apart by shape as well as by colour
+BACON_SERIES = {
+    "treated_vs_never": (OKABE_ITO["blue"], "o"),
+    "earlier_vs_later": (OKABE_ITO["bluish_green"], "s"),
+    "later_vs_earlier": (OKABE_ITO["vermillion"], "^"),
+    "later_vs_always": (OKABE_ITO["reddish_purple"], "D"),
+}
+_BACON_AXES = {
+    "da": {"weight": "Vægt i TWFE-estimatet", "estimate": "2x2-DiD-estimat", "twfe": "TWFE uden vægte"},
+    "en": {"weight": "Weight in the TWFE estimate", "estimate": "2x2 DiD estimate", "twfe": "Unweighted TWFE"},
+}
+
+
+def bacon_figure(bacon: pd.DataFrame, outcomes: list[str], labels: dict[str, str], *, language: str = "da") -> Figure:
+    """Draw the Goodman-Bacon decomposition: each 2x2 estimate against its weight, one panel per outcome.
+
+    As Figure 6 of Goodman-Bacon (2021): the comparison types differ in colour and marker shape
+    (:data:`BACON_SERIES`), and a dashed line marks the decomposed TWFE estimate (the row ``twfe``).
+
+    Parameters
+    ----------
+    bacon : pandas.DataFrame
+        ``results/estimate/bacon.csv``.
+    outcomes : list of str
+        The outcomes to draw, one panel each, in this order.
+    labels : dict of str to str
+        Comparison type -> its label in the legend.
+    language : {"da", "en"}, default "da"
+        Labels and number format.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+
+    Raises
+    ------
+    ReportError
+        If no outcome has a row.
+    """
+    rows = bacon[bacon["outcome"].astype(str).isin(outcomes)]
+    if rows.empty:
+        raise ReportError("results/estimate/bacon.csv has no rows for the outcomes shown: rerun estimate_staggered")
+    words = _BACON_AXES[language]
+    percent = PercentFormatter(1.0, decimals=0, symbol="\u00a0%" if language == "da" else "%")
+    with mpl.rc_context(STYLE):
+        figure = Figure(figsize=(6.5, 3.6), layout="constrained")
+        axes = np.atleast_1d(figure.subplots(1, len(outcomes), squeeze=False)).ravel()
+        shown: dict[str, Artist] = {}
+        for ax, outcome in zip(axes, outcomes, strict=True):
+            panel = rows[rows["outcome"].astype(str) == outcome]
+            for comparison, (colour, marker) in BACON_SERIES.items():
+                points = panel[panel["comparison"].astype(str) == comparison]
+                if points.empty:
+                    continue
+                shown[comparison] = ax.scatter(
+                    points["weight"],
+                    points["estimate"],
+                    marker=marker,
+                    s=22,
+                    color=colour,
+                    edgecolors="#222222",
+                    linewidths=0.4,
+                    zorder=3,
+                )
+            total = panel.loc[panel["comparison"].astype(str) == "twfe", "estimate"]
+            if len(total):
+                shown["twfe"] = ax.axhline(float(total.iloc[0]), color="#222222", linestyle="--", linewidth=0.9)
+            ax.axhline(0, color="#888888", linewidth=0.6)
+            ax.set_title(label("outcome", outcome, language), fontsize=9, loc="left")
+            ax.set_xlim(left=-0.03 * float(panel["weight"].max()))  # points of weight near 0 clear of the axis
+            ax.xaxis.set_major_formatter(percent)
+            ax.yaxis.set_major_formatter(_tick_formatter(language))
+            ax.set_xlabel(words["weight"])
+        axes[0].set_ylabel(words["estimate"])
+        names = {**labels, "twfe": words["twfe"]}
+        figure.legend(list(shown.values()), [names.get(k, k) for k in shown], loc="outside lower center", ncols=1,
+                      frameon=False)  # fmt: skip
     return figure

@@ -3,28 +3,31 @@ r"""The staggered analyses of one outcome, each returning a tidy table (pure fun
 Callaway-Sant'Anna (2021)
     :func:`cs_analysis` runs :func:`evaluation.did.att_gt` on the municipality-year panel of
     :func:`evaluation.staggered.panels.municipality_panel` (unit = municipality, group =
-    ``first_treat``, 0 = never adopting; weights = the municipality's child-years), and derives the
+    ``first_treat``, 0 = never adopting; weights = the municipality's sum of matching weights over its
+    child-years, ``unit_weight``). In the pipeline those means are the matching-weighted means of the
+    matched children's child-years, the headline's sample (:mod:`evaluation.staggered.panels`). It derives the
     simple ATT (eq. 3.10's :math:`\theta^O_{sel}` analogue: cohort-size weighted post-treatment
     cells), the dynamic average of the post-treatment event times, the event-study table and the
     joint pre-trend test (:mod:`evaluation.eventstudy`).
 Naive vs robust
-    :func:`two_by_two` is the classic 2x2 DiD that before/after evaluations of the Herning model
-    reported: the earliest cohort (Herning) against never-adopting municipalities, the mean over
+    :func:`two_by_two` is the classic, naive 2x2 DiD that before/after evaluations of the Herning model
+    reported: the earliest cohort (Herning) against never-adopting municipalities, on *all* their
+    children, unweighted (no matching), the mean over
     child-years of all years from its adoption year on minus the mean over all years before it, by
     OLS with group, period and interaction terms on child-years, standard errors clustered by
     municipality (G - 1 degrees of freedom). With one treated municipality the clustered standard
     error rests on a single treated cluster and is unreliable (Conley and Taber 2011): the row is
     there to show what the naive design says, not to be believed. :func:`twfe` is
     :math:`\bar y_{mt} = \alpha_m + \lambda_t + \beta D_{mt} + \varepsilon_{mt}` on the
-    municipality-year means with weights :math:`n_{mt}`, clustered by municipality; with staggered
+    municipality-year means with weights :math:`W_{mt}` (``weight_sum``), clustered by municipality; with staggered
     adoption and effects that change over event time :math:`\beta` is a weighted average of 2x2
     DiDs with possibly negative weights on some ATT(g,t) (Goodman-Bacon 2021).
 Heterogeneity
     :func:`heterogeneity` repeats the CS analysis within subgroups of children (life phase at entry,
-    sex, prior placement) and reports the simple ATT of each.
+    sex, prior placement), on the same (matched, weighted) child-years, and reports the simple ATT of each.
 Dose-response
     :func:`dose` is :func:`evaluation.dose.dose_response` of the municipality-year mean outcome on
-    caseload per caseworker, with municipality and year effects, weights :math:`n_{mt}`, optionally
+    caseload per caseworker, with municipality and year effects, weights :math:`W_{mt}`, optionally
     the reform indicator as a control, clustered by municipality.
 """
 
@@ -194,7 +197,7 @@ def two_by_two(panel: pd.DataFrame, outcome: str, *, alpha: float = 0.05) -> Est
 
 
 def twfe(means: pd.DataFrame, outcome: str, *, alpha: float = 0.05) -> Estimate:
-    """Two-way fixed effects on municipality-year means, weights ``n_child_years``, clustered by municipality."""
+    """Two-way fixed effects on municipality-year means, weights ``weight_sum``, clustered by municipality."""
     fit = fixed_effects(
         means,
         outcome=outcome,
@@ -202,7 +205,7 @@ def twfe(means: pd.DataFrame, outcome: str, *, alpha: float = 0.05) -> Estimate:
         unit="municipality",
         time="year",
         cluster="municipality",
-        weights="n_child_years",
+        weights="weight_sum",
         alpha=alpha,
     )
     adopters = means.loc[means["treated"] == 1, "municipality"].nunique()
@@ -211,7 +214,13 @@ def twfe(means: pd.DataFrame, outcome: str, *, alpha: float = 0.05) -> Estimate:
 
 
 def heterogeneity(
-    panel: pd.DataFrame, outcome: str, subgroup_columns: dict[str, str], settings: StaggeredSettings, progress: Progress
+    panel: pd.DataFrame,
+    outcome: str,
+    subgroup_columns: dict[str, str],
+    settings: StaggeredSettings,
+    progress: Progress,
+    *,
+    weight: str | None = None,
 ) -> pd.DataFrame:
     """Estimate the simple CS ATT of ``outcome`` within each subgroup value (module docstring).
 
@@ -221,6 +230,8 @@ def heterogeneity(
         Child-year panel with the subgroup columns.
     subgroup_columns : dict of str to str
         Subgroup variable name -> panel column holding its values.
+    weight : str or None
+        Column of the matching weights (None: every child-year weighs 1).
 
     Returns
     -------
@@ -234,7 +245,8 @@ def heterogeneity(
             what = f"heterogeneity {outcome} {variable}={value}"
             try:
                 with _forward_warnings(progress, what):
-                    fit = run_att_gt(municipality_panel(part, outcome, settings.covariates), outcome, settings)
+                    means = municipality_panel(part, outcome, settings.covariates, weight=weight)
+                    fit = run_att_gt(means, outcome, settings)
                     est = fit.aggregate("simple").overall
             except ModelNotIdentifiedError as exc:
                 progress(f"{what}: not estimated ({exc})")
@@ -275,7 +287,7 @@ def dose(means: pd.DataFrame, caseload: pd.DataFrame, outcome: str, settings: St
         outcome,
         "caseload_per_worker",
         controls=controls,
-        weights="n_child_years",
+        weights="weight_sum",
         cluster="municipality",
         per=settings.dose_per,
         alpha=settings.alpha,

@@ -1,5 +1,12 @@
 """Pipeline step ``estimate_staggered``: the staggered DiD results files of ``results/estimate/``.
 
+Sample: the robust analyses (TWFE, Callaway-Sant'Anna, event study, pre-trend test, heterogeneity,
+dose-response and the Goodman-Bacon decomposition) run on municipality-year means of the *matched*
+children's child-years, weighted by the matching weights (``compare/matched.parquet``), the sample of
+the headline imputation estimator; :mod:`evaluation.staggered.panels` documents the means and their
+weights. The 2x2 DiD stays the naive comparison: all children, unweighted. Without a matched sample
+(``matched_path=None``) every analysis uses all children, unweighted, and the log says so.
+
 Files written into ``out_dir`` (one row per outcome of ``outcomes.primary`` + ``outcomes.secondary``
 and per row of each analysis; :mod:`evaluation.staggered.analyses` defines the estimators):
 
@@ -12,7 +19,10 @@ and per row of each analysis; :mod:`evaluation.staggered.analyses` defines the e
     ``outcome, statistic, df, p_value`` (joint Wald test of the pre-treatment event times).
 ``naive_vs_robust.csv``
     ``outcome, estimator, estimate, se, ci_low, ci_high, p_value, n_treated, n_control, label`` with
-    estimators ``did_2x2``, ``twfe``, ``cs_simple``, ``cs_dynamic``.
+    estimators ``did_2x2`` (naive: all children), ``twfe``, ``cs_simple``, ``cs_dynamic`` (matched
+    children) and ``did_imputation``: the headline, copied from the ``main`` rows of
+    ``results/estimates.csv`` (its counts of children stay there: ``n_treated`` and ``n_control`` of this
+    file count municipalities, and are empty in that row).
 ``heterogeneity.csv``
     ``outcome, subgroup_variable, subgroup, estimate, se, ci_low, ci_high, p_value, n``.
 ``dose_response.csv``
@@ -22,10 +32,18 @@ and per row of each analysis; :mod:`evaluation.staggered.analyses` defines the e
     ``analysis, outcome, estimator, family, estimate, se, ci_low, ci_high, p_value, p_holm, p_bh``:
     the ``main`` rows of ``results/estimates.csv`` and the CS simple ATTs, adjusted within the
     primary and the secondary family (:func:`evaluation.multiplicity.adjust_within_families`).
+``bacon.csv``
+    ``outcome, family, comparison, treated_cohort, control_cohort, weight, estimate, municipalities,
+    municipalities_dropped, years``: the Goodman-Bacon decomposition of the (unweighted) TWFE on the
+    balanced panel of municipality-year means, a row per 2x2 comparison and a row ``twfe``
+    (:mod:`evaluation.staggered.decomposition`).
 
 Disclosure control: no municipality-year mean is written. Every count column (``n`` and ``n_*``:
 municipalities, children or municipality-years) below ``disclosure.min_cell`` is written empty, and so
 are the estimates of a subgroup of fewer than ``disclosure.min_cell`` children (:func:`hide_few_children`).
+``bacon.csv`` counts municipalities and years of its balanced panel in columns not named ``n_*``
+(``municipalities``, ``municipalities_dropped``, ``years``): municipalities are public, and the rule is
+for counts of persons (:mod:`evaluation.staggered.decomposition`).
 """
 
 from __future__ import annotations
@@ -41,10 +59,20 @@ from evaluation.errors import EvaluationError, ExtractError, ModelNotIdentifiedE
 from evaluation.multiplicity import adjust_within_families
 from evaluation.results import Estimate
 from evaluation.staggered.analyses import cs_analysis, dose, heterogeneity, twfe, two_by_two
-from evaluation.staggered.panels import caseload_panel, child_subgroups, municipality_panel
+from evaluation.staggered.decomposition import BACON_COLUMNS, bacon_rows
+from evaluation.staggered.panels import WEIGHT, caseload_panel, child_subgroups, matched_child_years, municipality_panel
 from evaluation.staggered.settings import StaggeredSettings
 
-__all__ = ["FILES", "LABELS", "hide_few_children", "multiplicity_table", "run_staggered", "suppress_counts"]
+__all__ = [
+    "FILES",
+    "LABELS",
+    "estimator_labels",
+    "headline_rows",
+    "hide_few_children",
+    "multiplicity_table",
+    "run_staggered",
+    "suppress_counts",
+]
 
 Progress = Callable[[str], None]
 
@@ -57,16 +85,26 @@ FILES: dict[str, str] = {
     "heterogeneity": "heterogeneity.csv",
     "dose_response": "dose_response.csv",
     "multiplicity": "multiplicity.csv",
+    "bacon": "bacon.csv",
 }
 
-#: English labels of the naive-vs-robust estimators (the report translates them).
+#: English labels of the naive-vs-robust estimators (the report translates them); ``{sample}`` names the sample.
 LABELS: dict[str, str] = {
-    "did_2x2": "2x2 DiD: first adopter vs never adopting, before vs after",
-    "twfe": "Two-way fixed effects, municipality-years",
-    "cs_simple": "Callaway-Sant'Anna, simple ATT",
-    "cs_dynamic": "Callaway-Sant'Anna, average of post-adoption event times",
+    "did_2x2": "Naive 2x2 DiD: first adopter vs never adopting, before vs after, all children, unweighted",
+    "twfe": "Two-way fixed effects, municipality-year means of {sample}",
+    "cs_simple": "Callaway-Sant'Anna, simple ATT, {sample}",
+    "cs_dynamic": "Callaway-Sant'Anna, average of post-adoption event times, {sample}",
+    "did_imputation": "Imputation estimator, matched children (headline)",
 }
+#: The estimator of the headline (``results/estimates.csv``, analysis ``main``).
+HEADLINE_ESTIMATOR = "did_imputation"
 _ESTIMATE_COLUMNS = ["estimate", "se", "ci_low", "ci_high", "p_value", "n_treated", "n_control"]
+
+
+def estimator_labels(*, matched: bool) -> dict[str, str]:
+    """:data:`LABELS` with the sample of the robust rows: the matched children, or all children without matching."""
+    sample = "matched children, weighted" if matched else "all children, unweighted"
+    return {name: text.format(sample=sample) for name, text in LABELS.items()}
 
 
 def suppress_counts(frame: pd.DataFrame, min_cell: int) -> pd.DataFrame:
@@ -87,10 +125,14 @@ def hide_few_children(heterogeneity: pd.DataFrame, min_cell: int) -> pd.DataFram
     return out
 
 
-def _write(frame: pd.DataFrame, path: Path, min_cell: int) -> Path:
+#: Number format of the files; ``bacon.csv`` keeps significant digits, as its weights can be small.
+_FLOAT_FORMAT: dict[str, str] = {"bacon": "%.10g"}
+
+
+def _write(frame: pd.DataFrame, path: Path, min_cell: int, float_format: str = "%.6f") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     suppress_counts(frame, min_cell).to_csv(
-        path, index=False, encoding="utf-8", lineterminator="\n", float_format="%.6f"
+        path, index=False, encoding="utf-8", lineterminator="\n", float_format=float_format
     )
     return path
 
@@ -108,15 +150,44 @@ def _guarded(outcome: str, estimator: str, compute: Callable[[], Estimate], prog
         return _row(outcome, estimator, Estimate(np.nan, np.nan, np.nan, np.nan, 0, 0, None))
 
 
+def _main_rows(estimates_path: Path, settings: StaggeredSettings) -> pd.DataFrame:
+    """Read the ``main`` rows of ``results/estimates.csv`` for the configured outcomes (the whole sample only)."""
+    main = pd.read_csv(estimates_path)
+    missing = {"analysis", "outcome", "estimator", *_ESTIMATE_COLUMNS[:5]} - set(main.columns)
+    if missing:
+        raise EvaluationError(f"{estimates_path}: column(s) {sorted(missing)} missing; rerun estimate_effects")
+    keep = (main["analysis"] == "main") & main["outcome"].isin(settings.outcomes)
+    if "subgroup" in main.columns:
+        keep &= main["subgroup"].fillna("all").astype(str) == "all"
+    rows = main.loc[keep]
+    if rows["outcome"].duplicated().any():
+        outcome = rows.loc[rows["outcome"].duplicated(), "outcome"].iloc[0]
+        raise EvaluationError(
+            f"{estimates_path}: more than one main row for outcome {outcome!r}; rerun estimate_effects"
+        )
+    return rows
+
+
+def headline_rows(estimates_path: Path, settings: StaggeredSettings) -> pd.DataFrame:
+    """Return the headline (``main`` rows of ``results/estimates.csv``) as rows of naive_vs_robust.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``outcome, estimator, estimate, se, ci_low, ci_high, p_value, n_treated, n_control`` with the
+        headline's estimator (:data:`HEADLINE_ESTIMATOR`, ``did_imputation``); the counts are left empty,
+        as the headline counts children and this table's counts are municipalities.
+    """
+    main = _main_rows(estimates_path, settings)
+    rows = main[["outcome", "estimator", *_ESTIMATE_COLUMNS[:5]]].assign(n_treated=np.nan, n_control=np.nan)
+    return rows.astype({"estimator": str}).reset_index(drop=True)
+
+
 def multiplicity_table(cs_rows: pd.DataFrame, estimates_path: Path | None, settings: StaggeredSettings) -> pd.DataFrame:
     """Adjust the ``main`` rows of ``results/estimates.csv`` and the CS simple ATTs within outcome families."""
     parts = []
     if estimates_path is not None:
-        main = pd.read_csv(estimates_path)
-        missing = {"analysis", "outcome", "estimator", "p_value"} - set(main.columns)
-        if missing:
-            raise EvaluationError(f"{estimates_path}: column(s) {sorted(missing)} missing; rerun estimate_effects")
-        parts.append(main.loc[(main["analysis"] == "main") & main["outcome"].isin(settings.outcomes)])
+        parts.append(_main_rows(estimates_path, settings))
     parts.append(cs_rows.loc[cs_rows["estimator"] == "cs_simple"].assign(analysis="staggered"))
     table = pd.concat(parts, ignore_index=True)
     table["family"] = table["outcome"].map(settings.family)
@@ -138,6 +209,7 @@ def run_staggered(
     config: dict[str, Any],
     out_dir: Path,
     *,
+    matched_path: Path | None,
     estimates_path: Path | None = None,
     progress: Progress = print,
 ) -> dict[str, Path]:
@@ -155,9 +227,14 @@ def run_staggered(
         :class:`evaluation.staggered.settings.StaggeredSettings`).
     out_dir : Path
         Folder of the results files (``results/estimate``).
+    matched_path : Path or None
+        ``compare/matched.parquet`` of the rule ``match_children`` (``person_id, weight``): the robust
+        analyses use the matched children's child-years weighted by the matching weights. None (say it
+        explicitly) uses all children, unweighted.
     estimates_path : Path or None
         ``results/estimates.csv`` of the rule ``estimate_effects``; its ``main`` rows join the
-        multiplicity adjustment. None adjusts the CS estimates alone.
+        multiplicity adjustment and give the ``did_imputation`` rows of ``naive_vs_robust.csv``. None
+        adjusts the CS estimates alone and leaves the headline out.
     progress : callable
         Told what is estimated and every warning of the estimators (dropped units, skipped cells).
 
@@ -173,8 +250,9 @@ def run_staggered(
     absent = sorted(set(settings.outcomes) - set(outcomes))
     if absent:
         raise EvaluationError(f"{panel_path}: configured outcome(s) {absent} are not columns of the panel")
+    sample = _robust_sample(panel, matched_path, progress)
     placements = _read_extract(ingest_dir, "anbringelser_forloeb") if "prior_placement" in settings.subgroups else None
-    with_groups = child_subgroups(panel, placements, settings.subgroups)
+    with_groups = child_subgroups(sample, placements, settings.subgroups)
     caseload = caseload_panel(_read_extract(ingest_dir, "sagsbehandlere"))
     progress(
         f"{panel['municipality'].nunique()} municipalities, {len(panel):,} child-years; "
@@ -183,8 +261,9 @@ def run_staggered(
     )
     tables: dict[str, list[Any]] = {name: [] for name in FILES}
     columns = {f"subgroup_{name}": name for name in settings.subgroups}
+    labels = estimator_labels(matched=matched_path is not None)
     for outcome in outcomes:
-        means = municipality_panel(panel, outcome, settings.covariates)
+        means = municipality_panel(sample, outcome, settings.covariates, weight=WEIGHT)
         cs = cs_analysis(means, outcome, settings, progress)
         progress(f"{outcome}: CS simple ATT {cs.simple.estimate:.4f} (se {cs.simple.se:.4f})")
         tables["att_gt"].append(cs.att_gt_table())
@@ -196,16 +275,54 @@ def run_staggered(
             _row(outcome, "cs_simple", cs.simple),
             _row(outcome, "cs_dynamic", cs.dynamic),
         ]
-        tables["naive_vs_robust"].append(pd.DataFrame(rows).assign(label=lambda f: f["estimator"].map(LABELS)))
-        hetero = heterogeneity(with_groups, outcome, {name: col for col, name in columns.items()}, settings, progress)
+        tables["naive_vs_robust"].append(pd.DataFrame(rows))
+        hetero = heterogeneity(
+            with_groups, outcome, {name: col for col, name in columns.items()}, settings, progress, weight=WEIGHT
+        )
         tables["heterogeneity"].append(hetero)
         tables["dose_response"].append(pd.DataFrame([dose(means, caseload, outcome, settings)]))
+        tables["bacon"].append(bacon_rows(means, outcome, settings.family(outcome), progress))
     frames = {name: pd.concat(parts, ignore_index=True) for name, parts in tables.items() if parts}
     frames["heterogeneity"] = hide_few_children(frames["heterogeneity"], settings.min_cell)
     frames["multiplicity"] = multiplicity_table(frames["naive_vs_robust"], estimates_path, settings)
+    if estimates_path is not None:
+        frames["naive_vs_robust"] = pd.concat(
+            [frames["naive_vs_robust"], headline_rows(estimates_path, settings)], ignore_index=True
+        )
+    frames["naive_vs_robust"] = frames["naive_vs_robust"].assign(
+        label=lambda f: f["estimator"].map(labels).fillna(f["estimator"] + " (headline)")
+    )
     frames["att_gt"] = frames["att_gt"].sort_values(["outcome", "group", "time"])
     frames["event_study"] = frames["event_study"].sort_values(["outcome", "event_time"])
     frames["naive_vs_robust"] = frames["naive_vs_robust"].sort_values(["outcome", "estimator"])
-    written = {name: _write(frames[name], out_dir / file, settings.min_cell) for name, file in FILES.items()}
+    frames["bacon"] = frames.get("bacon", pd.DataFrame(columns=BACON_COLUMNS))
+    written = {
+        name: _write(frames[name], out_dir / file, settings.min_cell, _FLOAT_FORMAT.get(name, "%.6f"))
+        for name, file in FILES.items()
+    }
     progress(f"wrote {', '.join(str(p) for p in written.values())}")
     return written
+
+
+def _robust_sample(panel: pd.DataFrame, matched_path: Path | None, progress: Progress) -> pd.DataFrame:
+    """Return the child-years of the robust analyses with their weights in :data:`WEIGHT` (module docstring)."""
+    if matched_path is None:
+        progress("no matched sample given: the robust analyses use all children, unweighted")
+        return panel.assign(**{WEIGHT: 1.0})
+    matched_path = Path(matched_path)
+    if not matched_path.is_file():
+        raise EvaluationError(
+            f"{matched_path} is missing: estimate_staggered needs the matched children; run match_children"
+        )
+    matched = pd.read_parquet(matched_path)
+    sample = matched_child_years(panel, matched, source=str(matched_path))
+    children = matched.loc[matched["person_id"].isin(sample["person_id"])]
+    treated = int(children["treat"].sum()) if "treat" in children.columns else None
+    split = (
+        "" if treated is None else f" ({treated:,} of adopting and {len(children) - treated:,} of other municipalities)"
+    )
+    progress(
+        f"matched sample: {len(children):,} children{split}, {len(sample):,} of {len(panel):,} child-years; "
+        "municipality-year means weighted by the matching weights"
+    )
+    return sample
