@@ -382,3 +382,18 @@ def test_robust_section_resolves_with_the_bacon_table_and_figure(report_inputs, 
     write_generated(bare, reports, document="final", progress=lambda _m: None)
     text = (reports / "_generated" / "text" / "effects-robust-bacon.md").read_text(encoding="utf-8")
     assert "{{<" not in text and ("endnu ikke gennemført" if language == "da" else "not yet been carried out") in text
+
+
+def test_dynamic_average_stops_at_the_last_event_time_enough_adopters_reach():
+    from evaluation.staggered.analyses import supported_max_event
+
+    # adopters in 2013 (one), 2015 (two), 2017 (three); data to 2020
+    cohorts = {1: 2013, 2: 2015, 3: 2015, 4: 2017, 5: 2017, 6: 2017, 7: 0}
+    means = pd.DataFrame(
+        [(m, y, g) for m, g in cohorts.items() for y in range(2010, 2021)],
+        columns=["municipality", "year", "first_treat"],
+    )
+    # event time e is reached by cohorts g <= 2020 - e: e = 3 by all six, e = 5 by three, e = 6 by one
+    assert supported_max_event(means, 3) == 5
+    assert supported_max_event(means, 6) == 3
+    assert supported_max_event(means, 7) is None

@@ -329,7 +329,7 @@ def montecarlo_summary(input: Files, output: Files, log: Files, config: Mapping[
 
 
 def synthetic_control(input: Files, output: Files, log: Files, config: Mapping[str, Any]) -> None:
-    """Rule ``synthetic_control``: municipality-year outcomes, one synthetic control per adopter and outcome."""
+    """Rule ``synthetic_control``: municipality-year outcomes, synthetic control and synthetic DiD per adopter."""
     from evaluation.fewclusters import write_synth
 
     with step_log(log[0], "synthetic_control") as progress:
@@ -339,9 +339,10 @@ def synthetic_control(input: Files, output: Files, log: Files, config: Mapping[s
             Path(output.table),
             Path(output.average),
             Path(output.gaps),
+            sdid_path=Path(output.sdid),
             progress=progress,
         )
-        progress(f"wrote {output.table} ({len(table)} rows), {output.average} and {output.gaps}")
+        progress(f"wrote {output.table} ({len(table)} rows), {output.average}, {output.gaps} and {output.sdid}")
 
 
 def compare_municipalities(input: Files, output: Files, log: Files, config: Mapping[str, Any]) -> None:

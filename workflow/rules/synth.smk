@@ -1,11 +1,12 @@
 rule synthetic_control:
-    """Synthetic control per adopting municipality and outcome (municipality-year outcomes), placebos for Herning."""
+    """Synthetic control and synthetic DiD per adopting municipality and outcome (municipality-year outcomes)."""
     input:
         extracts=rules.cut_extracts.output.extracts,
     output:
         table="results/{release}/synth/table.csv",
         average="results/{release}/synth/average.csv",
         gaps="results/{release}/synth/gaps.csv",
+        sdid="results/{release}/synth/sdid.csv",
     log:
         "logs/{release}/synthetic_control.log",
     benchmark:
@@ -13,7 +14,7 @@ rule synthetic_control:
     threads: 1
     resources:
         mem_mb=4000,
-        runtime=10,
+        runtime=30,
     params:
         # rerun when these change
         design=config.get("synth", {})
@@ -21,6 +22,7 @@ rule synthetic_control:
             "adoptions": config["treatment"]["adoptions"],
             "prices": config["prices"],
             "cohort": config["cohort"],
+            "alpha": config["estimation"]["alpha"],
         },
     run:
         pipeline.synthetic_control(

@@ -18,13 +18,17 @@ then fits one synthetic control per adopter and outcome from the never-adopting 
 (:func:`evaluation.synth.staggered_synthetic_control`; Abadie, Diamond and Hainmueller 2010,
 *JASA* 105(490); the separate SCM of Ben-Michael, Feller and Rothstein 2022), with placebo-in-space
 inference (ADH 2010 section 2.4) for Herning (657) only, and writes ``table.csv``, ``average.csv``
-and ``gaps.csv``.
+and ``gaps.csv``. Beside it, :func:`sdid_table` fits synthetic difference-in-differences per adopter
+(:func:`evaluation.synth.synthetic_did`; Arkhangelsky et al. 2021) with placebo standard errors, and
+their average over adopters, into ``sdid.csv``.
 
 Disclosure: the outcomes are municipality-year aggregates of whole municipal child populations,
 the kind of figure Statistics Denmark itself publishes by municipality (the rates are rates of a
-public population, not of a sample), and the files hold no count of persons. A rate whose numerator
-is small can still hint at few children, so every municipality-year with fewer than
-``disclosure.min_cell`` children in a rate's numerator is named in the step's log; the step carries on.
+public population, not of a sample), and the files hold no count of persons (the ``n_*`` columns of
+``sdid.csv`` count years and municipalities, and ``disclosure.min_cell`` does not apply to them). A
+rate whose numerator is small can still hint at few children, so every municipality-year with fewer
+than ``disclosure.min_cell`` children in a rate's numerator is named in the step's log; the step
+carries on.
 """
 
 from __future__ import annotations
@@ -35,25 +39,54 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from evaluation.cohort.cases import age_on_january_first
 from evaluation.costs import spell_year_costs
-from evaluation.errors import EvaluationError
-from evaluation.synth import staggered_synthetic_control
+from evaluation.errors import EvaluationError, ModelNotIdentifiedError
+from evaluation.synth import SyntheticDiD, staggered_synthetic_control, synthetic_did
+from evaluation.synth.sdid_solver import fit_weights, sum_normalize
 
 __all__ = [
+    "SDID_COLUMNS",
     "SYNTH_DEFAULTS",
     "SYNTH_OUTCOMES",
     "municipality_outcomes",
+    "sdid_table",
     "synth_tables",
     "write_synth",
 ]
 
 SYNTH_OUTCOMES = ("spending_per_child", "placement_rate", "family_care_share")
-SYNTH_DEFAULTS: dict[str, Any] = {"activate": True, "outcomes": list(SYNTH_OUTCOMES), "placebo": True}
+#: the schema's defaults of the ``synth`` section (tests/test_synth_step.py checks that they agree)
+SYNTH_DEFAULTS: dict[str, Any] = {
+    "activate": True,
+    "outcomes": list(SYNTH_OUTCOMES),
+    "placebo": True,
+    "sdid": {"activate": True, "replications": 200, "seed": 20211201},
+}
 HERNING = 657
 TABLE_COLUMNS = ("adopter", "outcome", "adoption_year", "att", "pre_rmspe", "post_rmspe", "ratio", "p_value")
+SDID_COLUMNS = (
+    "outcome",
+    "municipality",
+    "adoption_year",
+    "att",
+    "se",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "level",
+    "n_pre_years",
+    "n_post_years",
+    "n_controls",
+    "n_adopters",
+)
+#: ``municipality`` of the row holding the average over adopters in ``sdid.csv``
+AVERAGE = "average"
 FAMILY_GROUPS = ("network", "foster")
+#: ``synthdid_estimate``'s ``min.decrease`` per unit of noise level, as in :mod:`evaluation.synth.sdid`
+_SDID_MIN_DECREASE = 1e-5
 
 
 def _children(population: pd.DataFrame, min_age: int, max_age: int) -> pd.DataFrame:
@@ -147,6 +180,22 @@ def municipality_outcomes(
     return out
 
 
+def _adopters(
+    panel: pd.DataFrame, adoptions: Mapping[int, int], say: Callable[[str], None], method: str
+) -> tuple[dict[int, int], set[int]]:
+    """Adopters to fit (in the panel, adopting by its last year) and every adopter in the panel (never a control)."""
+    present = set(panel["municipality"].astype(int))
+    adopt = {int(m): int(y) for m, y in adoptions.items() if int(m) in present}
+    if not adopt:
+        raise EvaluationError(f"{method}: no adopting municipality (treatment.adoptions) is in the panel")
+    adopters = set(adopt)  # none of them is a donor, fitted or not
+    last_year = int(panel["year"].max())
+    later = sorted(m for m, y in adopt.items() if y > last_year)
+    if later:
+        say(f"{method}: {len(later)} adopters adopt after the data's last year {last_year}, not fitted: {later}")
+    return {m: y for m, y in adopt.items() if y <= last_year}, adopters
+
+
 def synth_tables(
     panel: pd.DataFrame,
     adoptions: Mapping[int, int],
@@ -185,16 +234,7 @@ def synth_tables(
     if bad:
         raise EvaluationError(f"synth.outcomes: unknown outcome(s) {bad}; choose from {list(SYNTH_OUTCOMES)}")
     say = progress or (lambda _msg: None)
-    present = set(panel["municipality"].astype(int))
-    adopt = {int(m): int(y) for m, y in adoptions.items() if int(m) in present}
-    if not adopt:
-        raise EvaluationError("synthetic control: no adopting municipality (treatment.adoptions) is in the panel")
-    adopters = set(adopt)  # none of them is a donor, fitted or not
-    last_year = int(panel["year"].max())
-    later = sorted(m for m, y in adopt.items() if y > last_year)
-    if later:
-        say(f"{len(later)} adopters adopt after the data's last year {last_year} and are not fitted: {later}")
-        adopt = {m: y for m, y in adopt.items() if y <= last_year}
+    adopt, adopters = _adopters(panel, adoptions, say, "synthetic control")
     rows, averages, gaps = [], [], []
     for outcome in outcomes:
         wide = panel.pivot(index="municipality", columns="year", values=outcome)
@@ -246,6 +286,184 @@ def synth_tables(
     return table, average, gap
 
 
+def _placebo_average(
+    controls: pd.DataFrame, fits: Sequence[tuple[SyntheticDiD, int]], replications: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Placebo draws of the mean SDID estimate over adopters (see :func:`sdid_table`, "Average").
+
+    ``controls`` holds the never-adopters' outcomes (one row per municipality, one column per year);
+    ``fits`` the adopters' fits with their adoption years. In each draw the last ``len(fits)``
+    never-adopters of a random permutation stand in for the adopters, one each, and the rest are their
+    controls; each stand-in is refitted as ``synthdid``'s placebo refits (AAHIW 2021 Algorithm 4):
+    weights restarted from the adopter's fitted weights (the stand-ins' unit weights dropped, the rest
+    rescaled), with the adopter's regularisation. Adopters of one year share the controls and so the
+    regularisation, and their stand-ins are solved as one batch.
+    """
+    y, years = controls.to_numpy(dtype=float), controls.columns.to_numpy()
+    n0, k = y.shape[0], len(fits)
+    perms = np.stack([rng.permutation(n0) for _ in range(replications)])
+    donors, stand_ins = perms[:, : n0 - k], perms[:, n0 - k :]
+    draws = np.empty((replications, k))
+    batches: dict[tuple[int, float, float, float], list[int]] = {}
+    for j, (fit, year) in enumerate(fits):
+        batches.setdefault((year, fit.zeta_omega, fit.zeta_lambda, fit.noise_level), []).append(j)
+    for (year, zeta_omega, zeta_lambda, noise), members in batches.items():
+        omega = np.stack([fits[j][0].unit_weights.reindex(controls.index).to_numpy() for j in members])
+        lam = np.stack([fits[j][0].time_weights.to_numpy() for j in members])
+        att = fit_weights(
+            np.tile(y[donors], (len(members), 1, 1)),
+            np.concatenate([y[stand_ins[:, j]] for j in members]),
+            int((years < year).sum()),
+            zeta_omega=zeta_omega,
+            zeta_lambda=zeta_lambda,
+            min_decrease=_SDID_MIN_DECREASE * noise,
+            omega0=np.concatenate([sum_normalize(w[donors]) for w in omega]),
+            lambda0=np.repeat(lam, replications, axis=0),
+        )[0]
+        draws[:, members] = att.reshape(len(members), replications).T
+    return draws.mean(axis=1)
+
+
+def _sdid_row(outcome: str, municipality: int | str, adoption_year: float, att: float, se: float, level: float,
+              **counts: float) -> dict[str, Any]:  # fmt: skip
+    """One row of ``sdid.csv``: normal-approximation interval and p-value at ``level``, as :meth:`SyntheticDiD.tidy`."""
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    ok = np.isfinite(se) and se > 0
+    return {
+        "outcome": outcome,
+        "municipality": municipality,
+        "adoption_year": adoption_year,
+        "att": att,
+        "se": se,
+        "ci_low": att - z * se if ok else np.nan,
+        "ci_high": att + z * se if ok else np.nan,
+        "p_value": float(2 * stats.norm.sf(abs(att / se))) if ok else np.nan,
+        "level": level,
+        **counts,
+    }
+
+
+def sdid_table(
+    panel: pd.DataFrame,
+    adoptions: Mapping[int, int],
+    *,
+    outcomes: Sequence[str] = SYNTH_OUTCOMES,
+    replications: int = 200,
+    seed: int = 20211201,
+    level: float = 0.95,
+    progress: Callable[[str], None] | None = None,
+) -> pd.DataFrame:
+    r"""Synthetic difference-in-differences per adopting municipality and outcome, and the average over adopters.
+
+    Per adopter. Each adopting municipality :math:`m` with adoption year :math:`g_m` is fitted on its own
+    against the never-adopting municipalities (:func:`evaluation.synth.synthetic_did`: Arkhangelsky,
+    Athey, Hirshberg, Imbens and Wager 2021, *AER* 111(12), Algorithm 1, eq. 1-5, with R ``synthdid``'s
+    defaults) over every year of the panel: pre-period the years before :math:`g_m`, post-period
+    :math:`g_m` and later. The panel is made balanced for each outcome by leaving out the
+    municipalities with a year without a value (logged with their number), as the synthetic control
+    does. Adopters are never controls, also those adopting after the panel's last year (not fitted),
+    and an adopter with fewer than two years before adoption is logged and not fitted. The standard
+    error is the placebo SE (AAHIW 2021 Algorithm 4, ``replications`` draws): the standard deviation
+    of the estimates with a randomly chosen never-adopter in the adopter's place.
+
+    Average. The row ``municipality = "average"`` holds the unweighted mean of the adopters' estimates,
+    :math:`\bar\tau = K^{-1}\sum_m \hat\tau_m` over the :math:`K` adopters fitted. Its SE is the standard
+    deviation (divisor ``replications``, as ``synthdid``) of the placebo distribution of that mean: in
+    each draw :math:`K` distinct never-adopters, chosen at random, stand in for the :math:`K` adopters,
+    each "adopting" in the year of the adopter it replaces, each is refitted by SDID against the
+    remaining never-adopters, and the :math:`K` placebo estimates are averaged. This is AAHIW 2021
+    Algorithm 4 with :math:`N_{tr} = K`, each placebo unit keeping its adopter's adoption year (the
+    placebo of the Stata ``sdid`` for staggered adoption: Clarke, Pailañir, Athey and Imbens 2023,
+    IZA DP 16437). Unlike :math:`\sqrt{\sum_m se_m^2}/K`, it keeps the correlation the adopters'
+    estimates have through their common controls. It needs more never-adopters than adopters.
+
+    Intervals and p-values use the normal approximation :math:`\hat\tau \pm z_{(1+level)/2}\,se` (as
+    :meth:`evaluation.synth.SyntheticDiD.tidy`). Each fit's draws come from a generator seeded with
+    ``(seed, outcome, municipality)``, the average's with ``(seed, outcome, 0)``, so that a row does not
+    depend on which other outcomes or adopters are fitted.
+
+    Parameters
+    ----------
+    panel
+        ``municipality, year`` and the outcome columns (from :func:`municipality_outcomes`).
+    adoptions
+        Adopting municipality -> first year under the model.
+    outcomes
+        Outcome columns to fit.
+    replications
+        Placebo draws, for each adopter's SE and for the average's.
+    seed
+        Seed of the placebo draws (config ``synth.sdid.seed``).
+    level
+        Confidence level of ``ci_low, ci_high`` (1 - ``estimation.alpha``).
+    progress
+        Callback for log lines.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`SDID_COLUMNS`: ``outcome, municipality`` (a municipality code, or ``"average"``),
+        ``adoption_year`` (empty on the average), ``att, se, ci_low, ci_high, p_value, level``, and counts
+        that are not persons: ``n_pre_years`` and ``n_post_years`` (years before and from adoption; empty
+        on the average, where they differ by adopter), ``n_controls`` (never-adopting municipalities in
+        the balanced panel) and ``n_adopters`` (adopting municipalities in the estimate: 1, or :math:`K`).
+        Sorted by outcome (in :data:`SYNTH_OUTCOMES` order), then adoption year and municipality, each
+        outcome's average last.
+    """
+    bad = sorted(set(outcomes) - set(SYNTH_OUTCOMES))
+    if bad:
+        raise EvaluationError(f"synth.outcomes: unknown outcome(s) {bad}; choose from {list(SYNTH_OUTCOMES)}")
+    say = progress or (lambda _msg: None)
+    adopt, adopters = _adopters(panel, adoptions, say, "synthetic DiD")
+    rows: list[dict[str, Any]] = []
+    for outcome in [o for o in SYNTH_OUTCOMES if o in outcomes]:
+        key = SYNTH_OUTCOMES.index(outcome)
+        wide = panel.pivot(index="municipality", columns="year", values=outcome).sort_index().sort_index(axis=1)
+        complete = wide.dropna()
+        controls = [int(m) for m in complete.index if int(m) not in adopters]
+        fit_adopt = {m: y for m, y in sorted(adopt.items(), key=lambda a: (a[1], a[0])) if m in complete.index}
+        say(
+            f"{outcome}: synthetic DiD on a balanced panel of {len(complete)} municipalities and "
+            f"{complete.shape[1]} years ({len(wide) - len(complete)} left out with a year without a value)"
+        )
+        if not fit_adopt or len(controls) < 2:
+            say(f"{outcome}: synthetic DiD skipped (adopters {len(fit_adopt)}, never-adopters {len(controls)})")
+            continue
+        fits: dict[int, SyntheticDiD] = {}
+        for m, year in fit_adopt.items():
+            one = complete.loc[[*controls, m]].stack().rename(outcome).reset_index()
+            one["treated"] = (one["municipality"] == m).astype(int)
+            try:
+                fits[m] = synthetic_did(one, "municipality", "year", outcome, "treated", year, method="placebo",
+                                        replications=replications, seed=np.random.default_rng([seed, key, m]),
+                                        level=level)  # fmt: skip
+            except ModelNotIdentifiedError as err:
+                say(f"{outcome}: municipality {m} (adopting {year}) not fitted by synthetic DiD: {err}")
+        for m, fit in fits.items():
+            rows.append(
+                _sdid_row(outcome, m, fit_adopt[m], fit.att, fit.se, level, n_pre_years=len(fit.time_weights),
+                          n_post_years=len(fit.effect_curve), n_controls=fit.n_control, n_adopters=1)
+            )  # fmt: skip
+        if not fits:
+            continue
+        att = float(np.mean([fit.att for fit in fits.values()]))
+        se = np.nan
+        if len(controls) > len(fits):
+            draws = _placebo_average(
+                complete.loc[controls],
+                [(fit, fit_adopt[m]) for m, fit in fits.items()],
+                replications,
+                np.random.default_rng([seed, key, 0]),
+            )
+            se = float(np.std(draws))
+        else:
+            say(f"{outcome}: no SE for the average: {len(fits)} adopters and only {len(controls)} never-adopters")
+        rows.append(_sdid_row(outcome, AVERAGE, np.nan, att, se, level, n_pre_years=np.nan, n_post_years=np.nan,
+                              n_controls=len(controls), n_adopters=len(fits)))  # fmt: skip
+        say(f"{outcome}: synthetic DiD for {len(fits)} adopters against {len(controls)} never-adopters")
+    return pd.DataFrame(rows, columns=list(SDID_COLUMNS))
+
+
 def write_synth(
     extracts_dir: Path,
     config: Mapping[str, Any],
@@ -253,18 +471,23 @@ def write_synth(
     average_path: Path,
     gaps_path: Path,
     *,
+    sdid_path: Path | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
-    """Pipeline step ``synthetic_control``: outcomes from the cut extracts, fits, and the three CSV files.
+    """Pipeline step ``synthetic_control``: outcomes from the cut extracts, fits, and the CSV files.
 
     Parameters
     ----------
     extracts_dir
         Folder of the cut extracts (``befolkning``, ``anbringelser_forloeb``, ``forebyggende`` parquet files).
     config
-        The pipeline config (``synth``, ``treatment.adoptions``, ``prices``, ``cohort``, ``disclosure``).
+        The pipeline config (``synth``, ``treatment.adoptions``, ``prices``, ``cohort``, ``disclosure``,
+        ``estimation.alpha``).
     table_path, average_path, gaps_path
-        Output CSV files.
+        Output CSV files of the synthetic control.
+    sdid_path
+        Output CSV file of the synthetic DiD (:func:`sdid_table`); not fitted when None. Without rows
+        when ``synth.activate`` or ``synth.sdid.activate`` is false.
     progress
         Callback for log lines.
 
@@ -274,9 +497,12 @@ def write_synth(
         The per-adopter table written to ``table_path``.
     """
     settings = {**SYNTH_DEFAULTS, **(config.get("synth") or {})}
+    sdid = {**SYNTH_DEFAULTS["sdid"], **(settings.get("sdid") or {})}
     extracts_dir = Path(extracts_dir)
-    for path in (table_path, average_path, gaps_path):
+    for path in (table_path, average_path, gaps_path, *([sdid_path] if sdid_path else [])):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+    if sdid_path and not (settings["activate"] and sdid["activate"]):
+        pd.DataFrame(columns=list(SDID_COLUMNS)).to_csv(sdid_path, index=False)
     if not settings["activate"]:
         table = pd.DataFrame(columns=list(TABLE_COLUMNS))
         table.to_csv(table_path, index=False)
@@ -303,8 +529,21 @@ def write_synth(
         placebo=bool(settings["placebo"]),
         progress=progress,
     )
+    written = [(table, table_path), (average, average_path), (gaps, gaps_path)]
+    if sdid_path and sdid["activate"]:
+        alpha = float(config.get("estimation", {}).get("alpha", 0.05))
+        sdid_rows = sdid_table(
+            panel,
+            config["treatment"]["adoptions"],
+            outcomes=settings["outcomes"],
+            replications=int(sdid["replications"]),
+            seed=int(sdid["seed"]),
+            level=1 - alpha,
+            progress=progress,
+        )
+        written.append((sdid_rows, sdid_path))
     # Ten significant digits: a huge ratio (an exact pre-period fit) is written as 1.1e+15,
     # not as a run of digits that reads like an identifier.
-    for frame, path in ((table, table_path), (average, average_path), (gaps, gaps_path)):
+    for frame, path in written:
         frame.to_csv(path, index=False, float_format="%.10g", lineterminator="\n")
     return table

@@ -46,7 +46,7 @@ from evaluation.report.municipality_parts import (
     municipality_variables,
 )
 from evaluation.report.power_parts import power_figure, power_grid_table, power_table, power_variables
-from evaluation.report.synth_parts import synth_figure, synth_table, synth_variables
+from evaluation.report.synth_parts import sdid_table, sdid_variables, synth_figure, synth_table, synth_variables
 from evaluation.report.values import SMD_THRESHOLD
 
 #: show the compare step's love plot (``results/compare/love_plot.png``) when it is in the report's language;
@@ -63,6 +63,7 @@ PART_RESULTS: dict[str, tuple[str, ...]] = {
     "inference-compare": ("inference",),
     "power": ("power",),
     "synth": ("synth", "synth_gaps"),
+    "synth-sdid": ("synth", "synth_average", "synth_sdid"),
     "summary-inference": ("inference",),
     "effects-robust": ("naive_vs_robust",),
     "effects-robust-bacon": ("bacon",),
@@ -98,6 +99,9 @@ CAPTIONS: dict[str, dict[str, str]] = {
         "alle øvrige kommuner (gennemsnit) med standardiserede forskelle (SMD)",
         "tbl-synth": "Syntetisk kontrolgruppe: Hernings effekt (ATT, gennemsnitlig forskel efter indførelsen), "
         "RMSPE før og efter, placebo-p-værdi og gennemsnitlig ATT over indsatskommunerne",
+        "tbl-synth-sdid": "Syntetisk kontrolgruppe og syntetisk difference-in-differences (SDID): effekten (ATT) for "
+        "Herning og gennemsnittet over indsatskommunerne, med SDID's konfidensinterval og p-værdi fra "
+        "placebo-standardfejl",
         "tbl-power-grid": "MDE i standardafvigelser for {outcome} efter antal indsatskommuner og ICC",
         "tbl-disclosure": "Diskretionering: celler med personoplysninger kontrolleret og skjult pr. resultattabel, "
         "i alt og efter regel",
@@ -124,6 +128,9 @@ CAPTIONS: dict[str, dict[str, str]] = {
         "municipalities and all other municipalities (means) with standardised differences (SMD)",
         "tbl-synth": "Synthetic control: Herning's effect (ATT, mean gap after adoption), pre- and post-period "
         "RMSPE, placebo p-value and mean ATT over the adopting municipalities",
+        "tbl-synth-sdid": "Synthetic control and synthetic difference-in-differences (SDID): the effect (ATT) for "
+        "Herning and the mean over the adopting municipalities, with SDID's confidence interval and p-value from "
+        "placebo standard errors",
         "tbl-power-grid": "MDE in standard deviations for {outcome} by number of adopting municipalities and ICC",
         "tbl-disclosure": "Disclosure control: cells with person-level data checked and suppressed per results "
         "table, in all and by rule",
@@ -247,6 +254,11 @@ def write_result_parts(
         out.figures["fig-synth"] = synth_figure(inputs.synth_gaps, int(values["synth_year"]), language=language)
     else:
         out.available["synth"] = False
+    out.available["synth-sdid"] = out.available["synth"] and out.available["synth-sdid"] and not inputs.synth_sdid.empty
+    if out.available["synth-sdid"]:
+        out.variables.update(sdid_variables(inputs.synth_sdid, language=language))
+        table("tbl-synth-sdid", sdid_table(inputs.synth, inputs.synth_average, inputs.synth_sdid, language=language),
+              2, registry)  # fmt: skip
     if out.available["appendix-municipalities"]:
         out.variables.update(
             municipality_variables(inputs.municipalities, inputs.municipality_balance, language=language)

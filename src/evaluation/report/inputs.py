@@ -55,6 +55,38 @@ OPTIONAL_FILES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
         ("adopter", "adoption_year", "att", "pre_rmspe", "post_rmspe", "ratio", "p_value"),
     ),
     "synth/gaps.csv": ("synthetic_control", ("outcome", "unit", "role", "year", "gap"), ("unit", "year", "gap")),
+    "synth/average.csv": ("synthetic_control", ("outcome", "att_average", "n_adopters"), ("att_average", "n_adopters")),
+    "synth/sdid.csv": (
+        "synthetic_control",
+        (
+            "outcome",
+            "municipality",
+            "adoption_year",
+            "att",
+            "se",
+            "ci_low",
+            "ci_high",
+            "p_value",
+            "level",
+            "n_pre_years",
+            "n_post_years",
+            "n_controls",
+            "n_adopters",
+        ),
+        (
+            "adoption_year",
+            "att",
+            "se",
+            "ci_low",
+            "ci_high",
+            "p_value",
+            "level",
+            "n_pre_years",
+            "n_post_years",
+            "n_controls",
+            "n_adopters",
+        ),
+    ),
     "compare/municipalities.csv": (
         "compare_municipalities",
         ("treated", "treated_name", "comparison", "comparison_name", "distance", "rank", "selected"),
@@ -230,6 +262,8 @@ LATER_RESULTS: dict[str, str] = {
     "power": "power/mde.csv",
     "synth": "synth/table.csv",
     "synth_gaps": "synth/gaps.csv",
+    "synth_average": "synth/average.csv",
+    "synth_sdid": "synth/sdid.csv",
     "municipalities": "compare/municipalities.csv",
     "municipality_balance": "compare/municipality_balance.csv",
     "disclosure": "disclosure/summary.csv",
@@ -290,8 +324,9 @@ class ReportInputs:
         ``results/estimate/inference.csv`` of the ``choose_inference`` step, when it has run.
     power : pandas.DataFrame or None
         ``results/power/mde.csv`` of the ``power_table`` step, when it has run.
-    synth, synth_gaps : pandas.DataFrame or None
-        ``results/synth/table.csv`` and ``gaps.csv`` of the ``synthetic_control`` step, when it has run.
+    synth, synth_gaps, synth_average, synth_sdid : pandas.DataFrame or None
+        ``results/synth/table.csv``, ``gaps.csv``, ``average.csv`` and ``sdid.csv`` (synthetic DiD) of the
+        ``synthetic_control`` step, when it has run.
     municipalities, municipality_balance : pandas.DataFrame or None
         ``results/compare/municipalities.csv`` and ``municipality_balance.csv`` of the
         ``compare_municipalities`` step, when it has run.
@@ -337,6 +372,8 @@ class ReportInputs:
     power: pd.DataFrame | None = None
     synth: pd.DataFrame | None = None
     synth_gaps: pd.DataFrame | None = None
+    synth_average: pd.DataFrame | None = None
+    synth_sdid: pd.DataFrame | None = None
     municipalities: pd.DataFrame | None = None
     municipality_balance: pd.DataFrame | None = None
     disclosure: pd.DataFrame | None = None

@@ -1,11 +1,14 @@
-"""Table, gap figure and numbers of the synthetic-control section of the effects chapter.
+"""Tables, gap figure and numbers of the synthetic-control section of the effects chapter.
 
 Reads ``results/synth/table.csv`` and ``results/synth/gaps.csv`` of the pipeline step
 ``synthetic_control`` (see :mod:`evaluation.fewclusters.synth_step`): one synthetic control
 per adopting municipality and outcome from the never-adopters (Abadie, Diamond and
 Hainmueller 2010, *JASA* 105(490)), with the placebo-in-space p-value (ADH 2010 section 2.4)
 for Herning. The average over adopters is the mean of the adopters' ATTs in ``table.csv``
-(the same number as ``results/synth/average.csv``). Nothing is refitted here.
+(the same number as ``results/synth/average.csv``). Beside it, :func:`sdid_table` shows the
+synthetic difference-in-differences of the same step (``results/synth/sdid.csv``; Arkhangelsky
+et al. 2021, *AER* 111(12)) for Herning and for the average over adopters, with the synthetic
+control's ATT from ``table.csv`` and ``average.csv``. Nothing is refitted here.
 """
 
 from __future__ import annotations
@@ -16,11 +19,12 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from evaluation.errors import ReportError
+from evaluation.report.effects_parts import blank_repeats
 from evaluation.report.figures import OKABE_ITO, STYLE, _tick_formatter
-from evaluation.report.numbers import check_language, format_count, format_number, format_p_value
+from evaluation.report.numbers import check_language, format_count, format_number, format_p_value, format_percent
 from evaluation.report.tables import MISSING
 
-__all__ = ["synth_figure", "synth_table", "synth_variables"]
+__all__ = ["sdid_table", "sdid_variables", "synth_figure", "synth_table", "synth_variables"]
 
 HERNING = 657
 OUTCOMES = ("spending_per_child", "placement_rate", "family_care_share")
@@ -43,6 +47,11 @@ _WORDS = {
         "kontrolgruppe år for år som en farvet linje og de tilsvarende forskelle for {n_placebo} kommuner uden "
         "modellen som grå linjer. En lodret stiplet linje markerer indførelsen i {year}. Tallene står i tabellen "
         "ovenfor.",
+        "sdid_columns": ["Udfald", "Kommune", "Syntetisk kontrolgruppe: ATT", "SDID: ATT", "SDID: {level}-KI",
+                         "SDID: p-værdi", "Kontrolkommuner"],
+        "average": "Gns. af {n} indsatskommuner",
+        "average_sc": "Gns. af {n} indsatskommuner (syntetisk kontrolgruppe: {n_sc})",
+        "to": "til",
     },
     "en": {
         "outcomes": {
@@ -59,6 +68,11 @@ _WORDS = {
         "alt": "Line chart with one panel per outcome ({outcomes}): the gap between Herning and its synthetic "
         "control year by year as a coloured line, and the same gaps for {n_placebo} municipalities without the model "
         "as grey lines. A dashed vertical line marks adoption in {year}. The numbers are in the table above.",
+        "sdid_columns": ["Outcome", "Municipality", "Synthetic control: ATT", "SDID: ATT", "SDID: {level} CI",
+                         "SDID: p-value", "Control municipalities"],
+        "average": "Mean of {n} adopters",
+        "average_sc": "Mean of {n} adopters (synthetic control: {n_sc})",
+        "to": "to",
     },
 }  # fmt: skip
 
@@ -183,3 +197,93 @@ def synth_variables(table: pd.DataFrame, gaps: pd.DataFrame, *, language: str = 
         "synth_year": str(year),
         "synth_fig_alt": words["alt"].format(outcomes=names, n_placebo=n_placebo, year=year),
     }
+
+
+def _level(sdid: pd.DataFrame, language: str) -> str:
+    """Return the confidence level of ``sdid.csv`` as a percentage (one level per file)."""
+    levels = sdid["level"].dropna().unique()
+    if len(levels) != 1:
+        raise ReportError(
+            f"results/synth/sdid.csv holds {len(levels)} confidence levels: rerun the synthetic_control step"
+        )
+    return format_percent(float(levels[0]), language=language)
+
+
+def _first(frame: pd.DataFrame) -> pd.Series:
+    """Return the first row of ``frame``, or a row of NaN when it has none."""
+    return frame.iloc[0] if len(frame) else pd.Series(np.nan, index=frame.columns)
+
+
+def sdid_table(
+    table: pd.DataFrame, average: pd.DataFrame, sdid: pd.DataFrame, *, language: str = "da", unit: int = HERNING
+) -> pd.DataFrame:
+    """Show the synthetic control's ATT beside the synthetic DiD's ATT, interval and p-value, per outcome.
+
+    Two rows per outcome: Herning, and the mean over the adopting municipalities. The synthetic
+    control's ATT is the mean gap after adoption (``table.csv``; for the mean, ``average.csv``); the
+    synthetic DiD's is from ``sdid.csv``, with its normal-approximation interval and p-value from the
+    placebo standard error (the average's from the placebo distribution of the mean over adopters).
+
+    Parameters
+    ----------
+    table, average, sdid : pandas.DataFrame
+        ``results/synth/table.csv``, ``average.csv`` and ``sdid.csv``.
+    language : {"da", "en"}, default "da"
+    unit : int, default 657
+        The municipality shown (Herning).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Display strings, two rows per outcome of ``sdid.csv``.
+    """
+    language = check_language(language)
+    if sdid.empty:
+        raise ReportError("results/synth/sdid.csv has no rows: rerun the synthetic_control step")
+    words = _WORDS[language]
+    columns = [c.format(level=_level(sdid, language)) for c in words["sdid_columns"]]
+    rows, labels = [], []
+    for outcome in _outcomes(sdid):
+        d = DECIMALS.get(outcome, 2)
+        mine = sdid[sdid["outcome"].astype(str) == outcome]
+        where = mine["municipality"].astype(str)
+        own, mean = _first(mine[where == str(unit)]), _first(mine[where == "average"])
+        sc = table[(table["outcome"].astype(str) == outcome) & (table["adopter"].astype(int) == unit)]
+        sc_mean = _first(average[average["outcome"].astype(str) == outcome])
+        n_sdid, n_sc = (format_count(0 if pd.isna(n) else n, language=language)
+                        for n in (mean["n_adopters"], sc_mean["n_adopters"]))  # fmt: skip
+        name = words["average" if n_sdid == n_sc else "average_sc"].format(n=n_sdid, n_sc=n_sc)
+        for label, sc_att, row in ((words["herning"], _first(sc)["att"], own), (name, sc_mean["att_average"], mean)):
+            interval = MISSING if row[["ci_low", "ci_high"]].isna().any() else (
+                f"{_fmt(row['ci_low'], d, language)} {words['to']} {_fmt(row['ci_high'], d, language)}"
+            )  # fmt: skip
+            labels.append(words["outcomes"].get(outcome, outcome))
+            rows.append(
+                [
+                    label,
+                    _fmt(sc_att, d, language),
+                    _fmt(row["att"], d, language),
+                    interval,
+                    MISSING if pd.isna(row["p_value"]) else format_p_value(float(row["p_value"]), language=language),
+                    MISSING if pd.isna(row["n_controls"]) else format_count(row["n_controls"], language=language),
+                ]
+            )
+    return pd.DataFrame([[o, *r] for o, r in zip(blank_repeats(labels), rows, strict=True)], columns=columns)
+
+
+def sdid_variables(sdid: pd.DataFrame, *, language: str = "da") -> dict[str, str]:
+    """Return the numbers of the synthetic DiD text.
+
+    Parameters
+    ----------
+    sdid : pandas.DataFrame
+        ``results/synth/sdid.csv``.
+    language : {"da", "en"}, default "da"
+
+    Returns
+    -------
+    dict
+        ``synth_sdid_level``: the confidence level of the intervals, as a percentage.
+    """
+    language = check_language(language)
+    return {"synth_sdid_level": _level(sdid, language)}

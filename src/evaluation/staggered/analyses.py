@@ -7,8 +7,9 @@ Callaway-Sant'Anna (2021)
     child-years, ``unit_weight``). In the pipeline those means are the matching-weighted means of the
     matched children's child-years, the headline's sample (:mod:`evaluation.staggered.panels`). It derives the
     simple ATT (eq. 3.10's :math:`\theta^O_{sel}` analogue: cohort-size weighted post-treatment
-    cells), the dynamic average of the post-treatment event times, the event-study table and the
-    joint pre-trend test (:mod:`evaluation.eventstudy`).
+    cells), the dynamic average of the post-treatment event times that at least
+    ``estimation.min_treated_municipalities`` adopters reach (:func:`supported_max_event`), the
+    event-study table and the joint pre-trend test (:mod:`evaluation.eventstudy`).
 Naive vs robust
     :func:`two_by_two` is the classic, naive 2x2 DiD that before/after evaluations of the Herning model
     reported: the earliest cohort (Herning) against never-adopting municipalities, on *all* their
@@ -145,6 +146,20 @@ def _z(alpha: float) -> float:
     return float(stats.norm.ppf(1 - alpha / 2))
 
 
+def supported_max_event(means: pd.DataFrame, min_treated: int) -> int | None:
+    """Return the last event time that at least ``min_treated`` adopting municipalities reach in the data.
+
+    The dynamic average weights every event time equally, so event times resting on one or two early
+    adopters would otherwise count as much as the adoption year (``estimation.min_treated_municipalities``).
+    None when no event time has that many adopters (then every event time is kept).
+    """
+    cohorts = means.loc[means["first_treat"] > 0].groupby("municipality")["first_treat"].first()
+    last = int(means["year"].max())
+    reach = (last - cohorts).to_numpy()
+    supported = [e for e in range(int(reach.max(initial=-1)) + 1) if int((reach >= e).sum()) >= min_treated]
+    return max(supported) if supported else None
+
+
 def cs_analysis(
     means: pd.DataFrame, outcome: str, settings: StaggeredSettings, progress: Progress = print
 ) -> CsAnalysis:
@@ -152,7 +167,8 @@ def cs_analysis(
     with _forward_warnings(progress, f"att_gt {outcome}"):
         result = run_att_gt(means, outcome, settings)
         simple = result.aggregate("simple").overall
-        dynamic = result.aggregate("dynamic").overall
+        dynamic = result.aggregate("dynamic", max_e=supported_max_event(means, settings.min_treated_municipalities))
+        dynamic = dynamic.overall
         table = event_study(result)
     try:
         pretrend = pretrend_test(result)

@@ -67,6 +67,7 @@ class StaggeredSettings:
     primary: tuple[str, ...] = ("sdq", "cost_per_child")
     secondary: tuple[str, ...] = ("school_absence",)
     min_cell: int = 5
+    min_treated_municipalities: int = 3
 
     def __post_init__(self) -> None:
         """Check the options, naming the config key to fix."""
@@ -141,4 +142,5 @@ class StaggeredSettings:
             primary=tuple(outcomes.get("primary", ("sdq", "cost_per_child"))),
             secondary=tuple(outcomes.get("secondary", ("school_absence",))),
             min_cell=int((config.get("disclosure") or {}).get("min_cell", 5)),
+            min_treated_municipalities=int(estimation.get("min_treated_municipalities", 3)),
         )
