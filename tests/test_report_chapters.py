@@ -122,7 +122,8 @@ def test_naive_robust_heterogeneity_and_multiplicity_tables(inputs) -> None:
     assert het["Barneår"].tolist()[3:] == ["–", "5.921"]  # left empty by the step: a dash
     mult = multiplicity_table(inputs.multiplicity, language="en")
     assert mult["Family"].tolist() == ["Primary outcomes", "", "", "", "Secondary outcomes", ""]
-    assert mult.iloc[0, 1:].tolist() == ["SDQ score (0-40)", "Matched DiD (main analysis)", "<0.001", "<0.001",
+    main = "Imputation estimator, matched children (main analysis)"
+    assert mult.iloc[0, 1:].tolist() == ["SDQ score (0-40)", main, "<0.001", "<0.001",
                                          "<0.001"]  # fmt: skip
 
 
@@ -234,11 +235,13 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         ("da", ["Naive og robuste estimatorer", "Effekter år for år og test for parallelle forløb",
                 "Forskelle mellem grupper af børn", "Sagstal og udfald (dosis-respons)", "Mange test",
                 "Udgifter og nettoudgift", "Budgetkonsekvenser", "Afstemning med regnskaberne",
-                "Tabel 7: Effekter efter estimator", "Tabel 10: Økonomiske resultater", "Figur 5: Effekter år for år",
+                "Tabel 7: Effekter efter estimator", "Tabel 11: Økonomiske resultater",
+                "Figur 6: Hovedanalysens effekter år for år", "Figur 7: Robuste 95 %-konfidensintervaller",
                 "Modellen er tilbagebetalt i opfølgningsår 5 (95 %-KI: år 1 til senere end år 3)",
                 "giver modellen en nettoudgift på 3.877 kr. pr. barneår",
                 "forklarer 85,0 % af kommunernes udgifter", "alle 4 kovariater har en absolut SMD under 0,1",
-                "χ² = 77,1 med 10 frihedsgrader, p &lt; 0,001", "ved en betalingsvillighed på 20.000 kr.",
+                "F = 0,82 med 4 og 97 frihedsgrader, p = 0,515", "ved en betalingsvillighed på 20.000 kr.",
+                "For SDQ-scoren kan effekten ikke længere skelnes fra nul ved M̄ = 1,50",
                 "Inferens og styrke", "Tabel 3: Hovedanalysen med den valgte inferens", "Figur 2: Mindste påviselige",
                 "G* er 3,5 for SDQ-score (0-40) og ligger mellem 2,0 og 12,3 på tværs af udfaldene",
                 "giver restringeret wild cluster bootstrap (Roodman m.fl. 2019) et 95 %-KI fra −2,5 til −0,1 "
@@ -248,7 +251,8 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         ("en", ["Naive and robust estimators", "Effects year by year and the test of parallel trends",
                 "Differences between groups of children", "Caseload and outcomes (dose-response)",
                 "Multiple testing", "Costs and net cost", "Budget consequences", "Reconciliation with the accounts",
-                "Table 7: Effects by estimator", "Figure 5: Effects year by year",
+                "Table 7: Effects by estimator", "Figure 6: The main analysis’s effects by year",
+                "F = 3.10 with 4 and 97 degrees of freedom, p = 0.019",
                 "the model pays back in follow-up year 5 (95% CI: year 1 to later than year 3)",
                 "the model gives a net cost of DKK 3,877 per child-year", "explains 85.0% of the municipalities",
                 "every one of the 4 covariates has an absolute SMD below 0.1",
@@ -262,9 +266,10 @@ def test_final_report_shows_every_new_part_with_its_numbers(project, language: s
     text = _render(*project, language)
     for snippet in expected:
         assert snippet in text, snippet
-    for label_id in ("tbl-economics", "tbl-net-cost", "tbl-budget", "tbl-reconciliation", "tbl-naive-robust",
-                     "tbl-heterogeneity", "tbl-multiplicity", "fig-costs", "fig-ceac", "fig-event-study",
-                     "fig-love-plot", "tbl-inference", "tbl-power", "tbl-power-grid", "fig-power"):  # fmt: skip
+    labels = ("tbl-economics", "tbl-net-cost", "tbl-budget", "tbl-reconciliation", "tbl-naive-robust",
+              "tbl-heterogeneity", "tbl-multiplicity", "fig-costs", "fig-ceac", "fig-event-study", "fig-honest-did",
+              "fig-love-plot", "tbl-inference", "tbl-power", "tbl-power-grid", "fig-power")  # fmt: skip
+    for label_id in labels:
         assert f'id="{label_id}"' in text, label_id
     for heading in expected[:8]:  # no part fell back to its .missing text (the last occurrence is the heading)
         assert NOT_YET[language] not in text.split(heading)[-1][:300], heading

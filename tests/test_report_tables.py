@@ -77,7 +77,7 @@ def test_estimates_table_orders_rows_and_formats_ci() -> None:
         }
     )
     table = estimates_table(estimates, 5)
-    assert table["Analyse"].tolist() == ["Matchet DiD (hovedanalyse)", "Naiv sammenligning"]
+    assert table["Analyse"].tolist() == ["Imputationsestimator, matchede børn (hovedanalyse)", "Naiv sammenligning"]
     assert table["95 %-KI"].tolist() == ["\u22121,82 til \u22120,65", "0,10 til 0,90"]
     assert table["p-værdi"].tolist() == ["<0,001", "0,012"]
     assert table["N sammenligning"].tolist() == ["100", "<5"]

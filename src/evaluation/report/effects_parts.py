@@ -233,7 +233,7 @@ def multiplicity_table(multiplicity: pd.DataFrame, *, language: str = "da") -> p
     family_rank = {
         f: i for i, f in enumerate(ordered(set(multiplicity["family"].astype(str)), ("primary", "secondary")))
     }
-    frame = _ordered_rows(multiplicity, "estimator", ("did_twfe_matched", *ESTIMATOR_ORDER))
+    frame = _ordered_rows(multiplicity, "estimator", ("did_imputation", *ESTIMATOR_ORDER))
     frame = frame.assign(_f=frame["family"].astype(str).map(family_rank)).sort_values("_f", kind="stable")
     col = lambda name: label("result_column", name, language)  # noqa: E731
     families = [label("family", f, language) for f in frame["family"]]

@@ -29,7 +29,7 @@ import yaml
 
 from evaluation.errors import ReportError
 from evaluation.report.inputs import ReportInputs
-from evaluation.report.labels import label, outcome_decimals
+from evaluation.report.labels import OUTCOME_ORDER, label, outcome_decimals
 from evaluation.report.numbers import check_language, format_number, format_p_value
 from evaluation.report.tables import suppress_small
 
@@ -200,7 +200,33 @@ def _effect_variables(estimates: pd.DataFrame, min_cell: int, language: str) -> 
             gap = row.estimate - main[outcome].estimate
             values[f"{key}_gap"] = fmt(gap, text_d, sign=True)
             values[f"{key}_gap_abs"] = fmt(abs(gap), text_d)
+    for outcome in OUTCOME_ORDER:  # a headline outcome not estimated: the text says so instead of failing
+        if outcome in main:
+            continue
+        key = f"main_{outcome}"
+        for stat in (*_EFFECT_STATS, *(f"{s}_pct" for s in ("estimate", "ci_low", "ci_high"))):
+            values[f"{key}_{stat}"] = "–"
+        values[f"{key}_p_text"] = "p = –"
+        values[f"{key}_verdict"] = words["verdict_missing"]
+        values[f"{key}_direction"] = words["unchanged"]
+        values[f"{key}_significance"] = words["not_significant"]
     return values
+
+
+#: Statistics of an effect that are numbers in the text (``–`` when the effect is missing).
+_EFFECT_STATS = (
+    "estimate",
+    "se",
+    "ci_low",
+    "ci_high",
+    "estimate_text",
+    "ci_low_text",
+    "ci_high_text",
+    "abs",
+    "p_value",
+    "n_treated",
+    "n_control",
+)
 
 
 #: the balance criterion of the text: |SMD| after matching below 0.1 (Stuart 2010; cobalt's default threshold)
