@@ -185,7 +185,7 @@ def test_offline_render_writes_html_and_pdf(project: tuple[Path, Path], tmp_path
     text = html.read_text(encoding="utf-8")
     assert "{{<" not in text
     assert "\u22121,47" in text  # the main SDQ estimate, formatted in Danish
-    assert "faldt SDQ-scoren med 1,5 point (95 %-KI: \u22122,1 til \u22120,9)" in text.replace("\n", " ")
+    assert "estimatet er \u22121,5 point (95 %-KI: \u22122,1 til \u22120,9)" in text.replace("\n", " ")
     assert "Tabel 3: Estimerede effekter" in text and "Figur 3" in text  # implementation absent
     assert "@tbl-" not in text and "@fig-" not in text
     assert "data:image/png;base64," in text  # figures embedded

@@ -149,8 +149,8 @@ def test_numbers_follow_the_language(rendered: dict) -> None:
     en = rendered["final-en"]["html"].read_text(encoding="utf-8")
     # hand-made cost estimate -41234.5 (half to even), implementation share 0.6 + 0.0 for audits
     assert "\u221241.234" in da and "\u221241,234" in en
-    assert "faldt SDQ-scoren med 1,5 point (95 %-KI: \u22122,1 til \u22120,9)" in da.replace("\n", " ")
-    assert "the SDQ score fell by 1.5 points (95% CI: \u22122.1 to \u22120.9)" in en.replace("\n", " ")
+    assert "estimatet er \u22121,5 point (95 %-KI: \u22122,1 til \u22120,9)" in da.replace("\n", " ")
+    assert "the estimate is \u22121.5 points (95% CI: \u22122.1 to \u22120.9)" in en.replace("\n", " ")
     assert "Tabel 6: Implementeringsindikatorer i 2023" in da and "Table 6: Implementation indicators in 2023" in en
     assert "24,5" in da and "24.5" in en  # comparison caseload, one decimal
     assert "v1.0.0-3-gabc1234" in da and "2024-05-01" in en  # provenance and the run date
