@@ -1,15 +1,24 @@
-"""Difference-in-differences estimates of the reform's effect, and outcome trends.
+"""The headline estimate of the reform's effect, its comparisons, its event study and outcome trends.
 
-Three analyses per outcome (``outcomes.primary`` + ``outcomes.secondary`` present in the panel):
-
-``main`` (estimator ``did_twfe_matched``)
-    Two-way fixed-effects difference-in-differences on the child-year panel of the
-    matched children: ``y_it = a_i + l_t + b * treated_it + e_it`` with child and
-    year effects, the matching weights carried to every year of the child, and
-    standard errors clustered by municipality (:func:`evaluation.panel.fixed_effects`).
-    With staggered adoption, ``b`` is a weighted average of group-time effects
-    (Goodman-Bacon 2021) that is unbiased when the effect is constant; the
-    ATT(g,t) estimators of later issues relax that.
+``main`` (estimator ``did_imputation``): the headline
+    The imputation estimator of Borusyak, Jaravel and Spiess (2024)
+    (:func:`evaluation.did.imputation.did_imputation`) on the child-years of the matched children:
+    the untreated outcome is modelled with municipality and year effects, the matching covariates with
+    year-specific coefficients (conditional parallel trends), the child's age, and the matching weights,
+    fitted on untreated child-years only; every treated child-year's effect is its outcome minus the
+    imputed one. The estimand is the **average effect over treated child-years** (child-years with an
+    open case in an adopting municipality from its adoption year on), which ``truth.json`` defines; it
+    stays right when effects differ by cohort and grow with time since adoption. Outcomes:
+    ``outcomes.primary``, ``secondary`` and ``placement`` (:func:`headline_outcomes`); ``breakdown_rate``
+    as the relative change against the imputed counterfactual mean, ``caseload`` on municipality-years.
+    Its interval and p-value come from the few-cluster policy (:func:`evaluation.inference.choose_inference`:
+    t with G - 1 degrees of freedom, restricted wild cluster bootstrap, or randomization inference);
+    ``se`` is the BJS standard error.
+``twfe_matched`` (``did_twfe_matched``)
+    Two-way fixed-effects DiD on the same matched child-years, ``y_it = a_i + l_t + b * treated_it + e_it``
+    with child and year effects and the matching weights (:func:`did_twfe`): the former headline, a
+    weighted average of 2x2 comparisons that is unbiased only when the effect is constant (Goodman-Bacon
+    2021), kept as a labelled comparison.
 ``unmatched_did`` (``did_twfe``)
     The same regression on all treated and all control children, unweighted.
 ``naive`` (``diff_in_means``)
@@ -17,15 +26,15 @@ Three analyses per outcome (``outcomes.primary`` + ``outcomes.secondary`` presen
     adopting municipalities against all control child-years of the same calendar
     years, difference in means by OLS with cluster-robust standard errors by municipality.
 
-Inference: the coefficient's standard error comes from the estimator; p-values
+Inference of the comparisons: the coefficient's standard error comes from the estimator; p-values
 and confidence intervals at level ``1 - estimation.alpha`` use the t distribution
 with G - 1 degrees of freedom (G = number of clusters), as Stata and fixest do
 for clustered errors (Cameron and Miller 2015). ``n_treated`` counts distinct
 children with at least one treated (post-adoption) child-year in the sample,
 ``n_control`` distinct children of never-adopting municipalities in the sample
-(in the DiD analyses, children with a single child-year are not counted: their
-child effect absorbs them and they carry no weight in the estimate).
-Child-years without a value of the outcome are left out and counted in the log.
+(in the TWFE analyses, children with a single child-year are not counted: their
+child effect absorbs them and they carry no weight in the estimate); for ``caseload`` they count
+municipalities. Child-years without a value of the outcome are left out and counted in the log.
 """
 
 from __future__ import annotations

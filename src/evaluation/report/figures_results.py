@@ -1,4 +1,4 @@
-"""Figures of the economics and staggered results: costs by follow-up year, CEAC, event study, love plot, Bacon.
+"""Figures of the economics and staggered results: costs by follow-up year, CEAC, love plot, Goodman-Bacon.
 
 Drawn like :mod:`evaluation.report.figures` (Agg canvas, fixed style, the
 Okabe-Ito palette with a line style and marker per series), from the results
@@ -16,7 +16,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 from evaluation.errors import ReportError
 from evaluation.report.figures import OKABE_ITO, STYLE, _tick_formatter
-from evaluation.report.labels import OUTCOME_ORDER, label, ordered
+from evaluation.report.labels import label, ordered
 from evaluation.report.labels_results import COST_ITEM_ORDER
 
 SERIES = {
@@ -157,71 +157,6 @@ def ceac_figure(ceac: pd.DataFrame, *, language: str = "da") -> Figure:
         ax.xaxis.set_major_formatter(_tick_formatter(language))
         ax.set_xlabel(words["wtp"])
         ax.set_ylabel(words["probability"])
-    return figure
-
-
-def event_study_figure(event_study: pd.DataFrame, *, language: str = "da") -> Figure:
-    """Draw the event study: ATT by event time with 95 % intervals, one panel per outcome.
-
-    Pre-adoption event times are hollow; the reference year (no standard error) is
-    a cross; a shaded band shows the simultaneous band when the file has
-    ``band_low``/``band_high``; a dotted line marks adoption and a line zero.
-
-    Parameters
-    ----------
-    event_study : pandas.DataFrame
-        ``results/estimate/event_study.csv``.
-    language : {"da", "en"}, default "da"
-        Labels and number format.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        The figure.
-    """
-    if event_study.empty:
-        raise ReportError("results/estimate/event_study.csv has no rows: rerun the estimate_staggered step")
-    words = _AXES[language]
-    outcomes = ordered(set(event_study["outcome"].astype(str)), OUTCOME_ORDER)
-    has_band = {"band_low", "band_high"} <= set(event_study.columns)
-    with mpl.rc_context(STYLE):
-        figure = Figure(figsize=(6.5, 2.3 * len(outcomes) + 0.6), layout="constrained")
-        axes = np.atleast_1d(figure.subplots(len(outcomes), 1, squeeze=False, sharex=True)).ravel()
-        for ax, outcome in zip(axes, outcomes, strict=True):
-            panel = event_study[event_study["outcome"].astype(str) == outcome].sort_values("event_time")
-            t = panel["event_time"].to_numpy(dtype=float)
-            if has_band and panel["band_low"].notna().any():
-                ax.fill_between(t, panel["band_low"], panel["band_high"], color=OKABE_ITO["sky_blue"], alpha=0.25,
-                                lw=0, step=None, label=words["band"])  # fmt: skip
-            reference = panel["se"].isna()
-            pre = (t < 0) & ~reference
-            post = (t >= 0) & ~reference
-            for mask, face in ((pre, "white"), (post, OKABE_ITO["vermillion"])):
-                rows = panel[mask]
-                ax.errorbar(
-                    rows["event_time"],
-                    rows["att"],
-                    yerr=[rows["att"] - rows["ci_low"], rows["ci_high"] - rows["att"]],
-                    fmt="o",
-                    color=OKABE_ITO["vermillion"],
-                    markerfacecolor=face,
-                    ecolor=OKABE_ITO["vermillion"],
-                    capsize=2,
-                    markersize=3.5,
-                    linewidth=1.0,
-                )
-            ax.plot(panel.loc[reference, "event_time"], panel.loc[reference, "att"], "x", color="#222222",
-                    markersize=5, label=words["reference"])  # fmt: skip
-            ax.axhline(0, color="#222222", linewidth=0.8)
-            ax.axvline(-0.5, color="#555555", linestyle=(0, (1, 2)), linewidth=0.9, label=words["adoption"])
-            ax.set_title(label("outcome", outcome, language), fontsize=9, loc="left")
-            ax.yaxis.set_major_formatter(_tick_formatter(language))
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: _tick_formatter(language)(v, _p)))
-        axes[-1].set_xlabel(words["event_time"])
-        figure.supylabel(words["effect"], fontsize=9)
-        handles, names = axes[0].get_legend_handles_labels()
-        figure.legend(handles, names, loc="outside lower center", ncols=len(names), frameon=False)
     return figure
 
 
