@@ -134,13 +134,13 @@ def _document_text(document: str, language: str) -> str:
 @pytest.mark.parametrize("language", ["da", "en"])
 def test_report_text_refers_to_generated_parts_and_types_no_result(language: str) -> None:
     text = _document_text("final", language)
-    assert "{{< var main_sdq_abs >}}" in text
+    assert "{{< var main_sdq_estimate_text >}}" in text
     for label_id in ("tbl-row-accounting", "tbl-sample-flow", "tbl-balance", "tbl-main", "tbl-implementation",
                      "tbl-economics", "tbl-net-cost", "tbl-budget", "tbl-reconciliation", "tbl-naive-robust",
                      "tbl-heterogeneity", "tbl-multiplicity"):  # fmt: skip
         assert f"@{label_id}" in text and f"/_generated/{label_id}.md" in text
     for label_id in ("fig-sample-flow", "fig-trends", "fig-estimates", "fig-implementation", "fig-costs", "fig-ceac",
-                     "fig-event-study", "fig-love-plot"):  # fmt: skip
+                     "fig-event-study", "fig-honest-did", "fig-love-plot"):  # fmt: skip
         assert f"@{label_id}" in text and f"{{#{label_id}" in text and "fig-alt=" in text
     assert not re.search(r"\d+[.,]\d{2}", re.sub(r"0-40|1[.,]000 (børn|children)|5\.28", "", text)), (
         "a typed result in the report text"
