@@ -189,7 +189,12 @@ def test_relative_effect_and_input_errors():
     data = _repeated_cross_sections()
     result = did_imputation(data, "y", unit="unit", time="year", cohort="g", covariates=["x"])
     rel = result.relative()
-    assert rel.estimate == pytest.approx(result.treated_mean / (result.treated_mean - result.estimate) - 1)
+    base = result.treated_mean - result.estimate
+    assert rel.estimate == pytest.approx(result.treated_mean / base - 1)
+    d = result.treated_mean / base**2  # delta method: each side of the interval scaled by the derivative
+    assert rel.ci_low == pytest.approx(rel.estimate - d * (result.estimate - result.ci_low))
+    assert rel.ci_high == pytest.approx(rel.estimate + d * (result.ci_high - result.estimate))
+    assert rel.se == pytest.approx(d * result.se)
     with pytest.raises(EvaluationError, match="not in the data"):
         did_imputation(data, "missing", unit="unit", time="year", cohort="g")
     with pytest.raises(EvaluationError, match="varies within"):

@@ -342,19 +342,20 @@ class ImputationResult:
     def relative(self) -> Estimate:
         r"""Return the ATT relative to the counterfactual mean: :math:`\bar Y_1 / (\bar Y_1 - \hat\tau) - 1`.
 
-        The interval maps the ends of the ATT's interval through the same (increasing) function, holding
-        the treated mean fixed; the standard error is the delta-method one,
-        :math:`se(\hat\tau)\,\bar Y_1 / (\bar Y_1 - \hat\tau)^2`. NaN when the counterfactual mean is not
-        positive.
+        Delta method, holding the treated mean :math:`\bar Y_1` fixed: the derivative
+        :math:`d = \bar Y_1 / (\bar Y_1 - \hat\tau)^2` scales the standard error and each side of the ATT's
+        interval (``ci_low``, ``ci_high`` as they stand, so an asymmetric few-cluster interval keeps its shape);
+        the interval is finite whenever the counterfactual mean is positive. NaN when it is not.
         """
-
-        def rel(tau: float) -> float:
-            base = self.treated_mean - tau
-            return self.treated_mean / base - 1.0 if base > 0 else float("nan")
-
         base = self.treated_mean - self.estimate
-        se = self.se * self.treated_mean / base**2 if base > 0 else float("nan")
-        return Estimate(rel(self.estimate), se, rel(self.ci_low), rel(self.ci_high), 0, 0, self.p_value)
+        if not base > 0:
+            nan = float("nan")
+            return Estimate(nan, nan, nan, nan, 0, 0, self.p_value)
+        d = self.treated_mean / base**2
+        rel = self.treated_mean / base - 1.0
+        low = rel - d * (self.estimate - self.ci_low)
+        high = rel + d * (self.ci_high - self.estimate)
+        return Estimate(rel, self.se * d, low, high, 0, 0, self.p_value)
 
     def summary(self) -> str:
         """Return a short text: estimate, interval, sample."""
