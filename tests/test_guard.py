@@ -116,3 +116,13 @@ def test_guard_refuses_a_threshold_below_three(tmp_path):
 
     with pytest.raises(ConfigError):
         scan_outputs([tmp_path], min_cell=2)
+
+
+def test_digits_inside_an_embedded_image_are_not_a_cpr_number(tmp_path):
+    from evaluation.guard import scan_file
+
+    page = tmp_path / "report.html"
+    # a valid-date ten-digit run occurs by chance in base64; the same run in the text is found
+    page.write_bytes(b'<img src="data:image/png;base64,iVBORw0K1103991234Gg\nAAA=="/>\n<p>1103991234</p>\n')
+    found = scan_file(page)
+    assert [(f.rule, f.where) for f in found] == [("cpr_number", "line 3")]

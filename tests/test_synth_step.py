@@ -187,8 +187,8 @@ def test_sdid_recovers_additive_effects(sdid_rows):
         assert row["att"] == pytest.approx(scale * effect, abs=scale * 0.1)
         assert row["ci_low"] < row["att"] < row["ci_high"] and row["p_value"] < 1e-6
         assert row["adoption_year"] == year
-        assert (row["n_pre_years"], row["n_post_years"]) == (year - 2010, 2024 - year)
-        assert (row["n_controls"], row["n_adopters"], row["level"]) == (20, 1, 0.9)
+        assert (row["pre_years"], row["post_years"]) == (year - 2010, 2024 - year)
+        assert (row["n_controls"], row["adopters"], row["level"]) == (20, 1, 0.9)
         assert 0 < row["se"] < scale * 0.2
 
 
@@ -199,8 +199,8 @@ def test_sdid_average_is_the_mean_of_the_adopters(sdid_rows):
         assert len(average) == 1 and part["municipality"].iloc[-1] == "average"
         row = average.iloc[0]
         assert row["att"] == pytest.approx(adopters["att"].mean(), rel=1e-12)
-        assert (row["n_adopters"], row["n_controls"]) == (3, 20)
-        assert np.isnan(row["adoption_year"]) and np.isnan(row["n_pre_years"]) and np.isnan(row["n_post_years"])
+        assert (row["adopters"], row["n_controls"]) == (3, 20)
+        assert np.isnan(row["adoption_year"]) and np.isnan(row["pre_years"]) and np.isnan(row["post_years"])
         z = 1.6448536269514722  # 90 % interval
         assert row["ci_high"] - row["att"] == pytest.approx(z * row["se"], rel=1e-9)
         # the three adopters' errors share the never-adopters: the placebo SE of the mean lies between the
@@ -268,7 +268,7 @@ def test_sdid_balances_the_panel_and_skips_short_pre_periods():
     # 101 has a year without a value: 19 never-adopters; 167 is not fitted and not a control either
     assert out["municipality"].tolist() == [657, 510, "average"]
     assert out["n_controls"].tolist() == [19, 19, 19]
-    assert out["n_adopters"].tolist() == [1, 1, 2]
+    assert out["adopters"].tolist() == [1, 1, 2]
 
 
 SDID_FIXTURE = {  # outcome -> (Herning's ATT, SE), (the average's ATT, SE)

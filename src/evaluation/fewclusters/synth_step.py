@@ -77,10 +77,10 @@ SDID_COLUMNS = (
     "ci_high",
     "p_value",
     "level",
-    "n_pre_years",
-    "n_post_years",
+    "pre_years",
+    "post_years",
     "n_controls",
-    "n_adopters",
+    "adopters",
 )
 #: ``municipality`` of the row holding the average over adopters in ``sdid.csv``
 AVERAGE = "average"
@@ -404,9 +404,9 @@ def sdid_table(
     pandas.DataFrame
         :data:`SDID_COLUMNS`: ``outcome, municipality`` (a municipality code, or ``"average"``),
         ``adoption_year`` (empty on the average), ``att, se, ci_low, ci_high, p_value, level``, and counts
-        that are not persons: ``n_pre_years`` and ``n_post_years`` (years before and from adoption; empty
+        that are not persons: ``pre_years`` and ``post_years`` (years before and from adoption; empty
         on the average, where they differ by adopter), ``n_controls`` (never-adopting municipalities in
-        the balanced panel) and ``n_adopters`` (adopting municipalities in the estimate: 1, or :math:`K`).
+        the balanced panel) and ``adopters`` (adopting municipalities in the estimate: 1, or :math:`K`).
         Sorted by outcome (in :data:`SYNTH_OUTCOMES` order), then adoption year and municipality, each
         outcome's average last.
     """
@@ -441,8 +441,8 @@ def sdid_table(
                 say(f"{outcome}: municipality {m} (adopting {year}) not fitted by synthetic DiD: {err}")
         for m, fit in fits.items():
             rows.append(
-                _sdid_row(outcome, m, fit_adopt[m], fit.att, fit.se, level, n_pre_years=len(fit.time_weights),
-                          n_post_years=len(fit.effect_curve), n_controls=fit.n_control, n_adopters=1)
+                _sdid_row(outcome, m, fit_adopt[m], fit.att, fit.se, level, pre_years=len(fit.time_weights),
+                          post_years=len(fit.effect_curve), n_controls=fit.n_control, adopters=1)
             )  # fmt: skip
         if not fits:
             continue
@@ -458,8 +458,8 @@ def sdid_table(
             se = float(np.std(draws))
         else:
             say(f"{outcome}: no SE for the average: {len(fits)} adopters and only {len(controls)} never-adopters")
-        rows.append(_sdid_row(outcome, AVERAGE, np.nan, att, se, level, n_pre_years=np.nan, n_post_years=np.nan,
-                              n_controls=len(controls), n_adopters=len(fits)))  # fmt: skip
+        rows.append(_sdid_row(outcome, AVERAGE, np.nan, att, se, level, pre_years=np.nan, post_years=np.nan,
+                              n_controls=len(controls), adopters=len(fits)))  # fmt: skip
         say(f"{outcome}: synthetic DiD for {len(fits)} adopters against {len(controls)} never-adopters")
     return pd.DataFrame(rows, columns=list(SDID_COLUMNS))
 

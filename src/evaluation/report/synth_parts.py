@@ -251,7 +251,7 @@ def sdid_table(
         sc = table[(table["outcome"].astype(str) == outcome) & (table["adopter"].astype(int) == unit)]
         sc_mean = _first(average[average["outcome"].astype(str) == outcome])
         n_sdid, n_sc = (format_count(0 if pd.isna(n) else n, language=language)
-                        for n in (mean["n_adopters"], sc_mean["n_adopters"]))  # fmt: skip
+                        for n in (mean["adopters"], sc_mean["n_adopters"]))  # fmt: skip
         name = words["average" if n_sdid == n_sc else "average_sc"].format(n=n_sdid, n_sc=n_sc)
         for label, sc_att, row in ((words["herning"], _first(sc)["att"], own), (name, sc_mean["att_average"], mean)):
             interval = MISSING if row[["ci_low", "ci_high"]].isna().any() else (
