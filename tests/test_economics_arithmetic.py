@@ -10,7 +10,15 @@ from evaluation.economics.accounts import ACCOUNT_FUNCTION_OF_TYPE, micro_costs,
 from evaluation.economics.budget import budget_consequences
 from evaluation.economics.ceac import acceptability_curve, wtp_grid
 from evaluation.economics.discount import cumulative_present_value, discount_factors, present_value
-from evaluation.economics.net import cost_per_unit, cumulative_net_cost, net_cost, payback_year, ratio_interval
+from evaluation.economics.net import (
+    cost_per_unit,
+    cumulative_net_cost,
+    net_cost,
+    payback_interval,
+    payback_year,
+    ratio_interval,
+    share_below_zero,
+)
 from evaluation.economics.prices import constant_growth_index, deflate, price_index, price_table, rebase_prices
 from evaluation.economics.staff import caseworker_fte_years, cost_per_fte_year
 from evaluation.errors import ConfigError, ExtractValidationError
@@ -243,6 +251,35 @@ def test_payback_depends_on_discounting():
     flows = np.array([100.0, -100.0])
     assert payback_year(cumulative_net_cost(flows, rate=0.0)) == 2.0
     assert np.isnan(payback_year(cumulative_net_cost(flows, rate=0.035)))
+
+
+def test_payback_interval_from_the_replications_payback_years():
+    # 40 replications: the 2.5 % and 97.5 % quantiles (inverted cdf) are the 1st and the 39th sorted year
+    within = np.array([2.0] * 20 + [4.0] * 20)
+    assert payback_interval(within, alpha=0.05) == (2.0, 4.0)
+    # 8 of 40 never pay back within the follow-up: the 39th replication is one of them, "later than year H"
+    years = np.array([1.0] * 2 + [2.0] * 10 + [3.0] * 20 + [np.nan] * 8)
+    lo, hi = payback_interval(years, alpha=0.05)
+    assert lo == 1.0 and np.isnan(hi)
+    assert all(np.isnan(payback_interval(np.full(40, np.nan), alpha=0.05)))  # none pays back: both later than H
+    assert all(np.isnan(payback_interval(np.array([]), alpha=0.05)))
+
+
+def test_payback_interval_of_constructed_cumulative_costs():
+    # three kinds of replication over a 3-year follow-up: repaid in year 1, in year 3, never
+    net = np.array([[-5.0, 1.0, 1.0]] * 1 + [[4.0, -1.0, -4.0]] * 38 + [[4.0, 4.0, 4.0]] * 1)
+    pay = payback_year(cumulative_net_cost(net, rate=0.0))
+    np.testing.assert_array_equal(pay[:2], [1.0, 3.0])
+    assert np.isnan(pay[-1])
+    lo, hi = payback_interval(pay, alpha=0.05)  # 1st and 39th of 40 sorted: year 1 and year 3
+    assert (lo, hi) == (1.0, 3.0)
+    lo, hi = payback_interval(pay, alpha=0.02)  # the 40th: the replication that never pays back
+    assert lo == 1.0 and np.isnan(hi)
+
+
+def test_share_below_zero_is_the_probability_of_a_saving():
+    assert share_below_zero(np.array([-1.0, -2.0, 3.0, 0.0, np.nan])) == 0.5  # zero is no saving; NaN left out
+    assert np.isnan(share_below_zero(np.array([np.nan])))
 
 
 def test_cost_per_unit_and_ratio_interval():

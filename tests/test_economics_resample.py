@@ -1,4 +1,4 @@
-"""Economics: the fast two-way FE coefficients against fixed_effects, and the stratified cluster bootstrap."""
+"""Economics: the stratified cluster bootstrap of the imputation effects, and the former two-way FE coefficients."""
 
 from __future__ import annotations
 
@@ -6,15 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation.economics.resample import (
-    EffectSpec,
-    bootstrap_parts,
-    cluster_bootstrap,
-    draw_clusters,
-    twfe_coefficients,
-)
+from evaluation.did.imputation import did_imputation
+from evaluation.economics.effects import EffectSpec, cluster_moments
+from evaluation.economics.resample import bootstrap_parts, cluster_bootstrap, draw_clusters, twfe_coefficients
 from evaluation.errors import EvaluationError
 from evaluation.panel import fixed_effects
+
+QUIET = {"progress": lambda _: None}
 
 
 def _panel(seed: int = 3) -> pd.DataFrame:
@@ -32,6 +30,7 @@ def _panel(seed: int = 3) -> pd.DataFrame:
                         "municipality": 100 + m,
                         "person_id": f"{m}-{child}",
                         "year": year,
+                        "first_treat": adopt,
                         "treated_unit": int(adopt > 0),
                         "treated": treated,
                         "x2": float(rng.normal()),
@@ -41,6 +40,12 @@ def _panel(seed: int = 3) -> pd.DataFrame:
     df = pd.DataFrame(rows)
     df["y"] = 3.0 * df["treated"] + 0.5 * df["x2"] + 0.1 * (df["year"] - 2010) + rng.normal(size=len(df))
     return df
+
+
+def _fit(df: pd.DataFrame):
+    return did_imputation(
+        df, "y", unit="municipality", time="year", cohort="first_treat", weights="weight", controls=["x2"]
+    )
 
 
 @pytest.mark.parametrize("weights", [None, "weight"])
@@ -79,25 +84,48 @@ def test_draw_clusters_keeps_strata_and_is_seeded():
     assert set(np.unique(a[:, 2:])) == {2, 3, 4}
 
 
-def test_cluster_bootstrap_duplicates_clusters_as_distinct_units():
+def test_cluster_bootstrap_duplicates_clusters_as_distinct_municipalities():
     df = _panel()
     strata = df.groupby("municipality")["treated_unit"].max()
-    spec = EffectSpec("main", "child", ("y",), ("treated",), "person_id", weights="weight")
-    res = cluster_bootstrap({"child": df}, [spec], strata, replications=40, seed=11, progress=lambda _: None)
-    again = cluster_bootstrap({"child": df}, [spec], strata, replications=40, seed=11, progress=lambda _: None)
+    spec = EffectSpec("main", "child", "y", horizon=2)
+    moments = cluster_moments(_fit(df), spec, strata.index)
+    res = cluster_bootstrap([moments], strata, replications=40, seed=11, **QUIET)
+    again = cluster_bootstrap([moments], strata, replications=40, seed=11, **QUIET)
     pd.testing.assert_frame_equal(res.draws, again.draws)
-    # Replication 0 by hand: stack the drawn municipalities, each copy a new set of children.
+    assert list(res.draws.columns) == ["main:y:att", "main:y:followup_1", "main:y:followup_2"]
+    # Replication 0 by hand: stack the drawn municipalities, each copy a new municipality, and refit.
     draw = draw_clusters(strata, replications=40, rng=np.random.default_rng(11))[0]
     parts = [
-        df.loc[df["municipality"] == strata.index[c]].assign(person_id=lambda d, k=k: d["person_id"] + f"#{k}")
+        df.loc[df["municipality"] == strata.index[c]].assign(municipality=lambda d, k=k: d["municipality"] * 100 + k)
         for k, c in enumerate(draw)
     ]
-    stacked = pd.concat(parts, ignore_index=True)
-    fe = fixed_effects(stacked, outcome="y", regressors=["treated"], unit="person_id", time="year", weights="weight")
-    assert res.draws["main:y:treated"].iloc[0] == pytest.approx(fe.table.loc["treated", "coef"], rel=1e-9)
-    lo, hi = res.interval("main:y:treated")
+    stacked = _fit(pd.concat(parts, ignore_index=True))
+    assert res.draws["main:y:att"].iloc[0] == pytest.approx(stacked.estimate, rel=1e-9)
+    by_event = stacked.event_study.set_index("event_time")["estimate"]
+    assert res.draws["main:y:followup_1"].iloc[0] == pytest.approx(by_event.loc[0], rel=1e-9)
+    lo, hi = res.interval("main:y:att")
     assert lo < 3.0 < hi
-    assert res.n_failed == {"main": 0}
+    assert res.n_failed == {"main:y": 0}
+
+
+def test_cluster_bootstrap_parts_concatenated_equal_the_whole_run():
+    # each part draws the clusters of all replications, so replication b is the same whichever job runs it
+    df = _panel()
+    strata = df.groupby("municipality")["treated_unit"].max()
+    fit = _fit(df)
+    first = cluster_moments(fit, EffectSpec("main", "child", "y", horizon=3), strata.index)
+    second = cluster_moments(fit, EffectSpec("again", "child", "y"), strata.index, share=[(fit, first)])
+    assert second.zwz is first.zwz  # one design, solved once per replication
+    moments = [first, second]
+    whole = cluster_bootstrap(moments, strata, replications=23, seed=4, **QUIET)
+    parts = [
+        cluster_bootstrap(moments, strata, replications=23, seed=4, part=part, **QUIET).draws
+        for part in bootstrap_parts(23, 3)
+    ]
+    pd.testing.assert_frame_equal(pd.concat(parts), whole.draws, check_exact=True)
+    np.testing.assert_allclose(whole.draws["main:y:att"], whole.draws["again:y:att"], rtol=1e-12)
+    with pytest.raises(EvaluationError, match="part"):
+        cluster_bootstrap(moments, strata, replications=23, seed=4, part=(20, 30), **QUIET)
 
 
 def test_bootstrap_parts_cover_every_replication_once():
@@ -108,17 +136,9 @@ def test_bootstrap_parts_cover_every_replication_once():
         bootstrap_parts(10, 0)
 
 
-def test_cluster_bootstrap_parts_concatenated_equal_the_whole_run():
-    # each part draws the clusters of all replications, so replication b is the same whichever job runs it
+def test_cluster_bootstrap_refuses_moments_over_other_clusters():
     df = _panel()
     strata = df.groupby("municipality")["treated_unit"].max()
-    spec = EffectSpec("main", "child", ("y",), ("treated", "x2"), "person_id", weights="weight")
-    quiet = {"progress": lambda _: None}
-    whole = cluster_bootstrap({"child": df}, [spec], strata, replications=23, seed=4, **quiet)
-    parts = [
-        cluster_bootstrap({"child": df}, [spec], strata, replications=23, seed=4, part=part, **quiet).draws
-        for part in bootstrap_parts(23, 3)
-    ]
-    pd.testing.assert_frame_equal(pd.concat(parts), whole.draws, check_exact=True)
-    with pytest.raises(EvaluationError, match="part"):
-        cluster_bootstrap({"child": df}, [spec], strata, replications=23, seed=4, part=(20, 30), **quiet)
+    moments = cluster_moments(_fit(df), EffectSpec("main", "child", "y"), strata.index)
+    with pytest.raises(EvaluationError, match="strata"):
+        cluster_bootstrap([moments], strata.iloc[1:], replications=5, seed=1, **QUIET)

@@ -124,6 +124,9 @@ def test_table_has_the_contracted_items(world):
         "cost_per_avoided_placement",
         "cumulative_net_cost",
         "micro_costing_share_of_accounts",
+        "net_saving_probability",
+        "cumulative_saving_probability",
+        "payback_probability",
     }
     assert required <= set(table["item"])
     assert (table["price_year"] == 2019).all()
@@ -133,6 +136,25 @@ def test_table_has_the_contracted_items(world):
     )
     ceac = world["result"].ceac
     assert ceac["probability_cost_effective"].is_monotonic_increasing  # net-benefit rises with WTP if gains > 0
+    # the probabilities come from the same draws: a saving at zero willingness to pay is the CEAC's first point
+    saving = t.loc["net_saving_probability", "estimate"]
+    assert saving == pytest.approx(ceac["probability_cost_effective"].iloc[0], abs=1e-12)
+    assert 0 <= t.loc["payback_probability", "estimate"] <= 1
+
+
+def test_effects_are_the_headlines_own(world):
+    # the economics' effects on SDQ, placement entries and cost are the headline's imputation estimates
+    from evaluation.estimate import headline_fit, headline_sample
+
+    sample, covariates, controls = headline_sample(world["panel"], world["matched"], world["config"], print)
+    table = world["result"].table.set_index("item")
+    for item, outcome in (
+        ("sdq_change", "sdq"),
+        ("placement_entry_change", "placement_rate"),
+        ("measure_cost_change_per_year", "cost_per_child"),
+    ):
+        fit = headline_fit(sample, outcome, covariates, world["config"], controls=controls)
+        assert table.loc[item, "estimate"] == pytest.approx(fit.estimate, rel=1e-9), item
 
 
 def test_micro_costing_reconciles_with_the_accounts_cell_by_cell(world):

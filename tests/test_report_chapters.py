@@ -238,7 +238,8 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
                 "Tabel 7: Effekter efter estimator", "Tabel 11: Økonomiske resultater",
                 "Figur 6: Hovedanalysens effekter år for år", "Figur 7: Robuste 95 %-konfidensintervaller",
                 "Modellen er tilbagebetalt i opfølgningsår 5 (95 %-KI: år 1 til senere end år 3)",
-                "giver modellen en nettoudgift på 3.877 kr. pr. barneår",
+                "Nettoudgiften pr. barneår med åben sag kan ikke skelnes fra nul: 3.877 kr. "
+                "(95 %-KI: −21.454 til 25.204 kr.)",
                 "forklarer 85,0 % af kommunernes udgifter", "alle 4 kovariater har en absolut SMD under 0,1",
                 "F = 0,82 med 4 og 97 frihedsgrader, p = 0,515", "ved en betalingsvillighed på 20.000 kr.",
                 "For SDQ-scoren kan effekten ikke længere skelnes fra nul ved M̄ = 1,50",
@@ -253,8 +254,9 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
                 "Multiple testing", "Costs and net cost", "Budget consequences", "Reconciliation with the accounts",
                 "Table 7: Effects by estimator", "Figure 6: The main analysis’s effects by year",
                 "F = 3.10 with 4 and 97 degrees of freedom, p = 0.019",
-                "the model pays back in follow-up year 5 (95% CI: year 1 to later than year 3)",
-                "the model gives a net cost of DKK 3,877 per child-year", "explains 85.0% of the municipalities",
+                "The model pays back in follow-up year 5 (95% CI: year 1 to later than year 3)",
+                "The net cost per child-year with an open case cannot be distinguished from zero: DKK 3,877 "
+                "(95% CI: DKK −21,454 to 25,204)", "explains 85.0% of the municipalities",
                 "every one of the 4 covariates has an absolute SMD below 0.1",
                 "at a willingness to pay of DKK 20,000", "Inference and power",
                 "Table 3: The main analysis with the chosen inference", "Figure 2: Minimum detectable effect",

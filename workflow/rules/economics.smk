@@ -17,8 +17,10 @@ rule economics_bootstrap:
         mem_mb=4000,
         runtime=30,
     params:
-        # rerun when these change
-        design=config["economics"] | config["prices"],
+        # rerun when these change (the effects use the headline's covariates)
+        design=config["economics"]
+        | config["prices"]
+        | {"covariates": config["matching"]["covariates"]},
     run:
         pipeline.economics_bootstrap(
             input,
@@ -30,7 +32,7 @@ rule economics_bootstrap:
 
 
 rule estimate_economics:
-    """Costs, staff cost of lower caseloads, net cost, payback and cost-effectiveness, from the gathered bootstrap."""
+    """Costs, staff cost, net cost, payback and cost-effectiveness by the headline's estimator, from the gathered bootstrap."""
     input:
         extracts=rules.cut_extracts.output.extracts,
         panel=rules.build_panel.output.panel,
@@ -51,10 +53,13 @@ rule estimate_economics:
         mem_mb=4000,
         runtime=30,
     params:
-        # rerun when these change
+        # rerun when these change (the effects use the headline's covariates)
         design=config["economics"]
         | config["prices"]
-        | {"alpha": config["estimation"]["alpha"]},
+        | {
+            "alpha": config["estimation"]["alpha"],
+            "covariates": config["matching"]["covariates"],
+        },
     run:
         pipeline.estimate_economics(
             input, output, log, release_config(wildcards.release)

@@ -2,76 +2,50 @@
 
 from __future__ import annotations
 
-import numpy as np
+from collections.abc import Callable, Mapping
+from typing import Any
+
 import pandas as pd
 
 from evaluation.economics.staff import caseworker_fte_years, staff_panel
 
-__all__ = ["child_sample", "event_columns", "municipality_panel", "placement_entries"]
-
-
-def event_columns(horizon: int) -> list[str]:
-    """Names of the follow-up-year indicators ``followup_1 .. followup_H`` (the last one binned: H or later)."""
-    return [f"followup_{e + 1}" for e in range(int(horizon))]
-
-
-def placement_entries(events: pd.DataFrame) -> pd.DataFrame:
-    """Child-years in which a placement episode starts (event code 0 of ``anbringelser_haendelser``).
-
-    Parameters
-    ----------
-    events
-        Ingested placement events: ``person_id, event_date, event``.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``person_id, year, placement_entry`` (number of episodes started in the year, almost always 1).
-    """
-    start = events.loc[events["event"] == 0]
-    frame = pd.DataFrame({"person_id": start["person_id"], "year": pd.to_datetime(start["event_date"]).dt.year})
-    return (
-        frame.groupby(["person_id", "year"], as_index=False, sort=True)
-        .size()
-        .rename(columns={"size": "placement_entry"})
-    )
+__all__ = ["child_sample", "municipality_panel"]
 
 
 def child_sample(
-    panel: pd.DataFrame, matched: pd.DataFrame, entries: pd.DataFrame, *, horizon: int, cost_factor: float = 1.0
-) -> pd.DataFrame:
-    """Child-years of the matched children with the outcomes of the economics step.
+    panel: pd.DataFrame,
+    matched: pd.DataFrame,
+    config: Mapping[str, Any],
+    *,
+    cost_factor: float = 1.0,
+    progress: Callable[[str], None] = print,
+) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """Child-years of the matched children as the headline sees them, with the cost in the economics' prices.
 
     Parameters
     ----------
     panel
-        The cohort panel (``cost_per_child`` in ``prices.price_year`` prices).
+        The cohort panel (``cost_per_child`` in ``prices.price_year`` prices; ``placement_rate``, ``sdq``).
     matched
         Matched children: ``person_id, weight``.
-    entries
-        :func:`placement_entries`.
-    horizon
-        Follow-up years :math:`H`; year :math:`H` collects all later years.
+    config
+        The study configuration (``matching.covariates``, as the headline).
     cost_factor
         Price-year conversion of ``cost_per_child`` (``I_p / I_{p0}``).
+    progress
+        Told which covariate indicators are constant.
 
     Returns
     -------
-    pandas.DataFrame
-        The panel rows of matched children with ``weight``, ``cost`` (converted), ``placement_entry``
-        (0/1: a placement episode starts in the year), ``followup_year`` (1 = adoption year; 0 when not
-        treated) and the indicators of :func:`event_columns`.
+    (pandas.DataFrame, list of str, list of str)
+        :func:`evaluation.estimate.headline_sample` (the weighted sample with its covariate and age
+        columns, and their names) with ``cost``: ``cost_per_child`` converted to the economics' price year.
     """
-    sample = panel.merge(matched[["person_id", "weight"]], on="person_id", how="inner", validate="many_to_one")
-    sample = sample.merge(entries, on=["person_id", "year"], how="left")
-    sample["placement_entry"] = (sample["placement_entry"].fillna(0) > 0).astype("float64")
+    from evaluation.estimate import headline_sample
+
+    sample, covariates, controls = headline_sample(panel, matched, config, progress)
     sample["cost"] = sample["cost_per_child"].astype("float64") * float(cost_factor)
-    follow = np.where(sample["treated"] == 1, sample["year"] - sample["first_treat"] + 1, 0)
-    sample["followup_year"] = follow.astype("int64")
-    for e, name in enumerate(event_columns(horizon), start=1):
-        hit = (follow >= e) if e == horizon else (follow == e)
-        sample[name] = hit.astype("float64")
-    return sample.sort_values(["person_id", "year"]).reset_index(drop=True)
+    return sample, covariates, controls
 
 
 def municipality_panel(caseworkers: pd.DataFrame, panel: pd.DataFrame, *, cost_factor: float = 1.0) -> pd.DataFrame:

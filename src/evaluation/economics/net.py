@@ -17,7 +17,14 @@ value :math:`C_E = \sum_{e \le E} (1+r)^{-e} N_e`
 
 Payback year: the first follow-up year :math:`E + 1` (1 = the adoption year) in
 which :math:`C_E \le 0`, i.e. the discounted savings have repaid the staff cost;
-missing when that does not happen within the follow-up.
+missing when that does not happen within the follow-up. Its uncertainty comes
+from the payback years of the bootstrap replications (:func:`payback_interval`):
+a replication that does not pay back within the follow-up of :math:`H` years
+counts as "later than year :math:`H`", so an interval bound can be "later than
+year :math:`H`" (stored as missing). :func:`share_below_zero` gives the
+probability statements that go with the intervals: the share of replications in
+which the net cost is negative (the reform saves money), or in which the reform
+pays back within the follow-up.
 
 Cost per unit of effect (incremental cost-effectiveness ratio, Drummond et al.,
 *Methods for the Economic Evaluation of Health Care Programmes*, 4th ed. 2015,
@@ -37,7 +44,15 @@ import numpy as np
 from evaluation.economics.discount import cumulative_present_value
 from evaluation.economics.resample import percentile_interval
 
-__all__ = ["cumulative_net_cost", "net_cost", "payback_year", "ratio_interval", "cost_per_unit"]
+__all__ = [
+    "cost_per_unit",
+    "cumulative_net_cost",
+    "net_cost",
+    "payback_interval",
+    "payback_year",
+    "ratio_interval",
+    "share_below_zero",
+]
 
 
 def net_cost(staff_cost: np.ndarray | float, measure_cost_change: np.ndarray | float) -> np.ndarray:
@@ -94,6 +109,49 @@ def payback_year(cumulative: np.ndarray) -> np.ndarray:
     repaid = c <= 0
     first = np.argmax(repaid, axis=-1).astype("float64") + 1.0
     return np.where(repaid.any(axis=-1), first, np.nan)
+
+
+def payback_interval(payback_draws: np.ndarray, *, alpha: float = 0.05) -> tuple[float, float]:
+    """Percentile interval of the replications' payback years; a missing bound means "later than year H".
+
+    Parameters
+    ----------
+    payback_draws
+        :func:`payback_year` of each bootstrap replication; NaN for a replication that does not pay back
+        within the follow-up (leave out replications whose costs could not be estimated beforehand).
+    alpha
+        One minus the confidence level.
+
+    Returns
+    -------
+    tuple of float
+        ``(low, high)``: the ``alpha/2`` and ``1 - alpha/2`` quantiles (``inverted_cdf``: always a year
+        of some replication), a replication without payback ranked after every year; a bound that falls
+        on such a replication is NaN ("later than year H"). Both NaN when there are no replications.
+    """
+    v = np.where(np.isnan(np.asarray(payback_draws, dtype="float64")), np.inf, payback_draws)
+    if not v.size:
+        return float("nan"), float("nan")
+    lo, hi = np.quantile(v, [alpha / 2, 1 - alpha / 2], method="inverted_cdf")
+    return (float(lo) if np.isfinite(lo) else float("nan")), (float(hi) if np.isfinite(hi) else float("nan"))
+
+
+def share_below_zero(draws: np.ndarray) -> float:
+    """Share of the non-missing draws that are below zero (e.g. the probability that the reform saves money).
+
+    Parameters
+    ----------
+    draws
+        Bootstrap draws of a net cost; NaN are left out.
+
+    Returns
+    -------
+    float
+        NaN when no draw is finite.
+    """
+    v = np.asarray(draws, dtype="float64")
+    v = v[~np.isnan(v)]
+    return float(np.mean(v < 0)) if v.size else float("nan")
 
 
 def cost_per_unit(net: np.ndarray | float, gain: np.ndarray | float) -> np.ndarray:

@@ -4,14 +4,18 @@
 reads and writes the files of the Snakemake rule. The estimates are all per treated
 child-year with an open case, in fixed prices of the price year:
 
-* effects from the matched two-way fixed-effects DiD (:func:`evaluation.panel.fixed_effects`,
-  as the main analysis of :mod:`evaluation.estimate`): cost per child-year (pooled and by
-  follow-up year), SDQ and placement entries; the staff effect from the municipality-year
-  DiD of FTE per child-year with an open case (:mod:`evaluation.economics.staff`);
+* effects from the imputation estimator of the headline (:mod:`evaluation.economics.effects`,
+  :func:`evaluation.estimate.headline_fit` on :func:`evaluation.estimate.headline_sample`): cost per
+  child-year (the average over treated child-years, and by follow-up year), SDQ and placement entries
+  (the headline's ``placement_rate``), so the effects are the headline's; the staff effect from the
+  same estimator on the municipality-year panel of FTE per child-year with an open case
+  (:mod:`evaluation.economics.staff`);
 * confidence intervals: percentile intervals of the stratified municipality-cluster
-  bootstrap (:mod:`evaluation.economics.resample`), all quantities from the same draws;
-* net cost, cumulative (discounted) net cost, payback year and cost-effectiveness ratios
-  (:mod:`evaluation.economics.net`), the acceptability curve (:mod:`evaluation.economics.ceac`),
+  bootstrap (:mod:`evaluation.economics.resample`), all quantities from the same draws, with the
+  probabilities that go with them (the share of replications in which the reform saves money or
+  pays back within the follow-up);
+* net cost, cumulative (discounted) net cost, payback year and its interval, and cost-effectiveness
+  ratios (:mod:`evaluation.economics.net`), the acceptability curve (:mod:`evaluation.economics.ceac`),
   the budget consequences (:mod:`evaluation.economics.budget`) and the reconciliation with
   the municipal accounts (:mod:`evaluation.economics.accounts`).
 """
@@ -30,32 +34,45 @@ import pandas as pd
 from evaluation.economics import accounts as acc
 from evaluation.economics.budget import budget_consequences
 from evaluation.economics.ceac import acceptability_curve, wtp_grid
-from evaluation.economics.data import child_sample, event_columns, municipality_panel, placement_entries
-from evaluation.economics.net import cost_per_unit, cumulative_net_cost, net_cost, payback_year, ratio_interval
+from evaluation.economics.data import child_sample, municipality_panel
+from evaluation.economics.effects import ClusterMoments, EffectSpec, cluster_moments
+from evaluation.economics.net import (
+    cost_per_unit,
+    cumulative_net_cost,
+    net_cost,
+    payback_interval,
+    payback_year,
+    ratio_interval,
+    share_below_zero,
+)
 from evaluation.economics.prices import deflator, rebase_prices
-from evaluation.economics.resample import EffectSpec, cluster_bootstrap, percentile_interval
+from evaluation.economics.resample import cluster_bootstrap, percentile_interval
 from evaluation.economics.settings import EconomicsSettings, economics_settings
-from evaluation.economics.staff import cost_per_fte_year
-from evaluation.errors import EvaluationError
+from evaluation.economics.staff import cost_per_fte_year, staff_fit
+from evaluation.errors import EvaluationError, ModelNotIdentifiedError
 from evaluation.io import read_extracts
 
 __all__ = [
     "ECONOMICS_COLUMNS",
     "EXTRACTS",
+    "EconomicsData",
     "EconomicsResult",
     "bootstrap_draws",
-    "economics_frames",
+    "economics_data",
+    "effect_moments",
     "effect_specs",
     "estimate_economics",
+    "fit_effect",
     "run_economics",
     "run_economics_bootstrap",
 ]
 
 ECONOMICS_COLUMNS = ["item", "estimate", "ci_low", "ci_high", "unit", "price_year"]
 BY_YEAR_COLUMNS = ["followup_year", "item", "estimate", "ci_low", "ci_high", "n_treated_child_years"]
-EXTRACTS = ("anbringelser_forloeb", "forebyggende", "anbringelser_haendelser", "sagsbehandlere", "regnskab")
+EXTRACTS = ("anbringelser_forloeb", "forebyggende", "sagsbehandlere", "regnskab")
 FLOAT_FORMAT = "%.6f"
 PER_CHILD_YEAR = "DKK per treated child-year with an open case"
+SHARE_OF_DRAWS = "share of bootstrap replications"
 
 
 @dataclass(frozen=True)
@@ -70,76 +87,51 @@ class EconomicsResult:
     draws: pd.DataFrame
 
 
-def _point(frame: pd.DataFrame, spec: EffectSpec, alpha: float, progress: Callable[[str], None]) -> dict[str, float]:
-    """Full-sample coefficients of a spec with :func:`evaluation.panel.fixed_effects` (its warnings logged)."""
-    from evaluation.panel import fixed_effects
+@dataclass(frozen=True)
+class EconomicsData:
+    """The data sets of :func:`effect_specs` and the bootstrap strata (:func:`economics_data`).
 
-    out = {}
-    for outcome in spec.outcomes:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            fe = fixed_effects(
-                frame,
-                outcome=outcome,
-                regressors=list(spec.regressors),
-                unit=spec.unit,
-                time=spec.time,
-                cluster="municipality",
-                weights=spec.weights,
-                alpha=alpha,
-            )
-        for w in caught:
-            progress(f"economics: {spec.name} {outcome}: {w.message}")
-        for r in spec.regressors:
-            out[f"{spec.name}:{outcome}:{r}"] = float(fe.table.loc[r, "coef"])
-    return out
-
-
-def _payback_interval(draws: np.ndarray, alpha: float) -> tuple[float, float]:
-    """Percentile interval of payback years; a draw not repaid within the follow-up counts as beyond it."""
-    v = np.where(np.isnan(draws), np.inf, draws)
-    if not v.size:
-        return float("nan"), float("nan")
-    lo, hi = np.quantile(v, [alpha / 2, 1 - alpha / 2], method="inverted_cdf")
-    return (float(lo) if np.isfinite(lo) else float("nan")), (float(hi) if np.isfinite(hi) else float("nan"))
-
-
-def effect_specs(horizon_years: int) -> list[EffectSpec]:
-    """Return the regressions of the economics step, each repeated in every bootstrap replication."""
-    return [
-        EffectSpec("child", "child", ("cost", "placement_entry"), ("treated",), "person_id", weights="weight"),
-        EffectSpec("followup", "child", ("cost",), tuple(event_columns(horizon_years)), "person_id", weights="weight"),
-        EffectSpec("sdq", "child", ("sdq",), ("treated",), "person_id", weights="weight"),
-        EffectSpec(
-            "staff", "staff", ("fte_per_case", "cost_per_case"), ("treated",), "municipality", weights="case_years"
-        ),
-    ]
-
-
-def economics_frames(
-    extracts: Mapping[str, pd.DataFrame], panel: pd.DataFrame, matched: pd.DataFrame, config: Mapping[str, Any]
-) -> tuple[dict[str, pd.DataFrame], pd.Series]:
-    """Build the data sets of :func:`effect_specs` and the bootstrap strata.
-
-    Returns
-    -------
-    frames : dict
-        ``"child"``: matched child-years with costs in fixed prices, follow-up indicators, SDQ and
-        placement entries (:func:`evaluation.economics.data.child_sample`); ``"staff"``: municipality-years
-        of caseworker FTE and cost per case (:func:`evaluation.economics.data.municipality_panel`).
-    strata : pandas.Series
+    Attributes
+    ----------
+    frames
+        ``"child"``: the matched child-years of :func:`evaluation.estimate.headline_sample` with ``cost``
+        in the economics' prices (:func:`evaluation.economics.data.child_sample`); ``"staff"``:
+        municipality-years of caseworker FTE and cost per case (:func:`evaluation.economics.data.municipality_panel`).
+    covariates, controls
+        The headline's covariate and age columns of the child sample.
+    strata
         1 for adopting, 0 for never-adopting municipalities (index: municipality), the strata of the
         cluster bootstrap.
     """
+
+    frames: dict[str, pd.DataFrame]
+    covariates: list[str]
+    controls: list[str]
+    strata: pd.Series
+
+
+def effect_specs(horizon_years: int) -> list[EffectSpec]:
+    """Return the effects of the economics step, each re-estimated in every bootstrap replication."""
+    return [
+        EffectSpec("child", "child", "cost", horizon=horizon_years),
+        EffectSpec("child", "child", "placement_rate"),
+        EffectSpec("child", "child", "sdq"),
+        EffectSpec("staff", "staff", "fte_per_case"),
+        EffectSpec("staff", "staff", "cost_per_case"),
+    ]
+
+
+def economics_data(
+    extracts: Mapping[str, pd.DataFrame],
+    panel: pd.DataFrame,
+    matched: pd.DataFrame,
+    config: Mapping[str, Any],
+    progress: Callable[[str], None] = print,
+) -> EconomicsData:
+    """Build the data sets of :func:`effect_specs` and the bootstrap strata (:class:`EconomicsData`)."""
     s: EconomicsSettings = economics_settings(config)
     factor = float(deflator([int(config["prices"]["price_year"])], s.index, price_year=s.price_year)[0])
-    child = child_sample(
-        panel,
-        matched,
-        placement_entries(extracts["anbringelser_haendelser"]),
-        horizon=s.horizon_years,
-        cost_factor=factor,
-    )
+    child, covariates, controls = child_sample(panel, matched, config, cost_factor=factor, progress=progress)
     staff = municipality_panel(extracts["sagsbehandlere"], panel, cost_factor=factor)
     strata = (
         pd.concat(
@@ -152,7 +144,52 @@ def economics_frames(
         .max()
         .sort_index()
     )
-    return {"child": child, "staff": staff}, strata
+    return EconomicsData({"child": child, "staff": staff}, covariates, controls, strata)
+
+
+def fit_effect(
+    data: EconomicsData, spec: EffectSpec, config: Mapping[str, Any], progress: Callable[[str], None] = print
+) -> Any:
+    """Return the imputation fit of one effect: the headline's own fit for child-years, :func:`staff_fit` for staff.
+
+    Child-year outcomes use :func:`evaluation.estimate.headline_fit` (municipality and year effects, the
+    baseline covariates with year-specific coefficients, the age controls, the matching weights, and the
+    headline's fallback when those are not identified), so the economics' effects are the headline's.
+    """
+    from evaluation.estimate import headline_fit
+
+    alpha = float((config.get("estimation") or {}).get("alpha", 0.05))
+    # the ATT and the follow-up years use every untreated row; the headline's placebo leads are not needed
+    no_leads = {**config, "estimation": {**(config.get("estimation") or {}), "event_leads": 0}}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            if spec.data == "child":
+                child = data.frames["child"]
+                fit = headline_fit(child, spec.outcome, data.covariates, no_leads, controls=data.controls)
+            else:
+                fit = staff_fit(data.frames[spec.data], spec.outcome, alpha=alpha)
+        except ModelNotIdentifiedError as exc:
+            raise EvaluationError(f"economics: the effect on {spec.outcome!r} is not identified: {exc}") from exc
+    for w in caught:
+        progress(f"economics: {spec.data} {spec.outcome}: {w.message}")
+    progress(f"economics: {fit.summary()}")
+    return fit
+
+
+def effect_moments(
+    data: EconomicsData, config: Mapping[str, Any], progress: Callable[[str], None] = print
+) -> list[ClusterMoments]:
+    """Fit every effect of :func:`effect_specs` and return its per-municipality sufficient statistics.
+
+    The moments reproduce the fits' estimates (checked) and are what the bootstrap resamples.
+    """
+    s = economics_settings(config)
+    done: list[tuple[Any, ClusterMoments]] = []
+    for spec in effect_specs(s.horizon_years):
+        fit = fit_effect(data, spec, config, progress)
+        done.append((fit, cluster_moments(fit, spec, data.strata.index, share=done)))
+    return [m for _, m in done]
 
 
 def bootstrap_draws(
@@ -164,7 +201,7 @@ def bootstrap_draws(
     part: tuple[int, int] | None = None,
     progress: Callable[[str], None] = print,
 ) -> pd.DataFrame:
-    """Return the coefficients of the bootstrap replications of the economics step (all, or the ``part`` of them).
+    """Return the effects of the bootstrap replications of the economics step (all, or the ``part`` of them).
 
     One job of the rule ``economics_bootstrap`` runs one part; the parts of
     :func:`evaluation.economics.resample.bootstrap_parts` concatenated in order equal the whole run.
@@ -172,35 +209,28 @@ def bootstrap_draws(
     Returns
     -------
     pandas.DataFrame
-        One row per replication (index ``replication``), one column per ``<spec>:<outcome>:<regressor>``.
+        One row per replication (index ``replication``), one column per ``<name>:<outcome>:<statistic>``.
     """
-    frames, strata = economics_frames(extracts, panel, matched, config)
-    return _bootstrap(frames, strata, economics_settings(config), part=part, progress=progress)
+    data = economics_data(extracts, panel, matched, config, progress)
+    moments = effect_moments(data, config, progress)
+    return _bootstrap(moments, data.strata, economics_settings(config), part=part, progress=progress)
 
 
 def _bootstrap(
-    frames: Mapping[str, pd.DataFrame],
+    moments: list[ClusterMoments],
     strata: pd.Series,
     s: EconomicsSettings,
     *,
     part: tuple[int, int] | None,
     progress: Callable[[str], None],
 ) -> pd.DataFrame:
-    """Run the cluster bootstrap of :func:`effect_specs` on the frames of :func:`economics_frames`."""
+    """Run the cluster bootstrap of the effects' moments."""
     where = "" if part is None else f", replications {part[0] + 1}-{part[1]}"
     progress(
         f"economics: bootstrap of {s.replications} replications over {len(strata)} municipalities "
         f"({int(strata.sum())} adopting), seed {s.seed}{where}"
     )
-    boot = cluster_bootstrap(
-        frames,
-        effect_specs(s.horizon_years),
-        strata,
-        replications=s.replications,
-        seed=s.seed,
-        progress=progress,
-        part=part,
-    )
+    boot = cluster_bootstrap(moments, strata, replications=s.replications, seed=s.seed, progress=progress, part=part)
     return boot.draws
 
 
@@ -225,7 +255,7 @@ def estimate_economics(
     matched
         Matched children (``person_id, weight``).
     config
-        The validated study configuration (``economics``, ``prices``, ``estimation.alpha``,
+        The validated study configuration (``economics``, ``prices``, ``estimation``, ``matching``,
         ``disclosure.min_cell``).
     population_children
         Children aged 0-17 in the population in the panel's last year (for the national share of
@@ -243,39 +273,40 @@ def estimate_economics(
     s: EconomicsSettings = economics_settings(config)
     prices0 = config["prices"]
     c_fte = cost_per_fte_year(s.caseworker_cost, s.index, price_year=s.price_year)
-    events = event_columns(s.horizon_years)
-    frames, strata = economics_frames(extracts, panel, matched, config)
-    child = frames["child"]
-    specs = effect_specs(s.horizon_years)
-    point: dict[str, float] = {}
-    for spec in specs:
-        point.update(_point(frames[spec.data], spec, s.alpha, progress))
+    data = economics_data(extracts, panel, matched, config, progress)
+    moments = effect_moments(data, config, progress)
+    point = {
+        c: float(v) for m in moments for c, v in zip(m.columns(), m.estimates(np.ones(len(data.strata))), strict=True)
+    }
     if draws is None:
-        draws = _bootstrap(frames, strata, s, part=None, progress=progress)
-    expected = [c for spec in specs for c in spec.columns()]
+        draws = _bootstrap(moments, data.strata, s, part=None, progress=progress)
+    expected = [c for m in moments for c in m.columns()]
     if list(draws.columns) != expected or len(draws) != s.replications:
         raise EvaluationError(
             f"economics: the bootstrap draws have {len(draws)} rows and columns {list(draws.columns)}; expected "
             f"{s.replications} replications of {expected} (rerun the economics_bootstrap jobs)."
         )
-    for spec in specs:
-        n_failed = int(draws[spec.columns()].isna().any(axis=1).sum())
+    for m in moments:
+        n_failed = int(draws[m.columns()].isna().any(axis=1).sum())
         if n_failed:
             progress(
-                f"economics: {spec.name}: {n_failed} of {s.replications} replications could not identify an "
-                "effect (left out)"
+                f"economics: {m.columns()[0].rsplit(':', 1)[0]}: {n_failed} of {s.replications} replications could "
+                "not identify every effect (left out)"
             )
 
     def both(key: str) -> tuple[np.ndarray, np.ndarray]:
         return np.asarray(point[key]), draws[key].to_numpy()
 
-    delta, delta_d = both("staff:fte_per_case:treated")
-    cost, cost_d = both("child:cost:treated")
-    sdq, sdq_d = both("sdq:sdq:treated")
-    place, place_d = both("child:placement_entry:treated")
-    cost_mun, cost_mun_d = both("staff:cost_per_case:treated")
-    by_year = np.array([point[f"followup:cost:{e}"] for e in events])
-    by_year_d = np.column_stack([draws[f"followup:cost:{e}"].to_numpy() for e in events])
+    horizon = s.horizon_years
+    cost_spec = effect_specs(horizon)[0]
+    years = cost_spec.columns()[1:]
+    delta, delta_d = both("staff:fte_per_case:att")
+    cost, cost_d = both("child:cost:att")
+    sdq, sdq_d = both("child:sdq:att")
+    place, place_d = both("child:placement_rate:att")
+    cost_mun, cost_mun_d = both("staff:cost_per_case:att")
+    by_year = np.array([point[c] for c in years])
+    by_year_d = np.column_stack([draws[c].to_numpy() for c in years])
 
     staff_cost, staff_cost_d = delta * c_fte, delta_d * c_fte
     net, net_d = net_cost(staff_cost, cost), net_cost(staff_cost_d, cost_d)
@@ -285,6 +316,7 @@ def estimate_economics(
         cumulative_net_cost(net_y_d, rate=s.discount_rate),
     )
     pay, pay_d = payback_year(cum_y), payback_year(cum_y_d)
+    estimated = ~np.isnan(cum_y_d).any(axis=1)  # replications whose costs of every follow-up year were estimated
 
     rows = []
 
@@ -292,8 +324,9 @@ def estimate_economics(
         rows.append((item, float(est), interval[0], interval[1], unit, s.price_year))
 
     pi = lambda d: percentile_interval(d, alpha=s.alpha)  # noqa: E731
-    horizon = f"{s.horizon_years} years"
-    add("cost_per_fte_year", c_fte, (np.nan, np.nan), "DKK per FTE-year incl. overheads")
+    none = (np.nan, np.nan)
+    span = f"{horizon} years"
+    add("cost_per_fte_year", c_fte, none, "DKK per FTE-year incl. overheads")
     add("extra_fte_per_case_year", delta, pi(delta_d), "FTE per treated child-year with an open case")
     add("staff_cost_per_year", staff_cost, pi(staff_cost_d), PER_CHILD_YEAR)
     add("measure_cost_change_per_year", cost, pi(cost_d), PER_CHILD_YEAR)
@@ -301,18 +334,31 @@ def estimate_economics(
         "measure_cost_change_per_year_municipality",
         cost_mun,
         pi(cost_mun_d),
-        PER_CHILD_YEAR + " (municipality-year DiD)",
+        PER_CHILD_YEAR + " (municipality-year imputation DiD)",
     )
     add("net_cost_per_year", net, pi(net_d), PER_CHILD_YEAR)
-    add("cumulative_net_cost", cum_y[-1], pi(cum_y_d[:, -1]), f"{PER_CHILD_YEAR}, summed over {horizon}, discounted")
+    add("net_saving_probability", share_below_zero(net_d), none, f"{SHARE_OF_DRAWS} with a net cost below zero")
+    add("cumulative_net_cost", cum_y[-1], pi(cum_y_d[:, -1]), f"{PER_CHILD_YEAR}, summed over {span}, discounted")
+    add(
+        "cumulative_saving_probability",
+        share_below_zero(cum_y_d[:, -1]),
+        none,
+        f"{SHARE_OF_DRAWS} with a cumulative net cost over {span} below zero",
+    )
     add(
         "payback_year",
         pay,
-        _payback_interval(pay_d[~np.isnan(cum_y_d).any(axis=1)], s.alpha),
-        f"follow-up year (1 = adoption year; missing: not within {horizon})",
+        payback_interval(pay_d[estimated], alpha=s.alpha),
+        f"follow-up year (1 = adoption year; missing: later than year {horizon})",
+    )
+    add(
+        "payback_probability",
+        float(np.mean(~np.isnan(pay_d[estimated]))) if estimated.any() else np.nan,
+        none,
+        f"{SHARE_OF_DRAWS} that pay back within {span}",
     )
     add("sdq_change", sdq, pi(sdq_d), "SDQ points per treated child-year")
-    add("placement_entry_change", place, pi(place_d), "placement entries per treated child-year")
+    add("placement_entry_change", place, pi(place_d), "placement entries per treated child-year (placement_rate)")
     add(
         "cost_per_sdq_point",
         cost_per_unit(net, -sdq),
@@ -325,15 +371,15 @@ def estimate_economics(
         ratio_interval(net_d, -place_d, alpha=s.alpha),
         "DKK per placement entry avoided",
     )
-    add("discount_rate", s.discount_rate, (np.nan, np.nan), "per year")
+    add("discount_rate", s.discount_rate, none, "per year")
 
     # Reconciliation with the municipal accounts.
-    years = sorted(int(y) for y in panel["year"].unique())
+    calendar = sorted(int(y) for y in panel["year"].unique())
     per_child = acc.child_costs(
         extracts["anbringelser_forloeb"],
         extracts["forebyggende"],
         rebase_prices(prices0, s.index, price_year=s.price_year),
-        years,
+        calendar,
     )
     _, reconciliation = acc.reconcile(
         acc.aggregate_child_costs(per_child),
@@ -347,21 +393,21 @@ def estimate_economics(
     add(
         "micro_costing_share_of_accounts",
         float(total["share_explained"].iloc[0]),
-        (np.nan, np.nan),
+        none,
         "share of 5.28 spending",
     )
     table = pd.DataFrame(rows, columns=ECONOMICS_COLUMNS)
 
     # Costs by follow-up year.
-    n_bin = np.array([int(child[e].sum()) for e in events])
+    n_bin = next(m for m in moments if m.spec == cost_spec).treated_rows
     year_rows = []
     for item, est, dr in (
-        ("staff_cost", np.full(len(events), float(staff_cost)), np.repeat(staff_cost_d[:, None], len(events), axis=1)),
+        ("staff_cost", np.full(horizon, float(staff_cost)), np.repeat(staff_cost_d[:, None], horizon, axis=1)),
         ("measure_cost_change", by_year, by_year_d),
         ("net_cost", net_y, net_y_d),
         ("cumulative_net_cost", cum_y, cum_y_d),
     ):
-        for k in range(len(events)):
+        for k in range(horizon):
             small = n_bin[k] < s.min_cell
             lo, hi = pi(dr[:, k])
             year_rows.append(
@@ -379,7 +425,7 @@ def estimate_economics(
 
     ceac = acceptability_curve(net_d, -sdq_d, wtp_grid(s.ceac_max_wtp, s.ceac_steps)).assign(unit="DKK per SDQ point")
 
-    share_open = panel.loc[panel["year"] == years[-1]].shape[0] / float(population_children)
+    share_open = panel.loc[panel["year"] == calendar[-1]].shape[0] / float(population_children)
     k_cases = s.budget_case_open_children or s.budget_children * share_open
     progress(
         f"economics: budget for a municipality of {s.budget_children:,.0f} children: {k_cases:,.0f} child-years "
@@ -487,7 +533,7 @@ def run_economics_bootstrap(
     parts = bootstrap_parts(s.replications, s.jobs)
     if not 0 <= part < len(parts):
         raise EvaluationError(f"economics: bootstrap part {part} does not exist; there are {len(parts)} parts.")
-    extracts = read_extracts(interim_dir, ("anbringelser_haendelser", "sagsbehandlere"), step="economics")
+    extracts = read_extracts(interim_dir, ("sagsbehandlere",), step="economics")
     draws = bootstrap_draws(
         extracts,
         pd.read_parquet(panel_path),

@@ -5,7 +5,7 @@ adopting and never-adopting municipalities (stratified, so every replication
 keeps the design's number of treated clusters), takes *all* rows of the drawn
 municipalities from every data set (child-years of the matched children,
 municipality-years of staff), treats a municipality drawn twice as two
-clusters (its children as distinct children), and re-estimates every effect on
+clusters (each copy with its own municipality effect), and re-estimates every effect on
 that one resample. Effects on cost, SDQ, placements and staff therefore come
 from the same draws, and their joint distribution carries their correlation
 into net costs, cost-effectiveness ratios and the acceptability curve
@@ -20,21 +20,27 @@ estimators with replacement at the child level; resampling whole
 municipalities, with the matched sample fixed, is the pragmatic choice here
 and is stated as a limitation in the report.
 
-Each replication's coefficients are the two-way fixed-effects coefficients of
-:func:`evaluation.panel.fixed_effects` (unit effects swept out by weighted
-within-unit demeaning, time effects as demeaned dummies; Frisch-Waugh-Lovell),
-computed by :func:`twfe_coefficients` without standard errors, which a
-bootstrap does not need. The two agree to rounding (tested).
+Each replication re-estimates every effect with the imputation estimator of the point estimate
+(:mod:`evaluation.economics.effects`): the untreated model's normal equations and the treated sums are
+added up over the drawn municipalities from per-municipality sufficient statistics
+(:class:`~evaluation.economics.effects.ClusterMoments`), so a replication costs the same whatever the
+number of child-years. A municipality drawn twice counts twice, each copy with its own municipality
+effect, exactly as a stacked resample with relabelled copies (tested).
+
+:func:`twfe_coefficients` is the two-way fixed-effects regression with child effects that the economics
+used before (kept to compare with, in the tests; it is biased for the average effect over treated
+child-years when effects grow with time since adoption, :mod:`evaluation.economics.effects`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from evaluation.economics.effects import ClusterMoments, EffectSpec
 from evaluation.errors import EvaluationError
 from evaluation.within import demean, demeaned_dummies
 
@@ -49,49 +55,16 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class EffectSpec:
-    """One two-way fixed-effects regression to repeat in every replication.
-
-    Parameters
-    ----------
-    name
-        Prefix of the result columns (``<name>:<outcome>:<regressor>``).
-    data
-        Key of the data set in the ``frames`` mapping.
-    outcomes
-        Outcome columns (estimated on the rows where all of them are present).
-    regressors
-        Regressor columns.
-    unit, time
-        Fixed-effect columns.
-    weights
-        Column of analytic weights, or None.
-    """
-
-    name: str
-    data: str
-    outcomes: tuple[str, ...]
-    regressors: tuple[str, ...]
-    unit: str
-    time: str = "year"
-    weights: str | None = None
-
-    def columns(self) -> list[str]:
-        """Names of the result columns, outcome-major."""
-        return [f"{self.name}:{o}:{r}" for o in self.outcomes for r in self.regressors]
-
-
-@dataclass(frozen=True)
 class BootstrapResult:
     """Coefficients of every replication.
 
     Attributes
     ----------
     draws
-        One row per replication, one column per ``<spec>:<outcome>:<regressor>``; NaN where a
-        replication could not identify a coefficient.
+        One row per replication, one column per ``<name>:<outcome>:<statistic>`` (``att``,
+        ``followup_<k>``); NaN where a replication could not identify an effect.
     n_failed
-        Replications with at least one NaN, by spec name.
+        Replications whose ATT is NaN, by ``<name>:<outcome>``.
     seed
         The seed the draws came from.
     """
@@ -201,44 +174,29 @@ def draw_clusters(strata: pd.Series, *, replications: int, rng: np.random.Genera
     return out
 
 
-def _rows_of(
-    draw: np.ndarray, order: np.ndarray, starts: np.ndarray, counts: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Row positions of the drawn clusters and the draw position (new cluster) of each row."""
-    lens = counts[draw]
-    pos = np.repeat(np.arange(len(draw)), lens)
-    offset = np.arange(int(lens.sum())) - np.repeat(np.cumsum(lens) - lens, lens)
-    return order[starts[draw][pos] + offset], pos
-
-
 def cluster_bootstrap(
-    frames: Mapping[str, pd.DataFrame],
-    specs: Sequence[EffectSpec],
+    moments: Sequence[ClusterMoments],
     strata: pd.Series,
     *,
     replications: int,
     seed: int,
-    cluster: str = "municipality",
     progress: Callable[[str], None] = print,
     part: tuple[int, int] | None = None,
 ) -> BootstrapResult:
-    """Stratified cluster bootstrap of several two-way fixed-effects regressions on shared draws.
+    """Stratified cluster bootstrap of several imputation estimates on shared draws.
 
     Parameters
     ----------
-    frames
-        Data sets by name; each has the ``cluster`` column and the columns its specs use.
-    specs
-        The regressions to repeat.
+    moments
+        Per-cluster sufficient statistics of each effect (:func:`evaluation.economics.effects.cluster_moments`),
+        built with ``clusters`` equal to the index of ``strata``.
     strata
-        Stratum of each cluster (index: cluster labels); clusters absent from a data set
-        contribute no rows to it.
+        Stratum of each cluster (index: cluster labels); clusters absent from an effect's data have zero
+        moments and contribute nothing to it.
     replications
         Number of replications.
     seed
         Seed of :func:`numpy.random.default_rng`; the same seed gives the same draws.
-    cluster
-        Cluster column.
     progress
         Told the progress every tenth of the replications.
     part
@@ -249,55 +207,35 @@ def cluster_bootstrap(
     Returns
     -------
     BootstrapResult
-        ``draws`` indexed by replication number.
+        ``draws`` indexed by replication number, one column per :meth:`ClusterMoments.columns`.
     """
+    labels = pd.Index(strata.index)
+    for m in moments:
+        if not m.clusters.equals(labels):
+            raise EvaluationError(f"bootstrap: the moments of {m.columns()[0]!r} are not over the strata's clusters.")
     rng = np.random.default_rng(int(seed))
     draws = draw_clusters(strata, replications=replications, rng=rng)
     start, stop = (0, len(draws)) if part is None else (int(part[0]), int(part[1]))
     if not 0 <= start < stop <= len(draws):
         raise EvaluationError(f"bootstrap: part {part} is not a range of replications within 0..{len(draws)}.")
     draws = draws[start:stop]
-    labels = pd.Index(strata.index)
-    prepared = {}
-    for spec in specs:
-        frame = frames[spec.data]
-        keep = frame[list(spec.outcomes)].notna().all(axis=1).to_numpy()
-        sub = frame.loc[keep]
-        ccode = labels.get_indexer(sub[cluster])
-        if (ccode < 0).any():
-            raise EvaluationError(f"bootstrap: data set '{spec.data}' has clusters missing from the strata.")
-        order = np.argsort(ccode, kind="stable")
-        counts = np.bincount(ccode, minlength=len(labels))
-        starts = np.cumsum(counts) - counts
-        unit_codes, _ = pd.factorize(sub[spec.unit])
-        time_codes, _ = pd.factorize(sub[spec.time], sort=True)
-        prepared[spec.name] = {
-            "y": sub[list(spec.outcomes)].to_numpy(dtype="float64"),
-            "x": sub[list(spec.regressors)].to_numpy(dtype="float64"),
-            "w": None if spec.weights is None else sub[spec.weights].to_numpy(dtype="float64"),
-            "unit": unit_codes.astype(np.int64),
-            "n_units": int(unit_codes.max()) + 1,
-            "time": time_codes.astype(np.int64),
-            "index": (order, starts, counts),
-        }
-    columns = [c for spec in specs for c in spec.columns()]
+    columns = [c for m in moments for c in m.columns()]
     out = np.full((len(draws), len(columns)), np.nan)
-    n_failed = dict.fromkeys((s.name for s in specs), 0)
+    n_failed = {c.rsplit(":", 1)[0]: 0 for c in columns}
     step = max(len(draws) // 10, 1)
     for b, draw in enumerate(draws):
+        counts = np.bincount(draw, minlength=len(labels)).astype("float64")
+        solved: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}  # one solve per shared design
         col = 0
-        for spec in specs:
-            p = prepared[spec.name]
-            rows, pos = _rows_of(draw, *p["index"])
-            unit, _ = pd.factorize(pos * p["n_units"] + p["unit"][rows])
-            time, _ = pd.factorize(p["time"][rows], sort=True)
-            w = None if p["w"] is None else p["w"][rows]
-            coef = twfe_coefficients(p["y"][rows], p["x"][rows], unit, time, w)
-            k = len(spec.outcomes) * len(spec.regressors)
-            out[b, col : col + k] = coef.T.reshape(-1)
-            if np.isnan(coef).any():
-                n_failed[spec.name] += 1
-            col += k
+        for m in moments:
+            key = id(m.zwz)
+            if key not in solved:
+                solved[key] = m.solve(counts)
+            est = m.estimates(counts, solved[key])
+            out[b, col : col + len(est)] = est
+            if np.isnan(est[0]):
+                n_failed[m.columns()[0].rsplit(":", 1)[0]] += 1
+            col += len(est)
         if (b + 1) % step == 0:
             progress(f"bootstrap: {b + 1} of {len(draws)} replications ({start + b + 1} of {replications})")
     index = pd.RangeIndex(start, stop, name="replication")

@@ -16,11 +16,14 @@ Staff intensity
     :math:`s_{mt} = \mathrm{FTE}_{mt} / C_{mt}`, where :math:`C_{mt}` counts the
     cohort panel's child-years of municipality :math:`m` in year :math:`t`.
 Extra FTEs implied by the caseload change
-    The reform's effect on staff intensity, :math:`\delta`, from the two-way
-    fixed-effects difference-in-differences
-    :math:`s_{mt} = a_m + l_t + \delta D_{mt} + e_{mt}` on all municipality-years,
-    weighted by :math:`C_{mt}`, clustered by municipality
-    (:func:`evaluation.panel.fixed_effects`). :math:`\delta` is the extra FTE per
+    The reform's effect on staff intensity, :math:`\delta`, from the imputation
+    estimator (Borusyak, Jaravel and Spiess 2024; :func:`staff_effect`,
+    :mod:`evaluation.economics.effects`) on all municipality-years: the untreated
+    model :math:`s_{mt}(0) = a_m + l_t` is fitted on the municipality-years before
+    adoption and of never-adopting municipalities, weighted by :math:`C_{mt}`, and
+    :math:`\delta` is the :math:`C_{mt}`-weighted mean of :math:`s_{mt} - \hat s_{mt}(0)`
+    over the treated municipality-years, i.e. the average over treated child-years
+    with an open case, clustered by municipality. :math:`\delta` is the extra FTE per
     treated child-year with an open case; the staff cost per such child-year is
     :math:`\delta \times` the cost of one FTE-year (salary with overheads,
     :func:`cost_per_fte_year`). Lowering the caseload from :math:`L_0` to
@@ -40,9 +43,18 @@ from evaluation.economics.prices import deflator
 from evaluation.errors import ConfigError, ExtractValidationError
 from evaluation.results import Estimate
 
-__all__ = ["STAFF_COLUMNS", "caseworker_fte_years", "cost_per_fte_year", "staff_effect", "staff_panel"]
+__all__ = ["STAFF_COLUMNS", "caseworker_fte_years", "cost_per_fte_year", "staff_effect", "staff_fit", "staff_panel"]
 
-STAFF_COLUMNS = ["municipality", "year", "fte_years", "case_years", "fte_per_case", "cases_per_fte", "treated"]
+STAFF_COLUMNS = [
+    "municipality",
+    "year",
+    "fte_years",
+    "case_years",
+    "fte_per_case",
+    "cases_per_fte",
+    "first_treat",
+    "treated",
+]
 
 
 def caseworker_fte_years(caseworkers: pd.DataFrame) -> pd.DataFrame:
@@ -117,7 +129,8 @@ def staff_panel(fte: pd.DataFrame, panel: pd.DataFrame) -> pd.DataFrame:
     pandas.DataFrame
         :data:`STAFF_COLUMNS`: municipality-years present in both inputs. ``case_years`` counts
         child-years with an open case; ``fte_per_case = fte_years / case_years``; ``cases_per_fte``
-        is the average caseload (active cases per FTE); ``treated = 1`` from the adoption year on.
+        is the average caseload (active cases per FTE); ``first_treat`` the adoption year (0: never);
+        ``treated = 1`` from the adoption year on.
     """
     cases = panel.groupby(["municipality", "year"], as_index=False, sort=True).agg(
         case_years=("year", "size"), first_treat=("first_treat", "max")
@@ -131,7 +144,7 @@ def staff_panel(fte: pd.DataFrame, panel: pd.DataFrame) -> pd.DataFrame:
 
 
 def staff_effect(staff: pd.DataFrame, *, alpha: float = 0.05) -> Estimate:
-    """Effect of the reform on FTE per child-year with an open case (weighted two-way FE DiD).
+    """Effect of the reform on FTE per child-year with an open case (imputation estimator, module docstring).
 
     Parameters
     ----------
@@ -143,22 +156,32 @@ def staff_effect(staff: pd.DataFrame, *, alpha: float = 0.05) -> Estimate:
     Returns
     -------
     Estimate
-        ``n_treated`` and ``n_control`` count municipalities (adopting, never adopting).
+        The BJS standard error and t(G - 1) interval, clustered by municipality; ``n_treated`` and
+        ``n_control`` count municipalities (adopting, never adopting).
     """
-    from evaluation.panel import fixed_effects
+    fit = staff_fit(staff, "fte_per_case", alpha=alpha)
+    ever = staff.groupby("municipality")["treated"].max()
+    return fit.to_estimate(n_treated=int(ever.sum()), n_control=int((ever == 0).sum()))
 
-    fe = fixed_effects(
+
+def staff_fit(staff: pd.DataFrame, outcome: str, *, alpha: float = 0.05) -> Any:
+    """Imputation fit of a municipality-year outcome of :func:`staff_panel`, weighted by ``case_years``.
+
+    Municipality and year effects, no covariates, errors clustered by municipality
+    (:func:`evaluation.did.imputation.did_imputation`).
+    """
+    from evaluation.did.imputation import did_imputation
+
+    return did_imputation(
         staff,
-        outcome="fte_per_case",
-        regressors=["treated"],
+        outcome,
         unit="municipality",
         time="year",
-        cluster="municipality",
+        cohort="first_treat",
         weights="case_years",
+        cluster="municipality",
         alpha=alpha,
     )
-    ever = staff.groupby("municipality")["treated"].max()
-    return fe.estimate("treated", n_treated=int(ever.sum()), n_control=int((ever == 0).sum()))
 
 
 def cost_per_fte_year(caseworker_cost: Mapping[str, Any], index: pd.Series, *, price_year: int) -> float:

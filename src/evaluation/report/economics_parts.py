@@ -7,12 +7,20 @@ formats them: an empty interval bound is shown as an en dash, and the tables'
 notes say why a bound can be empty (an assumption or a price has no interval; a
 ratio whose effect's interval includes zero is unbounded; a payback year beyond
 the follow-up has no upper bound).
+
+The text's sentences about a net cost, a change in costs, a payback year or a
+budget effect carry their interval, and their words follow it
+(:mod:`evaluation.report.economics_sentences`); :func:`economics_variables`
+collects them with the chapter's other numbers. The shares of bootstrap
+replications with a net cost below zero or with payback within the follow-up are
+rows of the table too (:data:`PROBABILITY_ITEMS`).
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
+from evaluation.report.economics_sentences import MILLION, budget_sentences, sentence_variables
 from evaluation.report.labels import label, ordered
 from evaluation.report.labels_results import COST_ITEM_ORDER, ECONOMICS_FORMAT, ECONOMICS_ORDER
 from evaluation.report.numbers import check_language, format_number, format_percent
@@ -52,7 +60,31 @@ _WORDS = {
         "rose": "rose",
     },
 }
-MILLION = 1e6
+#: the economics step's probability items (economics.csv rows without an interval): kind and, per
+#: language, the label and the unit of the table; each is shown after the item it belongs to
+PROBABILITY_ITEMS: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
+    "net_saving_probability": (
+        "net_cost_per_year",
+        {
+            "da": ("Sandsynlighed for nettoudgift under nul", "andel af bootstrap-replikationer"),
+            "en": ("Probability of a net cost below zero", "share of bootstrap replications"),
+        },
+    ),
+    "cumulative_saving_probability": (
+        "cumulative_net_cost",
+        {
+            "da": ("Sandsynlighed for akkumuleret nettoudgift under nul", "andel af bootstrap-replikationer"),
+            "en": ("Probability of a cumulative net cost below zero", "share of bootstrap replications"),
+        },
+    ),
+    "payback_probability": (
+        "payback_year",
+        {
+            "da": ("Sandsynlighed for tilbagebetaling i opfølgningsperioden", "andel af bootstrap-replikationer"),
+            "en": ("Probability of payback within the follow-up", "share of bootstrap replications"),
+        },
+    ),
+}
 
 
 def format_item(value: float, kind: str, *, language: str = "da") -> str:
@@ -108,18 +140,29 @@ def economics_table(economics: pd.DataFrame, *, horizon_years: int, language: st
     Returns
     -------
     pandas.DataFrame
-        Display strings; an item without a known format is shown with two decimals and the file's unit.
+        Display strings; an item without a known format is shown with two decimals and the file's unit;
+        the shares of bootstrap replications (:data:`PROBABILITY_ITEMS`) as percentages after their item.
     """
     language = check_language(language)
     rows = economics.set_index(economics["item"].astype(str))
-    items = ordered(list(rows.index), ECONOMICS_ORDER)
+    items = ordered([i for i in rows.index if i not in PROBABILITY_ITEMS], ECONOMICS_ORDER)
+    for share, (after, _) in PROBABILITY_ITEMS.items():  # each share after the item it belongs to
+        if share in rows.index:
+            items.insert(items.index(after) + 1 if after in items else len(items), share)
     out: dict[str, list[str]] = {label("result_column", c, language): [] for c in ("item", "unit", "estimate", "ci")}
     columns = list(out)
     for item in items:
         row = rows.loc[item]
-        unit_key, kind = ECONOMICS_FORMAT.get(item, ("", "decimals:2"))
-        unit = label("econ_unit", unit_key, language).format(horizon=horizon_years) if unit_key else str(row["unit"])
-        out[columns[0]].append(label("econ_item", item, language))
+        if item in PROBABILITY_ITEMS:
+            name, unit = PROBABILITY_ITEMS[item][1][language]
+            kind = "percent"
+        else:
+            unit_key, kind = ECONOMICS_FORMAT.get(item, ("", "decimals:2"))
+            unit = (
+                label("econ_unit", unit_key, language).format(horizon=horizon_years) if unit_key else str(row["unit"])
+            )
+            name = label("econ_item", item, language)
+        out[columns[0]].append(name)
         out[columns[1]].append(unit)
         out[columns[2]].append(format_item(row["estimate"], kind, language=language))
         out[columns[3]].append(_interval(row["ci_low"], row["ci_high"], kind, language))
@@ -273,14 +316,24 @@ def economics_variables(
     *,
     language: str = "da",
 ) -> dict[str, str]:
-    """Format the numbers of the economics chapter's text; ``"–"`` for an item the files lack.
+    """Format the numbers and sentences of the economics chapter's text; ``"–"`` for an item the files lack.
 
     Keys: ``econ_<short>`` (estimate), ``econ_<short>_ci_low`` / ``_ci_high`` for the items
     of :data:`SHORT`, ``econ_price_year``, ``econ_horizon``, ``econ_n_draws``,
-    ``econ_payback_text``, ``econ_payback_ci_text``, ``econ_net_cost_kind`` ("en nettoudgift" /
-    "en nettobesparelse") with ``econ_net_cost_abs``,
-    ``econ_measure_direction``, ``econ_measure_abs``, ``econ_ceac_at_zero``, ``econ_ceac_wtp_95``,
-    ``econ_share_explained``, ``econ_accounts_first_year`` / ``_last_year`` and ``budget_*``.
+    ``econ_payback_text``, ``econ_payback_ci_text``, ``econ_measure_direction``, ``econ_measure_abs``,
+    ``econ_ceac_at_zero``, ``econ_ceac_wtp_95``, ``econ_share_explained``,
+    ``econ_accounts_first_year`` / ``_last_year`` and ``budget_*``.
+
+    Sentences whose words follow the interval (:func:`verdict`, :func:`interval_sentence`), each with its
+    95 % interval and, where the economics step wrote it, the share of bootstrap replications below zero:
+    ``econ_net_cost_sentence``, ``econ_measure_sentence``, ``econ_cumulative_sentence``,
+    ``econ_payback_sentence`` (:func:`payback_sentence`), ``budget_staff_sentence``,
+    ``budget_net_cost_sentence`` (first and last budget year) and ``budget_cumulative_sentence``; the
+    shares themselves are ``econ_net_saving_probability``, ``econ_cumulative_saving_probability`` and
+    ``econ_payback_probability``.
+
+    ``econ_net_cost_kind`` ("en nettoudgift" / "en nettobesparelse", from the sign of the estimate
+    alone) with ``econ_net_cost_abs`` are kept for older texts; the text uses ``econ_net_cost_sentence``.
     """
     language = check_language(language)
     words = _WORDS[language]
@@ -345,13 +398,18 @@ def economics_variables(
     calendar = reconciliation.loc[reconciliation["year"] != 0, "year"]
     values["econ_accounts_first_year"] = str(int(calendar.min())) if len(calendar) else MISSING
     values["econ_accounts_last_year"] = str(int(calendar.max())) if len(calendar) else MISSING
-    values.update(_budget_variables(budget, language))
+    values.update(sentence_variables(economics, years, language))
+    # the budget is the per-child-year result times a positive number of cases: the same share below zero
+    cumulative = _item(economics, "cumulative_saving_probability")
+    share = float("nan") if cumulative is None else float(cumulative["estimate"])
+    values.update(_budget_variables(budget, language, share))
     return values
 
 
-def _budget_variables(budget: pd.DataFrame, language: str) -> dict[str, str]:
+def _budget_variables(budget: pd.DataFrame, language: str, share: float = float("nan")) -> dict[str, str]:
     values: dict[str, str] = {}
     years = sorted(int(y) for y in budget["budget_year"].unique())
+    values.update(budget_sentences(budget, share, language=language))
     values["budget_last_year"] = str(years[-1]) if years else MISSING
     for key, item, year, scale, decimals in (
         ("budget_extra_fte", "extra_fte", years[0] if years else None, 1.0, 1),
