@@ -161,6 +161,16 @@ def run_replication_job(
 COVERAGE_BAND = (0.90, 0.99)
 
 
+def _replication_counts(table: pd.DataFrame) -> str:
+    """Say how many replications each scenario has (``n`` of its rows), e.g. "36 replications (growing), ..."."""
+    if "scenario" not in table.columns or not len(table):
+        return f"{int(table['n'].max()) if len(table) else 0} replications"
+    counts = table.groupby("scenario")["n"].max().astype(int)
+    if counts.nunique() == 1:
+        return f"{int(counts.iloc[0])} replications per scenario"
+    return "Replications per scenario: " + ", ".join(f"{n} ({name})" for name, n in counts.items())
+
+
 def summary_markdown(table: pd.DataFrame, *, scale: str | None = None) -> str:
     """Render the Monte Carlo summary as a Markdown page: one table per outcome, coverage judged.
 
@@ -181,12 +191,11 @@ def summary_markdown(table: pd.DataFrame, *, scale: str | None = None) -> str:
     str
         The page.
     """
-    n = int(table["n"].max()) if len(table) else 0
     lo, hi = COVERAGE_BAND
     lines = [
         "# Design validation: Monte Carlo study",
         "",
-        f"{n} replications per scenario{f' at the `{scale}` scale' if scale else ''}: each regenerates the "
+        f"{_replication_counts(table)}{f' at the `{scale}` scale' if scale else ''}: each regenerates the "
         "synthetic registry with its own seed and the scenario's planted effects, reruns ingestion, cohort, "
         "matching and estimation, and compares every 95 % interval with the planted truth "
         "(`make montecarlo REPS=...`; written by the rule `montecarlo_summary`).",
