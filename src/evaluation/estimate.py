@@ -296,7 +296,7 @@ def headline_fit(
     caseload: pd.DataFrame | None = None,
     controls: Sequence[str] = (),
 ) -> Any:
-    """Fit one headline outcome by imputation outcome (:func:`evaluation.did.imputation.did_imputation`).
+    """Fit one headline outcome by imputation (:func:`evaluation.did.imputation.did_imputation`).
 
     Child-year outcomes use the matched sample, municipality and year effects, the baseline covariates
     with year-specific coefficients, the child's age (``controls``) and the matching weights. When those
@@ -363,6 +363,11 @@ def _headline_rows(
         except ModelNotIdentifiedError as exc:
             progress(f"estimate: main {outcome}: not estimated ({exc})")
             continue
+        if fit.n_dropped_treated:
+            progress(
+                f"estimate: main {outcome}: {fit.n_dropped_treated:,} treated child-years left out: their "
+                "municipality or year has no untreated child-year to impute from"
+            )
         if fits is not None:
             fits[outcome] = fit
         choice, interval = _few_cluster(fit, outcome, config, progress)
