@@ -40,6 +40,7 @@ __all__ = [
     "FewClusterInterval",
     "event_study_bootstrap",
     "few_cluster_inference",
+    "invert_test",
     "imputation_randomization",
     "restricted_wild_bootstrap",
 ]
@@ -72,7 +73,7 @@ class FewClusterInterval:
     exact: bool
 
 
-def _invert(p_value, estimate: float, step: float, alpha: float) -> tuple[float, float]:
+def invert_test(p_value, estimate: float, step: float, alpha: float) -> tuple[float, float]:
     """Return the ends of ``{t0: p_value(t0) >= alpha}`` by doubling then bisection on each side of ``estimate``."""
     step = step if np.isfinite(step) and step > 0 else max(abs(estimate), 1.0)
 
@@ -128,7 +129,7 @@ def _bootstrap_interval(
         extreme = np.abs(p_y - t0 * p_d) >= abs(estimate - t0) * (1 - _TIE_TOL)
         return float(extreme.mean()) if enumerated else float((1 + extreme.sum()) / (1 + len(extreme)))
 
-    lo, hi = _invert(p_value, estimate, se, alpha)
+    lo, hi = invert_test(p_value, estimate, se, alpha)
     return p_value(0.0), lo, hi
 
 
@@ -262,7 +263,7 @@ def imputation_randomization(
             extreme = np.abs(a - t0 * c) >= abs(est - t0) * (1 - _TIE_TOL)
         return float(extreme.mean()) if res.exact else float((1 + extreme.sum()) / (1 + len(a)))
 
-    lo, hi = _invert(p_value, est, result.se, result.alpha)
+    lo, hi = invert_test(p_value, est, result.se, result.alpha)
     return FewClusterInterval(est, res.p_value, lo, hi, "randomization_inference", res.n_permutations, res.exact)
 
 

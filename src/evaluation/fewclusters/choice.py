@@ -138,21 +138,9 @@ def randomization_ci(
             extreme = np.abs(a - beta0 * c) >= abs(estimate - beta0) * (1 - _TIE_TOL)
         return float(extreme.mean()) if exact else float((1 + extreme.sum()) / (1 + len(a)))
 
-    def edge(side: int) -> float:
-        inside, outside = estimate, estimate + side * step
-        for _ in range(60):
-            if p_value(outside) < alpha:
-                break
-            inside, outside = outside, estimate + side * 2 * abs(outside - estimate)
-        else:
-            return float(side * np.inf)
-        tol = 1e-6 * step
-        while abs(outside - inside) > tol:
-            mid = 0.5 * (inside + outside)
-            inside, outside = (mid, outside) if p_value(mid) >= alpha else (inside, mid)
-        return 0.5 * (inside + outside)
+    from evaluation.did.imputation_inference import invert_test
 
-    return edge(-1), edge(+1)
+    return invert_test(p_value, estimate, step, alpha)
 
 
 def inference_table(
