@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -191,10 +192,16 @@ def test_relative_effect_and_input_errors():
     rel = result.relative()
     base = result.treated_mean - result.estimate
     assert rel.estimate == pytest.approx(result.treated_mean / base - 1)
-    d = result.treated_mean / base**2  # delta method: each side of the interval scaled by the derivative
-    assert rel.ci_low == pytest.approx(rel.estimate - d * (result.estimate - result.ci_low))
-    assert rel.ci_high == pytest.approx(rel.estimate + d * (result.ci_high - result.estimate))
-    assert rel.se == pytest.approx(d * result.se)
+    # the interval is the ATT's interval mapped through f(tau) = mean / (mean - tau) - 1, end by end
+    assert rel.ci_low == pytest.approx(result.treated_mean / (result.treated_mean - result.ci_low) - 1)
+    assert rel.ci_high == pytest.approx(result.treated_mean / (result.treated_mean - result.ci_high) - 1)
+    assert rel.ci_low < rel.estimate < rel.ci_high
+    assert rel.se == pytest.approx(result.treated_mean / base**2 * result.se)
+    # the map is convex: the upper side is longer than the lower one (the delta method made them equal)
+    assert rel.ci_high - rel.estimate > rel.estimate - rel.ci_low
+    # an ATT interval reaching the treated mean (a counterfactual mean of zero) has no finite upper end
+    wide = replace(result, ci_high=result.treated_mean + 1.0)
+    assert wide.relative().ci_high == float("inf")
     with pytest.raises(EvaluationError, match="not in the data"):
         did_imputation(data, "missing", unit="unit", time="year", cohort="g")
     with pytest.raises(EvaluationError, match="varies within"):

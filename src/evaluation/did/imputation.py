@@ -342,20 +342,26 @@ class ImputationResult:
     def relative(self) -> Estimate:
         r"""Return the ATT relative to the counterfactual mean: :math:`\bar Y_1 / (\bar Y_1 - \hat\tau) - 1`.
 
-        Delta method, holding the treated mean :math:`\bar Y_1` fixed: the derivative
-        :math:`d = \bar Y_1 / (\bar Y_1 - \hat\tau)^2` scales the standard error and each side of the ATT's
-        interval (``ci_low``, ``ci_high`` as they stand, so an asymmetric few-cluster interval keeps its shape);
-        the interval is finite whenever the counterfactual mean is positive. NaN when it is not.
+        The treated mean :math:`\bar Y_1` is held fixed, so the relative change is the increasing function
+        :math:`f(\tau) = \bar Y_1 / (\bar Y_1 - \tau) - 1` of the ATT, and the interval is the ATT's
+        interval mapped through :math:`f` end by end (``ci_low``, ``ci_high`` as they stand, so a few-cluster
+        interval keeps its coverage exactly). The map is convex, so a symmetric delta-method interval would
+        sit too low and under-cover when the ATT is imprecise; the upper end is infinite when the ATT's
+        interval reaches :math:`\bar Y_1` (a counterfactual mean of zero). The standard error is the delta
+        method's, :math:`f'(\hat\tau)\,\mathrm{se}`. NaN when the counterfactual mean is not positive.
         """
-        base = self.treated_mean - self.estimate
+        mu = self.treated_mean
+        base = mu - self.estimate
         if not base > 0:
             nan = float("nan")
             return Estimate(nan, nan, nan, nan, 0, 0, self.p_value)
-        d = self.treated_mean / base**2
-        rel = self.treated_mean / base - 1.0
-        low = rel - d * (self.estimate - self.ci_low)
-        high = rel + d * (self.ci_high - self.estimate)
-        return Estimate(rel, self.se * d, low, high, 0, 0, self.p_value)
+
+        def f(tau: float) -> float:
+            return mu / (mu - tau) - 1.0 if tau < mu else float("inf")
+
+        low = f(self.ci_low) if np.isfinite(self.ci_low) else -1.0
+        high = f(self.ci_high) if np.isfinite(self.ci_high) else float("inf")
+        return Estimate(f(self.estimate), self.se * mu / base**2, low, high, 0, 0, self.p_value)
 
     def summary(self) -> str:
         """Return a short text: estimate, interval, sample."""
