@@ -18,7 +18,10 @@ import pytest
 
 from evaluation.did.imputation import did_imputation
 from evaluation.did.imputation_inference import (
+    _cells,
+    _restricted_residuals,
     _restricted_scores,
+    _score_matrix,
     event_study_bootstrap,
     imputation_randomization,
     restricted_wild_bootstrap,
@@ -142,6 +145,28 @@ def test_restricted_bootstrap_draw_equals_the_estimator_on_the_bootstrap_sample(
         data.assign(y=y_star), "y", unit="unit", time="year", cohort="g", covariates=["x"], weights="w"
     )
     assert boot.estimate - tau0 == pytest.approx(r @ (s_y - tau0 * s_d), abs=1e-9)
+
+
+@pytest.mark.parametrize("cluster", ["unit", "region"])
+def test_studentised_draw_has_the_standard_error_of_the_estimator_on_the_bootstrap_sample(cluster):
+    """|B(tau_0) r| is the BJS standard error of the bootstrap sample: the studentised draws rely on it."""
+    data = _repeated_cross_sections().assign(region=lambda d: d["unit"] // 3)
+    kw = dict(unit="unit", time="year", cohort="g", covariates=["x"], weights="w", cluster=cluster)
+    result = did_imputation(data, "y", **kw)
+    st = result._state
+    design, fit, rows_t, a = st["design"], st["fit"], st["rows_t"], st["weights_t"]
+    u_y, u_d = _restricted_residuals(design, fit, rows_t, a)
+    cells = _cells(st, rows_t)
+    b_y, b_d = (_score_matrix(design, fit, rows_t, a, cells, u) for u in (u_y, u_d))
+    both = np.concatenate([st["train"], rows_t])
+    for tau0 in (0.0, 0.7):
+        u = u_y - tau0 * u_d
+        for seed in range(3):
+            r = np.random.default_rng(seed).choice([-1.0, 1.0], size=design.n_clusters)
+            y_star = data["y"].to_numpy().copy()
+            y_star[both] += u * (r[design.cluster[both]] - 1.0)  # restricted fit + tau0 D + u r
+            boot = did_imputation(data.assign(y=y_star), "y", **kw)
+            assert boot.se == pytest.approx(np.linalg.norm((b_y - tau0 * b_d) @ r), rel=1e-9)
 
 
 def test_bootstrap_interval_holds_its_ends_and_rejects_outside():

@@ -11,12 +11,17 @@ Restricted wild cluster bootstrap (:func:`restricted_wild_bootstrap`)
     sample :math:`Y^* = \text{restricted fit} + \tau_0 D + \tilde u \odot r_{c(i)}` with one weight
     :math:`r_c` per cluster (Rademacher, or Webb's six points with few treated clusters) gives exactly
     :math:`\hat\tau^* - \tau_0 = \sum_c r_c s_c(\tau_0)` with :math:`s_c = \sum_{i \in c} v_i \tilde u_i`,
-    so every draw costs one product of length :math:`G`. The p-value of :math:`\tau_0` is the share of
-    draws with :math:`|\hat\tau^* - \tau_0| \ge |\hat\tau - \tau_0|` (symmetric, non-studentised: the
-    "bootstrap-c" of MacKinnon and Webb 2017 with the null imposed, as WCR of Cameron, Gelbach and
-    Miller 2008), and the interval collects the :math:`\tau_0` that are not rejected (test inversion by
-    bisection, the draws held fixed, as Stata ``boottest``). Imposing a constant effect on heterogeneous
-    effects puts the heterogeneity into :math:`\tilde u`, which widens the interval: conservative.
+    so every draw costs one product of length :math:`G`. The test is studentised (the "WCR-t" of
+    Cameron, Gelbach and Miller 2008, as Stata ``boottest``'s default): each draw's statistic is divided by
+    the BJS standard error of its own bootstrap sample. That standard error is linear in the weights too:
+    every part of it (the untreated fit's residuals, the treated rows' deviations from their cell means)
+    is a linear map of :math:`Y^*` that removes the restricted fit and the constant effect, so it equals
+    :math:`\lVert B(\tau_0) r \rVert` with a :math:`G \times G` matrix :math:`B`, linear in
+    :math:`\tau_0`, built once from cluster-level sums. The p-value of :math:`\tau_0` is the share of
+    draws with :math:`|t^*| \ge |\hat\tau - \tau_0| / \widehat{se}`, and the interval collects the
+    :math:`\tau_0` that are not rejected (test inversion by bisection, the draws held fixed, as
+    ``boottest``). Studentising matters here: the BJS standard error is conservative when effects vary,
+    and without it the bootstrap interval over-covered (the Monte Carlo of ``docs/design-validation.md``).
 Randomization inference (:func:`imputation_randomization`)
     The adoption years are reassigned across clusters (units), every assignment distinct when they are
     few (:func:`evaluation.inference.randomization.randomization_inference`), and the estimator
@@ -32,6 +37,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from evaluation.did.imputation import ImputationResult, _Fit
 from evaluation.errors import EvaluationError
@@ -94,39 +100,117 @@ def invert_test(p_value, estimate: float, step: float, alpha: float) -> tuple[fl
     return edge(-1), edge(+1)
 
 
-def _restricted_scores(design: Any, fit: _Fit, rows_t: np.ndarray, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Cluster sums ``s_c = sum v_i u_i`` of the restricted residuals for ``Y`` and for ``D`` (linear in tau_0).
+def _restricted_residuals(design: Any, fit: _Fit, rows_t: np.ndarray, a: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Restricted residuals of ``Y`` and of ``D`` over the training rows then ``rows_t`` (linear in tau_0).
 
-    ``fit`` is the untreated fit (its training rows give ``v`` on untreated rows); ``rows_t`` and ``a`` the
-    rows and weights of the estimand.
+    ``fit`` is the untreated fit; ``rows_t`` and ``a`` the rows and weights of the estimand. The restricted
+    model is the untreated model fitted on both sets with the effect imposed on ``rows_t``.
     """
     train = fit.rows
     both = np.concatenate([train, rows_t])
     extra = _Fit.parts_of(design, rows_t)
     full = _Fit.on(design, both, tuple(a + b for a, b in zip(fit.parts, extra, strict=True)))
     d_vec = np.concatenate([np.zeros(len(train)), np.ones(len(rows_t))])
-    a_unit = np.bincount(design.unit[rows_t], weights=a, minlength=design.n_units)
-    zero = np.zeros(design.unit.shape, dtype=np.int64)
-    q = design.group_sums(a, rows_t, zero, 1)[0] - fit.unit_mean_z.T @ a_unit
+    return tuple(values - full.predict(values, both) for values in (design.y[both], d_vec))
+
+
+def _untreated_weights(design: Any, fit: _Fit, rows_t: np.ndarray, a: np.ndarray) -> np.ndarray:
+    r"""Return the weights :math:`v_j` of the training rows in the estimator :math:`\sum_j v_j Y_j`."""
+    d, train = design, fit.rows
+    a_unit = np.bincount(d.unit[rows_t], weights=a, minlength=d.n_units)
+    zero = np.zeros(d.unit.shape, dtype=np.int64)
+    q = d.group_sums(a, rows_t, zero, 1)[0] - fit.unit_mean_z.T @ a_unit
     r = fit.ginv @ q
-    out = []
-    for values in (design.y[both], d_vec):
-        resid = values - full.predict(values, both)
-        res_train, res_treated = resid[: len(train)], resid[len(train) :]
-        untreated = fit.untreated_scores(res_train, a_unit[:, None], r[:, None])[:, 0]
-        treated = np.bincount(design.cluster[rows_t], weights=a * res_treated, minlength=design.n_clusters)
-        out.append(untreated + treated)
-    return out[0], out[1]
+    safe = np.where(fit.unit_weight > 0, fit.unit_weight, 1.0)
+    m = d.unit[train]
+    return -d.w[train] * (a_unit[m] / safe[m] + d.zb(train, r) - (fit.unit_mean_z @ r)[m])
 
 
-def _bootstrap_interval(
-    s_y: np.ndarray, s_d: np.ndarray, r: np.ndarray, enumerated: bool, estimate: float, se: float, alpha: float
+def _restricted_scores(design: Any, fit: _Fit, rows_t: np.ndarray, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cluster sums ``s_c = sum v_i u_i`` of the restricted residuals for ``Y`` and for ``D`` (linear in tau_0)."""
+    u_y, u_d = _restricted_residuals(design, fit, rows_t, a)
+    v = np.concatenate([_untreated_weights(design, fit, rows_t, a), a])
+    cluster = design.cluster[np.concatenate([fit.rows, rows_t])]
+    return tuple(np.bincount(cluster, weights=v * u, minlength=design.n_clusters) for u in (u_y, u_d))
+
+
+def _score_matrix(design: Any, fit: _Fit, rows_t: np.ndarray, a: np.ndarray, cell: np.ndarray, u: np.ndarray):
+    r"""Return the ``(G, G)`` matrix whose column ``c`` is the BJS cluster-score vector of ``u`` kept in cluster ``c``.
+
+    ``u`` is a vector over the training rows then ``rows_t`` (a restricted residual), ``cell`` the
+    cohort-period cell of each row of ``rows_t``. The variance estimator of a bootstrap sample with
+    cluster weights ``r`` is ``|B r|^2`` (every part of it is linear in the outcome and blind to the
+    restricted fit and a constant effect), so a studentised draw costs one ``G x G`` product. Every
+    column is found at once from cluster-level sums, without refitting.
+    """
+    d, train = design, fit.rows
+    n_g, n_m, n_tr, n_t = d.n_clusters, d.n_units, len(train), len(rows_t)
+    u_tr, u_t = u[:n_tr], u[n_tr:]
+    safe = np.where(fit.unit_weight > 0, fit.unit_weight, 1.0)
+    w_tr = d.w[train]
+    # Coefficients of the untreated fit of each column (as _Fit.coefficients, one column per cluster).
+    ym = sparse.csr_matrix((w_tr * u_tr, (d.unit[train], d.cluster[train])), shape=(n_m, n_g)).toarray()
+    ym /= safe[:, None]
+    zy = d.group_sums(w_tr * u_tr, train, d.cluster, n_g).T
+    coef = fit.ginv @ (zy - fit.unit_mean_z.T @ (ym * fit.unit_weight[:, None]))
+    alpha = ym - fit.unit_mean_z @ coef
+    # Untreated rows: sum_j v_j (u_j [c_j = c] - alpha_{m_j c} - z_j' coef_c) within each cluster k.
+    v = _untreated_weights(d, fit, rows_t, a)
+    c_tr = d.cluster[train]
+    out = np.diag(np.bincount(c_tr, weights=v * u_tr, minlength=n_g))
+    out -= sparse.csr_matrix((v, (c_tr, d.unit[train])), shape=(n_g, n_m)) @ alpha
+    out -= d.group_sums(v, train, d.cluster, n_g) @ coef
+    # Treated rows: sum_i phi_ki tau_i, phi = a_i [i in k] - A_k,cell(i) omega_i (deviation from the cell mean).
+    idx = np.arange(n_t)
+    c_t = d.cluster[rows_t]
+    w2 = d.w[rows_t] ** 2
+    n_cells = int(cell.max()) + 1
+    omega = w2 / np.bincount(cell, weights=w2, minlength=n_cells)[cell]
+    a_cell = sparse.csr_matrix((a, (c_t, cell)), shape=(n_g, n_cells))
+    phi = sparse.csr_matrix((a, (c_t, idx)), shape=(n_g, n_t)) - a_cell @ sparse.csr_matrix(
+        (omega, (cell, idx)), shape=(n_cells, n_t)
+    )
+    out += (phi @ sparse.csr_matrix((u_t, (idx, c_t)), shape=(n_t, n_g))).toarray()
+    out -= (phi @ sparse.csr_matrix((np.ones(n_t), (idx, d.unit[rows_t])), shape=(n_t, n_m))) @ alpha
+    cell_full = np.zeros(d.unit.shape, dtype=np.int64)
+    cell_full[rows_t] = cell
+    phi_z = d.group_sums(a, rows_t, d.cluster, n_g) - a_cell @ d.group_sums(omega, rows_t, cell_full, n_cells)
+    out -= phi_z @ coef
+    return out
+
+
+def _cells(state: dict[str, Any], rows: np.ndarray) -> np.ndarray:
+    """Return the cohort-period cell codes of ``rows``."""
+    frame = pd.DataFrame({"g": state["g"][rows], "t": state["design"].time[rows]})
+    return frame.groupby(["g", "t"]).ngroup().to_numpy()
+
+
+def _studentised_interval(
+    state: dict[str, Any],
+    fit: _Fit,
+    rows: np.ndarray,
+    a: np.ndarray,
+    r: np.ndarray,
+    enumerated: bool,
+    estimate: float,
+    se: float,
+    alpha: float,
 ) -> tuple[float, float, float]:
-    """P-value of zero effect and interval from the draws ``r`` of the cluster weights."""
+    """P-value of zero effect and interval of the studentised restricted wild cluster bootstrap."""
+    design = state["design"]
+    u_y, u_d = _restricted_residuals(design, fit, rows, a)
+    v = np.concatenate([_untreated_weights(design, fit, rows, a), a])
+    cluster = design.cluster[np.concatenate([fit.rows, rows])]
+    s_y, s_d = (np.bincount(cluster, weights=v * u, minlength=design.n_clusters) for u in (u_y, u_d))
+    cell = _cells(state, rows)
+    q_y = r @ _score_matrix(design, fit, rows, a, cell, u_y).T
+    q_d = r @ _score_matrix(design, fit, rows, a, cell, u_d).T
     p_y, p_d = r @ s_y, r @ s_d
+    syy, syd, sdd = (q_y * q_y).sum(1), (q_y * q_d).sum(1), (q_d * q_d).sum(1)
 
     def p_value(t0: float) -> float:
-        extreme = np.abs(p_y - t0 * p_d) >= abs(estimate - t0) * (1 - _TIE_TOL)
+        spread = np.sqrt(np.maximum(syy - 2 * t0 * syd + t0 * t0 * sdd, 0.0))
+        extreme = np.abs(p_y - t0 * p_d) >= abs(estimate - t0) / se * spread * (1 - _TIE_TOL)
         return float(extreme.mean()) if enumerated else float((1 + extreme.sum()) / (1 + len(extreme)))
 
     lo, hi = invert_test(p_value, estimate, se, alpha)
@@ -163,7 +247,6 @@ def restricted_wild_bootstrap(
     from evaluation.inference.wild_bootstrap import bootstrap_weights
 
     st = result._state
-    s_y, s_d = _restricted_scores(st["design"], st["fit"], st["rows_t"], st["weights_t"])
     r, enumerated = bootstrap_weights(
         result.n_clusters,
         weight_type=weight_type,
@@ -171,7 +254,9 @@ def restricted_wild_bootstrap(
         seed=seed,
         enumerate_max_clusters=enumerate_max_clusters,
     )
-    p, lo, hi = _bootstrap_interval(s_y, s_d, r, enumerated, result.estimate, result.se, result.alpha)
+    p, lo, hi = _studentised_interval(
+        st, st["fit"], st["rows_t"], st["weights_t"], r, enumerated, result.estimate, result.se, result.alpha
+    )
     return FewClusterInterval(result.estimate, p, lo, hi, "wild_cluster_bootstrap", len(r), enumerated)
 
 
@@ -206,8 +291,7 @@ def event_study_bootstrap(
         est, se = float(table["estimate"].iloc[i]), float(table["se"].iloc[i])
         if not np.isfinite(est):
             continue
-        s_y, s_d = _restricted_scores(st["design"], fit, rows, a)
-        p, lo, hi = _bootstrap_interval(s_y, s_d, r, enumerated, est, se, result.alpha)
+        p, lo, hi = _studentised_interval(st, fit, rows, a, r, enumerated, est, se, result.alpha)
         table.loc[table.index[i], ["p_value", "ci_low", "ci_high"]] = [p, lo, hi]
     return table
 
