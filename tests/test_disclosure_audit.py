@@ -262,3 +262,29 @@ def test_pipeline_adapter_audits_the_folder_of_the_study_file(release, tmp_path:
     log = (tmp_path / "logs" / "audit_disclosure.log").read_text(encoding="utf-8")
     assert f"{len(planted)} tables under {folder} pass the disclosure rules (min_cell = 5)" in log
     assert "18 cells suppressed" in log
+
+
+def test_counts_of_municipalities_are_not_held_to_the_threshold(release) -> None:
+    """A study of one adopter: the caseload rows of estimates.csv count municipalities (1 treated) and pass."""
+    folder, _ = release
+    path = folder / "estimates.csv"
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    caseload = table.iloc[[0]].assign(outcome="caseload", n_treated="1", n_control="97")
+    pd.concat([table, caseload], ignore_index=True).to_csv(path, index=False)
+    records = {r.table: r for r in audit_results(folder, MIN_CELL)}
+    assert records["estimates.csv"].suppressed == {"primary": 1, "few_persons": 5}  # as before: the row adds none
+    table.loc[0, "n_treated"] = "1"  # one treated child in a child-level outcome still stops the audit
+    table.to_csv(path, index=False)
+    assert f"{path}, row 2, column n_treated: a count of 1 is below" in _error(folder)
+
+
+def test_declared_counts_of_the_audit_are_counts_of_persons() -> None:
+    """Every column the audit holds to min_cell is declared a count of persons or child-years in the registry."""
+    from evaluation.contract.results import PERSON_UNITS, find_results_file
+
+    for name, rule in PUBLISHED_TABLES.items():
+        declared = find_results_file(f"results/final/{name}")
+        assert declared is not None, name
+        for column in rule.counts:
+            count = declared.count(column)
+            assert count is not None and count.unit in PERSON_UNITS, (name, column)

@@ -126,3 +126,35 @@ def test_digits_inside_an_embedded_image_are_not_a_cpr_number(tmp_path):
     page.write_bytes(b'<img src="data:image/png;base64,iVBORw0K1103991234Gg\nAAA=="/>\n<p>1103991234</p>\n')
     found = scan_file(page)
     assert [(f.rule, f.where) for f in found] == [("cpr_number", "line 3")]
+
+
+def test_counts_of_municipalities_pass_and_counts_of_persons_below_min_cell_fail(tmp_path):
+    """The results registry declares the unit of each count: min_cell applies to persons and child-years only."""
+    paths = _clean_results(tmp_path)
+    final = paths[0] / "final"
+    (final / "estimate").mkdir(parents=True)
+    (final / "synth").mkdir()
+    (final / "cohort").mkdir()
+    inference = {"outcome": ["sdq"], "n_clusters": [98], "n_treated_clusters": [1], "draws": [97]}
+    pd.DataFrame(inference).to_csv(final / "estimate" / "inference.csv", index=False)
+    pd.DataFrame({"outcome": ["placement_rate"], "att_average": [0.1], "n_adopters": [1]}).to_csv(
+        final / "synth" / "average.csv", index=False
+    )
+    (final / "study.json").write_text(json.dumps({"n_municipalities": 4, "min_cell": 5}), encoding="utf-8")
+    estimates = {"outcome": ["sdq", "caseload"], "n_treated": [120, 1], "n_control": [300, 97]}
+    pd.DataFrame(estimates).to_csv(final / "estimates.csv", index=False)
+    assert scan_outputs(paths, min_cell=5) == []
+    check_outputs(paths, min_cell=5)
+
+    pd.DataFrame({"step": ["matched"], "n_treated": [3], "n_control": [40]}).to_csv(
+        final / "cohort" / "sample_flow.csv", index=False
+    )
+    estimates["n_treated"] = [3, 1]  # three treated children: a person count, still refused
+    pd.DataFrame(estimates).to_csv(final / "estimates.csv", index=False)
+    found = {(f.path.name, f.where, f.rule) for f in scan_outputs(paths, min_cell=5)}
+    assert found == {
+        ("sample_flow.csv", "row 1, column n_treated", "small_cell"),
+        ("estimates.csv", "row 1, column n_treated", "small_cell"),
+    }
+    with pytest.raises(DisclosureError, match=r"estimates\.csv, row 1, column n_treated: count 3 is below"):
+        check_outputs(paths, min_cell=5)

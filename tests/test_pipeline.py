@@ -185,6 +185,13 @@ def test_output_guard_fails_a_run_with_a_planted_identifier_or_small_cell(run, n
     assert "0101121234" not in output  # the guard names the cell without printing the identifier
 
 
+def test_every_count_column_of_every_results_file_declares_its_unit(run):
+    """The results registry (evaluation.contract.results) knows every file and the unit of every count in it."""
+    from evaluation.contract.results import undeclared_counts
+
+    assert undeclared_counts(run / "results") == []
+
+
 def test_interim_release_is_cut_off_and_final_release_uses_all_data(run):
     """The interim report's results stop at report.cutoff_date; the final report's use every year."""
     from evaluation.config import load_config

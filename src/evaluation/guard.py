@@ -19,9 +19,14 @@ finds
     ``mother_id``, ``father_id``, ``family_id``, ``caseworker_id``,
     ``sagsbehandler_id`` (any case).
 ``small_cell``
-    A count column (named ``n``, ``n_*``, ``*_n``, ``count``, ``antal*``, any
-    case) holding a whole number from 1 to ``min_cell - 1``; in JSON, a key of
-    that form with such a value.
+    A count of persons or person-years holding a whole number from 1 to
+    ``min_cell - 1``. The unit of a count column (or JSON key) of a results file
+    is declared in :data:`evaluation.contract.results.RESULTS_FILES`: counts of
+    municipalities, years, draws or records are not checked, since they
+    identify no one (a study of one adopting municipality publishes
+    ``n_treated_clusters = 1``). A count column of a file not declared there
+    (named ``n``, ``n_*``, ``*_n``, ``count``, ``antal*``, any case), or an
+    undeclared count column of a declared file, is taken to count persons.
 
 What it reads: ``.csv``, ``.tsv``, ``.json``, ``.md``, ``.qmd``, ``.html``,
 ``.txt``, ``.svg``, ``.typ``, ``.yml``/``.yaml`` as text; ``.parquet``
@@ -46,8 +51,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from evaluation.contract.results import PERSON_UNITS, ResultsFile, find_results_file
 from evaluation.disclosure.record import DisclosureError, check_min_cell
 
 #: Sub-folders of a scanned folder that hold internal files (never published) and are skipped.
@@ -71,7 +78,7 @@ ID_COLUMNS: tuple[str, ...] = (
     "caseworker_id",
     "sagsbehandler_id",
 )
-#: Column names of counts of persons.
+#: Column names of counts (of persons, unless the results file declares another unit).
 COUNT_COLUMN = re.compile(r"^(n|n_\w+|\w+_n|count|counts|antal\w*)$", re.IGNORECASE)
 CPR = re.compile(rb"(?<![0-9.,])(?:0[1-9]|[12][0-9]|3[01])(?:0[1-9]|1[0-2])[0-9]{2}-?[0-9]{4}(?![0-9]|[.,][0-9])")
 PSEUDONYM = re.compile(rb"(?<![0-9A-Za-z.])[0-9a-f]{16}(?![0-9A-Za-z])")
@@ -155,15 +162,29 @@ def scan_bytes(data: bytes, path: Path, *, where: str | None = None) -> list[Fin
     return found
 
 
+def person_rows(frame: pd.DataFrame, column: str, declared: ResultsFile | None) -> np.ndarray | None:
+    """Rows of ``frame`` where ``column`` counts persons or person-years; None when it is no count column.
+
+    A column declared in the results registry counts in its declared unit (per row where the unit
+    depends on the row); an undeclared column named like a count (:data:`COUNT_COLUMN`) counts persons.
+    """
+    rows = declared.person_rows(column, frame) if declared is not None else None
+    if rows is not None:
+        return np.array(rows, dtype=bool)
+    return np.ones(len(frame), dtype=bool) if COUNT_COLUMN.match(column.strip()) else None
+
+
 def _frame_findings(frame: pd.DataFrame, path: Path, min_cell: int) -> list[Finding]:
     found = []
+    declared = find_results_file(path)
     for col in frame.columns:
         name = str(col)
         if name.strip().lower() in ID_COLUMNS:
             found.append(Finding(path, f"column {name}", "id_column", f"column '{name}' names a person identifier"))
-        if COUNT_COLUMN.match(name.strip()):
+        persons = person_rows(frame, name, declared)
+        if persons is not None:
             values = pd.to_numeric(frame[col], errors="coerce")
-            small = values.notna() & (values >= 1) & (values < min_cell) & (values == values.round())
+            small = values.notna() & (values >= 1) & (values < min_cell) & (values == values.round()) & persons
             for row in frame.index[small.to_numpy()]:
                 found.append(
                     Finding(
@@ -202,19 +223,27 @@ def _scan_table(path: Path, min_cell: int) -> list[Finding]:
     return _cell_findings(frame, path) + _frame_findings(frame, path, min_cell)
 
 
-def _walk_json(value: object, key: str, path: Path, min_cell: int) -> Iterator[Finding]:
+def _counts_persons(name: str, declared: ResultsFile | None) -> bool:
+    """Whether a JSON key holds a count of persons (declared so, or undeclared and named like a count)."""
+    count = declared.count(name) if declared is not None else None
+    if count is None:
+        return bool(COUNT_COLUMN.match(name))
+    return bool(count.units & PERSON_UNITS)
+
+
+def _walk_json(value: object, key: str, path: Path, min_cell: int, declared: ResultsFile | None) -> Iterator[Finding]:
     if isinstance(value, dict):
         for k, v in value.items():
             name = str(k)
             if name.lower() in ID_COLUMNS:
                 yield Finding(path, f"key {key}{name}", "id_column", f"key '{name}' names a person identifier")
-            yield from _walk_json(v, f"{key}{name}.", path, min_cell)
-            if COUNT_COLUMN.match(name) and isinstance(v, int | float) and not isinstance(v, bool):
+            yield from _walk_json(v, f"{key}{name}.", path, min_cell, declared)
+            if _counts_persons(name, declared) and isinstance(v, int | float) and not isinstance(v, bool):
                 if 1 <= v < min_cell and float(v).is_integer():
                     yield Finding(path, f"key {key}{name}", "small_cell", f"count {v:g} is below min_cell = {min_cell}")
     elif isinstance(value, list):
         for i, v in enumerate(value):
-            yield from _walk_json(v, f"{key.rstrip('.')}[{i}].", path, min_cell)
+            yield from _walk_json(v, f"{key.rstrip('.')}[{i}].", path, min_cell, declared)
 
 
 def _scan_json(path: Path, min_cell: int) -> list[Finding]:
@@ -225,7 +254,7 @@ def _scan_json(path: Path, min_cell: int) -> list[Finding]:
     except (UnicodeDecodeError, ValueError) as exc:
         found.append(Finding(path, "whole file", "unreadable", f"cannot be read as JSON ({type(exc).__name__})"))
         return found
-    return found + list(_walk_json(content, "", path, min_cell))
+    return found + list(_walk_json(content, "", path, min_cell, find_results_file(path)))
 
 
 def _scan_parquet(path: Path, min_cell: int) -> list[Finding]:

@@ -19,11 +19,15 @@ The rules of a table (:class:`TableRule`)
     Columns of counts of persons (or of child-years): every cell is empty, 0 or
     at least ``min_cell``. An empty cell is a suppressed count (rule ``primary``;
     ``secondary`` where the table's ``secondary`` function can tell it was hidden
-    to protect another cell).
+    to protect another cell). Rows where the results registry
+    (:data:`evaluation.contract.results.RESULTS_FILES`) declares that the column
+    counts something else (municipalities, for the ``caseload`` rows of
+    ``estimates.csv``) are not checked.
 ``statistics``
     Columns of statistics (means, shares, estimates) with the count columns of the
     persons they rest on: where one of those counts is empty or between 1 and
-    ``min_cell - 1``, the statistic must be empty (rule ``few_persons``).
+    ``min_cell - 1``, the statistic must be empty (rule ``few_persons``); rows
+    whose counts are not counts of persons are not checked.
 ``flagged``
     Value columns of a table with a boolean ``suppressed`` column: where it is
     true, the values must be empty (rule ``few_persons``).
@@ -45,6 +49,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from evaluation.contract.results import ResultsFile, find_results_file
 from evaluation.disclosure.record import DisclosureError, SuppressionRecord, check_min_cell, write_summary
 
 __all__ = [
@@ -225,6 +230,12 @@ def _counts(table: pd.DataFrame, column: str, path: Path) -> np.ndarray:
     return out
 
 
+def _person_rows(table: pd.DataFrame, column: str, declared: ResultsFile | None) -> np.ndarray:
+    """Rows where ``column`` counts persons or person-years (every row unless the registry declares otherwise)."""
+    rows = declared.person_rows(column, table) if declared is not None else None
+    return np.ones(len(table), dtype=bool) if rows is None else np.array(rows, dtype=bool)
+
+
 def _flags(table: pd.DataFrame, column: str, path: Path) -> np.ndarray:
     values = table[column]
     bad = ~values.isin(_TRUE | _FALSE)
@@ -274,7 +285,10 @@ def audit_table(path: Path, name: str, rule: TableRule, min_cell: int) -> Suppre
             "evaluation.disclosure.audit.PUBLISHED_TABLES: update the declaration with the step that writes it"
         )
     counts = {column: _counts(table, column, path) for column in rule.counts}
+    declared = find_results_file(path)
+    persons = {column: _person_rows(table, column, declared) for column in rule.counts}
     for column, values in counts.items():
+        values = np.where(persons[column], values, min_cell)  # other units are published as they are
         small = (values > 0) & (values < min_cell)
         if small.any():
             row = _first(small)
@@ -290,7 +304,7 @@ def audit_table(path: Path, name: str, rule: TableRule, min_cell: int) -> Suppre
     for stat in rule.statistics:
         few = np.zeros(len(table), dtype=bool)
         for n in stat.n:
-            few |= np.isnan(counts[n]) | ((counts[n] > 0) & (counts[n] < min_cell))
+            few |= persons[n] & (np.isnan(counts[n]) | ((counts[n] > 0) & (counts[n] < min_cell)))
         for column in stat.columns:
             shown = table[column].ne("").to_numpy()
             if (few & shown).any():

@@ -1,0 +1,91 @@
+"""The registry of results files (evaluation.contract.results): paths, producers and the unit of every count."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from evaluation.contract.results import (
+    COUNT_NAME,
+    PERSON_UNITS,
+    RESULTS_FILES,
+    UNITS,
+    find_results_file,
+    undeclared_counts,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_every_declaration_names_known_units_once():
+    assert PERSON_UNITS <= set(UNITS)
+    paths = [f.path for f in RESULTS_FILES]
+    assert len(paths) == len(set(paths))
+    for entry in RESULTS_FILES:
+        columns = [c.column for c in entry.counts]
+        assert len(columns) == len(set(columns)), entry.path
+        for count in entry.counts:
+            assert count.units <= set(UNITS), (entry.path, count.column)
+            assert COUNT_NAME.match(count.column), (entry.path, count.column)  # the check would find it
+
+
+def test_every_results_file_of_the_rules_is_declared_with_its_producer():
+    """Each ``results/...`` output of workflow/rules/*.smk is in the registry, with the rule that writes it."""
+    found = 0
+    for smk in sorted((ROOT / "workflow" / "rules").glob("*.smk")):
+        text = smk.read_text(encoding="utf-8")
+        for rule, body in re.findall(r"^rule (\w+):\n(.*?)(?=^rule |\Z)", text, flags=re.DOTALL | re.MULTILINE):
+            outputs = body.split("output:", 1)[1].split("log:", 1)[0] if "output:" in body else ""
+            for path in re.findall(r'"(results/[^"]+)"', outputs):
+                found += 1
+                declared = find_results_file(path)
+                assert declared is not None, path
+                assert declared.producer == rule, (path, rule, declared)
+    assert found >= 40
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("results/final/estimate/inference.csv", "results/{release}/estimate/inference.csv"),
+        ("/tmp/x/results/interim/synth/average.csv", "results/{release}/synth/average.csv"),
+        ("results/ingest/row_accounting.csv", "results/ingest/row_accounting.csv"),
+        ("results/final/ingest/row_accounting.csv", "results/{release}/ingest/row_accounting.csv"),
+        ("results/montecarlo/none/replications/3.json", "results/montecarlo/{scenario}/replications/{seed}.json"),
+        ("results/final/estimate/other.csv", None),
+        ("elsewhere/estimate/inference.csv", None),
+    ],
+)
+def test_paths_are_found_by_their_pattern(path, expected):
+    declared = find_results_file(path)
+    assert (declared.path if declared else None) == expected
+
+
+def test_the_unit_of_a_count_may_depend_on_the_row():
+    estimates = find_results_file("results/final/estimates.csv")
+    table = pd.DataFrame({"outcome": ["sdq", "caseload", "cost_per_child"], "n_treated": [120, 1, 118]})
+    assert estimates.person_rows("n_treated", table) == [True, False, True]
+    assert estimates.person_rows("n_treated", table.drop(columns="outcome")) == [True] * 3  # unknown: persons
+    assert estimates.person_rows("estimate", table) is None  # not a count
+    inference = find_results_file("results/final/estimate/inference.csv")
+    assert inference.person_rows("n_treated_clusters", table) == [False] * 3
+
+
+def test_undeclared_files_and_counts_are_listed(tmp_path):
+    results = tmp_path / "results"
+    (results / "final" / "synth").mkdir(parents=True)
+    pd.DataFrame({"outcome": ["x"], "att_average": [1.0], "n_units": [2]}).to_csv(
+        results / "final" / "synth" / "average.csv", index=False
+    )
+    (results / "final" / "study.json").write_text(json.dumps({"n_municipalities": 4, "groups": [{"n_children": 3}]}))
+    (results / "final" / "new.csv").write_text("a\n1\n", encoding="utf-8")
+    assert undeclared_counts(results) == [
+        "results/final/new.csv: not declared in evaluation.contract.results.RESULTS_FILES",
+        "results/final/study.json: count column n_children has no declared unit",
+        "results/final/synth/average.csv: count column n_units has no declared unit",
+        "results/final/synth/average.csv: declared count column n_adopters is not in the file",
+    ]
