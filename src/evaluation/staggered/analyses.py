@@ -167,7 +167,8 @@ def cs_analysis(
     with _forward_warnings(progress, f"att_gt {outcome}"):
         result = run_att_gt(means, outcome, settings)
         simple = result.aggregate("simple").overall
-        dynamic = result.aggregate("dynamic", max_e=supported_max_event(means, settings.min_treated_municipalities))
+        supported = supported_max_event(means, settings.min_treated_municipalities)
+        dynamic = result.aggregate("dynamic", max_e=np.inf if supported is None else supported)
         dynamic = dynamic.overall
         table = event_study(result)
     try:
