@@ -12,6 +12,12 @@ Text (CSV, or text columns in binary files) is converted strictly:
   format of its first value that matches one of them; every other value must
   parse in that same format, or it is a broken date.
 
+Identifiers stored as numbers (a Stata or SAS file, a Parquet integer column)
+are written as whole numbers, without a decimal part. A person identifier of
+fewer than 10 digits that becomes a CPR-like number when padded with zeros to
+10 digits is padded (a CPR number whose day is 01-09 loses its leading zero
+when stored as a number); see :func:`identifiers_from_numbers`.
+
 Values that do not convert become missing and are returned as problems with
 their row, so that the caller can stop or quarantine the row.
 """
@@ -23,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from evaluation.contract.extracts import Column
+from evaluation.contract.extracts import CPR_PATTERN, Column
 from evaluation.contract.schemas import code_keys_are_text, pandas_dtype
 
 #: Accepted date formats: name -> (regular expression, strptime format or ``None`` for SAS date9).
@@ -37,6 +43,11 @@ _MONTHS = {
     m: f"{i:02d}"
     for i, m in enumerate(["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], start=1)
 }
+#: Digits of a CPR number: a person identifier stored as a number is padded to this width when
+#: that makes it CPR-like.
+CPR_DIGITS = 10
+#: Whole numbers above this cannot all be told apart as 64-bit floats (2**53).
+_EXACT_FLOAT = 2**53
 _INT = r"[+-]?\d+(?:\.0*)?"
 _FLOAT = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
 _DECIMAL_COMMA = r"[+-]?\d+,\d+"
@@ -90,6 +101,8 @@ def as_text(series: pd.Series) -> pd.Series:
     """
     if _is_text(series):
         return series.fillna("").astype("str").str.strip()
+    if pd.api.types.is_integer_dtype(series.dtype):  # exact, also beyond 2**53
+        return series.astype("string").fillna("").astype("str")
     if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
         num = pd.to_numeric(series, errors="coerce").astype("float64")
         whole = np.isfinite(num) & (np.floor(num) == num) & (np.abs(num) < 2**53)
@@ -113,16 +126,100 @@ def _missing_text(text: pd.Series, numeric: bool) -> np.ndarray:
 
 
 def _convert_string(series: pd.Series, column: Column) -> Converted:
-    warning = ""
-    if not _is_text(series) and pd.api.types.is_numeric_dtype(series.dtype) and column.identifier is not None:
-        warning = (
-            f"column {column.name} is stored as numbers; leading zeros of identifiers may have been lost. "
-            "Store identifiers as text."
-        )
+    if (
+        column.identifier is not None
+        and not _is_text(series)
+        and pd.api.types.is_numeric_dtype(series.dtype)
+        and not pd.api.types.is_bool_dtype(series.dtype)
+    ):
+        return identifiers_from_numbers(series, column)
     text = as_text(series)
     values = text.where(text != "", None).astype("str")
     bad = np.zeros(len(text), dtype=bool)
-    return Converted(values, bad, "type", _shown(text), warning)
+    return Converted(values, bad, "type", _shown(text))
+
+
+def identifiers_from_numbers(series: pd.Series, column: Column) -> Converted:
+    """Turn identifiers stored as numbers into the contract's text form.
+
+    A Stata or SAS file often stores an identifier as a number (a float in SAS,
+    ``double`` or ``long`` in Stata), which loses its leading zeros: the CPR-like
+    number 0101801234 becomes 101801234. Every whole number is written without a
+    decimal part (never ``101801234.0``). For person identifiers
+    (``column.identifier == "person"``), a number of fewer than
+    :data:`CPR_DIGITS` digits whose zero-padded form is CPR-like (DDMMYY and four
+    digits) is written with its leading zeros, so that it matches the same person
+    in an extract that stores identifiers as text; other numbers (DST pseudonyms)
+    are written as they are. Record identifiers have no fixed width and are
+    written as they are.
+
+    Parameters
+    ----------
+    series
+        Numeric values (float or integer dtype, missing values allowed).
+    column
+        The contract's column, a ``string`` column with ``identifier`` set.
+
+    Returns
+    -------
+    Converted
+        Text values. A value that cannot be an identifier is bad (rule
+        ``type``) and missing: a number with a fractional part, a negative
+        number, infinity, or a float of 2**53 or more (beyond that a float does
+        not hold every whole number, so the identifier may have been changed).
+        ``warning`` says that the column is stored as numbers and how many
+        values were padded.
+    """
+    n = len(series)
+    missing = series.isna().to_numpy()
+    if pd.api.types.is_integer_dtype(series.dtype):
+        text = as_text(series).reset_index(drop=True)
+        ok = ~missing & ~(series < 0).fillna(False).to_numpy(dtype=bool)
+        fractional = np.zeros(n, dtype=bool)
+        too_large = np.zeros(n, dtype=bool)
+    else:
+        num = pd.to_numeric(series, errors="coerce").astype("float64").to_numpy()
+        finite = np.isfinite(num)
+        fractional = ~missing & (~finite | (np.floor(np.where(finite, num, 0)) != np.where(finite, num, 0)))
+        too_large = ~missing & ~fractional & (np.abs(np.where(finite, num, 0)) >= _EXACT_FLOAT)
+        whole = ~missing & ~fractional & ~too_large
+        text = as_text(pd.Series(num)).reset_index(drop=True)
+        ints = np.where(whole, num, 0).astype("int64")
+        ok = whole & (ints >= 0)
+        text = text.where(~whole, pd.Series(ints.astype("str"), dtype="str"))
+    negative = ~missing & ~fractional & ~too_large & ~ok
+    padded_count = 0
+    if column.identifier == "person":
+        padded = text.str.zfill(CPR_DIGITS)
+        pad = ok & (text.str.len() < CPR_DIGITS).to_numpy() & padded.str.fullmatch(CPR_PATTERN).to_numpy(dtype=bool)
+        text = text.where(~pad, padded)
+        padded_count = int(pad.sum())
+    values = text.where(ok, None).astype("str")
+    bad = ~missing & ~ok
+    shown = _shown(as_text(series).reset_index(drop=True))
+    reason = pd.Series(
+        np.select(
+            [fractional, too_large, negative],
+            [
+                " is not a whole number, so it cannot be an identifier stored as a number",
+                " is too large to be stored exactly as a floating-point number (2**53 or more); "
+                "the identifier may have been changed. Store identifiers as text",
+                " is negative, so it cannot be an identifier",
+            ],
+            default="",
+        ),
+        dtype="str",
+    )
+    warning = f"column {column.name} is stored as numbers; leading zeros of identifiers are lost that way."
+    if column.identifier == "person":
+        warning += (
+            f" {padded_count:,} value(s) of fewer than {CPR_DIGITS} digits were padded with zeros to the "
+            "CPR-like form; other numbers were taken as they are."
+        )
+    else:
+        warning += " The numbers were taken as they are."
+    warning += " Store identifiers as text."
+    return Converted(values, bad, "type", shown + reason, warning)
 
 
 def _convert_whole(series: pd.Series, column: Column) -> Converted:
