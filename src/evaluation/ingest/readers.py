@@ -4,6 +4,9 @@ Reading is split from type conversion (:mod:`evaluation.ingest.convert`): a CSV
 file is read with every column as text, so that nothing is guessed (leading
 zeros in identifiers survive) and every value that does not fit the contract
 can be reported with its row. Parquet, Stata and SAS files keep their own types.
+A SAS transport file (``.xpt``) of version 5 holds names of at most 8 characters;
+its short names are translated to the contract's names with the alias table of
+:mod:`evaluation.contract.aliases`.
 
 A :class:`RawTable` carries the values, the data row number of every row
 (``_row``: 1-based, the line number in a CSV file minus the header line) and
@@ -23,8 +26,10 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from evaluation.contract.aliases import xport_renames
 from evaluation.contract.extracts import Extract
 from evaluation.errors import ExtractError
+from evaluation.ingest.binary_dates import dates_from_formats
 
 #: File extensions accepted for an extract (lower case, without the dot).
 EXTENSIONS: tuple[str, ...] = ("csv", "parquet", "dta", "sas7bdat", "xpt")
@@ -126,7 +131,8 @@ def read_raw(path: Path, extract: Extract) -> RawTable:
     path
         The file; its extension (any case) selects the reader.
     extract
-        The extract the file holds (used for messages).
+        The extract the file holds (used for messages, and to translate the
+        short names of a SAS transport file).
 
     Returns
     -------
@@ -138,6 +144,9 @@ def read_raw(path: Path, extract: Extract) -> RawTable:
     ExtractError
         If the file cannot be read: unknown extension, wrong encoding, NUL
         bytes, no header, no data rows, or a corrupt binary file.
+    ExtractValidationError
+        If a SAS transport file lacks a column of the contract under its own or
+        its short name (see :func:`~evaluation.contract.aliases.xport_renames`).
     """
     path = Path(path)
     ext = path.suffix.lower().lstrip(".")
@@ -147,7 +156,7 @@ def read_raw(path: Path, extract: Extract) -> RawTable:
         elif ext == "parquet":
             table = _read_parquet(path)
         elif ext in ("dta", "sas7bdat", "xpt"):
-            table = _read_readstat(path, ext)
+            table = _read_readstat(path, ext, extract)
         else:
             raise ExtractError(f"{path.name}: unknown file type '.{ext}'. Accepted: {expected_file_names(extract)}.")
     except ExtractError:
@@ -349,18 +358,27 @@ def _read_parquet(path: Path) -> RawTable:
     return RawTable(path, frame, np.arange(1, len(frame) + 1, dtype=np.int64), _empty_bad_lines())
 
 
-def _read_readstat(path: Path, ext: str) -> RawTable:
+def _read_readstat(path: Path, ext: str, extract: Extract) -> RawTable:
     import pyreadstat
 
     reader = {"dta": pyreadstat.read_dta, "sas7bdat": pyreadstat.read_sas7bdat, "xpt": pyreadstat.read_xport}[ext]
     try:
-        frame, _meta = reader(str(path))
+        frame, meta = reader(str(path))
     except pyreadstat.ReadstatError as exc:
         if ext == "dta":
             raise ExtractError(f"{path.name}: the file cannot be read as Stata .dta ({exc}).") from exc
         try:  # SAS files often declare an encoding that readstat does not know; Latin-1 is the usual truth
-            frame, _meta = reader(str(path), encoding="LATIN1")
+            frame, meta = reader(str(path), encoding="LATIN1")
         except pyreadstat.ReadstatError as exc2:
             raise ExtractError(f"{path.name}: the file cannot be read as SAS .{ext} ({exc2}).") from exc2
     frame = frame.reset_index(drop=True)
-    return RawTable(path, frame, np.arange(1, len(frame) + 1, dtype=np.int64), _empty_bad_lines())
+    frame, warnings = dates_from_formats(frame, meta.original_variable_types, "dta" if ext == "dta" else "sas")
+    if ext == "xpt":
+        renames = xport_renames(list(frame.columns), extract, path.name)
+        frame = frame.rename(columns=renames)
+        if renames:
+            translated = ", ".join(f"{short} as {long}" for short, long in renames.items())
+            warnings.append(f"SAS transport names read with the alias table: {translated}.")
+    table = RawTable(path, frame, np.arange(1, len(frame) + 1, dtype=np.int64), _empty_bad_lines())
+    table.warnings.extend(warnings)
+    return table
