@@ -4,6 +4,11 @@ The configuration (``config/config.yaml``) is the study design. It is checked
 against the JSON schema in ``workflow/schemas/config.schema.yaml`` at start-up;
 defaults written in the schema are filled in, and a bad value stops the run
 with a message that names the key, the value and what is allowed.
+
+A study file (``snakemake --configfile my_study.yaml``, templates in ``config/studies/``) is merged
+into ``config/config.yaml`` key by key, except the settings of :data:`REPLACED_SETTINGS`: a study
+file that names its adopters replaces the demo's adopters instead of adding to them
+(:func:`apply_study_file`).
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +79,52 @@ def _describe(error: jsonschema.ValidationError) -> str:
     return f"{key}: {error.message}"
 
 
+#: Settings that a study file or ``--config`` replaces as a whole rather than merging into the defaults.
+REPLACED_SETTINGS: tuple[tuple[str, ...], ...] = (("treatment", "adoptions"),)
+
+
+def apply_study_file(config: dict[str, Any], study: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Give the settings of :data:`REPLACED_SETTINGS` in ``study`` precedence over the merged ``config``.
+
+    Snakemake (and :func:`merge`) merge a ``--configfile`` into the defaults key by key, which would add a
+    study's adopters to the demo's. This sets each replaced setting that ``study`` names to exactly its
+    value. ``config`` is changed in place and returned.
+
+    Parameters
+    ----------
+    config
+        The merged configuration (defaults, study files and ``--config`` values).
+    study
+        What the study files and ``--config`` set (Snakemake's ``overwrite_config``), or None.
+    """
+    for path in REPLACED_SETTINGS:
+        source: Any = study or {}
+        for key in path:
+            source = source.get(key) if isinstance(source, Mapping) else None
+        if source is None:
+            continue
+        target = config
+        for key in path[:-1]:
+            target = target.setdefault(key, {})
+        target[path[-1]] = copy.deepcopy(source)
+    return config
+
+
+def _integer_like(value: Any) -> Any:
+    """Return ``value`` as an int when it is a string of digits (``--config`` passes every value as text)."""
+    return int(value) if isinstance(value, str) and value.strip().isdigit() else value
+
+
+def _normalise(config: dict[str, Any]) -> None:
+    """Turn municipality codes and years given as text (``--config 'treatment={adoptions: {657: 2014}}'``) into ints."""
+    treatment = config.get("treatment")
+    if isinstance(treatment, dict) and isinstance(treatment.get("adoptions"), dict):
+        treatment["adoptions"] = {_integer_like(k): _integer_like(v) for k, v in treatment["adoptions"].items()}
+    report = config.get("report")
+    if isinstance(report, dict) and isinstance(report.get("factsheets"), list):
+        report["factsheets"] = [_integer_like(v) for v in report["factsheets"]]
+
+
 def validate_config(config: dict[str, Any], schema_path: Path | None = None) -> dict[str, Any]:
     """Validate ``config`` against the schema, filling in defaults in place.
 
@@ -98,6 +149,7 @@ def validate_config(config: dict[str, Any], schema_path: Path | None = None) -> 
     """
     if not isinstance(config, dict):
         raise ConfigError("The configuration must be a mapping of keys to values.")
+    _normalise(config)
     schema = _read_yaml(schema_path or SCHEMA_PATH, "Config schema")
     validator = _DefaultFillingValidator(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: [str(p) for p in e.absolute_path])
@@ -125,7 +177,7 @@ def _check_consistency(config: Mapping[str, Any]) -> None:
             continue
         if kom not in MUNICIPALITY:
             problems.append(f"treatment.adoptions: {kom} is not one of the 98 municipality codes")
-        elif not first < int(year) <= last:
+        elif config.get("data", {}).get("source", "synthetic") == "synthetic" and not first < int(year) <= last:
             problems.append(
                 f"treatment.adoptions.{kom} = {year}: the adoption year must be after {first} "
                 f"(so that there is a pre-period) and no later than {last}"
@@ -140,8 +192,13 @@ def _check_consistency(config: Mapping[str, Any]) -> None:
         raise ConfigError("The configuration is invalid:\n" + "\n".join(f"  - {p}" for p in problems))
 
 
-def load_config(path: Path, overrides: Mapping[str, Any] | None = None, schema_path: Path | None = None) -> dict:
-    """Read a YAML config file, merge ``overrides`` into it and validate it.
+def load_config(
+    path: Path,
+    overrides: Mapping[str, Any] | None = None,
+    schema_path: Path | None = None,
+    study_files: Sequence[Path] = (),
+) -> dict:
+    """Read a YAML config file, merge study files and ``overrides`` into it and validate it.
 
     Parameters
     ----------
@@ -151,6 +208,9 @@ def load_config(path: Path, overrides: Mapping[str, Any] | None = None, schema_p
         Nested values that replace those of the file (as Snakemake's ``--config``).
     schema_path
         The schema; see :func:`validate_config`.
+    study_files
+        Study files merged in order after ``path`` (as Snakemake's ``--configfile``); the settings of
+        :data:`REPLACED_SETTINGS` they name replace the defaults' (:func:`apply_study_file`).
 
     Returns
     -------
@@ -158,8 +218,12 @@ def load_config(path: Path, overrides: Mapping[str, Any] | None = None, schema_p
         The validated configuration, with defaults filled in.
     """
     config = _read_yaml(path, "Config file") or {}
+    study: dict[str, Any] = {}
+    for file in study_files:
+        study = merge(study, _read_yaml(file, "Study file") or {})
     if overrides:
-        config = merge(config, overrides)
+        study = merge(study, overrides)
+    config = apply_study_file(merge(config, study), study)
     return validate_config(config, schema_path)
 
 
@@ -228,8 +292,13 @@ def effective_cutoff(config: Mapping[str, Any]) -> str | None:
 
 
 def user_config(config: Mapping[str, Any]) -> dict[str, Any]:
-    """Return the configuration as the user wrote it (validated), without the ``report.release`` the pipeline adds."""
+    """Return the configuration as the user wrote it (validated), without what the pipeline adds.
+
+    The pipeline adds ``report.release`` (:func:`release_config`) and ``scope``, the years and
+    municipalities of the data (:mod:`evaluation.scope`).
+    """
     out = copy.deepcopy(dict(config))
+    out.pop("scope", None)
     if isinstance(out.get("report"), Mapping):
         out["report"] = {k: v for k, v in out["report"].items() if k != "release"}
     return out

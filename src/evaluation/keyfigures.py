@@ -30,9 +30,10 @@ from evaluation.cohort.cases import age_on_january_first, spell_years
 from evaluation.contract.codes import MUNICIPALITY, PLACEMENT_GROUP
 from evaluation.errors import EvaluationError
 from evaluation.implementation import _records, aggregate, caseload_records
+from evaluation.scope import SIX_CITIES
 
 #: the six largest cities (domain brief): København, Aarhus, Odense, Aalborg, Esbjerg, Randers
-LARGEST_CITIES: tuple[int, ...] = (101, 751, 461, 851, 561, 730)
+LARGEST_CITIES: tuple[int, ...] = SIX_CITIES
 FIGURES: tuple[str, ...] = (
     "open_case_per_1000",
     "placed_per_1000",
@@ -109,7 +110,9 @@ def figure_records(
     return records[records["year"].between(first_year, last_year)].reset_index(drop=True)
 
 
-def comparison_sets(subjects: Iterable[int], adopters: Iterable[int]) -> dict[int, tuple[str, list[int]]]:
+def comparison_sets(
+    subjects: Iterable[int], adopters: Iterable[int], municipalities: Iterable[int] | None = None
+) -> dict[int, tuple[str, list[int]]]:
     """Choose the comparison group of each factsheet municipality.
 
     Parameters
@@ -118,6 +121,8 @@ def comparison_sets(subjects: Iterable[int], adopters: Iterable[int]) -> dict[in
         Factsheet municipalities.
     adopters : iterable of int
         Municipalities that adopted the model.
+    municipalities : iterable of int, optional
+        The municipalities in the data (default: all 98); comparison groups are drawn from them.
 
     Returns
     -------
@@ -130,7 +135,8 @@ def comparison_sets(subjects: Iterable[int], adopters: Iterable[int]) -> dict[in
         If a subject is neither an adopter nor one of :data:`LARGEST_CITIES`, or is not a municipality code.
     """
     adopters = sorted({int(a) for a in adopters})
-    others = sorted(set(MUNICIPALITY) - set(adopters))
+    present = set(MUNICIPALITY) if municipalities is None else {int(m) for m in municipalities}
+    others = sorted(present - set(adopters))
     sets: dict[int, tuple[str, list[int]]] = {}
     for kom in subjects:
         kom = int(kom)
@@ -139,7 +145,7 @@ def comparison_sets(subjects: Iterable[int], adopters: Iterable[int]) -> dict[in
         if kom in adopters:
             sets[kom] = ("non_adopters", others)
         elif kom in LARGEST_CITIES:
-            sets[kom] = ("largest_cities", [c for c in LARGEST_CITIES if c != kom])
+            sets[kom] = ("largest_cities", [c for c in LARGEST_CITIES if c != kom and c in present])
         else:
             raise EvaluationError(
                 f"factsheet municipality {kom} ({MUNICIPALITY[kom]}) has no comparison group: factsheets cover "
@@ -193,6 +199,7 @@ def write_municipality_figures(
     min_age: int = 0,
     max_age: int = 17,
     extra_municipalities: Iterable[int] = LARGEST_CITIES,
+    municipalities: Iterable[int] | None = None,
 ) -> Path:
     """Pipeline step: write ``results/factsheets/municipality_figures.csv``.
 
@@ -214,6 +221,9 @@ def write_municipality_figures(
         ``cohort.min_age`` / ``cohort.max_age``.
     extra_municipalities : iterable of int, default the six largest cities
         Further factsheet municipalities.
+    municipalities : iterable of int, optional
+        The municipalities in the data (the study's scope; default all 98): comparison groups and the
+        "all municipalities" level cover only these.
 
     Returns
     -------
@@ -242,7 +252,9 @@ def write_municipality_figures(
         min_age=min_age,
         max_age=max_age,
     )
-    subjects = comparison_sets(list(dict.fromkeys([*map(int, adoptions), *extra_municipalities])), adoptions)
+    subjects = comparison_sets(
+        list(dict.fromkeys([*map(int, adoptions), *extra_municipalities])), adoptions, municipalities
+    )
     table = municipality_figures(records, subjects, min_cell)
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)

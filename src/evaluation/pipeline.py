@@ -52,6 +52,8 @@ def ingest(output: Files, log: Files, config: Mapping[str, Any]) -> None:
             accounting_path=Path(output.accounting),
             key=key,
             progress=progress,
+            delivery_date=config["data"]["delivery_date"],
+            max_quarantined_share=config["data"]["max_quarantined_share"],
         )
 
 
@@ -176,16 +178,16 @@ def economics_bootstrap(input: Files, output: Files, log: Files, config: Mapping
 def monitor_implementation(input: Files, output: Files, log: Files, config: Mapping[str, Any]) -> None:
     """Rule ``monitor_implementation``: implementation indicators by municipality, group and year."""
     from evaluation.implementation import write_implementation
+    from evaluation.scope import read_scope
     from evaluation.study import last_data_year
 
-    syn = config["synthetic"]
     with step_log(log[0], "monitor_implementation") as progress:
         written = write_implementation(
             Path(input.extracts[0]).parent,
             Path(input.panel),
             Path(output.municipality_year).parent,
             adoptions=config["treatment"]["adoptions"],
-            first_year=syn["first_year"],
+            first_year=read_scope(config).first_year,
             last_year=last_data_year(config),
             min_cell=config["disclosure"]["min_cell"],
             conversation_window_days=config["implementation"]["conversation_window_days"],
@@ -196,21 +198,23 @@ def monitor_implementation(input: Files, output: Files, log: Files, config: Mapp
 def factsheet_figures(input: Files, output: Files, log: Files, config: Mapping[str, Any]) -> None:
     """Rule ``factsheet_figures``: key figures for the municipal factsheets."""
     from evaluation.keyfigures import write_municipality_figures
+    from evaluation.scope import factsheet_municipalities, read_scope
     from evaluation.study import last_data_year
 
-    syn = config["synthetic"]
+    scope = read_scope(config)
     with step_log(log[0], "factsheet_figures") as progress:
         write_municipality_figures(
             Path(input.extracts[0]).parent,
             Path(input.panel),
             Path(output[0]),
             adoptions=config["treatment"]["adoptions"],
-            first_year=syn["first_year"],
+            first_year=scope.first_year,
             last_year=last_data_year(config),
             min_cell=config["disclosure"]["min_cell"],
             min_age=config["cohort"]["min_age"],
             max_age=config["cohort"]["max_age"],
-            extra_municipalities=config["report"]["factsheets"],
+            extra_municipalities=factsheet_municipalities(config, scope),
+            municipalities=scope.municipalities,
         )
         progress(f"wrote {output[0]}")
 

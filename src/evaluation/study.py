@@ -10,14 +10,15 @@ from typing import Any
 from evaluation import __version__
 from evaluation.config import config_digest, effective_cutoff
 from evaluation.contract.codes import MUNICIPALITY
+from evaluation.scope import read_scope
 
 
 def last_data_year(config: Mapping[str, Any]) -> int:
-    """Return the last year with data in the analysis: ``synthetic.last_year``, or the cut-off's year when earlier.
+    """Return the last year with data in the analysis: the data's last year, or the cut-off's year when earlier.
 
     The cut-off is the release's (:func:`evaluation.config.effective_cutoff`): none in the final release.
     """
-    last_year, cutoff = int(config["synthetic"]["last_year"]), effective_cutoff(config)
+    last_year, cutoff = read_scope(config).last_year, effective_cutoff(config)
     return min(last_year, int(str(cutoff)[:4])) if cutoff else last_year
 
 
@@ -28,12 +29,14 @@ def study_metadata(config: Mapping[str, Any]) -> dict[str, Any]:
     -------
     dict
         Title, publisher, data source, scale and seed (synthetic data), years
-        (the last is the cut-off's year when the cut-off comes first), cut-off,
-        the treated municipalities with adoption years, the disclosure
+        of the data (the last is the cut-off's year when the cut-off comes first), cut-off,
+        the treated municipalities with adoption years, the municipalities in the data
+        (``municipalities``, ``n_municipalities``, ``whole_country``), the disclosure
         threshold and provenance (config digest, package version). Nothing here
         depends on the time of the run, so reruns give the same bytes.
     """
     syn, rep = config["synthetic"], config["report"]
+    scope = read_scope(config)
     adoptions = {int(k): int(v) for k, v in config["treatment"]["adoptions"].items()}
     synthetic = config["data"]["source"] == "synthetic"
     return {
@@ -42,11 +45,11 @@ def study_metadata(config: Mapping[str, Any]) -> dict[str, Any]:
         "language": rep["language"],
         "publisher": rep["publisher"],
         "project_number": rep["project_number"],
-        "year_published": rep["year_published"] or syn["last_year"] + 1,
+        "year_published": rep["year_published"] or scope.last_year + 1,
         "source": config["data"]["source"],
         "scale": syn["scale"] if synthetic else None,
         "seed": syn["seed"] if synthetic else None,
-        "first_year": syn["first_year"],
+        "first_year": scope.first_year,
         "last_year": last_data_year(config),
         "cutoff_date": effective_cutoff(config),
         "release": rep.get("release"),
@@ -54,7 +57,9 @@ def study_metadata(config: Mapping[str, Any]) -> dict[str, Any]:
             {"municipality": kom, "name": MUNICIPALITY[kom], "adoption_year": year}
             for kom, year in sorted(adoptions.items(), key=lambda kv: (kv[1], kv[0]))
         ],
-        "n_municipalities": len(MUNICIPALITY),
+        "n_municipalities": len(scope.municipalities),
+        "municipalities": list(scope.municipalities),
+        "whole_country": scope.whole_country,
         "config_sha256": config_digest(config),
         "package_version": __version__,
         "min_cell": config["disclosure"]["min_cell"],

@@ -5,6 +5,7 @@ from pathlib import Path
 from evaluation import pipeline
 from evaluation.config import (
     RELEASES,
+    apply_study_file,
     effective_cutoff,
     release_config as _release_config,
     validate_config,
@@ -12,12 +13,25 @@ from evaluation.config import (
 from evaluation.contract import EXTRACTS
 from evaluation.errors import ConfigError, EvaluationError
 
+# A study file's adopters replace the demo's instead of merging into them (evaluation.config).
+apply_study_file(config, workflow.config_settings.overwrite_config)
 try:
     validate_config(
         config, Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"
     )
 except ConfigError as err:
     sys.exit(f"ERROR in the configuration: {err}")
+
+# The study's years and municipalities come from the data (evaluation.scope); the design must fit them.
+from evaluation.scope import check_design, study_scope
+
+try:
+    SCOPE = study_scope(config)
+    for note in check_design(config, SCOPE):
+        print(f"NOTE: {note}", file=sys.stderr)
+except EvaluationError as err:
+    sys.exit(f"ERROR: {err}")
+config["scope"] = SCOPE.to_dict()
 
 RAW_DIR = config["data"]["raw_dir"]
 INTERIM = "data/interim"

@@ -65,7 +65,13 @@ SYNTH_DEFAULTS: dict[str, Any] = {
     "placebo": True,
     "sdid": {"activate": True, "replications": 200, "seed": 20211201},
 }
-HERNING = 657
+
+
+def first_adopter(adoptions: Mapping[int, int]) -> int:
+    """Return the adopter with placebo inference: the earliest (the lowest code among ties); Herning by default."""
+    return min((int(y), int(m)) for m, y in adoptions.items())[1]
+
+
 TABLE_COLUMNS = ("adopter", "outcome", "adoption_year", "att", "pre_rmspe", "post_rmspe", "ratio", "p_value")
 SDID_COLUMNS = (
     "outcome",
@@ -202,7 +208,7 @@ def synth_tables(
     *,
     outcomes: Sequence[str] = SYNTH_OUTCOMES,
     placebo: bool = True,
-    placebo_unit: int = HERNING,
+    placebo_unit: int | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Fit the per-adopter synthetic controls and return the three result tables.
@@ -219,7 +225,8 @@ def synth_tables(
     placebo
         Run placebo-in-space inference for ``placebo_unit``.
     placebo_unit
-        The adopter whose p-value and gap figure are reported (Herning, 657).
+        The adopter whose p-value and gap figure are reported (default :func:`first_adopter`: Herning in the
+        default design).
     progress
         Callback for log lines.
 
@@ -234,6 +241,8 @@ def synth_tables(
     if bad:
         raise EvaluationError(f"synth.outcomes: unknown outcome(s) {bad}; choose from {list(SYNTH_OUTCOMES)}")
     say = progress or (lambda _msg: None)
+    if placebo_unit is None:
+        placebo_unit = first_adopter(adoptions)
     adopt, adopters = _adopters(panel, adoptions, say, "synthetic control")
     rows, averages, gaps = [], [], []
     for outcome in outcomes:

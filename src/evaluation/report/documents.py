@@ -19,6 +19,7 @@ from typing import Any
 
 from evaluation.errors import ReportError
 from evaluation.report.numbers import check_language
+from evaluation.scope import factsheet_municipalities, read_scope
 
 DOCUMENTS: tuple[str, ...] = ("interim", "final", "factsheet")
 #: The result set each document is rendered from (``results/<release>/``, see :func:`evaluation.config.release_config`).
@@ -83,15 +84,18 @@ def planned_documents(config: Mapping[str, Any], release: str | None = None) -> 
 
     The interim report in ``report.language``, the final report in each of
     ``report.languages_final``, and a factsheet (in ``report.language``) for every
-    adopting municipality and every code in ``report.factsheets``, in code order.
+    adopting municipality and every code in ``report.factsheets`` that is in the data (the config's
+    ``scope``, :mod:`evaluation.scope`), in code order.
     With ``release`` ("interim" or "final"), only the documents rendered from that
     result set (:data:`RELEASE_OF`).
     """
     rep = config["report"]
     docs: list[tuple[str, str, dict[str, Any]]] = [("interim", rep["language"], {})]
     docs += [("final", language, {}) for language in rep["languages_final"]]
-    codes = {int(k) for k in config["treatment"]["adoptions"]} | {int(k) for k in rep["factsheets"]}
-    docs += [("factsheet", rep["language"], {"municipality": code}) for code in sorted(codes)]
+    docs += [
+        ("factsheet", rep["language"], {"municipality": code})
+        for code in factsheet_municipalities(config, read_scope(config))
+    ]
     return [doc for doc in docs if release is None or RELEASE_OF[doc[0]] == release]
 
 

@@ -73,7 +73,14 @@ def factsheet_year(rows: pd.DataFrame) -> int:
     return int((own if not own.empty else rows)["year"].max())
 
 
-def factsheet_table(figures: pd.DataFrame, municipality: int, *, language: str = "da") -> pd.DataFrame:
+def _all_label(language: str, whole_country: bool) -> str:
+    """Return the label of the level that covers every municipality: the country, or those in the data."""
+    return label("group", "national" if whole_country else "all_in_data", language)
+
+
+def factsheet_table(
+    figures: pd.DataFrame, municipality: int, *, language: str = "da", whole_country: bool = True
+) -> pd.DataFrame:
     """Key figures in the latest year: municipality, comparison group and country side by side.
 
     Parameters
@@ -84,6 +91,9 @@ def factsheet_table(figures: pd.DataFrame, municipality: int, *, language: str =
         Municipality code.
     language : {"da", "en"}, default "da"
         Labels and numbers.
+    whole_country : bool, default True
+        Whether the data cover all 98 municipalities ("Hele landet"); else the level is labelled
+        "all municipalities in the data".
 
     Returns
     -------
@@ -98,7 +108,7 @@ def factsheet_table(figures: pd.DataFrame, municipality: int, *, language: str =
     headers = {
         "municipality": name,
         "comparison": _capital(COMPARISON_NAMES[language][kind]),
-        "national": label("group", "national", language),
+        "national": _all_label(language, whole_country),
     }
     shown = [f for f in FIGURE_ORDER if f in set(rows["figure"])]
     columns = {f"{label('column', 'key_figure', language)} ({year})": [label("figure", f, language) for f in shown]}
@@ -110,7 +120,12 @@ def factsheet_table(figures: pd.DataFrame, municipality: int, *, language: str =
 
 
 def factsheet_figure(
-    figures: pd.DataFrame, municipality: int, adoption_year: int | None, *, language: str = "da"
+    figures: pd.DataFrame,
+    municipality: int,
+    adoption_year: int | None,
+    *,
+    language: str = "da",
+    whole_country: bool = True,
 ) -> Figure:
     """Each key figure over time for the municipality, its comparison group and the country.
 
@@ -124,6 +139,8 @@ def factsheet_figure(
         The municipality's adoption year, marked with a vertical line.
     language : {"da", "en"}, default "da"
         Labels and numbers.
+    whole_country : bool, default True
+        As :func:`factsheet_table`.
 
     Returns
     -------
@@ -138,7 +155,7 @@ def factsheet_figure(
     series_labels = {
         "municipality": str(rows["name"].iloc[0]),
         "comparison": _capital(COMPARISON_NAMES[language][kind]),
-        "national": label("group", "national", language),
+        "national": _all_label(language, whole_country),
     }
     return small_multiples(
         data,
@@ -154,7 +171,12 @@ def factsheet_figure(
 
 
 def factsheet_variables(
-    figures: pd.DataFrame, municipality: int, adoption_year: int | None, *, language: str = "da"
+    figures: pd.DataFrame,
+    municipality: int,
+    adoption_year: int | None,
+    *,
+    language: str = "da",
+    whole_country: bool = True,
 ) -> dict[str, str]:
     """Values the factsheet's text uses: ``fs_name``, ``fs_year``, ``fs_comparison``, ``fs_<figure>_<level>``.
 
@@ -190,6 +212,10 @@ def factsheet_variables(
         "fs_code": str(int(municipality)),
         "fs_year": str(year),
         "fs_comparison": COMPARISON_NAMES[language][kind],
+        # mid-sentence: "hele landet", "alle kommuner i data", "Denmark", "all municipalities in the data"
+        "fs_all": _all_label(language, whole_country)
+        if whole_country and language == "en"
+        else _all_label(language, whole_country).lower(),
         "fs_adoption": adoption,
     }
     latest = rows[rows["year"] == year]

@@ -221,10 +221,15 @@ def _write_factsheet(
     language = inputs.language
     municipality = int(params["municipality"])
     adoption = {int(t["municipality"]): int(t["adoption_year"]) for t in inputs.study["treated"]}.get(municipality)
-    values = factsheet_variables(inputs.factsheet_figures, municipality, adoption, language=language)
-    table = factsheet_table(inputs.factsheet_figures, municipality, language=language)
+    whole = bool(inputs.study.get("whole_country", True))
+    values = factsheet_variables(
+        inputs.factsheet_figures, municipality, adoption, language=language, whole_country=whole
+    )
+    table = factsheet_table(inputs.factsheet_figures, municipality, language=language, whole_country=whole)
     caption = captions["tbl-keyfigures"].format(name=values["fs_name"])
     path = _write_table(generated / "tbl-keyfigures.md", table, caption, "tbl-keyfigures", 1, sources["registry"])
-    figures["fig-keyfigures"] = factsheet_figure(inputs.factsheet_figures, municipality, adoption, language=language)
+    figures["fig-keyfigures"] = factsheet_figure(
+        inputs.factsheet_figures, municipality, adoption, language=language, whole_country=whole
+    )
     variables.update(values)
     return {"tbl-keyfigures": path}

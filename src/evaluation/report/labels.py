@@ -52,6 +52,7 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
             "comparison_all": "Alle sammenligningskommuner",
             "comparison": "Sammenligningskommuner",
             "national": "Hele landet",
+            "all_in_data": "Alle kommuner i data",
         },
         "en": {
             "treated": "Adopting municipalities",
@@ -59,6 +60,7 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
             "comparison_all": "All comparison municipalities",
             "comparison": "Comparison municipalities",
             "national": "Denmark",
+            "all_in_data": "All municipalities in the data",
         },
     },
     "covariate": {

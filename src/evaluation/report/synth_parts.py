@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from evaluation.contract.codes import MUNICIPALITY
 from evaluation.errors import ReportError
 from evaluation.report.effects_parts import blank_repeats
 from evaluation.report.figures import OKABE_ITO, STYLE, _tick_formatter
@@ -26,7 +27,21 @@ from evaluation.report.tables import MISSING
 
 __all__ = ["sdid_table", "sdid_variables", "synth_figure", "synth_table", "synth_variables"]
 
-HERNING = 657
+
+def _treated_name(gaps: pd.DataFrame) -> str:
+    units = gaps.loc[gaps["role"].astype(str) == "treated", "unit"]
+    return MUNICIPALITY.get(int(units.iloc[0]), str(units.iloc[0])) if len(units) else ""
+
+
+def shown_unit(table: pd.DataFrame) -> int:
+    """Return the adopter the chapter shows: the one with placebo inference (a p-value), else the earliest."""
+    with_p = table.loc[table["p_value"].notna(), "adopter"] if "p_value" in table else pd.Series(dtype=float)
+    if len(with_p):
+        return int(with_p.iloc[0])
+    first = table.sort_values(["adoption_year", "adopter"]).iloc[0]
+    return int(first["adopter"])
+
+
 OUTCOMES = ("spending_per_child", "placement_rate", "family_care_share")
 #: outcome -> decimals shown
 DECIMALS = {"spending_per_child": 0, "placement_rate": 1, "family_care_share": 3}
@@ -37,13 +52,13 @@ _WORDS = {
             "placement_rate": "Anbragte pr. 1.000 børn",
             "family_care_share": "Andel anbragt i familie- eller netværkspleje",
         },
-        "columns": ["Udfald", "ATT, Herning", "RMSPE før", "RMSPE efter", "p-værdi (placebo)",
+        "columns": ["Udfald", "ATT, {name}", "RMSPE før", "RMSPE efter", "p-værdi (placebo)",
                     "Gns. ATT, indsatskommuner", "Indsatskommuner"],
         "y_axis": "Forskel til syntetisk kontrol",
         "year": "År",
-        "herning": "Herning",
+        "herning": "{name}",
         "placebo": "Placebo (ikke-indsatskommuner)",
-        "alt": "Linjediagram med ét panel pr. udfald ({outcomes}): forskellen mellem Herning og dens syntetiske "
+        "alt": "Linjediagram med ét panel pr. udfald ({outcomes}): forskellen mellem {name} og dens syntetiske "
         "kontrolgruppe år for år som en farvet linje og de tilsvarende forskelle for {n_placebo} kommuner uden "
         "modellen som grå linjer. En lodret stiplet linje markerer indførelsen i {year}. Tallene står i tabellen "
         "ovenfor.",
@@ -59,13 +74,13 @@ _WORDS = {
             "placement_rate": "Placed per 1,000 children",
             "family_care_share": "Share placed in family or network care",
         },
-        "columns": ["Outcome", "ATT, Herning", "Pre-period RMSPE", "Post-period RMSPE", "p-value (placebo)",
+        "columns": ["Outcome", "ATT, {name}", "Pre-period RMSPE", "Post-period RMSPE", "p-value (placebo)",
                     "Mean ATT, adopters", "Adopters"],
         "y_axis": "Gap to the synthetic control",
         "year": "Year",
-        "herning": "Herning",
+        "herning": "{name}",
         "placebo": "Placebo (non-adopting municipalities)",
-        "alt": "Line chart with one panel per outcome ({outcomes}): the gap between Herning and its synthetic "
+        "alt": "Line chart with one panel per outcome ({outcomes}): the gap between {name} and its synthetic "
         "control year by year as a coloured line, and the same gaps for {n_placebo} municipalities without the model "
         "as grey lines. A dashed vertical line marks adoption in {year}. The numbers are in the table above.",
         "sdid_columns": ["Outcome", "Municipality", "Synthetic control: ATT", "SDID: ATT", "SDID: {level} CI",
@@ -86,7 +101,7 @@ def _fmt(value: float, decimals: int, language: str) -> str:
     return MISSING if pd.isna(value) else format_number(value, decimals, language=language)
 
 
-def synth_table(table: pd.DataFrame, *, language: str = "da", unit: int = HERNING) -> pd.DataFrame:
+def synth_table(table: pd.DataFrame, *, language: str = "da", unit: int | None = None) -> pd.DataFrame:
     """Show Herning's ATT, RMSPEs and placebo p-value per outcome beside the mean ATT over adopters.
 
     Parameters
@@ -94,8 +109,8 @@ def synth_table(table: pd.DataFrame, *, language: str = "da", unit: int = HERNIN
     table : pandas.DataFrame
         ``results/synth/table.csv``.
     language : {"da", "en"}, default "da"
-    unit : int, default 657
-        The municipality shown (Herning).
+    unit : int, optional
+        The municipality shown (default :func:`shown_unit`: Herning in the default design).
 
     Returns
     -------
@@ -105,6 +120,7 @@ def synth_table(table: pd.DataFrame, *, language: str = "da", unit: int = HERNIN
     language = check_language(language)
     if table.empty:
         raise ReportError("results/synth/table.csv has no rows: rerun the synthetic_control step")
+    unit = shown_unit(table) if unit is None else unit
     words = _WORDS[language]
     rows = []
     for outcome in _outcomes(table):
@@ -124,7 +140,7 @@ def synth_table(table: pd.DataFrame, *, language: str = "da", unit: int = HERNIN
                 format_count(len(part), language=language),
             ]
         )
-    return pd.DataFrame(rows, columns=words["columns"])
+    return pd.DataFrame(rows, columns=[c.format(name=MUNICIPALITY.get(unit, unit)) for c in words["columns"]])
 
 
 def synth_figure(gaps: pd.DataFrame, adoption_year: int, *, language: str = "da") -> Figure:
@@ -157,8 +173,8 @@ def synth_figure(gaps: pd.DataFrame, adoption_year: int, *, language: str = "da"
                 ax.plot(line["year"], line["gap"], color="0.75", linewidth=0.6,
                         label=words["placebo"] if i == 0 else None)  # fmt: skip
             own = part[part["role"].astype(str) == "treated"].sort_values("year")
-            ax.plot(own["year"], own["gap"], color=OKABE_ITO["vermillion"], linewidth=1.6, label=words["herning"],
-                    zorder=3)  # fmt: skip
+            name = words["herning"].format(name=_treated_name(part))
+            ax.plot(own["year"], own["gap"], color=OKABE_ITO["vermillion"], linewidth=1.6, label=name, zorder=3)
             ax.axvline(adoption_year - 0.5, color=OKABE_ITO["black"], linestyle="--", linewidth=0.8)
             ax.axhline(0, color=OKABE_ITO["black"], linewidth=0.5)
             ax.yaxis.set_major_formatter(_tick_formatter(language))
@@ -187,7 +203,7 @@ def synth_variables(table: pd.DataFrame, gaps: pd.DataFrame, *, language: str = 
     """
     language = check_language(language)
     words = _WORDS[language]
-    own = table[table["adopter"].astype(int) == HERNING]
+    own = table[table["adopter"].astype(int) == shown_unit(table)]
     year = int(own["adoption_year"].iloc[0]) if len(own) else int(table["adoption_year"].min())
     n_placebo = int(gaps.loc[gaps["role"].astype(str) == "placebo", "unit"].nunique())
     names = ", ".join(words["outcomes"].get(o, o).lower() for o in _outcomes(gaps))
@@ -195,7 +211,9 @@ def synth_variables(table: pd.DataFrame, gaps: pd.DataFrame, *, language: str = 
         "synth_n_adopters": format_count(int(table["adopter"].nunique()), language=language),
         "synth_n_donors": format_count(n_placebo, language=language),
         "synth_year": str(year),
-        "synth_fig_alt": words["alt"].format(outcomes=names, n_placebo=n_placebo, year=year),
+        "synth_fig_alt": words["alt"].format(
+            outcomes=names, n_placebo=n_placebo, year=year, name=MUNICIPALITY.get(shown_unit(table), "")
+        ),
     }
 
 
@@ -215,7 +233,7 @@ def _first(frame: pd.DataFrame) -> pd.Series:
 
 
 def sdid_table(
-    table: pd.DataFrame, average: pd.DataFrame, sdid: pd.DataFrame, *, language: str = "da", unit: int = HERNING
+    table: pd.DataFrame, average: pd.DataFrame, sdid: pd.DataFrame, *, language: str = "da", unit: int | None = None
 ) -> pd.DataFrame:
     """Show the synthetic control's ATT beside the synthetic DiD's ATT, interval and p-value, per outcome.
 
@@ -229,8 +247,8 @@ def sdid_table(
     table, average, sdid : pandas.DataFrame
         ``results/synth/table.csv``, ``average.csv`` and ``sdid.csv``.
     language : {"da", "en"}, default "da"
-    unit : int, default 657
-        The municipality shown (Herning).
+    unit : int, optional
+        The municipality shown (default :func:`shown_unit`: Herning in the default design).
 
     Returns
     -------
@@ -240,6 +258,12 @@ def sdid_table(
     language = check_language(language)
     if sdid.empty:
         raise ReportError("results/synth/sdid.csv has no rows: rerun the synthetic_control step")
+    if unit is None:
+        unit = (
+            shown_unit(table)
+            if not table.empty
+            else int(sdid.loc[sdid["municipality"].astype(str) != "average", "municipality"].astype(int).min())
+        )
     words = _WORDS[language]
     columns = [c.format(level=_level(sdid, language)) for c in words["sdid_columns"]]
     rows, labels = [], []
@@ -253,7 +277,10 @@ def sdid_table(
         n_sdid, n_sc = (format_count(0 if pd.isna(n) else n, language=language)
                         for n in (mean["adopters"], sc_mean["n_adopters"]))  # fmt: skip
         name = words["average" if n_sdid == n_sc else "average_sc"].format(n=n_sdid, n_sc=n_sc)
-        for label, sc_att, row in ((words["herning"], _first(sc)["att"], own), (name, sc_mean["att_average"], mean)):
+        for label, sc_att, row in (
+            (words["herning"].format(name=MUNICIPALITY.get(unit, unit)), _first(sc)["att"], own),
+            (name, sc_mean["att_average"], mean),
+        ):
             interval = MISSING if row[["ci_low", "ci_high"]].isna().any() else (
                 f"{_fmt(row['ci_low'], d, language)} {words['to']} {_fmt(row['ci_high'], d, language)}"
             )  # fmt: skip
