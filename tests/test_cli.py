@@ -48,11 +48,21 @@ def test_validate_rejects_a_broken_extract_with_file_row_column(registry, tmp_pa
     frame = pd.read_csv(broken / "befolkning.csv", sep=";", dtype=str, encoding="latin-1", keep_default_na=False)
     frame.loc[2, "KOEN"] = "7"
     frame.to_csv(broken / "befolkning.csv", sep=";", index=False, encoding="latin-1")
+    # the default quarantines one row of thousands, within the budget: the pipeline would run
     proc = _run("validate", str(broken))
     output = proc.stdout + proc.stderr
-    assert proc.returncode == 1
+    assert proc.returncode == 0, output
+    assert "the pipeline would run and set 1 row(s) aside" in output
     assert "befolkning" in output and "KOEN" in output and "'7'" in output
     assert "row 3" in output  # the third data row
+    assert "Traceback" not in output
+    # with data.on_invalid_row: stop the same row stops the pipeline
+    study = tmp_path / "stop.yaml"
+    study.write_text("data:\n  on_invalid_row: stop\n", encoding="utf-8")
+    proc = _run("validate", str(broken), "--config", str(study))
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 1, output
+    assert "the pipeline would STOP" in output and "data.on_invalid_row is stop" in output
     assert "Traceback" not in output
 
 

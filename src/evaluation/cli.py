@@ -4,8 +4,10 @@ Commands
 --------
 ``evaluation simulate --scale S --out DIR [--seed N] [--format csv|parquet] [--config FILE]``
     Write the synthetic registry as extracts (and ``truth.json`` beside them).
-``evaluation validate DIR``
-    Check a folder of extracts against the data contract; exit 0 when valid, 1 when not.
+``evaluation validate [DIR] [--config FILE]``
+    Check a folder of extracts (default: ``data.raw_dir``) against the data contract and say whether
+    the pipeline would run with the study's ``data`` settings; exit 0 when it would run (rows to
+    quarantine are shown as warnings), 1 when it would stop.
 ``evaluation check-config [FILE]``
     Validate a study configuration against the schema.
 
@@ -61,9 +63,16 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 def _cmd_validate(args: argparse.Namespace) -> int:
     from evaluation.ingest import validate_folder
 
-    report = validate_folder(Path(args.dir))
+    data = _load_config(args.config)["data"]
+    raw_dir = Path(args.dir) if args.dir is not None else Path(data["raw_dir"])
+    report = validate_folder(
+        raw_dir,
+        on_invalid=data["on_invalid_row"],
+        max_quarantined_share=data["max_quarantined_share"],
+        delivery_date=data["delivery_date"],
+    )
     print(report.render())
-    return 0 if report.ok else 1
+    return 1 if report.would_stop else 0
 
 
 def _cmd_check_config(args: argparse.Namespace) -> int:
@@ -95,8 +104,17 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--config", type=Path, default=None, help="study config (default: config/config.yaml if present)")
     sim.set_defaults(func=_cmd_simulate)
 
-    val = sub.add_parser("validate", help="check a folder of extracts against the data contract")
-    val.add_argument("dir", type=Path, help="folder holding the extracts")
+    val = sub.add_parser(
+        "validate",
+        help="check a folder of extracts against the data contract; exit 1 when the pipeline would stop",
+    )
+    val.add_argument("dir", nargs="?", type=Path, default=None, help="folder of the extracts (default: data.raw_dir)")
+    val.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="study config whose data settings apply (default: config/config.yaml if present)",
+    )
     val.set_defaults(func=_cmd_validate)
 
     chk = sub.add_parser("check-config", help="validate a study configuration against its schema")

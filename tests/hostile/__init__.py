@@ -257,6 +257,7 @@ def extra_field(folder: Path) -> None:
 def duplicate_key(folder: Path) -> None:
     frame = valid_frames()["underretninger"]
     frame = pd.concat([frame, frame.iloc[[0]]], ignore_index=True)
+    frame.loc[3, "ANMELDER"] = 5  # same key, another notifier: not an exact copy
     write_csv(frame, folder / "underretninger.csv")
 
 
@@ -296,8 +297,20 @@ class Case:
 
 
 CASES: list[Case] = [
-    Case(drop_column, "befolkning", ("befolkning.csv", "KOEN missing"), ExtractValidationError, None),
-    Case(renamed_column, "regnskab", ("KOM missing; did you mean 'KOMMUNE'?",), ExtractValidationError, None),
+    Case(
+        drop_column,
+        "befolkning",
+        ("befolkning.csv: required column(s) missing: KOEN.", "[missing_column]; fix: add the column"),
+        ExtractValidationError,
+        None,
+    ),
+    Case(
+        renamed_column,
+        "regnskab",
+        ("required column(s) missing: KOM (did you mean 'KOMMUNE'?).",),
+        ExtractValidationError,
+        None,
+    ),
     Case(
         wrong_type,
         "sagsbehandlere",
@@ -369,7 +382,8 @@ CASES: list[Case] = [
         duplicate_key,
         "underretninger",
         (
-            "underretninger.csv, row 1, column UNDERRETNING_ID: the key (UNDERRETNING_ID=U000001) occurs in 2 rows",
+            "underretninger.csv, row 1, column UNDERRETNING_ID: the key (UNDERRETNING_ID=U000001) occurs in 2 rows "
+            "that differ in other columns [duplicate_key]; fix: keep the one right row",
             "underretninger.csv, row 4, column UNDERRETNING_ID",
         ),
         ExtractValidationError,

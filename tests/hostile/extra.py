@@ -113,7 +113,13 @@ def unknown_placement_type(folder):
 
 
 def future_date(folder):
-    _set(folder, "underretninger", 2, "DATO", "2030-01-01")
+    _set(folder, "underretninger", 2, "DATO", "2099-01-01")  # after any run's date
+
+
+def start_after_period(folder):
+    # befolkning covers 2013-2015; a spell cannot start after the period (a last day after it may).
+    # Row 2 is an ongoing spell, so that no other rule is broken.
+    _set(folder, "forebyggende", 2, "STARTDATO", "2016-02-01")
 
 
 def prevention_ends_before_start(folder):
@@ -155,6 +161,7 @@ def duplicate_person_year(folder):
 def duplicate_outcome_row(folder):
     frame = valid_frames()["udfald"]
     frame = pd.concat([frame, frame.iloc[[1]]], ignore_index=True)
+    frame.loc[3, "VAERDI"] = 7.5  # the same child, year and measure with another value
     write_csv(frame, folder / "udfald.csv")
 
 
@@ -248,8 +255,18 @@ EXTRA_CASES: list[Case] = [
         future_date,
         "underretninger",
         (
-            "underretninger.csv, row 2, column DATO: the date 2030-01-01 is after the end of the extract period "
-            "(2015-12-31, the last year of befolkning) [future_date]",
+            "underretninger.csv, row 2, column DATO: the date 2099-01-01 is after the delivery date",
+            "[future_date]; fix: correct the date",
+        ),
+        ExtractValidationError,
+        (2,),
+    ),
+    Case(
+        start_after_period,
+        "forebyggende",
+        (
+            "forebyggende.csv, row 2, column STARTDATO: the date 2016-02-01 is after the end of the extract period "
+            "(2015-12-31, the last year of befolkning) [after_period]; fix: remove rows of years after the period",
         ),
         ExtractValidationError,
         (2,),

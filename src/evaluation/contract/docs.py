@@ -13,8 +13,9 @@ import sys
 from pathlib import Path
 
 from evaluation.contract.extracts import CPR_PATTERN, EXTRACTS, PSEUDONYM_PATTERN, Column, Extract
-from evaluation.contract.schemas import RULES
 from evaluation.ingest.convert import DATE_FORMATS
+from evaluation.ingest.crossfield import MAX_AGE, MIN_AMOUNT
+from evaluation.ingest.messages import RULES, rule_fix
 from evaluation.ingest.pseudonymise import PSEUDONYM_LENGTH, SYNTHETIC_KEY
 from evaluation.ingest.readers import EXTENSIONS, NOT_EXTRACTS
 
@@ -126,7 +127,10 @@ def render_markdown() -> str:
     """
     date_formats = ", ".join(f"`{name}`" for name in DATE_FORMATS)
     ignored = ", ".join(f"`{n}`" for n in sorted(NOT_EXTRACTS))
-    rules = "\n".join(f"| `{rule}` | {text} |" for rule, text in RULES.items())
+    rules = "\n".join(
+        f"| `{rule}` | {_cell(r.checks)} | {_cell(rule_fix(rule))} | {'row' if r.row_level else 'file or run'} |"
+        for rule, r in RULES.items()
+    )
     parts = [
         "# Data contract for registry extracts",
         "",
@@ -167,8 +171,12 @@ def render_markdown() -> str:
         "",
         "## Rules and what happens to a row that breaks one",
         "",
-        "| rule | meaning |",
-        "|---|---|",
+        "Every message about a row names the file, the row, the column, the value (person identifiers "
+        "redacted), the rule and its fix: `befolkning.csv, row 17, column KOEN: value '3' is not an allowed "
+        "code (allowed: 1 dreng/mand, 2 pige/kvinde) [code]; fix: ...`. The rules:",
+        "",
+        "| rule | what it checks | fix | applies to |",
+        "|---|---|---|---|",
         rules,
         "",
         "A missing column, an unreadable file, an empty file or a wrong encoding always stop ingestion. "
@@ -180,8 +188,31 @@ def render_markdown() -> str:
         "identifiers: they stay under `data/interim` and never go to `results/`. "
         "Person identifiers are redacted in messages (first two characters kept).",
         "",
-        "**Row accounting**: for each extract, `rows_read = rows_accepted + rows_quarantined` "
-        "(a table with the columns `extract, file, rows_read, rows_accepted, rows_quarantined`, shown in the report).",
+        "**Quarantine budget**: in quarantine mode, when more than `data.max_quarantined_share` (default "
+        "0.001) of one extract's rows would be quarantined, ingestion checks the remaining extracts, writes "
+        "the quarantine files and stops with the rows of each such extract counted by rule and column. A "
+        "date column that changes format halfway down is caught this way instead of losing half the file.",
+        "",
+        "**Exact duplicate rows**: a row whose every column of the contract equals an earlier row's is "
+        "dropped and counted; the earlier copy is checked like any row. Rows that share the key but differ "
+        "in another column are all quarantined (`duplicate_key`), since nothing tells which one is right.",
+        "",
+        "**Dates and the extract period**: the period ends on 31 December of the last year in `befolkning`. "
+        "A spell or an employment still open at that day is right-censored, not wrong: its last day "
+        "(`SLUTDATO`, `ANSAT_SLUT`) may lie after the period end or be missing, and the analysis censors it "
+        "at the period end. Any other date after the period end breaks `after_period`. No date may be after "
+        "the delivery date (`data.delivery_date`; null: the date of the run), or it breaks `future_date`. "
+        f"In `befolkning`, a child is at most {MAX_AGE} years old on 1 January (`age`); in `regnskab`, net "
+        f"expenditure below {MIN_AMOUNT:,.0f} (DKK 1,000) is implausible (`implausible_amount`).",
+        "",
+        "`evaluation validate DIR` reports every problem and says whether the pipeline would run with the "
+        "study's `data` settings: it exits 0 when it would (rows to quarantine are shown as warnings) and 1 "
+        "when it would stop (a structural problem, a row problem with `on_invalid_row: stop`, or an extract "
+        "over the quarantine budget).",
+        "",
+        "**Row accounting**: for each extract, `rows_read = rows_accepted + rows_quarantined + "
+        "rows_duplicate_dropped` (a table with the columns `extract, file, rows_read, rows_accepted, "
+        "rows_quarantined, rows_duplicate_dropped`, shown in the report).",
         "",
         "## Person identifiers and pseudonymisation",
         "",

@@ -180,7 +180,9 @@ def _municipalities(*columns: str) -> tuple[Count, ...]:
     return tuple(Count(c, "municipalities") for c in columns)
 
 
-_RECORDS = tuple(Count(c, "records") for c in ("rows_read", "rows_accepted", "rows_quarantined"))
+_RECORDS = tuple(
+    Count(c, "records") for c in ("rows_read", "rows_accepted", "rows_quarantined", "rows_duplicate_dropped")
+)
 
 #: Every results file the pipeline writes (``make montecarlo`` included), by producing rule.
 RESULTS_FILES: tuple[ResultsFile, ...] = (

@@ -1,9 +1,17 @@
-"""Rules that compare fields: spells that end before they start, overlapping placements, future dates, ages.
+"""Rules that compare fields: spells that end before they start, overlapping placements, dates, ages.
 
 These checks run after conversion (:mod:`evaluation.ingest.validate`) and give
 row problems like every other rule, so a row that breaks one is quarantined
 with its reason, or stops ingestion (``data.on_invalid_row: stop``). Values that
 did not convert are missing here and are not checked again.
+
+Two dates bound an extract. The *period end* is 31 December of the last year in
+the population extract (``befolkning.AAR``): the analysis covers the years up to
+it. The *delivery date* (``data.delivery_date``; null: the date of the run) is
+the day the extract was drawn: no register can hold a later date. A spell or an
+employment that is still open at the period end is right-censored, not wrong: its
+last day (``SLUTDATO``, ``ANSAT_SLUT``) may lie after the period end, up to the
+delivery date, or be missing. The analysis censors it at the period end.
 
 Rules
 -----
@@ -15,9 +23,12 @@ Rules
     later one). The later spell is the problem row; its reason names the earlier
     row. Consecutive spells start the day after the previous one ends.
 ``future_date``
-    A date after the end of the extract period: 31 December of the last year
-    in the population extract (``befolkning.AAR``); in the population extract
-    itself, a birth date after the year of the row.
+    Any date after the delivery date (birth dates excepted: see ``birth_after_year``).
+``after_period``
+    A date other than a last day (a start, an event, a month) after the period
+    end: the row belongs to a year the population extract does not cover.
+``birth_after_year``
+    In the population extract, a birth date after the year of the row.
 ``age``
     A child in the population extract who is older than :data:`MAX_AGE` years
     on 1 January of the row's year (the registers follow children to 22 at most).
@@ -30,10 +41,13 @@ Rules
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
 
 from evaluation.contract.extracts import Extract
+from evaluation.errors import ConfigError
 
 #: Oldest age (on 1 January) of a child in the population extract.
 MAX_AGE = 22
@@ -45,6 +59,8 @@ SPELLS: dict[str, tuple[str, str]] = {
     "anbringelser_forloeb": ("STARTDATO", "SLUTDATO"),
     "sagsbehandlere": ("ANSAT_START", "ANSAT_SLUT"),
 }
+#: Columns holding the last day of a spell or an employment: they may lie after the period end.
+END_COLUMNS: frozenset[str] = frozenset(end for _, end in SPELLS.values())
 
 
 def _problems(rows: np.ndarray, column: str, value: pd.Series, rule: str, reason: pd.Series) -> pd.DataFrame:
@@ -95,20 +111,32 @@ def _overlaps(typed: pd.DataFrame) -> pd.DataFrame:
     return _problems(hit["_row"].to_numpy(), "STARTDATO", _day(hit["STARTDATO"]), "overlap", reason)
 
 
-def _future(typed: pd.DataFrame, extract: Extract, last_date: pd.Timestamp) -> list[pd.DataFrame]:
+def _late_dates(
+    typed: pd.DataFrame, extract: Extract, period_end: pd.Timestamp | None, delivery_date: pd.Timestamp | None
+) -> list[pd.DataFrame]:
     parts = []
     for col in extract.columns:
         if col.dtype != "date" or col.name == "FOED_DAG":
             continue
-        bad = (typed[col.name] > last_date).fillna(False).to_numpy(dtype=bool)
-        if bad.any():
-            sub = typed[bad]
+        values = typed[col.name]
+        future = np.zeros(len(typed), dtype=bool)
+        if delivery_date is not None:
+            future = (values > delivery_date).fillna(False).to_numpy(dtype=bool)
+            if future.any():
+                sub = typed[future]
+                reason = "the date " + _day(sub[col.name]) + f" is after the delivery date {delivery_date:%Y-%m-%d}"
+                parts.append(_problems(sub["_row"].to_numpy(), col.name, _day(sub[col.name]), "future_date", reason))
+        if period_end is None or col.name in END_COLUMNS:
+            continue  # a last day after the period end is right-censoring
+        late = (values > period_end).fillna(False).to_numpy(dtype=bool) & ~future
+        if late.any():
+            sub = typed[late]
             reason = (
                 "the date "
                 + _day(sub[col.name])
-                + f" is after the end of the extract period ({last_date:%Y-%m-%d}, the last year of befolkning)"
+                + f" is after the end of the extract period ({period_end:%Y-%m-%d}, the last year of befolkning)"
             )
-            parts.append(_problems(sub["_row"].to_numpy(), col.name, _day(sub[col.name]), "future_date", reason))
+            parts.append(_problems(sub["_row"].to_numpy(), col.name, _day(sub[col.name]), "after_period", reason))
     return parts
 
 
@@ -130,7 +158,7 @@ def _population(typed: pd.DataFrame) -> list[pd.DataFrame]:
             + sub["AAR"].astype("str")
             + ")"
         )
-        parts.append(_problems(sub["_row"].to_numpy(), "FOED_DAG", _day(sub["FOED_DAG"]), "future_date", reason))
+        parts.append(_problems(sub["_row"].to_numpy(), "FOED_DAG", _day(sub["FOED_DAG"]), "birth_after_year", reason))
     old = known & ~future & (age > MAX_AGE)
     if old.any():
         sub = typed[old]
@@ -158,7 +186,11 @@ def _amounts(typed: pd.DataFrame) -> pd.DataFrame:
 
 
 def cross_field_problems(
-    typed: pd.DataFrame, extract: Extract, *, last_date: pd.Timestamp | None = None
+    typed: pd.DataFrame,
+    extract: Extract,
+    *,
+    period_end: pd.Timestamp | None = None,
+    delivery_date: pd.Timestamp | None = None,
 ) -> list[pd.DataFrame]:
     """Return the problems of the rules that compare fields (see the module documentation).
 
@@ -168,9 +200,12 @@ def cross_field_problems(
         The typed frame of an extract (DST names plus ``_row``).
     extract
         The extract.
-    last_date
-        Last day of the extract period; ``None`` skips the ``future_date`` rule
-        for extracts other than the population.
+    period_end
+        Last day of the extract period (:func:`extract_period_end`); ``None``
+        skips the ``after_period`` rule.
+    delivery_date
+        The extract's delivery date (:func:`delivery_bound`); ``None`` skips
+        the ``future_date`` rule.
 
     Returns
     -------
@@ -184,16 +219,63 @@ def cross_field_problems(
         parts.append(_overlaps(typed))
     if extract.name == "befolkning":
         parts += _population(typed)
-    elif last_date is not None:
-        parts += _future(typed, extract, last_date)
+    else:
+        parts += _late_dates(typed, extract, period_end, delivery_date)
     if extract.name == "regnskab":
         parts.append(_amounts(typed))
     return [p for p in parts if not p.empty]
 
 
 def extract_period_end(typed_population: pd.DataFrame) -> pd.Timestamp | None:
-    """Return 31 December of the last year in the population extract, or ``None`` when it has no year."""
+    """Return 31 December of the last year in the population extract.
+
+    Parameters
+    ----------
+    typed_population
+        The accepted typed rows of ``befolkning`` (DST names).
+
+    Returns
+    -------
+    pandas.Timestamp or None
+        The period end, or ``None`` when the extract has no year.
+    """
     years = typed_population["AAR"].dropna()
     if years.empty:
         return None
     return pd.Timestamp(year=int(years.max()), month=12, day=31)
+
+
+def delivery_bound(delivery_date: str | dt.date | None, *, today: dt.date | None = None) -> pd.Timestamp:
+    """Return the last date an extract may hold: its delivery date, or the date of the run.
+
+    Parameters
+    ----------
+    delivery_date
+        ``data.delivery_date``: an ISO date (``YYYY-MM-DD``) or a date; ``None``
+        means the date of the run (results then do not depend on the run date
+        unless the extract holds dates between two run dates, which no real
+        extract can).
+    today
+        The date of the run (default: the clock's local date); for tests.
+
+    Returns
+    -------
+    pandas.Timestamp
+        Midnight of the bounding day; a date later than it breaks the ``future_date`` rule.
+
+    Raises
+    ------
+    ConfigError
+        When ``delivery_date`` is not a valid date.
+    """
+    if delivery_date is None:
+        return pd.Timestamp(today or dt.date.today())
+    if isinstance(delivery_date, dt.date):
+        return pd.Timestamp(delivery_date)
+    try:
+        return pd.Timestamp(dt.date.fromisoformat(str(delivery_date)))
+    except ValueError:
+        raise ConfigError(
+            f"data.delivery_date = {delivery_date!r} is not a date; write the day the extracts were delivered "
+            "as YYYY-MM-DD (in quotes in YAML), or null for the date of the run."
+        ) from None

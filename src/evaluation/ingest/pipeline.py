@@ -9,11 +9,17 @@ For every extract of the contract :func:`ingest_folder` writes
   per row with ``_row``, ``_column``, ``_rule``, ``_reason`` and the raw values.
   These files hold raw identifiers: keep them under ``data/interim``, never in
   ``results/``;
-* one line of the row accounting table (``accounting_path``).
+* one line of the row accounting table (``accounting_path``): rows read =
+  rows accepted + rows quarantined + exact duplicate rows dropped.
+
+In quarantine mode each extract has a budget (``data.max_quarantined_share``):
+when more of its rows would be quarantined, ingestion stops after every extract
+has been checked, with the counts by rule and column of each extract over it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Literal
@@ -24,10 +30,16 @@ import pandas as pd
 from evaluation.contract.extracts import EXTRACTS, Extract
 from evaluation.contract.schemas import pandas_dtype
 from evaluation.errors import ConfigError, ExtractError, ExtractValidationError, PseudonymisationError
-from evaluation.ingest.accounting import accounting_row, accounting_table, write_accounting
+from evaluation.ingest.accounting import (
+    accounting_row,
+    accounting_table,
+    check_budget_option,
+    exceeds_budget,
+    write_accounting,
+)
 from evaluation.ingest.convert import as_text
-from evaluation.ingest.crossfield import extract_period_end
-from evaluation.ingest.messages import problems_message
+from evaluation.ingest.crossfield import delivery_bound, extract_period_end
+from evaluation.ingest.messages import budget_advice, budget_lines, problems_message
 from evaluation.ingest.pseudonymise import pseudonymise_frame
 from evaluation.ingest.report import locate_extracts
 from evaluation.ingest.validate import CheckedExtract, check_extract
@@ -120,6 +132,8 @@ def ingest_folder(
     key: bytes,
     progress: Callable[[str], object] = print,
     names: Sequence[str] | None = None,
+    delivery_date: str | dt.date | None = None,
+    max_quarantined_share: float | None = None,
 ) -> pd.DataFrame:
     """Validate, pseudonymise and write every extract of a folder, with row accounting.
 
@@ -133,7 +147,7 @@ def ingest_folder(
         ``"stop"``: any row problem raises. ``"quarantine"``: rows with problems
         go to ``quarantine_dir/<extract>.csv`` and the others go on. Structural
         problems (missing file or column, unreadable file, wrong encoding)
-        always raise.
+        always raise. Exact duplicate rows are never problems: one copy is kept.
     quarantine_dir
         Folder for quarantine files (holds raw identifiers: not under ``results/``).
     accounting_path
@@ -145,28 +159,38 @@ def ingest_folder(
     names
         Only these extracts (in the contract's order; ``befolkning`` is always read first, since it
         dates the extract), for callers that need a subset such as the Monte Carlo study. None: all.
+    delivery_date
+        ``data.delivery_date``: the day the extracts were delivered (``YYYY-MM-DD``); a later date
+        breaks the ``future_date`` rule. ``None``: the date of the run.
+    max_quarantined_share
+        ``data.max_quarantined_share``: in quarantine mode, the largest share of an extract's rows
+        that may be quarantined. ``None``: no budget.
 
     Returns
     -------
     pandas.DataFrame
-        The row accounting table: ``extract, file, rows_read, rows_accepted,
-        rows_quarantined``, sorted by extract.
+        The row accounting table (:data:`~evaluation.ingest.accounting.ACCOUNTING_COLUMNS`),
+        sorted by extract.
 
     Raises
     ------
     ConfigError
-        If ``on_invalid`` is not ``"stop"`` or ``"quarantine"``.
+        If ``on_invalid``, ``delivery_date`` or ``max_quarantined_share`` is not valid.
     PseudonymisationError
         If ``key`` is empty.
     ExtractError
         If an extract is missing, ambiguous or unreadable.
     ExtractValidationError
-        If a required column is missing, or (``on_invalid="stop"``) a row breaks the contract.
+        If a required column is missing, (``on_invalid="stop"``) a row breaks the contract, or
+        (``on_invalid="quarantine"``) an extract is over the quarantine budget. The accounting
+        table is not written then; the quarantine files are, for inspection.
     """
     if on_invalid not in ("stop", "quarantine"):
         raise ConfigError(f"data.on_invalid_row must be 'stop' or 'quarantine', not {on_invalid!r}.")
+    check_budget_option(max_quarantined_share)
     if not isinstance(key, bytes) or not key:
         raise PseudonymisationError("The pseudonymisation key is empty; see load_key().")
+    bound = delivery_bound(delivery_date)
     raw_dir, out_dir, quarantine_dir = Path(raw_dir), Path(out_dir), Path(quarantine_dir)
     found, warnings, errors = locate_extracts(raw_dir)
     wanted = None if names is None else {"befolkning", *names}
@@ -182,14 +206,15 @@ def ingest_folder(
     for warning in warnings:
         progress(f"warning: {warning}")
     rows = []
-    last_date = None  # set from the population extract, which comes first
+    over_budget: list[str] = []
+    period_end = None  # set from the population extract, which comes first
     for name, extract in EXTRACTS.items():
         if wanted is not None and name not in wanted:
             continue
         path = found[name][0]
-        checked = check_extract(path, extract, last_date=last_date)
+        checked = check_extract(path, extract, period_end=period_end, delivery_date=bound)
         if name == "befolkning":
-            last_date = extract_period_end(checked.accepted())
+            period_end = extract_period_end(checked.accepted())
         for warning in checked.warnings:
             progress(f"{name}: warning: {warning}")
         if on_invalid == "stop" and not checked.problems.empty:
@@ -202,12 +227,27 @@ def ingest_folder(
         n_quarantined = 0
         if on_invalid == "quarantine":
             quarantine = quarantine_frame(checked)
-            _write_quarantine(quarantine, quarantine_dir / f"{name}.csv")
+            quarantine_path = quarantine_dir / f"{name}.csv"
+            _write_quarantine(quarantine, quarantine_path)
             n_quarantined = len(quarantine)
-        rows.append(accounting_row(name, path.name, checked.rows_read, len(clean), n_quarantined))
+            if max_quarantined_share is not None and exceeds_budget(
+                n_quarantined, checked.rows_read, max_quarantined_share
+            ):
+                lines = budget_lines(path.name, checked.problems, checked.rows_read, max_quarantined_share)
+                over_budget += [*lines, f"  The quarantined rows are in {quarantine_path}."]
+        counts = (checked.rows_read, len(clean), n_quarantined, checked.rows_duplicate)
+        rows.append(accounting_row(name, path.name, *counts))
+        duplicates = f", {checked.rows_duplicate:,} exact duplicate(s) dropped" if checked.rows_duplicate else ""
         progress(
             f"{name}: {checked.rows_read:,} rows read from {path.name}, {len(clean):,} accepted, "
-            f"{n_quarantined:,} quarantined"
+            f"{n_quarantined:,} quarantined{duplicates}"
+        )
+    if over_budget:
+        raise ExtractValidationError(
+            "Ingestion stopped: an extract has more rows to quarantine than the budget allows.\n"
+            + "\n".join(over_budget)
+            + "\n"
+            + budget_advice()
         )
     table = accounting_table(rows)
     write_accounting(table, accounting_path)

@@ -1,16 +1,28 @@
-"""Validate a whole folder of extracts and describe what is wrong in a readable report."""
+"""Validate a whole folder of extracts and say, in a readable report, whether the pipeline would run.
+
+The report answers two questions. What breaks the data contract (every problem
+with its file, row, column and fix)? And would the pipeline's ``ingest`` step,
+with the study's ``data`` settings, go on or stop? It goes on when every file
+can be read and the rows that break a rule can be quarantined within the budget
+(``data.max_quarantined_share``); it stops on a structural problem (a missing
+file or column, an unreadable file), on any row problem with
+``data.on_invalid_row: stop``, or when an extract is over the budget.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import pandas as pd
 
 from evaluation.contract.extracts import EXTRACTS, Extract
-from evaluation.errors import ExtractError
-from evaluation.ingest.crossfield import extract_period_end
-from evaluation.ingest.messages import format_problems
+from evaluation.errors import ConfigError, ExtractError
+from evaluation.ingest.accounting import check_budget_option, exceeds_budget
+from evaluation.ingest.crossfield import delivery_bound, extract_period_end
+from evaluation.ingest.messages import budget_lines, format_problems
 from evaluation.ingest.readers import expected_file_names, find_extract_files
 from evaluation.ingest.validate import check_extract, empty_problems
 
@@ -33,7 +45,13 @@ class ExtractReport:
         Problems that stop ingestion of the whole extract (missing file or
         column, unreadable file, wrong encoding).
     warnings
-        Notes that do not stop ingestion (extra columns, blank lines).
+        Notes that do not stop ingestion (extra columns, blank lines, exact duplicate rows).
+    rows_duplicate
+        Exact duplicate rows that ingestion drops (one copy of each is kept).
+    stop_reasons
+        Why the pipeline would stop on the rows of this extract (``data.on_invalid_row: stop``,
+        or over the quarantine budget), as lines (lines that start with a space continue the
+        one before); empty when its rows can be quarantined.
     """
 
     extract: str
@@ -42,6 +60,8 @@ class ExtractReport:
     problems: pd.DataFrame = field(default_factory=empty_problems)
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    rows_duplicate: int = 0
+    stop_reasons: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -49,9 +69,21 @@ class ExtractReport:
         return not self.errors and self.problems.empty
 
     @property
+    def would_stop(self) -> bool:
+        """Whether the pipeline would stop on this extract."""
+        return bool(self.errors or self.stop_reasons)
+
+    @property
     def rows_with_problems(self) -> int:
         """Number of distinct rows with at least one problem."""
         return int(self.problems["_row"].nunique())
+
+    @property
+    def status(self) -> str:
+        """``OK``, ``QUARANTINE`` (rows would be set aside and the run goes on) or ``STOP``."""
+        if self.would_stop:
+            return "STOP"
+        return "OK" if self.ok else "QUARANTINE"
 
     def render(self, max_problems: int = 10) -> str:
         """Return the report block of this extract.
@@ -60,16 +92,22 @@ class ExtractReport:
         ----------
         max_problems
             Show at most this many row problems, then ``... and N more``.
+
+        Returns
+        -------
+        str
+            The status line, the file, the row counts, errors, reasons to stop, warnings and problems.
         """
         file = ", ".join(p.name for p in self.files) or "(no file)"
-        status = "OK" if self.ok else "INVALID"
-        lines = [f"{self.extract}: {status}", f"  file: {file}"]
+        lines = [f"{self.extract}: {self.status}", f"  file: {file}"]
         if self.rows_read is not None:
+            duplicates = f", {self.rows_duplicate} exact duplicate(s) to drop" if self.rows_duplicate else ""
             lines.append(
                 f"  rows: {self.rows_read} read, {self.rows_with_problems} with problems "
-                f"({len(self.problems)} problem(s))"
+                f"({len(self.problems)} problem(s)){duplicates}"
             )
         lines += [f"  error: {e}" for e in self.errors]
+        lines += [f"  {r}" if r.startswith(" ") else f"  stop: {r}" for r in self.stop_reasons]
         lines += [f"  warning: {w}" for w in self.warnings]
         name = self.files[0].name if self.files else self.extract
         shown = format_problems(name, self.problems, max_problems)
@@ -93,17 +131,25 @@ class ValidationReport:
         Folder-level notes, such as unknown files.
     errors
         Folder-level errors, such as a missing folder.
+    on_invalid
+        The ``data.on_invalid_row`` setting the verdict assumes.
     """
 
     raw_dir: Path
     extracts: list[ExtractReport]
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    on_invalid: str = "quarantine"
 
     @property
     def ok(self) -> bool:
         """Whether every extract is present, readable and without row problems."""
         return not self.errors and all(e.ok for e in self.extracts)
+
+    @property
+    def would_stop(self) -> bool:
+        """Whether the pipeline's ingestion would stop (see the module documentation)."""
+        return bool(self.errors) or any(e.would_stop for e in self.extracts)
 
     def __getitem__(self, name: str) -> ExtractReport:
         """Return the report of extract ``name``."""
@@ -112,19 +158,46 @@ class ValidationReport:
                 return rep
         raise KeyError(name)
 
+    def verdict(self) -> str:
+        """Return the result line: whether the extracts are valid and whether the pipeline would run.
+
+        Returns
+        -------
+        str
+            ``Result: VALID ...``, ``Result: VALID WITH QUARANTINE ...`` (the run goes on and sets
+            rows aside) or ``Result: INVALID ...`` (the run would stop).
+        """
+        n_bad = sum(not e.ok for e in self.extracts)
+        n = len(self.extracts)
+        if self.would_stop:
+            n_stop = sum(e.would_stop for e in self.extracts)
+            where = f"{n_stop} extract(s) marked STOP below" + (", and the errors below" if self.errors else "")
+            return (
+                f"Result: INVALID ({n_bad} of {n} extracts with problems): the pipeline would STOP "
+                f"at ingestion ({where})."
+            )
+        if self.ok:
+            return "Result: VALID: the pipeline would run."
+        n_rows = sum(e.rows_with_problems for e in self.extracts)
+        return (
+            f"Result: VALID WITH QUARANTINE ({n_bad} of {n} extracts with problems): the pipeline would run "
+            f"and set {n_rows} row(s) aside (data.on_invalid_row: {self.on_invalid}); see the warnings below."
+        )
+
     def render(self, max_problems: int = 10) -> str:
-        """Return the report as readable text: a summary, then one block per extract.
+        """Return the report as readable text: the verdict, then one block per extract.
 
         Parameters
         ----------
         max_problems
             Row problems shown per extract before ``... and N more``.
+
+        Returns
+        -------
+        str
+            The report, ending in a newline.
         """
-        n_bad = sum(not e.ok for e in self.extracts)
-        head = [
-            f"Validation of {self.raw_dir} against the data contract (docs/data-contract.md)",
-            "Result: VALID" if self.ok else f"Result: INVALID ({n_bad} of {len(self.extracts)} extracts with problems)",
-        ]
+        head = [f"Validation of {self.raw_dir} against the data contract (docs/data-contract.md)", self.verdict()]
         head += [f"error: {e}" for e in self.errors]
         head += [f"warning: {w}" for w in self.warnings]
         blocks = [rep.render(max_problems) for rep in self.extracts]
@@ -164,8 +237,29 @@ def locate_extracts(
     return found, warnings, errors
 
 
-def validate_folder(raw_dir: Path) -> ValidationReport:
-    """Validate every extract in a folder against the data contract.
+def _stop_reasons(rep: ExtractReport, on_invalid: str, max_quarantined_share: float | None, file: str) -> list[str]:
+    if rep.problems.empty or rep.rows_read is None:
+        return []
+    if on_invalid == "stop":
+        return [
+            f"{rep.rows_with_problems} row(s) break the contract and data.on_invalid_row is stop; fix them, or set "
+            "data.on_invalid_row: quarantine to set them aside"
+        ]
+    if max_quarantined_share is not None and exceeds_budget(
+        rep.rows_with_problems, rep.rows_read, max_quarantined_share
+    ):
+        return budget_lines(file, rep.problems, rep.rows_read, max_quarantined_share, examples=False)
+    return []
+
+
+def validate_folder(
+    raw_dir: Path,
+    *,
+    on_invalid: Literal["stop", "quarantine"] = "quarantine",
+    max_quarantined_share: float | None = None,
+    delivery_date: str | dt.date | None = None,
+) -> ValidationReport:
+    """Validate every extract in a folder against the data contract and decide whether ingestion would run.
 
     Never raises for a data problem: missing or unreadable files, missing
     columns and row problems are all collected in the report.
@@ -176,33 +270,53 @@ def validate_folder(raw_dir: Path) -> ValidationReport:
         Folder holding ``<extract>.<ext>`` files; ``manifest.json``,
         ``truth.json`` and ``calibration.csv`` are skipped (and ``truth.json``
         is never opened).
+    on_invalid
+        ``data.on_invalid_row``: with ``"stop"`` any row problem would stop the pipeline.
+    max_quarantined_share
+        ``data.max_quarantined_share``: with ``"quarantine"``, an extract with a larger share of
+        rows to quarantine would stop the pipeline. ``None``: no budget.
+    delivery_date
+        ``data.delivery_date`` (``YYYY-MM-DD``), for the ``future_date`` rule; ``None``: the date of the run.
 
     Returns
     -------
     ValidationReport
-        ``report.ok`` and ``report.render()``.
+        ``report.ok``, ``report.would_stop`` and ``report.render()``.
+
+    Raises
+    ------
+    ConfigError
+        If ``on_invalid``, ``max_quarantined_share`` or ``delivery_date`` is not valid.
     """
+    if on_invalid not in ("stop", "quarantine"):
+        raise ConfigError(f"data.on_invalid_row must be 'stop' or 'quarantine', not {on_invalid!r}.")
+    check_budget_option(max_quarantined_share)
+    bound = delivery_bound(delivery_date)
     raw_dir = Path(raw_dir)
     try:
         found, warnings, errors = locate_extracts(raw_dir)
     except ExtractError as exc:
-        return ValidationReport(raw_dir, [ExtractReport(n, []) for n in EXTRACTS], errors=[str(exc)])
+        return ValidationReport(
+            raw_dir, [ExtractReport(n, []) for n in EXTRACTS], errors=[str(exc)], on_invalid=on_invalid
+        )
     reports = []
-    last_date = None  # set from the population extract, which comes first
+    period_end = None  # set from the population extract, which comes first
     for name, extract in EXTRACTS.items():
         rep = ExtractReport(name, found[name])
         if name in errors:
             rep.errors.append(errors[name])
         else:
             try:
-                checked = check_extract(found[name][0], extract, last_date=last_date)
+                checked = check_extract(found[name][0], extract, period_end=period_end, delivery_date=bound)
             except ExtractError as exc:
                 rep.errors.append(str(exc))
             else:
                 if name == "befolkning":
-                    last_date = extract_period_end(checked.accepted())
+                    period_end = extract_period_end(checked.accepted())
                 rep.rows_read = checked.rows_read
                 rep.problems = checked.problems
                 rep.warnings = checked.warnings
+                rep.rows_duplicate = checked.rows_duplicate
+                rep.stop_reasons = _stop_reasons(rep, on_invalid, max_quarantined_share, found[name][0].name)
         reports.append(rep)
-    return ValidationReport(raw_dir, reports, warnings=warnings)
+    return ValidationReport(raw_dir, reports, warnings=warnings, on_invalid=on_invalid)

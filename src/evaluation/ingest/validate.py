@@ -8,7 +8,12 @@ validates the typed frame with the pandera schema of
 values, person identifiers, duplicate keys). Pandera's failure cases become
 row problems with this project's messages, for example::
 
-    befolkning.csv, row 17, column KOEN: value '3' is not an allowed code (allowed: 1 dreng/mand, 2 pige/kvinde) [code]
+    befolkning.csv, row 17, column KOEN: value '3' is not an allowed code (allowed: 1 dreng/mand, 2 pige/kvinde)
+    [code]; fix: recode KOEN to one of the contract's codes (docs/data-contract.md lists them)
+
+Exact duplicate rows (every column of the contract equal to an earlier row's)
+are not problems: the first copy is checked like any row, the others are
+dropped before the checks and counted (``CheckedExtract.duplicates``).
 
 Person identifiers are shown redacted in messages (``'05********'``): messages
 end up in logs and on screens, and a raw CPR number must not. The quarantine
@@ -30,11 +35,16 @@ from evaluation.contract.schemas import column_rules, schema_for
 from evaluation.errors import ExtractValidationError
 from evaluation.ingest.convert import convert_column
 from evaluation.ingest.crossfield import cross_field_problems
-from evaluation.ingest.messages import describe_codes, problems_message, redact
+from evaluation.ingest.messages import describe_codes, duplicate_warning, problems_message, redact, rule_fix
 from evaluation.ingest.readers import RawTable, read_raw
 
 #: Columns of a problem table.
 PROBLEM_COLUMNS = ["_row", "column", "value", "rule", "reason"]
+
+
+def empty_duplicates() -> pd.DataFrame:
+    """Return an empty table of duplicate rows (``_row``, ``copy_of``)."""
+    return pd.DataFrame({"_row": pd.Series(dtype="int64"), "copy_of": pd.Series(dtype="int64")})
 
 
 @dataclass
@@ -53,7 +63,10 @@ class CheckedExtract:
         One row per problem: ``_row``, ``column``, ``value`` (redacted for
         person identifiers), ``rule`` and ``reason``.
     warnings
-        Notes for the report (extra columns dropped, blank lines, ...).
+        Notes for the report (extra columns dropped, blank lines, duplicate rows, ...).
+    duplicates
+        Exact duplicate rows dropped before the checks: ``_row`` (the copy) and
+        ``copy_of`` (the earlier row that is kept), sorted by ``_row``.
     """
 
     extract: Extract
@@ -61,6 +74,7 @@ class CheckedExtract:
     typed: pd.DataFrame
     problems: pd.DataFrame
     warnings: list[str] = field(default_factory=list)
+    duplicates: pd.DataFrame = field(default_factory=empty_duplicates)
 
     @property
     def path(self) -> Path:
@@ -71,6 +85,11 @@ class CheckedExtract:
     def rows_read(self) -> int:
         """Data rows in the file, including lines that could not be split into fields."""
         return self.raw.rows_read
+
+    @property
+    def rows_duplicate(self) -> int:
+        """Exact duplicate rows dropped (one copy of each is kept)."""
+        return len(self.duplicates)
 
     @property
     def bad_rows(self) -> np.ndarray:
@@ -93,6 +112,32 @@ def empty_problems() -> pd.DataFrame:
             "reason": pd.Series(dtype="str"),
         }
     )
+
+
+def find_duplicates(frame: pd.DataFrame, rows: np.ndarray) -> tuple[np.ndarray, pd.DataFrame]:
+    """Find exact duplicate rows: rows whose every value equals an earlier row's.
+
+    Parameters
+    ----------
+    frame
+        The raw values of the contract's columns, one row per data row.
+    rows
+        The ``_row`` number of each row of ``frame``.
+
+    Returns
+    -------
+    dropped : numpy.ndarray of bool
+        Per row of ``frame``: a later copy (the first copy is not marked).
+    duplicates : pandas.DataFrame
+        ``_row`` of each dropped copy and ``copy_of``, the row it repeats.
+    """
+    dropped = frame.duplicated(keep="first").to_numpy(dtype=bool)
+    if not dropped.any():
+        return dropped, empty_duplicates()
+    group = frame.groupby(list(frame.columns), dropna=False, sort=False).ngroup().to_numpy()
+    first = pd.Series(rows).groupby(group).transform("first").to_numpy(dtype=np.int64)
+    table = pd.DataFrame({"_row": rows[dropped].astype(np.int64), "copy_of": first[dropped]})
+    return dropped, table.sort_values("_row", kind="stable").reset_index(drop=True)
 
 
 def match_columns(found: list[str], extract: Extract, file: str) -> tuple[dict[str, str], list[str]]:
@@ -136,19 +181,23 @@ def match_columns(found: list[str], extract: Extract, file: str) -> tuple[dict[s
             extra.append(str(col))
     missing = [name for name in extract.names if name not in renames.values()]
     if missing:
-        hints = []
+        named, suggested = [], set()
         for name in missing:
             close = difflib.get_close_matches(name, [e.upper() for e in extra], n=1, cutoff=0.5)
             if close:
                 original = next(e for e in extra if e.upper() == close[0])
-                hints.append(f"{name} missing; did you mean '{original}'?")
+                suggested.add(original)
+                named.append(f"{name} (did you mean '{original}'?)")
             else:
-                hints.append(f"{name} missing.")
+                named.append(name)
+        others = [e for e in extra if e not in suggested]
         raise ExtractValidationError(
-            f"{file}: required column(s) missing: {', '.join(missing)}. "
-            + " ".join(hints)
-            + (f" Unexpected column(s): {', '.join(extra)}." if extra else "")
+            f"{file}: required column(s) missing: {', '.join(named)}."
+            + (f" Columns found that are not in the contract: {', '.join(others)}." if others else "")
             + f" The contract for {extract.name} requires: {', '.join(extract.names)} (docs/data-contract.md)."
+            + " [missing_column]; fix: "
+            + rule_fix("missing_column")
+            + "."
         )
     warnings = [f"unexpected column(s) dropped: {', '.join(extra)}"] if extra else []
     return renames, warnings
@@ -255,7 +304,13 @@ def _duplicate_problems(typed: pd.DataFrame, extract: Extract, pos: np.ndarray) 
     label = shown[0]
     for part in shown[1:]:
         label = label + ", " + part
-    reason = "the key (" + label + ") occurs in " + pd.Series(sizes[pos]).astype("str") + " rows"
+    reason = (
+        "the key ("
+        + label
+        + ") occurs in "
+        + pd.Series(sizes[pos]).astype("str")
+        + " rows that differ in other columns"
+    )
     return pd.DataFrame(
         {
             "_row": typed["_row"].to_numpy(dtype=np.int64)[pos],
@@ -267,7 +322,13 @@ def _duplicate_problems(typed: pd.DataFrame, extract: Extract, pos: np.ndarray) 
     )
 
 
-def check_extract(path: Path, extract: Extract, *, last_date: pd.Timestamp | None = None) -> CheckedExtract:
+def check_extract(
+    path: Path,
+    extract: Extract,
+    *,
+    period_end: pd.Timestamp | None = None,
+    delivery_date: pd.Timestamp | None = None,
+) -> CheckedExtract:
     """Read, convert and validate one extract file, collecting every row problem.
 
     Parameters
@@ -276,14 +337,16 @@ def check_extract(path: Path, extract: Extract, *, last_date: pd.Timestamp | Non
         The file.
     extract
         The extract it holds.
-    last_date
-        Last day of the extract period, for the ``future_date`` rule of
+    period_end
+        Last day of the extract period, for the ``after_period`` rule of
         :mod:`~evaluation.ingest.crossfield` (``None``: not checked).
+    delivery_date
+        The extract's delivery date, for the ``future_date`` rule (``None``: not checked).
 
     Returns
     -------
     CheckedExtract
-        The typed frame and the problem table.
+        The typed frame (exact duplicate rows left out) and the problem table.
 
     Raises
     ------
@@ -298,6 +361,12 @@ def check_extract(path: Path, extract: Extract, *, last_date: pd.Timestamp | Non
     warnings = [*raw.warnings, *warnings]
     frame = raw.frame[list(renames)].rename(columns=renames)[extract.names]
     raw.frame = frame
+    dropped, duplicates = find_duplicates(frame, raw.rows)
+    if dropped.any():
+        frame = frame[~dropped]
+        warnings.append(duplicate_warning(duplicates))
+    frame = frame.reset_index(drop=True)
+    rows = raw.rows[~dropped]
     typed: dict[str, pd.Series] = {}
     conv_bad: dict[str, np.ndarray] = {}
     parts = [_bad_line_problems(raw)]
@@ -310,13 +379,13 @@ def check_extract(path: Path, extract: Extract, *, last_date: pd.Timestamp | Non
             warnings.append(conv.warning)
         if conv.bad.any():
             reason = conv.reason[conv.bad]
-            value = as_value(frame[col.name].reset_index(drop=True)[conv.bad], col)
+            value = as_value(frame[col.name][conv.bad], col)
             if col.identifier == "person":
                 reason = pd.Series(["value could not be read as text"] * int(conv.bad.sum()), dtype="str")
             parts.append(
                 pd.DataFrame(
                     {
-                        "_row": raw.rows[conv.bad],
+                        "_row": rows[conv.bad],
                         "column": col.name,
                         "value": value.to_numpy(),
                         "rule": conv.rule,
@@ -325,13 +394,13 @@ def check_extract(path: Path, extract: Extract, *, last_date: pd.Timestamp | Non
                 )
             )
     typed_frame = pd.DataFrame(typed)
-    typed_frame.insert(0, "_row", raw.rows)
+    typed_frame.insert(0, "_row", rows)
     parts.append(_rule_problems(typed_frame, extract, conv_bad))
-    parts += cross_field_problems(typed_frame, extract, last_date=last_date)
+    parts += cross_field_problems(typed_frame, extract, period_end=period_end, delivery_date=delivery_date)
     problems = pd.concat([p for p in parts if not p.empty] or [empty_problems()], ignore_index=True)
     problems = problems.astype({"_row": "int64", "column": "str", "value": "str", "rule": "str", "reason": "str"})
     problems = problems.sort_values(["_row", "column", "rule"], kind="stable").reset_index(drop=True)
-    return CheckedExtract(extract, raw, typed_frame, problems, warnings)
+    return CheckedExtract(extract, raw, typed_frame, problems, warnings, duplicates)
 
 
 def as_value(values: pd.Series, col: Column) -> pd.Series:
