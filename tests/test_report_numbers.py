@@ -38,10 +38,15 @@ def test_sign_option_marks_positive_but_not_zero() -> None:
     assert format_number(0.01, 1, sign=True) == "0,0"
 
 
-@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
-def test_non_finite_numbers_are_refused(bad: float) -> None:
-    with pytest.raises(ReportError, match="non-finite"):
-        format_number(bad)
+@pytest.mark.parametrize(
+    ("value", "expected"), [(math.nan, "\u2013"), (None, "\u2013"), (math.inf, "\u221e"), (-math.inf, "\u2212\u221e")]
+)
+def test_missing_and_infinite_values_are_marked_not_refused(value: float, expected: str) -> None:
+    """A value that could not be estimated never stops a report (an unbounded interval end is shown as such)."""
+    for language in ("da", "en"):
+        assert format_number(value, 2, language=language, sign=True) == expected
+        assert format_percent(value, 1, language=language) == expected
+    assert format_p_value(math.nan) == format_count(math.nan) == "\u2013"
 
 
 def test_unknown_language_is_refused() -> None:
@@ -57,7 +62,7 @@ def test_format_p_value(p: float, expected: str) -> None:
     assert format_p_value(p) == expected
 
 
-@pytest.mark.parametrize("bad", [-0.1, 1.2, math.nan])
+@pytest.mark.parametrize("bad", [-0.1, 1.2, math.inf])
 def test_p_value_outside_unit_interval_is_refused(bad: float) -> None:
     with pytest.raises(ReportError):
         format_p_value(bad)

@@ -40,6 +40,7 @@ from evaluation.report.figures_results import bacon_figure, ceac_figure, costs_f
 from evaluation.report.headline_parts import headline_sensitivity_variables
 from evaluation.report.inference_parts import inference_note, inference_table, inference_variables
 from evaluation.report.inputs import ReportInputs
+from evaluation.report.limits import analysis_limits, few_treated_variables, limits_markdown, read_sentences
 from evaluation.report.municipality_parts import (
     municipality_balance_table,
     municipality_table,
@@ -293,6 +294,7 @@ def write_result_parts(
         )
     )
     _love_plot(inputs, out)
+    _limits(inputs, out, generated)
     plot = (inputs.overlap_plots or {}).get(language)
     out.available["appendix-overlap"] = plot is not None
     if plot is not None:
@@ -320,6 +322,20 @@ def _inference_and_power(inputs: ReportInputs, out: ResultParts, table: Callable
         table("tbl-power-grid", power_grid_table(inputs.power, language=language), 1, source,
               outcome=values["power_outcome"])  # fmt: skip
         out.figures["fig-power"] = power_figure(inputs.power, language=language)
+
+
+def _limits(inputs: ReportInputs, out: ResultParts, generated: Path) -> None:
+    """List the analyses that could not be made (``_generated/limits.md``) and open the summary on few adopters."""
+    sentences = read_sentences(generated.parent, inputs.language)
+    limits = analysis_limits(inputs)
+    path = generated / "limits.md"
+    path.write_text(limits_markdown(limits, sentences, language=inputs.language), encoding="utf-8")
+    out.tables["limits"] = path
+    out.available["summary-limits"] = bool(limits)
+    few = any(limit.code == "few_treated" for limit in limits)
+    out.available["summary-few-treated"] = few
+    if few:
+        out.variables.update(few_treated_variables(inputs, sentences))
 
 
 def _love_plot(inputs: ReportInputs, out: ResultParts) -> None:

@@ -279,7 +279,11 @@ def estimates_figure(estimates: pd.DataFrame, *, language: str = "da") -> Figure
             panel = frame[frame["outcome"].astype(str) == outcome].reset_index(drop=True)
             positions = np.arange(len(panel))[::-1]
             names = []
-            for pos, row in zip(positions, panel.itertuples(index=False), strict=True):
+            lows, highs, open_low, open_high = bounded_ends(panel["estimate"], panel["ci_low"], panel["ci_high"])
+            panel = panel.assign(ci_low=lows, ci_high=highs)
+            for pos, row, left, right in zip(
+                positions, panel.itertuples(index=False), open_low, open_high, strict=True
+            ):
                 name = label("analysis", row.analysis, language)
                 subgroup = "all" if pd.isna(row.subgroup) else str(row.subgroup)
                 if subgroup != "all":
@@ -297,6 +301,9 @@ def estimates_figure(estimates: pd.DataFrame, *, language: str = "da") -> Figure
                     markersize=4,
                     linewidth=1.2,
                 )
+                for is_open, end, marker in ((left, row.ci_low, "<"), (right, row.ci_high, ">")):
+                    if is_open:  # an unbounded end: an arrowhead at the panel's edge
+                        ax.plot([end], [pos], marker=marker, color=colour, markersize=5)
             ax.axvline(0, color="#222222", linewidth=0.8)
             ax.set_yticks(positions, names)
             ax.set_ylim(-0.6, len(panel) - 0.4)
@@ -306,6 +313,35 @@ def estimates_figure(estimates: pd.DataFrame, *, language: str = "da") -> Figure
             ax.grid(axis="y", visible=False)
         axes[-1].set_xlabel(label("column", "estimate_axis", language))
     return figure
+
+
+def bounded_ends(
+    estimate: np.ndarray, low: np.ndarray, high: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Replace the infinite ends of intervals by a point just beyond the finite values, to draw them as open.
+
+    An interval of randomization inference with too few municipalities is unbounded on one or both sides;
+    drawing it to the panel's edge with an arrowhead shows that, where an infinite error bar would vanish.
+
+    Parameters
+    ----------
+    estimate, low, high : numpy.ndarray
+        Estimates and interval ends of one panel (NaN where missing).
+
+    Returns
+    -------
+    low, high : numpy.ndarray
+        The ends, infinite ones moved to 10 % of the finite range beyond the farthest finite value.
+    open_low, open_high : numpy.ndarray
+        Boolean masks of the ends that were infinite.
+    """
+    estimate, low, high = (np.asarray(a, dtype=float) for a in (estimate, low, high))
+    values = np.concatenate([estimate, low, high])
+    finite = values[np.isfinite(values)]
+    first, last = (float(finite.min()), float(finite.max())) if finite.size else (-1.0, 1.0)
+    pad = 0.1 * (last - first) or 0.1 * max(abs(first), 1.0)
+    open_low, open_high = np.isneginf(low), np.isposinf(high)
+    return np.where(open_low, first - pad, low), np.where(open_high, last + pad, high), open_low, open_high
 
 
 def small_multiples(

@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from evaluation.errors import ReportError
-from evaluation.report.figures import OKABE_ITO, STYLE, _tick_formatter
+from evaluation.report.figures import OKABE_ITO, STYLE, _tick_formatter, bounded_ends
 from evaluation.report.labels import OUTCOME_ORDER, label, ordered
 
 __all__ = ["HEADLINE_EVENT_OUTCOMES", "headline_event_study_figure", "honest_did_figure"]
@@ -91,6 +91,12 @@ def headline_event_study_figure(
             few = panel["few_municipalities"].astype(int) == 1
             pre = (panel["pre"].astype(int) == 1) & ~few
             post = (panel["pre"].astype(int) == 0) & ~few
+            lows, highs, open_low, open_high = bounded_ends(panel["estimate"], panel["ci_low"], panel["ci_high"])
+            panel = panel.assign(ci_low=lows, ci_high=highs)
+            for ends, is_open, marker in ((lows, open_low, "v"), (highs, open_high, "^")):
+                if is_open.any():  # unbounded interval ends: arrowheads at the panel's edge
+                    ax.plot(panel["event_time"][is_open], ends[is_open], marker, color=OKABE_ITO["vermillion"],
+                            markersize=4)  # fmt: skip
             for mask, face, marker, name in (
                 (pre, "white", "o", words["placebo"]),
                 (post, OKABE_ITO["vermillion"], "s", words["post"]),

@@ -6,6 +6,12 @@ shows passes through :func:`format_number`, so that text, tables and figures
 agree on rounding and on the sign of zero. Negative numbers carry the Unicode
 minus sign (U+2212, :data:`MINUS`) in both languages and both formats, as
 typesetting asks, so HTML and PDF show the same glyph.
+
+A value that could not be estimated never stops a report: a missing value (``NaN``,
+``None``) is shown as :data:`MISSING` ("–") and an unbounded one (the end of a
+randomization-inference interval when too few reassignments exist to reject any
+effect) as "−∞" or "∞". The report's text says which analyses could not be made,
+and why (:mod:`evaluation.report.limits`).
 """
 
 from __future__ import annotations
@@ -20,6 +26,22 @@ Language = Literal["da", "en"]
 _SEPARATORS: dict[str, tuple[str, str]] = {"da": (".", ","), "en": (",", ".")}
 #: the minus sign of every negative number the reports show
 MINUS = "\u2212"
+#: a value that could not be estimated, or that is suppressed, in tables and text
+MISSING = "\u2013"
+#: the end of an unbounded interval
+INFINITY = "\u221e"
+
+
+def _not_finite(value: object) -> str | None:
+    """Return the mark of a missing or infinite value (``–``, ``−∞``, ``∞``), or None for a finite number."""
+    if value is None:
+        return MISSING
+    number = float(value)  # type: ignore[arg-type]
+    if math.isnan(number):
+        return MISSING
+    if math.isinf(number):
+        return MINUS + INFINITY if number < 0 else INFINITY
+    return None
 
 
 def check_language(language: str) -> Language:
@@ -57,7 +79,7 @@ def format_number(value: float | int, decimals: int = 0, *, language: str = "da"
     Parameters
     ----------
     value : float or int
-        The number. ``NaN`` and infinities are refused.
+        The number. ``NaN`` (or None) gives :data:`MISSING`, an infinity ``"−∞"`` or ``"∞"``.
     decimals : int, default 0
         Number of decimals shown.
     language : {"da", "en"}, default "da"
@@ -73,7 +95,7 @@ def format_number(value: float | int, decimals: int = 0, *, language: str = "da"
     Raises
     ------
     ReportError
-        If the value is not finite, ``decimals`` is negative, or the language is unknown.
+        If ``decimals`` is negative, or the language is unknown.
 
     Examples
     --------
@@ -87,9 +109,10 @@ def format_number(value: float | int, decimals: int = 0, *, language: str = "da"
     thousands, decimal = _SEPARATORS[check_language(language)]
     if decimals < 0:
         raise ReportError(f"decimals must be 0 or more, got {decimals}")
+    mark = _not_finite(value)
+    if mark is not None:
+        return mark
     number = float(value)
-    if not math.isfinite(number):
-        raise ReportError(f"cannot format the non-finite number {value!r} for the report")
     text = format(abs(number), f",.{decimals}f")
     negative = number < 0 and any(ch not in "0.," for ch in text)
     text = text.replace(",", "\0").replace(".", decimal).replace("\0", thousands)
@@ -113,13 +136,16 @@ def format_p_value(value: float, *, language: str = "da") -> str:
     Returns
     -------
     str
-        For example ``"0,043"`` or ``"<0,001"``.
+        For example ``"0,043"`` or ``"<0,001"``; :data:`MISSING` for a missing p-value.
 
     Raises
     ------
     ReportError
-        If the value is outside ``[0, 1]`` or not finite.
+        If the value is outside ``[0, 1]``.
     """
+    if value is None or math.isnan(float(value)):
+        check_language(language)
+        return MISSING
     number = float(value)
     if not math.isfinite(number) or number < 0 or number > 1:
         raise ReportError(f"p-value {value!r} is outside [0, 1]: check results/estimates.csv")
@@ -141,13 +167,16 @@ def format_count(value: int | float, *, language: str = "da") -> str:
     Returns
     -------
     str
-        For example ``"12.345"``.
+        For example ``"12.345"``; :data:`MISSING` for a missing count.
 
     Raises
     ------
     ReportError
         If the value is negative or not a whole number.
     """
+    if value is None or math.isnan(float(value)):
+        check_language(language)
+        return MISSING
     number = float(value)
     if not math.isfinite(number) or number < 0 or number != math.floor(number):
         raise ReportError(f"a count must be a whole number of 0 or more, got {value!r}")
@@ -171,12 +200,16 @@ def format_percent(share: float, decimals: int = 0, *, language: str = "da") -> 
     Returns
     -------
     str
-        The percentage.
+        The percentage; a missing or infinite share gives its mark without the sign (see :func:`format_number`).
 
     Examples
     --------
     >>> format_percent(0.625, 1, language="en")
     '62.5%'
     """
+    mark = _not_finite(share)
+    if mark is not None:
+        check_language(language)
+        return mark
     text = format_number(100 * float(share), decimals, language=language)
     return f"{text}\u00a0%" if check_language(language) == "da" else f"{text}%"

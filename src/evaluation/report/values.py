@@ -54,6 +54,7 @@ _WORDS = {
         "verdict_effect": "Intervallet udelukker nul: der er en påviselig effekt",
         "verdict_none": "Intervallet omfatter nul: en effekt kan hverken påvises eller udelukkes",
         "verdict_missing": "Estimatet kunne ikke beregnes",
+        "verdict_no_interval": "Der kunne ikke beregnes et konfidensinterval",
     },
     "en": {
         "fell": "fell",
@@ -68,6 +69,7 @@ _WORDS = {
         "verdict_effect": "The interval excludes zero: there is a detectable effect",
         "verdict_none": "The interval includes zero: an effect can be neither shown nor ruled out",
         "verdict_missing": "The estimate could not be computed",
+        "verdict_no_interval": "No confidence interval could be computed",
     },
 }
 
@@ -183,6 +185,8 @@ def _effect_variables(estimates: pd.DataFrame, min_cell: int, language: str) -> 
         values[f"{key}_verdict"] = (
             words["verdict_missing"]
             if pd.isna(row.estimate)
+            else words["verdict_no_interval"]
+            if pd.isna(row.ci_low) or pd.isna(row.ci_high)
             else words["verdict_effect"]
             if excludes_zero
             else words["verdict_none"]

@@ -1,0 +1,286 @@
+"""Which analyses of a report could not be made, and why, read from the results files.
+
+A study with one to four adopting municipalities, or a short or small extract, leaves some analyses
+undefined: a standard error clustered on one treated municipality, an event study whose every year rests
+on fewer adopters than ``estimation.min_treated_municipalities``, HonestDiD bounds without such years,
+comparisons between adoption cohorts when all adopted in one year, a synthetic control without donors.
+The steps write what they could estimate and leave the rest empty or out; :func:`analysis_limits` finds
+the gaps in the results files and names the reason from the facts there (the number of adopting
+municipalities, the threshold, the municipalities in the analysis). The report shows missing values as
+"–" and unbounded interval ends as "−∞" / "∞" (:mod:`evaluation.report.numbers`), and its summary lists
+these limits in words (text part ``summary-limits``, sentences in ``reports/_text/<language>/limits.yml``).
+
+With one to four adopting municipalities the few-cluster policy chooses randomization inference, and the
+summary opens with why (text part ``summary-few-treated``, :func:`few_treated_variables`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from evaluation.errors import ReportError
+from evaluation.report.inference_parts import main_outcome
+from evaluation.report.inputs import ReportInputs
+from evaluation.report.labels import OUTCOME_ORDER, label, ordered
+from evaluation.report.numbers import check_language, format_count, format_number, format_p_value
+
+__all__ = ["Limit", "analysis_limits", "few_treated_variables", "limits_markdown", "read_sentences"]
+
+#: the file of the sentences, in ``reports/_text/<language>/``
+SENTENCES = "limits.yml"
+#: the staggered-adoption estimators whose results are checked, in the report's order
+STAGGERED = ("did_2x2", "twfe", "cs_simple", "cs_dynamic")
+#: comparisons of the Goodman-Bacon decomposition between adoption cohorts
+COHORT_COMPARISONS = ("earlier_vs_later", "later_vs_earlier")
+#: outcomes of the synthetic-control step (:data:`evaluation.fewclusters.synth_step.SYNTH_OUTCOMES`)
+SYNTH_OUTCOMES = ("spending_per_child", "placement_rate", "family_care_share")
+#: decimals of the synthetic DiD's outcomes in running text
+SYNTH_DECIMALS = {"spending_per_child": 0, "placement_rate": 1, "family_care_share": 3}
+
+
+@dataclass(frozen=True)
+class Limit:
+    """An analysis that could not be made.
+
+    Attributes
+    ----------
+    code
+        The kind of limit: a key of ``limits.yml`` (``few_treated``, ``honest_did_few_treated``, ...).
+    values
+        The facts its sentence names (``n_treated``, ``outcomes``, ...), as raw values; formatted by
+        :func:`limits_markdown`.
+    """
+
+    code: str
+    values: dict[str, object] = field(default_factory=dict)
+
+
+def read_sentences(reports_dir: Path, language: str) -> dict[str, str]:
+    """Read the sentences of the limits from ``reports/_text/<language>/limits.yml``.
+
+    Raises
+    ------
+    ReportError
+        If the file is missing or is not a mapping of codes to sentences.
+    """
+    path = Path(reports_dir) / "_text" / check_language(language) / SENTENCES
+    if not path.is_file():
+        raise ReportError(f"{path} is missing: the report's sentences on analyses that could not be made")
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        raise ReportError(f"{path} must map each code to one sentence")
+    return {str(k): " ".join(v.split()) for k, v in data.items()}
+
+
+def n_treated(inputs: ReportInputs) -> int:
+    """Adopting municipalities in the analysis: the treated clusters of the inference step, else of the study."""
+    inference = inputs.inference
+    if inference is not None and len(inference):
+        return int(pd.to_numeric(inference["n_treated_clusters"], errors="coerce").max())
+    last = int(inputs.study["last_year"])
+    return sum(int(t["adoption_year"]) <= last for t in inputs.study["treated"])
+
+
+def _chosen(inference: pd.DataFrame) -> pd.DataFrame:
+    return inference.loc[inference["chosen"].astype(str).str.strip().str.lower().isin(["true", "1", "1.0"])]
+
+
+def _outcomes_where(frame: pd.DataFrame | None, mask: pd.Series) -> list[str]:
+    if frame is None or frame.empty:
+        return []
+    return ordered(set(frame.loc[mask, "outcome"].astype(str)), OUTCOME_ORDER)
+
+
+def _numbers(frame: pd.DataFrame, column: str) -> pd.Series:
+    return pd.to_numeric(frame[column], errors="coerce")
+
+
+def analysis_limits(inputs: ReportInputs) -> list[Limit]:
+    """Find the analyses the results files show could not be made, with the facts of their reasons.
+
+    Parameters
+    ----------
+    inputs : ReportInputs
+        The results of one release.
+
+    Returns
+    -------
+    list of Limit
+        In the order of the report; empty when every analysis could be made.
+    """
+    treated = n_treated(inputs)
+    min_treated = int(inputs.study.get("min_treated_municipalities", 3))
+    facts = {"n_treated": treated, "min_treated": min_treated}
+    limits: list[Limit] = []
+    inference = inputs.inference
+    if inference is not None and len(inference):
+        chosen = _chosen(inference)
+        headline = (
+            chosen.loc[chosen["outcome"].astype(str) == main_outcome(chosen["outcome"])] if len(chosen) else chosen
+        )
+        if (headline["inference"].astype(str) == "randomization_inference").any():
+            limits.append(Limit("few_treated", facts))
+        ends = _numbers(chosen, "ci_low").abs().eq(np.inf) | _numbers(chosen, "ci_high").abs().eq(np.inf)
+        unbounded = _outcomes_where(chosen, ends)
+        if unbounded:
+            clusters = int(_numbers(chosen.loc[ends], "n_clusters").min())
+            limits.append(Limit("unbounded_interval", {**facts, "outcomes": unbounded, "n_clusters": clusters}))
+    estimates = inputs.estimates
+    main = estimates.loc[(estimates["analysis"].astype(str) == "main") & (estimates["subgroup"].fillna("all") == "all")]
+    # an outcome without a main row was not estimated (a row with empty numbers was suppressed for disclosure)
+    missing = [o for o in OUTCOME_ORDER if o not in set(main["outcome"].astype(str))]
+    if missing:
+        limits.append(Limit("main_not_estimated", {**facts, "outcomes": missing}))
+    limits += _event_study_limits(inputs, facts)
+    limits += _staggered_limits(inputs, facts)
+    limits += _synth_limits(inputs, facts)
+    return limits
+
+
+def _event_study_limits(inputs: ReportInputs, facts: dict[str, object]) -> list[Limit]:
+    limits: list[Limit] = []
+    events = inputs.event_study_main
+    if events is not None and len(events):
+        post = events.loc[_numbers(events, "pre") == 0]
+        thin = post.groupby(post["outcome"].astype(str))["few_municipalities"].agg(lambda f: bool((f == 1).all()))
+        if len(thin) and thin.all():
+            limits.append(Limit("event_study_intervals", facts))
+    pretrend = inputs.pretrend_main
+    if pretrend is not None and len(pretrend):
+        untested = _outcomes_where(pretrend, _numbers(pretrend, "statistic").isna())
+        if untested:
+            limits.append(Limit("pretrend_main", {**facts, "outcomes": untested}))
+    if inputs.honest_did is not None and inputs.honest_did.empty and events is not None and len(events):
+        few = int(facts["n_treated"]) < int(facts["min_treated"])  # type: ignore[call-overload]
+        limits.append(Limit("honest_did_few_treated" if few else "honest_did_few_years", facts))
+    return limits
+
+
+def _staggered_limits(inputs: ReportInputs, facts: dict[str, object]) -> list[Limit]:
+    limits: list[Limit] = []
+    robust = inputs.naive_vs_robust
+    if robust is not None and len(robust):
+        rows = robust.loc[robust["estimator"].astype(str).isin(STAGGERED)]
+        for code, mask in (
+            ("staggered_not_estimated", rows["estimate"].isna()),
+            ("staggered_no_se", rows["estimate"].notna() & rows["se"].isna()),
+        ):
+            hit = rows.loc[mask]
+            if len(hit):
+                estimators = ordered(set(hit["estimator"].astype(str)), STAGGERED)
+                outcomes = ordered(set(hit["outcome"].astype(str)), OUTCOME_ORDER)
+                limits.append(Limit(code, {**facts, "estimators": estimators, "outcomes": outcomes}))
+    pretrend = inputs.pretrend
+    if pretrend is not None and len(pretrend):
+        untested = _outcomes_where(pretrend, _numbers(pretrend, "statistic").isna())
+        if untested:
+            limits.append(Limit("staggered_pretrend", {**facts, "outcomes": untested}))
+    bacon = inputs.bacon
+    if bacon is not None and len(bacon):
+        comparisons = set(bacon["comparison"].astype(str))
+        if "treated_vs_never" in comparisons and not comparisons & set(COHORT_COMPARISONS):
+            limits.append(Limit("bacon_one_cohort", facts))
+    hetero = inputs.heterogeneity
+    if hetero is not None and len(hetero):
+        n = _numbers(hetero, "n")
+        shown = n.notna() & (n >= inputs.min_cell)  # rows not left empty for disclosure
+        no_estimate = int((shown & hetero["estimate"].isna()).sum())
+        no_se = int((shown & hetero["estimate"].notna() & hetero["se"].isna()).sum())
+        if no_estimate or no_se:
+            limits.append(Limit("heterogeneity", {**facts, "k": no_estimate, "j": no_se, "m": int(shown.sum())}))
+    return limits
+
+
+def _synth_limits(inputs: ReportInputs, facts: dict[str, object]) -> list[Limit]:
+    average = inputs.synth_average
+    if average is None:
+        return []
+    fitted = set(average["outcome"].astype(str)) if len(average) else set()
+    missing = [o for o in SYNTH_OUTCOMES if o not in fitted]
+    return [Limit("synth_not_fitted", {**facts, "synth_outcomes": missing})] if missing else []
+
+
+def _join(items: list[str], sentences: dict[str, str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + f" {sentences['and']} " + items[-1]
+
+
+def _in_sentence(name: str) -> str:
+    """Return an outcome label for use inside a sentence: without its unit in brackets, lower case unless an acronym."""
+    name = name.split(" (")[0]
+    return name[0].lower() + name[1:] if len(name) > 1 and name[1].islower() else name
+
+
+def _format(limit: Limit, sentences: dict[str, str], language: str) -> str:
+    values = dict(limit.values)
+    words: dict[str, str] = {}
+    for key, value in values.items():
+        if key == "outcomes":
+            words[key] = _join([_in_sentence(label("outcome", str(o), language)) for o in value], sentences)  # type: ignore[union-attr]
+        elif key == "synth_outcomes":
+            words[key] = _join([sentences[f"synth_{o}"] for o in value], sentences)  # type: ignore[union-attr]
+        elif key == "estimators":
+            words[key] = _join([label("estimator", str(e), language) for e in value], sentences)  # type: ignore[union-attr]
+        else:
+            words[key] = format_count(int(value), language=language)  # type: ignore[call-overload]
+    n = int(values.get("n_treated", 0))  # type: ignore[call-overload]
+    words["municipalities"] = sentences["municipality" if n == 1 else "municipalities"]
+    words["municipalities_definite"] = sentences["municipality_definite" if n == 1 else "municipalities_definite"]
+    return sentences[limit.code].format(**words)
+
+
+def limits_markdown(limits: list[Limit], sentences: dict[str, str], *, language: str = "da") -> str:
+    """Write the limits as a Markdown list, one sentence each (empty text when there are none)."""
+    language = check_language(language)
+    return "".join(f"- {_format(limit, sentences, language)}\n" for limit in limits)
+
+
+def few_treated_variables(inputs: ReportInputs, sentences: dict[str, str]) -> dict[str, str]:
+    """Return the words of the summary's opening on few adopting municipalities (text part ``summary-few-treated``).
+
+    Keys: ``few_treated_count`` ("one adopting municipality", "3 adopting municipalities") and
+    ``few_treated_sdid``: the synthetic DiD's effects for the first adopter shown in the synthetic-control
+    section, in one sentence (empty when the synthetic DiD has not run).
+    """
+    language = check_language(inputs.language)
+    n = n_treated(inputs)
+    count = sentences["count_one"] if n == 1 else sentences["count_many"].format(n=format_count(n, language=language))
+    values = {"few_treated_count": count, "few_treated_sdid": ""}
+    sdid = inputs.synth_sdid
+    if sdid is None or sdid.empty:
+        return values
+    own = sdid.loc[sdid["municipality"].astype(str) != "average"].copy()
+    if own.empty:
+        return values
+    from evaluation.contract.codes import MUNICIPALITY
+
+    unit = int(own["municipality"].astype(int).min()) if inputs.synth is None or inputs.synth.empty else None
+    if unit is None:
+        from evaluation.report.synth_parts import shown_unit
+
+        unit = shown_unit(inputs.synth)
+    own = own.loc[own["municipality"].astype(int) == unit]
+    parts = []
+    for outcome in [o for o in SYNTH_OUTCOMES if o in set(own["outcome"].astype(str))]:
+        row = own.loc[own["outcome"].astype(str) == outcome].iloc[0]
+        d = SYNTH_DECIMALS[outcome]
+        parts.append(
+            sentences["sdid_effect"].format(
+                outcome=sentences[f"synth_{outcome}"],
+                estimate=format_number(row["att"], d, language=language, sign=True),
+                low=format_number(row["ci_low"], d, language=language),
+                high=format_number(row["ci_high"], d, language=language),
+                p=format_p_value(row["p_value"], language=language),
+            )
+        )
+    if parts:
+        values["few_treated_sdid"] = sentences["sdid_sentence"].format(
+            name=MUNICIPALITY.get(unit, str(unit)), effects=_join(parts, sentences)
+        )
+    return values
