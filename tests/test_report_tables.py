@@ -94,3 +94,19 @@ def test_to_markdown_writes_pipe_table_with_crossref_caption() -> None:
     assert lines[-1] == ": Min tabel {#tbl-test}"
     with pytest.raises(ReportError, match="must start with 'tbl-'"):
         to_markdown(table, "c", "test")
+
+
+def test_row_accounting_counts_exact_duplicates_dropped_at_ingestion() -> None:
+    accounting = pd.DataFrame(
+        {
+            "extract": ["population"],
+            "file": ["bef.csv"],
+            "rows_read": [1000.0],
+            "rows_accepted": [990.0],
+            "rows_quarantined": [2.0],
+            "rows_duplicate_dropped": [8.0],
+        }
+    )
+    assert len(row_accounting_table(accounting, 5)) == 1  # 990 + 2 + 8 = 1000 adds up
+    with pytest.raises(ReportError, match="duplicates dropped"):
+        row_accounting_table(accounting.assign(rows_duplicate_dropped=[7.0]), 5)

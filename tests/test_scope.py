@@ -113,3 +113,27 @@ def test_documents_study_and_comparison_groups_cover_only_the_municipalities_in_
     sets = comparison_sets([657, 101], [657], municipalities=scope.municipalities)
     assert sets[657] == ("non_adopters", [101, 661, 671])
     assert sets[101] == ("largest_cities", [])
+
+
+@pytest.mark.parametrize("name", ["template", "herning_alone"])
+def test_the_shipped_study_files_are_valid_studies_of_herning_alone(name):
+    config = load_config(DEFAULTS, study_files=[ROOT / "config" / "studies" / f"{name}.yaml"])
+    assert config["treatment"]["adoptions"] == {657: 2013}
+    assert config["data"]["source"] == "extracts"
+
+
+def test_check_config_layers_a_study_file_and_checks_it_against_the_data(tmp_path, monkeypatch, capsys):
+    from evaluation.cli import main
+
+    _population(tmp_path / "raw", [657, 661, 101], range(2011, 2021))
+    monkeypatch.chdir(ROOT)
+    good = _study(tmp_path, {"data": {"source": "extracts", "raw_dir": str(tmp_path / "raw")}})
+    good.write_text(good.read_text() + "treatment:\n  adoptions:\n    657: 2013\n", encoding="utf-8")
+    assert main(["check-config", str(good)]) == 0
+    out = capsys.readouterr().out
+    assert "years 2011-2020, 3 municipalities; adopters 657 (2013)." in out
+    assert "751 (Aarhus) is not in the data; its factsheet is skipped" in out
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(good.read_text().replace("657: 2013", "167: 2013"), encoding="utf-8")
+    assert main(["check-config", str(bad)]) == 1
+    assert "167 (Hvidovre) is not in the data" in capsys.readouterr().err

@@ -9,7 +9,8 @@ Commands
     the pipeline would run with the study's ``data`` settings; exit 0 when it would run (rows to
     quarantine are shown as warnings), 1 when it would stop.
 ``evaluation check-config [FILE]``
-    Validate a study configuration against the schema.
+    Validate a study configuration: the schema, and the adopters and factsheets against the data's years
+    and municipalities. A study file is layered over ``config/config.yaml`` as ``--configfile`` does.
 
 Errors are printed as one readable message, never as a traceback; add
 ``--debug`` before the command to see the traceback.
@@ -34,14 +35,22 @@ def _progress(message: str) -> None:
 
 
 def _load_config(path: Path | None, overrides: dict | None = None) -> dict:
+    """Load the study: ``config/config.yaml`` with the study file ``path`` layered over it (as ``--configfile``).
+
+    ``path`` itself is the whole configuration when it is ``config/config.yaml`` or when there is no
+    ``config/config.yaml`` (outside a checkout); no path gives the defaults.
+    """
     from evaluation.config import load_config
 
+    default = DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None
     if path is None:
-        path = DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None
+        path = default
     if path is None:
         from evaluation.config import validate_config
 
         return validate_config(overrides or {})
+    if default is not None and Path(path).resolve() != default.resolve():
+        return load_config(default, overrides, study_files=[Path(path)])
     return load_config(path, overrides)
 
 
@@ -76,8 +85,22 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_check_config(args: argparse.Namespace) -> int:
+    from evaluation.scope import check_design, study_scope
+
     config = _load_config(args.config)
-    print(f"The configuration is valid ({args.config or DEFAULT_CONFIG}); scale {config['synthetic']['scale']}.")
+    scope = study_scope(config, cache=False)
+    for note in check_design(config, scope):
+        print(f"note: {note}")
+    adopters = ", ".join(f"{k} ({v})" for k, v in sorted(config["treatment"]["adoptions"].items()))
+    data = (
+        f"synthetic registry at scale {config['synthetic']['scale']}"
+        if scope.source == "synthetic"
+        else f"extracts in {config['data']['raw_dir']}"
+    )
+    print(
+        f"The configuration is valid ({args.config or DEFAULT_CONFIG}): {data}, years {scope.first_year}-"
+        f"{scope.last_year}, {len(scope.municipalities)} municipalities; adopters {adopters}."
+    )
     return 0
 
 
@@ -118,7 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     val.set_defaults(func=_cmd_validate)
 
     chk = sub.add_parser("check-config", help="validate a study configuration against its schema")
-    chk.add_argument("config", nargs="?", type=Path, default=None, help="config file (default: config/config.yaml)")
+    chk.add_argument(
+        "config", nargs="?", type=Path, default=None, help="study file or config file (default: config/config.yaml)"
+    )
     chk.set_defaults(func=_cmd_check_config)
     return parser
 

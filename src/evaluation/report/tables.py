@@ -156,16 +156,17 @@ def row_accounting_table(row_accounting: pd.DataFrame, min_cell: int, *, languag
     Raises
     ------
     ReportError
-        If a row's counts do not add up (read = accepted + quarantined).
+        If a row's counts do not add up (read = accepted + quarantined + exact duplicates dropped).
     """
     frame = row_accounting.sort_values(["extract", "file"], kind="stable").reset_index(drop=True)
-    mismatch = frame["rows_read"] != frame["rows_accepted"] + frame["rows_quarantined"]
+    duplicates = frame["rows_duplicate_dropped"] if "rows_duplicate_dropped" in frame else 0
+    mismatch = frame["rows_read"] != frame["rows_accepted"] + frame["rows_quarantined"] + duplicates
     if mismatch.any():
         row = frame[mismatch].iloc[0]
         raise ReportError(
             f"row accounting for {row['extract']} ({row['file']}): rows_read {row['rows_read']:.0f} is not "
-            f"rows_accepted {row['rows_accepted']:.0f} + rows_quarantined {row['rows_quarantined']:.0f}; "
-            "rerun the ingest step"
+            f"rows_accepted {row['rows_accepted']:.0f} + rows_quarantined {row['rows_quarantined']:.0f} + exact "
+            "duplicates dropped; rerun the ingest step"
         )
     return pd.DataFrame(
         {
