@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from evaluation.contract.aliases import XPORT_ALIASES
 from evaluation.contract.extracts import CPR_PATTERN, EXTRACTS, PSEUDONYM_PATTERN, Column, Extract
 from evaluation.ingest.convert import DATE_FORMATS
 from evaluation.ingest.crossfield import MAX_AGE, MIN_AMOUNT
@@ -159,8 +160,25 @@ def render_markdown() -> str:
         "line numbers without the header line.",
         "- **Parquet**: read with pyarrow; native types are kept.",
         "- **Stata `.dta`** and **SAS `.sas7bdat` / `.xpt`**: read with pyreadstat (SAS files whose "
-        "declared encoding fails are read as Latin-1). Numeric dates with a date format arrive as dates. "
-        "Identifiers stored as numbers give a warning (leading zeros may be lost).",
+        "declared encoding fails are read as Latin-1). Numeric dates with a date format arrive as dates, "
+        "also with formats that show only part of a date (`MONYY7.`, `MMYY7.`, `YYMMN6.`, `YEAR4.`, ...: "
+        "SAS stores days since 1960-01-01 whatever the format); Stata's monthly `%tm` is read as the first "
+        "day of the month.",
+        "- **Identifiers stored as numbers** (common in SAS and Stata) are written as whole numbers, never "
+        "`101801234.0`, with a warning. A person identifier of fewer than 10 digits is padded with zeros to "
+        "10 when that makes it CPR-like (`505121001` becomes `0505121001`), so that it matches the same "
+        "person in extracts that store identifiers as text; other numbers (pseudonyms) and record "
+        "identifiers are kept as they are. A number that cannot be an identifier (a fraction, a negative "
+        "number, a float of 2^53 or more) is a `type` row problem. Store identifiers as text where you can.",
+        "- **SAS transport files of version 5** (`.xpt`) allow variable names of at most 8 characters. Use "
+        "the short names below (names of 8 characters or fewer are used as they are; case is ignored). A "
+        "missing column stops ingestion with a message that lists the variables found and the short name "
+        "expected. To use other names, rename them in SAS before the export or extend "
+        "`evaluation.contract.aliases.XPORT_ALIASES`.",
+        "",
+        "| contract column | `.xpt` v5 name |",
+        "|---|---|",
+        *[f"| `{long}` | `{short}` |" for short, long in XPORT_ALIASES.items()],
         "",
         "Column names are matched ignoring case. A missing column stops ingestion (the message names the "
         "closest column found); an extra column gives a warning and is dropped.",
