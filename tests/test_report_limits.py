@@ -124,6 +124,7 @@ def test_a_study_with_undefined_estimates_renders_and_says_why(one_adopter, lang
         assert "Why this report leads with methods for few adopting municipalities.</strong> The analysis has one " \
                "adopting municipality: Herning (2013)." in text  # fmt: skip
         assert "with 1 adopting municipality they are not reliable" in text
+        assert "an open case in the one municipality that adopted the model with matched children" in text
         assert f"the estimate is \u22121.5 points (95% CI: {minus_inf} to {inf})" in text
         assert f"(95% CI: DKK {minus_inf} to 5,000)" in text
         assert "The main analysis of share of new placements in network or foster care: the outcome" in text

@@ -55,6 +55,8 @@ _WORDS = {
         "verdict_none": "Intervallet omfatter nul: en effekt kan hverken påvises eller udelukkes",
         "verdict_missing": "Estimatet kunne ikke beregnes",
         "verdict_no_interval": "Der kunne ikke beregnes et konfidensinterval",
+        "treated_one": "den ene kommune",
+        "treated_many": "de {n} kommuner",
     },
     "en": {
         "fell": "fell",
@@ -70,6 +72,8 @@ _WORDS = {
         "verdict_none": "The interval includes zero: an effect can be neither shown nor ruled out",
         "verdict_missing": "The estimate could not be computed",
         "verdict_no_interval": "No confidence interval could be computed",
+        "treated_one": "the one municipality",
+        "treated_many": "the {n} municipalities",
     },
 }
 
@@ -136,6 +140,11 @@ def _study_variables(study: dict, language: str) -> dict[str, str]:
         "min_cell": str(int(study["min_cell"])),
         "n_municipalities": format_number(n_municipalities, language=language),
         "n_treated_municipalities": format_number(len(treated), language=language),
+        "treated_municipalities_text": (
+            words["treated_one"]
+            if len(treated) == 1
+            else words["treated_many"].format(n=format_number(len(treated), language=language))
+        ),
         "n_comparison_municipalities": format_number(n_municipalities - len(treated), language=language),
         "treated_list": _join([f"{t['name']} ({int(t['adoption_year'])})" for t in treated], language),
         "first_adopter_name": str(treated[0]["name"]),
