@@ -47,7 +47,7 @@ def one_adopter_results(results: Path) -> Path:
     placements = pd.DataFrame(
         [
             ("main", "placement_rate", "did_imputation", "all", -0.04, 0.02, -0.08, 0.01, 0.3, 190, 210),
-            ("main", "breakdown_rate", "did_imputation", "all", -0.1, 0.05, -0.2, 0.0, 0.2, 40, 50),
+            ("main", "breakdown_rate", "did_imputation", "all", 1.4, 2.9, -0.5, INF, 0.5, 40, 50),
             ("main", "caseload", "did_imputation", "all", -23.2, 0.6, -34.8, -11.4, 0.1, 1, 9),
         ],
         columns=estimates.columns,
@@ -86,6 +86,7 @@ def test_the_limits_name_each_analysis_that_could_not_be_made(one_adopter) -> No
         "few_treated",
         "unbounded_interval",
         "main_not_estimated",
+        "unbounded_relative",
         "event_study_intervals",
         "honest_did_few_treated",
         "staggered_no_se",
@@ -105,7 +106,8 @@ def test_the_limits_name_each_analysis_that_could_not_be_made(one_adopter) -> No
 def test_every_limit_has_a_sentence_in_both_languages() -> None:
     codes = {"few_treated", "unbounded_interval", "main_not_estimated", "event_study_intervals", "pretrend_main",
              "honest_did_few_treated", "honest_did_few_years", "staggered_not_estimated", "staggered_no_se",
-             "staggered_pretrend", "bacon_one_cohort", "heterogeneity", "synth_not_fitted"}  # fmt: skip
+             "staggered_pretrend", "bacon_one_cohort", "heterogeneity", "synth_not_fitted",
+             "unbounded_relative"}  # fmt: skip
     da, en = read_sentences(REPORTS_SOURCE, "da"), read_sentences(REPORTS_SOURCE, "en")
     assert set(da) == set(en) and codes <= set(en)
 

@@ -37,6 +37,8 @@ SENTENCES = "limits.yml"
 STAGGERED = ("did_2x2", "twfe", "cs_simple", "cs_dynamic")
 #: comparisons of the Goodman-Bacon decomposition between adoption cohorts
 COHORT_COMPARISONS = ("earlier_vs_later", "later_vs_earlier")
+#: outcomes whose headline is a change relative to the level expected without the model (``estimates.csv``)
+RELATIVE_OUTCOMES = ("breakdown_rate",)
 #: outcomes of the synthetic-control step (:data:`evaluation.fewclusters.synth_step.SYNTH_OUTCOMES`)
 SYNTH_OUTCOMES = ("spending_per_child", "placement_rate", "family_care_share")
 #: decimals of the synthetic DiD's outcomes in running text
@@ -136,6 +138,11 @@ def analysis_limits(inputs: ReportInputs) -> list[Limit]:
     missing = [o for o in OUTCOME_ORDER if o not in set(main["outcome"].astype(str))]
     if missing:
         limits.append(Limit("main_not_estimated", {**facts, "outcomes": missing}))
+    known = {o for limit in limits for o in limit.values.get("outcomes", ())}  # type: ignore[attr-defined]
+    open_ends = _numbers(main, "ci_low").abs().eq(np.inf) | _numbers(main, "ci_high").abs().eq(np.inf)
+    relative = [o for o in _outcomes_where(main, open_ends) if o in RELATIVE_OUTCOMES and o not in known]
+    if relative:
+        limits.append(Limit("unbounded_relative", {**facts, "outcomes": relative}))
     limits += _event_study_limits(inputs, facts)
     limits += _staggered_limits(inputs, facts)
     limits += _synth_limits(inputs, facts)
