@@ -388,3 +388,29 @@ def test_planted_dynamics_bias_twfe_but_not_callaway_santanna(tmp_path, root):
     assert cs["ci_low"] <= truth <= cs["ci_high"], (truth, cs.to_dict())
     assert not twfe["ci_low"] <= truth <= twfe["ci_high"], (truth, twfe.to_dict())
     assert abs(twfe["estimate"] - truth) > abs(cs["estimate"] - truth)
+
+
+def test_one_adopting_municipality_runs_and_keeps_every_event_time(tmp_path):
+    """With fewer adopters than min_treated_municipalities at every event time, the dynamic average keeps them all."""
+    panel = hand_panel()
+    first = np.where(panel["municipality"] == 1, 2012, 0)
+    panel = panel.assign(first_treat=first, treated_unit=(first > 0).astype(int))
+    panel["post"] = ((first > 0) & (panel["year"] >= first)).astype(int)
+    panel["treated"] = panel["post"]
+    base = panel["municipality"] / 2 + (panel["year"] - 2010) / 4
+    panel["school_absence"] = 10 + base + dynamic_effect(first, panel["year"].to_numpy())
+    panel.to_parquet(tmp_path / "panel.parquet")
+    (tmp_path / "ingest").mkdir()
+    hand_extracts(panel, tmp_path / "ingest")
+    written = run_staggered(
+        tmp_path / "panel.parquet",
+        tmp_path / "ingest",
+        hand_config(),
+        tmp_path / "out",
+        matched_path=None,
+        progress=lambda _m: None,
+    )
+    robust = pd.read_csv(written["naive_vs_robust"]).set_index(["outcome", "estimator"])
+    dynamic = robust.loc[("school_absence", "cs_dynamic"), "estimate"]
+    # noise-free outcome: effects 1 + e at event times 0..3, averaged with equal weights
+    assert dynamic == pytest.approx(np.mean([1.0, 2.0, 3.0, 4.0]), abs=FILE_PRECISION)
