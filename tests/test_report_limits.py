@@ -86,7 +86,6 @@ def test_the_limits_name_each_analysis_that_could_not_be_made(one_adopter) -> No
         "few_treated",
         "unbounded_interval",
         "main_not_estimated",
-        "unbounded_relative",
         "event_study_intervals",
         "honest_did_few_treated",
         "staggered_no_se",
@@ -94,10 +93,12 @@ def test_the_limits_name_each_analysis_that_could_not_be_made(one_adopter) -> No
         "bacon_one_cohort",
     ]
     facts = {limit.code: limit.values for limit in limits}
-    assert facts["unbounded_interval"]["outcomes"] == ["sdq", "cost_per_child"]
+    # every headline interval is by randomization inference: breakdowns' open end is named with the others
+    assert facts["unbounded_interval"]["outcomes"] == ["sdq", "cost_per_child", "breakdown_rate"]
     assert facts["main_not_estimated"]["outcomes"] == ["network_foster_share"]
     text = limits_markdown(limits, read_sentences(reports, "en"), language="en")
-    assert "- A bounded confidence interval for SDQ score and cost per child: with 10 municipalities" in text
+    bounded = "- A bounded confidence interval for SDQ score, cost per child and breakdowns per placed child-year"
+    assert f"{bounded}: with 10 municipalities" in text
     assert "HonestDiD): it needs an adoption-year effect that rests on at least 3 adopting municipalities, and the " \
            "analysis has 1." in text  # fmt: skip
     assert "{" not in text and "}" not in text
@@ -138,6 +139,18 @@ def test_a_study_with_undefined_estimates_renders_and_says_why(one_adopter, lang
         assert f"95 %-KI: {minus_inf} til {inf}" in text
         assert written["pdf"].read_bytes().startswith(b"%PDF")
     assert "{{<" not in text and not re.search(r"\b(nan|inf)\b", text, flags=re.IGNORECASE)
+
+
+def test_an_open_interval_of_a_relative_change_is_named_without_randomization_inference(tmp_path: Path) -> None:
+    results = write_results(tmp_path / "results")
+    write_inference_results(results)  # the headline outcome (SDQ) by the wild cluster bootstrap
+    estimates = pd.read_csv(results / "estimates.csv")
+    row = ("main", "breakdown_rate", "did_imputation", "all", 1.4, 2.9, -0.5, INF, 0.5, 129, 271)
+    estimates = pd.concat([estimates, pd.DataFrame([row], columns=estimates.columns)])
+    estimates.to_csv(results / "estimates.csv", index=False)
+    limits = {limit.code: limit.values for limit in analysis_limits(load_results(results))}
+    assert "few_treated" not in limits and "unbounded_interval" not in limits
+    assert limits["unbounded_relative"]["outcomes"] == ["breakdown_rate"]
 
 
 def test_a_study_where_everything_could_be_made_has_no_such_list(tmp_path: Path) -> None:

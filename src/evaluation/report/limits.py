@@ -102,6 +102,11 @@ def _numbers(frame: pd.DataFrame, column: str) -> pd.Series:
     return pd.to_numeric(frame[column], errors="coerce")
 
 
+def _unbounded(frame: pd.DataFrame) -> pd.Series:
+    """Rows whose confidence interval is unbounded on at least one side."""
+    return _numbers(frame, "ci_low").abs().eq(np.inf) | _numbers(frame, "ci_high").abs().eq(np.inf)
+
+
 def analysis_limits(inputs: ReportInputs) -> list[Limit]:
     """Find the analyses the results files show could not be made, with the facts of their reasons.
 
@@ -119,30 +124,33 @@ def analysis_limits(inputs: ReportInputs) -> list[Limit]:
     min_treated = int(inputs.study.get("min_treated_municipalities", 3))
     facts = {"n_treated": treated, "min_treated": min_treated}
     limits: list[Limit] = []
+    estimates = inputs.estimates
+    main = estimates.loc[(estimates["analysis"].astype(str) == "main") & (estimates["subgroup"].fillna("all") == "all")]
+    open_main = _outcomes_where(main, _unbounded(main))
     inference = inputs.inference
+    randomization = False
     if inference is not None and len(inference):
         chosen = _chosen(inference)
         headline = (
             chosen.loc[chosen["outcome"].astype(str) == main_outcome(chosen["outcome"])] if len(chosen) else chosen
         )
-        if (headline["inference"].astype(str) == "randomization_inference").any():
+        randomization = bool((headline["inference"].astype(str) == "randomization_inference").any())
+        if randomization:
             limits.append(Limit("few_treated", facts))
-        ends = _numbers(chosen, "ci_low").abs().eq(np.inf) | _numbers(chosen, "ci_high").abs().eq(np.inf)
-        unbounded = _outcomes_where(chosen, ends)
+        unbounded = _outcomes_where(chosen, _unbounded(chosen))
+        if randomization:  # the headline of every outcome uses the same inference: its open intervals too
+            unbounded = ordered(set(unbounded) | set(open_main), OUTCOME_ORDER)
         if unbounded:
-            clusters = int(_numbers(chosen.loc[ends], "n_clusters").min())
+            clusters = int(_numbers(chosen, "n_clusters").max())
             limits.append(Limit("unbounded_interval", {**facts, "outcomes": unbounded, "n_clusters": clusters}))
-    estimates = inputs.estimates
-    main = estimates.loc[(estimates["analysis"].astype(str) == "main") & (estimates["subgroup"].fillna("all") == "all")]
     # an outcome without a main row was not estimated (a row with empty numbers was suppressed for disclosure)
     missing = [o for o in OUTCOME_ORDER if o not in set(main["outcome"].astype(str))]
     if missing:
         limits.append(Limit("main_not_estimated", {**facts, "outcomes": missing}))
-    known = {o for limit in limits for o in limit.values.get("outcomes", ())}  # type: ignore[attr-defined]
-    open_ends = _numbers(main, "ci_low").abs().eq(np.inf) | _numbers(main, "ci_high").abs().eq(np.inf)
-    relative = [o for o in _outcomes_where(main, open_ends) if o in RELATIVE_OUTCOMES and o not in known]
-    if relative:
-        limits.append(Limit("unbounded_relative", {**facts, "outcomes": relative}))
+    if not randomization:
+        relative = [o for o in open_main if o in RELATIVE_OUTCOMES]
+        if relative:
+            limits.append(Limit("unbounded_relative", {**facts, "outcomes": relative}))
     limits += _event_study_limits(inputs, facts)
     limits += _staggered_limits(inputs, facts)
     limits += _synth_limits(inputs, facts)
