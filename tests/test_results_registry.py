@@ -81,7 +81,8 @@ def test_undeclared_files_and_counts_are_listed(tmp_path):
     pd.DataFrame({"outcome": ["x"], "att_average": [1.0], "n_units": [2]}).to_csv(
         results / "final" / "synth" / "average.csv", index=False
     )
-    (results / "final" / "study.json").write_text(json.dumps({"n_municipalities": 4, "groups": [{"n_children": 3}]}))
+    study = {"n_municipalities": 4, "municipalities": [615, 657], "groups": [{"n_children": 3}]}  # a list: no count
+    (results / "final" / "study.json").write_text(json.dumps(study))
     (results / "final" / "new.csv").write_text("a\n1\n", encoding="utf-8")
     assert undeclared_counts(results) == [
         "results/final/new.csv: not declared in evaluation.contract.results.RESULTS_FILES",

@@ -322,7 +322,7 @@ def find_results_file(path: str | PurePath) -> ResultsFile | None:
 
 
 def _names(path: Path) -> set[str]:
-    """Column names of a CSV or Parquet file, or every key (at any depth) of a JSON file."""
+    """Column names of a CSV or Parquet file, or every key (at any depth) of a JSON file that holds a number."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
         with path.open(encoding="utf-8") as handle:
@@ -336,7 +336,7 @@ def _names(path: Path) -> set[str]:
 
         def walk(value: object) -> None:
             if isinstance(value, dict):
-                keys.update(str(k) for k in value)
+                keys.update(str(k) for k, v in value.items() if isinstance(v, int | float) and not isinstance(v, bool))
                 for v in value.values():
                     walk(v)
             elif isinstance(value, list):
