@@ -34,6 +34,7 @@ setup: $(STAMP)
 run: setup
 	$(SNAKEMAKE)
 	@echo
+	@echo "Start page (open it in a browser; works offline): $(CURDIR)/reports/_output/index.html"
 	@echo "Reports written to:"
 	@ls -1 $(CURDIR)/reports/_output/interim* $(CURDIR)/reports/_output/final* 2>/dev/null | sed 's/^/  /'
 	@echo "  and $$(ls $(CURDIR)/reports/_output/factsheet-* 2>/dev/null | wc -l) municipal factsheet files in $(CURDIR)/reports/_output/"

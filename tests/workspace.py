@@ -2,8 +2,8 @@
 
 Shared by the end-to-end tests (``test_reproducibility.py``, ``test_slurm.py``). A workspace
 holds what a clone holds of the workflow (``Snakefile``, ``workflow/``, ``config/``,
-``reports/`` without rendered or generated files); the ``evaluation`` package is the
-installed one.
+``reports/`` without rendered or generated files, and ``docs/accessibility.md``, which the
+report step renders beside the landing pages); the ``evaluation`` package is the installed one.
 """
 
 from __future__ import annotations
@@ -37,6 +37,8 @@ def make_workspace(dest: Path) -> Path:
     shutil.copytree(
         ROOT / "reports", dest / "reports", ignore=shutil.ignore_patterns("_output", "_generated", "_variables.yml")
     )
+    (dest / "docs").mkdir(exist_ok=True)
+    shutil.copy(ROOT / "docs" / "accessibility.md", dest / "docs" / "accessibility.md")
     return dest
 
 

@@ -239,11 +239,13 @@ def render_report(input: Files, output: Files, log: Files, config: Mapping[str, 
     """Rule ``render_report``: render each release's documents from its results only, one after another.
 
     The interim report is rendered from ``results/interim/`` (the folder of ``input.interim_study``),
-    the final reports and the factsheets from ``results/final/`` (see :func:`evaluation.config.release_config`).
+    the final reports and the factsheets from ``results/final/`` (see :func:`evaluation.config.release_config`),
+    then the landing pages and the accessibility statement (:func:`evaluation.report.landing.write_site`).
     """
     from evaluation.config import RELEASES
     from evaluation.report import build_report
     from evaluation.report.documents import planned_documents
+    from evaluation.report.landing import write_site
 
     reports_dir = Path(input.documents[0]).parent
     documents = [(release, document) for release in RELEASES for document in planned_documents(config, release)]
@@ -259,6 +261,7 @@ def render_report(input: Files, output: Files, log: Files, config: Mapping[str, 
                 params=params or None,
                 progress=progress,
             )
+        write_site(config, Path(input.final_study).parent, reports_dir, Path(input.statement), progress=progress)
 
 
 def estimate_staggered(input: Files, output: Files, log: Files, config: Mapping[str, Any]) -> None:

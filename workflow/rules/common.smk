@@ -74,10 +74,11 @@ def get_raw_inputs():
 
 
 def get_report_outputs():
-    """The rendered reports and factsheets, one file per configured format."""
+    """The rendered reports and factsheets, one file per configured format, and the landing pages."""
     from evaluation.report.documents import planned_outputs
+    from evaluation.report.landing import site_outputs
 
-    return planned_outputs(config)
+    return planned_outputs(config) + site_outputs(config)
 
 
 def release_inputs(release, **named):
@@ -131,7 +132,7 @@ def release_results(release):
 
 def report_inputs(wildcards):
     """What the reports display, for both releases: <release>_<name>, and the report sources."""
-    inputs = {"documents": get_report_sources()}
+    inputs = {"documents": get_report_sources(), "statement": "docs/accessibility.md"}
     for release in RELEASES:
         named = release_results(release)
         named["disclosure"] = expand(

@@ -43,6 +43,7 @@ from evaluation.report.quarto_blocks import Target, convert_callouts, pagebreak
 PANDOC_KEYS: frozenset[str] = frozenset(
     {"title", "subtitle", "author", "date", "lang", "toc", "toc-title", "toc-depth", "number-sections", "abstract"}
     | {"publisher", "year", "project-number", "isbn", "report-type", "colophon", "factsheet"}
+    | {"skip-label", "site-nav"}  # the page frame of the HTML site (evaluation.report.site)
 )
 CROSSREF_NAMES: dict[str, dict[str, str]] = {
     "da": {"tbl": "Tabel", "fig": "Figur"},

@@ -28,6 +28,7 @@ from evaluation.report.generate import write_generated
 from evaluation.report.inputs import load_results
 from evaluation.report.numbers import check_language
 from evaluation.report.quarto_offline import OfflineDocument, preprocess_qmd
+from evaluation.report.site import html_options, page_metadata
 from evaluation.report.templates_path import template_path
 from evaluation.report.values import read_variables
 
@@ -77,15 +78,7 @@ def render_offline_html(
         ``output``.
     """
     document = preprocess_qmd(qmd, variables, target="html", metadata=metadata)
-    options = [
-        "--standalone",
-        "--embed-resources",
-        f"--template={template_path('report.html')}",
-        f"--css={template_path('report.css')}",
-        f"--resource-path={Path(qmd).parent.resolve()}",
-        "--section-divs",
-        *_pandoc_options(document),
-    ]
+    options = [*html_options(Path(qmd).parent), *_pandoc_options(document)]
     output.parent.mkdir(parents=True, exist_ok=True)
     _pandoc(document.markdown(), "html5", options, output)
     return output
@@ -280,7 +273,8 @@ def build_report(
     variables = read_variables(written["variables"])
     output_dir = reports_dir / "_output"
     if "html" in formats:
-        written["html"] = render_offline_html(qmd, variables, output_dir / f"{stem}.html", metadata=metadata)
+        page = metadata | page_metadata(language)  # skip link and the link to the landing page (site.py)
+        written["html"] = render_offline_html(qmd, variables, output_dir / f"{stem}.html", metadata=page)
         progress(f"report: wrote {written['html']} (offline: pandoc)")
     if "pdf" in formats:
         written["pdf"] = render_offline_pdf(
