@@ -137,3 +137,11 @@ def test_check_config_layers_a_study_file_and_checks_it_against_the_data(tmp_pat
     bad.write_text(good.read_text().replace("657: 2013", "167: 2013"), encoding="utf-8")
     assert main(["check-config", str(bad)]) == 1
     assert "167 (Hvidovre) is not in the data" in capsys.readouterr().err
+
+
+def test_the_scope_reads_parquet_extracts_whose_column_names_differ_in_case(tmp_path):
+    (tmp_path / "raw").mkdir()
+    frame = pd.DataFrame({"aar": [2012, 2013, 2013], "kom": [657, 101, 999], "pnr": ["1", "2", "3"]})
+    frame.to_parquet(tmp_path / "raw" / "befolkning.parquet")
+    scope = study_scope({"data": {"source": "extracts", "raw_dir": "raw"}}, root=tmp_path, cache=False)
+    assert scope == StudyScope(2012, 2013, (101, 657), "extracts")  # 999 is no municipality code

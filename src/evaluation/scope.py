@@ -103,10 +103,11 @@ def _population_columns(path: Path) -> pd.DataFrame:
     if ext == "parquet":
         import pyarrow.parquet as pq
 
-        names = pq.read_schema(path).names
-        frame = pq.read_table(path, columns=[c for c in wanted if c in names]).to_pandas()
+        names = [n for n in pq.read_schema(path).names if n.upper() in wanted]
+        frame = pq.read_table(path, columns=names).to_pandas()
     else:
         frame = read_raw(path, EXTRACTS["befolkning"]).frame
+    frame = frame.rename(columns=lambda c: str(c).upper())  # the contract matches names ignoring case
     missing = [c for c in wanted if c not in frame.columns]
     if missing:
         raise ExtractError(f"{path.name}: the population extract has no column {', '.join(missing)}")
