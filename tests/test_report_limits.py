@@ -165,3 +165,23 @@ def test_a_study_where_everything_could_be_made_has_no_such_list(tmp_path: Path)
     written = build_report(results, reports, engine="offline", formats=("html",), progress=lambda _m: None)
     text = written["html"].read_text(encoding="utf-8")
     assert "ikke kunne gennemføres" not in text and "Hvorfor rapporten bygger" not in text
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["estimate/inference.csv", "estimate/event_study_main.csv", "economics/ceac.csv", "power/mde.csv",
+     "estimate/honest_did.csv", "estimate/heterogeneity.csv"],
+)  # fmt: skip
+def test_a_step_that_estimated_nothing_does_not_stop_the_report(tmp_path: Path, name: str) -> None:
+    """A results file with a header only (every outcome failed) renders its part as missing and names it."""
+    results = write_results(tmp_path / "results")
+    write_later_results(results)
+    write_inference_results(results)
+    path = results / name
+    pd.read_csv(path).iloc[0:0].to_csv(path, index=False)
+    reports = tmp_path / "reports"
+    shutil.copytree(REPORTS_SOURCE, reports, ignore=shutil.ignore_patterns("_output", "_generated", "_variables.yml"))
+    written = build_report(results, reports, engine="offline", formats=("html",), language="en", progress=print)
+    text = " ".join(written["html"].read_text(encoding="utf-8").split())
+    if name in ("estimate/inference.csv", "estimate/event_study_main.csv", "power/mde.csv"):
+        assert "no outcome could be estimated with these data, so the step wrote no result." in text

@@ -54,6 +54,8 @@ from evaluation.report.values import SMD_THRESHOLD
 #: False draws it here from balance.csv with the report's covariate labels and number format
 USE_PIPELINE_LOVE_PLOT = False
 ECONOMICS = ("economics", "costs_by_year", "ceac", "reconciliation", "budget")
+#: results whose parts need at least one row (the others' parts show an empty result in words)
+NEED_ROWS = frozenset({*ECONOMICS, "event_study_main", "inference", "power"})
 #: text part (``reports/_text/<language>/<part>.md``) -> the ReportInputs fields it needs
 PART_RESULTS: dict[str, tuple[str, ...]] = {
     "economics": ECONOMICS,
@@ -163,6 +165,15 @@ LOVE_PLOT_ALT = {
 }
 
 
+def has_rows(inputs: ReportInputs, *names: str) -> bool:
+    """Return whether the named results are present, and those of :data:`NEED_ROWS` hold rows.
+
+    A step that could estimate nothing writes a file with a header only; its part then gets the ``.missing``
+    text, and the summary's list of limits says why.
+    """
+    return inputs.has(*names) and not any(getattr(inputs, n).empty for n in names if n in NEED_ROWS)
+
+
 @dataclass
 class ResultParts:
     """What :func:`write_result_parts` produced."""
@@ -200,7 +211,7 @@ def write_result_parts(
     """
     language, min_cell = inputs.language, inputs.min_cell
     captions = CAPTIONS[language]
-    out = ResultParts(available={part: inputs.has(*needs) for part, needs in PART_RESULTS.items()})
+    out = ResultParts(available={part: has_rows(inputs, *needs) for part, needs in PART_RESULTS.items()})
 
     def table(label_id: str, frame: pd.DataFrame, text_columns: int, source: str, **fmt: object) -> None:
         path = generated / f"{label_id}.md"
@@ -272,7 +283,7 @@ def write_result_parts(
         table("tbl-disclosure", disclosure_table(inputs.disclosure, language=language), 1,
               SOURCES[language]["disclosure"])  # fmt: skip
     min_treated = int(inputs.study.get("min_treated_municipalities", 3))
-    if inputs.event_study_main is not None:
+    if has_rows(inputs, "event_study_main"):
         out.figures["fig-event-study"] = headline_event_study_figure(
             inputs.event_study_main, min_treated=min_treated, language=language
         )
@@ -306,7 +317,7 @@ def write_result_parts(
 def _inference_and_power(inputs: ReportInputs, out: ResultParts, table: Callable[..., None], source: str) -> None:
     """Write the inference and power tables, draw the power figure, and say whether the summary names the CI."""
     language = inputs.language
-    if inputs.inference is not None:
+    if has_rows(inputs, "inference"):
         note = inference_note(inputs.inference, language=language)
         table("tbl-inference", inference_table(inputs.inference, language=language), 2, f"{source} {note}".strip())
         values = inference_variables(inputs.inference, language=language)
@@ -314,7 +325,7 @@ def _inference_and_power(inputs: ReportInputs, out: ResultParts, table: Callable
         # the chosen method's CI beside the cluster-robust one (and in the summary) only when they differ
         differs = values["inference_chosen_is_robust"] == "false"
         out.available["inference-compare"] = out.available["summary-inference"] = differs
-    if inputs.power is not None:
+    if has_rows(inputs, "power"):
         values = power_variables(inputs.power, language=language)
         out.variables.update(values)
         table("tbl-power", power_table(inputs.power, language=language), 2, source,

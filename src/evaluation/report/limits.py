@@ -37,6 +37,8 @@ SENTENCES = "limits.yml"
 STAGGERED = ("did_2x2", "twfe", "cs_simple", "cs_dynamic")
 #: comparisons of the Goodman-Bacon decomposition between adoption cohorts
 COHORT_COMPARISONS = ("earlier_vs_later", "later_vs_earlier")
+#: results files that hold no row when their step could estimate nothing (ReportInputs fields)
+NO_RESULT = ("inference", "event_study_main", "economics", "power")
 #: outcomes whose headline is a change relative to the level expected without the model (``estimates.csv``)
 RELATIVE_OUTCOMES = ("breakdown_rate",)
 #: outcomes of the synthetic-control step (:data:`evaluation.fewclusters.synth_step.SYNTH_OUTCOMES`)
@@ -151,6 +153,9 @@ def analysis_limits(inputs: ReportInputs) -> list[Limit]:
         relative = [o for o in open_main if o in RELATIVE_OUTCOMES]
         if relative:
             limits.append(Limit("unbounded_relative", {**facts, "outcomes": relative}))
+    empty = [name for name in NO_RESULT if getattr(inputs, name) is not None and getattr(inputs, name).empty]
+    if empty:
+        limits.append(Limit("no_result", {**facts, "analyses": empty}))
     limits += _event_study_limits(inputs, facts)
     limits += _staggered_limits(inputs, facts)
     limits += _synth_limits(inputs, facts)
@@ -240,6 +245,8 @@ def _format(limit: Limit, sentences: dict[str, str], language: str) -> str:
             words[key] = _join([_in_sentence(label("outcome", str(o), language)) for o in value], sentences)  # type: ignore[union-attr]
         elif key == "synth_outcomes":
             words[key] = _join([sentences[f"synth_{o}"] for o in value], sentences)  # type: ignore[union-attr]
+        elif key == "analyses":
+            words[key] = _join([sentences[f"analysis_{a}"] for a in value], sentences)  # type: ignore[union-attr]
         elif key == "estimators":
             words[key] = _join([label("estimator", str(e), language) for e in value], sentences)  # type: ignore[union-attr]
         else:
