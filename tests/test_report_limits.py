@@ -65,6 +65,16 @@ def one_adopter_results(results: Path) -> Path:
     robust = pd.read_csv(folder / "naive_vs_robust.csv")
     robust.loc[robust["estimator"].isin(["cs_simple", "cs_dynamic"]), ["se", "ci_low", "ci_high", "p_value"]] = None
     robust.to_csv(folder / "naive_vs_robust.csv", index=False)
+    synth = results / "synth"
+    synth.mkdir()
+    sdid = [
+        (o, m, 2013 if m == "657" else None, att, 1.0, att - 2.0, att + 2.0, 0.3, 0.95, 3, 11, 9, 1)
+        for o, att in (("spending_per_child", -3906.3), ("placement_rate", -7.23))
+        for m in ("657", "average")
+    ]
+    columns = ["outcome", "municipality", "adoption_year", "att", "se", "ci_low", "ci_high", "p_value", "level",
+               "pre_years", "post_years", "n_controls", "adopters"]  # fmt: skip
+    pd.DataFrame(sdid, columns=columns).to_csv(synth / "sdid.csv", index=False)
     bacon = pd.read_csv(folder / "bacon.csv")
     bacon.loc[bacon["comparison"].isin(["treated_vs_never", "twfe"])].to_csv(folder / "bacon.csv", index=False)
     return results
@@ -127,6 +137,11 @@ def test_a_study_with_undefined_estimates_renders_and_says_why(one_adopter, lang
         assert "Why this report leads with methods for few adopting municipalities.</strong> The analysis has one " \
                "adopting municipality: Herning (2013)." in text  # fmt: skip
         assert "with 1 adopting municipality they are not reliable" in text
+        assert (
+            "By synthetic difference-in-differences, the effects in Herning from adoption on are: spending per child "
+            "aged 0-17 \u22123,906 (95% CI: \u22123,908 to \u22123,904; p = 0.300) and children placed per 1,000 "
+            "children \u22127.2 (95% CI: \u22129.2 to \u22125.2; p = 0.300)."
+        ) in text
         assert "an open case in the one municipality that adopted the model with matched children" in text
         assert f"the estimate is \u22121.5 points (95% CI: {minus_inf} to {inf})" in text
         assert f"(95% CI: DKK {minus_inf} to 5,000)" in text

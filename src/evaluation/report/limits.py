@@ -27,7 +27,7 @@ from evaluation.errors import ReportError
 from evaluation.report.inference_parts import main_outcome
 from evaluation.report.inputs import ReportInputs
 from evaluation.report.labels import OUTCOME_ORDER, label, ordered
-from evaluation.report.numbers import check_language, format_count, format_number, format_p_value
+from evaluation.report.numbers import check_language, format_count, format_number, format_p_value, format_percent
 
 __all__ = ["Limit", "analysis_limits", "few_treated_variables", "limits_markdown", "read_sentences"]
 
@@ -267,9 +267,12 @@ def few_treated_variables(inputs: ReportInputs, sentences: dict[str, str]) -> di
     """Return the words of the summary's opening on few adopting municipalities (text part ``summary-few-treated``).
 
     Keys: ``few_treated_count`` ("one adopting municipality", "3 adopting municipalities") and
-    ``few_treated_sdid``: the synthetic DiD's effects for the first adopter shown in the synthetic-control
-    section, in one sentence (empty when the synthetic DiD has not run).
+    ``few_treated_sdid``: the synthetic DiD's effects in one sentence, for the adopting municipality when there
+    is one and for the mean over the adopting municipalities when there are several (empty when the synthetic
+    DiD has not run).
     """
+    from evaluation.contract.codes import MUNICIPALITY
+
     language = check_language(inputs.language)
     n = n_treated(inputs)
     count = sentences["count_one"] if n == 1 else sentences["count_many"].format(n=format_count(n, language=language))
@@ -277,20 +280,14 @@ def few_treated_variables(inputs: ReportInputs, sentences: dict[str, str]) -> di
     sdid = inputs.synth_sdid
     if sdid is None or sdid.empty:
         return values
-    own = sdid.loc[sdid["municipality"].astype(str) != "average"].copy()
-    if own.empty:
+    where = sdid["municipality"].astype(str)
+    units = sorted(int(m) for m in set(where) if m != "average")
+    if not units:
         return values
-    from evaluation.contract.codes import MUNICIPALITY
-
-    unit = int(own["municipality"].astype(int).min()) if inputs.synth is None or inputs.synth.empty else None
-    if unit is None:
-        from evaluation.report.synth_parts import shown_unit
-
-        unit = shown_unit(inputs.synth)
-    own = own.loc[own["municipality"].astype(int) == unit]
+    rows = sdid.loc[where == str(units[0])] if len(units) == 1 else sdid.loc[where == "average"]
     parts = []
-    for outcome in [o for o in SYNTH_OUTCOMES if o in set(own["outcome"].astype(str))]:
-        row = own.loc[own["outcome"].astype(str) == outcome].iloc[0]
+    for outcome in [o for o in SYNTH_OUTCOMES if o in set(rows["outcome"].astype(str))]:
+        row = rows.loc[rows["outcome"].astype(str) == outcome].iloc[0]
         d = SYNTH_DECIMALS[outcome]
         parts.append(
             sentences["sdid_effect"].format(
@@ -299,10 +296,14 @@ def few_treated_variables(inputs: ReportInputs, sentences: dict[str, str]) -> di
                 low=format_number(row["ci_low"], d, language=language),
                 high=format_number(row["ci_high"], d, language=language),
                 p=format_p_value(row["p_value"], language=language),
+                level=format_percent(row["level"], language=language),
             )
         )
-    if parts:
-        values["few_treated_sdid"] = sentences["sdid_sentence"].format(
-            name=MUNICIPALITY.get(unit, str(unit)), effects=_join(parts, sentences)
+    if parts and len(units) == 1:
+        name = MUNICIPALITY.get(units[0], str(units[0]))
+        values["few_treated_sdid"] = sentences["sdid_sentence"].format(name=name, effects=_join(parts, sentences))
+    elif parts:
+        values["few_treated_sdid"] = sentences["sdid_sentence_mean"].format(
+            n=format_count(len(units), language=language), effects=_join(parts, sentences)
         )
     return values
