@@ -271,3 +271,25 @@ def test_honest_did_rows_use_the_event_study_relative_to_the_year_before_adoptio
     rm = honest.loc[honest["method"] == "relative_magnitudes"].sort_values("m")
     widths = (rm["ci_high"] - rm["ci_low"]).to_numpy()
     assert np.all(np.diff(widths) >= -1e-9)  # intervals widen with M
+
+
+def test_honest_did_uses_consecutive_years_with_estimates_and_needs_the_adoption_year():
+    """An event time without an estimate (NaN) neither spreads NaN into the bounds' inputs nor leaves a gap."""
+    from dataclasses import replace
+
+    from evaluation.estimate import _normalised_event_study, sensitivity_rows
+
+    data = _repeated_cross_sections(seed=8)
+    fit = did_imputation(data, "y", unit="unit", time="year", cohort="g", covariates=["x", "z"], leads=3)
+    table = fit.event_study.reset_index(drop=True)
+    last = int(table["event_time"].max())
+    gap = replace(fit, event_study=table.assign(estimate=table["estimate"].where(table["event_time"] != last - 1)))
+    beta, cov, n_pre, n_post = _normalised_event_study(gap, min_treated=1)
+    assert np.isfinite(beta).all() and np.isfinite(cov).all()
+    assert (n_pre, n_post) == (2, last - 1)  # the effects stop before the missing year
+    lead = replace(fit, event_study=table.assign(estimate=table["estimate"].where(table["event_time"] != -2)))
+    assert _normalised_event_study(lead, min_treated=1) is None  # one lead left after the gap
+    no_zero = replace(fit, event_study=table.assign(estimate=table["estimate"].where(table["event_time"] != 0)))
+    assert _normalised_event_study(no_zero, min_treated=1) is None
+    config = {"estimation": {"alpha": 0.05, "min_treated_municipalities": 1}}
+    assert sensitivity_rows(no_zero, "y", config)[1] == []  # no bounds, and no error

@@ -464,23 +464,31 @@ def _normalised_event_study(fit: Any, min_treated: int) -> tuple[np.ndarray, np.
 
     The placebo estimates and the effects are all relative to the years before the leads; subtracting
     the estimate of event time -1 makes that year the reference (0), as Rambachan and Roth (2023)
-    assume. Post-adoption event times resting on fewer than ``min_treated`` adopters are left out.
-    None when fewer than two leads (one pre-period coefficient after normalising) or no post period.
+    assume. The bounds need consecutive years: the leads back from -1 and the effects on from 0 are kept
+    while they have an estimate, the effects while they rest on at least ``min_treated`` adopters. None
+    when fewer than two leads (one pre-period coefficient after normalising) or no adoption-year effect
+    (event time 0, the effect the bounds are for) are left.
     """
     table = fit.event_study.reset_index(drop=True)
-    pre = table.index[(table["pre"] == 1) & table["estimate"].notna()].tolist()
-    post = table.index[
-        (table["pre"] == 0) & table["estimate"].notna() & (table["n_treated_clusters"] >= min_treated)
-    ].tolist()
-    if -1 not in set(table.loc[pre, "event_time"]) or len(pre) < 2 or not post:
+    usable = table["estimate"].notna() & ((table["pre"] == 1) | (table["n_treated_clusters"] >= min_treated))
+    by_time = dict(zip(table["event_time"].astype(int), table.index, strict=True))
+    pre, post = [], []
+    for times, kept in ((range(-1, -len(table) - 1, -1), pre), (range(len(table)), post)):
+        for e in times:  # consecutive event times with an estimate
+            if e not in by_time or not usable[by_time[e]]:
+                break
+            kept.append(by_time[e])
+    pre.sort()
+    if len(pre) < 2 or not post:
         return None
     ref = int(table.index[table["event_time"] == -1][0])
     keep = [i for i in pre if i != ref] + post
     a = np.zeros((len(keep), len(table)))
     a[np.arange(len(keep)), keep] = 1.0
     a[:, ref] -= 1.0
-    beta = a @ table["estimate"].to_numpy(dtype=float)
-    cov = a @ fit.event_covariance @ a.T
+    # event times left out have no estimate (NaN) and weight 0 in a; 0 * NaN would make every coefficient NaN
+    beta = a @ np.nan_to_num(table["estimate"].to_numpy(dtype=float), nan=0.0)
+    cov = a @ np.nan_to_num(fit.event_covariance, nan=0.0) @ a.T
     return beta, cov, len(pre) - 1, len(post)
 
 
