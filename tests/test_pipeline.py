@@ -1,7 +1,8 @@
 """End to end: the real Snakemake pipeline on the tiny synthetic registry.
 
 The pipeline runs once per test session in a copy of the workflow (as a user's
-clone would), and the tests read what it wrote. The planted truth comes from
+clone would; the ``tiny_run`` fixture of conftest.py, shared with test_browser.py), and the
+tests read what it wrote. The planted truth comes from
 truth.json, which no pipeline step reads.
 """
 
@@ -50,12 +51,9 @@ def _snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory) -> Path:
-    workdir = make_workspace(tmp_path_factory.mktemp("study"))
-    proc = _snakemake(workdir)
-    if proc.returncode != 0:
-        pytest.fail(f"the pipeline failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}")
-    return workdir
+def run(tiny_run) -> Path:
+    """The session's tiny pipeline run (conftest.py), shared with the browser tests."""
+    return tiny_run
 
 
 @pytest.fixture(scope="module")
