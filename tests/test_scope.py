@@ -145,3 +145,13 @@ def test_the_scope_reads_parquet_extracts_whose_column_names_differ_in_case(tmp_
     frame.to_parquet(tmp_path / "raw" / "befolkning.parquet")
     scope = study_scope({"data": {"source": "extracts", "raw_dir": "raw"}}, root=tmp_path, cache=False)
     assert scope == StudyScope(2012, 2013, (101, 657), "extracts")  # 999 is no municipality code
+
+
+def test_an_extracts_study_is_not_tied_to_the_synthetic_registry_years():
+    # the synthetic registry starts in 2010; a study of real extracts may adopt in 2008 (checked against its data)
+    study = {"data": {"source": "extracts", "raw_dir": "raw"}, "treatment": {"adoptions": {657: 2008}}}
+    config = load_config(DEFAULTS, study)
+    assert config["treatment"]["adoptions"] == {657: 2008}
+    check_design(config, StudyScope(2005, 2015, (657,), "extracts"))
+    with pytest.raises(ConfigError, match="adoption year must be after 2010"):
+        load_config(DEFAULTS, {"treatment": {"adoptions": {657: 2008}}})  # the synthetic registry: 2010-2023

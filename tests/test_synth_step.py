@@ -13,6 +13,7 @@ from evaluation.fewclusters.synth_step import (
     SYNTH_DEFAULTS,
     TABLE_COLUMNS,
     _placebo_average,
+    first_adopter,
     municipality_outcomes,
     sdid_table,
     synth_tables,
@@ -123,6 +124,14 @@ def test_planted_jump_recovered():
     one = gaps[gaps["outcome"] == "spending_per_child"]
     assert (one["role"] == "treated").sum() == 14 and (one["role"] == "placebo").sum() == 6 * 14
     assert set(one.loc[one["role"] == "placebo", "unit"]) == {101, 102, 103, 104, 105, 106}
+
+
+def test_placebo_inference_is_for_the_first_adopter_of_the_study_not_herning_by_code():
+    panel, _ = _panel()
+    table, _, gaps = synth_tables(panel, {167: 2015}, outcomes=["spending_per_child"])  # Hvidovre alone
+    assert table.loc[table["adopter"] == 167, "p_value"].notna().all()
+    assert set(gaps.loc[gaps["role"] == "treated", "unit"]) == {167}
+    assert first_adopter({657: 2013, 167: 2015}) == 657 and first_adopter({167: 2015, 101: 2015}) == 101
 
 
 def test_unknown_outcome_rejected():
