@@ -110,3 +110,30 @@ def test_report_pages_have_a_skip_link_a_home_link_and_tables_in_labelled_boxes(
     assert re.search(r'<th [^>]*scope="col"', html) and re.search(r'<th [^>]*scope="row"', html)
     css = html[html.index("<style") : html.index("</style>")]
     assert ":focus-visible" in css and "@media print" in css and ".table-scroll" in css
+
+
+def _labelled_series(figure) -> list[list[tuple]]:  # noqa: ANN001
+    """Per panel: (line style, marker, colour) of every line with a legend label."""
+    return [
+        [(line.get_linestyle(), line.get_marker(), line.get_color()) for line in ax.get_lines()
+         if not str(line.get_label()).startswith("_")]
+        for ax in figure.axes
+    ]  # fmt: skip
+
+
+def test_line_charts_tell_series_apart_without_colour(tmp_path: Path) -> None:
+    """WCAG 1.4.1: the series of a line chart differ in line style or marker, not only in colour."""
+    import pandas as pd
+
+    from evaluation.report.figures import trends_figure
+    from evaluation.report.figures_results import costs_figure
+    from report_fixtures import write_later_results
+
+    results = write_later_results(write_results(tmp_path / "results"))
+    trends, _ = trends_figure(pd.read_csv(results / "estimate" / "trends.csv"), [2013, 2015], 5, language="da")
+    costs = costs_figure(pd.read_csv(results / "economics" / "costs_by_year.csv"), language="da")
+    for figure in (trends, costs):
+        panels = [series for series in _labelled_series(figure) if len(series) > 1]
+        assert panels, "no panel with several series"
+        for series in panels:
+            assert len({(style, marker) for style, marker, _ in series}) == len(series), series
