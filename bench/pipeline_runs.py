@@ -1,7 +1,8 @@
 """Run the real pipeline in a fresh work folder and collect the time and memory of every step.
 
 ``bench/pipeline/<scale>/`` receives what a clone holds of the workflow (``Snakefile``, ``workflow/``,
-``config/``, ``reports/`` without rendered or generated files, as ``tests/workspace.py`` copies it);
+``config/``, ``reports/`` without rendered or generated files, ``docs/accessibility.md``, as
+``tests/workspace.py`` copies it);
 the ``evaluation`` package is the installed one. Snakemake then runs the default target (the whole
 study, both releases, report rendering and the output guard; not the Monte Carlo study, which is not
 part of the default target) with ``--cores <cores> --config 'synthetic={scale: <scale>}'``.
@@ -46,6 +47,8 @@ def make_workspace(root: Path, dest: Path) -> Path:
     shutil.copytree(
         root / "reports", dest / "reports", ignore=shutil.ignore_patterns("_output", "_generated", "_variables.yml")
     )
+    (dest / "docs").mkdir()
+    shutil.copy(root / "docs" / "accessibility.md", dest / "docs" / "accessibility.md")  # rendered beside the reports
     return dest
 
 
