@@ -159,6 +159,7 @@ def test_a_study_with_undefined_estimates_renders_and_says_why(one_adopter, lang
 def test_an_open_interval_of_a_relative_change_is_named_without_randomization_inference(tmp_path: Path) -> None:
     results = write_results(tmp_path / "results")
     write_inference_results(results)  # the headline outcome (SDQ) by the wild cluster bootstrap
+    write_later_results(results)
     estimates = pd.read_csv(results / "estimates.csv")
     row = ("main", "breakdown_rate", "did_imputation", "all", 1.4, 2.9, -0.5, INF, 0.5, 129, 271)
     estimates = pd.concat([estimates, pd.DataFrame([row], columns=estimates.columns)])
@@ -166,6 +167,8 @@ def test_an_open_interval_of_a_relative_change_is_named_without_randomization_in
     limits = {limit.code: limit.values for limit in analysis_limits(load_results(results))}
     assert "few_treated" not in limits and "unbounded_interval" not in limits
     assert limits["unbounded_relative"]["outcomes"] == ["breakdown_rate"]
+    # the fixture has HonestDiD bounds for SDQ only (the cost's adoption-year effect missing, say)
+    assert limits["honest_did_few_years"]["outcomes"] == ["cost_per_child"]
 
 
 def test_a_study_where_everything_could_be_made_has_no_such_list(tmp_path: Path) -> None:

@@ -39,6 +39,8 @@ STAGGERED = ("did_2x2", "twfe", "cs_simple", "cs_dynamic")
 COHORT_COMPARISONS = ("earlier_vs_later", "later_vs_earlier")
 #: results files that hold no row when their step could estimate nothing (ReportInputs fields)
 NO_RESULT = ("inference", "event_study_main", "economics", "power")
+#: outcomes the event-study section gives HonestDiD bounds for (the primary outcomes of the default design)
+HONEST_OUTCOMES = ("sdq", "cost_per_child")
 #: outcomes whose headline is a change relative to the level expected without the model (``estimates.csv``)
 RELATIVE_OUTCOMES = ("breakdown_rate",)
 #: outcomes of the synthetic-control step (:data:`evaluation.fewclusters.synth_step.SYNTH_OUTCOMES`)
@@ -175,9 +177,16 @@ def _event_study_limits(inputs: ReportInputs, facts: dict[str, object]) -> list[
         untested = _outcomes_where(pretrend, _numbers(pretrend, "statistic").isna())
         if untested:
             limits.append(Limit("pretrend_main", {**facts, "outcomes": untested}))
-    if inputs.honest_did is not None and inputs.honest_did.empty and events is not None and len(events):
+    honest = inputs.honest_did
+    if honest is not None and events is not None and len(events):
+        bounded = set(honest["outcome"].astype(str)) if len(honest) else set()
+        drawn = set(events["outcome"].astype(str))
+        missing = [o for o in HONEST_OUTCOMES if o in drawn and o not in bounded]
         few = int(facts["n_treated"]) < int(facts["min_treated"])  # type: ignore[call-overload]
-        limits.append(Limit("honest_did_few_treated" if few else "honest_did_few_years", facts))
+        if missing and few and not bounded:
+            limits.append(Limit("honest_did_few_treated", facts))
+        elif missing:
+            limits.append(Limit("honest_did_few_years", {**facts, "outcomes": missing}))
     return limits
 
 
