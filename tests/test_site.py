@@ -137,3 +137,21 @@ def test_line_charts_tell_series_apart_without_colour(tmp_path: Path) -> None:
         assert panels, "no panel with several series"
         for series in panels:
             assert len({(style, marker) for style, marker, _ in series}) == len(series), series
+
+
+def test_honest_did_figure_tells_the_intervals_apart_without_colour(tmp_path: Path) -> None:
+    """WCAG 1.4.1: the original and the robust intervals differ in line style, not only in colour."""
+    import pandas as pd
+
+    from evaluation.report.figures_headline import honest_did_figure
+    from report_fixtures import write_headline_event_study
+
+    write_headline_event_study(tmp_path)
+    figure = honest_did_figure(pd.read_csv(tmp_path / "honest_did.csv"), language="en")
+    for ax in figure.axes:
+        styles = {c.get_label(): str(c.get_linestyle()) for c in ax.collections if not c.get_label().startswith("_")}
+        if len(styles) > 1:
+            assert len(set(styles.values())) == len(styles), styles
+            break
+    else:
+        pytest.fail("no panel with both intervals")

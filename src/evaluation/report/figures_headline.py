@@ -170,7 +170,10 @@ def honest_did_figure(honest: pd.DataFrame, *, language: str = "da") -> Figure:
                 step = float(np.diff(m).min()) if len(m) > 1 else 1.0
                 x0 = m.min() - step
                 low0, high0 = float(part["original_low"].iloc[0]), float(part["original_high"].iloc[0])
-                ax.vlines(x0, low0, high0, color=OKABE_ITO["blue"], linewidth=2.2, label=words["original"])
+                # the original interval dashed with round ends, the robust ones solid with bars: not colour alone
+                ax.vlines(x0, low0, high0, color=OKABE_ITO["blue"], linewidth=2.2, linestyles="dashed",
+                          label=words["original"])  # fmt: skip
+                ax.plot([x0, x0], [low0, high0], "o", color=OKABE_ITO["blue"], markersize=3.5)
                 ax.vlines(m, part["ci_low"], part["ci_high"], color=OKABE_ITO["vermillion"], linewidth=1.6,
                           label=words["robust"])  # fmt: skip
                 ax.plot(m, part["ci_low"], "_", color=OKABE_ITO["vermillion"])
