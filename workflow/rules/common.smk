@@ -90,9 +90,9 @@ def release_inputs(release, **named):
 
 
 def get_report_sources():
-    """The Quarto sources of the reports: documents and their text parts."""
+    """The Quarto sources of the reports: documents and their text parts (Markdown, and the YAML of the limits)."""
     return sorted(str(p) for p in Path("reports").glob("*.qmd")) + sorted(
-        str(p) for p in Path("reports/_text").rglob("*.md")
+        str(p) for p in Path("reports/_text").rglob("*") if p.suffix in (".md", ".yml")
     )
 
 

@@ -30,7 +30,8 @@ local function accessible_table(tbl, language)
       end
     end
   end
-  local attributes = {role = "region", tabindex = "0", ["aria-label"] = label_of(tbl, language)}
+  -- a list of pairs, not a map: a map's order is random in Lua, and the same input must give the same bytes
+  local attributes = {{"role", "region"}, {"tabindex", "0"}, {"aria-label", label_of(tbl, language)}}
   return pandoc.Div({tbl}, pandoc.Attr("", {"table-scroll"}, attributes))
 end
 
