@@ -58,18 +58,20 @@ def test_results_are_byte_identical_across_core_counts(reference_runs):
 def test_killed_run_resumes_without_redoing_finished_steps(reference_runs, tmp_path):
     reference, _, _, _ = reference_runs
     workdir = make_workspace(tmp_path / "study")
-    proc = start_run(workdir, 1, *TARGET_ARGS)
-    marker = workdir / "logs" / "final" / "build_panel.log"  # written when a step after ingestion starts
+    log = tmp_path / "killed-run.log"  # a file, not a pipe: nobody reads while the test waits for the marker
+    proc = start_run(workdir, 1, *TARGET_ARGS, log=log)
+    # written when a step after ingestion starts (the interim or the final release's, whichever comes first)
+    markers = [workdir / "logs" / release / "build_panel.log" for release in ("interim", "final")]
     deadline = time.monotonic() + TIMEOUT
-    while not marker.exists():
+    while not any(marker.exists() for marker in markers):
         if proc.poll() is not None:
-            pytest.fail(f"the run ended before it could be killed:\n{proc.stderr.read()[-4000:]}")
+            pytest.fail(f"the run ended before it could be killed:\n{log.read_text()[-4000:]}")
         if time.monotonic() > deadline:
             os.killpg(proc.pid, signal.SIGKILL)
             pytest.fail("the run never reached build_panel")
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGKILL)
-    proc.communicate()
+    proc.wait()
     assert proc.returncode == -signal.SIGKILL
     assert not (workdir / "results" / "final" / "estimates.csv").exists()  # really killed midway
 

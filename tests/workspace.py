@@ -52,17 +52,33 @@ def snakemake_command(cores: int, *extra: str) -> list[str]:
     return [SNAKEMAKE, "--cores", str(cores), "--config", "synthetic={scale: tiny}", *extra]
 
 
-def start_run(workdir: Path, cores: int, *extra: str) -> subprocess.Popen:
-    """Start a run in ``workdir``, in its own process group, so that the whole run can be killed."""
-    return subprocess.Popen(
-        snakemake_command(cores, *extra),
-        cwd=workdir,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=snakemake_env(),
-        start_new_session=True,
-    )
+def start_run(workdir: Path, cores: int, *extra: str, log: Path | None = None) -> subprocess.Popen:
+    """Start a run in ``workdir``, in its own process group, so that the whole run can be killed.
+
+    Its output goes to pipes that :func:`finish_run` reads, or, with ``log``, to that file: a caller that
+    polls for a file instead of reading the pipes must pass ``log``, or the run blocks once the pipes' buffer
+    (64 KiB) is full and never gets there.
+    """
+    if log is None:
+        return subprocess.Popen(
+            snakemake_command(cores, *extra),
+            cwd=workdir,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=snakemake_env(),
+            start_new_session=True,
+        )
+    with open(log, "w", encoding="utf-8") as out:  # the child keeps its own copy of the file
+        return subprocess.Popen(
+            snakemake_command(cores, *extra),
+            cwd=workdir,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=snakemake_env(),
+            start_new_session=True,
+        )
 
 
 def finish_run(proc: subprocess.Popen) -> str:
