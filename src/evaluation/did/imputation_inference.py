@@ -126,12 +126,16 @@ def _untreated_weights(design: Any, fit: _Fit, rows_t: np.ndarray, a: np.ndarray
     return -d.w[train] * (a_unit[m] / safe[m] + d.zb(train, r) - (fit.unit_mean_z @ r)[m])
 
 
-def _restricted_scores(design: Any, fit: _Fit, rows_t: np.ndarray, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Cluster sums ``s_c = sum v_i u_i`` of the restricted residuals for ``Y`` and for ``D`` (linear in tau_0)."""
-    u_y, u_d = _restricted_residuals(design, fit, rows_t, a)
+def _cluster_scores(design: Any, fit: _Fit, rows_t: np.ndarray, a: np.ndarray, *residuals: np.ndarray) -> tuple:
+    """Cluster sums ``s_c = sum v_i u_i`` of each residual vector (over the training rows, then ``rows_t``)."""
     v = np.concatenate([_untreated_weights(design, fit, rows_t, a), a])
     cluster = design.cluster[np.concatenate([fit.rows, rows_t])]
-    return tuple(np.bincount(cluster, weights=v * u, minlength=design.n_clusters) for u in (u_y, u_d))
+    return tuple(np.bincount(cluster, weights=v * u, minlength=design.n_clusters) for u in residuals)
+
+
+def _restricted_scores(design: Any, fit: _Fit, rows_t: np.ndarray, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cluster sums ``s_c = sum v_i u_i`` of the restricted residuals for ``Y`` and for ``D`` (linear in tau_0)."""
+    return _cluster_scores(design, fit, rows_t, a, *_restricted_residuals(design, fit, rows_t, a))
 
 
 def _score_matrix(design: Any, fit: _Fit, rows_t: np.ndarray, a: np.ndarray, cell: np.ndarray, u: np.ndarray):
@@ -199,9 +203,7 @@ def _studentised_interval(
     """P-value of zero effect and interval of the studentised restricted wild cluster bootstrap."""
     design = state["design"]
     u_y, u_d = _restricted_residuals(design, fit, rows, a)
-    v = np.concatenate([_untreated_weights(design, fit, rows, a), a])
-    cluster = design.cluster[np.concatenate([fit.rows, rows])]
-    s_y, s_d = (np.bincount(cluster, weights=v * u, minlength=design.n_clusters) for u in (u_y, u_d))
+    s_y, s_d = _cluster_scores(design, fit, rows, a, u_y, u_d)
     cell = _cells(state, rows)
     q_y = r @ _score_matrix(design, fit, rows, a, cell, u_y).T
     q_d = r @ _score_matrix(design, fit, rows, a, cell, u_d).T
