@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 
 from evaluation.did.imputation import did_imputation
+from evaluation.did.imputation_inference import _reference as reference_groups
 from evaluation.did.imputation_inference import (
-    _cells,
     _restricted_residuals,
     _restricted_scores,
     _score_matrix,
@@ -35,8 +35,9 @@ from staggered_panel import staggered_panel  # noqa: E402
 REFERENCE = pd.read_csv(REF / "imputation_reference.csv")
 
 
-def _reference(data: str, cluster: str) -> pd.DataFrame:
-    return REFERENCE.loc[(REFERENCE["data"] == data) & (REFERENCE["cluster"] == cluster)].set_index("quantity")
+def _reference(data: str, cluster: str, leave_out: bool = False) -> pd.DataFrame:
+    rows = (REFERENCE["data"] == data) & (REFERENCE["cluster"] == cluster) & (REFERENCE["leave_out"] == leave_out)
+    return REFERENCE.loc[rows].set_index("quantity")
 
 
 def _check_against(result, ref: pd.DataFrame) -> None:
@@ -57,11 +58,20 @@ def test_matches_diff_diff_on_the_staggered_panel(cluster):
     assert result.df == result.n_clusters - 1
 
 
+def test_leave_out_matches_diff_diff_leave_one_out_on_the_staggered_panel():
+    """Unit clusters, one row per unit and period, no cohort of one unit: leaving out the cluster is BJS A.9."""
+    result = did_imputation(staggered_panel(), "y", unit="id", time="year", cohort="first_treat", leave_out=True)
+    _check_against(result, _reference("synthetic", "id", leave_out=True))
+    plain = did_imputation(staggered_panel(), "y", unit="id", time="year", cohort="first_treat")
+    assert result.se > plain.se
+
+
 @pytest.mark.skipif(not (REF / "mpdta.csv").is_file(), reason="mpdta.csv (GPL-2 data of R did) is not stored")
-def test_matches_diff_diff_on_mpdta():
+@pytest.mark.parametrize("leave_out", [False, True])
+def test_matches_diff_diff_on_mpdta(leave_out):
     mpdta = pd.read_csv(REF / "mpdta.csv").rename(columns={"first.treat": "first_treat"})
-    result = did_imputation(mpdta, "lemp", unit="countyreal", time="year", cohort="first_treat")
-    _check_against(result, _reference("mpdta", "countyreal"))
+    result = did_imputation(mpdta, "lemp", unit="countyreal", time="year", cohort="first_treat", leave_out=leave_out)
+    _check_against(result, _reference("mpdta", "countyreal", leave_out))
 
 
 def _repeated_cross_sections(seed: int = 3, n_units: int = 24, noise: float = 1.0) -> pd.DataFrame:
@@ -84,6 +94,59 @@ def _repeated_cross_sections(seed: int = 3, n_units: int = 24, noise: float = 1.
                 y = 0.2 * unit + 0.1 * (year - 2010) + 0.4 * x * (year - 2010) + 0.5 * z + tau
                 rows.append((unit, year, g, x, z, y + noise * rng.normal(), tau, float(rng.uniform(0.5, 2.0))))
     return pd.DataFrame(rows, columns=["unit", "year", "g", "x", "z", "y", "tau", "w"])
+
+
+def _with_lone_cohort(data: pd.DataFrame) -> pd.DataFrame:
+    """Unit 0 adopts alone in 2012 (a cohort of one municipality, as Herning's)."""
+    return data.assign(g=np.where(data["unit"] == 0, 2012, data["g"]))
+
+
+@pytest.mark.parametrize("cluster", ["unit", "region"])
+def test_leave_out_residuals_equal_the_means_of_the_other_clusters(cluster):
+    """Each treated row against its cell's mean without its own cluster; a lone cluster against its event time."""
+    data = _with_lone_cohort(_repeated_cross_sections()).assign(region=lambda d: d["unit"] // 3)
+    kw = dict(unit="unit", time="year", cohort="g", weights="w", cluster=cluster)
+    plain = did_imputation(data, "y", **kw)
+    loo = did_imputation(data, "y", leave_out=True, **kw)
+    assert loo.estimate == plain.estimate
+    st = loo._state
+    design, rows_t = st["design"], st["rows_t"]
+    # tau_i of the fit, then the leave-out means by brute force
+    from evaluation.did.imputation import _Fit
+
+    fit = _Fit.on(design, st["train"])
+    b, alpha_m = fit.coefficients(design.y[st["train"]])
+    tau = design.y[rows_t] - alpha_m[design.unit[rows_t]] - design.zb(rows_t, b)
+    g, t = st["g"][rows_t], st["t_values"][rows_t]
+    c, w2 = design.cluster[rows_t], design.w[rows_t] ** 2
+    dev = np.empty(len(rows_t))
+    lone = 0
+    for i in range(len(rows_t)):
+        other = (g == g[i]) & (t == t[i]) & (c != c[i])
+        if not other.any():
+            other = (t - g == t[i] - g[i]) & (c != c[i])
+            lone += 1
+        if not other.any():  # alone at its event time too: its own cell, without leave-out
+            other = (g == g[i]) & (t == t[i])
+        dev[i] = tau[i] - np.average(tau[other], weights=w2[other])
+    assert lone > 0  # the lone cohort's rows are taken against the other cohorts at the same event time
+    a = st["weights_t"]
+    scores = np.bincount(c, weights=a * dev, minlength=design.n_clusters)
+    v = _untreated_part(st)
+    assert loo.se == pytest.approx(np.linalg.norm(v + scores), rel=1e-9)
+    assert loo.se > plain.se
+
+
+def _untreated_part(st) -> np.ndarray:
+    """Cluster sums of v_j e_j over the untreated rows (the part of the BJS score leave-out leaves alone)."""
+    from evaluation.did.imputation_inference import _untreated_weights
+
+    design, fit = st["design"], st["fit"]
+    train = st["train"]
+    b, alpha_m = fit.coefficients(design.y[train])
+    res = design.y[train] - alpha_m[design.unit[train]] - design.zb(train, b)
+    v = _untreated_weights(design, fit, st["rows_t"], st["weights_t"])
+    return np.bincount(design.cluster[train], weights=v * res, minlength=design.n_clusters)
 
 
 def test_recovers_effects_that_vary_by_cohort_and_time_exactly_without_noise():
@@ -147,17 +210,19 @@ def test_restricted_bootstrap_draw_equals_the_estimator_on_the_bootstrap_sample(
     assert boot.estimate - tau0 == pytest.approx(r @ (s_y - tau0 * s_d), abs=1e-9)
 
 
+@pytest.mark.parametrize("leave_out", [False, True])
 @pytest.mark.parametrize("cluster", ["unit", "region"])
-def test_studentised_draw_has_the_standard_error_of_the_estimator_on_the_bootstrap_sample(cluster):
+def test_studentised_draw_has_the_standard_error_of_the_estimator_on_the_bootstrap_sample(cluster, leave_out):
     """|B(tau_0) r| is the BJS standard error of the bootstrap sample: the studentised draws rely on it."""
-    data = _repeated_cross_sections().assign(region=lambda d: d["unit"] // 3)
+    data = _with_lone_cohort(_repeated_cross_sections()).assign(region=lambda d: d["unit"] // 3)
     kw = dict(unit="unit", time="year", cohort="g", covariates=["x"], weights="w", cluster=cluster)
+    kw["leave_out"] = leave_out
     result = did_imputation(data, "y", **kw)
     st = result._state
     design, fit, rows_t, a = st["design"], st["fit"], st["rows_t"], st["weights_t"]
     u_y, u_d = _restricted_residuals(design, fit, rows_t, a)
-    cells = _cells(st, rows_t)
-    b_y, b_d = (_score_matrix(design, fit, rows_t, a, cells, u) for u in (u_y, u_d))
+    ref = reference_groups(st, rows_t)
+    b_y, b_d = (_score_matrix(design, fit, rows_t, a, ref, u) for u in (u_y, u_d))
     both = np.concatenate([st["train"], rows_t])
     for tau0 in (0.0, 0.7):
         u = u_y - tau0 * u_d

@@ -303,20 +303,29 @@ def headline_fit(
     coefficients are not identified (a sparse outcome such as ``network_foster_share``), the covariates
     enter with constant coefficients, then not at all (the matching alone balances them); the fit's
     summary says which was used. ``caseload`` uses the municipality-year panel ``caseload``
-    (municipality and year effects, unweighted). Errors are clustered by municipality.
+    (municipality and year effects, unweighted). Errors are clustered by municipality, with leave-out
+    residuals unless ``estimation.leave_out`` is false.
     """
     from evaluation.did.imputation import did_imputation
 
     est = config.get("estimation") or {}
     alpha, cluster = float(est.get("alpha", 0.05)), est.get("cluster", "municipality")
     leads = int(est.get("event_leads", 4))
+    leave_out = bool(est.get("leave_out", True))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if outcome in MUNICIPALITY_OUTCOMES:
             if caseload is None:
                 raise ModelNotIdentifiedError(f"{outcome}: no municipality-year data")
             return did_imputation(
-                caseload, outcome, unit="municipality", time="year", cohort="first_treat", alpha=alpha, leads=leads
+                caseload,
+                outcome,
+                unit="municipality",
+                time="year",
+                cohort="first_treat",
+                alpha=alpha,
+                leads=leads,
+                leave_out=leave_out,
             )
         last: ModelNotIdentifiedError | None = None
         for covs, trends in ((covariates, True), (covariates, False), ((), False)):
@@ -334,6 +343,7 @@ def headline_fit(
                     leads=leads,
                     covariate_trends=trends,
                     controls=controls,
+                    leave_out=leave_out,
                 )
             except ModelNotIdentifiedError as exc:
                 last = exc

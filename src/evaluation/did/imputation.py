@@ -36,6 +36,14 @@ where :math:`\tilde\varepsilon_i` is the residual of step 1 for untreated observ
 groups, as Stata ``did_imputation``'s default). No small-sample factor is applied. Intervals and
 p-values use the t distribution with :math:`G - 1` degrees of freedom (:math:`G` clusters).
 
+Leave-out (``leave_out=True``; BJS Supplementary Appendix A.9, Stata's ``leaveout``): the cell mean of a
+treated row leaves out the row's own cluster, :math:`\bar\tau_{gt,-c(i)}`, so that a cluster's noise
+does not pull its own residual towards zero. A cell with one cluster (a cohort of one municipality,
+such as Herning's) has no such mean, and without leave-out its residuals are exactly zero: its
+municipality-year shocks drop out of the variance. Its rows are therefore taken against the other
+clusters at the same event time, and only a row alone at its event time too keeps its own cell mean.
+With unit clusters and no cohort of one unit this is diff-diff's ``leave_one_out=True``.
+
 Few treated clusters (:func:`restricted_wild_bootstrap`, :func:`imputation_randomization`): the policy
 of :mod:`evaluation.inference.policy` replaces the t interval by a restricted wild cluster bootstrap of
 the linear estimator or by randomization inference over the adoption schedule.
@@ -443,16 +451,95 @@ def _prepare(
     return design, data, g, t_values, treated
 
 
-def _cell_deviation(design: _Design, rows: np.ndarray, tau: np.ndarray, cell: np.ndarray) -> np.ndarray:
-    """``tau_i`` less the ``w^2``-weighted mean of its cell (BJS eq. 8), as a full-length vector."""
-    dev = np.zeros(len(design.y))
-    codes, inverse = np.unique(cell, return_inverse=True)
-    w2 = design.w[rows] ** 2
-    means = np.bincount(inverse, weights=w2 * tau, minlength=len(codes)) / np.bincount(
-        inverse, weights=w2, minlength=len(codes)
-    )
-    dev[rows] = tau - means[inverse]
-    return dev
+@dataclass(frozen=True)
+class _Reference:
+    r"""The group each treated row's residual is taken against (BJS eq. 8), with or without leave-out.
+
+    Rows are grouped by cohort-period cell. With ``leave_out`` (BJS 2024, Supplementary Appendix A.9;
+    Stata ``did_imputation, leaveout``), a row's cell mean leaves out the row's own cluster, so that a
+    cluster's own noise does not shrink its residual. A cell with a single cluster has no such mean; its
+    rows are taken against the other clusters at the same event time (the coarser grouping ``avgeffectsby``
+    allows), and, when the event time has a single cluster too, against their own cell without leave-out.
+
+    The reference groups are numbered cells first (``0..n_cells-1``), then event times. ``own`` is each
+    row's group, ``den`` the weight of its mean (:math:`\sum w^2` over the group, less the row's own
+    cluster under leave-out), ``loo_ref`` whether a group's means leave out the row's cluster.
+    """
+
+    cell: np.ndarray
+    event: np.ndarray
+    cluster: np.ndarray
+    w2: np.ndarray
+    own: np.ndarray
+    den: np.ndarray
+    loo_ref: np.ndarray
+    n_cells: int
+    n_refs: int
+
+    @staticmethod
+    def of(cell: np.ndarray, event: np.ndarray, cluster: np.ndarray, w: np.ndarray, leave_out: bool) -> _Reference:
+        """Build the reference groups of treated rows with cell, event time, cluster and weight."""
+        cell = np.asarray(cell, dtype=np.int64)
+        n_cells = int(cell.max()) + 1
+        event = np.unique(np.asarray(event), return_inverse=True)[1].astype(np.int64)
+        n_events = int(event.max()) + 1
+        w2 = np.asarray(w, dtype=float) ** 2
+        codes = np.concatenate([cell, n_cells + event])
+        pairs = np.unique(np.stack([codes, np.tile(cluster, 2)]), axis=1)
+        n_clusters_in = np.bincount(pairs[0], minlength=n_cells + n_events)
+        loo_ref = leave_out & (n_clusters_in >= 2)
+        use_event = ~loo_ref[cell] & loo_ref[n_cells + event]
+        own = np.where(use_event, n_cells + event, cell)
+        total = np.bincount(codes, weights=np.tile(w2, 2), minlength=n_cells + n_events)
+        own_w2 = _own_cluster_sum(own >= n_cells, cell, event, cluster, w2)
+        den = total[own] - np.where(loo_ref[own], own_w2, 0.0)
+        return _Reference(cell, event, cluster, w2, own, den, loo_ref, n_cells, n_cells + n_events)
+
+    def members(self) -> sparse.csr_matrix:
+        """``(n_refs, n)`` matrix with ``w_j^2`` where row ``j`` belongs to the group (its cell and event time)."""
+        n = len(self.cell)
+        idx = np.arange(n)
+        return sparse.csr_matrix(
+            (np.tile(self.w2, 2), (np.concatenate([self.cell, self.n_cells + self.event]), np.tile(idx, 2))),
+            shape=(self.n_refs, n),
+        )
+
+    def levels(self) -> tuple[tuple[np.ndarray, int], tuple[np.ndarray, int]]:
+        """The cell and the event-time code of each row, with the number of each (the blocks of :meth:`members`)."""
+        return (self.cell, self.n_cells), (self.event, self.n_refs - self.n_cells)
+
+    def deviation(self, tau: np.ndarray) -> np.ndarray:
+        """``tau_i`` less the ``w^2``-weighted mean of its reference group (its own cluster left out if so)."""
+        codes = np.concatenate([self.cell, self.n_cells + self.event])
+        total = np.bincount(codes, weights=np.tile(self.w2 * tau, 2), minlength=self.n_refs)
+        own_sum = _own_cluster_sum(self.own >= self.n_cells, self.cell, self.event, self.cluster, self.w2 * tau)
+        mean = (total[self.own] - np.where(self.loo_ref[self.own], own_sum, 0.0)) / self.den
+        return tau - mean
+
+    def operator(self, a: np.ndarray, n_clusters: int) -> tuple[np.ndarray, sparse.csr_matrix]:
+        r"""The cluster scores :math:`(\Phi u)_c = \sum_{i \in c} a_i\, \text{deviation}(u)_i` as a linear map.
+
+        Returns ``(own, coef)`` with :math:`\Phi = \text{own}_j [c = c_j] - \text{coef}\,M`, ``M`` the
+        :meth:`members` matrix and ``coef`` a ``(G, n_refs)`` matrix: each row's own entry, less the means
+        of the groups its cluster's rows are taken against (leave-out puts the own cluster back).
+        """
+        coef = sparse.csr_matrix((a / self.den, (self.cluster, self.own)), shape=(n_clusters, self.n_refs))
+        dense = coef.toarray() * self.loo_ref[None, :]
+        back = self.w2 * (dense[self.cluster, self.cell] + dense[self.cluster, self.n_cells + self.event])
+        return a + back, coef
+
+
+def _own_cluster_sum(
+    by_event: np.ndarray, cell: np.ndarray, event: np.ndarray, cluster: np.ndarray, values: np.ndarray
+) -> np.ndarray:
+    """For each row, the sum of ``values`` over its own cluster's rows in its event time (``by_event``) or cell."""
+
+    def pair_sums(codes: np.ndarray) -> np.ndarray:
+        key = codes.astype(np.int64) * (int(cluster.max()) + 1) + cluster
+        uniq, inverse = np.unique(key, return_inverse=True)
+        return np.bincount(inverse, weights=values, minlength=len(uniq))[inverse]
+
+    return np.where(by_event, pair_sums(event), pair_sums(cell))
 
 
 def did_imputation(
@@ -469,6 +556,7 @@ def did_imputation(
     leads: int = 0,
     covariate_trends: bool = True,
     controls: Sequence[str] = (),
+    leave_out: bool = False,
 ) -> ImputationResult:
     r"""Estimate the ATT of a staggered adoption by imputation (module docstring; BJS 2024, Theorem 2).
 
@@ -504,6 +592,11 @@ def did_imputation(
         the counterfactual estimators of Liu, Wang and Xu 2024): the rows 1..``leads`` periods before
         adoption are left out of that fit and imputed like treated rows. Each cohort keeps at least its
         earliest pre-adoption period in the fit. The headline ATT always uses every untreated row.
+    leave_out
+        Take each treated row's residual against its cell's mean without its own cluster (BJS 2024,
+        Supplementary Appendix A.9; Stata ``did_imputation, leaveout``), and against the other clusters at
+        the same event time when its cell has a single cluster (a cohort of one municipality). The default
+        (False) is the estimator of BJS Theorem 3 as R ``didimputation`` and Stata compute it by default.
 
     Returns
     -------
@@ -552,7 +645,8 @@ def did_imputation(
     b, alpha_m = fit.coefficients(design.y[train])
     tau = design.y[rows_t] - alpha_m[design.unit[rows_t]] - design.zb(rows_t, b)
     res_train = design.y[train] - alpha_m[design.unit[train]] - design.zb(train, b)
-    dev = _cell_deviation(design, rows_t, tau, cell_code)
+    dev = np.zeros(len(design.y))
+    dev[rows_t] = _Reference.of(cell_code, event, design.cluster[rows_t], design.w[rows_t], leave_out).deviation(tau)
 
     w_t = design.w[rows_t]
     names: list[Any] = ["att"]
@@ -619,7 +713,7 @@ def did_imputation(
     )
     if leads > 0:
         event_table, event_scores, event_fit, event_funcs = _event_study_with_leads(
-            design, g, t_values, treated, leads, dof, alpha
+            design, g, t_values, treated, leads, dof, alpha, leave_out
         )
     cov = event_scores.T @ event_scores
     treated_mean = float(w_t @ design.y[rows_t] / w_t.sum())
@@ -661,6 +755,7 @@ def did_imputation(
             "covariate_trends": covariate_trends,
             "weights": weights,
             "cluster": cluster,
+            "leave_out": leave_out,
         },
     )
 
@@ -673,6 +768,7 @@ def _event_study_with_leads(
     leads: int,
     dof: int,
     alpha: float,
+    leave_out: bool,
 ) -> tuple[pd.DataFrame, np.ndarray, _Fit, _Functionals]:
     """Event study from one fit that leaves the ``leads`` pre-adoption periods out (placebo rows)."""
     times = np.sort(np.unique(t_values))
@@ -692,7 +788,8 @@ def _event_study_with_leads(
     res_train = design.y[train] - alpha_m[design.unit[train]] - design.zb(train, b)
     event = rel[targets].astype(np.int64)
     cell = pd.DataFrame({"g": g[targets], "t": t_values[targets]}).groupby(["g", "t"]).ngroup().to_numpy()
-    dev = _cell_deviation(design, targets, tau, cell)
+    dev = np.zeros(len(design.y))
+    dev[targets] = _Reference.of(cell, event, design.cluster[targets], design.w[targets], leave_out).deviation(tau)
     events = np.unique(event)
     names, f_rows, f_weights = [], [], []
     for e in events:

@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from evaluation.did.imputation import ImputationResult, _Fit
+from evaluation.did.imputation import ImputationResult, _Fit, _Reference
 from evaluation.errors import EvaluationError
 
 __all__ = [
@@ -138,11 +138,11 @@ def _restricted_scores(design: Any, fit: _Fit, rows_t: np.ndarray, a: np.ndarray
     return _cluster_scores(design, fit, rows_t, a, *_restricted_residuals(design, fit, rows_t, a))
 
 
-def _score_matrix(design: Any, fit: _Fit, rows_t: np.ndarray, a: np.ndarray, cell: np.ndarray, u: np.ndarray):
+def _score_matrix(design: Any, fit: _Fit, rows_t: np.ndarray, a: np.ndarray, ref: _Reference, u: np.ndarray):
     r"""Return the ``(G, G)`` matrix whose column ``c`` is the BJS cluster-score vector of ``u`` kept in cluster ``c``.
 
-    ``u`` is a vector over the training rows then ``rows_t`` (a restricted residual), ``cell`` the
-    cohort-period cell of each row of ``rows_t``. The variance estimator of a bootstrap sample with
+    ``u`` is a vector over the training rows then ``rows_t`` (a restricted residual), ``ref`` the
+    reference groups of the rows of ``rows_t`` (:class:`evaluation.did.imputation._Reference`). The variance estimator of a bootstrap sample with
     cluster weights ``r`` is ``|B r|^2`` (every part of it is linear in the outcome and blind to the
     restricted fit and a constant effect), so a studentised draw costs one ``G x G`` product. Every
     column is found at once from cluster-level sums, without refitting.
@@ -164,29 +164,33 @@ def _score_matrix(design: Any, fit: _Fit, rows_t: np.ndarray, a: np.ndarray, cel
     out = np.diag(np.bincount(c_tr, weights=v * u_tr, minlength=n_g))
     out -= sparse.csr_matrix((v, (c_tr, d.unit[train])), shape=(n_g, n_m)) @ alpha
     out -= d.group_sums(v, train, d.cluster, n_g) @ coef
-    # Treated rows: sum_i phi_ki tau_i, phi = a_i [i in k] - A_k,cell(i) omega_i (deviation from the cell mean).
+    # Treated rows: sum_i phi_ki u_i, phi the deviation of each row from its reference group's mean.
     idx = np.arange(n_t)
     c_t = d.cluster[rows_t]
-    w2 = d.w[rows_t] ** 2
-    n_cells = int(cell.max()) + 1
-    omega = w2 / np.bincount(cell, weights=w2, minlength=n_cells)[cell]
-    a_cell = sparse.csr_matrix((a, (c_t, cell)), shape=(n_g, n_cells))
-    phi = sparse.csr_matrix((a, (c_t, idx)), shape=(n_g, n_t)) - a_cell @ sparse.csr_matrix(
-        (omega, (cell, idx)), shape=(n_cells, n_t)
-    )
+    own, ref_coef = ref.operator(a, n_g)
+    phi = sparse.csr_matrix((own, (c_t, idx)), shape=(n_g, n_t)) - ref_coef @ ref.members()
     out += (phi @ sparse.csr_matrix((u_t, (idx, c_t)), shape=(n_t, n_g))).toarray()
     out -= (phi @ sparse.csr_matrix((np.ones(n_t), (idx, d.unit[rows_t])), shape=(n_t, n_m))) @ alpha
-    cell_full = np.zeros(d.unit.shape, dtype=np.int64)
-    cell_full[rows_t] = cell
-    phi_z = d.group_sums(a, rows_t, d.cluster, n_g) - a_cell @ d.group_sums(omega, rows_t, cell_full, n_cells)
-    out -= phi_z @ coef
+    member_z = np.vstack(
+        [d.group_sums(ref.w2, rows_t, _full(d, rows_t, codes), n) for codes, n in ref.levels()]
+    )
+    out -= (d.group_sums(own, rows_t, d.cluster, n_g) - ref_coef @ member_z) @ coef
     return out
 
 
-def _cells(state: dict[str, Any], rows: np.ndarray) -> np.ndarray:
-    """Return the cohort-period cell codes of ``rows``."""
-    frame = pd.DataFrame({"g": state["g"][rows], "t": state["design"].time[rows]})
-    return frame.groupby(["g", "t"]).ngroup().to_numpy()
+def _full(design: Any, rows: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Return ``values`` placed at ``rows`` of a full-length integer vector (zeros elsewhere)."""
+    out = np.zeros(design.unit.shape, dtype=np.int64)
+    out[rows] = values
+    return out
+
+
+def _reference(state: dict[str, Any], rows: np.ndarray) -> _Reference:
+    """Return the reference groups of ``rows`` (cohort-period cells, event times), as the fit used them."""
+    design, g = state["design"], state["g"]
+    cell = pd.DataFrame({"g": g[rows], "t": design.time[rows]}).groupby(["g", "t"]).ngroup().to_numpy()
+    event = (state["t_values"][rows] - g[rows]).astype(np.int64)
+    return _Reference.of(cell, event, design.cluster[rows], design.w[rows], bool(state.get("leave_out", False)))
 
 
 def _studentised_interval(
@@ -204,9 +208,9 @@ def _studentised_interval(
     design = state["design"]
     u_y, u_d = _restricted_residuals(design, fit, rows, a)
     s_y, s_d = _cluster_scores(design, fit, rows, a, u_y, u_d)
-    cell = _cells(state, rows)
-    q_y = r @ _score_matrix(design, fit, rows, a, cell, u_y).T
-    q_d = r @ _score_matrix(design, fit, rows, a, cell, u_d).T
+    ref = _reference(state, rows)
+    q_y = r @ _score_matrix(design, fit, rows, a, ref, u_y).T
+    q_d = r @ _score_matrix(design, fit, rows, a, ref, u_d).T
     p_y, p_d = r @ s_y, r @ s_d
     syy, syd, sdd = (q_y * q_y).sum(1), (q_y * q_d).sum(1), (q_d * q_d).sum(1)
 
