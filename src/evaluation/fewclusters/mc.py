@@ -203,7 +203,8 @@ def summary_markdown(table: pd.DataFrame, *, scale: str | None = None) -> str:
         "",
         "The headline is `main` / `did_imputation` with inference `policy` (the interval the report shows: "
         "the few-cluster policy's choice); `bjs_t` is the same estimate with the Borusyak-Jaravel-Spiess "
-        "standard error and a t interval. The other rows are the comparisons.",
+        "standard error (leave-out residuals unless `estimation.leave_out` is false) and a t interval. "
+        "The other rows are the comparisons.",
         "",
     ]
     heads = table.loc[(table["analysis"] == "main") & (table["inference"] == "policy")]
