@@ -219,3 +219,20 @@ def test_children_with_one_child_year_are_not_counted_in_did():
     assert (est.n_treated, est.n_control) == (6, 8)
     naive = estimate.diff_in_means(panel.loc[~lone], "sdq", progress=quiet)
     assert naive.n_control == 9
+
+
+def test_headline_takes_lone_adopters_against_each_other_unless_leave_out_is_off():
+    """Each adopter is a cohort of its own: without leave-out their treated residuals are zero."""
+    from evaluation.did.imputation import did_imputation
+
+    panel = make_panel(noise=0.5).merge(make_matched(make_panel())[["person_id", "weight"]], on="person_id")
+    plain_cfg = _config()
+    plain_cfg["estimation"] = {**plain_cfg["estimation"], "leave_out": False}
+    default = estimate.headline_fit(panel, "sdq", [], _config())
+    plain = estimate.headline_fit(panel, "sdq", [], plain_cfg)
+    reference = did_imputation(
+        panel, "sdq", unit="municipality", time="year", cohort="first_treat", weights="weight", leads=1
+    )
+    assert plain.se == pytest.approx(reference.se, rel=1e-12)
+    assert default.estimate == pytest.approx(plain.estimate, rel=1e-12)
+    assert default.se > plain.se
