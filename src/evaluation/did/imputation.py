@@ -505,7 +505,7 @@ class _Reference:
         )
 
     def levels(self) -> tuple[tuple[np.ndarray, int], tuple[np.ndarray, int]]:
-        """The cell and the event-time code of each row, with the number of each (the blocks of :meth:`members`)."""
+        """Return the cell and the event-time code of each row, with the number of each (:meth:`members`'s blocks)."""
         return (self.cell, self.n_cells), (self.event, self.n_refs - self.n_cells)
 
     def deviation(self, tau: np.ndarray) -> np.ndarray:
@@ -517,7 +517,7 @@ class _Reference:
         return tau - mean
 
     def operator(self, a: np.ndarray, n_clusters: int) -> tuple[np.ndarray, sparse.csr_matrix]:
-        r"""The cluster scores :math:`(\Phi u)_c = \sum_{i \in c} a_i\, \text{deviation}(u)_i` as a linear map.
+        r"""Return the cluster scores :math:`(\Phi u)_c = \sum_{i \in c} a_i\, \text{deviation}(u)_i` as a linear map.
 
         Returns ``(own, coef)`` with :math:`\Phi = \text{own}_j [c = c_j] - \text{coef}\,M`, ``M`` the
         :meth:`members` matrix and ``coef`` a ``(G, n_refs)`` matrix: each row's own entry, less the means

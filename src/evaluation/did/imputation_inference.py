@@ -5,26 +5,24 @@ Both work on the linearity of the estimator, :math:`\hat\tau = \sum_i v_i Y_i`
 outcome.
 
 Restricted wild cluster bootstrap (:func:`restricted_wild_bootstrap`)
-    For a hypothesised effect :math:`\tau_0` the model is refitted with the effect imposed: the
-    untreated model on all untreated rows and the treated rows of the estimand, whose outcome is
-    :math:`Y - \tau_0`. Its residuals :math:`\tilde u(\tau_0)` are linear in :math:`\tau_0`. A bootstrap
-    sample :math:`Y^* = \text{restricted fit} + \tau_0 D + \tilde u \odot r_{c(i)}` with one weight
-    :math:`r_c` per cluster (Rademacher, or Webb's six points with few treated clusters) gives exactly
-    :math:`\hat\tau^* - \tau_0 = \sum_c r_c s_c(\tau_0)` with :math:`s_c = \sum_{i \in c} v_i \tilde u_i`,
-    so every draw costs one product of length :math:`G`. The test is studentised (the "WCR-t" of
-    Cameron, Gelbach and Miller 2008, as Stata ``boottest``'s default): each draw's statistic is divided by
-    the BJS standard error of its own bootstrap sample. That standard error is linear in the weights too:
+    For a hypothesised effect :math:`\tau_0` the model is refitted with the effect imposed: the untreated model on
+    all untreated rows and the treated rows of the estimand, whose outcome is :math:`Y - \tau_0`. Its residuals
+    :math:`\tilde u(\tau_0)` are linear in :math:`\tau_0`. A bootstrap sample :math:`Y^* = \text{restricted fit} +
+    \tau_0 D + \tilde u \odot r_{c(i)}` with one weight :math:`r_c` per cluster (Rademacher, or Webb's six points
+    with few treated clusters) gives exactly :math:`\hat\tau^* - \tau_0 = \sum_c r_c s_c(\tau_0)` with :math:`s_c =
+    \sum_{i \in c} v_i \tilde u_i`, so every draw costs one product of length :math:`G`. The test is studentised
+    (the "WCR-t" of Cameron, Gelbach and Miller 2008, as Stata ``boottest``'s default): each draw's statistic is
+    divided by the BJS standard error of its own bootstrap sample. That standard error is linear in the weights too:
     every part of it (the untreated fit's residuals, the treated rows' deviations from their reference means,
-    leave-out or not) is a linear map of :math:`Y^*` that removes the restricted fit and the constant effect, so it equals
-    :math:`\lVert B(\tau_0) r \rVert` with a :math:`G \times G` matrix :math:`B`, linear in
-    :math:`\tau_0`, built once from cluster-level sums. The p-value of :math:`\tau_0` is the share of
-    draws with :math:`|t^*| \ge |\hat\tau - \tau_0| / \widehat{se}`, and the interval collects the
-    :math:`\tau_0` that are not rejected (test inversion by bisection, the draws held fixed, as
-    ``boottest``). Studentising matters here: the BJS standard error is conservative when effects vary,
-    and without it the bootstrap interval over-covered (the Monte Carlo of ``docs/design-validation.md``).
-    Leave-out residuals matter too: without them a cohort of one municipality moves the draws but not
-    their standard errors, the draws' tails grow, and the Monte Carlo's critical values were about 2.6
-    with 17 adopters; with them they are about 2.0 (``did_imputation(..., leave_out=True)``).
+    leave-out or not) is a linear map of :math:`Y^*` that removes the restricted fit and the constant effect, so it
+    equals :math:`\lVert B(\tau_0) r \rVert` with a :math:`G \times G` matrix :math:`B`, linear in :math:`\tau_0`,
+    built once from cluster-level sums. The p-value of :math:`\tau_0` is the share of draws with :math:`|t^*| \ge
+    |\hat\tau - \tau_0| / \widehat{se}`, and the interval collects the :math:`\tau_0` that are not rejected (test
+    inversion by bisection, the draws held fixed, as ``boottest``). Studentising matters here: the BJS standard
+    error is conservative when effects vary, and without it the bootstrap interval over-covered (the Monte Carlo of
+    ``docs/design-validation.md``). Leave-out residuals matter too: without them a cohort of one municipality moves
+    the draws but not their standard errors, the draws' tails grow, and the Monte Carlo's critical values were about
+    2.6 with 17 adopters; with them they are about 2.0 (``did_imputation(..., leave_out=True)``).
 Randomization inference (:func:`imputation_randomization`)
     The adoption years are reassigned across clusters (units), every assignment distinct when they are
     few (:func:`evaluation.inference.randomization.randomization_inference`), and the estimator
@@ -145,10 +143,11 @@ def _score_matrix(design: Any, fit: _Fit, rows_t: np.ndarray, a: np.ndarray, ref
     r"""Return the ``(G, G)`` matrix whose column ``c`` is the BJS cluster-score vector of ``u`` kept in cluster ``c``.
 
     ``u`` is a vector over the training rows then ``rows_t`` (a restricted residual), ``ref`` the
-    reference groups of the rows of ``rows_t`` (:class:`evaluation.did.imputation._Reference`). The variance estimator of a bootstrap sample with
-    cluster weights ``r`` is ``|B r|^2`` (every part of it is linear in the outcome and blind to the
-    restricted fit and a constant effect), so a studentised draw costs one ``G x G`` product. Every
-    column is found at once from cluster-level sums, without refitting.
+    reference groups of the rows of ``rows_t`` (:class:`evaluation.did.imputation._Reference`). The
+    variance estimator of a bootstrap sample with cluster weights ``r`` is ``|B r|^2`` (every part of it
+    is linear in the outcome and blind to the restricted fit and a constant effect), so a studentised
+    draw costs one ``G x G`` product. Every column is found at once from cluster-level sums, without
+    refitting.
     """
     d, train = design, fit.rows
     n_g, n_m, n_tr, n_t = d.n_clusters, d.n_units, len(train), len(rows_t)
@@ -174,9 +173,7 @@ def _score_matrix(design: Any, fit: _Fit, rows_t: np.ndarray, a: np.ndarray, ref
     phi = sparse.csr_matrix((own, (c_t, idx)), shape=(n_g, n_t)) - ref_coef @ ref.members()
     out += (phi @ sparse.csr_matrix((u_t, (idx, c_t)), shape=(n_t, n_g))).toarray()
     out -= (phi @ sparse.csr_matrix((np.ones(n_t), (idx, d.unit[rows_t])), shape=(n_t, n_m))) @ alpha
-    member_z = np.vstack(
-        [d.group_sums(ref.w2, rows_t, _full(d, rows_t, codes), n) for codes, n in ref.levels()]
-    )
+    member_z = np.vstack([d.group_sums(ref.w2, rows_t, _full(d, rows_t, codes), n) for codes, n in ref.levels()])
     out -= (d.group_sums(own, rows_t, d.cluster, n_g) - ref_coef @ member_z) @ coef
     return out
 
