@@ -103,6 +103,21 @@ def test_pdf_flate_streams_are_inflated(tmp_path):
     assert [(f.path.name, f.where, f.rule) for f in found] == [("interim.pdf", "stream 1", "cpr_number")]
 
 
+def test_pdf_image_streams_are_not_read_but_the_text_streams_around_them_are(tmp_path):
+    """Image XObjects hold pixels (any ten bytes may look like a CPR number); text streams are still scanned."""
+    paths = _clean_results(tmp_path)
+    pixels = zlib.compress(f"{CPR}".encode() * 4)  # digits in an image's pixel data: not text
+    text = zlib.compress(f"BT (child {CPR}) Tj ET".encode())
+    image = b"<< /Type /XObject /Subtype /Image /Width 4 /Height 1 /Filter /FlateDecode >>"
+    pdf = (
+        b"%PDF-1.7\n1 0 obj\n" + image + b"\nstream\n" + pixels + b"\nendstream\nendobj\n"
+        b"2 0 obj\n<< /Filter /FlateDecode >>\nstream\n" + text + b"\nendstream\nendobj\n%%EOF\n"
+    )
+    (paths[1] / "final.pdf").write_bytes(pdf)
+    found = scan_outputs(paths)
+    assert [(f.path.name, f.where, f.rule) for f in found] == [("final.pdf", "stream 2", "cpr_number")]
+
+
 def test_internal_folder_is_skipped(tmp_path):
     paths = _clean_results(tmp_path)
     (paths[0] / "internal").mkdir()

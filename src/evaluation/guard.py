@@ -31,7 +31,7 @@ finds
 What it reads: ``.csv``, ``.tsv``, ``.json``, ``.md``, ``.qmd``, ``.html``,
 ``.txt``, ``.svg``, ``.typ``, ``.yml``/``.yaml`` as text; ``.parquet``
 column names and values; ``.pdf`` by inflating its FlateDecode streams with
-:mod:`zlib` and scanning the bytes. Limits: text in a PDF made by Typst is
+:mod:`zlib` and scanning the bytes (except image streams, which hold pixels). Limits: text in a PDF made by Typst is
 stored as glyph ids of subset fonts, so a number printed in the PDF body is
 usually *not* readable this way; the guard relies on the HTML rendering and the
 ``results/`` files the PDF is made from (both scanned). Small cells in rendered
@@ -83,6 +83,10 @@ COUNT_COLUMN = re.compile(r"^(n|n_\w+|\w+_n|count|counts|antal\w*)$", re.IGNOREC
 CPR = re.compile(rb"(?<![0-9.,])(?:0[1-9]|[12][0-9]|3[01])(?:0[1-9]|1[0-2])[0-9]{2}-?[0-9]{4}(?![0-9]|[.,][0-9])")
 PSEUDONYM = re.compile(rb"(?<![0-9A-Za-z.])[0-9a-f]{16}(?![0-9A-Za-z])")
 _STREAM = re.compile(rb"stream\r?\n(.*?)\r?\nendstream", re.DOTALL)
+#: The header of a PDF object (``12 0 obj``), and an image XObject's entry in its stream dictionary.
+_OBJECT = re.compile(rb"\d+\s+\d+\s+obj\b")
+_IMAGE = re.compile(rb"/Subtype\s*/Image\b")
+_DICTIONARY_WINDOW = 4096  # bytes before a stream searched for its object's header
 _DATA_URI = re.compile(rb"data:image/[A-Za-z0-9.+-]+;base64,([A-Za-z0-9+/=\s]+)")
 _MAX_PER_FILE = 50
 
@@ -262,10 +266,23 @@ def _scan_parquet(path: Path, min_cell: int) -> list[Finding]:
     return _cell_findings(frame.astype("str"), path) + _frame_findings(frame, path, min_cell)
 
 
+def _is_image_stream(data: bytes, start: int) -> bool:
+    """Whether the stream starting at ``start`` is an image XObject (its dictionary says ``/Subtype /Image``).
+
+    The dictionary is what lies between the object's header (``N G obj``) and the stream; when no header
+    is found near the stream, the stream counts as no image, and is scanned.
+    """
+    window = data[max(0, start - _DICTIONARY_WINDOW) : start]
+    headers = list(_OBJECT.finditer(window))
+    return bool(headers) and _IMAGE.search(window, headers[-1].end()) is not None
+
+
 def _scan_pdf(path: Path) -> list[Finding]:
     data = path.read_bytes()
     found = scan_bytes(data, path, where="raw bytes")
     for i, match in enumerate(_STREAM.finditer(data)):
+        if _is_image_stream(data, match.start()):
+            continue  # pixels, not text (as the base64 images of HTML reports): the figures' tables are scanned
         try:
             inflated = zlib.decompress(match.group(1))
         except zlib.error:
