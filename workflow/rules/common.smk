@@ -81,6 +81,17 @@ def get_report_outputs():
     return planned_outputs(config) + site_outputs(config)
 
 
+def montecarlo_replications():
+    """The files of the Monte Carlo replications: one per scenario and seed (imported here, not at parse time)."""
+    from evaluation.fewclusters.mc import montecarlo_scenarios, montecarlo_seeds
+
+    return expand(
+        "results/montecarlo/{scenario}/replications/{seed}.json",
+        scenario=list(montecarlo_scenarios(config)),
+        seed=montecarlo_seeds(config),
+    )
+
+
 def release_inputs(release, **named):
     """Named rule outputs (patterns with {release}) filled in for one release."""
     filled = {name: expand(pattern, release=release) for name, pattern in named.items()}

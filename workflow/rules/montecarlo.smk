@@ -1,5 +1,4 @@
 # Design validation by Monte Carlo (not part of `all`: run by `make montecarlo REPS=200`).
-from evaluation.fewclusters import montecarlo_scenarios, montecarlo_seeds
 
 # Each replication regenerates the synthetic registry with its own seed, so a cluster spreads them.
 
@@ -33,11 +32,7 @@ rule montecarlo_replication:
 rule montecarlo_summary:
     """Bias, RMSE and coverage per estimator and inference over the replications."""
     input:
-        lambda wildcards: expand(
-            "results/montecarlo/{scenario}/replications/{seed}.json",
-            scenario=list(montecarlo_scenarios(config)),
-            seed=montecarlo_seeds(config),
-        ),
+        lambda wildcards: montecarlo_replications(),
     output:
         table="results/montecarlo/summary.csv",
         markdown="results/montecarlo/summary.md",
