@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 from pathlib import Path
 
@@ -24,16 +25,70 @@ def config_path() -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory) -> Path:
-    """The whole pipeline, rendering and the output guard included, on the tiny synthetic registry.
+    """The whole pipeline, rendering and the output guard included, on the tiny synthetic registry, with 2 cores.
 
-    Run once per test session in a fresh workspace (what a clone holds of the workflow) and shared by
-    ``test_pipeline.py`` and ``test_browser.py``; tests read it and put back anything they plant.
-    ``EVALUATION_TINY_RUN=<folder>`` reads a finished run of the same kind instead (a quicker loop while
-    working on the reports; CI never sets it).
+    Run once per test session in a fresh workspace (what a clone holds of the workflow) and shared by every
+    end-to-end test that can read its outputs: ``test_pipeline.py``, ``test_browser.py``, and the reference
+    run of ``test_reproducibility.py`` and ``test_slurm.py``. Tests only read it; a test that plants a file
+    works on a copy (:func:`workspace.copy_run`). Under pytest-xdist the first worker that asks runs it while the
+    others wait on a lock, so the session still runs it once. ``EVALUATION_TINY_RUN=<folder>`` reads a
+    finished run of the same kind instead (a quicker loop while working on the reports; CI never sets it).
     """
     reuse = os.environ.get("EVALUATION_TINY_RUN")
     if reuse:
         return Path(reuse)
-    workdir = make_workspace(tmp_path_factory.mktemp("study"))
-    finish_run(start_run(workdir, 2))
-    return workdir
+    return shared_once(tmp_path_factory, "tiny_run", lambda dest: finish_run(start_run(make_workspace(dest), 2)))
+
+
+def shared_once(tmp_path_factory, name: str, build) -> Path:
+    """The folder ``name`` built by ``build(folder)`` once per test session, whichever xdist worker asks first.
+
+    Without xdist this is a plain session fixture body. Under xdist the workers share the parent of their
+    base temporary folders: the first worker holds an exclusive lock while it builds, and the others wait
+    and then use its folder. A failed build is recorded, so the others fail at once with the same message
+    instead of building again.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    base = tmp_path_factory.getbasetemp()
+    if worker is None:
+        folder = base / name
+        build(folder)
+        return folder
+    shared = base.parent
+    folder, built, failed = shared / name, shared / f"{name}.built", shared / f"{name}.failed"
+    with open(shared / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if failed.exists():
+            pytest.fail(f"{name} failed in another worker:\n{failed.read_text(encoding='utf-8')}")
+        if not built.exists():
+            try:
+                build(folder)
+            except BaseException as err:
+                failed.write_text(f"{type(err).__name__}: {err}", encoding="utf-8")
+                raise
+            built.touch()
+    return folder
+
+
+#: The end-to-end test files, most expensive first: under pytest-xdist (``--dist loadfile``) each file runs on
+#: one worker, in the order collected, so the long pipeline runs start at once and the many quick tests fill
+#: the gaps (longest first is the usual greedy rule for two machines). ``test_pipeline.py`` starts the shared
+#: run; the files that also need it come after the runs of their own.
+E2E_ORDER = (
+    "test_pipeline.py",
+    "test_small_study.py",
+    "test_reproducibility.py",
+    "test_slurm.py",
+    "test_montecarlo.py",
+    "test_browser.py",
+)
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Run the end-to-end files first, in :data:`E2E_ORDER`; every other test keeps its place after them."""
+
+    def rank(item) -> int:
+        name = item.path.name
+        return E2E_ORDER.index(name) if name in E2E_ORDER else len(E2E_ORDER)
+
+    items.sort(key=rank)  # stable: the order within a file and among the other files stays

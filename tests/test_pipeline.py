@@ -1,8 +1,8 @@
 """End to end: the real Snakemake pipeline on the tiny synthetic registry.
 
 The pipeline runs once per test session in a copy of the workflow (as a user's
-clone would; the ``tiny_run`` fixture of conftest.py, shared with test_browser.py), and the
-tests read what it wrote. The planted truth comes from
+clone would; the ``tiny_run`` fixture of conftest.py, shared with the other end-to-end tests), and the
+tests read what it wrote; the tests that plant files plant them in a copy of the run. The planted truth comes from
 truth.json, which no pipeline step reads.
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from workspace import make_workspace
+from workspace import copy_run, make_workspace
 
 pytestmark = pytest.mark.e2e
 
@@ -54,6 +54,12 @@ def _snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
 def run(tiny_run) -> Path:
     """The session's tiny pipeline run (conftest.py), shared with the browser tests."""
     return tiny_run
+
+
+@pytest.fixture(scope="module")
+def run_copy(run, tmp_path_factory) -> Path:
+    """A copy of the shared run, for the tests that plant files (other workers read the shared run meanwhile)."""
+    return copy_run(run, tmp_path_factory.mktemp("copy") / "study")
 
 
 @pytest.fixture(scope="module")
@@ -171,11 +177,11 @@ def test_every_planned_document_is_rendered(run):
         ("final/planted_cells.csv", "municipality,year,n_children\n657,2015,12\n657,2016,3\n", "small_cell"),
     ],
 )
-def test_output_guard_fails_a_run_with_a_planted_identifier_or_small_cell(run, name, content, rule):
-    planted = run / "results" / name
+def test_output_guard_fails_a_run_with_a_planted_identifier_or_small_cell(run_copy, name, content, rule):
+    planted = run_copy / "results" / name
     planted.write_text(content, encoding="utf-8")
     try:
-        proc = _snakemake(run, "--forcerun", "check_outputs")
+        proc = _snakemake(run_copy, "--forcerun", "check_outputs")
     finally:
         planted.unlink()
     output = proc.stdout + proc.stderr

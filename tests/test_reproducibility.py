@@ -1,23 +1,20 @@
 """Reproducibility: byte-identical ``results/`` whatever the number of cores, and a clean resume after ``kill -9``.
 
-Each test copies what a clone holds of the workflow (``Snakefile``, ``workflow/``,
-``config/``, ``reports/`` without rendered or generated files) into a temporary
-folder and runs the real Snakemake pipeline on the ``tiny`` synthetic registry.
+The reference is the session's shared tiny pipeline run (``tiny_run`` in conftest.py: ``--cores 2``,
+uninterrupted, rendering included). One more run, in a fresh workspace (what a clone holds of the
+workflow), uses ``--cores 1``: it is killed with ``SIGKILL`` as soon as ingestion has finished (the log of
+the next step appears), unlocked with ``--unlock`` and resumed with ``--rerun-incomplete``. Report rendering
+(``render_report``) is left out of it with ``--omit-from``: it writes only ``reports/_output/``, which is not
+compared. ``results/<release>/run_info.json`` records the date of the run and is the one file excluded from
+the comparison (see :mod:`evaluation.provenance`).
 
-Report rendering (``render_report``) is left out with ``--omit-from``: it writes
-only ``reports/_output/``, which is not compared, and takes most of the run time.
-``results/<release>/run_info.json`` records the date of the run and is the one file
-excluded from the comparison (see :mod:`evaluation.provenance`).
+* :func:`test_results_are_byte_identical_across_core_counts` compares the bytes of every file under
+  ``results/`` of the 1-core run with the 2-core reference.
+* :func:`test_killed_run_resumes_without_redoing_finished_steps` checks that the resume did not run the
+  finished steps (``simulate``, ``ingest``) again nor rewrite their outputs, and that it ran the rest.
 
-* :func:`test_results_are_byte_identical_across_core_counts` runs the pipeline
-  with ``--cores 1`` and ``--cores 2`` (at the same time, in two folders) and
-  compares the bytes of every file under ``results/``.
-* :func:`test_killed_run_resumes_without_redoing_finished_steps` starts a run in
-  its own process group, kills the group with ``SIGKILL`` as soon as ingestion
-  has finished (the log of the next step appears), removes the stale lock with
-  ``--unlock``, reruns with ``--rerun-incomplete`` and checks that the finished steps (``simulate``,
-  ``ingest``) were not run again, their outputs were not rewritten, and
-  ``results/`` is byte-identical to the uninterrupted run.
+One run serves both: a difference in ``results/`` fails the first test and names the files, whether the core
+count or the resume caused it (the second test's checks of the resume itself tell which).
 """
 
 from __future__ import annotations
@@ -35,30 +32,11 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def reference_runs(tmp_path_factory) -> tuple[Path, Path, str, str]:
-    """The tiny pipeline run with 1 and with 2 cores, in two fresh workspaces, side by side."""
-    one = make_workspace(tmp_path_factory.mktemp("cores1") / "study")
-    two = make_workspace(tmp_path_factory.mktemp("cores2") / "study")
-    procs = [start_run(one, 1, *TARGET_ARGS), start_run(two, 2, *TARGET_ARGS)]
-    logs = [finish_run(p) for p in procs]
-    return one, two, logs[0], logs[1]
-
-
-def test_results_are_byte_identical_across_core_counts(reference_runs):
-    one, two, log_one, _ = reference_runs
-    first, second = result_bytes(one), result_bytes(two)
-    assert len(first) >= 6
-    assert sorted(first) == sorted(second)
-    differ = [name for name in first if first[name] != second[name]]
-    assert differ == [], f"files under results/ differ between --cores 1 and --cores 2: {differ}"
-    # the whole pipeline ran, not a subset
-    assert {"simulate", "ingest", "build_panel", "estimate_effects", "write_provenance"} <= set(jobs_run(log_one))
-
-
-def test_killed_run_resumes_without_redoing_finished_steps(reference_runs, tmp_path):
-    reference, _, _, _ = reference_runs
-    workdir = make_workspace(tmp_path / "study")
-    log = tmp_path / "killed-run.log"  # a file, not a pipe: nobody reads while the test waits for the marker
+def killed_run(tmp_path_factory) -> tuple[Path, dict[Path, int], dict[str, int]]:
+    """A 1-core run killed after ingestion and resumed: (workspace, finished files' mtimes, jobs of the resume)."""
+    base = tmp_path_factory.mktemp("killed")
+    workdir = make_workspace(base / "study")
+    log = base / "killed-run.log"  # a file, not a pipe: nobody reads while the test waits for the marker
     proc = start_run(workdir, 1, *TARGET_ARGS, log=log)
     # written when a step after ingestion starts (the interim or the final release's, whichever comes first)
     markers = [workdir / "logs" / release / "build_panel.log" for release in ("interim", "final")]
@@ -80,22 +58,33 @@ def test_killed_run_resumes_without_redoing_finished_steps(reference_runs, tmp_p
         workdir / "results" / "ingest" / "row_accounting.csv",
     ]
     stamps = {p: p.stat().st_mtime_ns for p in finished}
-
     # a killed run leaves Snakemake's lock behind: unlock (changes no file), then resume
     finish_run(start_run(workdir, 1, "--unlock"))
     assert {p: p.stat().st_mtime_ns for p in finished} == stamps
-    log = finish_run(start_run(workdir, 1, "--rerun-incomplete", *TARGET_ARGS))
-    jobs = jobs_run(log)
+    jobs = jobs_run(finish_run(start_run(workdir, 1, "--rerun-incomplete", *TARGET_ARGS)))
+    return workdir, stamps, jobs
+
+
+def test_results_are_byte_identical_across_core_counts(killed_run, tiny_run):
+    one, _, jobs = killed_run
+    first, second = result_bytes(one), result_bytes(tiny_run)
+    assert len(first) >= 6
+    assert sorted(first) == sorted(second)
+    differ = [name for name in first if first[name] != second[name]]
+    assert differ == [], f"files under results/ differ between --cores 1 (resumed) and --cores 2: {differ}"
+    # the rest of the pipeline ran in the resume, not a subset
+    assert {"build_panel", "match_children", "estimate_effects", "synthetic_control"} <= set(jobs)
+
+
+def test_killed_run_resumes_without_redoing_finished_steps(killed_run):
+    _, stamps, jobs = killed_run
     assert "estimate_effects" in jobs and "match_children" in jobs
     assert "simulate" not in jobs and "ingest" not in jobs, f"finished steps were run again: {jobs}"
-    assert {p: p.stat().st_mtime_ns for p in finished} == stamps
-    resumed, uninterrupted = result_bytes(workdir), result_bytes(reference)
-    assert sorted(resumed) == sorted(uninterrupted)
-    assert [n for n in resumed if resumed[n] != uninterrupted[n]] == []
+    assert {p: p.stat().st_mtime_ns for p in stamps} == stamps
 
 
-def test_output_guard_passes_the_pipeline_results(reference_runs):
+def test_output_guard_passes_the_pipeline_results(killed_run):
     from evaluation.guard import scan_outputs
 
-    one, _, _, _ = reference_runs
+    one, _, _ = killed_run
     assert [str(f) for f in scan_outputs([one / "results"], min_cell=5)] == []

@@ -7,10 +7,10 @@ the cluster is up) turns the skip into a failure. Jobs go only to that cluster, 
 its name (:data:`TEST_CLUSTER`), never to a real cluster whose ``sinfo`` happens to be on the
 PATH.
 
-Two runs of the tiny pipeline (without report rendering, as in ``test_reproducibility.py``)
-start side by side in fresh workspaces: one local, one with ``--profile
-workflow/profiles/slurm``, as a researcher would run it, plus :data:`CLUSTER_ARGS` for the test
-cluster. ``results/`` must be byte-identical except the run-specific ``run_info.json``.
+The tiny pipeline (without report rendering, as in ``test_reproducibility.py``) runs in a fresh
+workspace with ``--profile workflow/profiles/slurm``, as a researcher would run it, plus
+:data:`CLUSTER_ARGS` for the test cluster. Its ``results/`` must be byte-identical to the session's
+local run (``tiny_run`` in conftest.py) except the run-specific ``run_info.json``.
 SLURM's own record (``squeue``) must show every job of the run completed, with the memory and
 time limit that Snakemake resolved for it (the rule's resources or the profile's defaults).
 """
@@ -86,21 +86,23 @@ def slurm_cluster() -> None:
 
 
 @pytest.fixture(scope="module")
-def runs(slurm_cluster, tmp_path_factory) -> tuple[Path, Path, str]:
-    """The tiny pipeline run locally and through SLURM, side by side: (local workspace, SLURM workspace, SLURM log)."""
-    local = make_workspace(tmp_path_factory.mktemp("local") / "study")
+def runs(slurm_cluster, request, tmp_path_factory) -> tuple[Path, Path, str]:
+    """The tiny pipeline run through SLURM, beside the session's local run: (local, SLURM workspace, SLURM log).
+
+    The SLURM run starts before the session's local run is asked for, so that the two can run at once.
+    """
     cluster = make_workspace(tmp_path_factory.mktemp("slurm") / "study")
-    procs = [start_run(local, 1, *TARGET_ARGS), start_run(cluster, 1, *TARGET_ARGS, *CLUSTER_ARGS)]
+    proc = start_run(cluster, 1, *TARGET_ARGS, *CLUSTER_ARGS)
     try:
-        logs = [finish_run(p) for p in procs]
-    finally:  # when one run failed, stop the other and cancel its SLURM jobs
-        for proc in procs:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGKILL)
-                run_id = RUN_ID.search("".join(proc.communicate()))
-                if run_id:
-                    subprocess.run(["scancel", f"--name={run_id.group(1)}"], timeout=30, check=False)
-    return local, cluster, logs[1]
+        local = request.getfixturevalue("tiny_run")
+        log = finish_run(proc)
+    finally:  # when the run failed or was interrupted, stop it and cancel its SLURM jobs
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            run_id = RUN_ID.search("".join(proc.communicate()))
+            if run_id:
+                subprocess.run(["scancel", f"--name={run_id.group(1)}"], timeout=30, check=False)
+    return local, cluster, log
 
 
 def _resolved_resources(log: str) -> dict[str, tuple[str, dict[str, str]]]:

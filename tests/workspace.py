@@ -42,6 +42,16 @@ def make_workspace(dest: Path) -> Path:
     return dest
 
 
+def copy_run(source: Path, dest: Path) -> Path:
+    """Copy a finished run (its workspace, outputs and Snakemake's records) to ``dest``, keeping file times.
+
+    A test that plants files works on such a copy, so that the shared run stays as it was for the tests
+    reading it at the same time: Snakemake sees the copy as up to date, as it saw the original.
+    """
+    shutil.copytree(source, dest, symlinks=True)
+    return dest
+
+
 def snakemake_env() -> dict[str, str]:
     """The environment of a run: this one, without a pseudonymisation key (the synthetic registry needs none)."""
     return {k: v for k, v in os.environ.items() if k != "EVALUATION_PSEUDONYM_KEY"}
