@@ -320,3 +320,88 @@ def test_bad_input_raises_a_named_error(change: str | None, kwargs: dict, error:
         synthetic_did(df, **{**args, **kwargs})
     assert issubclass(info.type, EvaluationError)
     assert str(info.value).startswith("synthetic DiD:")
+
+
+# --- the compiled solver ------------------------------------------------------------------------------------
+
+
+def _sc_weight_fw(
+    y: np.ndarray, zeta: float, lam: np.ndarray | None, min_decrease: float, max_iter: int
+) -> tuple[np.ndarray, int]:
+    """R synthdid's sc.weight.fw (intercept = TRUE) and fw.step, line by line, in plain Python.
+
+    ``y`` is N0 x (T0 + 1): the columns of A, then b. Returns the weights and the number of iterations.
+    """
+    n0, t0 = y.shape[0], y.shape[1] - 1
+    lam = [1 / t0] * t0 if lam is None else [float(v) for v in lam]
+    y = [[float(y[r, c] - y[:, c].mean()) for c in range(t0 + 1)] for r in range(n0)]  # centre each column
+    eta = n0 * zeta**2
+    vals: list[float] = []
+    t = 0
+    while t < max_iter and (t < 2 or vals[t - 2] - vals[t - 1] > min_decrease**2):
+        t += 1
+        # fw.step(A, lambda, b, eta)
+        ax = [sum(y[r][c] * lam[c] for c in range(t0)) for r in range(n0)]
+        half_grad = [sum((ax[r] - y[r][t0]) * y[r][c] for r in range(n0)) + eta * lam[c] for c in range(t0)]
+        i = min(range(t0), key=lambda c: half_grad[c])  # which.min: the first smallest
+        d_x = [-v for v in lam]
+        d_x[i] = 1 - lam[i]
+        if any(v != 0 for v in d_x):
+            d_err = [y[r][i] - ax[r] for r in range(n0)]
+            step = -sum(h * d for h, d in zip(half_grad, d_x, strict=True)) / (
+                sum(e * e for e in d_err) + eta * sum(d * d for d in d_x)
+            )
+            lam = [v + min(1.0, max(0.0, step)) * d for v, d in zip(lam, d_x, strict=True)]
+        err = [sum(y[r][c] * lam[c] for c in range(t0)) - y[r][t0] for r in range(n0)]
+        vals.append(zeta**2 * sum(v * v for v in lam) + sum(e * e for e in err) / n0)
+    return np.array(lam), t
+
+
+@pytest.mark.parametrize("zeta", [0.0, 0.4])
+@pytest.mark.parametrize("min_decrease", [10.0, 1e-2, 3e-3, 1e-3])
+def test_compiled_frank_wolfe_reproduces_synthdid_sc_weight_fw(zeta: float, min_decrease: float) -> None:
+    rng = np.random.default_rng(31)
+    y = rng.normal(size=(12, 8)) + rng.normal(size=(1, 8))
+    y[:, 3] = y[:, 1]  # an exact duplicate column: the gradient ties, and the first index must win
+    ref, iterations = _sc_weight_fw(y, zeta, None, min_decrease, 1000)
+    assert iterations == 2 if min_decrease == 10 else 2 < iterations < 1000  # the stopping rule ended the run
+    yc = y - y.mean(axis=0)
+    x = frank_wolfe_simplex(yc[:, :-1], yc[:, -1], zeta, min_decrease=min_decrease, max_iter=1000)
+    np.testing.assert_allclose(x, ref, rtol=0, atol=1e-12)
+    # from given (sparse) starting weights, and stopped by max_iter
+    start = sparsify(ref)
+    ref, _ = _sc_weight_fw(y, zeta, start, 0.0, 40)
+    x = frank_wolfe_simplex(yc[:, :-1], yc[:, -1], zeta, start, min_decrease=0.0, max_iter=40)
+    np.testing.assert_allclose(x, ref, rtol=0, atol=1e-12)
+
+
+def test_compiled_frank_wolfe_batch_of_padded_problems_equals_each_problem_alone() -> None:
+    rng = np.random.default_rng(32)
+    # (rows, columns, starting weights given): padding in rows only, columns only, both, neither
+    sizes = [(40, 25, False), (17, 30, True), (40, 9, False), (23, 12, True), (5, 30, False), (40, 30, True)]
+    n_max, k_max = 40, 30
+    a, b, x0 = np.zeros((len(sizes), n_max, k_max)), np.zeros((len(sizes), n_max)), np.zeros((len(sizes), k_max))
+    problems = []
+    for p, (n, k, given) in enumerate(sizes):
+        ap = rng.normal(size=(n, k)) + rng.normal(size=(1, k))
+        ap[:, 2] = ap[:, 0] + 1e-9 * rng.normal(size=n)  # near-duplicate columns
+        bp = rng.normal(size=n)
+        ap, bp = ap - ap.mean(axis=0), bp - bp.mean()
+        xp = rng.dirichlet(np.ones(k)) if given else np.full(k, 1 / k)
+        a[p, :n, :k], b[p, :n], x0[p, :k] = ap, bp, xp
+        problems.append((ap, bp, xp))
+    n_rows, n_cols = np.array([s[0] for s in sizes]), np.array([s[1] for s in sizes])
+    for zeta in (0.0, 0.3):
+        for min_decrease in (1e-3, 1e-5):
+            kw = {"min_decrease": min_decrease, "max_iter": 10_000}
+            batch = frank_wolfe_simplex(a, b, zeta, x0, n_cols=n_cols, n_rows=n_rows, **kw)
+            for p, (ap, bp, xp) in enumerate(problems):
+                alone = frank_wolfe_simplex(ap, bp, zeta, xp, **kw)
+                np.testing.assert_allclose(batch[p, : n_cols[p]], alone, rtol=0, atol=1e-12)
+                assert np.all(batch[p, n_cols[p] :] == 0)
+                assert alone.min() >= 0 and alone.sum() == pytest.approx(1, abs=1e-12)
+            # the default start is uniform on each problem's real columns
+            uniform = frank_wolfe_simplex(a, b, zeta, n_cols=n_cols, n_rows=n_rows, **kw)
+            for p, (ap, bp, _) in enumerate(problems):
+                alone = frank_wolfe_simplex(ap, bp, zeta, **kw)
+                np.testing.assert_allclose(uniform[p, : n_cols[p]], alone, rtol=0, atol=1e-12)
