@@ -45,6 +45,32 @@ def test_bad_values_give_readable_messages(config_path, override, fragment):
     assert fragment in str(info.value)
 
 
+def test_values_given_as_text_on_the_command_line_are_typed_by_the_schema(config_path):
+    """snakemake --config 'disclosure={min_cell: 7}' passes '7'; the schema says what it is."""
+    config = load_config(
+        config_path,
+        {
+            "disclosure": {"min_cell": "7"},
+            "estimation": {"alpha": "0.1"},
+            "matching": {"caliper": "null", "replace": "false"},
+            "prices": {"items": {"network": {"dkk_per_year": "350000", "source": "2019"}}},
+            "report": {"title": "2024", "factsheets": ["657"]},
+        },
+    )
+    assert config["disclosure"]["min_cell"] == 7
+    assert config["estimation"]["alpha"] == 0.1
+    assert config["matching"]["caliper"] is None and config["matching"]["replace"] is False
+    assert config["prices"]["items"]["network"]["dkk_per_year"] == 350000  # through the schema's $ref
+    # where the schema admits text, text stays text
+    assert config["report"]["title"] == "2024" and config["prices"]["items"]["network"]["source"] == "2019"
+    assert config["report"]["factsheets"] == [657]
+    # text that spells no admitted value still fails the validation, with its key
+    with pytest.raises(ConfigError, match="disclosure.min_cell = 'seven' has the wrong type"):
+        validate_config({"disclosure": {"min_cell": "seven"}})
+    with pytest.raises(ConfigError, match="disclosure.min_cell = '7.5' has the wrong type"):
+        validate_config({"disclosure": {"min_cell": "7.5"}})
+
+
 def test_merge_is_recursive_and_does_not_mutate():
     base = {"a": {"b": 1, "c": 2}, "d": 3}
     out = merge(base, {"a": {"b": 10}})

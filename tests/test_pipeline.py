@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from workspace import copy_run, make_workspace
+from workspace import copy_run, jobs_run, make_workspace
 
 pytestmark = pytest.mark.e2e
 
@@ -188,6 +188,32 @@ def test_output_guard_fails_a_run_with_a_planted_identifier_or_small_cell(run_co
     assert proc.returncode != 0
     assert f"results/{name}" in output and rule in output
     assert "0101121234" not in output  # the guard names the cell without printing the identifier
+
+
+#: The steps whose outputs depend on disclosure.min_cell (they suppress cells, or record or check the threshold).
+SUPPRESSING_STEPS = {
+    "write_study",
+    "match_children",
+    "estimate_effects",
+    "estimate_staggered",
+    "estimate_economics",
+    "monitor_implementation",
+    "factsheet_figures",
+    "synthetic_control",
+    "audit_disclosure",
+    "render_report",
+    "check_outputs",
+}
+
+
+def test_a_new_disclosure_threshold_reruns_every_step_that_suppresses_and_not_the_data_steps(run_copy):
+    """The rerun contract: each rule declares the settings its step reads (``params``), so that changing
+    ``disclosure.min_cell`` on the command line reruns exactly what depends on it."""
+    proc = _snakemake(run_copy, "disclosure={min_cell: 7}", "-n")  # a second value of --config
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    jobs = set(jobs_run(proc.stdout))
+    assert SUPPRESSING_STEPS <= jobs, f"steps that suppress but would not rerun: {SUPPRESSING_STEPS - jobs}"
+    assert not jobs & {"simulate", "ingest", "cut_extracts", "build_panel", "compare_municipalities", "power_table"}
 
 
 def test_every_count_column_of_every_results_file_declares_its_unit(run):

@@ -125,6 +125,65 @@ def _normalise(config: dict[str, Any]) -> None:
         report["factsheets"] = [_integer_like(v) for v in report["factsheets"]]
 
 
+#: JSON schema types and the Python values that satisfy them (a bool is no integer or number).
+_SCHEMA_TYPES = {
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+    "boolean": lambda v: isinstance(v, bool),
+    "null": lambda v: v is None,
+}
+
+
+def typed_from_text(value: Any, schema: Mapping[str, Any], root: Mapping[str, Any] | None = None) -> Any:
+    """Return ``value`` with text the schema does not allow as text read as the scalar it spells.
+
+    ``snakemake --config 'disclosure={min_cell: 7}'`` passes nested values as text (``'7'``). Where the
+    schema of a value admits no string, text that reads (as YAML) as a value of an admitted type is
+    replaced by that value: ``'7'`` for an integer, ``'0.1'`` for a number, ``'true'`` for a boolean,
+    ``'null'`` where null is allowed. Anything else, and every value whose schema admits strings, is
+    left as it is, for the validation to judge. Mappings are changed in place.
+
+    Parameters
+    ----------
+    value
+        A configuration value (a mapping for the whole configuration).
+    schema
+        Its JSON schema; local references (``#/$defs/...``) are resolved against ``root``.
+    root
+        The whole schema; default ``schema``.
+
+    Returns
+    -------
+    Any
+        The value, typed where the schema says so.
+    """
+    root = schema if root is None else root
+    while "$ref" in schema:
+        target: Any = root
+        for part in schema["$ref"].lstrip("#/").split("/"):
+            target = target[part]
+        schema = target
+    if isinstance(value, dict):
+        properties, extra = schema.get("properties", {}), schema.get("additionalProperties")
+        for key, item in value.items():
+            sub = properties.get(key, extra)
+            if isinstance(sub, Mapping):
+                value[key] = typed_from_text(item, sub, root)
+        return value
+    if isinstance(value, list) and isinstance(schema.get("items"), Mapping):
+        return [typed_from_text(item, schema["items"], root) for item in value]
+    types = schema.get("type")
+    types = [types] if isinstance(types, str) else list(types or [])
+    if isinstance(value, str) and types and "string" not in types:
+        try:
+            read = yaml.safe_load(value)
+        except yaml.YAMLError:
+            return value
+        if any(_SCHEMA_TYPES[t](read) for t in types if t in _SCHEMA_TYPES):
+            return read
+    return value
+
+
 def validate_config(config: dict[str, Any], schema_path: Path | None = None) -> dict[str, Any]:
     """Validate ``config`` against the schema, filling in defaults in place.
 
@@ -151,6 +210,7 @@ def validate_config(config: dict[str, Any], schema_path: Path | None = None) -> 
         raise ConfigError("The configuration must be a mapping of keys to values.")
     _normalise(config)
     schema = _read_yaml(schema_path or SCHEMA_PATH, "Config schema")
+    typed_from_text(config, schema)
     validator = _DefaultFillingValidator(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: [str(p) for p in e.absolute_path])
     if errors:

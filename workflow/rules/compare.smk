@@ -19,7 +19,12 @@ rule match_children:
         mem_mb=8000,
         runtime=30,
     params:
-        design=config["matching"],  # rerun when these change
+        # rerun when these change (the sample flow is suppressed; the figures' alt text is in report.language)
+        design=config["matching"]
+        | {
+            "min_cell": config["disclosure"]["min_cell"],
+            "language": config["report"]["language"],
+        },
     run:
         pipeline.match_children(input, output, log, release_config(wildcards.release))
 

@@ -59,6 +59,7 @@ rule estimate_economics:
         | {
             "alpha": config["estimation"]["alpha"],
             "covariates": config["matching"]["covariates"],
+            "min_cell": config["disclosure"]["min_cell"],
         },
     run:
         pipeline.estimate_economics(

@@ -23,6 +23,7 @@ rule synthetic_control:
             "prices": config["prices"],
             "cohort": config["cohort"],
             "alpha": config["estimation"]["alpha"],
+            "min_cell": config["disclosure"]["min_cell"],
         },
     run:
         pipeline.synthetic_control(
