@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import os
 from pathlib import Path
 
@@ -54,6 +53,8 @@ def shared_once(tmp_path_factory, name: str, build) -> Path:
         folder = base / name
         build(folder)
         return folder
+    import fcntl  # POSIX file locks; needed only by xdist workers
+
     shared = base.parent
     folder, built, failed = shared / name, shared / f"{name}.built", shared / f"{name}.failed"
     with open(shared / f"{name}.lock", "w") as lock:

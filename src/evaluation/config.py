@@ -134,7 +134,7 @@ _SCHEMA_TYPES = {
 }
 
 
-def typed_from_text(value: Any, schema: Mapping[str, Any], root: Mapping[str, Any] | None = None) -> Any:
+def _typed_from_text(value: Any, schema: Mapping[str, Any], root: Mapping[str, Any] | None = None) -> Any:
     """Return ``value`` with text the schema does not allow as text read as the scalar it spells.
 
     ``snakemake --config 'disclosure={min_cell: 7}'`` passes nested values as text (``'7'``). Where the
@@ -168,10 +168,10 @@ def typed_from_text(value: Any, schema: Mapping[str, Any], root: Mapping[str, An
         for key, item in value.items():
             sub = properties.get(key, extra)
             if isinstance(sub, Mapping):
-                value[key] = typed_from_text(item, sub, root)
+                value[key] = _typed_from_text(item, sub, root)
         return value
     if isinstance(value, list) and isinstance(schema.get("items"), Mapping):
-        return [typed_from_text(item, schema["items"], root) for item in value]
+        return [_typed_from_text(item, schema["items"], root) for item in value]
     types = schema.get("type")
     types = [types] if isinstance(types, str) else list(types or [])
     if isinstance(value, str) and types and "string" not in types:
@@ -210,7 +210,7 @@ def validate_config(config: dict[str, Any], schema_path: Path | None = None) -> 
         raise ConfigError("The configuration must be a mapping of keys to values.")
     _normalise(config)
     schema = _read_yaml(schema_path or SCHEMA_PATH, "Config schema")
-    typed_from_text(config, schema)
+    _typed_from_text(config, schema)
     validator = _DefaultFillingValidator(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: [str(p) for p in e.absolute_path])
     if errors:
