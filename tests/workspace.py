@@ -110,6 +110,17 @@ def result_bytes(workdir: Path) -> dict[str, bytes]:
     return {str(p.relative_to(base)): p.read_bytes() for p in files}
 
 
+def differing_results(one: Path, other: Path) -> list[str]:
+    """The files under ``results/`` whose bytes differ between two runs (:func:`result_bytes`).
+
+    Both runs must have written the same files, and more than a handful of them.
+    """
+    first, second = result_bytes(one), result_bytes(other)
+    assert len(first) >= 6
+    assert sorted(first) == sorted(second)
+    return [name for name in first if first[name] != second[name]]
+
+
 def jobs_run(log: str) -> dict[str, int]:
     """Parse Snakemake's ``Job stats`` table: rule -> number of jobs run."""
     stats = log.split("Job stats:", 1)
