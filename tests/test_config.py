@@ -69,6 +69,10 @@ def test_values_given_as_text_on_the_command_line_are_typed_by_the_schema(config
         validate_config({"disclosure": {"min_cell": "seven"}})
     with pytest.raises(ConfigError, match="disclosure.min_cell = '7.5' has the wrong type"):
         validate_config({"disclosure": {"min_cell": "7.5"}})
+    # digits are read as decimal digits, and only true/false are booleans (not YAML 1.1's octal and yes/no)
+    assert validate_config({"disclosure": {"min_cell": "010"}})["disclosure"]["min_cell"] == 10
+    with pytest.raises(ConfigError, match="matching.replace = 'yes' has the wrong type"):
+        validate_config({"matching": {"replace": "yes"}})
 
 
 def test_merge_is_recursive_and_does_not_mutate():

@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -116,32 +117,44 @@ def _integer_like(value: Any) -> Any:
 
 
 def _normalise(config: dict[str, Any]) -> None:
-    """Turn municipality codes and years given as text (``--config 'treatment={adoptions: {657: 2014}}'``) into ints."""
+    """Turn municipality codes given as text (``--config 'treatment={adoptions: {657: 2014}}'``) into ints.
+
+    Only the keys: values given as text are typed by the schema (:func:`_typed_from_text`).
+    """
     treatment = config.get("treatment")
     if isinstance(treatment, dict) and isinstance(treatment.get("adoptions"), dict):
-        treatment["adoptions"] = {_integer_like(k): _integer_like(v) for k, v in treatment["adoptions"].items()}
-    report = config.get("report")
-    if isinstance(report, dict) and isinstance(report.get("factsheets"), list):
-        report["factsheets"] = [_integer_like(v) for v in report["factsheets"]]
+        treatment["adoptions"] = {_integer_like(k): v for k, v in treatment["adoptions"].items()}
 
 
-#: JSON schema types and the Python values that satisfy them (a bool is no integer or number).
-_SCHEMA_TYPES = {
-    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-    "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
-    "boolean": lambda v: isinstance(v, bool),
-    "null": lambda v: v is None,
+_INTEGER_TEXT = re.compile(r"[+-]?[0-9]+")
+_DECIMAL_TEXT = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+
+
+def _number_from_text(text: str) -> int | float | None:
+    """Return the number ``text`` spells (an int when it has no point or exponent), or None."""
+    if _INTEGER_TEXT.fullmatch(text):
+        return int(text)
+    return float(text) if _DECIMAL_TEXT.fullmatch(text) else None
+
+
+#: For each JSON schema type, the value a text spells, or None (``--config`` passes nested values as text).
+#: Stricter than YAML 1.1, which would read ``'010'`` as octal 8 and ``'yes'`` as true.
+_SCALAR_TEXT = {
+    "integer": lambda text: int(text) if _INTEGER_TEXT.fullmatch(text) else None,
+    "number": _number_from_text,
+    "boolean": lambda text: {"true": True, "false": False}.get(text.lower()),
 }
+_NULL_TEXT = frozenset({"null", "Null", "NULL", "~"})
 
 
 def _typed_from_text(value: Any, schema: Mapping[str, Any], root: Mapping[str, Any] | None = None) -> Any:
     """Return ``value`` with text the schema does not allow as text read as the scalar it spells.
 
     ``snakemake --config 'disclosure={min_cell: 7}'`` passes nested values as text (``'7'``). Where the
-    schema of a value admits no string, text that reads (as YAML) as a value of an admitted type is
-    replaced by that value: ``'7'`` for an integer, ``'0.1'`` for a number, ``'true'`` for a boolean,
-    ``'null'`` where null is allowed. Anything else, and every value whose schema admits strings, is
-    left as it is, for the validation to judge. Mappings are changed in place.
+    schema of a value admits no string, text that spells a value of an admitted type is
+    replaced by that value (:data:`_SCALAR_TEXT`): ``'7'`` for an integer, ``'0.1'`` for a number,
+    ``'true'`` for a boolean, ``'null'`` where null is allowed. Anything else, and every value whose
+    schema admits strings, is left as it is, for the validation to judge. Mappings are changed in place.
 
     Parameters
     ----------
@@ -175,12 +188,13 @@ def _typed_from_text(value: Any, schema: Mapping[str, Any], root: Mapping[str, A
     types = schema.get("type")
     types = [types] if isinstance(types, str) else list(types or [])
     if isinstance(value, str) and types and "string" not in types:
-        try:
-            read = yaml.safe_load(value)
-        except yaml.YAMLError:
-            return value
-        if any(_SCHEMA_TYPES[t](read) for t in types if t in _SCHEMA_TYPES):
-            return read
+        text = value.strip()
+        if "null" in types and text in _NULL_TEXT:
+            return None
+        for kind in types:
+            read = _SCALAR_TEXT[kind](text) if kind in _SCALAR_TEXT else None
+            if read is not None:
+                return read
     return value
 
 
