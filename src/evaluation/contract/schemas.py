@@ -118,7 +118,7 @@ def _checks(column: Column) -> list[pa.Check]:
     return checks
 
 
-def schema_for(extract: Extract, *, final: bool = False) -> pa.DataFrameSchema:
+def schema_for(extract: Extract, *, final: bool = False, unique_key: bool = True) -> pa.DataFrameSchema:
     """Return the pandera schema of an extract, on its DST column names.
 
     Parameters
@@ -128,12 +128,15 @@ def schema_for(extract: Extract, *, final: bool = False) -> pa.DataFrameSchema:
     final
         Use the dtypes of the clean output (see :func:`pandas_dtype`) instead of
         those of the typed frame during validation.
+    unique_key
+        Check that the key is unique. Ingestion validates an extract in batches of rows and checks the
+        key once over all of them.
 
     Returns
     -------
     pandera.pandas.DataFrameSchema
         Columns with dtype, ``nullable`` and checks (codes, range, person id);
-        the extract's key as ``unique``. Other columns (such as ``_row``) are
+        the extract's key as ``unique`` (with ``unique_key``). Other columns (such as ``_row``) are
         allowed (``strict=False``); the columns must be present.
 
     Examples
@@ -155,7 +158,7 @@ def schema_for(extract: Extract, *, final: bool = False) -> pa.DataFrameSchema:
     }
     return pa.DataFrameSchema(
         columns,
-        unique=list(extract.key) or None,
+        unique=(list(extract.key) or None) if unique_key else None,
         strict=False,
         name=extract.name,
         description=extract.description,

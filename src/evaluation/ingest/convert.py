@@ -66,9 +66,14 @@ class Converted:
     rule
         Rule broken by the bad values (``type`` or ``date``).
     reason
-        Reason text for every value (only read where ``bad``).
+        Reason text of each bad value, in row order (as many as ``bad`` has true values).
     warning
         A note for the report, or ``""``.
+    padded
+        For identifiers stored as numbers: how many were padded with zeros (the count in ``warning``,
+        which :func:`numbers_warning` writes), else ``None``.
+    date_format
+        For a text date column: the format its values were read in (a key of :data:`DATE_FORMATS`), or ``None``.
     """
 
     values: pd.Series
@@ -76,6 +81,12 @@ class Converted:
     rule: str
     reason: pd.Series
     warning: str = ""
+    padded: int | None = None
+    date_format: str | None = None
+
+
+#: ``date_format`` of :func:`convert_column` when the format is to be taken from the values themselves.
+DETECT = "detect"
 
 
 def _is_text(series: pd.Series) -> bool:
@@ -136,7 +147,7 @@ def _convert_string(series: pd.Series, column: Column) -> Converted:
     text = as_text(series)
     values = text.where(text != "", None).astype("str")
     bad = np.zeros(len(text), dtype=bool)
-    return Converted(values, bad, "type", _shown(text))
+    return Converted(values, bad, "type", _shown(text[bad]))
 
 
 def identifiers_from_numbers(series: pd.Series, column: Column) -> Converted:
@@ -196,7 +207,7 @@ def identifiers_from_numbers(series: pd.Series, column: Column) -> Converted:
         padded_count = int(pad.sum())
     values = text.where(ok, None).astype("str")
     bad = ~missing & ~ok
-    shown = _shown(as_text(series).reset_index(drop=True))
+    shown = _shown(as_text(series[bad]).reset_index(drop=True))
     reason = pd.Series(
         np.select(
             [fractional, too_large, negative],
@@ -207,19 +218,36 @@ def identifiers_from_numbers(series: pd.Series, column: Column) -> Converted:
                 " is negative, so it cannot be an identifier",
             ],
             default="",
-        ),
+        )[bad],
         dtype="str",
     )
+    return Converted(values, bad, "type", shown + reason, numbers_warning(column, padded_count), padded_count)
+
+
+def numbers_warning(column: Column, padded: int) -> str:
+    """Return the note that an identifier column is stored as numbers, with how many values were padded.
+
+    Parameters
+    ----------
+    column
+        The identifier column.
+    padded
+        Values of fewer than :data:`CPR_DIGITS` digits padded with zeros (person identifiers).
+
+    Returns
+    -------
+    str
+        The warning of :func:`identifiers_from_numbers`.
+    """
     warning = f"column {column.name} is stored as numbers; leading zeros of identifiers are lost that way."
     if column.identifier == "person":
         warning += (
-            f" {padded_count:,} value(s) of fewer than {CPR_DIGITS} digits were padded with zeros to the "
+            f" {padded:,} value(s) of fewer than {CPR_DIGITS} digits were padded with zeros to the "
             "CPR-like form; other numbers were taken as they are."
         )
     else:
         warning += " The numbers were taken as they are."
-    warning += " Store identifiers as text."
-    return Converted(values, bad, "type", shown + reason, warning)
+    return warning + " Store identifiers as text."
 
 
 def _convert_whole(series: pd.Series, column: Column) -> Converted:
@@ -230,7 +258,7 @@ def _convert_whole(series: pd.Series, column: Column) -> Converted:
         ok = text.str.fullmatch(_INT).to_numpy(dtype=bool)
         num = pd.to_numeric(text.where(ok, None), errors="coerce")
         bad = ~missing & ~ok
-        reason = _shown(text) + " is not a whole number"
+        reason = _shown(text[bad]) + " is not a whole number"
         return Converted(num.astype("Float64").astype(dtype), bad, "type", reason)
     if pd.api.types.is_bool_dtype(series.dtype) or pd.api.types.is_numeric_dtype(series.dtype):
         num = pd.to_numeric(series, errors="coerce").astype("float64")
@@ -238,7 +266,7 @@ def _convert_whole(series: pd.Series, column: Column) -> Converted:
         ok = (np.isfinite(num) & (np.floor(num) == num)).to_numpy()
         bad = ~missing & ~ok
         clean = num.where(ok, np.nan)
-        reason = _shown(as_text(series)) + " is not a whole number"
+        reason = _shown(as_text(series[bad])) + " is not a whole number"
         return Converted(clean.astype("Float64").astype(dtype), bad, "type", reason)
     return _wrong_kind(series, column, "a whole number")
 
@@ -255,10 +283,10 @@ def _convert_float(series: pd.Series, column: Column, decimal_comma: bool) -> Co
         ok = norm.str.fullmatch(_FLOAT).to_numpy(dtype=bool)
         num = pd.to_numeric(norm.where(ok, None), errors="coerce").astype("float64")
         bad = ~missing & ~ok
-        return Converted(num, bad, "type", _shown(text) + " is not a number")
+        return Converted(num, bad, "type", _shown(text[bad]) + " is not a number")
     if pd.api.types.is_numeric_dtype(series.dtype):
         num = pd.to_numeric(series, errors="coerce").astype("float64")
-        return Converted(num, np.zeros(len(num), dtype=bool), "type", _shown(as_text(series)))
+        return Converted(num, np.zeros(len(num), dtype=bool), "type", _shown(as_text(series.iloc[:0])))
     return _wrong_kind(series, column, "a number")
 
 
@@ -267,7 +295,7 @@ def _wrong_kind(series: pd.Series, column: Column, wanted: str) -> Converted:
     missing = (text == "").to_numpy(dtype=bool)
     values = pd.Series(pd.NA, index=series.index).astype(pandas_dtype(column))
     rule = "date" if column.dtype == "date" else "type"
-    reason = _shown(text) + f" is not {wanted} (the column holds {series.dtype} values)"
+    reason = _shown(text[~missing]) + f" is not {wanted} (the column holds {series.dtype} values)"
     return Converted(values, ~missing, rule, reason)
 
 
@@ -303,13 +331,13 @@ def _parse_dates(text: pd.Series, fmt_name: str) -> pd.Series:
     return pd.to_datetime(candidate, format=fmt, errors="coerce")
 
 
-def _convert_date(series: pd.Series, column: Column) -> Converted:
+def _convert_date(series: pd.Series, column: Column, date_format: str | None) -> Converted:
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         values = series
         if getattr(values.dt, "tz", None) is not None:
             values = values.dt.tz_localize(None)
         values = values.dt.normalize().astype("datetime64[ms]")
-        return Converted(values, np.zeros(len(values), dtype=bool), "date", _shown(as_text(series)))
+        return Converted(values, np.zeros(len(values), dtype=bool), "date", _shown(as_text(series.iloc[:0])))
     if pd.api.types.is_object_dtype(series.dtype) and pd.api.types.infer_dtype(series, skipna=True) in (
         "date",
         "datetime",
@@ -318,24 +346,26 @@ def _convert_date(series: pd.Series, column: Column) -> Converted:
         values = pd.to_datetime(series, errors="coerce")
         bad = (values.isna() & series.notna()).to_numpy()
         values = values.dt.normalize().astype("datetime64[ms]")
-        return Converted(values, bad, "date", _shown(as_text(series)) + " is not a valid date")
+        return Converted(values, bad, "date", _shown(as_text(series[bad])) + " is not a valid date")
     if not _is_text(series):
         return _wrong_kind(series, column, "a date")
     text = as_text(series)
     missing = _missing_text(text, numeric=True)
-    fmt_name = date_format_of(text)
+    fmt_name = date_format_of(text) if date_format == DETECT else date_format
     if fmt_name is None:
         values = pd.Series(pd.NaT, index=series.index, dtype="datetime64[ms]")
-        reason = _shown(text) + " is not a date in an accepted format (" + ", ".join(DATE_FORMATS) + ")"
+        reason = _shown(text[~missing]) + " is not a date in an accepted format (" + ", ".join(DATE_FORMATS) + ")"
         return Converted(values, ~missing, "date", reason)
     parsed = _parse_dates(text, fmt_name)
     bad = ~missing & parsed.isna().to_numpy()
     values = parsed.dt.normalize().astype("datetime64[ms]")
-    reason = _shown(text) + f" is not a valid date in the column's format {fmt_name}"
-    return Converted(values, bad, "date", reason)
+    reason = _shown(text[bad]) + f" is not a valid date in the column's format {fmt_name}"
+    return Converted(values, bad, "date", reason, date_format=fmt_name)
 
 
-def convert_column(series: pd.Series, column: Column, *, decimal_comma: bool = False) -> Converted:
+def convert_column(
+    series: pd.Series, column: Column, *, decimal_comma: bool = False, date_format: str | None = DETECT
+) -> Converted:
     """Convert one raw column to the type of the contract.
 
     Parameters
@@ -347,6 +377,10 @@ def convert_column(series: pd.Series, column: Column, *, decimal_comma: bool = F
     decimal_comma
         Read ``12,5`` as 12.5 in decimal columns (set for ``;``-delimited files;
         a column whose values look like ``12,5`` is read this way in any case).
+    date_format
+        For a text date column: the format of the whole column, when ``series`` is part of it (see
+        :func:`date_format_of`; ``None``: no value of the column is in an accepted format);
+        :data:`DETECT` (default): the format of ``series`` itself.
 
     Returns
     -------
@@ -361,5 +395,5 @@ def convert_column(series: pd.Series, column: Column, *, decimal_comma: bool = F
     if column.dtype == "float":
         return _convert_float(series, column, decimal_comma)
     if column.dtype == "date":
-        return _convert_date(series, column)
+        return _convert_date(series, column, date_format)
     raise ValueError(f"unknown dtype {column.dtype!r} of column {column.name}")

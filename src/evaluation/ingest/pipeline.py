@@ -40,7 +40,7 @@ from evaluation.ingest.accounting import (
 from evaluation.ingest.convert import as_text
 from evaluation.ingest.crossfield import delivery_bound, extract_period_end
 from evaluation.ingest.messages import budget_advice, budget_lines, problems_message
-from evaluation.ingest.pseudonymise import pseudonymise_frame
+from evaluation.ingest.pseudonymise import pseudonymise_series
 from evaluation.ingest.report import locate_extracts
 from evaluation.ingest.validate import CheckedExtract, check_extract
 from evaluation.io import write_table
@@ -67,11 +67,22 @@ def clean_frame(typed: pd.DataFrame, extract: Extract, key: bytes) -> pd.DataFra
         Readable column names, final dtypes, pseudonymised person identifiers,
         rows sorted by the key (ties by file order), no ``_row``.
     """
-    frame = pseudonymise_frame(typed, extract, key)
+    columns = {}
+    for col in extract.columns:  # one column at a time: a national extract does not fit twice
+        values = typed[col.name].reset_index(drop=True)
+        if col.identifier == "person":
+            values = pseudonymise_series(values, key)
+        columns[col.name] = values
+    columns["_row"] = typed["_row"].reset_index(drop=True)
     order = list(extract.key) + ["_row"]
-    frame = frame.sort_values(order, kind="stable", na_position="last")
-    frame = frame[extract.names].astype({c.name: pandas_dtype(c, final=True) for c in extract.columns})
-    return frame.rename(columns=extract.renames).reset_index(drop=True)
+    sort = pd.DataFrame({name: columns[name] for name in order}).sort_values(order, kind="stable", na_position="last")
+    permutation = sort.index.to_numpy()
+    del sort
+    out = {}
+    for col in extract.columns:
+        values = columns.pop(col.name)
+        out[col.field] = values.take(permutation).astype(pandas_dtype(col, final=True)).reset_index(drop=True)
+    return pd.DataFrame(out)
 
 
 def quarantine_frame(checked: CheckedExtract) -> pd.DataFrame:
@@ -108,11 +119,11 @@ def quarantine_frame(checked: CheckedExtract) -> pd.DataFrame:
         in_table = np.zeros(len(rows), dtype=bool)
     else:
         in_table = (pos < n_table) & (checked.raw.rows[np.minimum(pos, n_table - 1)] == rows)
-    raw = checked.raw.frame
+    raw = checked.raw.take(pos[in_table])
     for col in extract.columns:
         values = np.full(len(rows), "", dtype=object)
         if in_table.any():
-            values[in_table] = as_text(raw[col.name].iloc[pos[in_table]]).to_numpy()
+            values[in_table] = as_text(raw[col.name]).to_numpy()
         out[col.name] = pd.Series(values, dtype="str")
     return out.astype({c: "str" for c in out.columns if c != "_row"})
 
@@ -222,24 +233,30 @@ def ingest_folder(
                 problems_message(path.name, checked.problems)
                 + "\nFix the extract, or set data.on_invalid_row: quarantine to set such rows aside."
             )
-        clean = clean_frame(checked.accepted(), extract, key)
-        write_table(clean, out_dir / f"{name}.parquet")
         n_quarantined = 0
         if on_invalid == "quarantine":
             quarantine = quarantine_frame(checked)
             quarantine_path = quarantine_dir / f"{name}.csv"
             _write_quarantine(quarantine, quarantine_path)
             n_quarantined = len(quarantine)
+            del quarantine
             if max_quarantined_share is not None and exceeds_budget(
                 n_quarantined, checked.rows_read, max_quarantined_share
             ):
                 lines = budget_lines(path.name, checked.problems, checked.rows_read, max_quarantined_share)
                 over_budget += [*lines, f"  The quarantined rows are in {quarantine_path}."]
-        counts = (checked.rows_read, len(clean), n_quarantined, checked.rows_duplicate)
+        rows_read, rows_duplicate, accepted = checked.rows_read, checked.rows_duplicate, checked.accepted()
+        del checked  # the raw values are no longer needed; a national extract does not fit twice
+        clean = clean_frame(accepted, extract, key)
+        del accepted
+        write_table(clean, out_dir / f"{name}.parquet")
+        n_accepted = len(clean)
+        del clean
+        counts = (rows_read, n_accepted, n_quarantined, rows_duplicate)
         rows.append(accounting_row(name, path.name, *counts))
-        duplicates = f", {checked.rows_duplicate:,} exact duplicate(s) dropped" if checked.rows_duplicate else ""
+        duplicates = f", {rows_duplicate:,} exact duplicate(s) dropped" if rows_duplicate else ""
         progress(
-            f"{name}: {checked.rows_read:,} rows read from {path.name}, {len(clean):,} accepted, "
+            f"{name}: {rows_read:,} rows read from {path.name}, {n_accepted:,} accepted, "
             f"{n_quarantined:,} quarantined{duplicates}"
         )
     if over_budget:

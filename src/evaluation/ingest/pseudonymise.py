@@ -14,7 +14,6 @@ public key :data:`SYNTHETIC_KEY`.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 import logging
@@ -112,7 +111,7 @@ def pseudonym(value: str, key: bytes) -> str:
     str
         16 lower-case hexadecimal characters.
     """
-    return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()[:PSEUDONYM_LENGTH]
+    return hmac.digest(key, value.encode("utf-8"), "sha256").hex()[:PSEUDONYM_LENGTH]
 
 
 def pseudonymise_series(values: pd.Series, key: bytes) -> pd.Series:
@@ -135,7 +134,9 @@ def pseudonymise_series(values: pd.Series, key: bytes) -> pd.Series:
     if not key:
         raise PseudonymisationError("The pseudonymisation key is empty.")
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    hashed = np.array([pseudonym(str(u), key) for u in uniques] + [None], dtype=object)
+    digest = hmac.digest  # one C call per distinct value; the same as pseudonym()
+    hashed = [digest(key, str(u).encode("utf-8"), "sha256").hex()[:PSEUDONYM_LENGTH] for u in uniques.tolist()]
+    hashed = np.array([*hashed, None], dtype=object)
     out = pd.Series(hashed[np.where(codes < 0, len(uniques), codes)], index=values.index, dtype="str")
     return out
 

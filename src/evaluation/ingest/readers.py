@@ -16,6 +16,7 @@ the lines that could not be split into the right number of fields.
 from __future__ import annotations
 
 import codecs
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,14 +47,20 @@ _DELIMITERS = (",", ";", "\t")
 class RawTable:
     """An extract as read from its file, before conversion to the contract's types.
 
+    CSV and Parquet files are held as an Arrow table (compact, and converted to pandas a slice at a
+    time by :meth:`slice`); Stata and SAS files as the pandas frame their reader returns. Every
+    slice of a column converts to the same pandas dtype, whichever rows it holds: an integer column
+    with a missing value anywhere is read as floats in every slice, as it is when the whole column is
+    converted at once.
+
     Attributes
     ----------
     path
         The file.
-    frame
+    data
         The values, one column per column in the file (text for CSV).
     rows
-        Data row number (``_row``) of every row of ``frame``.
+        Data row number (``_row``) of every row of ``data``.
     bad_lines
         Lines that could not be read as a row: columns ``_row``, ``fields``
         (number of fields found), ``expected`` and ``text`` (the raw line).
@@ -66,17 +73,79 @@ class RawTable:
     """
 
     path: Path
-    frame: pd.DataFrame
+    data: pa.Table | pd.DataFrame
     rows: np.ndarray
     bad_lines: pd.DataFrame
     encoding: str = ""
     delimiter: str = ""
     warnings: list[str] = field(default_factory=list)
+    _renames: dict[str, str] | None = field(default=None, repr=False)
+    _names: list[str] | None = field(default=None, repr=False)
+
+    @property
+    def columns(self) -> list[str]:
+        """The column names, as in the file (or as renamed by :meth:`select`)."""
+        if self._names is not None:
+            return list(self._names)
+        if isinstance(self.data, pa.Table):
+            index = set(_pandas_index_columns(self.data))
+            return [c for c in self.data.column_names if c not in index]
+        return [str(c) for c in self.data.columns]
+
+    @property
+    def n_rows(self) -> int:
+        """Number of rows read (lines that could not be split are not rows)."""
+        return len(self.data) if isinstance(self.data, pd.DataFrame) else self.data.num_rows
 
     @property
     def rows_read(self) -> int:
         """Number of data rows in the file: rows read plus lines that could not be split."""
-        return len(self.frame) + len(self.bad_lines)
+        return self.n_rows + len(self.bad_lines)
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """All rows as one pandas frame (a new frame for Arrow-backed tables)."""
+        return self.slice(0, self.n_rows)
+
+    def select(self, renames: dict[str, str], names: list[str]) -> None:
+        """Keep only the columns ``renames`` maps (file name -> new name), renamed, in the order of ``names``."""
+        if isinstance(self.data, pa.Table):
+            self._renames, self._names = dict(renames), list(names)
+        else:
+            self.data = self.data[list(renames)].rename(columns=renames)[names]
+
+    def slice(self, start: int, stop: int) -> pd.DataFrame:
+        """Return rows ``start`` to ``stop`` (positions) as a pandas frame with a positional index."""
+        if isinstance(self.data, pd.DataFrame):
+            return self.data.iloc[start:stop].reset_index(drop=True)
+        return self._to_pandas(self.data.slice(start, max(stop - start, 0)))
+
+    def text_column(self, name: str, start: int, stop: int) -> pd.Series | None:
+        """Return rows ``start`` to ``stop`` of a column if it holds text, else ``None`` (cheap: one column)."""
+        if isinstance(self.data, pd.DataFrame):
+            return self.data[name].iloc[start:stop].reset_index(drop=True)
+        original = {new: old for old, new in (self._renames or {}).items()}.get(name, name)
+        column = self.data.column(original)
+        if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+            return None
+        return column.slice(start, max(stop - start, 0)).to_pandas().reset_index(drop=True)
+
+    def take(self, positions: np.ndarray) -> pd.DataFrame:
+        """Return the rows at ``positions`` as a pandas frame with a positional index."""
+        if isinstance(self.data, pd.DataFrame):
+            return self.data.iloc[positions].reset_index(drop=True)
+        return self._to_pandas(self.data.take(pa.array(np.asarray(positions, dtype=np.int64))))
+
+    def _to_pandas(self, table: pa.Table) -> pd.DataFrame:
+        frame = table.to_pandas().reset_index(drop=True)  # the file's own pandas index, if any, is not data
+        for name in frame.columns:
+            dtype = frame[name].dtype
+            if isinstance(dtype, np.dtype) and dtype.kind in "iub" and self.data.column(name).null_count:
+                # as if the whole column were converted at once: integers with a gap anywhere become floats
+                frame[name] = frame[name].astype("float64" if dtype.kind in "iu" else "object")
+        if self._renames is not None:
+            frame = frame[list(self._renames)].rename(columns=self._renames)[self._names]
+        return frame
 
 
 def find_extract_files(raw_dir: Path, extracts: dict[str, Extract]) -> tuple[dict[str, list[Path]], list[Path]]:
@@ -314,11 +383,10 @@ def _read_csv(path: Path) -> RawTable:
     )
     if encoding == "utf-8-sig" and names:
         names[0] = names[0].lstrip("\ufeff")
-    frame = table.to_pandas()
-    frame.columns = names
+    table = table.rename_columns(names)
     # Row numbers: the physical line number minus the header line. The reader skips empty lines and
     # numbers invalid rows among the non-empty lines, so map its numbers to physical lines.
-    n_lines = len(frame) + len(bad) + len(blank)
+    n_lines = table.num_rows + len(bad) + len(blank)
     nonblank = np.setdiff1d(np.arange(2, n_lines + 2, dtype=np.int64), np.array(blank, dtype=np.int64))
     bad_numbers = np.array([b[0] for b in bad], dtype=np.int64) - 2
     if len(bad_numbers) and (bad_numbers.min() < 0 or bad_numbers.max() >= len(nonblank)):
@@ -326,13 +394,13 @@ def _read_csv(path: Path) -> RawTable:
     bad_physical = nonblank[bad_numbers]
     bad = [(int(p) - 1, *rest) for p, (_, *rest) in zip(bad_physical, bad, strict=True)]
     rows = np.setdiff1d(nonblank, bad_physical, assume_unique=True) - 1
-    if len(rows) != len(frame):
+    if len(rows) != table.num_rows:
         raise ExtractError(
-            f"{path.name}: could not number the rows ({len(frame)} rows read, {len(rows)} line numbers). "
+            f"{path.name}: could not number the rows ({table.num_rows} rows read, {len(rows)} line numbers). "
             "Values with line breaks inside quotes are not supported; remove them."
         )
     bad_lines = pd.DataFrame(bad, columns=["_row", "fields", "expected", "text"])
-    table_ = RawTable(path, frame, rows, bad_lines, encoding=encoding, delimiter=delimiter)
+    table_ = RawTable(path, table, rows, bad_lines, encoding=encoding, delimiter=delimiter)
     if blank:
         table_.warnings.append(f"{len(blank)} blank line(s) skipped (first at line {min(blank)}).")
     return table_
@@ -353,9 +421,16 @@ def _empty_bad_lines() -> pd.DataFrame:
 
 
 def _read_parquet(path: Path) -> RawTable:
-    frame = pq.read_table(path).to_pandas()
-    frame = frame.reset_index(drop=True)
-    return RawTable(path, frame, np.arange(1, len(frame) + 1, dtype=np.int64), _empty_bad_lines())
+    table = pq.read_table(path)
+    return RawTable(path, table, np.arange(1, table.num_rows + 1, dtype=np.int64), _empty_bad_lines())
+
+
+def _pandas_index_columns(table: pa.Table) -> list[str]:
+    """Return the columns that hold the index of a frame written by pandas (not data)."""
+    meta = (table.schema.metadata or {}).get(b"pandas")
+    if not meta:
+        return []
+    return [c for c in json.loads(meta).get("index_columns", []) if isinstance(c, str)]
 
 
 def _read_readstat(path: Path, ext: str, extract: Extract) -> RawTable:

@@ -33,7 +33,15 @@ import pandera.errors
 from evaluation.contract.extracts import Column, Extract
 from evaluation.contract.schemas import column_rules, schema_for
 from evaluation.errors import ExtractValidationError
-from evaluation.ingest.convert import convert_column
+from evaluation.ingest.convert import (
+    DETECT,
+    Converted,
+    _is_text,
+    as_text,
+    convert_column,
+    date_format_of,
+    numbers_warning,
+)
 from evaluation.ingest.crossfield import cross_field_problems
 from evaluation.ingest.messages import describe_codes, duplicate_warning, problems_message, redact, rule_fix
 from evaluation.ingest.readers import RawTable, read_raw
@@ -97,8 +105,11 @@ class CheckedExtract:
         return np.unique(self.problems["_row"].to_numpy(dtype=np.int64))
 
     def accepted(self) -> pd.DataFrame:
-        """Return the typed rows without any problem."""
-        return self.typed[~np.isin(self.typed["_row"].to_numpy(), self.bad_rows)]
+        """Return the typed rows without any problem (the typed frame itself when every row is accepted)."""
+        bad = self.bad_rows
+        if len(bad) == 0:
+            return self.typed
+        return self.typed[~np.isin(self.typed["_row"].to_numpy(), bad)]
 
 
 def empty_problems() -> pd.DataFrame:
@@ -226,7 +237,7 @@ def _bad_line_problems(raw: RawTable) -> pd.DataFrame:
 
 
 def _rule_problems(typed: pd.DataFrame, extract: Extract, converted_bad: dict[str, np.ndarray]) -> pd.DataFrame:
-    schema = schema_for(extract)
+    schema = schema_for(extract, unique_key=False)  # the key is checked over all batches (_key_problems)
     try:
         schema.validate(typed, lazy=True)
         return empty_problems()
@@ -237,8 +248,6 @@ def _rule_problems(typed: pd.DataFrame, extract: Extract, converted_bad: dict[st
     fc = fc[fc["index"].notna()]
     for (column_name, check), group in fc.groupby(["column", "check"], sort=True, dropna=False):
         pos = group["index"].to_numpy(dtype=np.int64)
-        if check == "multiple_fields_uniqueness":
-            continue  # handled once per row below
         col = extract.column(str(column_name))
         if check == "not_nullable":
             keep = ~converted_bad[col.name][pos]
@@ -265,9 +274,6 @@ def _rule_problems(typed: pd.DataFrame, extract: Extract, converted_bad: dict[st
                 }
             )
         )
-    dup = fc[fc["check"] == "multiple_fields_uniqueness"]
-    if not dup.empty:
-        parts.append(_duplicate_problems(typed, extract, np.unique(dup["index"].to_numpy(dtype=np.int64))))
     if not parts:
         return empty_problems()
     return pd.concat(parts, ignore_index=True)
@@ -291,8 +297,14 @@ def _reason(rule: str, col: Column, shown: pd.Series) -> pd.Series:
     return "value '" + shown + f"' breaks the rule {rule}"
 
 
-def _duplicate_problems(typed: pd.DataFrame, extract: Extract, pos: np.ndarray) -> pd.DataFrame:
+def _key_problems(typed: pd.DataFrame, extract: Extract) -> pd.DataFrame:
+    """Return a ``duplicate_key`` problem for every row whose key another row shares (all copies)."""
     key = list(extract.key)
+    if not key:
+        return empty_problems()
+    pos = np.flatnonzero(typed.duplicated(subset=key, keep=False).to_numpy(dtype=bool))
+    if len(pos) == 0:
+        return empty_problems()
     sizes = typed.groupby(key, dropna=False, sort=False)[key[0]].transform("size").to_numpy()
     sub = typed.iloc[pos]
     shown = []
@@ -328,8 +340,13 @@ def check_extract(
     *,
     period_end: pd.Timestamp | None = None,
     delivery_date: pd.Timestamp | None = None,
+    batch_rows: int | None = None,
 ) -> CheckedExtract:
     """Read, convert and validate one extract file, collecting every row problem.
+
+    The rows are converted and checked in batches of ``batch_rows`` (memory stays bounded on a national
+    extract); the rules that compare rows (exact duplicates, duplicate keys, overlapping spells) and the
+    date format of a column are decided over the whole file, so the result does not depend on the batch size.
 
     Parameters
     ----------
@@ -342,6 +359,8 @@ def check_extract(
         :mod:`~evaluation.ingest.crossfield` (``None``: not checked).
     delivery_date
         The extract's delivery date, for the ``future_date`` rule (``None``: not checked).
+    batch_rows
+        Rows per batch (``None``: :data:`BATCH_ROWS`).
 
     Returns
     -------
@@ -356,51 +375,126 @@ def check_extract(
         If a required column is missing.
     """
     path = Path(path)
+    size = max(int(batch_rows or BATCH_ROWS), 1)
     raw = read_raw(path, extract)
-    renames, warnings = match_columns(list(raw.frame.columns), extract, path.name)
+    renames, warnings = match_columns(raw.columns, extract, path.name)
     warnings = [*raw.warnings, *warnings]
-    frame = raw.frame[list(renames)].rename(columns=renames)[extract.names]
-    raw.frame = frame
-    dropped, duplicates = find_duplicates(frame, raw.rows)
-    if dropped.any():
-        frame = frame[~dropped]
+    raw.select(renames, extract.names)
+    dropped, duplicates = _exact_duplicates(raw, size)
+    if len(duplicates):
         warnings.append(duplicate_warning(duplicates))
-    frame = frame.reset_index(drop=True)
-    rows = raw.rows[~dropped]
-    typed: dict[str, pd.Series] = {}
-    conv_bad: dict[str, np.ndarray] = {}
-    parts = [_bad_line_problems(raw)]
+    date_formats = {c.name: _date_format(raw, c.name, size) for c in extract.columns if c.dtype == "date"}
     decimal_comma = raw.delimiter == ";"
-    for col in extract.columns:
-        conv = convert_column(frame[col.name], col, decimal_comma=decimal_comma)
-        typed[col.name] = conv.values.reset_index(drop=True)
-        conv_bad[col.name] = conv.bad
-        if conv.warning:
-            warnings.append(conv.warning)
-        if conv.bad.any():
-            reason = conv.reason[conv.bad]
-            value = as_value(frame[col.name][conv.bad], col)
-            if col.identifier == "person":
-                reason = pd.Series(["value could not be read as text"] * int(conv.bad.sum()), dtype="str")
-            parts.append(
-                pd.DataFrame(
-                    {
-                        "_row": rows[conv.bad],
-                        "column": col.name,
-                        "value": value.to_numpy(),
-                        "rule": conv.rule,
-                        "reason": reason.to_numpy(),
-                    }
-                )
+    parts = [_bad_line_problems(raw)]
+    batches: list[pd.DataFrame] = []
+    padded: dict[str, int] = {}
+    notes: list[str] = []
+    for start in range(0, max(raw.n_rows, 1), size):
+        keep = ~dropped[start : start + size]
+        frame = raw.slice(start, start + size)
+        if not keep.all():
+            frame = frame[keep].reset_index(drop=True)
+        rows = raw.rows[start : start + size][keep]
+        typed: dict[str, pd.Series] = {}
+        conv_bad: dict[str, np.ndarray] = {}
+        for col in extract.columns:
+            conv = convert_column(
+                frame[col.name], col, decimal_comma=decimal_comma, date_format=date_formats.get(col.name, DETECT)
             )
-    typed_frame = pd.DataFrame(typed)
-    typed_frame.insert(0, "_row", rows)
-    parts.append(_rule_problems(typed_frame, extract, conv_bad))
+            typed[col.name] = conv.values.reset_index(drop=True)
+            conv_bad[col.name] = conv.bad
+            if conv.padded is not None:
+                padded[col.name] = padded.get(col.name, 0) + conv.padded
+            elif conv.warning and conv.warning not in notes:
+                notes.append(conv.warning)
+            if conv.bad.any():
+                parts.append(_conversion_problems(conv, frame[col.name], col, rows))
+        typed_frame = pd.DataFrame(typed)
+        typed_frame.insert(0, "_row", rows)
+        parts.append(_rule_problems(typed_frame, extract, conv_bad))
+        batches.append(typed_frame)
+        del frame, typed, conv_bad
+    warnings += [numbers_warning(extract.column(name), n) for name, n in padded.items()] + notes
+    typed_frame = _concat_columns(batches)
+    parts.append(_key_problems(typed_frame, extract))
     parts += cross_field_problems(typed_frame, extract, period_end=period_end, delivery_date=delivery_date)
     problems = pd.concat([p for p in parts if not p.empty] or [empty_problems()], ignore_index=True)
     problems = problems.astype({"_row": "int64", "column": "str", "value": "str", "rule": "str", "reason": "str"})
     problems = problems.sort_values(["_row", "column", "rule"], kind="stable").reset_index(drop=True)
     return CheckedExtract(extract, raw, typed_frame, problems, warnings, duplicates)
+
+
+#: Rows converted and validated at a time by :func:`check_extract`. Conversion and the column rules
+#: need several times the memory of the values they work on; in batches that stays bounded.
+BATCH_ROWS = 1_000_000
+
+
+def _conversion_problems(conv: Converted, raw: pd.Series, col: Column, rows: np.ndarray) -> pd.DataFrame:
+    reason = conv.reason
+    value = as_value(raw[conv.bad], col)
+    if col.identifier == "person":
+        reason = pd.Series(["value could not be read as text"] * int(conv.bad.sum()), dtype="str")
+    return pd.DataFrame(
+        {
+            "_row": rows[conv.bad],
+            "column": col.name,
+            "value": value.to_numpy(),
+            "rule": conv.rule,
+            "reason": reason.to_numpy(),
+        }
+    )
+
+
+def _concat_columns(batches: list[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate batches column by column, freeing each batch's column as it goes."""
+    if len(batches) == 1:
+        return batches.pop()
+    columns = list(batches[0].columns)
+    out = {}
+    for name in columns:
+        out[name] = pd.concat([batch.pop(name) for batch in batches], ignore_index=True)
+    batches.clear()
+    return pd.DataFrame(out)
+
+
+def _exact_duplicates(raw: RawTable, size: int) -> tuple[np.ndarray, pd.DataFrame]:
+    """Find the exact duplicate rows of a whole table (see :func:`find_duplicates`), a batch at a time.
+
+    Every row gets a hash of its values; only rows whose hash occurs more than once can be copies, and
+    :func:`find_duplicates` decides on those rows exactly.
+    """
+    if raw.n_rows <= size or isinstance(raw.data, pd.DataFrame):
+        return find_duplicates(raw.frame, raw.rows)
+    hashes = np.concatenate([_row_hashes(raw.slice(start, start + size)) for start in range(0, raw.n_rows, size)])
+    candidates = np.flatnonzero(pd.Series(hashes).duplicated(keep=False).to_numpy(dtype=bool))
+    dropped = np.zeros(raw.n_rows, dtype=bool)
+    if len(candidates) == 0:
+        return dropped, empty_duplicates()
+    among, duplicates = find_duplicates(raw.take(candidates), raw.rows[candidates])
+    dropped[candidates[among]] = True
+    return dropped, duplicates
+
+
+def _row_hashes(frame: pd.DataFrame) -> np.ndarray:
+    """Hash every row's values; rows that are equal in :meth:`pandas.DataFrame.duplicated` hash equal."""
+    frame = frame.copy()
+    for name in frame.columns:
+        if frame[name].dtype.kind == "f":  # -0.0 equals 0.0, and every NaN equals every other NaN
+            values = frame[name].to_numpy(dtype="float64") + 0.0
+            frame[name] = np.where(np.isnan(values), np.nan, values)
+    return pd.util.hash_pandas_object(frame, index=False).to_numpy()
+
+
+def _date_format(raw: RawTable, name: str, size: int) -> str | None:
+    """Return the date format of a whole raw column (:func:`date_format_of`), reading slices until one matches."""
+    for start in range(0, raw.n_rows, size):
+        values = raw.text_column(name, start, start + size)
+        if values is None or not _is_text(values):
+            return DETECT  # not text: no format to choose
+        found = date_format_of(as_text(values))
+        if found is not None:
+            return found
+    return None
 
 
 def as_value(values: pd.Series, col: Column) -> pd.Series:
