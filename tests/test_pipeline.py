@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -38,8 +39,11 @@ ESTIMATE_COLUMNS = [
 ]
 
 
-def _snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+def _snakemake(workdir: Path, *args: str, package: Path | None = None) -> subprocess.CompletedProcess:
+    """Run Snakemake in ``workdir``; with ``package``, on the ``evaluation`` package in that folder (PYTHONPATH)."""
     env = {k: v for k, v in os.environ.items() if k != "EVALUATION_PSEUDONYM_KEY"}
+    if package is not None:
+        env["PYTHONPATH"] = str(package)
     return subprocess.run(
         [SNAKEMAKE, "--cores", "2", "--config", "synthetic={scale: tiny}", *args],
         cwd=workdir,
@@ -214,6 +218,31 @@ def test_a_new_disclosure_threshold_reruns_every_step_that_suppresses_and_not_th
     jobs = set(jobs_run(proc.stdout))
     assert SUPPRESSING_STEPS <= jobs, f"steps that suppress but would not rerun: {SUPPRESSING_STEPS - jobs}"
     assert not jobs & {"simulate", "ingest", "cut_extracts", "build_panel", "compare_municipalities", "power_table"}
+
+
+#: The economics step's rules and the rules that read their results, directly or further down.
+ECONOMICS_AND_DEPENDANTS = {
+    "economics_bootstrap",
+    "estimate_economics",
+    "audit_disclosure",
+    "render_report",
+    "check_outputs",
+}
+
+
+def test_editing_the_code_of_one_step_reruns_that_step_and_its_dependants_and_not_the_others(run_copy, tmp_path):
+    """The rerun contract for code: each rule declares the digest of the package code its step runs
+    (``params: code``, evaluation.code_digest), so that an edit of a module only the economics step imports
+    reruns exactly the economics step and what depends on its results."""
+    src = tmp_path / "src"
+    shutil.copytree(ROOT / "src" / "evaluation", src / "evaluation", ignore=shutil.ignore_patterns("__pycache__"))
+    module = src / "evaluation" / "economics" / "ceac.py"
+    module.write_text(module.read_text(encoding="utf-8") + "# a harmless edit\n", encoding="utf-8")
+    proc = _snakemake(run_copy, "-n", package=src)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    jobs = set(jobs_run(proc.stdout)) - {"all", "total"}
+    # exactly these: the data steps (simulate, ingest, cut_extracts, build_panel) and the other analyses stay
+    assert jobs == ECONOMICS_AND_DEPENDANTS
 
 
 def test_every_count_column_of_every_results_file_declares_its_unit(run):

@@ -17,6 +17,7 @@ rule build_panel:
         # rerun when these change
         design=config["treatment"] | config["cohort"] | config["prices"],
         cutoff=release_cutoff,
+        code=get_code_digest("build_panel"),
     run:
         pipeline.build_panel(input, output, log, release_config(wildcards.release))
 
@@ -33,5 +34,6 @@ rule write_study:
         runtime=5,
     params:
         design=config,  # rerun when these change
+        code=get_code_digest("write_study"),
     run:
         pipeline.write_study(output, log, release_config(wildcards.release))

@@ -55,6 +55,16 @@ def release_cutoff(wildcards):
     return effective_cutoff(release_config(wildcards.release))
 
 
+def get_code_digest(step):
+    """The digest of the package code a step runs (evaluation.code_digest): a rule's params, so an edit reruns it."""
+    from evaluation.code_digest import step_code_digest
+
+    try:
+        return step_code_digest(step)
+    except EvaluationError as err:
+        sys.exit(f"ERROR: {err}")
+
+
 def is_synthetic():
     """Whether the study runs on the embedded synthetic registry."""
     return config["data"]["source"] == "synthetic"

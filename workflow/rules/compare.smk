@@ -25,6 +25,7 @@ rule match_children:
             "min_cell": config["disclosure"]["min_cell"],
             "language": config["report"]["language"],
         },
+        code=get_code_digest("match_children"),
     run:
         pipeline.match_children(input, output, log, release_config(wildcards.release))
 
@@ -52,6 +53,7 @@ rule compare_municipalities:
             "prices": config["prices"],
             "cohort": config["cohort"],
         },
+        code=get_code_digest("compare_municipalities"),
     run:
         pipeline.compare_municipalities(
             input, output, log, release_config(wildcards.release)

@@ -21,5 +21,6 @@ rule cut_extracts:
         runtime=20,
     params:
         cutoff=release_cutoff,  # rerun when it changes
+        code=get_code_digest("cut_extracts"),
     run:
         pipeline.cut_extracts(input, output, log, release_config(wildcards.release))

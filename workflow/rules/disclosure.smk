@@ -12,6 +12,7 @@ rule audit_disclosure:
         runtime=10,
     params:
         min_cell=config["disclosure"]["min_cell"],  # rerun when it changes
+        code=get_code_digest("audit_disclosure"),
     run:
         pipeline.audit_disclosure(
             input, output, log, release_config(wildcards.release)

@@ -21,6 +21,7 @@ rule economics_bootstrap:
         design=config["economics"]
         | config["prices"]
         | {"covariates": config["matching"]["covariates"]},
+        code=get_code_digest("economics_bootstrap"),
     run:
         pipeline.economics_bootstrap(
             input,
@@ -61,6 +62,7 @@ rule estimate_economics:
             "covariates": config["matching"]["covariates"],
             "min_cell": config["disclosure"]["min_cell"],
         },
+        code=get_code_digest("estimate_economics"),
     run:
         pipeline.estimate_economics(
             input, output, log, release_config(wildcards.release)

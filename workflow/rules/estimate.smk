@@ -26,5 +26,6 @@ rule estimate_effects:
         | config["matching"]
         | config["inference"]
         | config["disclosure"],
+        code=get_code_digest("estimate_effects"),
     run:
         pipeline.estimate_effects(input, output, log, release_config(wildcards.release))

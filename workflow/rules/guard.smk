@@ -13,5 +13,6 @@ rule check_outputs:
     params:
         # rerun when these change
         min_cell=config["disclosure"]["min_cell"],
+        code=get_code_digest("check_outputs"),
     run:
         pipeline.check_outputs(input, output, log, config)

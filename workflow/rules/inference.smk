@@ -18,6 +18,7 @@ rule inference_outcome:
     params:
         # rerun when these change
         design=config["estimation"] | config.get("inference", {}),
+        code=get_code_digest("inference_outcome"),
     run:
         pipeline.inference_outcome(
             input, output, log, release_config(wildcards.release), wildcards.outcome
@@ -36,6 +37,8 @@ rule choose_inference:
     resources:
         mem_mb=1000,
         runtime=5,
+    params:
+        code=get_code_digest("choose_inference"),
     run:
         pipeline.choose_inference(input, output, log)
 
@@ -58,5 +61,6 @@ rule power_table:
     params:
         # rerun when these change
         design=config["estimation"] | config["outcomes"] | config.get("power", {}),
+        code=get_code_digest("power_table"),
     run:
         pipeline.power_table(input, output, log, release_config(wildcards.release))

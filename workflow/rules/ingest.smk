@@ -15,5 +15,6 @@ rule ingest:
         runtime=30,
     params:
         design=config["data"] | config["ingest"],  # rerun when these change
+        code=get_code_digest("ingest"),
     run:
         pipeline.ingest(output, log, config)

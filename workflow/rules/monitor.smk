@@ -20,6 +20,7 @@ rule monitor_implementation:
         | config["treatment"]
         | config["disclosure"]
         | config["cohort"],
+        code=get_code_digest("monitor_implementation"),
     run:
         pipeline.monitor_implementation(
             input, output, log, release_config(wildcards.release)
@@ -47,6 +48,7 @@ rule factsheet_figures:
         | config["disclosure"]
         | config["cohort"]
         | {"factsheets": config["report"]["factsheets"]},
+        code=get_code_digest("factsheet_figures"),
     run:
         pipeline.factsheet_figures(
             input, output, log, release_config(wildcards.release)
@@ -70,5 +72,6 @@ rule write_provenance:
     params:
         # rerun when these change
         design=config,
+        code=get_code_digest("write_provenance"),
     run:
         pipeline.write_provenance(output, log, release_config(wildcards.release))

@@ -18,6 +18,7 @@ rule montecarlo_replication:
         runtime=15,
     params:
         workdir=lambda wildcards: f"{INTERIM}/montecarlo/{wildcards.scenario}/{wildcards.seed}",
+        code=get_code_digest("montecarlo_replication"),
     run:
         pipeline.montecarlo_replication(
             output,
@@ -42,5 +43,7 @@ rule montecarlo_summary:
     resources:
         mem_mb=2000,
         runtime=5,
+    params:
+        code=get_code_digest("montecarlo_summary"),
     run:
         pipeline.montecarlo_summary(input, output, log, config)

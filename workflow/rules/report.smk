@@ -14,5 +14,6 @@ rule render_report:
         runtime=60,
     params:
         design=config["report"] | config["disclosure"],  # rerun when these change
+        code=get_code_digest("render_report"),
     run:
         pipeline.render_report(input, output, log, config)

@@ -12,5 +12,6 @@ rule simulate:
         runtime=30,
     params:
         design=config["synthetic"] | {"adoptions": config["treatment"]["adoptions"]},  # rerun when these change
+        code=get_code_digest("simulate"),
     run:
         pipeline.simulate(output, log, config)

@@ -27,6 +27,7 @@ rule estimate_staggered:
         design=config["estimation"]
         | config["outcomes"]
         | {"min_cell": config["disclosure"]["min_cell"]},
+        code=get_code_digest("estimate_staggered"),
     run:
         pipeline.estimate_staggered(
             input, output, log, release_config(wildcards.release)

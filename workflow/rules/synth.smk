@@ -25,6 +25,7 @@ rule synthetic_control:
             "alpha": config["estimation"]["alpha"],
             "min_cell": config["disclosure"]["min_cell"],
         },
+        code=get_code_digest("synthetic_control"),
     run:
         pipeline.synthetic_control(
             input, output, log, release_config(wildcards.release)
