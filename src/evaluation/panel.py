@@ -72,7 +72,7 @@ import pandas as pd
 from scipy import stats
 
 from evaluation.errors import EvaluationError, ModelNotIdentifiedError
-from evaluation.results import Estimate
+from evaluation.results import Estimate, TidyResult, tidy_frame
 from evaluation.within import demean, demeaned_dummies
 
 __all__ = ["FixedEffectsResult", "fixed_effects"]
@@ -85,8 +85,8 @@ _GRAM_CLEAR = 1e-6
 
 
 @dataclass(frozen=True)
-class FixedEffectsResult:
-    """Result of :func:`fixed_effects`.
+class FixedEffectsResult(TidyResult):
+    """Result of :func:`fixed_effects`; ``tidy()`` has one row per regressor.
 
     Attributes
     ----------
@@ -158,6 +158,25 @@ class FixedEffectsResult:
             n_treated=n_treated,
             n_control=n_control,
             p_value=row["p_value"],
+        )
+
+    def tidy(self) -> pd.DataFrame:
+        """Return one row per regressor (``term``): the coefficient as ``estimate``, then ``t``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``term, estimate, se, ci_low, ci_high, p_value, t``; the numbers of :attr:`table` and
+            :meth:`estimate`.
+        """
+        table = self.table.rename_axis("term").reset_index().rename(columns={"coef": "estimate"})
+        return tidy_frame(table)
+
+    def _heading(self) -> str:
+        clusters = f", {self.n_clusters} clusters" if self.n_clusters is not None else ""
+        return (
+            f"Fixed effects: {self.nobs:,} observations, {self.cov_type} standard errors{clusters}, "
+            f"t with {self.df_inference} degrees of freedom, {1 - self.alpha:.0%} intervals"
         )
 
 

@@ -98,6 +98,13 @@ class BaconResult:
         denominator).
     n_units, n_periods : int
         Size of the balanced panel.
+
+    Notes
+    -----
+    The one result class whose ``tidy()`` and ``summary()`` differ from the common interface of
+    :mod:`evaluation.results`: a 2x2 comparison has a weight and an estimate but no standard error, and both
+    methods keep the shapes of R ``bacondecomp`` that the published API and ``bacon.csv`` rest on (``tidy()``
+    is :attr:`table`, ``summary()`` is ``bacon_summary`` as a table).
     """
 
     twfe: float

@@ -67,7 +67,7 @@ import pandas as pd
 from scipy import sparse, stats
 
 from evaluation.errors import EvaluationError, ModelNotIdentifiedError
-from evaluation.results import Estimate
+from evaluation.results import Estimate, TidyResult, tidy_attributes, tidy_rows
 
 __all__ = ["ImputationResult", "did_imputation"]
 
@@ -276,8 +276,8 @@ def _scores(fit: _Fit, yv_train: np.ndarray, res_train: np.ndarray, dev: np.ndar
 
 
 @dataclass
-class ImputationResult:
-    """Result of :func:`did_imputation`.
+class ImputationResult(TidyResult):
+    """Result of :func:`did_imputation`; ``tidy()`` has the ATT, and on request the event study.
 
     Attributes
     ----------
@@ -331,21 +331,27 @@ class ImputationResult:
         """Return the ATT as an :class:`~evaluation.results.Estimate` (counts as given by the caller)."""
         return Estimate(self.estimate, self.se, self.ci_low, self.ci_high, n_treated, n_control, self.p_value)
 
-    def tidy(self) -> pd.DataFrame:
-        """One row: ``estimate, se, ci_low, ci_high, p_value, n_treated_obs, n_clusters``."""
-        return pd.DataFrame(
-            [
-                {
-                    "estimate": self.estimate,
-                    "se": self.se,
-                    "ci_low": self.ci_low,
-                    "ci_high": self.ci_high,
-                    "p_value": self.p_value,
-                    "n_treated_obs": self.n_treated_obs,
-                    "n_clusters": self.n_clusters,
-                }
-            ]
-        )
+    def tidy(self, *, event_study: bool = False) -> pd.DataFrame:
+        """Return the ATT as a row ``"ATT"``, and with ``event_study`` one row per event time after it.
+
+        Parameters
+        ----------
+        event_study : bool
+            Add the rows of :attr:`event_study` (terms ``"ATT(e=<event time>)"``).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``term, estimate, se, ci_low, ci_high, p_value, n_treated_obs, n_clusters``, and with ``event_study``
+            ``event_time, n_treated_clusters, pre`` (an event time's ``n_treated_obs`` is its ``n_obs``; its
+            ``n_clusters`` is empty).
+        """
+        names = ("estimate", "se", "ci_low", "ci_high", "p_value", "n_treated_obs", "n_clusters")
+        if not event_study:
+            return tidy_attributes(self, "ATT", names)
+        att = tidy_attributes(self, "ATT", [*names, "n_treated_clusters"])
+        events = self.event_study.rename(columns={"n_obs": "n_treated_obs"})
+        return tidy_rows(events, {"e": "event_time"}, first=att)
 
     def relative(self) -> Estimate:
         r"""Return the ATT relative to the counterfactual mean: :math:`\bar Y_1 / (\bar Y_1 - \hat\tau) - 1`.

@@ -59,7 +59,7 @@ import pandas as pd
 from scipy import stats
 
 from evaluation.errors import ConfigError, EvaluationError, ModelNotIdentifiedError
-from evaluation.results import Estimate
+from evaluation.results import Estimate, TidyResult
 from evaluation.synth.sdid_solver import fit_weights, sum_normalize
 
 __all__ = ["SyntheticDiD", "synthetic_did"]
@@ -72,8 +72,8 @@ _MIN_DECREASE = 1e-5
 
 
 @dataclass(frozen=True)
-class SyntheticDiD:
-    r"""Result of :func:`synthetic_did`.
+class SyntheticDiD(TidyResult):
+    r"""Result of :func:`synthetic_did`; ``tidy()`` has one row, the ATT.
 
     Attributes
     ----------
@@ -150,16 +150,14 @@ class SyntheticDiD:
         )
 
     def tidy(self) -> pd.DataFrame:
-        """One row: ``estimate, se, ci_low, ci_high, p_value`` (normal approximation).
+        """Return one row ``"ATT"``: ``estimate, se, ci_low, ci_high, p_value`` (normal approximation).
 
         Returns
         -------
         pandas.DataFrame
+            ``term, estimate, se, ci_low, ci_high, p_value, n_treated, n_control``: :meth:`estimate` as a row.
         """
-        e = self.estimate()
-        return pd.DataFrame(
-            [{"estimate": e.estimate, "se": e.se, "ci_low": e.ci_low, "ci_high": e.ci_high, "p_value": e.p_value}]
-        )
+        return self.estimate().tidy("ATT")
 
     def summary(self) -> str:
         """Describe the result in a few lines: estimate, SE, CI and the effective numbers of controls and pre-periods.
