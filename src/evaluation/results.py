@@ -94,14 +94,19 @@ class Estimate:
         """
         return tidy_estimates({term: self})
 
-    def summary(self) -> str:
+    def summary(self, term: str = "estimate") -> str:
         """Return :meth:`tidy` as text.
+
+        Parameters
+        ----------
+        term : str
+            As for :meth:`tidy`.
 
         Returns
         -------
         str
         """
-        return format_table(self.tidy(), heading="Estimate")
+        return format_table(self.tidy(term), heading="Estimate")
 
     def to_dict(self) -> dict[str, float | int | None]:
         """Return the fields as a plain dictionary (the columns of ``results/estimates.csv``).
