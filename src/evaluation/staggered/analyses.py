@@ -47,7 +47,7 @@ from evaluation.dose import dose_response
 from evaluation.errors import ModelNotIdentifiedError
 from evaluation.eventstudy import PretrendTest, event_study, pretrend_test
 from evaluation.panel import fixed_effects
-from evaluation.results import Estimate, TidyResult, tidy_estimates, tidy_rows
+from evaluation.results import TIDY_COLUMNS, Estimate, TidyResult, tidy_estimates, tidy_rows
 from evaluation.staggered.panels import municipality_panel
 from evaluation.staggered.settings import StaggeredSettings
 
@@ -290,11 +290,7 @@ def heterogeneity(
                     "outcome": outcome,
                     "subgroup_variable": variable,
                     "subgroup": str(value),
-                    "estimate": est.estimate,
-                    "se": est.se,
-                    "ci_low": est.ci_low,
-                    "ci_high": est.ci_high,
-                    "p_value": np.nan if est.p_value is None else est.p_value,
+                    **est.tidy().iloc[0][TIDY_COLUMNS[1:]].to_dict(),
                     "n": int(part["person_id"].nunique()),
                 }
             )
@@ -326,17 +322,13 @@ def dose(means: pd.DataFrame, caseload: pd.DataFrame, outcome: str, settings: St
         per=settings.dose_per,
         alpha=settings.alpha,
     )
-    est = result.estimate
+    row = result.tidy().iloc[0]
     return {
         "outcome": outcome,
         "exposure": "caseload_per_worker",
         "per": settings.dose_per,
         "control_for_reform": int(settings.dose_control_for_reform),
-        "estimate": est.estimate,
-        "se": est.se,
-        "ci_low": est.ci_low,
-        "ci_high": est.ci_high,
-        "p_value": est.p_value,
-        "n_municipalities": est.n_treated,
-        "n_municipality_years": int(result.model.nobs),
+        **row[TIDY_COLUMNS[1:]].to_dict(),
+        "n_municipalities": int(row["n_treated"]),
+        "n_municipality_years": int(row["nobs"]),
     }
