@@ -13,6 +13,35 @@ as readable text (pyfixest's ``tidy()``, linearmodels' ``summary``). The pieces
 they share live here: :func:`tidy_frame` orders the columns, :func:`tidy_estimates`
 turns :class:`Estimate` objects into rows, :func:`format_table` writes the text,
 and :class:`TidyResult` gives a result class ``summary()`` from its ``tidy()``.
+
+API page: Shared result type
+----------------------------
+```python
+from evaluation.results import Estimate
+Estimate(estimate, se, ci_low, ci_high, n_treated, n_control, p_value=None)  # frozen dataclass
+est.to_dict(); est.covers(value); est.ci_width
+est.tidy("ATT"); est.summary()   # one row: term, estimate, se, ci_low, ci_high, p_value, n_treated, n_control
+
+from evaluation.results import TIDY_COLUMNS, TidyResult, tidy_frame, tidy_estimates, tidy_rows, format_table
+r.tidy()      # every result object: one row per estimated quantity, columns TIDY_COLUMNS first, then its own
+r.summary()   # the same as readable text under a line that describes the result
+```
+
+**One result interface.** Every result object has `tidy()` and `summary()`, whatever its other accessors
+(`fe.estimate("x")`, `m.att("y")`, `r.to_estimate()`, `r.table`, `agg.overall`, which all stay). `tidy()` returns a
+pandas DataFrame with one row per estimated quantity; its leading columns are
+`TIDY_COLUMNS = ["term", "estimate", "se", "ci_low", "ci_high", "p_value"]`, where `term` says what the row
+estimates (a regressor, `"ATT"`, `"ATT(e=2)"`, `"ATT(g=2013,t=2015)"`, `"ATT(unit=657)"`, an outcome, a
+covariate), the statistics a method does not give are NaN, and further columns follow as they apply (`n_treated`,
+`n_control`, `t`, `event_time`, ...). `summary()` returns that table as text (`str`). The classes: `Estimate`,
+`FixedEffectsResult`, `MatchResult` (`m.tidy(["y1", "y2"])`: one row per outcome; `m.summary()` adds the
+balance), `ComparisonResult` (balance rows: `estimate` is `smd_after`), `AttGtResult`, `AggregateResult`,
+`ImputationResult` (`r.tidy(event_study=True)` adds the event study), `FewClusterInterval`, `WildBootstrapResult`,
+`RandomizationResult`, `SyntheticControl`, `StaggeredSynth`, `SyntheticDiD`, `DoseResult`, `PretrendTest`,
+`CsAnalysis`, `EconomicsResult` and the economics `BootstrapResult`. The exception is `BaconResult`, whose
+`tidy()` and `summary()` keep R bacondecomp's shapes (the 2x2 table, and `bacon_summary` as a table). The
+multiplier bootstrap's result (`evaluation.did.bootstrap`) is `MultiplierBootstrapResult`; `BootstrapResult`
+stays as its alias. Steps write results files from `tidy()` where the file's bytes allow it.
 """
 
 from __future__ import annotations
