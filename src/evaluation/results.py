@@ -11,8 +11,10 @@ whose leading columns are :data:`TIDY_COLUMNS` (``term``, what the row
 estimates, then the :class:`Estimate` numbers), and ``summary()``, that table
 as readable text (pyfixest's ``tidy()``, linearmodels' ``summary``). The pieces
 they share live here: :func:`tidy_frame` orders the columns, :func:`tidy_estimates`
-turns :class:`Estimate` objects into rows, :func:`format_table` writes the text,
-and :class:`TidyResult` gives a result class ``summary()`` from its ``tidy()``.
+turns :class:`Estimate` objects into rows, :func:`tidy_attributes` a result's
+attributes, :func:`tidy_rows` an estimator's table (rows named by :func:`term_label`),
+:func:`format_table` writes the text, and :class:`TidyResult` gives a result class
+``summary()`` from its ``tidy()``.
 
 API page: Shared result type
 ----------------------------
@@ -47,6 +49,7 @@ stays as its alias. Steps write results files from `tidy()` where the file's byt
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -372,5 +375,5 @@ class TidyResult:
         return format_table(self.tidy(), heading=self._heading())
 
     def _heading(self) -> str:
-        doc = (type(self).__doc__ or type(self).__name__).strip()
-        return doc.splitlines()[0]
+        first = (type(self).__doc__ or type(self).__name__).strip().splitlines()[0]
+        return re.sub(r":\w+:`~?([^`]+)`", r"\1", first).replace("``", "")  # without reST roles and literals

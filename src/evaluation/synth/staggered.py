@@ -58,6 +58,9 @@ class StaggeredSynth(TidyResult):
         average = tidy_frame([{"term": "ATT", "estimate": self.att}])
         return tidy_rows(self.table, {"unit": "unit"}, estimate="att", first=average)
 
+    def _heading(self) -> str:
+        return f"Synthetic controls of {len(self.fits)} adopters from the never-adopters (separate SCM), and their mean"
+
 
 def staggered_synthetic_control(
     df: pd.DataFrame,
