@@ -9,12 +9,13 @@ SCALE  ?= demo
 CORES  ?= 2
 SNAKEMAKE := $(BIN)/snakemake --cores $(CORES) --config 'synthetic={scale: $(SCALE)}'
 
-.PHONY: help setup run test lint dag clean montecarlo
+.PHONY: help setup run test lint dag clean montecarlo api-docs
 
 help:
 	@echo "make run [SCALE=tiny|demo|national]  set up, run the whole study, render the reports"
 	@echo "make test                            set up, lint, run the whole test suite"
 	@echo "make dag                             show the pipeline's jobs without running them"
+	@echo "make api-docs                        regenerate docs/api.md from the docstrings (the tests fail when it is stale)"
 	@echo "make montecarlo [REPS=200]           design validation over four scenarios of planted effects (constant,"
 	@echo "                                     growing, none, by life phase): bias, RMSE, coverage ->"
 	@echo "                                     docs/design-validation.md (about 25 s per replication and core)"
@@ -50,6 +51,9 @@ lint: setup
 
 test: setup lint
 	$(BIN)/pytest
+
+api-docs: setup
+	$(BIN)/python -m evaluation.api_docs
 
 REPS   ?= 200
 

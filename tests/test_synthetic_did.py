@@ -196,8 +196,10 @@ def test_unit_flag_and_d_it_and_row_order_give_the_same_fit() -> None:
 
 def test_tidy_and_summary(prop99_fit: SyntheticDiD) -> None:
     row = prop99_fit.tidy()
-    assert list(row.columns) == ["estimate", "se", "ci_low", "ci_high", "p_value"] and len(row) == 1
+    columns = ["term", "estimate", "se", "ci_low", "ci_high", "p_value", "n_treated", "n_control"]
+    assert list(row.columns) == columns and len(row) == 1
     r = row.iloc[0]
+    assert r["term"] == "ATT" and (r["n_treated"], r["n_control"]) == (1, 38)
     assert r["estimate"] == prop99_fit.att and r["se"] == prop99_fit.se
     assert r["ci_low"] == pytest.approx(prop99_fit.att - 1.959964 * prop99_fit.se, rel=1e-6)
     assert r["ci_high"] == pytest.approx(prop99_fit.att + 1.959964 * prop99_fit.se, rel=1e-6)

@@ -38,6 +38,8 @@ from evaluation.contract.codes import ORIGIN
 from evaluation.errors import ConfigError
 from evaluation.io import write_table
 from evaluation.matching.balance import BALANCE_COLUMNS as MATCHING_BALANCE_COLUMNS
+from evaluation.matching.balance import balance_text, tidy_balance
+from evaluation.results import TidyResult, format_table
 
 #: Categorical covariates and their codes; the first code is the reference category.
 CATEGORICAL = {"origin": tuple(sorted(int(k) for k in ORIGIN))}
@@ -71,8 +73,8 @@ DROP_REASONS_DA = {
 
 
 @dataclass(frozen=True)
-class ComparisonResult:
-    """The outcome of :func:`match_cohort`.
+class ComparisonResult(TidyResult):
+    """The outcome of :func:`match_cohort`; ``tidy()`` has one row per covariate, its balance after matching.
 
     Attributes
     ----------
@@ -94,6 +96,30 @@ class ComparisonResult:
     flow_rows: pd.DataFrame
     covariates: list[str]
     scores: pd.DataFrame | None = None
+
+    def tidy(self) -> pd.DataFrame:
+        """Return the balance as tidy rows: one per covariate, the mean difference after matching as ``estimate``.
+
+        The step estimates no effect; its estimated quantities are the balance statistics
+        (:func:`evaluation.matching.balance.tidy_balance`).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``term`` (the covariate), ``estimate`` (``smd_after``), ``se, ci_low, ci_high, p_value`` (NaN), then
+            the other columns of :attr:`balance`.
+        """
+        return tidy_balance(self.balance)
+
+    def summary(self) -> str:
+        """Return the sample flow and the balance as text.
+
+        Returns
+        -------
+        str
+        """
+        flow = format_table(self.flow_rows[["step", "n_treated", "n_control"]], heading="Matched comparison")
+        return flow + "\n\n" + balance_text(self.balance)
 
 
 def child_table(panel: pd.DataFrame) -> pd.DataFrame:

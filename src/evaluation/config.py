@@ -9,6 +9,22 @@ A study file (``snakemake --configfile my_study.yaml``, templates in ``config/st
 into ``config/config.yaml`` key by key, except the settings of :data:`REPLACED_SETTINGS`: a study
 file that names its adopters replaces the demo's adopters instead of adding to them
 (:func:`apply_study_file`).
+
+API page: Configuration (`evaluation.config`)
+---------------------------------------------
+```python
+from evaluation.config import load_config, validate_config, release_config, effective_cutoff, RELEASES
+config = load_config("config/config.yaml", overrides={"synthetic": {"scale": "tiny"}})
+interim = release_config(config, "interim")   # report.release = "interim"
+effective_cutoff(interim)                     # report.cutoff_date: the interim report's data
+effective_cutoff(release_config(config, "final"))   # None: all data
+```
+
+The pipeline computes every result once per release (`RELEASES = ("interim", "final")`), into
+`results/interim/` and `results/final/`; the interim report is rendered from the first, the final
+reports and the factsheets from the second (`evaluation.report.documents.RELEASE_OF`).
+
+Every key is described in `docs/config.md`.
 """
 
 from __future__ import annotations

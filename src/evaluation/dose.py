@@ -26,18 +26,33 @@ import pandas as pd
 
 from evaluation.errors import EvaluationError
 from evaluation.panel import FixedEffectsResult, fixed_effects
-from evaluation.results import Estimate
+from evaluation.results import Estimate, TidyResult
 
 __all__ = ["DoseResult", "dose_response"]
 
 
 @dataclass(frozen=True)
-class DoseResult:
+class DoseResult(TidyResult):
     """The caseload slope as an :class:`Estimate` (per ``per`` cases per worker) and the full model."""
 
     estimate: Estimate
     per: float
     model: FixedEffectsResult
+
+    def tidy(self) -> pd.DataFrame:
+        """Return one row: the slope per ``per`` units of exposure, its ``term`` the exposure column.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``term, estimate, se, ci_low, ci_high, p_value, n_treated, n_control, per, nobs``: :attr:`estimate`
+            (``n_treated`` counts the units, ``n_control`` is 0) and the observations of :attr:`model`.
+        """
+        exposure = str(self.model.table.index[0])
+        return self.estimate.tidy(exposure).assign(per=self.per, nobs=self.model.nobs)
+
+    def _heading(self) -> str:
+        return f"Dose-response: within-unit slope per {self.per:g} units of exposure (two-way fixed effects)"
 
 
 def dose_response(

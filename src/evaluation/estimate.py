@@ -35,7 +35,41 @@ children with at least one treated (post-adoption) child-year in the sample,
 (in the TWFE analyses, children with a single child-year are not counted: their
 child effect absorbs them and they carry no weight in the estimate); for ``caseload`` they count
 municipalities. Child-years without a value of the outcome are left out and counted in the log.
-"""
+
+API page: Analysis steps (`evaluation.cohort`, `evaluation.compare`, `evaluation.estimate`)
+-------------------------------------------------------------------------------------------
+```python
+from evaluation.cohort import build_cohort          # pure: extracts -> CohortResult(panel, flow, cutoff_removed)
+from evaluation.compare import match_cohort         # panel -> ComparisonResult(matched, balance, flow_rows, covariates)
+from evaluation.estimate import (
+    estimate_all,        # panel, matched, config, progress, *, caseload=None, events=None, fits=None -> ESTIMATE_COLUMNS
+    headline_sample,     # panel, matched, config -> (matched child-years with cov_* and age_* columns, covariates, controls)
+    headline_fit,        # sample, outcome, covariates, config, *, caseload=None, controls=() -> ImputationResult
+    caseload_panel,      # sagsbehandlere, config -> municipality, year, caseload, n_months, first_treat
+    did_twfe, diff_in_means,
+)
+```
+
+The headline (`analysis = main`, `estimator = did_imputation`) is the imputation estimator on the
+matched children: municipality and year effects, the matching covariates with year-specific
+coefficients, the child's age, the matching weights, errors clustered by municipality. Its estimand is
+the **average effect over treated child-years** (every child-year with an open case in an adopting
+municipality from its adoption year on), the estimand `truth.json` defines; the outcomes are `sdq`,
+`school_absence`, `cost_per_child`, `placement_rate`, `network_foster_share`, `breakdown_rate`
+(relative change against the imputed counterfactual mean) and `caseload` (municipality-years). Its
+`ci_low`, `ci_high` and `p_value` come from the inference the few-cluster policy picks; `se` is the
+BJS standard error. The comparisons are `twfe_matched` (`did_twfe_matched`, the former headline),
+`unmatched_did` and `naive`. `run_estimates` also writes `estimate/event_study_main.csv`
+(`EVENT_COLUMNS`: placebo pre-adoption years, event times with fewer than
+`estimation.min_treated_municipalities` adopters flagged `few_municipalities = 1` and left without an
+interval).
+
+Each has a file-level twin (`build_panel`, `match_children`, `run_estimates`) that a Snakemake
+rule calls through `evaluation.pipeline`. `run_estimates` writes `publishable_estimates(table, min_cell)`:
+counts of 1 to `min_cell - 1` children empty, and the estimate, SE, interval and p-value empty when
+either group has fewer than `min_cell` children (rows of municipality outcomes count municipalities and
+are not suppressed).
+"""  # noqa: E501
 
 from __future__ import annotations
 

@@ -27,18 +27,29 @@ from scipy import stats
 from evaluation.did import AttGtResult
 from evaluation.did.influence import covariance_from_influence
 from evaluation.errors import EvaluationError, ModelNotIdentifiedError
+from evaluation.results import TidyResult, tidy_frame
 
 __all__ = ["PretrendTest", "event_study", "pretrend_test"]
 
 
 @dataclass(frozen=True)
-class PretrendTest:
+class PretrendTest(TidyResult):
     """Joint Wald test of zero pre-treatment effects."""
 
     statistic: float
     df: int
     p_value: float
     event_times: tuple[float, ...]
+
+    def tidy(self) -> pd.DataFrame:
+        """Return one row ``"pretrend"``: the Wald statistic as ``estimate``, its chi-squared p-value and ``df``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``term, estimate, se, ci_low, ci_high, p_value, df`` (no SE or interval: NaN).
+        """
+        return tidy_frame([{"term": "pretrend", "estimate": self.statistic, "p_value": self.p_value, "df": self.df}])
 
 
 def event_study(

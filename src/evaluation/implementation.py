@@ -16,6 +16,23 @@ Disclosure control: a figure resting on fewer than ``min_cell`` distinct persons
 (children or caseworkers) is suppressed. Municipal tables publish the ratio only,
 never its numerator or denominator, so that a suppressed municipal figure cannot
 be recovered by subtracting the published municipal figures from a pooled one.
+
+API page: Implementation monitoring, factsheet figures, provenance
+------------------------------------------------------------------
+```python
+from evaluation.implementation import write_implementation, indicator_records, implementation_tables
+write_implementation(ingest_dir, panel_path, out_dir, adoptions=..., first_year=2010, last_year=2023,
+                     min_cell=5, conversation_window_days=180)   # municipality_year.csv, group_year.csv
+from evaluation.keyfigures import write_municipality_figures     # key figures for the factsheets
+from evaluation.provenance import write_provenance, write_run_info
+write_provenance(config, extract_files, "results/provenance.json")  # input SHA-256s, versions, seeds, config digest
+write_run_info("results/run_info.json")                            # the run date, kept apart
+```
+
+Implementation indicators (caseload per caseworker, notifications screened within 24 hours, §50
+assessments within 4 months, child conversations before decisions, follow-ups, management audits,
+caseworker turnover) are ratios of sums by municipality and year and by group (treated, comparison,
+national); values resting on fewer than `min_cell` persons are suppressed.
 """
 
 from __future__ import annotations

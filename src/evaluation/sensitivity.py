@@ -38,6 +38,34 @@ References: Rambachan, A. and J. Roth (2023), "A more credible approach to paral
 Studies* 90(5), 2555-2591. Andrews, I., J. Roth and A. Pakes (2023), "Inference for linear conditional moment
 inequalities", *Review of Economic Studies* 90(6), 2763-2791. Armstrong, T. and M. Kolesar (2018), "Optimal inference
 in a class of regression models", *Econometrica* 86(2), 655-683.
+
+API page: Sensitivity to parallel trends (`evaluation.sensitivity`)
+-------------------------------------------------------------------
+```python
+from evaluation.sensitivity import honest_did, original_ci, breakdown_m, SensitivityInputError, GridEndWarning
+rm = honest_did(betahat, sigma, num_pre_periods=5, num_post_periods=2,
+                method="relative_magnitudes", m=[0, 0.5, 1, 1.5, 2])   # Delta^RM(Mbar), C-LF hybrid
+sd = honest_did(betahat, sigma, 5, 2, method="smoothness", m=[0, 0.01, 0.02])   # Delta^SD(M), FLCI
+rm                       # m, ci_low, ci_high, method, ci_method: one row per m, for the first post-period effect
+original_ci(betahat, sigma, 5, 2)   # (low, high): the conventional interval for that coefficient
+breakdown_m(rm)          # smallest m whose interval contains 0 ("no longer distinguishable from zero"), NaN if none
+```
+
+Rambachan and Roth (2023, *REStud* 90(5)): instead of parallel trends, assume the post-period trend difference
+`delta` lies in a set indexed by `m`, and report confidence sets for the first post-period effect that are valid for
+all of it. `betahat` holds the event-study coefficients, pre periods then post periods, without the reference period
+(the period before treatment); `sigma` is their covariance matrix. `relative_magnitudes` bounds each post-period
+change in `delta` by `m` (Mbar) times the largest pre-period change; `smoothness` bounds the change in its slope
+between consecutive periods by `m` (M, in outcome units; `m = 0` allows exactly linear trends). The defaults are R
+HonestDiD's: the conditional-least-favourable hybrid test (Andrews, Roth and Pakes 2023) inverted on 1,000 points
+over +-20 standard errors for `relative_magnitudes` (an interval reaching a grid end raises `GridEndWarning`, as R
+warns), the optimal fixed-length interval (Armstrong and Kolesar 2018) for `smoothness`; `m=None` gives HonestDiD's
+default grids, `l_vec=` another linear combination of post-period effects (smoothness only), `seed=` the seed of
+the Monte Carlo draws, which reproduce R's `set.seed` stream. Bad shapes, a covariance matrix that is not symmetric
+positive semi-definite, an unknown method or a negative `m` raise `SensitivityInputError` (an `EvaluationError` and a
+`ValueError`). Reproduces HonestDiD 0.2.6 on the Benzarti-Carloni, Lovenheim-Willen and Medicaid examples: the same
+grid points for relative magnitudes, FLCI half-lengths to 1e-6 (`tests/test_honest_did.py`, references in
+`tests/reference/honestdid/`). About half a second for 10 pre and 10 post periods and 10 values of `m`.
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ from scipy import stats
 
 from evaluation.did.influence import aggregate_influence, covariance_from_influence, weight_influence
 from evaluation.errors import EvaluationError, ModelNotIdentifiedError
-from evaluation.results import Estimate
+from evaluation.results import Estimate, TidyResult, tidy_estimates, tidy_rows
 
 if TYPE_CHECKING:
     from evaluation.did.att_gt import AttGtResult
@@ -43,10 +43,11 @@ __all__ = ["AggregateResult", "aggregate"]
 AggregationKind = Literal["simple", "dynamic", "group", "calendar"]
 _KINDS = ("simple", "dynamic", "group", "calendar")
 _INDEX = {"dynamic": "event_time", "group": "group", "calendar": "time"}
+_TERM_KEY = {"dynamic": "e", "group": "g", "calendar": "t"}
 
 
 @dataclass(frozen=True)
-class AggregateResult:
+class AggregateResult(TidyResult):
     """An aggregation of ATT(g,t): the overall :class:`Estimate` and, except ``"simple"``, a table of rows.
 
     Attributes
@@ -76,6 +77,26 @@ class AggregateResult:
     def covariance(self) -> np.ndarray:
         """Analytic covariance matrix of the rows of :attr:`table`."""
         return covariance_from_influence(self.influence, self.cluster_codes)
+
+    def tidy(self) -> pd.DataFrame:
+        """Return the overall summary (``"ATT"``), then one row per row of :attr:`table`.
+
+        The rows' terms are ``"ATT(e=<event time>)"``, ``"ATT(g=<group>)"`` or ``"ATT(t=<time>)"``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``term, estimate, se, ci_low, ci_high, p_value, n_treated, n_control``, and for ``"dynamic"``,
+            ``"group"`` and ``"calendar"`` the column of :attr:`table`'s index (``event_time``, ``group`` or
+            ``time``; empty on the overall row). The rows have no p-value (NaN), nor a control count.
+        """
+        overall = tidy_estimates({"ATT": self.overall})
+        if self.kind not in _INDEX:
+            return overall
+        return tidy_rows(self.table, {_TERM_KEY[self.kind]: _INDEX[self.kind]}, estimate="att", first=overall)
+
+    def _heading(self) -> str:
+        return f"Aggregated ATT(g,t), {self.kind} (Callaway and Sant'Anna 2021; R did::aggte)"
 
 
 def _overall(result: AttGtResult, att: float, psi: np.ndarray, n_treated: int, n_control: int) -> Estimate:

@@ -62,6 +62,7 @@ from evaluation.did.estimators import METHODS, Method
 from evaluation.did.influence import covariance_from_influence, se_from_influence
 from evaluation.did.prepare import PanelArrays, prepare
 from evaluation.errors import EvaluationError, ModelNotIdentifiedError
+from evaluation.results import TidyResult, tidy_rows
 
 if TYPE_CHECKING:
     from evaluation.did.aggregate import AggregateResult
@@ -106,8 +107,8 @@ class Inference:
 
 
 @dataclass(frozen=True)
-class AttGtResult:
-    """Group-time ATTs with their influence functions; :meth:`aggregate` summarises them.
+class AttGtResult(TidyResult):
+    """Group-time ATTs with their influence functions; :meth:`aggregate` summarises them, ``tidy()`` lists them.
 
     Attributes
     ----------
@@ -152,6 +153,22 @@ class AttGtResult:
         from evaluation.did.aggregate import aggregate
 
         return aggregate(self, kind, min_e=min_e, max_e=max_e, balance_e=balance_e)
+
+    def tidy(self) -> pd.DataFrame:
+        """Return one row per (group, time): ``term`` ``"ATT(g=<group>,t=<time>)"`` and the numbers of :attr:`table`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``term, estimate, se, ci_low, ci_high, p_value, group, time, base_period, post, n_treated, n_control``;
+            ``estimate`` is ``att``, the interval that of :attr:`table` (uniform bands when bootstrapped), and
+            ``p_value`` NaN (R ``did`` reports none for the cells).
+        """
+        return tidy_rows(self.table, {"g": "group", "t": "time"}, estimate="att")
+
+    def _heading(self) -> str:
+        bands = "uniform bands" if self.inference.bootstrap and self.inference.uniform_bands else "pointwise intervals"
+        return f"Group-time ATTs (Callaway and Sant'Anna 2021): {self.n_units} units, {len(self.table)} cells, {bands}"
 
 
 def _check_options(control_group: str, method: str, base_period: str, alpha: float, anticipation: int) -> None:

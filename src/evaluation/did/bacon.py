@@ -53,6 +53,28 @@ the paper) is not implemented.
 
 Reference: Goodman-Bacon, A. (2021), "Difference-in-differences with variation in treatment timing",
 *Journal of Econometrics* 225(2), 254-277.
+
+API page: Goodman-Bacon decomposition (`evaluation.did.bacon_decomposition`)
+----------------------------------------------------------------------------
+```python
+from evaluation.did import bacon_decomposition, UnbalancedPanelError
+b = bacon_decomposition(df, outcome="y", unit="id", time="year", cohort="first_treat")
+b.twfe             # TWFE coefficient of D_it = 1[year >= first_treat], unit and year fixed effects
+b.table            # comparison, treated_cohort, control_cohort, weight, estimate (one row per 2x2); = b.tidy()
+b.summary()        # comparison, n_comparisons, weight, estimate (weighted mean) per type, then a "twfe" row
+b.weight_shares()  # Series: total weight of treated_vs_never, earlier_vs_later, later_vs_earlier, later_vs_always
+b.groups           # cohort, role (never / always / timing), n_units, share, treated_share; b.variance_d
+```
+
+Goodman-Bacon (2021, *Journal of Econometrics* 225(2), Theorem 1): in a balanced panel the TWFE DiD
+coefficient is a weighted average of all 2x2 DiDs between timing groups, with weights (eqs. 10e-10g) set by
+group sizes and the variance of treatment timing; weights sum to one and `sum(weight * estimate) == twfe`.
+`later_vs_earlier` rows use already-treated units as controls. Cohort coding: missing or 0 = never treated
+(`control_cohort` 0), a cohort after the last period = never treated, at or before the first period = always
+treated (`later_vs_always`, `control_cohort` = first period; R bacondecomp's "Later vs Always Treated").
+An unbalanced panel raises `UnbalancedPanelError` (an `EvaluationError`); no time-varying covariates.
+Reproduces R bacondecomp 0.1.3 and diff-diff 3.13.0 at 1e-8 on the castle-doctrine, divorce and
+math-reform data (`tests/test_bacon.py`, references in `tests/reference/bacon/`).
 """
 
 from __future__ import annotations
@@ -98,6 +120,13 @@ class BaconResult:
         denominator).
     n_units, n_periods : int
         Size of the balanced panel.
+
+    Notes
+    -----
+    The one result class whose ``tidy()`` and ``summary()`` differ from the common interface of
+    :mod:`evaluation.results`: a 2x2 comparison has a weight and an estimate but no standard error, and both
+    methods keep the shapes of R ``bacondecomp`` that the published API and ``bacon.csv`` rest on (``tidy()``
+    is :attr:`table`, ``summary()`` is ``bacon_summary`` as a table).
     """
 
     twfe: float

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-__all__ = ["BootstrapResult", "multiplier_bootstrap"]
+__all__ = ["BootstrapResult", "MultiplierBootstrapResult", "multiplier_bootstrap"]
 
 _IQR_NORMAL = stats.norm.ppf(0.75) - stats.norm.ppf(0.25)
 _TINY = np.sqrt(np.finfo(float).eps) * 10
@@ -33,12 +33,21 @@ _BLOCK = 128
 
 
 @dataclass(frozen=True)
-class BootstrapResult:
-    """Bootstrap draws, standard errors and the sup-t critical value."""
+class MultiplierBootstrapResult:
+    """Bootstrap draws, standard errors and the sup-t critical value.
+
+    A building block of :class:`~evaluation.did.att_gt.AttGtResult`, whose ``tidy()`` reports these standard
+    errors and bands; it estimates nothing itself, so it has no ``tidy()``. It was called ``BootstrapResult``, as
+    the unrelated :class:`evaluation.economics.resample.BootstrapResult` is; the old name stays as an alias.
+    """
 
     draws: np.ndarray
     se: np.ndarray
     crit_val: float
+
+
+#: The former name of :class:`MultiplierBootstrapResult`.
+BootstrapResult = MultiplierBootstrapResult
 
 
 def _quantile_type1(x: np.ndarray, q: float, axis: int = 0) -> np.ndarray:
@@ -52,7 +61,7 @@ def multiplier_bootstrap(
     alpha: float,
     random_state: int | np.random.Generator,
     cluster_codes: np.ndarray | None = None,
-) -> BootstrapResult:
+) -> MultiplierBootstrapResult:
     """Run the multiplier bootstrap on influence functions.
 
     Parameters
@@ -70,7 +79,7 @@ def multiplier_bootstrap(
 
     Returns
     -------
-    BootstrapResult
+    MultiplierBootstrapResult
         ``draws`` (``n_bootstrap x k``), ``se`` (NaN where the draws have no spread) and ``crit_val``.
     """
     psi2 = psi.reshape(psi.shape[0], -1)
@@ -94,4 +103,4 @@ def multiplier_bootstrap(
         t_max = np.nanmax(np.abs(draws / scale), axis=1) if np.any(np.isfinite(scale)) else np.full(n_bootstrap, np.nan)
     t_max = t_max[np.isfinite(t_max)]
     crit = float(_quantile_type1(t_max, 1 - alpha)) if t_max.size else float("nan")
-    return BootstrapResult(draws=draws, se=scale / np.sqrt(m), crit_val=crit)
+    return MultiplierBootstrapResult(draws=draws, se=scale / np.sqrt(m), crit_val=crit)

@@ -42,6 +42,7 @@ from scipy import sparse
 
 from evaluation.did.imputation import ImputationResult, _Fit, _Reference
 from evaluation.errors import EvaluationError
+from evaluation.results import TidyResult, tidy_attributes
 
 __all__ = [
     "FewClusterInterval",
@@ -56,8 +57,8 @@ _TIE_TOL = 1e-10
 
 
 @dataclass(frozen=True)
-class FewClusterInterval:
-    """A p-value and interval from a few-cluster method.
+class FewClusterInterval(TidyResult):
+    """A p-value and interval from a few-cluster method; ``tidy()`` has one row, the ATT.
 
     Attributes
     ----------
@@ -78,6 +79,22 @@ class FewClusterInterval:
     method: str
     draws: int
     exact: bool
+
+    def tidy(self) -> pd.DataFrame:
+        """Return one row ``"ATT"``: the estimate with the method's p-value and interval.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``term, estimate, se, ci_low, ci_high, p_value, method, draws, exact`` (``se`` NaN: the method
+            gives none).
+        """
+        names = ("estimate", "ci_low", "ci_high", "p_value", "method", "draws", "exact")
+        return tidy_attributes(self, "ATT", names)
+
+    def _heading(self) -> str:
+        draws = f"all {self.draws} draws" if self.exact else f"{self.draws} draws"
+        return f"Few-cluster inference: {self.method.replace('_', ' ')}, {draws}"
 
 
 def invert_test(p_value, estimate: float, step: float, alpha: float) -> tuple[float, float]:

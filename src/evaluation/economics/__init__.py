@@ -15,7 +15,49 @@ Modules, from inputs to results:
 * :mod:`~evaluation.economics.ceac`: cost-effectiveness acceptability curve;
 * :mod:`~evaluation.economics.budget`: budget consequences for a municipality of a chosen size;
 * :mod:`~evaluation.economics.pipeline`: :func:`run_economics`, the step the Snakemake rule calls.
-"""
+
+API page: Economics (`evaluation.economics`)
+--------------------------------------------
+```python
+from evaluation.economics import run_economics, estimate_economics, ECONOMICS_COLUMNS
+run_economics(interim_dir, panel_path, matched_path, config, "results/economics.csv", "results/economics")
+res = estimate_economics(extracts, panel, matched, config, population_children=n)  # .table .costs_by_year .ceac .reconciliation .budget .draws
+res.tidy()   # the items of economics.csv as tidy rows (term = item; percentile intervals, no SE)
+from evaluation.economics.prices import price_index, deflate, rebase_prices
+from evaluation.economics.discount import discount_factors, present_value, cumulative_present_value
+from evaluation.economics.staff import caseworker_fte_years, staff_effect, cost_per_fte_year
+from evaluation.economics.accounts import micro_costs, reconcile, child_costs, aggregate_child_costs, dominated_cells
+# reconcile(micro, accounts, index, price_year=2019, min_cell=5, dominated=dominated_cells(child_costs(...), 5))
+from evaluation.economics.net import net_cost, cumulative_net_cost, payback_year, cost_per_unit
+from evaluation.economics.ceac import acceptability_curve
+from evaluation.economics.budget import budget_consequences
+from evaluation.economics.effects import EffectSpec, cluster_moments   # per-municipality sums of an imputation fit
+from evaluation.economics.pipeline import economics_data, fit_effect, effect_moments
+from evaluation.economics.staff import staff_fit
+from evaluation.economics.resample import cluster_bootstrap, bootstrap_parts
+# cluster_bootstrap(moments, strata, replications=499, seed=1, part=(0, 125)): replications 0-124 only
+from evaluation.economics import bootstrap_draws, run_economics_bootstrap
+draws = bootstrap_draws(extracts, panel, matched, config, part=(0, 125))   # index: replication
+res = estimate_economics(extracts, panel, matched, config, population_children=n, draws=all_parts_in_order)
+```
+
+The pipeline runs the bootstrap as `economics.bootstrap.jobs` jobs (rule `economics_bootstrap`, one
+part of `bootstrap_parts(replications, jobs)` each) and `estimate_economics` gathers them. Every part
+draws the clusters of all replications and keeps its own, so the parts concatenated equal a single run
+exactly, whatever the number of jobs.
+
+All amounts are DKK per treated child-year with an open case, in fixed prices of `economics.price_year`.
+Effects on cost, SDQ and placements come from the headline's imputation estimator on the matched children
+(`evaluation.estimate.headline_fit`, so they equal `estimates.csv`), by follow-up year from its event
+study, and staff from the same estimator on the municipality-year panel of caseworker FTE per open case
+(`staff_fit`). A bootstrap replication reweights per-municipality sums of each fit (`cluster_moments`)
+instead of refitting. `economics.csv` also holds the probabilities that the model saves money
+(`net_saving_probability`, `cumulative_saving_probability`) and pays back within the horizon
+(`payback_probability`); the report's sentences follow the intervals. Intervals are percentile intervals
+of one municipality-cluster bootstrap stratified by adoption (matching held fixed), so net cost, ratios
+and the acceptability curve share the same draws. Net cost = staff cost + change in measure costs
+(savings are negative); payback year = first follow-up year with discounted cumulative net cost <= 0.
+"""  # noqa: E501
 
 from __future__ import annotations
 

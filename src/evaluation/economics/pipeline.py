@@ -51,6 +51,7 @@ from evaluation.economics.settings import EconomicsSettings, economics_settings
 from evaluation.economics.staff import cost_per_fte_year, staff_fit
 from evaluation.errors import EvaluationError, ModelNotIdentifiedError
 from evaluation.io import read_extracts
+from evaluation.results import TidyResult, tidy_frame
 
 __all__ = [
     "ECONOMICS_COLUMNS",
@@ -76,7 +77,7 @@ SHARE_OF_DRAWS = "share of bootstrap replications"
 
 
 @dataclass(frozen=True)
-class EconomicsResult:
+class EconomicsResult(TidyResult):
     """Tables of the economics step (the files of :func:`run_economics`) and the bootstrap draws."""
 
     table: pd.DataFrame
@@ -85,6 +86,20 @@ class EconomicsResult:
     reconciliation: pd.DataFrame
     budget: pd.DataFrame
     draws: pd.DataFrame
+
+    def tidy(self) -> pd.DataFrame:
+        """Return one row per item of :attr:`table` (``economics.csv``), the item as ``term``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``term, estimate, se, ci_low, ci_high, p_value, unit, price_year``: the numbers of :attr:`table`;
+            ``se`` and ``p_value`` NaN (the intervals are bootstrap percentile intervals).
+        """
+        return tidy_frame(self.table.rename(columns={"item": "term"}))
+
+    def _heading(self) -> str:
+        return f"Economics: {len(self.draws)} bootstrap replications, percentile intervals"
 
 
 @dataclass(frozen=True)

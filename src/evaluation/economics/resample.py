@@ -42,6 +42,7 @@ import pandas as pd
 
 from evaluation.economics.effects import ClusterMoments, EffectSpec
 from evaluation.errors import EvaluationError
+from evaluation.results import TidyResult, tidy_frame
 from evaluation.within import demean, demeaned_dummies
 
 __all__ = [
@@ -55,8 +56,8 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class BootstrapResult:
-    """Coefficients of every replication.
+class BootstrapResult(TidyResult):
+    """Coefficients of every replication of the municipality-cluster bootstrap; ``tidy()`` has one row per column.
 
     Attributes
     ----------
@@ -76,6 +77,32 @@ class BootstrapResult:
     def interval(self, column: str, *, alpha: float = 0.05) -> tuple[float, float]:
         """Percentile interval of a column (replications with NaN left out)."""
         return percentile_interval(self.draws[column].to_numpy(), alpha=alpha)
+
+    def tidy(self, *, alpha: float = 0.05) -> pd.DataFrame:
+        """Return one row per column of :attr:`draws`: the bootstrap standard error and percentile interval.
+
+        Parameters
+        ----------
+        alpha : float
+            One minus the confidence level of the intervals (:meth:`interval`).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``term`` (the column), ``estimate`` (NaN: the point estimates come from the fit on the data, not from
+            the draws), ``se`` (standard deviation of the finite draws), ``ci_low, ci_high`` (:meth:`interval`),
+            ``p_value`` (NaN) and ``n_draws`` (finite draws).
+        """
+        rows = []
+        for column in self.draws.columns:
+            finite = self.draws[column].dropna()
+            low, high = self.interval(column, alpha=alpha)
+            se = float(finite.std(ddof=1)) if len(finite) > 1 else float("nan")
+            rows.append({"term": column, "se": se, "ci_low": low, "ci_high": high, "n_draws": len(finite)})
+        return tidy_frame(rows)
+
+    def _heading(self) -> str:
+        return f"Municipality-cluster bootstrap: {len(self.draws)} replications (seed {self.seed})"
 
 
 def percentile_interval(values: np.ndarray, *, alpha: float = 0.05) -> tuple[float, float]:

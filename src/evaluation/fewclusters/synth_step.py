@@ -270,20 +270,20 @@ def synth_tables(
             sc = fits[placebo_unit]
             g = sc.gap_data().rename(columns={"time": "year"})
             gaps.append(g.assign(outcome=outcome)[["outcome", "unit", "role", "year", "gap"]])
+        atts = []
         for m, sc in fits.items():
+            row = sc.tidy().iloc[0]
+            atts.append(row["estimate"])
             rows.append(
                 {
                     "adopter": m,
                     "outcome": outcome,
                     "adoption_year": fit_adopt[m],
-                    "att": sc.att,
-                    "pre_rmspe": sc.pre_rmspe,
-                    "post_rmspe": sc.post_rmspe,
-                    "ratio": sc.ratio,
-                    "p_value": sc.p_value if m == placebo_unit else np.nan,
+                    "att": row["estimate"],
+                    **row[["pre_rmspe", "post_rmspe", "ratio"]].to_dict(),
+                    "p_value": row["p_value"] if m == placebo_unit else np.nan,
                 }
             )
-        atts = [sc.att for sc in fits.values()]
         averages.append({"outcome": outcome, "att_average": float(np.mean(atts)), "n_adopters": len(atts)})
         say(f"{outcome}: {len(fits)} synthetic controls from {len(donors)} donors")
     table = pd.DataFrame(rows, columns=list(TABLE_COLUMNS))

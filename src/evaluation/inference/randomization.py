@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from evaluation.errors import EvaluationError
+from evaluation.results import TidyResult, tidy_frame
 
 __all__ = ["RandomizationResult", "randomization_inference", "reassign_adoption"]
 
@@ -34,8 +35,8 @@ _TIE_TOL = 1e-10
 
 
 @dataclass(frozen=True)
-class RandomizationResult:
-    """Result of :func:`randomization_inference`.
+class RandomizationResult(TidyResult):
+    """Result of :func:`randomization_inference`; ``tidy()`` has one row, the observed statistic.
 
     Attributes
     ----------
@@ -56,6 +57,30 @@ class RandomizationResult:
     null_distribution: np.ndarray
     exact: bool
     n_permutations: int
+
+    def tidy(self) -> pd.DataFrame:
+        """Return one row ``"statistic"``: the observed statistic as ``estimate`` and the randomization p-value.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``term, estimate, se, ci_low, ci_high, p_value, n_permutations, exact`` (no SE or interval: NaN).
+        """
+        return tidy_frame(
+            [
+                {
+                    "term": "statistic",
+                    "estimate": self.statistic,
+                    "p_value": self.p_value,
+                    "n_permutations": self.n_permutations,
+                    "exact": self.exact,
+                }
+            ]
+        )
+
+    def _heading(self) -> str:
+        how = "all distinct reassignments" if self.exact else "random reassignments"
+        return f"Randomization inference over {self.n_permutations} {how} of the adoption schedule"
 
 
 def reassign_adoption(

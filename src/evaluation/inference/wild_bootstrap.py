@@ -50,7 +50,7 @@ import pandas as pd
 
 from evaluation.errors import EvaluationError
 from evaluation.inference.design import PartialDesign, partial_design
-from evaluation.results import Estimate
+from evaluation.results import Estimate, TidyResult, tidy_attributes
 
 __all__ = ["WildBootstrapResult", "wild_cluster_bootstrap", "bootstrap_weights"]
 
@@ -61,8 +61,8 @@ _WEBB = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt
 
 
 @dataclass(frozen=True)
-class WildBootstrapResult:
-    """Result of :func:`wild_cluster_bootstrap`.
+class WildBootstrapResult(TidyResult):
+    """Result of :func:`wild_cluster_bootstrap`; ``tidy()`` has one row, the coefficient.
 
     Attributes
     ----------
@@ -84,6 +84,8 @@ class WildBootstrapResult:
         WCR (True) or WCU (False).
     alpha : float
         1 minus the confidence level.
+    regressor : str
+        The regressor whose coefficient is tested (the ``term`` of :meth:`tidy`).
     """
 
     estimate: float
@@ -100,10 +102,28 @@ class WildBootstrapResult:
     enumerated: bool
     impose_null: bool
     alpha: float
+    regressor: str = "estimate"
 
     def to_estimate(self, n_treated: int = 0, n_control: int = 0) -> Estimate:
         """Return the result as an :class:`~evaluation.results.Estimate` (bootstrap p-value and interval)."""
         return Estimate(self.estimate, self.se, self.ci_low, self.ci_high, n_treated, n_control, self.p_value)
+
+    def tidy(self) -> pd.DataFrame:
+        """Return one row: the coefficient, its CRVE SE, the bootstrap interval and p-value, ``t_stat, null, ...``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``term`` (the regressor), ``estimate, se, ci_low, ci_high, p_value, t_stat, null, n_clusters, nobs,
+            n_boot``.
+        """
+        names = ("estimate", "se", "ci_low", "ci_high", "p_value", "t_stat", "null", "n_clusters", "nobs", "n_boot")
+        return tidy_attributes(self, self.regressor, names)
+
+    def _heading(self) -> str:
+        kind = "restricted (WCR)" if self.impose_null else "unrestricted (WCU)"
+        draws = f"all {self.n_boot} sign vectors" if self.enumerated else f"{self.n_boot} draws"
+        return f"Wild cluster bootstrap, {kind}, {self.weight_type} weights, {draws}, {1 - self.alpha:.0%} interval"
 
 
 def bootstrap_weights(
@@ -300,4 +320,5 @@ def wild_cluster_bootstrap(
         enumerated=enumerated,
         impose_null=impose_null,
         alpha=alpha,
+        regressor=regressor,
     )

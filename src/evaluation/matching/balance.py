@@ -39,8 +39,9 @@ import pandas as pd
 
 from evaluation.errors import EvaluationError
 from evaluation.matching.score import covariate_matrix
+from evaluation.results import format_table, tidy_frame
 
-__all__ = ["BALANCE_COLUMNS", "balance_table", "ecdf_statistics"]
+__all__ = ["BALANCE_COLUMNS", "balance_table", "balance_text", "ecdf_statistics", "tidy_balance"]
 
 #: Columns of :func:`balance_table`.
 BALANCE_COLUMNS = [
@@ -56,6 +57,42 @@ BALANCE_COLUMNS = [
     "smd_flag",
     "var_ratio_flag",
 ]
+
+
+def tidy_balance(balance: pd.DataFrame) -> pd.DataFrame:
+    """Return a balance table as tidy rows: one per covariate, the mean difference after matching as ``estimate``.
+
+    Parameters
+    ----------
+    balance : pandas.DataFrame
+        :data:`BALANCE_COLUMNS`, indexed by covariate (:func:`balance_table`) or with a column ``covariate``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``term`` (the covariate), ``estimate`` (``smd_after``), ``se, ci_low, ci_high, p_value`` (NaN: balance
+        statistics describe the sample, they are not inferred), then the other balance columns.
+    """
+    table = balance if "covariate" in balance.columns else balance.rename_axis("covariate").reset_index()
+    return tidy_frame(table.rename(columns={"covariate": "term", "smd_after": "estimate"}))
+
+
+def balance_text(balance: pd.DataFrame, heading: str = "Balance") -> str:
+    """Return the balance as text: mean differences before and after, and the variance ratio after.
+
+    Parameters
+    ----------
+    balance : pandas.DataFrame
+        As for :func:`tidy_balance`.
+    heading : str
+        The line above the table.
+
+    Returns
+    -------
+    str
+    """
+    table = tidy_balance(balance).rename(columns={"term": "covariate", "estimate": "smd_after"})
+    return format_table(table[["covariate", "smd_before", "smd_after", "var_ratio_after"]], heading=heading)
 
 
 def balance_table(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -9,14 +10,15 @@ import pandas as pd
 from scipy import stats
 
 from evaluation.errors import EvaluationError
-from evaluation.results import Estimate
+from evaluation.matching.balance import balance_text
+from evaluation.results import Estimate, format_table, tidy_estimates
 
 __all__ = ["MatchResult"]
 
 
 @dataclass(frozen=True)
 class MatchResult:
-    """Result of :func:`evaluation.matching.match`.
+    """Result of :func:`evaluation.matching.match`; ``tidy(outcomes)`` has one row per outcome, its effect.
 
     Attributes
     ----------
@@ -144,6 +146,52 @@ class MatchResult:
             See :meth:`att`.
         """
         return self.att(y, alpha=alpha)
+
+    def tidy(self, outcomes: str | Sequence[str], *, alpha: float = 0.05) -> pd.DataFrame:
+        """Return the effect on each outcome (:meth:`att`) as a tidy row.
+
+        The match holds no outcome, so the outcomes are named here; the balance is
+        :func:`~evaluation.matching.balance.tidy_balance` of :attr:`balance`.
+
+        Parameters
+        ----------
+        outcomes : str or sequence of str
+            Outcome columns of the input data; each gives one row whose ``term`` is its name.
+        alpha : float
+            1 minus the confidence level.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``term, estimate, se, ci_low, ci_high, p_value, n_treated, n_control, estimand``.
+        """
+        names = [outcomes] if isinstance(outcomes, str) else list(outcomes)
+        return tidy_estimates({y: self.att(y, alpha=alpha) for y in names}, estimand=self.estimand)
+
+    def summary(self, outcomes: str | Sequence[str] = (), *, alpha: float = 0.05) -> str:
+        """Return the match as text: method and sample, the balance of every covariate, and effects if asked.
+
+        Parameters
+        ----------
+        outcomes : str or sequence of str
+            Outcomes whose effects (:meth:`tidy`) follow the balance; none by default.
+        alpha : float
+            1 minus the confidence level of the effects.
+
+        Returns
+        -------
+        str
+        """
+        treat = self.matched[self.treatment].to_numpy()
+        dropped = ", ".join(f"{reason} {n}" for reason, n in self.n_dropped.items()) or "none"
+        heading = (
+            f"Matching ({self.info.get('method', 'nearest')}, {self.estimand}): {int((treat == 1).sum())} treated and "
+            f"{int((treat == 0).sum())} control units kept; focal units dropped: {dropped}"
+        )
+        parts = [balance_text(self.balance, heading=heading)]
+        if len(outcomes):
+            parts.append(format_table(self.tidy(outcomes, alpha=alpha), heading="Effects"))
+        return "\n\n".join(parts)
 
 
 def weighted_difference(

@@ -4,6 +4,17 @@
 extract of :data:`evaluation.contract.EXTRACTS`, plus ``truth.json`` (the ground truth,
 read by no analysis step), ``manifest.json`` and ``calibration.csv``. The model is
 documented in ``docs/synthetic-registry.md``.
+
+API page: Synthetic registry (`evaluation.simulate`) and costs (`evaluation.costs`)
+-----------------------------------------------------------------------------------
+```python
+from evaluation.simulate import simulate, default_config
+res = simulate(out_dir, scale="demo", seed=20130101, fmt="parquet", config=None, progress=print)
+res.files, res.truth, res.calibration
+
+from evaluation.costs import child_year_costs
+child_year_costs(spells, prices, years)   # DataFrame person_id, year, cost (DKK per child-year)
+```
 """
 
 from evaluation.simulate.core import SimulationResult, simulate

@@ -10,6 +10,33 @@ municipality-year means weighted by the matching weights, :mod:`evaluation.stagg
 weights and the comparisons (:mod:`evaluation.staggered.analyses`), the Goodman-Bacon decomposition
 (:mod:`evaluation.staggered.decomposition`), and the disclosure of the written tables
 (:mod:`evaluation.staggered.run`).
+
+API page: Staggered DiD in the pipeline (`evaluation.staggered`)
+----------------------------------------------------------------
+```python
+from evaluation.staggered import run_staggered, StaggeredSettings, municipality_panel, cs_analysis, two_by_two, twfe
+written = run_staggered("data/interim/cohort/panel.parquet", "data/interim/ingest", config, "results/estimate",
+                        matched_path="data/interim/compare/matched.parquet",   # None: all children, unweighted
+                        estimates_path="results/estimates.csv")   # {table name: path}
+s = StaggeredSettings.from_config(config)        # estimation.staggered / dose_response / heterogeneity
+means = municipality_panel(panel, "sdq")          # municipality-year means, n_child_years, unit_weight, treated
+cs = cs_analysis(means, "sdq", s)                 # .simple .dynamic (Estimate), .event_study, .pretrend
+cs.tidy(); cs.summary()                           # "ATT(simple)", "ATT(dynamic)", then the event study ("ATT(e=0)")
+```
+
+For each configured outcome, CS ATT(g,t) is estimated on municipality-year means of the matched children's
+child-years with an open case, weighted by the matching weights (unit: municipality; group: `first_treat`;
+municipalities weighted by their weight sums, so the estimand is approximately per child-year). The step
+writes the event study with a joint pre-trend test, a naive-vs-robust table (2x2 DiD of the first adopter
+against never adopting on all children; TWFE on municipality-years; CS simple; CS dynamic average over the
+event times at least `estimation.min_treated_municipalities` adopters reach; the headline copied from
+`estimates.csv`), the Goodman-Bacon decomposition of the municipality-year TWFE (`bacon.csv`, balanced
+panel of the municipalities observed every year), heterogeneity by life phase at entry, sex and prior
+placement, a caseload dose-response per 10 cases per caseworker (municipality and year fixed effects,
+reported apart from the reform effect), and Holm and Benjamini-Hochberg p-values within the primary and
+secondary outcome families. No means are written, every count below `disclosure.min_cell` is empty, and
+so are the estimates of a subgroup of fewer than `disclosure.min_cell` children
+(`evaluation.staggered.run.hide_few_children`).
 """
 
 from evaluation.staggered.analyses import CsAnalysis, cs_analysis, twfe, two_by_two

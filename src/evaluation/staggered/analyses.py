@@ -47,7 +47,7 @@ from evaluation.dose import dose_response
 from evaluation.errors import ModelNotIdentifiedError
 from evaluation.eventstudy import PretrendTest, event_study, pretrend_test
 from evaluation.panel import fixed_effects
-from evaluation.results import Estimate
+from evaluation.results import TIDY_COLUMNS, Estimate, TidyResult, tidy_estimates, tidy_rows
 from evaluation.staggered.panels import municipality_panel
 from evaluation.staggered.settings import StaggeredSettings
 
@@ -82,7 +82,7 @@ def run_att_gt(means: pd.DataFrame, outcome: str, settings: StaggeredSettings) -
 
 
 @dataclass(frozen=True)
-class CsAnalysis:
+class CsAnalysis(TidyResult):
     """Callaway-Sant'Anna results of one outcome: ATT(g,t), summaries, event study and pre-trend test."""
 
     outcome: str
@@ -127,6 +127,23 @@ class CsAnalysis:
         tab["pre"] = tab["pre"].astype(int)
         tab.insert(0, "outcome", self.outcome)
         return tab
+
+    def tidy(self) -> pd.DataFrame:
+        """Return the simple and the dynamic ATT (``"ATT(simple)"``, ``"ATT(dynamic)"``), then the event study.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``term, estimate, se, ci_low, ci_high, p_value, n_treated, n_control, event_time, band_low, band_high,
+            pre``: :attr:`simple`, :attr:`dynamic`, then the rows of :attr:`event_study` (``"ATT(e=<event
+            time>)"``, pointwise normal intervals, no p-value).
+        """
+        summaries = tidy_estimates({"ATT(simple)": self.simple, "ATT(dynamic)": self.dynamic})
+        return tidy_rows(self.event_study, {"e": "event_time"}, estimate="att", first=summaries)
+
+    def _heading(self) -> str:
+        test = "" if self.pretrend is None else f"; joint pre-trend test p = {self.pretrend.p_value:.3g}"
+        return f"Callaway-Sant'Anna analysis of {self.outcome}{test}"
 
     def pretrend_row(self) -> dict[str, object]:
         """``outcome, statistic, df, p_value`` (missing numbers when there is nothing to test)."""
@@ -273,11 +290,7 @@ def heterogeneity(
                     "outcome": outcome,
                     "subgroup_variable": variable,
                     "subgroup": str(value),
-                    "estimate": est.estimate,
-                    "se": est.se,
-                    "ci_low": est.ci_low,
-                    "ci_high": est.ci_high,
-                    "p_value": np.nan if est.p_value is None else est.p_value,
+                    **est.tidy().iloc[0][TIDY_COLUMNS[1:]].to_dict(),
                     "n": int(part["person_id"].nunique()),
                 }
             )
@@ -309,17 +322,13 @@ def dose(means: pd.DataFrame, caseload: pd.DataFrame, outcome: str, settings: St
         per=settings.dose_per,
         alpha=settings.alpha,
     )
-    est = result.estimate
+    row = result.tidy().iloc[0]
     return {
         "outcome": outcome,
         "exposure": "caseload_per_worker",
         "per": settings.dose_per,
         "control_for_reform": int(settings.dose_control_for_reform),
-        "estimate": est.estimate,
-        "se": est.se,
-        "ci_low": est.ci_low,
-        "ci_high": est.ci_high,
-        "p_value": est.p_value,
-        "n_municipalities": est.n_treated,
-        "n_municipality_years": int(result.model.nobs),
+        **row[TIDY_COLUMNS[1:]].to_dict(),
+        "n_municipalities": int(row["n_treated"]),
+        "n_municipality_years": int(row["nobs"]),
     }

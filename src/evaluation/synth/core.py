@@ -46,17 +46,19 @@ import numpy as np
 import pandas as pd
 
 from evaluation.errors import EvaluationError, ModelNotIdentifiedError
+from evaluation.results import TidyResult, tidy_frame
 from evaluation.synth.predictors import PredictorSpec, custom_importances, predictor_table
 from evaluation.synth.solver import optimise_v, simplex_weights
 
 __all__ = ["SyntheticControl", "synthetic_control", "PredictorSpec"]
 
 _PLACEBO_POOLS = ("donors", "all")
+_TIDY_EXTRA = ("pre_rmspe", "post_rmspe", "ratio", "n_donors", "n_placebos")
 
 
 @dataclass(frozen=True)
-class SyntheticControl:
-    """Result of :func:`synthetic_control`.
+class SyntheticControl(TidyResult):
+    """Result of :func:`synthetic_control`; ``tidy()`` has one row, the ATT.
 
     Attributes
     ----------
@@ -126,8 +128,32 @@ class SyntheticControl:
             rows.append(pd.DataFrame({"unit": unit, "time": g.index, "gap": g.to_numpy(), "role": "placebo"}))
         return pd.concat(rows, ignore_index=True)
 
-    def summary(self) -> dict[str, Any]:
-        """Scalar results as a plain dictionary (for ``results/`` JSON files)."""
+    def tidy(self) -> pd.DataFrame:
+        """Return one row ``"ATT"``: the mean post-period gap, the placebo p-value and the fit.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``term, estimate, se, ci_low, ci_high, p_value, pre_rmspe, post_rmspe, ratio, n_donors, n_placebos``;
+            no SE or interval (NaN), and ``p_value`` NaN without placebos.
+        """
+        row = {"term": "ATT", "estimate": self.att, "p_value": self.p_value}
+        return tidy_frame([{**row, **{k: v for k, v in self.to_dict().items() if k in _TIDY_EXTRA}}])
+
+    def _heading(self) -> str:
+        v = "" if self.v_loss is None else f", V loss {self.v_loss:.4g}"
+        return f"Synthetic control of {self.treated} from {self.treatment_time}{v}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the scalar results as a plain dictionary (for ``results/`` JSON files).
+
+        Before the common result interface this was ``summary()``, which now returns text.
+
+        Returns
+        -------
+        dict
+            ``treated, treatment_time, att, pre_rmspe, post_rmspe, ratio, p_value, n_donors, n_placebos, v_loss``.
+        """
         return {
             "treated": self.treated,
             "treatment_time": self.treatment_time,

@@ -46,6 +46,31 @@ Standard errors (section 5 of AAHIW 2021):
 Confidence intervals and p-values use the normal approximation :math:`\hat\tau \pm z_{1-\alpha/2}\,
 \widehat{se}` (``synthdid``'s README and print method use 1.96). Pre-period: ``time < treatment_time``;
 post-period: ``time >= treatment_time``.
+
+API page: Synthetic difference-in-differences (`evaluation.synth.synthetic_did`)
+--------------------------------------------------------------------------------
+```python
+from evaluation.synth import synthetic_did
+fit = synthetic_did(df, unit="state", time="year", outcome="cigsale", treated="california", treatment_time=1989,
+                    method="placebo", replications=200, seed=2021, level=0.95)  # or "bootstrap", "jackknife"
+fit.att, fit.se, fit.unit_weights, fit.time_weights, fit.effect_curve   # omega by control, lambda by pre-period
+fit.tidy()       # one row "ATT": estimate, se, ci_low, ci_high, p_value (normal approximation), n_treated, n_control
+fit.summary()    # a few lines of text; fit.estimate() gives an evaluation.results.Estimate
+```
+
+Arkhangelsky, Athey, Hirshberg, Imbens and Wager (2021, AER) for a block design: every treated unit adopts at
+`treatment_time`. `treated` may flag treated units or treated unit-periods (D_it, as R synthdid's
+`panel.matrices`); a unit is treated if it is ever 1, and any other pattern raises `ModelNotIdentifiedError`, as
+do an unbalanced panel, no treated or control unit, and a `treatment_time` that is not a period after the first.
+Everything follows R synthdid 0.0.9's defaults: zeta_omega = (N_tr T_post)^(1/4) times the SD of the controls'
+pre-period first differences, zeta_lambda = 1e-6 times it, intercepts in both weight problems, Frank-Wolfe for
+100 iterations, sparsify, then up to 10,000. The SE is synthdid's `vcov`: `placebo` (the default, and the only
+one with one treated unit), `bootstrap`, or the fixed-weights `jackknife` (deterministic; two treated units
+needed); the placebo and bootstrap replications restart from the fitted weights with the original zetas and
+are solved as one batch. On Prop 99 the estimate is -15.6038 (synthdid: -15.60383) with weights equal to
+synthdid's to 1e-15 (`tests/test_synthetic_did.py`, references in `tests/reference/synth/`). One estimate takes
+about 0.1 s (the 10,000 iterations run in Python; R synthdid about 0.3 s), a placebo SE with 200
+replications 1-3 s on 98 units and 14 years.
 """
 
 from __future__ import annotations
@@ -59,7 +84,7 @@ import pandas as pd
 from scipy import stats
 
 from evaluation.errors import ConfigError, EvaluationError, ModelNotIdentifiedError
-from evaluation.results import Estimate
+from evaluation.results import Estimate, TidyResult
 from evaluation.synth.sdid_solver import fit_weights, sum_normalize
 
 __all__ = ["SyntheticDiD", "synthetic_did"]
@@ -72,8 +97,8 @@ _MIN_DECREASE = 1e-5
 
 
 @dataclass(frozen=True)
-class SyntheticDiD:
-    r"""Result of :func:`synthetic_did`.
+class SyntheticDiD(TidyResult):
+    r"""Result of :func:`synthetic_did`; ``tidy()`` has one row, the ATT.
 
     Attributes
     ----------
@@ -150,16 +175,14 @@ class SyntheticDiD:
         )
 
     def tidy(self) -> pd.DataFrame:
-        """One row: ``estimate, se, ci_low, ci_high, p_value`` (normal approximation).
+        """Return one row ``"ATT"``: ``estimate, se, ci_low, ci_high, p_value`` (normal approximation).
 
         Returns
         -------
         pandas.DataFrame
+            ``term, estimate, se, ci_low, ci_high, p_value, n_treated, n_control``: :meth:`estimate` as a row.
         """
-        e = self.estimate()
-        return pd.DataFrame(
-            [{"estimate": e.estimate, "se": e.se, "ci_low": e.ci_low, "ci_high": e.ci_high, "p_value": e.p_value}]
-        )
+        return self.estimate().tidy("ATT")
 
     def summary(self) -> str:
         """Describe the result in a few lines: estimate, SE, CI and the effective numbers of controls and pre-periods.

@@ -19,14 +19,15 @@ from typing import Any
 import pandas as pd
 
 from evaluation.errors import EvaluationError
+from evaluation.results import TidyResult, tidy_frame, tidy_rows
 from evaluation.synth.core import PredictorSpec, SyntheticControl, synthetic_control
 
 __all__ = ["StaggeredSynth", "staggered_synthetic_control"]
 
 
 @dataclass(frozen=True)
-class StaggeredSynth:
-    """Result of :func:`staggered_synthetic_control`.
+class StaggeredSynth(TidyResult):
+    """Result of :func:`staggered_synthetic_control`; ``tidy()`` has the average ATT, then one row per adopter.
 
     Attributes
     ----------
@@ -44,6 +45,21 @@ class StaggeredSynth:
     table: pd.DataFrame
     att: float
     event_time: pd.DataFrame
+
+    def tidy(self) -> pd.DataFrame:
+        """Return the mean ATT (``"ATT"``), then each adopter's (``"ATT(unit=<unit>)"``) with its fit and p-value.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``term, estimate, se, ci_low, ci_high, p_value, unit, treatment_time, pre_rmspe, post_rmspe``; no SE
+            or interval (NaN); the average has no unit.
+        """
+        average = tidy_frame([{"term": "ATT", "estimate": self.att}])
+        return tidy_rows(self.table, {"unit": "unit"}, estimate="att", first=average)
+
+    def _heading(self) -> str:
+        return f"Synthetic controls of {len(self.fits)} adopters from the never-adopters (separate SCM), and their mean"
 
 
 def staggered_synthetic_control(
