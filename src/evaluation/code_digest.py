@@ -278,10 +278,24 @@ def _hidden_or_cache(relative: Path) -> bool:
     return any(part.startswith(".") or part == "__pycache__" for part in relative.parts)
 
 
+_MODULE_DOCSTRING = re.compile(r'\A(?:[ \t]*(?:#[^\n]*)?\n)*[ \t]*[rRuU]?("""|\'\'\')')
+
+
+def _without_module_docstring(source: str) -> str:
+    """Return the source with its module docstring blanked: its usage examples are text, not imports."""
+    start = _MODULE_DOCSTRING.match(source)
+    if start is None:
+        return source
+    end = source.find(start.group(1), start.end())
+    if end < 0:
+        return source
+    return source[: start.end()] + "\n" * source.count("\n", start.end(), end) + source[end:]
+
+
 def _import_statements(source: str) -> list[Import]:
     """Return the import statements of a source text, wherever they are (module level, functions, blocks)."""
     found: list[Import] = []
-    for match in _IMPORT_STATEMENT.finditer(source):
+    for match in _IMPORT_STATEMENT.finditer(_without_module_docstring(source)):
         try:
             found.extend(node for node in ast.parse(match.group(0).strip()).body if isinstance(node, Import))
         except SyntaxError:  # prose in a docstring, or a statement the expression cut short: read it all
