@@ -20,8 +20,8 @@ import logging
 import os
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from evaluation.contract.extracts import Extract
 from evaluation.errors import PseudonymisationError
@@ -135,9 +135,12 @@ def pseudonymise_series(values: pd.Series, key: bytes) -> pd.Series:
         raise PseudonymisationError("The pseudonymisation key is empty.")
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     digest = hmac.digest  # one C call per distinct value; the same as pseudonym()
-    hashed = [digest(key, str(u).encode("utf-8"), "sha256").hex()[:PSEUDONYM_LENGTH] for u in uniques.tolist()]
-    hashed = np.array([*hashed, None], dtype=object)
-    out = pd.Series(hashed[np.where(codes < 0, len(uniques), codes)], index=values.index, dtype="str")
+    hashed = pa.array(
+        [digest(key, str(u).encode("utf-8"), "sha256").hex()[:PSEUDONYM_LENGTH] for u in uniques.tolist()],
+        pa.string(),
+    )
+    out = hashed.take(pa.array(codes, mask=codes < 0)).to_pandas()  # missing stays missing
+    out.index = values.index
     return out
 
 

@@ -114,11 +114,16 @@ class RawTable:
         else:
             self.data = self.data[list(renames)].rename(columns=renames)[names]
 
-    def slice(self, start: int, stop: int) -> pd.DataFrame:
-        """Return rows ``start`` to ``stop`` (positions) as a pandas frame with a positional index."""
+    def slice(self, start: int, stop: int, columns: list[str] | None = None) -> pd.DataFrame:
+        """Return rows ``start`` to ``stop`` (positions) as a pandas frame with a positional index.
+
+        ``columns``: only these columns (names after :meth:`select`), in that order; ``None``: all.
+        """
         if isinstance(self.data, pd.DataFrame):
-            return self.data.iloc[start:stop].reset_index(drop=True)
-        return self._to_pandas(self.data.slice(start, max(stop - start, 0)))
+            frame = self.data.iloc[start:stop].reset_index(drop=True)
+            return frame if columns is None else frame[columns]
+        frame = self._to_pandas(self.data.slice(start, max(stop - start, 0)))
+        return frame if columns is None else frame[columns]
 
     def text_column(self, name: str, start: int, stop: int) -> pd.Series | None:
         """Return rows ``start`` to ``stop`` of a column if it holds text, else ``None`` (cheap: one column)."""

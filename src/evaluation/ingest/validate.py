@@ -380,7 +380,7 @@ def check_extract(
     renames, warnings = match_columns(raw.columns, extract, path.name)
     warnings = [*raw.warnings, *warnings]
     raw.select(renames, extract.names)
-    dropped, duplicates = _exact_duplicates(raw, size)
+    dropped, duplicates = _exact_duplicates(raw, size, list(extract.key))
     if len(duplicates):
         warnings.append(duplicate_warning(duplicates))
     date_formats = {c.name: _date_format(raw, c.name, size) for c in extract.columns if c.dtype == "date"}
@@ -457,15 +457,17 @@ def _concat_columns(batches: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def _exact_duplicates(raw: RawTable, size: int) -> tuple[np.ndarray, pd.DataFrame]:
+def _exact_duplicates(raw: RawTable, size: int, key: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
     """Find the exact duplicate rows of a whole table (see :func:`find_duplicates`), a batch at a time.
 
-    Every row gets a hash of its values; only rows whose hash occurs more than once can be copies, and
-    :func:`find_duplicates` decides on those rows exactly.
+    Copies share every value, so they share their key: only rows whose key values (a hash of them)
+    occur more than once can be copies, and :func:`find_duplicates` decides on those rows exactly.
     """
     if raw.n_rows <= size or isinstance(raw.data, pd.DataFrame):
         return find_duplicates(raw.frame, raw.rows)
-    hashes = np.concatenate([_row_hashes(raw.slice(start, start + size)) for start in range(0, raw.n_rows, size)])
+    hashes = np.concatenate(
+        [_row_hashes(raw.slice(start, start + size, key or None)) for start in range(0, raw.n_rows, size)]
+    )
     candidates = np.flatnonzero(pd.Series(hashes).duplicated(keep=False).to_numpy(dtype=bool))
     dropped = np.zeros(raw.n_rows, dtype=bool)
     if len(candidates) == 0:
