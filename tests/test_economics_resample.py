@@ -1,6 +1,8 @@
-"""Economics: the stratified cluster bootstrap of the imputation effects, and the former two-way FE coefficients."""
+"""Economics: the stratified cluster bootstrap of the imputation effects, its prepared inputs, and the former TWFE."""
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pandas as pd
@@ -8,6 +10,7 @@ import pytest
 
 from evaluation.did.imputation import did_imputation
 from evaluation.economics.effects import EffectSpec, cluster_moments
+from evaluation.economics.inputs import FORMAT_VERSION, EconomicsInputs
 from evaluation.economics.resample import bootstrap_parts, cluster_bootstrap, draw_clusters, twfe_coefficients
 from evaluation.errors import EvaluationError
 from evaluation.panel import fixed_effects
@@ -142,3 +145,78 @@ def test_cluster_bootstrap_refuses_moments_over_other_clusters():
     moments = cluster_moments(_fit(df), EffectSpec("main", "child", "y"), strata.index)
     with pytest.raises(EvaluationError, match="strata"):
         cluster_bootstrap([moments], strata.iloc[1:], replications=5, seed=1, **QUIET)
+
+
+def _inputs(df: pd.DataFrame) -> EconomicsInputs:
+    """Inputs of two effects with one design (shared arrays) and one with another, as prepare_economics makes."""
+    strata = df.groupby("municipality")["treated_unit"].max()
+    fit = _fit(df)
+    first = cluster_moments(fit, EffectSpec("main", "child", "y", horizon=3), strata.index)
+    second = cluster_moments(fit, EffectSpec("again", "child", "y"), strata.index, share=[(fit, first)])
+    other = cluster_moments(_fit(df.loc[df["year"] > 2011]), EffectSpec("later", "child", "y"), strata.index)
+    return EconomicsInputs((first, second, other), strata, (2010, 2019), 123)
+
+
+def _config(replications: int, seed: int) -> dict:
+    """The economics settings the bootstrap reads, as the config schema fills them in."""
+    economics = {
+        "price_index": {"values": {"2019": 100.0}, "source": "test"},
+        "price_year": None,
+        "discount_rate": 0.035,
+        "caseworker_cost": {"salary_dkk_per_year": 500000, "salary_price_year": 2019, "overhead_share": 0.25},
+        "horizon_years": 3,
+        "bootstrap": {"replications": replications, "seed": seed, "jobs": 3},
+        "ceac": {"max_dkk_per_sdq_point": 100000, "steps": 11},
+        "budget": {"children": 18900, "case_open_children": None},
+    }
+    return {"economics": economics, "prices": {"price_year": 2019}}
+
+
+def test_prepared_inputs_read_back_give_the_same_draws_bit_for_bit(tmp_path):
+    inputs = _inputs(_panel())
+    path = tmp_path / "economics" / "inputs.npz"
+    inputs.write(path)
+    back = EconomicsInputs.read(path)
+    assert back.years == (2010, 2019) and back.last_year_cases == 123
+    pd.testing.assert_series_equal(back.strata, inputs.strata, check_exact=True)
+    for m, b in zip(inputs.moments, back.moments, strict=True):
+        assert b.spec == m.spec and b.clusters.equals(m.clusters)
+        for name in ("untreated_weight", "zw", "zwz", "yw", "zwy", "treated_weight", "treated_yw", "treated_zw"):
+            a, r = getattr(m, name), getattr(b, name)
+            assert r.dtype == a.dtype and r.shape == a.shape and r.flags.c_contiguous == a.flags.c_contiguous
+            np.testing.assert_array_equal(r, a, strict=True)
+        np.testing.assert_array_equal(b.treated_rows, m.treated_rows, strict=True)
+    # the design shared by the first two effects is shared again (one solve per replication), the third is its own
+    assert back.moments[1].zwz is back.moments[0].zwz and back.moments[2].zwz is not back.moments[0].zwz
+    assert back.point_estimates() == inputs.point_estimates()
+    config = _config(replications=23, seed=4)
+    whole = inputs.bootstrap(config, **QUIET)
+    parts = [back.bootstrap(config, part=part, **QUIET) for part in bootstrap_parts(23, 3)]
+    pd.testing.assert_frame_equal(pd.concat(parts), whole, check_exact=True)
+    assert list(whole.columns) == back.columns()
+
+
+def test_prepared_inputs_file_depends_only_on_the_inputs(tmp_path):
+    inputs = _inputs(_panel())
+    inputs.write(tmp_path / "a.npz")
+    EconomicsInputs.read(tmp_path / "a.npz").write(tmp_path / "b.npz")
+    assert (tmp_path / "a.npz").read_bytes() == (tmp_path / "b.npz").read_bytes()
+    _inputs(_panel(seed=4)).write(tmp_path / "c.npz")
+    assert (tmp_path / "c.npz").read_bytes() != (tmp_path / "a.npz").read_bytes()
+
+
+def test_prepared_inputs_of_another_layout_or_missing_are_refused(tmp_path):
+    with pytest.raises(EvaluationError, match="run the rule prepare_economics"):
+        EconomicsInputs.read(tmp_path / "missing.npz")
+    inputs = _inputs(_panel())
+    inputs.write(tmp_path / "inputs.npz")
+    with np.load(tmp_path / "inputs.npz") as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    meta = json.loads(arrays["meta"].item())
+    arrays["meta"] = np.asarray(json.dumps({**meta, "format_version": FORMAT_VERSION + 1}))
+    np.savez(tmp_path / "old.npz", **arrays)
+    with pytest.raises(EvaluationError, match="rerun the rule prepare_economics"):
+        EconomicsInputs.read(tmp_path / "old.npz")
+    strata = inputs.strata.iloc[1:]
+    with pytest.raises(EvaluationError, match="strata"):
+        EconomicsInputs(inputs.moments, strata, inputs.years, 1).write(tmp_path / "bad.npz")
