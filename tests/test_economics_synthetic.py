@@ -18,7 +18,17 @@ import pytest
 from evaluation.cohort import build_cohort, read_extracts
 from evaluation.compare import match_cohort
 from evaluation.config import load_config, release_config
-from evaluation.economics import ECONOMICS_COLUMNS, bootstrap_draws, estimate_economics
+from evaluation.economics import (
+    ECONOMICS_COLUMNS,
+    EconomicsInputs,
+    bootstrap_draws,
+    economics_from_inputs,
+    estimate_economics,
+    prepare_economics,
+    run_economics,
+    run_economics_bootstrap,
+    run_prepare_economics,
+)
 from evaluation.economics.accounts import micro_costs, reconcile
 from evaluation.economics.prices import constant_growth_index, deflator
 from evaluation.economics.resample import bootstrap_parts
@@ -89,6 +99,7 @@ def world(tmp_path_factory, root):
         "truth": truth,
         "n_children": n_children,
         "result": result,
+        "interim": interim,
     }
 
 
@@ -187,3 +198,53 @@ def test_bootstrap_in_separate_parts_gives_the_same_tables(world):
         pd.testing.assert_frame_equal(getattr(again, name), getattr(world["result"], name), check_exact=True)
     with pytest.raises(EvaluationError, match="rerun the economics_bootstrap jobs"):
         estimate_economics(*args, population_children=world["n_children"], draws=draws.iloc[:-1], **quiet)
+
+
+def test_prepared_inputs_read_from_their_file_give_what_fresh_ones_give(world, tmp_path):
+    # what the pipeline does: prepare_economics once, economics_bootstrap jobs and estimate_economics read the file
+    quiet = {"progress": lambda _: None}
+    args = (world["extracts"], world["panel"], world["matched"], world["config"])
+    fresh = prepare_economics(*args, **quiet)
+    fresh.write(tmp_path / "inputs.npz")
+    inputs = EconomicsInputs.read(tmp_path / "inputs.npz")
+    assert inputs.point_estimates() == fresh.point_estimates()
+    assert inputs.years == tuple(sorted(world["panel"]["year"].unique()))
+    assert inputs.last_year_cases == int((world["panel"]["year"] == inputs.years[-1]).sum())
+    parts = bootstrap_parts(world["config"]["economics"]["bootstrap"]["replications"], 3)
+    draws = pd.concat([inputs.bootstrap(world["config"], part=part, **quiet) for part in parts])
+    pd.testing.assert_frame_equal(draws, bootstrap_draws(*args, **quiet), check_exact=True)  # fresh, in one run
+    again = economics_from_inputs(
+        inputs, world["extracts"], world["config"], population_children=world["n_children"], draws=draws, **quiet
+    )
+    for name in ("table", "costs_by_year", "ceac", "reconciliation", "budget", "draws"):
+        pd.testing.assert_frame_equal(getattr(again, name), getattr(world["result"], name), check_exact=True)
+
+
+def test_the_steps_files_equal_the_tables_of_data_frames(world, tmp_path):
+    # the three rules' functions: prepare once, the bootstrap in parts, then the estimates from the file and the parts
+    quiet = {"progress": lambda _: None}
+    config = dict(world["config"])
+    config["economics"] = {**config["economics"], "bootstrap": {**config["economics"]["bootstrap"], "jobs": 3}}
+    panel_path, matched_path = tmp_path / "panel.parquet", tmp_path / "matched.parquet"
+    world["panel"].to_parquet(panel_path)
+    world["matched"].to_parquet(matched_path)
+    inputs_path = tmp_path / "economics" / "inputs.npz"
+    run_prepare_economics(world["interim"], panel_path, matched_path, config, inputs_path, **quiet)
+    draws = [tmp_path / f"economics_bootstrap/{part}.parquet" for part in range(3)]
+    for part, path in enumerate(draws):
+        run_economics_bootstrap(inputs_path, config, part, path, **quiet)
+    with pytest.raises(EvaluationError, match="part 3 does not exist"):
+        run_economics_bootstrap(inputs_path, config, 3, tmp_path / "none.parquet", **quiet)
+    figures = tmp_path / "results" / "economics"
+    run_economics(
+        world["interim"], inputs_path, config, tmp_path / "results/economics.csv", figures, draws_paths=draws, **quiet
+    )
+    expected = world["result"]
+    written = {
+        tmp_path / "results/economics.csv": expected.table,
+        figures / "costs_by_year.csv": expected.costs_by_year,
+        figures / "ceac.csv": expected.ceac,
+        figures / "reconciliation.csv": expected.reconciliation,
+    }  # the budget's population is counted by age in the step, by row in the fixture
+    for path, frame in written.items():
+        assert path.read_text() == frame.to_csv(index=False, float_format="%.6f", lineterminator="\n"), path.name

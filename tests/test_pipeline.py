@@ -220,8 +220,11 @@ def test_a_new_disclosure_threshold_reruns_every_step_that_suppresses_and_not_th
     assert not jobs & {"simulate", "ingest", "cut_extracts", "build_panel", "compare_municipalities", "power_table"}
 
 
-#: The economics step's rules and the rules that read their results, directly or further down.
+#: The economics step's rules and the rules that read their results, directly or further down. The three
+#: economics rules import ``evaluation.economics``, whose ``__init__`` loads every module of the step, so an
+#: edit of ``ceac.py`` reruns the preparation and the bootstrap too (their digests count what Python loads).
 ECONOMICS_AND_DEPENDANTS = {
+    "prepare_economics",
     "economics_bootstrap",
     "estimate_economics",
     "audit_disclosure",

@@ -142,6 +142,21 @@ def estimate_effects(input: Files, output: Files, log: Files, config: Mapping[st
         )
 
 
+def prepare_economics(input: Files, output: Files, log: Files, config: Mapping[str, Any]) -> None:
+    """Rule ``prepare_economics``: the effects' per-municipality sums that the bootstrap and the estimates read."""
+    from evaluation.economics import run_prepare_economics
+
+    with step_log(log[0], "prepare_economics") as progress:
+        run_prepare_economics(
+            Path(input.extracts[0]).parent,
+            Path(input.panel),
+            Path(input.matched),
+            config,
+            Path(output.inputs),
+            progress=progress,
+        )
+
+
 def estimate_economics(input: Files, output: Files, log: Files, config: Mapping[str, Any]) -> None:
     """Rule ``estimate_economics``: costs, net cost, payback and cost-effectiveness."""
     from evaluation.economics import run_economics
@@ -149,8 +164,7 @@ def estimate_economics(input: Files, output: Files, log: Files, config: Mapping[
     with step_log(log[0], "estimate_economics") as progress:
         run_economics(
             Path(input.extracts[0]).parent,
-            Path(input.panel),
-            Path(input.matched),
+            Path(input.inputs),
             config,
             Path(output.economics),
             Path(output.ceac).parent,
@@ -164,15 +178,7 @@ def economics_bootstrap(input: Files, output: Files, log: Files, config: Mapping
     from evaluation.economics import run_economics_bootstrap
 
     with step_log(log[0], f"economics_bootstrap {part}") as progress:
-        run_economics_bootstrap(
-            Path(input.extracts[0]).parent,
-            Path(input.panel),
-            Path(input.matched),
-            config,
-            part,
-            Path(output.draws),
-            progress=progress,
-        )
+        run_economics_bootstrap(Path(input.inputs), config, part, Path(output.draws), progress=progress)
 
 
 def monitor_implementation(input: Files, output: Files, log: Files, config: Mapping[str, Any]) -> None:

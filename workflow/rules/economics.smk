@@ -1,9 +1,37 @@
-rule economics_bootstrap:
-    """One part of the municipality-cluster bootstrap of the economics step (a separate job per part)."""
+rule prepare_economics:
+    """The economics' inputs, once per release: every effect fitted, kept as per-municipality sums (no person rows)."""
     input:
         extracts=rules.cut_extracts.output.extracts,
         panel=rules.build_panel.output.panel,
         matched=rules.match_children.output.matched,
+    output:
+        inputs=f"{INTERIM}/{{release}}/economics/inputs.npz",
+    log:
+        "logs/{release}/prepare_economics.log",
+    benchmark:
+        "benchmarks/{release}/prepare_economics.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        # rerun when these change (the effects use the headline's covariates)
+        design={
+            "economics": config["economics"],
+            "prices": config["prices"],
+            "covariates": config["matching"]["covariates"],
+        },
+        code=get_code_digest("prepare_economics"),
+    run:
+        pipeline.prepare_economics(
+            input, output, log, release_config(wildcards.release)
+        )
+
+
+rule economics_bootstrap:
+    """One part of the municipality-cluster bootstrap of the economics step (a separate job per part)."""
+    input:
+        inputs=rules.prepare_economics.output.inputs,
     output:
         draws=f"{INTERIM}/{{release}}/economics_bootstrap/{{part}}.parquet",
     log:
@@ -14,13 +42,11 @@ rule economics_bootstrap:
         part=r"\d+",
     threads: 1
     resources:
-        mem_mb=4000,
+        mem_mb=2000,
         runtime=30,
     params:
-        # rerun when these change (the effects use the headline's covariates)
-        design=config["economics"]
-        | config["prices"]
-        | {"covariates": config["matching"]["covariates"]},
+        # rerun when these change (the replications, the seed and the split into parts)
+        design={"economics": config["economics"], "prices": config["prices"]},
         code=get_code_digest("economics_bootstrap"),
     run:
         pipeline.economics_bootstrap(
@@ -36,8 +62,7 @@ rule estimate_economics:
     """Costs, staff cost, net cost, payback and cost-effectiveness by the headline's estimator, from the gathered bootstrap."""
     input:
         extracts=rules.cut_extracts.output.extracts,
-        panel=rules.build_panel.output.panel,
-        matched=rules.match_children.output.matched,
+        inputs=rules.prepare_economics.output.inputs,
         draws=economics_bootstrap_parts,
     output:
         economics="results/{release}/economics.csv",
@@ -54,12 +79,12 @@ rule estimate_economics:
         mem_mb=4000,
         runtime=30,
     params:
-        # rerun when these change (the effects use the headline's covariates)
-        design=config["economics"]
-        | config["prices"]
-        | {
+        # rerun when these change (the population's ages are the cohort's)
+        design={
+            "economics": config["economics"],
+            "prices": config["prices"],
             "alpha": config["estimation"]["alpha"],
-            "covariates": config["matching"]["covariates"],
+            "ages": [config["cohort"]["min_age"], config["cohort"]["max_age"]],
             "min_cell": config["disclosure"]["min_cell"],
         },
         code=get_code_digest("estimate_economics"),

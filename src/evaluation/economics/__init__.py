@@ -14,13 +14,15 @@ Modules, from inputs to results:
   probability of a saving, cost per unit of effect;
 * :mod:`~evaluation.economics.ceac`: cost-effectiveness acceptability curve;
 * :mod:`~evaluation.economics.budget`: budget consequences for a municipality of a chosen size;
-* :mod:`~evaluation.economics.pipeline`: :func:`run_economics`, the step the Snakemake rule calls.
+* :mod:`~evaluation.economics.inputs`: the effects' per-municipality sums, prepared once per release;
+* :mod:`~evaluation.economics.pipeline`: :func:`run_prepare_economics`, :func:`run_economics_bootstrap` and
+  :func:`run_economics`, the steps the Snakemake rules call.
 
 API page: Economics (`evaluation.economics`)
 --------------------------------------------
 ```python
 from evaluation.economics import run_economics, estimate_economics, ECONOMICS_COLUMNS
-run_economics(interim_dir, panel_path, matched_path, config, "results/economics.csv", "results/economics")
+run_economics(interim_dir, inputs_path, config, "results/economics.csv", "results/economics")
 res = estimate_economics(extracts, panel, matched, config, population_children=n)  # .table .costs_by_year .ceac .reconciliation .budget .draws
 res.tidy()   # the items of economics.csv as tidy rows (term = item; percentile intervals, no SE)
 from evaluation.economics.prices import price_index, deflate, rebase_prices
@@ -39,10 +41,18 @@ from evaluation.economics.resample import cluster_bootstrap, bootstrap_parts
 from evaluation.economics import bootstrap_draws, run_economics_bootstrap
 draws = bootstrap_draws(extracts, panel, matched, config, part=(0, 125))   # index: replication
 res = estimate_economics(extracts, panel, matched, config, population_children=n, draws=all_parts_in_order)
+from evaluation.economics import prepare_economics, economics_from_inputs, EconomicsInputs, run_prepare_economics
+inputs = prepare_economics(extracts, panel, matched, config)   # every effect fitted once: per-municipality sums
+inputs.write(path); inputs = EconomicsInputs.read(path)        # .npz of sums and counts, no person rows
+draws = inputs.bootstrap(config, part=(0, 125)); inputs.point_estimates()
+res = economics_from_inputs(inputs, extracts, config, population_children=n, draws=all_parts_in_order)
 ```
 
-The pipeline runs the bootstrap as `economics.bootstrap.jobs` jobs (rule `economics_bootstrap`, one
-part of `bootstrap_parts(replications, jobs)` each) and `estimate_economics` gathers them. Every part
+The pipeline prepares the inputs once per release (rule `prepare_economics`: reads the panel and the
+matched sample, fits every effect and writes their per-municipality sums to
+`data/interim/<release>/economics/inputs.npz`), runs the bootstrap from them as `economics.bootstrap.jobs`
+jobs (rule `economics_bootstrap`, one part of `bootstrap_parts(replications, jobs)` each), and
+`estimate_economics` gathers the parts and reads the same inputs for the point estimates. Every part
 draws the clusters of all replications and keeps its own, so the parts concatenated equal a single run
 exactly, whatever the number of jobs.
 
@@ -63,18 +73,26 @@ from __future__ import annotations
 
 from evaluation.economics.pipeline import (
     ECONOMICS_COLUMNS,
+    EconomicsInputs,
     EconomicsResult,
     bootstrap_draws,
+    economics_from_inputs,
     estimate_economics,
+    prepare_economics,
     run_economics,
     run_economics_bootstrap,
+    run_prepare_economics,
 )
 
 __all__ = [
     "ECONOMICS_COLUMNS",
+    "EconomicsInputs",
     "EconomicsResult",
     "bootstrap_draws",
+    "economics_from_inputs",
     "estimate_economics",
+    "prepare_economics",
     "run_economics",
     "run_economics_bootstrap",
+    "run_prepare_economics",
 ]

@@ -1,8 +1,12 @@
 """The economics step: from the ingested extracts, the panel and the matched sample to ``results/economics*``.
 
-:func:`estimate_economics` is pure (data frames in, tables out); :func:`run_economics`
-reads and writes the files of the Snakemake rule. The estimates are all per treated
-child-year with an open case, in fixed prices of the price year:
+:func:`estimate_economics` is pure (data frames in, tables out): :func:`prepare_economics` reads the data
+and fits every effect once (an :class:`~evaluation.economics.inputs.EconomicsInputs` of per-municipality
+sums), and :func:`economics_from_inputs` turns those and the bootstrap draws into the tables. The
+``run_*`` functions read and write the files of the Snakemake rules: :func:`run_prepare_economics`
+(rule ``prepare_economics``), :func:`run_economics_bootstrap` (one job per part of the replications, from
+the prepared inputs) and :func:`run_economics` (rule ``estimate_economics``, which gathers the parts). The
+estimates are all per treated child-year with an open case, in fixed prices of the price year:
 
 * effects from the imputation estimator of the headline (:mod:`evaluation.economics.effects`,
   :func:`evaluation.estimate.headline_fit` on :func:`evaluation.estimate.headline_sample`): cost per
@@ -36,6 +40,7 @@ from evaluation.economics.budget import budget_consequences
 from evaluation.economics.ceac import acceptability_curve, wtp_grid
 from evaluation.economics.data import child_sample, municipality_panel
 from evaluation.economics.effects import ClusterMoments, EffectSpec, cluster_moments
+from evaluation.economics.inputs import EconomicsInputs
 from evaluation.economics.net import (
     cost_per_unit,
     cumulative_net_cost,
@@ -46,7 +51,7 @@ from evaluation.economics.net import (
     share_below_zero,
 )
 from evaluation.economics.prices import deflator, rebase_prices
-from evaluation.economics.resample import cluster_bootstrap, percentile_interval
+from evaluation.economics.resample import percentile_interval
 from evaluation.economics.settings import EconomicsSettings, economics_settings
 from evaluation.economics.staff import cost_per_fte_year, staff_fit
 from evaluation.errors import EvaluationError, ModelNotIdentifiedError
@@ -57,20 +62,26 @@ __all__ = [
     "ECONOMICS_COLUMNS",
     "EXTRACTS",
     "EconomicsData",
+    "EconomicsInputs",
     "EconomicsResult",
     "bootstrap_draws",
     "economics_data",
+    "economics_from_inputs",
     "effect_moments",
     "effect_specs",
     "estimate_economics",
     "fit_effect",
+    "prepare_economics",
     "run_economics",
     "run_economics_bootstrap",
+    "run_prepare_economics",
 ]
 
 ECONOMICS_COLUMNS = ["item", "estimate", "ci_low", "ci_high", "unit", "price_year"]
 BY_YEAR_COLUMNS = ["followup_year", "item", "estimate", "ci_low", "ci_high", "n_treated_child_years"]
 EXTRACTS = ("anbringelser_forloeb", "forebyggende", "sagsbehandlere", "regnskab")
+#: the extracts of the reconciliation with the accounts (the rest of :data:`EXTRACTS` is prepared before)
+RECONCILIATION_EXTRACTS = ("anbringelser_forloeb", "forebyggende", "regnskab")
 FLOAT_FORMAT = "%.6f"
 PER_CHILD_YEAR = "DKK per treated child-year with an open case"
 SHARE_OF_DRAWS = "share of bootstrap replications"
@@ -207,6 +218,41 @@ def effect_moments(
     return [m for _, m in done]
 
 
+def prepare_economics(
+    extracts: Mapping[str, pd.DataFrame],
+    panel: pd.DataFrame,
+    matched: pd.DataFrame,
+    config: Mapping[str, Any],
+    progress: Callable[[str], None] = print,
+) -> EconomicsInputs:
+    """Build the data sets, fit every effect and keep what the rest of the step needs (:class:`EconomicsInputs`).
+
+    Parameters
+    ----------
+    extracts
+        Ingested extracts by name (``sagsbehandlere`` is read).
+    panel
+        The cohort panel.
+    matched
+        Matched children (``person_id, weight``).
+    config
+        The validated study configuration (``economics``, ``prices``, ``estimation``, ``matching.covariates``).
+    progress
+        Called with progress messages (each fit's summary).
+
+    Returns
+    -------
+    EconomicsInputs
+        The per-municipality sums of every effect of :func:`effect_specs`, the bootstrap strata, the panel's
+        years and its child-years in the last of them.
+    """
+    data = economics_data(extracts, panel, matched, config, progress)
+    moments = effect_moments(data, config, progress)
+    years = panel["year"].to_numpy(dtype=np.int64)
+    calendar = tuple(sorted(int(y) for y in np.unique(years)))
+    return EconomicsInputs(tuple(moments), data.strata, calendar, int((years == calendar[-1]).sum()))
+
+
 def bootstrap_draws(
     extracts: Mapping[str, pd.DataFrame],
     panel: pd.DataFrame,
@@ -218,35 +264,18 @@ def bootstrap_draws(
 ) -> pd.DataFrame:
     """Return the effects of the bootstrap replications of the economics step (all, or the ``part`` of them).
 
-    One job of the rule ``economics_bootstrap`` runs one part; the parts of
-    :func:`evaluation.economics.resample.bootstrap_parts` concatenated in order equal the whole run.
+    The same as :meth:`EconomicsInputs.bootstrap` of :func:`prepare_economics`; the pipeline prepares the
+    inputs once (rule ``prepare_economics``) and each job of the rule ``economics_bootstrap`` runs one part
+    of them. The parts of :func:`evaluation.economics.resample.bootstrap_parts` concatenated in order equal
+    the whole run.
 
     Returns
     -------
     pandas.DataFrame
         One row per replication (index ``replication``), one column per ``<name>:<outcome>:<statistic>``.
     """
-    data = economics_data(extracts, panel, matched, config, progress)
-    moments = effect_moments(data, config, progress)
-    return _bootstrap(moments, data.strata, economics_settings(config), part=part, progress=progress)
-
-
-def _bootstrap(
-    moments: list[ClusterMoments],
-    strata: pd.Series,
-    s: EconomicsSettings,
-    *,
-    part: tuple[int, int] | None,
-    progress: Callable[[str], None],
-) -> pd.DataFrame:
-    """Run the cluster bootstrap of the effects' moments."""
-    where = "" if part is None else f", replications {part[0] + 1}-{part[1]}"
-    progress(
-        f"economics: bootstrap of {s.replications} replications over {len(strata)} municipalities "
-        f"({int(strata.sum())} adopting), seed {s.seed}{where}"
-    )
-    boot = cluster_bootstrap(moments, strata, replications=s.replications, seed=s.seed, progress=progress, part=part)
-    return boot.draws
+    inputs = prepare_economics(extracts, panel, matched, config, progress)
+    return inputs.bootstrap(config, part=part, progress=progress)
 
 
 def estimate_economics(
@@ -260,6 +289,9 @@ def estimate_economics(
     progress: Callable[[str], None] = print,
 ) -> EconomicsResult:
     """Run the economic evaluation (module docstring) on data frames.
+
+    :func:`prepare_economics`, then :func:`economics_from_inputs`; the pipeline runs the two as separate
+    rules, so that the bootstrap jobs share the prepared inputs.
 
     Parameters
     ----------
@@ -285,17 +317,54 @@ def estimate_economics(
     -------
     EconomicsResult
     """
+    inputs = prepare_economics(extracts, panel, matched, config, progress)
+    return economics_from_inputs(
+        inputs, extracts, config, population_children=population_children, draws=draws, progress=progress
+    )
+
+
+def economics_from_inputs(
+    inputs: EconomicsInputs,
+    extracts: Mapping[str, pd.DataFrame],
+    config: Mapping[str, Any],
+    *,
+    population_children: float,
+    draws: pd.DataFrame | None = None,
+    progress: Callable[[str], None] = print,
+) -> EconomicsResult:
+    """Run the economic evaluation (module docstring) from prepared inputs.
+
+    Parameters
+    ----------
+    inputs
+        The effects' per-municipality sums, the strata and the panel's years (:func:`prepare_economics`).
+    extracts
+        Ingested extracts by name: ``anbringelser_forloeb``, ``forebyggende`` and ``regnskab`` (the
+        reconciliation with the accounts).
+    config
+        The validated study configuration (``economics``, ``prices``, ``estimation.alpha``,
+        ``disclosure.min_cell``).
+    population_children
+        Children aged 0-17 in the population in the panel's last year (for the national share of
+        children with an open case used by the budget).
+    draws
+        The bootstrap replications of :meth:`EconomicsInputs.bootstrap` (all of them, in order), when they
+        were run as separate jobs; None runs the bootstrap here.
+    progress
+        Called with progress messages.
+
+    Returns
+    -------
+    EconomicsResult
+    """
     s: EconomicsSettings = economics_settings(config)
     prices0 = config["prices"]
     c_fte = cost_per_fte_year(s.caseworker_cost, s.index, price_year=s.price_year)
-    data = economics_data(extracts, panel, matched, config, progress)
-    moments = effect_moments(data, config, progress)
-    point = {
-        c: float(v) for m in moments for c, v in zip(m.columns(), m.estimates(np.ones(len(data.strata))), strict=True)
-    }
+    moments = inputs.moments
+    point = inputs.point_estimates()
     if draws is None:
-        draws = _bootstrap(moments, data.strata, s, part=None, progress=progress)
-    expected = [c for m in moments for c in m.columns()]
+        draws = inputs.bootstrap(config, part=None, progress=progress)
+    expected = inputs.columns()
     if list(draws.columns) != expected or len(draws) != s.replications:
         raise EvaluationError(
             f"economics: the bootstrap draws have {len(draws)} rows and columns {list(draws.columns)}; expected "
@@ -389,7 +458,7 @@ def estimate_economics(
     add("discount_rate", s.discount_rate, none, "per year")
 
     # Reconciliation with the municipal accounts.
-    calendar = sorted(int(y) for y in panel["year"].unique())
+    calendar = list(inputs.years)
     per_child = acc.child_costs(
         extracts["anbringelser_forloeb"],
         extracts["forebyggende"],
@@ -440,7 +509,7 @@ def estimate_economics(
 
     ceac = acceptability_curve(net_d, -sdq_d, wtp_grid(s.ceac_max_wtp, s.ceac_steps)).assign(unit="DKK per SDQ point")
 
-    share_open = panel.loc[panel["year"] == calendar[-1]].shape[0] / float(population_children)
+    share_open = inputs.last_year_cases / float(population_children)
     k_cases = s.budget_case_open_children or s.budget_children * share_open
     progress(
         f"economics: budget for a municipality of {s.budget_children:,.0f} children: {k_cases:,.0f} child-years "
@@ -461,26 +530,60 @@ def estimate_economics(
     return EconomicsResult(table, costs_by_year, ceac, reconciliation, budget, draws)
 
 
-def run_economics(
+def run_prepare_economics(
     interim_dir: Path,
     panel_path: Path,
     matched_path: Path,
+    config: Mapping[str, Any],
+    out_path: Path,
+    progress: Callable[[str], None] = print,
+) -> None:
+    """Pipeline step ``prepare_economics``: the inputs of the bootstrap and the estimates, to ``out_path`` (``.npz``).
+
+    Parameters
+    ----------
+    interim_dir
+        Folder of the ingested extracts (``sagsbehandlere``).
+    panel_path
+        The cohort panel (Parquet).
+    matched_path
+        Matched children with weights (Parquet).
+    config
+        The validated study configuration.
+    out_path
+        Output file of :meth:`EconomicsInputs.write`.
+    progress
+        Called with progress messages.
+    """
+    extracts = read_extracts(interim_dir, ("sagsbehandlere",), step="economics")
+    inputs = prepare_economics(
+        extracts, pd.read_parquet(panel_path), pd.read_parquet(matched_path), config, progress=progress
+    )
+    inputs.write(Path(out_path))
+    progress(
+        f"economics: wrote the sums of {len(inputs.moments)} effects over {len(inputs.strata)} municipalities to "
+        f"{out_path}"
+    )
+
+
+def run_economics(
+    interim_dir: Path,
+    inputs_path: Path,
     config: Mapping[str, Any],
     economics_path: Path,
     figures_dir: Path,
     progress: Callable[[str], None] = print,
     draws_paths: list[Path] | None = None,
 ) -> None:
-    """Pipeline step: write ``results/economics.csv`` and the figure tables under ``figures_dir``.
+    """Pipeline step ``estimate_economics``: write ``results/economics.csv`` and the tables under ``figures_dir``.
 
     Parameters
     ----------
     interim_dir
-        Folder of the ingested extracts (:data:`EXTRACTS` and ``befolkning``).
-    panel_path
-        The cohort panel (Parquet).
-    matched_path
-        Matched children with weights (Parquet).
+        Folder of the ingested extracts (``anbringelser_forloeb``, ``forebyggende``, ``regnskab`` and
+        ``befolkning``).
+    inputs_path
+        The prepared inputs (:func:`run_prepare_economics`).
     config
         The validated study configuration.
     economics_path
@@ -493,15 +596,14 @@ def run_economics(
         Parquet files of :func:`run_economics_bootstrap`, one per part, in order; None runs the bootstrap
         in this step.
     """
-    extracts = read_extracts(interim_dir, EXTRACTS, step="economics")
-    panel = pd.read_parquet(panel_path)
-    matched = pd.read_parquet(matched_path)
+    inputs = EconomicsInputs.read(Path(inputs_path))
+    extracts = read_extracts(interim_dir, RECONCILIATION_EXTRACTS, step="economics")
     draws = None
     if draws_paths is not None:
         draws = pd.concat([pd.read_parquet(path).set_index("replication") for path in draws_paths])
         progress(f"economics: {len(draws)} bootstrap replications gathered from {len(draws_paths)} jobs")
     min_age, max_age = (int((config.get("cohort") or {}).get(k, d)) for k, d in (("min_age", 0), ("max_age", 17)))
-    last = int(panel["year"].max())
+    last = inputs.years[-1]
     pop = pd.read_parquet(
         Path(interim_dir) / "befolkning.parquet", columns=["year", "birth_date"], filters=[("year", "==", last)]
     )
@@ -509,8 +611,8 @@ def run_economics(
     age = last - birth.dt.year - 1  # age on 1 January (nobody is born on 1 January in the contract's rule)
     age = age + ((birth.dt.month == 1) & (birth.dt.day == 1)).astype("int64")
     n_children = float(age.between(min_age, max_age).sum())
-    res = estimate_economics(
-        extracts, panel, matched, config, population_children=n_children, draws=draws, progress=progress
+    res = economics_from_inputs(
+        inputs, extracts, config, population_children=n_children, draws=draws, progress=progress
     )
     figures_dir = Path(figures_dir)
     figures_dir.mkdir(parents=True, exist_ok=True)
@@ -528,9 +630,7 @@ def run_economics(
 
 
 def run_economics_bootstrap(
-    interim_dir: Path,
-    panel_path: Path,
-    matched_path: Path,
+    inputs_path: Path,
     config: Mapping[str, Any],
     part: int,
     out_path: Path,
@@ -539,7 +639,8 @@ def run_economics_bootstrap(
     """Pipeline step ``economics_bootstrap``: one part of the bootstrap replications, to ``out_path`` (Parquet).
 
     The replications are split by :func:`evaluation.economics.resample.bootstrap_parts` into
-    ``economics.bootstrap.jobs`` parts; ``part`` is the 0-based number of this one.
+    ``economics.bootstrap.jobs`` parts; ``part`` is the 0-based number of this one. The part is drawn from
+    the prepared inputs (:func:`run_prepare_economics`), so the job neither reads the data nor fits.
     """
     from evaluation.economics.resample import bootstrap_parts
     from evaluation.io import write_table
@@ -548,14 +649,7 @@ def run_economics_bootstrap(
     parts = bootstrap_parts(s.replications, s.jobs)
     if not 0 <= part < len(parts):
         raise EvaluationError(f"economics: bootstrap part {part} does not exist; there are {len(parts)} parts.")
-    extracts = read_extracts(interim_dir, ("sagsbehandlere",), step="economics")
-    draws = bootstrap_draws(
-        extracts,
-        pd.read_parquet(panel_path),
-        pd.read_parquet(matched_path),
-        config,
-        part=parts[part],
-        progress=progress,
-    )
+    inputs = EconomicsInputs.read(Path(inputs_path))
+    draws = inputs.bootstrap(config, part=parts[part], progress=progress)
     write_table(draws.reset_index(), Path(out_path))
     progress(f"economics: wrote replications {parts[part][0] + 1}-{parts[part][1]} to {out_path}")
