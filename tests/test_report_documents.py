@@ -176,3 +176,11 @@ def test_factsheet_needs_a_known_municipality(rendered: dict, tmp_path: Path) ->
             results, reports, document="factsheet", params={"municipality": 101}, engine="offline",
             formats=("html",), progress=lambda _m: None,
         )  # fmt: skip
+
+
+def test_a_factsheet_draws_only_its_own_figures(rendered: dict) -> None:
+    """The report's figures (trends, estimates, ...) are not drawn again for each municipality's factsheet."""
+    factsheet = rendered["factsheet-657"]
+    figures = {key for key in factsheet if key.startswith("fig-")}
+    assert figures == {"fig-keyfigures"}
+    assert {"fig-trends", "fig-estimates"} <= {key for key in rendered["final-en"] if key.startswith("fig-")}

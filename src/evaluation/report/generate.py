@@ -182,8 +182,10 @@ def write_generated(
     for label_id, source in parts.copies.items():
         written[label_id] = generated / f"{label_id}{source.suffix}"
         written[label_id].write_bytes(source.read_bytes())
-    if document == "factsheet":
+    if document == "factsheet":  # a factsheet shows only its own figures: the report's are not drawn again
+        report_figures = set(figures)
         written.update(_write_factsheet(inputs, generated, params or {}, figures, variables, sources, captions))
+        figures = {label_id: fig for label_id, fig in figures.items() if label_id not in report_figures}
 
     for label_id, fig in figures.items():
         written[label_id] = save_figure(fig, generated / f"{label_id}.png")
