@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from evaluation.errors import ExtractError
+
+#: Rows per Parquet row group (pyarrow's default, pinned: the row groups are part of the bytes written).
+ROW_GROUP_ROWS = 1024 * 1024
+
+#: The Parquet writer's options, pinned so that identical tables give identical bytes.
+WRITER_OPTIONS: dict[str, Any] = {
+    "compression": "zstd",
+    "compression_level": 3,
+    "use_dictionary": True,
+    "write_statistics": True,
+    "data_page_version": "2.0",
+    "version": "2.6",
+}
 
 
 def write_table(df: pd.DataFrame, path: Path) -> None:
@@ -25,16 +39,59 @@ def write_table(df: pd.DataFrame, path: Path) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     table = pa.Table.from_pandas(df, preserve_index=False)
-    pq.write_table(
-        table,
-        path,
-        compression="zstd",
-        compression_level=3,
-        use_dictionary=True,
-        write_statistics=True,
-        data_page_version="2.0",
-        version="2.6",
-    )
+    pq.write_table(table, path, row_group_size=ROW_GROUP_ROWS, **WRITER_OPTIONS)
+
+
+def write_parts(parts: Iterable[pa.Table], schema: pa.Schema, path: Path) -> int:
+    """Write Arrow tables one after another into one Parquet file, as :func:`write_table` writes their concatenation.
+
+    The parts are gathered into row groups of :data:`ROW_GROUP_ROWS` rows, each written as one
+    contiguous table, so the file has the bytes :func:`write_table` gives for the frame of all parts
+    (when ``schema`` is that frame's Arrow schema, pandas metadata included), while only about one
+    row group is held in memory.
+
+    Parameters
+    ----------
+    parts
+        Tables of ``schema``, in order (any number of rows each, none at all included).
+    schema
+        The file's schema.
+    path
+        Output file; parent folders are created.
+
+    Returns
+    -------
+    int
+        Rows written.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    written = 0
+    with pq.ParquetWriter(path, schema, **WRITER_OPTIONS) as writer:
+        for group in _row_groups(parts, schema):
+            writer.write_table(group, row_group_size=ROW_GROUP_ROWS)
+            written += group.num_rows
+    return written
+
+
+def _row_groups(parts: Iterable[pa.Table], schema: pa.Schema) -> Iterator[pa.Table]:
+    """Regroup ``parts`` into contiguous tables of :data:`ROW_GROUP_ROWS` rows (the last may be shorter or empty)."""
+    pending: list[pa.Table] = []
+    rows = 0
+    emitted = False
+    for part in parts:
+        if part.num_rows == 0:
+            continue
+        pending.append(part)
+        rows += part.num_rows
+        while rows >= ROW_GROUP_ROWS:
+            whole = pa.concat_tables(pending)
+            yield whole.slice(0, ROW_GROUP_ROWS).combine_chunks()
+            emitted = True
+            rest = whole.slice(ROW_GROUP_ROWS)
+            pending, rows = ([rest] if rest.num_rows else []), rest.num_rows
+    if rows or not emitted:  # an empty file still holds one empty row group, as write_table writes it
+        yield (pa.concat_tables(pending) if pending else schema.empty_table()).combine_chunks()
 
 
 def read_extracts(folder: Path, names: Iterable[str], *, step: str) -> dict[str, pd.DataFrame]:

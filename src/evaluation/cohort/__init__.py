@@ -46,6 +46,7 @@ import pandas as pd
 
 from evaluation.cohort.cases import age_on_january_first, open_case_years, spell_years
 from evaluation.cohort.covariates import BASIC_EDUCATION_LEVEL, OUTCOME_MEASURES, baseline_covariates, outcome_values
+from evaluation.cohort.cutoff import cut_extracts
 from evaluation.cohort.placements import placement_outcomes
 from evaluation.cohort.timing import adoption_years, apply_cutoff, first_treat
 from evaluation.config import effective_cutoff
@@ -305,39 +306,6 @@ def build_cohort(
     panel = panel[PANEL_COLUMNS].sort_values(["person_id", "year"]).reset_index(drop=True)
     flow = sample_flow(pop, panel)
     return CohortResult(panel=panel, flow=flow, cutoff_removed=removed)
-
-
-def cut_extracts(
-    ingest_dir: Path,
-    cutoff: str | None,
-    out_dir: Path,
-    accounting_path: Path,
-    progress: Callable[[str], None] = print,
-) -> None:
-    """Pipeline step: apply the data cut-off once, for every later step, and count what it removes.
-
-    Every ingested extract ``<name>.parquet`` in ``ingest_dir`` is written to
-    ``out_dir`` after :func:`apply_cutoff` (unchanged when ``cutoff`` is None), and
-    ``accounting_path`` gets one row per extract: ``extract, rows_in, rows_removed,
-    rows_truncated, rows_out``, so no row disappears without being counted.
-    """
-    from evaluation.contract import EXTRACTS
-
-    frames = read_extracts(Path(ingest_dir), tuple(sorted(EXTRACTS)))
-    cut, removed = apply_cutoff(frames, cutoff)
-    rows = []
-    for name in sorted(EXTRACTS):
-        write_table(cut[name], Path(out_dir) / f"{name}.parquet")
-        rows.append(
-            (name, len(frames[name]), removed.get(name, 0), removed.get(f"{name}_truncated", 0), len(cut[name]))
-        )
-    table = pd.DataFrame(rows, columns=["extract", "rows_in", "rows_removed", "rows_truncated", "rows_out"])
-    Path(accounting_path).parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(accounting_path, index=False, lineterminator="\n")
-    progress(
-        f"cut-off {cutoff or 'none'}: {int(table['rows_removed'].sum()):,} records left out, "
-        f"{int(table['rows_truncated'].sum()):,} spells truncated"
-    )
 
 
 def build_panel(
