@@ -11,7 +11,10 @@ import pandas as pd
 import pytest
 
 from evaluation import cohort
-from evaluation.errors import ConfigError, ExtractValidationError
+from evaluation.cohort.keys import among
+from evaluation.cohort.timing import apply_cutoff
+from evaluation.errors import ConfigError, ExtractError, ExtractValidationError
+from evaluation.io import ExtractFiles, write_table
 
 NA = None
 
@@ -367,3 +370,73 @@ def test_placement_outcome_rules():
     load = caseload_per_head(caseworkers).set_index("year")
     assert load.loc[2016, "caseload"] == pytest.approx((50 / 2 + 24 / 1) / 2)
     assert load.loc[2017, "caseload"] == 10 and load.loc[2016, "n_months"] == 2
+
+
+class CountingFiles(ExtractFiles):
+    """Extract files that record which extract is read, in order."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.read: list[str] = []
+
+    def __getitem__(self, name):
+        self.read.append(name)
+        return super().__getitem__(name)
+
+
+@pytest.mark.parametrize("cutoff", [None, "2013-12-31"])
+def test_the_step_on_cut_files_writes_the_cohort_of_the_whole_extracts(tmp_path, cutoff):
+    """build_panel reads only COHORT_COLUMNS of the files the cut-off step wrote, and gives the panel
+    and sample flow of build_cohort on the whole, uncut extracts in memory, byte for byte."""
+    config = make_config(cutoff=cutoff)
+    extracts = make_extracts()
+    # the population in no particular order, and a child-year outside the ages among them
+    extracts["befolkning"] = extracts["befolkning"].sample(frac=1.0, random_state=3).reset_index(drop=True)
+    cut, _ = apply_cutoff(extracts, cutoff)
+    for name, frame in cut.items():
+        write_table(frame, tmp_path / "cut" / f"{name}.parquet")
+    cohort.build_panel(tmp_path / "cut", config, tmp_path / "panel.parquet", tmp_path / "flow.csv", cut=False)
+    expected = cohort.build_cohort(extracts, config, progress=lambda _m: None)
+    write_table(expected.panel, tmp_path / "expected.parquet")
+    expected.flow.to_csv(tmp_path / "expected.csv", index=False, lineterminator="\n")
+    assert (tmp_path / "panel.parquet").read_bytes() == (tmp_path / "expected.parquet").read_bytes()
+    assert (tmp_path / "flow.csv").read_bytes() == (tmp_path / "expected.csv").read_bytes()
+
+
+def test_the_cohort_takes_each_extract_once_and_the_population_before_the_parents(tmp_path):
+    for name, frame in make_extracts().items():
+        write_table(frame, tmp_path / f"{name}.parquet")
+    files = CountingFiles(tmp_path, cohort.COHORT_EXTRACTS, step="cohort", columns=cohort.COHORT_COLUMNS)
+    result = cohort.build_cohort(files, make_config(), progress=lambda _m: None, cut=False)
+    assert sorted(files.read) == sorted(cohort.COHORT_EXTRACTS)
+    assert files.read.index("befolkning") < files.read.index("foraeldre")
+    in_memory = cohort.build_cohort(make_extracts(), make_config(), progress=lambda _m: None)
+    pd.testing.assert_frame_equal(result.panel, in_memory.panel)
+
+
+def test_extract_files_read_when_asked_and_name_a_missing_file(tmp_path):
+    write_table(make_extracts()["udfald"], tmp_path / "udfald.parquet")
+    files = ExtractFiles(tmp_path, ["udfald"], step="test", columns={"udfald": ["year", "value"]})
+    assert list(files) == ["udfald"] and len(files) == 1
+    assert list(files["udfald"].columns) == ["year", "value"]
+    with pytest.raises(KeyError):
+        files["befolkning"]
+    with pytest.raises(ExtractError, match="befolkning.parquet not found: the cohort step"):
+        ExtractFiles(tmp_path, ["udfald", "befolkning"], step="cohort")
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pd.Series(["a", "b", None, "c", "a"], dtype="str"),
+        pd.Series(["a", "b", None, "c", "a"], dtype="object"),
+        pd.Series([1, 2, None, 3, 1], dtype="Int64"),
+        pd.Series(["a", 2, None, "c", "a"], dtype="object"),  # no single Arrow type: pandas looks them up
+    ],
+)
+def test_among_is_isin_for_the_values_that_are_not_missing(values):
+    wanted = pd.Series([values.iloc[0], None, values.iloc[3], "zz" if values.dtype != "Int64" else 99])
+    if values.dtype == "Int64":
+        wanted = wanted.astype("Int64")
+    expected = (values.isin(wanted.dropna()) & values.notna()).to_numpy()
+    assert among(values, wanted).tolist() == expected.tolist() == [True, False, False, True, True]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -94,8 +94,15 @@ def _row_groups(parts: Iterable[pa.Table], schema: pa.Schema) -> Iterator[pa.Tab
         yield (pa.concat_tables(pending) if pending else schema.empty_table()).combine_chunks()
 
 
-def read_extracts(folder: Path, names: Iterable[str], *, step: str) -> dict[str, pd.DataFrame]:
-    """Read the ingested (or cut) extracts ``<name>.parquet`` of ``folder``.
+def read_extracts(
+    folder: Path,
+    names: Iterable[str],
+    *,
+    step: str,
+    columns: Mapping[str, Sequence[str]] | None = None,
+    filters: Mapping[str, Sequence[tuple[str, str, Any]]] | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Read the ingested (or cut) extracts ``<name>.parquet`` of ``folder``, or the columns and rows a step needs.
 
     Parameters
     ----------
@@ -105,6 +112,11 @@ def read_extracts(folder: Path, names: Iterable[str], *, step: str) -> dict[str,
         Extract names to read.
     step
         The step that needs them, named in the error message.
+    columns
+        Columns to read of some extracts, in this order (an extract not named here is read whole).
+    filters
+        Rows to read of some extracts, as ``filters`` of :func:`pandas.read_parquet` (for example
+        ``{"befolkning": [("year", "<", 2013)]}``); the other rows are never converted.
 
     Raises
     ------
@@ -118,5 +130,66 @@ def read_extracts(folder: Path, names: Iterable[str], *, step: str) -> dict[str,
             raise ExtractError(
                 f"{path} not found: the {step} step needs the ingested extract '{name}'; run the ingest step first."
             )
-        out[name] = pd.read_parquet(path)
+        wanted = (columns or {}).get(name)
+        rows = (filters or {}).get(name)
+        out[name] = pd.read_parquet(
+            path, columns=None if wanted is None else list(wanted), filters=None if rows is None else list(rows)
+        )
     return out
+
+
+class ExtractFiles(Mapping[str, pd.DataFrame]):
+    """The extracts of a folder as a mapping that reads an extract each time it is asked for, and keeps nothing.
+
+    A step that takes its extracts from a mapping, one after another, then holds only the ones it is
+    using: the frame of an extract is freed once the step lets go of it.
+
+    Parameters
+    ----------
+    folder
+        Folder of the extracts (``<name>.parquet``).
+    names
+        The extracts of the mapping.
+    step
+        The step that reads them, named in the error message.
+    columns
+        Columns to read of some extracts (:func:`read_extracts`).
+
+    Raises
+    ------
+    ExtractError
+        When a file is missing (checked when the mapping is made, before anything is read).
+    """
+
+    def __init__(
+        self,
+        folder: Path,
+        names: Iterable[str],
+        *,
+        step: str,
+        columns: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
+        self.folder = Path(folder)
+        self.names = tuple(names)
+        self.step = step
+        self.columns = dict(columns or {})
+        for name in self.names:
+            path = self.folder / f"{name}.parquet"
+            if not path.is_file():
+                raise ExtractError(
+                    f"{path} not found: the {step} step needs the ingested extract '{name}'; run the ingest step first."
+                )
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        """Read the extract ``name``."""
+        if name not in self.names:
+            raise KeyError(name)
+        return read_extracts(self.folder, (name,), step=self.step, columns=self.columns)[name]
+
+    def __iter__(self) -> Iterator[str]:
+        """Iterate over the names of the extracts."""
+        return iter(self.names)
+
+    def __len__(self) -> int:
+        """Return the number of extracts."""
+        return len(self.names)

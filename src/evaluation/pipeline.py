@@ -93,7 +93,8 @@ def build_panel(input: Files, output: Files, log: Files, config: Mapping[str, An
     from evaluation.cohort import build_panel as run
 
     with step_log(log[0], "build_panel") as progress:
-        run(Path(input[0]).parent, config, Path(output.panel), Path(output.flow), progress=progress)
+        # the extracts were cut with the release's cut-off by the rule cut_extracts
+        run(Path(input[0]).parent, config, Path(output.panel), Path(output.flow), progress=progress, cut=False)
 
 
 def write_study(output: Files, log: Files, config: Mapping[str, Any]) -> None:

@@ -37,7 +37,7 @@ The logic is in pure functions on data frames (tested directly):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,11 +51,12 @@ from evaluation.cohort.placements import placement_outcomes
 from evaluation.cohort.timing import adoption_years, apply_cutoff, first_treat
 from evaluation.config import effective_cutoff
 from evaluation.errors import ExtractValidationError
+from evaluation.io import ExtractFiles, write_table
 from evaluation.io import read_extracts as _read_extracts
-from evaluation.io import write_table
 
 __all__ = [
     "BASIC_EDUCATION_LEVEL",
+    "COHORT_COLUMNS",
     "FLOW_COLUMNS",
     "OUTCOME_MEASURES",
     "PANEL_COLUMNS",
@@ -86,6 +87,17 @@ COHORT_EXTRACTS = (
     "anbringelser_haendelser",
     "udfald",
 )
+
+#: The columns of each extract the cohort step reads (the others, such as family ids, are never read).
+COHORT_COLUMNS: dict[str, list[str]] = {
+    "befolkning": ["year", "person_id", "sex", "birth_date", "municipality", "mother_id", "father_id", "origin"],
+    "foraeldre": ["year", "person_id", "education_level", "income"],
+    "underretninger": ["person_id", "date"],
+    "forebyggende": ["spell_id", "person_id", "measure", "start_date", "end_date"],
+    "anbringelser_forloeb": ["spell_id", "person_id", "placement_type", "start_date", "end_date", "breakdown"],
+    "anbringelser_haendelser": ["person_id", "event_date", "event", "placement_type"],
+    "udfald": ["person_id", "year", "measure", "value"],
+}
 
 #: Column order of the written panel.
 PANEL_COLUMNS = [
@@ -141,18 +153,22 @@ class CohortResult:
 # --------------------------------------------------------------------------- treatment timing
 
 
-def read_extracts(interim_dir: Path, names: tuple[str, ...] = COHORT_EXTRACTS) -> dict[str, pd.DataFrame]:
-    """Read the extracts the cohort step needs (:func:`evaluation.io.read_extracts`)."""
-    return _read_extracts(interim_dir, names, step="cohort")
+def read_extracts(
+    interim_dir: Path,
+    names: tuple[str, ...] = COHORT_EXTRACTS,
+    columns: Mapping[str, Sequence[str]] | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Read the extracts the cohort step needs (:func:`evaluation.io.read_extracts`), whole or ``columns`` of them."""
+    return _read_extracts(interim_dir, names, step="cohort", columns=columns)
 
 
 def _cost_per_child_year(
-    extracts: Mapping[str, pd.DataFrame], prices: Mapping[str, Any], years: list[int]
+    placements: pd.DataFrame, preventive: pd.DataFrame, prices: Mapping[str, Any], years: list[int]
 ) -> pd.DataFrame:
     """Cost of each child-year from the placement and preventive spells (:mod:`evaluation.costs`)."""
     from evaluation.costs import child_year_costs
 
-    spells = pd.concat([extracts["anbringelser_forloeb"], extracts["forebyggende"]], ignore_index=True, sort=False)
+    spells = pd.concat([placements, preventive], ignore_index=True, sort=False)
     costs = child_year_costs(spells, prices, years)
     return costs.groupby(["person_id", "year"], as_index=False)["cost"].sum().rename(columns={"cost": "cost_per_child"})
 
@@ -199,10 +215,90 @@ def sample_flow(population: pd.DataFrame, panel: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=FLOW_COLUMNS)
 
 
+@dataclass(frozen=True)
+class _ChildYears:
+    """What the cohort needs of the population extract (:func:`_child_years`)."""
+
+    panel: pd.DataFrame  # the child-years with an open case: population rows, in its order, with timing
+    first: pd.DataFrame  # each child's first child-year (person as an integer code): the sample flow's population
+    years: list[int]  # the years of the child-years
+    open_end: pd.Timestamp  # the end of the last year: where ongoing spells end
+
+
+def _child_years(
+    pop: pd.DataFrame,
+    cases: Callable[[pd.Timestamp], pd.DataFrame],
+    adoptions: Mapping[int, int],
+    min_age: int,
+    max_age: int,
+    progress: Callable[[str], None],
+) -> _ChildYears:
+    """Select the population's child-years of the cohort's ages, and of them those with an open case.
+
+    ``cases`` gives the open-case years (:func:`open_case_years`) for the end of the data. Child-years
+    are keyed by an integer code per person (in the order of first appearance) and the year: the
+    population is the largest extract, and integer keys spare hashing and sorting its identifiers. The
+    arrays over the whole population live only in this function.
+    """
+    person, persons = pd.factorize(pop["person_id"])
+    year = pop["year"].to_numpy(dtype="int64")
+    first_year = int(year.min()) if len(year) else 0
+    span = int(year.max()) - first_year + 1 if len(year) else 1
+    child_year = person.astype("int64") * span + (year - first_year)
+    dup = pd.Series(child_year).duplicated().to_numpy()
+    if dup.any():
+        raise ExtractValidationError(
+            f"befolkning: {int(dup.sum())} duplicated child-years (person_id, year); one row per child and year."
+        )
+    age = age_on_january_first(pop["birth_date"], pop["year"]).to_numpy()
+    in_range = (age >= min_age) & (age <= max_age)
+    if (~in_range).any():
+        progress(f"cohort: {int((~in_range).sum()):,} befolkning rows outside ages {min_age}-{max_age} left out")
+    treat = first_treat(pop["municipality"], adoptions).to_numpy()
+    population = pd.DataFrame(
+        {"person_id": person[in_range], "year": year[in_range], "treated_unit": (treat[in_range] > 0).astype("int64")}
+    )
+    first = population.sort_values(["person_id", "year"]).drop_duplicates("person_id").reset_index(drop=True)
+    n_children = int((first["person_id"] >= 0).sum())
+    progress(f"cohort: {n_children:,} children, {len(population):,} child-years aged {min_age}-{max_age}")
+    years = sorted(int(y) for y in population["year"].unique())  # ongoing spells run to the end of the last one
+    open_end = pd.Timestamp(year=int(population["year"].max()), month=12, day=31)
+    del population
+
+    open_cases = cases(open_end)
+    # the child-years of the population with an open case, in the population's order (an inner join)
+    case_person = pd.Index(persons).get_indexer(open_cases["person_id"])
+    case_year = open_cases["year"].to_numpy(dtype="int64")
+    known = (case_person >= 0) & (case_year >= first_year) & (case_year < first_year + span)
+    case_keys = case_person[known].astype("int64") * span + (case_year[known] - first_year)
+    has_case = in_range & pd.Series(child_year).isin(case_keys).to_numpy()
+    panel = pop.loc[has_case].reset_index(drop=True)
+    panel = panel.assign(
+        age=age[has_case],
+        first_treat=treat[has_case],
+        treated_unit=(treat[has_case] > 0).astype("int64"),
+        open_case=1,
+    )
+    outside = len(open_cases) - len(panel)
+    progress(
+        f"cohort: {len(panel):,} child-years with an open case; {outside:,} open-case years of persons "
+        f"outside the population (age or years) left out"
+    )
+    return _ChildYears(panel=panel, first=first, years=years, open_end=open_end)
+
+
 def build_cohort(
-    extracts: Mapping[str, pd.DataFrame], config: Mapping[str, Any], progress: Callable[[str], None] = print
+    extracts: Mapping[str, pd.DataFrame],
+    config: Mapping[str, Any],
+    progress: Callable[[str], None] = print,
+    *,
+    cut: bool = True,
 ) -> CohortResult:
     """Build the cohort panel and sample flow from ingested extracts (pure: no files).
+
+    Each extract is taken from ``extracts`` once, and the population (``befolkning``) and the parents
+    (``foraeldre``), the largest, only where they are used, one after the other: a mapping that reads
+    an extract when it is asked for (:class:`evaluation.io.ExtractFiles`) holds one of them at a time.
 
     Parameters
     ----------
@@ -213,6 +309,9 @@ def build_cohort(
         ``report.cutoff_date``, ``prices``.
     progress
         Called with counts of what each stage keeps and removes.
+    cut
+        Apply the data cut-off (:func:`apply_cutoff`); False when the extracts are cut already (the
+        pipeline's ``cut_extracts`` step), as cutting them again changes nothing.
 
     Returns
     -------
@@ -229,35 +328,22 @@ def build_cohort(
     cohort_cfg = config.get("cohort") or {}
     min_age, max_age = int(cohort_cfg.get("min_age", 0)), int(cohort_cfg.get("max_age", 17))
     cutoff = effective_cutoff(config)
-    ex, removed = apply_cutoff(extracts, cutoff)
+    ex, removed = apply_cutoff(dict(extracts), cutoff) if cut else (extracts, {})
     for name, n in sorted(removed.items()):
         verb = "truncated" if name.endswith("_truncated") else "removed"
         progress(f"cohort: data cut-off {cutoff}: {n:,} {name.removesuffix('_truncated')} records {verb}")
+    notifications, preventive = ex["underretninger"], ex["forebyggende"]
+    spells, events = ex["anbringelser_forloeb"], ex["anbringelser_haendelser"]
 
-    pop = ex["befolkning"]
-    dup = pop.duplicated(["person_id", "year"])
-    if dup.any():
-        raise ExtractValidationError(
-            f"befolkning: {int(dup.sum())} duplicated child-years (person_id, year); one row per child and year."
-        )
-    age = age_on_january_first(pop["birth_date"], pop["year"])
-    in_range = age.between(min_age, max_age)
-    if (~in_range).any():
-        progress(f"cohort: {int((~in_range).sum()):,} befolkning rows outside ages {min_age}-{max_age} left out")
-    pop = pop.loc[in_range].assign(age=age[in_range]).reset_index(drop=True)
-    pop = pop.assign(first_treat=first_treat(pop["municipality"], adoptions))
-    pop = pop.assign(treated_unit=(pop["first_treat"] > 0).astype("int64"))
-    progress(f"cohort: {pop['person_id'].nunique():,} children, {len(pop):,} child-years aged {min_age}-{max_age}")
-
-    last_year = int(pop["year"].max())
-    open_end = pd.Timestamp(year=last_year, month=12, day=31)
-    cases = open_case_years(ex["underretninger"], ex["forebyggende"], ex["anbringelser_forloeb"], open_end)
-    panel = pop.merge(cases, on=["person_id", "year"], how="inner")
-    outside = len(cases) - len(panel)
-    progress(
-        f"cohort: {len(panel):,} child-years with an open case; {outside:,} open-case years of persons "
-        f"outside the population (age or years) left out"
+    child_years = _child_years(
+        ex["befolkning"],
+        lambda open_end: open_case_years(notifications, preventive, spells, open_end),
+        adoptions,
+        min_age,
+        max_age,
+        progress,
     )
+    panel, open_end = child_years.panel, child_years.open_end
     panel = panel.assign(
         post=((panel["first_treat"] > 0) & (panel["year"] >= panel["first_treat"])).astype("int64"),
     )
@@ -282,7 +368,7 @@ def build_cohort(
             f"cohort: {int((movers > 1).sum()):,} children change municipality inside the panel; "
             "their group is that of the entry year"
         )
-    base = baseline_covariates(entry, ex["foraeldre"], ex["underretninger"])
+    base = baseline_covariates(entry, ex["foraeldre"], notifications)
     entry = entry.drop(columns=["mother_id", "father_id", "entry_treated_unit"]).merge(base, on="person_id")
     panel = panel.merge(entry, on="person_id", how="left")
     progress(
@@ -291,20 +377,19 @@ def build_cohort(
     )
 
     panel = panel.merge(outcome_values(ex["udfald"]), on=["person_id", "year"], how="left")
-    years = sorted(int(y) for y in pop["year"].unique())  # ongoing spells run to the end of the last one
-    costs = _cost_per_child_year(ex, config["prices"], years)
+    costs = _cost_per_child_year(spells, preventive, config["prices"], child_years.years)
     panel = panel.merge(costs, on=["person_id", "year"], how="left")
     panel["cost_per_child"] = panel["cost_per_child"].fillna(0.0).astype("float64")
     placements = placement_outcomes(
         panel[["person_id", "year"]],
-        ex["anbringelser_forloeb"],
-        ex["anbringelser_haendelser"],
+        spells,
+        events,
         open_end,
         pd.Timestamp(cutoff) if cutoff is not None else None,
     )
     panel = panel.merge(placements, on=["person_id", "year"], how="left", validate="one_to_one")
     panel = panel[PANEL_COLUMNS].sort_values(["person_id", "year"]).reset_index(drop=True)
-    flow = sample_flow(pop, panel)
+    flow = sample_flow(child_years.first, panel)
     return CohortResult(panel=panel, flow=flow, cutoff_removed=removed)
 
 
@@ -314,8 +399,13 @@ def build_panel(
     panel_path: Path,
     flow_path: Path,
     progress: Callable[[str], None] = print,
+    *,
+    cut: bool = True,
 ) -> None:
     """Pipeline step: build the cohort panel and the sample flow from the ingested extracts.
+
+    Only the columns :data:`COHORT_COLUMNS` are read. With ``cut=False`` each extract is read when
+    :func:`build_cohort` needs it, so that the population and the parents are never in memory together.
 
     Parameters
     ----------
@@ -329,9 +419,12 @@ def build_panel(
         Output CSV of the sample flow.
     progress
         Called with progress messages.
+    cut
+        Apply the data cut-off of ``config``; False when ``interim_dir`` holds the extracts the pipeline's
+        ``cut_extracts`` step cut with it (:func:`build_cohort`).
     """
-    extracts = read_extracts(Path(interim_dir))
-    result = build_cohort(extracts, config, progress=progress)
+    extracts = ExtractFiles(Path(interim_dir), COHORT_EXTRACTS, step="cohort", columns=COHORT_COLUMNS)
+    result = build_cohort(extracts, config, progress=progress, cut=cut)
     write_table(result.panel, Path(panel_path))
     Path(flow_path).parent.mkdir(parents=True, exist_ok=True)
     result.flow.to_csv(flow_path, index=False, lineterminator="\n")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from evaluation.cohort.keys import among
 from evaluation.errors import ExtractValidationError
 
 #: Outcome columns of the panel and the ``udfald`` measure code each comes from.
@@ -46,6 +47,8 @@ def baseline_covariates(entry: pd.DataFrame, parents: pd.DataFrame, notification
     rows = parents[["year", "person_id", "education_level", "income"]].rename(
         columns={"person_id": "parent_id", "year": "entry_year"}
     )
+    # only the parents of the children matter: the others are left out before the join (same rows, same order)
+    rows = rows.loc[among(rows["parent_id"], links["parent_id"])]
     found = links.merge(rows, on=["parent_id", "entry_year"], how="inner")
     found = found.assign(basic=(found["education_level"] == BASIC_EDUCATION_LEVEL).astype("int64"))
     per_child = found.groupby("person_id", sort=True).agg(basic=("basic", "max"), income=("income", "mean"))
