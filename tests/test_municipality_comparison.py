@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation.municipality_comparison import _parents_structure, feature_balance
+from evaluation.municipality_comparison import feature_balance
+from evaluation.municipality_panel import parents_structure
 
 
 def test_parents_structure_by_hand():
@@ -29,7 +30,7 @@ def test_parents_structure_by_hand():
         }
     )
     children = pd.DataFrame({"person_id": ["a", "b", "c"], "year": [2011] * 3, "municipality": [1, 1, 2]})
-    out = _parents_structure(population, parents, children)
+    out = parents_structure(population, parents, children)
     assert out.loc[(1, 2011), "parent_basic_education_share"] == pytest.approx(0.5)  # a: best 20; b: basic
     assert out.loc[(2, 2011), "parent_basic_education_share"] == pytest.approx(1.0)  # unknown ignored
     # mean over children of the parents' mean income, in DKK 1,000: a 300, b 150 -> 225; c 200

@@ -2,7 +2,8 @@
 
 For each factsheet municipality and year, :func:`municipality_figures` computes
 
-- ``open_case_per_1000``: children with an open case (cohort panel) per 1,000 children aged ``min_age``-``max_age``;
+- ``open_case_per_1000``: children with an open case (cohort panel) per 1,000 children aged ``cohort.min_age``-
+  ``cohort.max_age`` (the municipality-year panel, :mod:`evaluation.municipality_panel`);
 - ``placed_per_1000``: children with a placement spell in the year per 1,000 children;
 - ``family_care_share``: share of placement spell-years in network or foster care
   (:data:`evaluation.contract.codes.PLACEMENT_GROUP` ``network`` or ``foster``);
@@ -26,10 +27,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from evaluation.cohort.cases import age_on_january_first, spell_years
+from evaluation.cohort.cases import spell_years
 from evaluation.contract.codes import MUNICIPALITY, PLACEMENT_GROUP
 from evaluation.errors import EvaluationError
 from evaluation.implementation import _records, aggregate, caseload_records
+from evaluation.io import read_extracts
+from evaluation.municipality_panel import read_municipality_panel
 from evaluation.scope import SIX_CITIES
 
 #: the six largest cities (domain brief): København, Aarhus, Odense, Aalborg, Esbjerg, Randers
@@ -46,22 +49,21 @@ LEVELS: tuple[str, ...] = ("municipality", "comparison", "national")
 
 
 def figure_records(
-    population: pd.DataFrame,
+    children: pd.DataFrame,
     panel: pd.DataFrame,
     placements: pd.DataFrame,
     caseworkers: pd.DataFrame,
     *,
     first_year: int,
     last_year: int,
-    min_age: int = 0,
-    max_age: int = 17,
 ) -> pd.DataFrame:
     """Build the records behind every key figure, with numerator, denominator and person (microdata).
 
     Parameters
     ----------
-    population : pandas.DataFrame
-        Ingested ``befolkning`` (year, person_id, birth_date, municipality).
+    children : pandas.DataFrame
+        Children aged ``cohort.min_age``-``cohort.max_age`` by municipality and year: ``municipality, year,
+        children`` (the municipality-year panel, :mod:`evaluation.municipality_panel`), sorted.
     panel : pandas.DataFrame
         Cohort panel (person_id, municipality, year, sdq, cost_per_child).
     placements : pandas.DataFrame
@@ -70,8 +72,6 @@ def figure_records(
         Ingested ``sagsbehandlere``.
     first_year, last_year : int
         Years covered.
-    min_age, max_age : int, default 0 and 17
-        Ages (on 1 January) of the child population the rates are per 1,000 of.
 
     Returns
     -------
@@ -80,13 +80,13 @@ def figure_records(
         Population rows carry no person: the disclosure count of a rate is its numerator's children.
     """
     data_end = pd.Timestamp(f"{last_year}-12-31")
-    age = age_on_january_first(population["birth_date"], population["year"])
-    children = population[age.between(min_age, max_age)]
-    counts = children.groupby(["municipality", "year"], sort=True).size().reset_index(name="n")
+    counts = children[["municipality", "year", "children"]]
     parts = []
     for figure in ("open_case_per_1000", "placed_per_1000"):
         parts.append(
-            _records(figure, counts["municipality"], counts["year"], 0.0, counts["n"] / 1000, [None] * len(counts))
+            _records(
+                figure, counts["municipality"], counts["year"], 0.0, counts["children"] / 1000, [None] * len(counts)
+            )
         )
     parts.append(_records("open_case_per_1000", panel["municipality"], panel["year"], 1.0, 0.0, panel["person_id"]))
     spells = placements[placements["start_date"] <= data_end].reset_index(drop=True)
@@ -188,16 +188,15 @@ def municipality_figures(
 
 
 def write_municipality_figures(
-    ingest_dir: Path,
+    extracts_dir: Path,
     panel_path: Path,
     output: Path,
     *,
+    municipality_panel: Path,
     adoptions: Mapping[int, int],
     first_year: int,
     last_year: int,
     min_cell: int,
-    min_age: int = 0,
-    max_age: int = 17,
     extra_municipalities: Iterable[int] = LARGEST_CITIES,
     municipalities: Iterable[int] | None = None,
 ) -> Path:
@@ -205,20 +204,21 @@ def write_municipality_figures(
 
     Parameters
     ----------
-    ingest_dir : Path
-        Folder of the ingested Parquet extracts.
+    extracts_dir : Path
+        Folder of the cut Parquet extracts (``anbringelser_forloeb`` and ``sagsbehandlere`` are read).
     panel_path : Path
         Cohort panel.
     output : Path
         The CSV to write.
+    municipality_panel : Path
+        The municipality-year panel (:func:`evaluation.municipality_panel.write_municipality_panel`): the
+        children of the cohort's ages by municipality and year.
     adoptions : mapping of int to int
         ``treatment.adoptions``: every adopter gets a factsheet.
     first_year, last_year : int
         Years covered.
     min_cell : int
         ``disclosure.min_cell``.
-    min_age, max_age : int
-        ``cohort.min_age`` / ``cohort.max_age``.
     extra_municipalities : iterable of int, default the six largest cities
         Further factsheet municipalities.
     municipalities : iterable of int, optional
@@ -230,27 +230,23 @@ def write_municipality_figures(
     Path
         ``output``.
     """
-    ingest_dir = Path(ingest_dir)
-    frames = {}
-    for name, cols in {
-        "befolkning": ["year", "person_id", "birth_date", "municipality"],
-        "anbringelser_forloeb": ["person_id", "municipality", "placement_type", "start_date", "end_date"],
-        "sagsbehandlere": None,
-    }.items():
-        path = ingest_dir / f"{name}.parquet"
-        if not path.is_file():
-            raise EvaluationError(f"{path} is missing: run the ingest step first")
-        frames[name] = pd.read_parquet(path, columns=cols)
+    frames = read_extracts(
+        Path(extracts_dir),
+        ("anbringelser_forloeb", "sagsbehandlere"),
+        step="factsheet_figures",
+        columns={
+            "anbringelser_forloeb": ["person_id", "municipality", "placement_type", "start_date", "end_date"],
+            "sagsbehandlere": ["caseworker_id", "municipality", "month", "fte", "active_cases", "employed_to"],
+        },
+    )
     panel = pd.read_parquet(panel_path, columns=["person_id", "municipality", "year", "sdq", "cost_per_child"])
     records = figure_records(
-        frames["befolkning"],
+        read_municipality_panel(Path(municipality_panel)),
         panel,
         frames["anbringelser_forloeb"],
         frames["sagsbehandlere"],
         first_year=first_year,
         last_year=last_year,
-        min_age=min_age,
-        max_age=max_age,
     )
     subjects = comparison_sets(
         list(dict.fromkeys([*map(int, adoptions), *extra_municipalities])), adoptions, municipalities

@@ -11,8 +11,11 @@ municipality is described by
   socio-economic structure;
 * ``placement_rate_level`` / ``_trend`` and ``spending_per_child_level`` / ``_trend``: the mean and
   the least-squares slope per year of the placement rate per 1,000 children and of the micro-costed
-  spending per child (:func:`evaluation.fewclusters.synth_step.municipality_outcomes`, the same
+  spending per child (:func:`evaluation.municipality_panel.municipality_outcomes`, the same
   definitions as the synthetic control) -- the pre-reform levels and trends.
+
+The yearly values come from the release's municipality-year panel (:mod:`evaluation.municipality_panel`),
+which the rule ``municipality_panel`` computes once for this step, the synthetic control and the factsheets.
 
 Each adopting municipality is then matched to the ``k`` nearest never-adopting municipalities on the
 standardised features (:func:`evaluation.municipalities.comparison_municipalities`; Mahalanobis by
@@ -34,18 +37,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from evaluation.cohort.cases import age_on_january_first
 from evaluation.contract.codes import MUNICIPALITY
 from evaluation.errors import EvaluationError
-from evaluation.fewclusters.synth_step import municipality_outcomes
-from evaluation.io import read_extracts
 from evaluation.municipalities import comparison_municipalities, pre_reform_features
+from evaluation.municipality_panel import municipality_panel, read_municipality_panel
 
 __all__ = [
     "FEATURES",
     "MUNICIPALITY_DEFAULTS",
     "feature_balance",
     "municipality_features",
+    "panel_features",
     "write_municipality_comparison",
 ]
 
@@ -59,35 +61,38 @@ FEATURES: tuple[str, ...] = (
     "spending_per_child_trend",
 )
 MUNICIPALITY_DEFAULTS: dict[str, Any] = {"k": 5, "metric": "mahalanobis", "features": list(FEATURES)}
-BASIC_EDUCATION = 10
-UNKNOWN_EDUCATION = 99
 
 
-def _parents_structure(population: pd.DataFrame, parents: pd.DataFrame, children: pd.DataFrame) -> pd.DataFrame:
-    """Municipality-year share of children with basically educated parents, and mean parental income (DKK 1,000)."""
-    kids = children.merge(
-        population[["person_id", "year", "mother_id", "father_id"]], on=["person_id", "year"], how="left"
-    )
-    known = parents.loc[parents["education_level"] != UNKNOWN_EDUCATION, ["person_id", "year", "education_level"]]
-    rows = []
-    for role in ("mother_id", "father_id"):
-        part = kids[["person_id", "year", "municipality", role]].rename(columns={role: "parent_id"}).dropna()
-        rows.append(part)
-    links = pd.concat(rows, ignore_index=True)
-    links = links.merge(
-        parents[["person_id", "year", "income"]].rename(columns={"person_id": "parent_id"}),
-        on=["parent_id", "year"],
-        how="left",
-    ).merge(known.rename(columns={"person_id": "parent_id"}), on=["parent_id", "year"], how="left")
-    per_child = links.groupby(["municipality", "year", "person_id"]).agg(
-        best=("education_level", "max"), income=("income", "mean")
-    )
-    per_child["basic"] = (per_child["best"] == BASIC_EDUCATION).where(per_child["best"].notna())
-    out = per_child.groupby(level=["municipality", "year"]).agg(
-        parent_basic_education_share=("basic", "mean"), parent_income=("income", "mean")
-    )
-    out["parent_income"] = out["parent_income"] / 1000.0
-    return out
+def panel_features(panel: pd.DataFrame, before: int) -> pd.DataFrame:
+    """Describe every municipality before ``before`` by the features of the module docstring.
+
+    Parameters
+    ----------
+    panel
+        The municipality-year panel (:func:`evaluation.municipality_panel.municipality_panel`).
+    before
+        The first adoption year; only earlier years are used.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by municipality, columns :data:`FEATURES`.
+
+    Raises
+    ------
+    EvaluationError
+        If fewer than two years before ``before`` are in the data (no trend can be computed).
+    """
+    pre = panel.loc[panel["year"] < before]
+    if pre["year"].nunique() < 2:
+        raise EvaluationError(
+            f"comparison municipalities: the data hold {pre['year'].nunique()} year(s) before the first "
+            f"adoption in {before}; levels and trends need at least two"
+        )
+    trends = pre_reform_features(pre, ["placement_rate", "spending_per_child"], before)
+    structure = pre.groupby("municipality")[["parent_basic_education_share", "parent_income"]].mean()
+    size = np.log(pre.groupby("municipality")["children"].mean()).rename("children_log")
+    return pd.concat([size, structure, trends], axis=1)[list(FEATURES)].sort_index()
 
 
 def municipality_features(
@@ -99,6 +104,9 @@ def municipality_features(
     max_age: int = 17,
 ) -> pd.DataFrame:
     """Describe every municipality before ``before`` by the features of the module docstring.
+
+    The features of :func:`panel_features` of the municipality-year panel of ``extracts``
+    (:func:`evaluation.municipality_panel.municipality_panel`), as the pipeline computes them.
 
     Parameters
     ----------
@@ -121,25 +129,7 @@ def municipality_features(
     EvaluationError
         If fewer than two years before ``before`` are in the data (no trend can be computed).
     """
-    population = extracts["befolkning"]
-    outcomes = municipality_outcomes(
-        population, extracts["anbringelser_forloeb"], extracts["forebyggende"], prices, min_age=min_age, max_age=max_age
-    )
-    outcomes = outcomes.loc[outcomes["year"] < before]
-    if outcomes["year"].nunique() < 2:
-        raise EvaluationError(
-            f"comparison municipalities: the data hold {outcomes['year'].nunique()} year(s) before the first "
-            f"adoption in {before}; levels and trends need at least two"
-        )
-    trends = pre_reform_features(outcomes, ["placement_rate", "spending_per_child"], before)
-    pre = population.loc[population["year"] < before]
-    age = age_on_january_first(pd.to_datetime(pre["birth_date"]), pre["year"])
-    kids = pre.loc[(age >= min_age) & (age <= max_age), ["person_id", "year", "municipality"]]
-    kids = kids.drop_duplicates(["person_id", "year"])
-    structure = _parents_structure(population, extracts["foraeldre"], kids)
-    structure = structure.groupby(level="municipality").mean()
-    size = np.log(outcomes.groupby("municipality")["children"].mean()).rename("children_log")
-    return pd.concat([size, structure, trends], axis=1)[list(FEATURES)].sort_index()
+    return panel_features(municipality_panel(extracts, prices, min_age=min_age, max_age=max_age), before)
 
 
 def feature_balance(
@@ -169,7 +159,7 @@ def feature_balance(
 
 
 def write_municipality_comparison(
-    extracts_dir: Path,
+    panel_path: Path,
     config: Mapping[str, Any],
     distances_path: Path,
     balance_path: Path,
@@ -180,10 +170,10 @@ def write_municipality_comparison(
 
     Parameters
     ----------
-    extracts_dir
-        Folder of the cut extracts.
+    panel_path
+        The municipality-year panel of the release (:func:`evaluation.municipality_panel.write_municipality_panel`).
     config
-        The pipeline config (``treatment.adoptions``, ``prices``, ``cohort``, ``matching.municipalities``).
+        The pipeline config (``treatment.adoptions``, ``matching.municipalities``).
     distances_path
         Output CSV: ``treated, treated_name, comparison, comparison_name, distance, rank, selected``,
         one row per adopter and candidate.
@@ -200,20 +190,8 @@ def write_municipality_comparison(
     say = progress or (lambda _msg: None)
     settings = {**MUNICIPALITY_DEFAULTS, **((config.get("matching") or {}).get("municipalities") or {})}
     adoptions = {int(m): int(y) for m, y in config["treatment"]["adoptions"].items()}
-    read = read_extracts(
-        Path(extracts_dir),
-        ("befolkning", "foraeldre", "anbringelser_forloeb", "forebyggende"),
-        step="compare_municipalities",
-    )
-    cohort = config.get("cohort", {})
     first = min(adoptions.values())
-    features = municipality_features(
-        read,
-        config["prices"],
-        first,
-        min_age=int(cohort.get("min_age", 0)),
-        max_age=int(cohort.get("max_age", 17)),
-    )
+    features = panel_features(read_municipality_panel(Path(panel_path)), first)
     treated = sorted(m for m in adoptions if m in features.index)
     pool = sorted(m for m in features.index if m not in adoptions)
     say(

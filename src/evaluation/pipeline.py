@@ -97,6 +97,14 @@ def build_panel(input: Files, output: Files, log: Files, config: Mapping[str, An
         run(Path(input[0]).parent, config, Path(output.panel), Path(output.flow), progress=progress, cut=False)
 
 
+def municipality_panel(input: Files, output: Files, log: Files, config: Mapping[str, Any]) -> None:
+    """Rule ``municipality_panel``: the municipality-year panel, for the steps that describe municipalities."""
+    from evaluation.municipality_panel import write_municipality_panel
+
+    with step_log(log[0], "municipality_panel") as progress:
+        write_municipality_panel(Path(input.extracts[0]).parent, config, Path(output[0]), progress=progress)
+
+
 def write_study(output: Files, log: Files, config: Mapping[str, Any]) -> None:
     """Rule ``write_study``: the study's design and provenance for the report."""
     from evaluation.study import write_study as run
@@ -214,12 +222,11 @@ def factsheet_figures(input: Files, output: Files, log: Files, config: Mapping[s
             Path(input.extracts[0]).parent,
             Path(input.panel),
             Path(output[0]),
+            municipality_panel=Path(input.municipality_panel),
             adoptions=config["treatment"]["adoptions"],
             first_year=scope.first_year,
             last_year=last_data_year(config),
             min_cell=config["disclosure"]["min_cell"],
-            min_age=config["cohort"]["min_age"],
-            max_age=config["cohort"]["max_age"],
             extra_municipalities=factsheet_municipalities(config, scope),
             municipalities=scope.municipalities,
         )
@@ -348,7 +355,7 @@ def synthetic_control(input: Files, output: Files, log: Files, config: Mapping[s
 
     with step_log(log[0], "synthetic_control") as progress:
         table = write_synth(
-            Path(input.extracts[0]).parent,
+            Path(input.municipality_panel),
             config,
             Path(output.table),
             Path(output.average),
@@ -365,7 +372,7 @@ def compare_municipalities(input: Files, output: Files, log: Files, config: Mapp
 
     with step_log(log[0], "compare_municipalities") as progress:
         write_municipality_comparison(
-            Path(input.extracts[0]).parent,
+            Path(input.municipality_panel),
             config,
             Path(output.distances),
             Path(output.balance),

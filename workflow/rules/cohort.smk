@@ -22,6 +22,29 @@ rule build_panel:
         pipeline.build_panel(input, output, log, release_config(wildcards.release))
 
 
+rule municipality_panel:
+    """The municipality-year panel (children, outcomes, parents), computed once for the comparison municipalities, the synthetic control and the factsheets."""
+    input:
+        extracts=rules.cut_extracts.output.extracts,
+    output:
+        f"{INTERIM}/{{release}}/municipality/panel.parquet",
+    log:
+        "logs/{release}/municipality_panel.log",
+    benchmark:
+        "benchmarks/{release}/municipality_panel.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    params:
+        design={"cohort": config["cohort"], "prices": config["prices"]},  # rerun when these change
+        code=get_code_digest("municipality_panel"),
+    run:
+        pipeline.municipality_panel(
+            input, output, log, release_config(wildcards.release)
+        )
+
+
 rule write_study:
     """The study's design and provenance, for the report."""
     output:

@@ -33,7 +33,7 @@ rule match_children:
 rule compare_municipalities:
     """Comparison municipalities: the nearest never-adopters of each adopter on pre-reform features, with distances."""
     input:
-        extracts=rules.cut_extracts.output.extracts,
+        municipality_panel=rules.municipality_panel.output[0],
     output:
         distances="results/{release}/compare/municipalities.csv",
         balance="results/{release}/compare/municipality_balance.csv",
@@ -48,11 +48,7 @@ rule compare_municipalities:
     params:
         # rerun when these change
         design=config["matching"].get("municipalities", {})
-        | {
-            "adoptions": config["treatment"]["adoptions"],
-            "prices": config["prices"],
-            "cohort": config["cohort"],
-        },
+        | {"adoptions": config["treatment"]["adoptions"]},
         code=get_code_digest("compare_municipalities"),
     run:
         pipeline.compare_municipalities(

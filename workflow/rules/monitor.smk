@@ -32,6 +32,7 @@ rule factsheet_figures:
     input:
         extracts=rules.cut_extracts.output.extracts,
         panel=rules.build_panel.output.panel,
+        municipality_panel=rules.municipality_panel.output[0],
     output:
         "results/{release}/factsheets/municipality_figures.csv",
     log:
@@ -46,7 +47,6 @@ rule factsheet_figures:
         # rerun when these change
         design=config["treatment"]
         | config["disclosure"]
-        | config["cohort"]
         | {"factsheets": config["report"]["factsheets"]},
         code=get_code_digest("factsheet_figures"),
     run:

@@ -1,7 +1,7 @@
 rule synthetic_control:
     """Synthetic control and synthetic DiD per adopting municipality and outcome (municipality-year outcomes)."""
     input:
-        extracts=rules.cut_extracts.output.extracts,
+        municipality_panel=rules.municipality_panel.output[0],
     output:
         table="results/{release}/synth/table.csv",
         average="results/{release}/synth/average.csv",
@@ -20,8 +20,6 @@ rule synthetic_control:
         design=config.get("synth", {})
         | {
             "adoptions": config["treatment"]["adoptions"],
-            "prices": config["prices"],
-            "cohort": config["cohort"],
             "alpha": config["estimation"]["alpha"],
             "min_cell": config["disclosure"]["min_cell"],
         },

@@ -51,9 +51,10 @@ bootstrap or permutation draws) as a job of its own, and `choose_inference` gath
 `results/power/mde.csv`;
 `make montecarlo REPS=200` runs the design validation (one Snakemake job per replication).
 
-`evaluation.fewclusters.write_synth(extracts_dir, config, table_path, average_path, gaps_path, sdid_path=None)` builds
+`evaluation.fewclusters.write_synth(panel_path, config, table_path, average_path, gaps_path, sdid_path=None)` reads
 municipality-year outcomes (spending per child aged 0-17 in DKK, placements per 1,000 children, share of
-placed children in family or network care) from the cut extracts, fits one synthetic control per adopter
+placed children in family or network care) from the municipality-year panel (rule `municipality_panel`,
+`evaluation.municipality_panel`), fits one synthetic control per adopter
 and outcome with the never-adopters as donors, with a placebo-in-space p-value for Herning, and writes
 `results/synth/{table,average,gaps}.csv` (rule `synthetic_control`, config `synth`), and with `sdid_path`
 the synthetic DiD of each adopter against the never-adopters and their mean (`results/synth/sdid.csv`,

@@ -1,6 +1,8 @@
 r"""Synthetic control for the municipality-level outcomes, as a pipeline step.
 
-From the cut extracts the step builds a municipality-year panel of three outcomes,
+The step reads three outcomes of the release's municipality-year panel (:mod:`evaluation.municipality_panel`,
+which the rule ``municipality_panel`` computes once from the cut extracts for this step, the comparison
+municipalities and the factsheets):
 
 * ``spending_per_child``: the micro-costed spending on placement and preventive spells
   (:func:`evaluation.costs.spell_year_costs`, the per-spell form of
@@ -41,9 +43,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from evaluation.cohort.cases import age_on_january_first
-from evaluation.costs import spell_year_costs
 from evaluation.errors import EvaluationError, ModelNotIdentifiedError
+from evaluation.municipality_panel import (
+    MUNICIPAL_OUTCOMES,
+    municipality_outcomes,
+    read_municipality_panel,
+    small_cell_note,
+)
 from evaluation.synth import SyntheticDiD, staggered_synthetic_control, synthetic_did
 from evaluation.synth.sdid_solver import fit_weights, sum_normalize
 
@@ -57,7 +63,7 @@ __all__ = [
     "write_synth",
 ]
 
-SYNTH_OUTCOMES = ("spending_per_child", "placement_rate", "family_care_share")
+SYNTH_OUTCOMES = MUNICIPAL_OUTCOMES
 #: the schema's defaults of the ``synth`` section (tests/test_synth_step.py checks that they agree)
 SYNTH_DEFAULTS: dict[str, Any] = {
     "activate": True,
@@ -90,100 +96,8 @@ SDID_COLUMNS = (
 )
 #: ``municipality`` of the row holding the average over adopters in ``sdid.csv``
 AVERAGE = "average"
-FAMILY_GROUPS = ("network", "foster")
 #: ``synthdid_estimate``'s ``min.decrease`` per unit of noise level, as in :mod:`evaluation.synth.sdid`
 _SDID_MIN_DECREASE = 1e-5
-
-
-def _children(population: pd.DataFrame, min_age: int, max_age: int) -> pd.DataFrame:
-    """Child-years of ``min_age``-``max_age`` (age on 1 January): ``person_id, year, municipality``."""
-    age = age_on_january_first(pd.to_datetime(population["birth_date"]), population["year"])
-    keep = (age >= min_age) & (age <= max_age)
-    return population.loc[keep, ["person_id", "year", "municipality"]].drop_duplicates(["person_id", "year"])
-
-
-def municipality_outcomes(
-    population: pd.DataFrame,
-    placements: pd.DataFrame,
-    preventive: pd.DataFrame,
-    prices: Mapping[str, Any],
-    *,
-    min_age: int = 0,
-    max_age: int = 17,
-    min_cell: int | None = None,
-    progress: Callable[[str], None] | None = None,
-) -> pd.DataFrame:
-    """Build the municipality-year outcomes of the synthetic control (module docstring gives the definitions).
-
-    Parameters
-    ----------
-    population
-        ``befolkning``: ``year, person_id, birth_date, municipality``.
-    placements
-        ``anbringelser_forloeb``: ``person_id, municipality, placement_type, start_date, end_date``.
-    preventive
-        ``forebyggende``: ``person_id, municipality, measure, start_date, end_date``.
-    prices
-        The config's ``prices`` section.
-    min_age, max_age
-        Ages (on 1 January) of the children counted.
-    min_cell
-        When given, municipality-years with fewer placed children than this are named through ``progress``.
-    progress
-        Callback for log lines.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``municipality, year, children, placed, spending_per_child, placement_rate, family_care_share``,
-        one row per municipality-year of ``population``; ``family_care_share`` is NaN without placed children.
-    """
-    children = _children(population, min_age, max_age)
-    years = sorted(children["year"].unique().tolist())
-    denom = children.groupby(["municipality", "year"]).size().rename("children")
-    ages = children.set_index(["person_id", "year"]).index
-
-    cols = ["person_id", "municipality", "start_date", "end_date"]
-    spells = pd.concat(
-        [
-            placements[[*cols, "placement_type"]].assign(measure=pd.NA),
-            preventive[[*cols, "measure"]].assign(placement_type=pd.NA),
-        ],
-        ignore_index=True,
-    )
-    spells["placement_type"] = spells["placement_type"].astype("Int64")
-    spells["measure"] = spells["measure"].astype("Int64")
-    per = spell_year_costs(spells, prices, years)
-    per["municipality"] = spells["municipality"].to_numpy()[per["spell"].to_numpy()]
-    spend = per.groupby(["municipality", "year"])["cost"].sum().rename("spending")
-
-    # placed children of the counted ages: days in placement and in family or network care by child-year
-    placed = per.loc[per["group"].isin(["network", "foster", "institution", "residential", "other"])].copy()
-    placed = placed.loc[pd.MultiIndex.from_arrays([placed["person_id"], placed["year"]]).isin(ages)]
-    placed["family_days"] = np.where(placed["group"].isin(FAMILY_GROUPS), placed["days"], 0.0)
-    child = placed.groupby(["municipality", "year", "person_id"])[["days", "family_days"]].sum()
-    child["share"] = child["family_days"] / child["days"]
-    by_mun = child.groupby(level=["municipality", "year"]).agg(placed=("share", "size"), family=("share", "sum"))
-
-    out = pd.concat([denom, spend, by_mun], axis=1).loc[denom.index]
-    out[["spending", "placed", "family"]] = out[["spending", "placed", "family"]].fillna(0.0)
-    out["spending_per_child"] = out["spending"] / out["children"]
-    out["placement_rate"] = 1000.0 * out["placed"] / out["children"]
-    out["family_care_share"] = (out["family"] / out["placed"]).where(out["placed"] > 0)
-    out = out.reset_index()[["municipality", "year", "children", "placed", *SYNTH_OUTCOMES]].sort_values(
-        ["municipality", "year"], ignore_index=True
-    )
-    out["placed"] = out["placed"].astype(int)
-    if min_cell is not None and progress is not None:
-        small = out.loc[out["placed"] < min_cell]
-        if len(small):
-            cells = ", ".join(f"{m}/{y}" for m, y in zip(small["municipality"][:20], small["year"][:20], strict=True))
-            progress(
-                f"note: {len(small)} municipality-years have fewer than {min_cell} placed children in the numerator "
-                f"of placement_rate and family_care_share (e.g. {cells}); these are rates of whole municipal "
-                "populations, kept as computed"
-            )
-    return out
 
 
 def _adopters(
@@ -474,7 +388,7 @@ def sdid_table(
 
 
 def write_synth(
-    extracts_dir: Path,
+    panel_path: Path,
     config: Mapping[str, Any],
     table_path: Path,
     average_path: Path,
@@ -483,15 +397,15 @@ def write_synth(
     sdid_path: Path | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
-    """Pipeline step ``synthetic_control``: outcomes from the cut extracts, fits, and the CSV files.
+    """Pipeline step ``synthetic_control``: the outcomes of the municipality-year panel, fits, and the CSV files.
 
     Parameters
     ----------
-    extracts_dir
-        Folder of the cut extracts (``befolkning``, ``anbringelser_forloeb``, ``forebyggende`` parquet files).
+    panel_path
+        The municipality-year panel of the release (:func:`evaluation.municipality_panel.write_municipality_panel`:
+        the outcomes, :func:`municipality_outcomes`).
     config
-        The pipeline config (``synth``, ``treatment.adoptions``, ``prices``, ``cohort``, ``disclosure``,
-        ``estimation.alpha``).
+        The pipeline config (``synth``, ``treatment.adoptions``, ``disclosure``, ``estimation.alpha``).
     table_path, average_path, gaps_path
         Output CSV files of the synthetic control.
     sdid_path
@@ -507,7 +421,6 @@ def write_synth(
     """
     settings = {**SYNTH_DEFAULTS, **(config.get("synth") or {})}
     sdid = {**SYNTH_DEFAULTS["sdid"], **(settings.get("sdid") or {})}
-    extracts_dir = Path(extracts_dir)
     for path in (table_path, average_path, gaps_path, *([sdid_path] if sdid_path else [])):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     if sdid_path and not (settings["activate"] and sdid["activate"]):
@@ -518,19 +431,9 @@ def write_synth(
         pd.DataFrame(columns=["outcome", "att_average", "n_adopters"]).to_csv(average_path, index=False)
         pd.DataFrame(columns=["outcome", "unit", "role", "year", "gap"]).to_csv(gaps_path, index=False)
         return table
-    read = {n: pd.read_parquet(extracts_dir / f"{n}.parquet") for n in ("befolkning", "anbringelser_forloeb",
-                                                                         "forebyggende")}  # fmt: skip
-    cohort = config.get("cohort", {})
-    panel = municipality_outcomes(
-        read["befolkning"],
-        read["anbringelser_forloeb"],
-        read["forebyggende"],
-        config["prices"],
-        min_age=int(cohort.get("min_age", 0)),
-        max_age=int(cohort.get("max_age", 17)),
-        min_cell=int(config.get("disclosure", {}).get("min_cell", 5)),
-        progress=progress,
-    )
+    panel = read_municipality_panel(Path(panel_path))[["municipality", "year", "children", "placed", *SYNTH_OUTCOMES]]
+    if progress is not None and (note := small_cell_note(panel, int(config.get("disclosure", {}).get("min_cell", 5)))):
+        progress(note)
     table, average, gaps = synth_tables(
         panel,
         config["treatment"]["adoptions"],

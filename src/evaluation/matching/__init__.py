@@ -47,7 +47,8 @@ comparison_municipalities(table, treated=[657], features=None, k=5, metric="maha
 
 from evaluation.municipality_comparison import municipality_features, feature_balance, write_municipality_comparison
 feats = municipality_features(extracts, config["prices"], before=2013)   # FEATURES by municipality, pre-reform
-write_municipality_comparison("data/interim/final/cut", config, "municipalities.csv", "municipality_balance.csv")
+write_municipality_comparison("data/interim/final/municipality/panel.parquet", config, "municipalities.csv",
+                              "municipality_balance.csv")   # from the municipality-year panel (rule municipality_panel)
 ```
 
 The pipeline's `compare_municipalities` rule (config `matching.municipalities`: `k`, `metric`, `features`)
