@@ -61,6 +61,15 @@ GROUPS: tuple[str, ...] = ("treated", "comparison", "national")
 _EVENT = {"screening": 1, "assessment_start": 2, "assessment_end": 3, "conversation": 4, "plan": 5}
 _EVENT |= {"followup": 6, "audit": 7}
 _COLUMNS = ["indicator", "municipality", "year", "numerator", "denominator", "person"]
+_SPELL_COLUMNS = ["person_id", "municipality", "start_date", "end_date"]
+#: The columns of each extract that the indicators are computed from (the other columns are never read).
+MONITOR_COLUMNS: dict[str, list[str]] = {
+    "sagsbehandlere": ["caseworker_id", "municipality", "month", "fte", "active_cases", "employed_to"],
+    "sagshaendelser": ["person_id", "municipality", "date", "event_type", "notification_id"],
+    "underretninger": ["notification_id", "person_id", "date", "municipality"],
+    "forebyggende": _SPELL_COLUMNS,
+    "anbringelser_forloeb": _SPELL_COLUMNS,
+}
 
 
 def _records(indicator: str, municipality, year, numerator, denominator, person) -> pd.DataFrame:  # noqa: ANN001
@@ -344,7 +353,8 @@ def indicator_records(
         audit_records(events, panel),
     ]
     records = pd.concat(parts, ignore_index=True)[_COLUMNS]
-    return records[records["year"].between(first_year, last_year)].reset_index(drop=True)
+    inside = records["year"].between(first_year, last_year)
+    return records if inside.all() else records[inside].reset_index(drop=True)
 
 
 def aggregate(records: pd.DataFrame, by: list[str], min_cell: int) -> pd.DataFrame:
@@ -408,14 +418,14 @@ def implementation_tables(
     municipal["adopted"] = (first.notna() & (municipal["year"] >= first.fillna(0))).astype(int)
     municipal = municipal[["indicator", "municipality", "year", "adopted", "value", "suppressed"]]
     treated = records["municipality"].isin([int(k) for k in adoptions])
-    grouped = pd.concat(
+    # each record counts in its group and in the national figure: two sums of the records, not one of two copies
+    groups = pd.concat(
         [
-            records.assign(group=np.where(treated, "treated", "comparison")),
-            records.assign(group="national"),
+            aggregate(records.assign(group=np.where(treated, "treated", "comparison")), ["group"], min_cell),
+            aggregate(records.assign(group="national"), ["group"], min_cell),
         ],
         ignore_index=True,
     )
-    groups = aggregate(grouped, ["group"], min_cell)
     groups["group"] = pd.Categorical(groups["group"], categories=list(GROUPS), ordered=True)
     groups = groups.sort_values(["indicator", "group", "year"]).reset_index(drop=True)
     groups["group"] = groups["group"].astype(str)
@@ -458,8 +468,9 @@ def write_implementation(
         Table name -> file written.
     """
     ingest_dir, out_dir = Path(ingest_dir), Path(out_dir)
-    names = ("sagsbehandlere", "sagshaendelser", "underretninger", "forebyggende", "anbringelser_forloeb")
-    extracts = read_extracts(ingest_dir, names, step="implementation monitoring")
+    extracts = read_extracts(
+        ingest_dir, tuple(MONITOR_COLUMNS), step="implementation monitoring", columns=MONITOR_COLUMNS
+    )
     panel = pd.read_parquet(panel_path, columns=["person_id", "municipality", "year"])
     records = indicator_records(
         extracts, panel, first_year=first_year, last_year=last_year, conversation_window_days=conversation_window_days
