@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -25,7 +25,20 @@ def _take(values: pa.Array, idx: np.ndarray) -> pa.Array:
 
 
 def assemble(world: World, municipalities: pd.DataFrame, config: Mapping[str, Any], seed: int) -> dict[str, pa.Table]:
-    """Build every extract.
+    """Build every extract (:func:`assemble_each`, gathered).
+
+    Returns
+    -------
+    dict
+        Extract name to Arrow table, columns in contract order, rows sorted.
+    """
+    return dict(assemble_each(world, municipalities, config, seed))
+
+
+def assemble_each(
+    world: World, municipalities: pd.DataFrame, config: Mapping[str, Any], seed: int
+) -> Iterator[tuple[str, pa.Table]]:
+    """Build the extracts one after another, so that each can be written and freed before the next is built.
 
     Parameters
     ----------
@@ -38,10 +51,11 @@ def assemble(world: World, municipalities: pd.DataFrame, config: Mapping[str, An
     seed
         Root seed (person numbers and parents' yearly draws).
 
-    Returns
-    -------
-    dict
-        Extract name to Arrow table, columns in contract order, rows sorted.
+    Yields
+    ------
+    (str, pyarrow.Table)
+        Extract name and table, columns in contract order, rows sorted. Each extract draws from its
+        own random streams, so the tables do not depend on which others are built.
     """
     syn = config["synthetic"]
     first_year = int(syn["first_year"])
@@ -60,24 +74,26 @@ def assemble(world: World, municipalities: pd.DataFrame, config: Mapping[str, An
     father_pid = np.full(n_f, -1)
     father_pid[has_father] = n_c + n_f + np.arange(has_father.sum())
     worker_pid = n_c + n_f + has_father.sum() + np.arange(n_w)
-    out: dict[str, pa.Table] = {}
 
     pop = world.table("population")
     order = np.lexsort((pop["child"], pop["year"]))
     c, fam_of = pop["child"][order], kids["family"][pop["child"][order]]
-    out["befolkning"] = to_table(
-        EXTRACTS["befolkning"],
-        {
-            "AAR": pop["year"][order],
-            "PNR": _take(pnr, c),
-            "KOEN": kids["sex"][c],
-            "FOED_DAG": kids["birth"][c],
-            "KOM": kids["kom"][c],
-            "MOR_ID": _take(pnr, mother_pid[fam_of]),
-            "FAR_ID": _take(pnr, father_pid[fam_of]),
-            "FAMILIE_ID": _take(pnr, mother_pid[fam_of]),
-            "IE_TYPE": kids["origin"][c],
-        },
+    yield (
+        "befolkning",
+        to_table(
+            EXTRACTS["befolkning"],
+            {
+                "AAR": pop["year"][order],
+                "PNR": _take(pnr, c),
+                "KOEN": kids["sex"][c],
+                "FOED_DAG": kids["birth"][c],
+                "KOM": kids["kom"][c],
+                "MOR_ID": _take(pnr, mother_pid[fam_of]),
+                "FAR_ID": _take(pnr, father_pid[fam_of]),
+                "FAMILIE_ID": _take(pnr, mother_pid[fam_of]),
+                "IE_TYPE": kids["origin"][c],
+            },
+        ),
     )
 
     fy = world.table("family_years")
@@ -93,57 +109,69 @@ def assemble(world: World, municipalities: pd.DataFrame, config: Mapping[str, An
     edu = np.where(is_father, fam["father_edu"][pfam], fam["mother_edu"][pfam])
     base = np.where(is_father, fam["father_income"][pfam], fam["mother_income"][pfam])
     income = np.round(base * (1 + growth) ** (pyear - first_year) * np.exp(prng.normal(0, 0.1, len(parent))))
-    out["foraeldre"] = to_table(
-        EXTRACTS["foraeldre"],
-        {
-            "AAR": pyear,
-            "PNR": _take(pnr, parent),
-            "HFAUDD_NIV": edu,
-            "PERINDKIALT": income,
-            "SOCIO13": socio_status(edu == 10, prng),
-        },
+    yield (
+        "foraeldre",
+        to_table(
+            EXTRACTS["foraeldre"],
+            {
+                "AAR": pyear,
+                "PNR": _take(pnr, parent),
+                "HFAUDD_NIV": edu,
+                "PERINDKIALT": income,
+                "SOCIO13": socio_status(edu == 10, prng),
+            },
+        ),
     )
 
     nt = world.table("notifications")
-    out["underretninger"] = to_table(
-        EXTRACTS["underretninger"],
-        {
-            "UNDERRETNING_ID": _ids("U", len(nt["child"])),
-            "PNR": _take(pnr, nt["child"]),
-            "DATO": nt["date"],
-            "KOM": nt["kom"],
-            "ANMELDER": nt["notifier"],
-            "AARSAG": nt["reason"],
-        },
+    yield (
+        "underretninger",
+        to_table(
+            EXTRACTS["underretninger"],
+            {
+                "UNDERRETNING_ID": _ids("U", len(nt["child"])),
+                "PNR": _take(pnr, nt["child"]),
+                "DATO": nt["date"],
+                "KOM": nt["kom"],
+                "ANMELDER": nt["notifier"],
+                "AARSAG": nt["reason"],
+            },
+        ),
     )
 
     pv = world.table("preventive")
-    out["forebyggende"] = to_table(
-        EXTRACTS["forebyggende"],
-        {
-            "FORLOEB_ID": _ids("P", len(pv["child"])),
-            "PNR": _take(pnr, pv["child"]),
-            "KOM": pv["kom"],
-            "FORANST": pv["measure"],
-            "STARTDATO": pv["start"],
-            "SLUTDATO": pv["end"],
-        },
+    yield (
+        "forebyggende",
+        to_table(
+            EXTRACTS["forebyggende"],
+            {
+                "FORLOEB_ID": _ids("P", len(pv["child"])),
+                "PNR": _take(pnr, pv["child"]),
+                "KOM": pv["kom"],
+                "FORANST": pv["measure"],
+                "STARTDATO": pv["start"],
+                "SLUTDATO": pv["end"],
+            },
+        ),
     )
 
     pl = world.table("placements")
-    out["anbringelser_forloeb"] = to_table(
-        EXTRACTS["anbringelser_forloeb"],
-        {
-            "FORLOEB_ID": _ids("A", len(pl["child"])),
-            "PNR": _take(pnr, pl["child"]),
-            "KOM": pl["kom"],
-            "ANBSTED": pl["ptype"],
-            "RETSGRUNDLAG": pl["legal"],
-            "STARTDATO": pl["start"],
-            "SLUTDATO": pl["end"],
-            "SAMMENBRUD": pl["breakdown"],
-            "UDSTED": pa.array(pl["exit"], mask=pl["exit"] == 0, type=pa.int64()),
-        },
+    yield (
+        "anbringelser_forloeb",
+        to_table(
+            EXTRACTS["anbringelser_forloeb"],
+            {
+                "FORLOEB_ID": _ids("A", len(pl["child"])),
+                "PNR": _take(pnr, pl["child"]),
+                "KOM": pl["kom"],
+                "ANBSTED": pl["ptype"],
+                "RETSGRUNDLAG": pl["legal"],
+                "STARTDATO": pl["start"],
+                "SLUTDATO": pl["end"],
+                "SAMMENBRUD": pl["breakdown"],
+                "UDSTED": pa.array(pl["exit"], mask=pl["exit"] == 0, type=pa.int64()),
+            },
+        ),
     )
 
     ev = world.table("placement_events")
@@ -158,20 +186,23 @@ def assemble(world: World, municipalities: pd.DataFrame, config: Mapping[str, An
     }
     for i in range(18):
         cols[f"UDSLAG{i + 1}"] = ev["reasons"][:, i]
-    out["anbringelser_haendelser"] = to_table(EXTRACTS["anbringelser_haendelser"], cols)
+    yield "anbringelser_haendelser", to_table(EXTRACTS["anbringelser_haendelser"], cols)
 
     ce = world.table("case_events")
-    out["sagshaendelser"] = to_table(
-        EXTRACTS["sagshaendelser"],
-        {
-            "HAENDELSE_ID": _ids("H", len(ce["child"])),
-            "PNR": _take(pnr, ce["child"]),
-            "KOM": ce["kom"],
-            "DATO": ce["date"],
-            "HAENDELSE": ce["type"],
-            "SAGSBEHANDLER_ID": _take(pnr, worker_pid[ce["worker"]]),
-            "UNDERRETNING_ID": _take(_ids("U", len(nt["child"])), ce["notification"]),
-        },
+    yield (
+        "sagshaendelser",
+        to_table(
+            EXTRACTS["sagshaendelser"],
+            {
+                "HAENDELSE_ID": _ids("H", len(ce["child"])),
+                "PNR": _take(pnr, ce["child"]),
+                "KOM": ce["kom"],
+                "DATO": ce["date"],
+                "HAENDELSE": ce["type"],
+                "SAGSBEHANDLER_ID": _take(pnr, worker_pid[ce["worker"]]),
+                "UNDERRETNING_ID": _take(_ids("U", len(nt["child"])), ce["notification"]),
+            },
+        ),
     )
 
     wm = world.table("worker_months")
@@ -179,42 +210,50 @@ def assemble(world: World, municipalities: pd.DataFrame, config: Mapping[str, An
     w = wm["worker"][order]
     month = (np.datetime64(f"{first_year}-01", "M") + wm["month"][order]).astype("datetime64[D]")
     team = np.char.add(np.char.add(wk["kom"][w].astype(str), "-T"), np.char.zfill((wk["team"][w] + 1).astype(str), 2))
-    out["sagsbehandlere"] = to_table(
-        EXTRACTS["sagsbehandlere"],
-        {
-            "SAGSBEHANDLER_ID": _take(pnr, worker_pid[w]),
-            "KOM": wm["kom"][order],
-            "TEAM": team,
-            "MAANED": month,
-            "AARSVAERK": wm["fte"][order],
-            "AKTIVE_SAGER": wm["active"][order],
-            "ANSAT_START": wk["start"][w],
-            "ANSAT_SLUT": wk["end"][w],
-        },
+    yield (
+        "sagsbehandlere",
+        to_table(
+            EXTRACTS["sagsbehandlere"],
+            {
+                "SAGSBEHANDLER_ID": _take(pnr, worker_pid[w]),
+                "KOM": wm["kom"][order],
+                "TEAM": team,
+                "MAANED": month,
+                "AARSVAERK": wm["fte"][order],
+                "AKTIVE_SAGER": wm["active"][order],
+                "ANSAT_START": wk["start"][w],
+                "ANSAT_SLUT": wk["end"][w],
+            },
+        ),
     )
 
     oc = world.table("outcomes")
     order = np.lexsort((oc["measure"].astype(str), oc["year"], oc["child"]))
-    out["udfald"] = to_table(
-        EXTRACTS["udfald"],
-        {
-            "PNR": _take(pnr, oc["child"][order]),
-            "AAR": oc["year"][order],
-            "MAAL": oc["measure"][order].astype(str),
-            "VAERDI": oc["value"][order].astype(float),
-        },
+    yield (
+        "udfald",
+        to_table(
+            EXTRACTS["udfald"],
+            {
+                "PNR": _take(pnr, oc["child"][order]),
+                "AAR": oc["year"][order],
+                "MAAL": oc["measure"][order].astype(str),
+                "VAERDI": oc["value"][order].astype(float),
+            },
+        ),
     )
 
-    out["regnskab"] = to_table(EXTRACTS["regnskab"], accounts(world, municipalities, config, seed))
-    out["kommuner"] = to_table(
-        EXTRACTS["kommuner"],
-        {
-            "KOM": municipalities["KOM"].to_numpy(np.int64),
-            "KOMNAVN": municipalities["KOMNAVN"].astype(str).to_numpy(),
-            "REGION": municipalities["REGION"].to_numpy(np.int64),
-        },
+    yield "regnskab", to_table(EXTRACTS["regnskab"], accounts(world, municipalities, config, seed))
+    yield (
+        "kommuner",
+        to_table(
+            EXTRACTS["kommuner"],
+            {
+                "KOM": municipalities["KOM"].to_numpy(np.int64),
+                "KOMNAVN": municipalities["KOMNAVN"].astype(str).to_numpy(),
+                "REGION": municipalities["REGION"].to_numpy(np.int64),
+            },
+        ),
     )
-    return out
 
 
 def accounts(world: World, municipalities: pd.DataFrame, config: Mapping[str, Any], seed: int) -> dict[str, Any]:

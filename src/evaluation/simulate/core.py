@@ -15,7 +15,7 @@ import pandas as pd
 from evaluation import __version__
 from evaluation.contract import EXTRACTS
 from evaluation.errors import ConfigError
-from evaluation.simulate.assemble import assemble
+from evaluation.simulate.assemble import assemble_each
 from evaluation.simulate.calibration import calibration_table, parameters_note, render_calibration
 from evaluation.simulate.settings import resolve_config
 from evaluation.simulate.truth import build_truth
@@ -23,6 +23,8 @@ from evaluation.simulate.world import simulate_world
 from evaluation.simulate.writer import write_csv, write_json, write_parquet
 
 FORMATS = ("parquet", "csv")
+#: The extracts whose row counts the log reports.
+COUNTED = ("underretninger", "forebyggende", "anbringelser_forloeb", "sagshaendelser", "sagsbehandlere", "udfald")
 
 
 @dataclass(frozen=True)
@@ -117,21 +119,15 @@ def simulate(
         f"population: {len(world.table('population')['year']) // n_years:,} children a year x {n_years} years "
         f"({world.n_children:,} children simulated, burn-in included)"
     )
-    tables = assemble(world, munis, cfg, int(seed))
-    for name in (
-        "underretninger",
-        "forebyggende",
-        "anbringelser_forloeb",
-        "sagshaendelser",
-        "sagsbehandlere",
-        "udfald",
-    ):
-        say(f"{name}: {tables[name].num_rows:,} rows")
-    files: dict[str, Path] = {}
-    for name, extract in EXTRACTS.items():
-        path = out / f"{extract.name}.{'parquet' if fmt == 'parquet' else 'csv'}"
-        (write_parquet if fmt == "parquet" else write_csv)(tables[name], path)
-        files[name] = path
+    written: dict[str, Path] = {}
+    for name, table in assemble_each(world, munis, cfg, int(seed)):  # each extract written and freed in turn
+        if name in COUNTED:
+            say(f"{name}: {table.num_rows:,} rows")
+        path = out / f"{EXTRACTS[name].name}.{'parquet' if fmt == 'parquet' else 'csv'}"
+        (write_parquet if fmt == "parquet" else write_csv)(table, path)
+        written[name] = path
+        del table
+    files = {name: written[name] for name in EXTRACTS}
     say(f"wrote {len(files)} extracts as {fmt} to {out}")
     truth = build_truth(world.tally, cfg, interim=world.interim_tally)
     truth["notes"]["calibration_assumptions"] = parameters_note(cfg)
