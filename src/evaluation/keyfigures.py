@@ -174,10 +174,14 @@ def municipality_figures(
         ``municipality, name, comparison, level, figure, year, value, suppressed``, sorted.
     """
     national = aggregate(records, [], min_cell).assign(level="national")
+    comparisons: dict[tuple[int, ...], pd.DataFrame] = {}  # every adopter shares one group: summed once
     parts = []
     for kom, (kind, group) in sorted(subjects.items()):
         own = aggregate(records[records["municipality"] == kom], [], min_cell).assign(level="municipality")
-        comp = aggregate(records[records["municipality"].isin(group)], [], min_cell).assign(level="comparison")
+        key = tuple(group)
+        if key not in comparisons:
+            comparisons[key] = aggregate(records[records["municipality"].isin(group)], [], min_cell)
+        comp = comparisons[key].assign(level="comparison")
         parts.append(pd.concat([own, comp, national], ignore_index=True).assign(municipality=kom, comparison=kind))
     table = pd.concat(parts, ignore_index=True).rename(columns={"indicator": "figure"})
     table["name"] = table["municipality"].map(MUNICIPALITY)
