@@ -15,6 +15,7 @@ from evaluation.municipality_panel import (
     municipality_outcomes,
     municipality_panel,
     parents_structure,
+    parents_years_before,
     write_municipality_panel,
 )
 from evaluation.municipality_panel import read_municipality_panel as read_panel
@@ -134,18 +135,30 @@ def test_the_features_are_those_of_the_whole_pre_reform_population():
     assert features["parent_basic_education_share"].dtype == np.float64  # also when an education is unknown
 
 
-@pytest.mark.parametrize("row_group_rows", [50, 1024 * 1024])
+@pytest.mark.parametrize(("row_group_rows", "adoptions"), [(50, {}), (1024 * 1024, {}), (50, {657: 2014, 147: 2013})])
 def test_the_step_reads_a_year_at_a_time_and_writes_the_panel_of_the_whole_extracts(
-    tmp_path, monkeypatch, row_group_rows
+    tmp_path, monkeypatch, row_group_rows, adoptions
 ):
     monkeypatch.setattr(evaluation.io, "ROW_GROUP_ROWS", row_group_rows)  # years across row groups
     ex = random_extracts(seed=3)
     for name, frame in ex.items():
         write_table(frame, tmp_path / "cut" / f"{name}.parquet")
-    config = {"prices": PRICES, "cohort": {"min_age": 2, "max_age": 15}}
+    config = {"prices": PRICES, "cohort": {"min_age": 2, "max_age": 15}, "treatment": {"adoptions": adoptions}}
+    before = parents_years_before(config)
     notes: list[str] = []
     written = write_municipality_panel(tmp_path / "cut", config, tmp_path / "panel.parquet", progress=notes.append)
-    expected = municipality_panel(ex, PRICES, min_age=2, max_age=15)
+    expected = municipality_panel(ex, PRICES, min_age=2, max_age=15, parents_before=before)
     pd.testing.assert_frame_equal(read_panel(tmp_path / "panel.parquet"), expected)
     pd.testing.assert_frame_equal(written, expected)
     assert len([note for note in notes if "children" in note]) == len(YEARS)
+    # the parents' figures of the years before the first adoption, as those of every year
+    every_year = municipality_panel(ex, PRICES, min_age=2, max_age=15)
+    early = written["year"] < before
+    pd.testing.assert_frame_equal(written[early], every_year[early])
+    assert before == (2013 if adoptions else 10_000)
+    assert written.loc[~early, ["parent_basic_education_share", "parent_income"]].isna().all().all()
+    assert (
+        written.loc[~early]
+        .drop(columns=["parent_basic_education_share", "parent_income"])
+        .equals(every_year.loc[~early].drop(columns=["parent_basic_education_share", "parent_income"]))
+    )

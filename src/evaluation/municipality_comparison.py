@@ -129,7 +129,8 @@ def municipality_features(
     EvaluationError
         If fewer than two years before ``before`` are in the data (no trend can be computed).
     """
-    return panel_features(municipality_panel(extracts, prices, min_age=min_age, max_age=max_age), before)
+    panel = municipality_panel(extracts, prices, min_age=min_age, max_age=max_age, parents_before=before)
+    return panel_features(panel, before)
 
 
 def feature_balance(

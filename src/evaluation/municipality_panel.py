@@ -16,7 +16,9 @@ national population is about 1.2 million child-years), and writes one row per mu
     Among those children, the share whose best-educated known parent has only basic schooling
     (``HFAUDD_NIV`` 10; unknown education, code 99, left out), and the mean over children of their
     parents' mean income, in DKK 1,000 (:func:`parents_structure`); missing where no child has a
-    parent in ``foraeldre`` that year.
+    parent in ``foraeldre`` that year. Only for the years before the first adoption year
+    (:func:`parents_years_before`): the comparison municipalities are chosen on them, and looking up
+    every child's parents is the costliest part of the panel; missing in the later years.
 
 The panel holds counts of persons (``children``, ``placed``) and stays under ``data/interim``; the
 steps that read it publish rates and features only.
@@ -47,6 +49,7 @@ __all__ = [
     "municipality_outcomes",
     "municipality_panel",
     "parents_structure",
+    "parents_years_before",
     "read_municipality_panel",
     "write_municipality_panel",
 ]
@@ -70,6 +73,8 @@ PANEL_EXTRACT_COLUMNS: dict[str, list[str]] = {
     "anbringelser_forloeb": ["person_id", "municipality", "placement_type", "start_date", "end_date"],
     "forebyggende": ["person_id", "municipality", "measure", "start_date", "end_date"],
 }
+#: The parents' figures of the panel, by municipality and year.
+PARENTS = ["municipality", "year", "parent_basic_education_share", "parent_income"]
 FAMILY_GROUPS = ("network", "foster")
 PLACEMENT_GROUPS = ("network", "foster", "institution", "residential", "other")
 BASIC_EDUCATION = 10
@@ -253,14 +258,17 @@ def parents_structure(population: pd.DataFrame, parents: pd.DataFrame, kids: pd.
     return out
 
 
-def _year_parts(population: pd.DataFrame, parents: pd.DataFrame) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
-    """Yield the population and the parents of each year of the population, in year order."""
+def _year_parts(
+    population: pd.DataFrame, parents: pd.DataFrame, parents_before: int | None
+) -> Iterator[tuple[pd.DataFrame, pd.DataFrame | None]]:
+    """Yield the population and the parents (None from ``parents_before`` on) of each year, in year order."""
     for year, pop in population.groupby("year", sort=True):
-        yield pop, parents.loc[parents["year"] == year]
+        wanted = parents_before is None or int(year) < parents_before
+        yield pop, parents.loc[parents["year"] == year] if wanted else None
 
 
 def _panel(
-    parts: Iterable[tuple[pd.DataFrame, pd.DataFrame]],
+    parts: Iterable[tuple[pd.DataFrame, pd.DataFrame | None]],
     placements: pd.DataFrame,
     preventive: pd.DataFrame,
     prices: Mapping[str, Any],
@@ -271,7 +279,7 @@ def _panel(
     """Assemble the panel from the population and parents of each year, one year at a time.
 
     Every aggregate is of one municipality-year, so that a year's rows give that year's figures,
-    whatever the other years hold.
+    whatever the other years hold. A year without parents (None) has no parents' figures.
     """
     placed_persons = placements["person_id"]
     counts, members, structure = [], [], []
@@ -281,16 +289,25 @@ def _panel(
             continue
         counts.append(kids.groupby(["municipality", "year"]).size())
         members.append(kids.loc[among(kids["person_id"], placed_persons), ["person_id", "year"]])
-        structure.append(parents_structure(pop, par, kids))
-        progress(f"municipality panel: {int(kids['year'].iloc[0])}: {len(kids):,} children")
+        if par is not None:
+            structure.append(parents_structure(pop, par, kids))
+        progress(
+            f"municipality panel: {int(kids['year'].iloc[0])}: {len(kids):,} children"
+            + ("" if par is not None else " (parents' figures not needed)")
+        )
     if not counts:
         raise ExtractError("municipality panel: the population extract holds no child of the cohort's ages")
     denom = pd.concat(counts).sort_index().rename("children")
     years = sorted(denom.index.get_level_values("year").unique().tolist())
     child_years = pd.concat(members).set_index(["person_id", "year"]).index
     out = _outcomes(denom, child_years, years, placements, preventive, prices)
-    parents = pd.concat(structure).sort_index()
-    out = out.merge(parents.reset_index(), on=["municipality", "year"], how="left", validate="one_to_one")
+    if structure:
+        parents = pd.concat(structure).sort_index().reset_index()
+    else:
+        parents = pd.DataFrame(
+            {name: pd.Series(dtype="int64" if name in ("municipality", "year") else "float64") for name in PARENTS}
+        )
+    out = out.merge(parents, on=["municipality", "year"], how="left", validate="one_to_one")
     return out[MUNICIPALITY_PANEL_COLUMNS]
 
 
@@ -300,6 +317,7 @@ def municipality_panel(
     *,
     min_age: int = 0,
     max_age: int = 17,
+    parents_before: int | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
     """Build the municipality-year panel (module docstring) from extracts in memory.
@@ -313,6 +331,9 @@ def municipality_panel(
         The config's ``prices`` section (for the spending per child).
     min_age, max_age
         Ages (on 1 January) of the children described.
+    parents_before
+        The parents' figures of the years before this one only (None: every year); the later years
+        have none.
     progress
         Callback for log lines.
 
@@ -327,7 +348,7 @@ def municipality_panel(
         When the population holds no child of those ages.
     """
     return _panel(
-        _year_parts(extracts["befolkning"], extracts["foraeldre"]),
+        _year_parts(extracts["befolkning"], extracts["foraeldre"], parents_before),
         extracts["anbringelser_forloeb"],
         extracts["forebyggende"],
         prices,
@@ -348,6 +369,17 @@ def _read_year(path: Path, year: int, columns: list[str]) -> pd.DataFrame:
     return pd.read_parquet(path, columns=columns, filters=[("year", "==", year)])
 
 
+def parents_years_before(config: Mapping[str, Any]) -> int:
+    """Return the year before which the panel holds the parents' figures: the first adoption year.
+
+    The comparison municipalities are chosen on the years before any municipality adopted the model
+    (:mod:`evaluation.municipality_comparison`), the only use of these figures; they are the costliest
+    part of the panel (every child's parents looked up), so later years go without.
+    """
+    adoptions = (config.get("treatment") or {}).get("adoptions") or {}
+    return min((int(year) for year in adoptions.values()), default=10_000)
+
+
 def write_municipality_panel(
     extracts_dir: Path,
     config: Mapping[str, Any],
@@ -365,7 +397,8 @@ def write_municipality_panel(
     extracts_dir
         Folder of the cut extracts.
     config
-        The pipeline config (``prices``, ``cohort``).
+        The pipeline config (``prices``, ``cohort``, and ``treatment.adoptions`` for the years of the
+        parents' figures, :func:`parents_years_before`).
     panel_path
         Output Parquet file (counts of persons: keep it under ``data/interim``).
     progress
@@ -387,10 +420,13 @@ def write_municipality_panel(
             raise ExtractError(
                 f"{path} not found: the municipality_panel step needs the extract '{name}'; run the ingest step first."
             )
+    before = parents_years_before(config)
+    parents = paths["foraeldre"]
+    columns = PANEL_EXTRACT_COLUMNS
     parts = (
         (
-            _read_year(paths["befolkning"], year, PANEL_EXTRACT_COLUMNS["befolkning"]),
-            _read_year(paths["foraeldre"], year, PANEL_EXTRACT_COLUMNS["foraeldre"]),
+            _read_year(paths["befolkning"], year, columns["befolkning"]),
+            _read_year(parents, year, columns["foraeldre"]) if year < before else None,
         )
         for year in _years(paths["befolkning"])
     )

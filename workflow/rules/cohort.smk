@@ -37,7 +37,12 @@ rule municipality_panel:
         mem_mb=4000,
         runtime=20,
     params:
-        design={"cohort": config["cohort"], "prices": config["prices"]},  # rerun when these change
+        # rerun when these change (the first adoption year bounds the years of the parents' figures)
+        design={
+            "cohort": config["cohort"],
+            "prices": config["prices"],
+            "adoptions": config["treatment"]["adoptions"],
+        },
         code=get_code_digest("municipality_panel"),
     run:
         pipeline.municipality_panel(
