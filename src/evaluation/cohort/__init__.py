@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from evaluation.cohort.cases import age_on_january_first, open_case_years, spell_years
@@ -240,38 +241,51 @@ def _child_years(
     population is the largest extract, and integer keys spare hashing and sorting its identifiers. The
     arrays over the whole population live only in this function.
     """
-    person, persons = pd.factorize(pop["person_id"])
+    person, persons = pd.factorize(pop["person_id"])  # -1 for a missing identifier
     year = pop["year"].to_numpy(dtype="int64")
     first_year = int(year.min()) if len(year) else 0
     span = int(year.max()) - first_year + 1 if len(year) else 1
-    child_year = person.astype("int64") * span + (year - first_year)
-    dup = pd.Series(child_year).duplicated().to_numpy()
-    if dup.any():
+    # child-year keys 0 .. (persons + 1) * span - 1: membership is a look-up in an array of flags
+    child_year = (person.astype("int64") + 1) * span + (year - first_year)
+    flags = np.zeros((len(persons) + 1) * span, dtype=bool)
+    flags[child_year] = True
+    n_duplicated = len(child_year) - int(flags.sum())
+    if n_duplicated:
         raise ExtractValidationError(
-            f"befolkning: {int(dup.sum())} duplicated child-years (person_id, year); one row per child and year."
+            f"befolkning: {n_duplicated} duplicated child-years (person_id, year); one row per child and year."
         )
     age = age_on_january_first(pop["birth_date"], pop["year"]).to_numpy()
     in_range = (age >= min_age) & (age <= max_age)
     if (~in_range).any():
         progress(f"cohort: {int((~in_range).sum()):,} befolkning rows outside ages {min_age}-{max_age} left out")
-    treat = first_treat(pop["municipality"], adoptions).to_numpy()
-    population = pd.DataFrame(
-        {"person_id": person[in_range], "year": year[in_range], "treated_unit": (treat[in_range] > 0).astype("int64")}
+    municipality, municipalities = pd.factorize(pop["municipality"])  # first_treat of each municipality once
+    if (municipality < 0).any():  # a missing municipality: first_treat says what is wrong with it
+        first_treat(pop["municipality"], adoptions)
+    treat = first_treat(pd.Series(municipalities), adoptions).to_numpy()[municipality]
+    # each child's first year among its child-years of the ages (a child has one row a year)
+    slot = person.astype("int64") + 1
+    never = np.iinfo("int64").max
+    first_year_of = np.full(len(persons) + 1, never)
+    np.minimum.at(first_year_of, slot[in_range], year[in_range])
+    is_first = in_range & (year == first_year_of[slot])
+    first = pd.DataFrame(
+        {"person_id": person[is_first], "year": year[is_first], "treated_unit": (treat[is_first] > 0).astype("int64")}
     )
-    first = population.sort_values(["person_id", "year"]).drop_duplicates("person_id").reset_index(drop=True)
-    n_children = int((first["person_id"] >= 0).sum())
-    progress(f"cohort: {n_children:,} children, {len(population):,} child-years aged {min_age}-{max_age}")
-    years = sorted(int(y) for y in population["year"].unique())  # ongoing spells run to the end of the last one
-    open_end = pd.Timestamp(year=int(population["year"].max()), month=12, day=31)
-    del population
+    n_children = int((first_year_of[1:] != never).sum())
+    progress(f"cohort: {n_children:,} children, {int(in_range.sum()):,} child-years aged {min_age}-{max_age}")
+    present = np.zeros(span, dtype=bool)
+    present[year[in_range] - first_year] = True
+    years = [first_year + int(offset) for offset in np.flatnonzero(present)]  # ongoing spells end with the last
+    open_end = pd.Timestamp(year=years[-1], month=12, day=31)
 
     open_cases = cases(open_end)
     # the child-years of the population with an open case, in the population's order (an inner join)
     case_person = pd.Index(persons).get_indexer(open_cases["person_id"])
     case_year = open_cases["year"].to_numpy(dtype="int64")
     known = (case_person >= 0) & (case_year >= first_year) & (case_year < first_year + span)
-    case_keys = case_person[known].astype("int64") * span + (case_year[known] - first_year)
-    has_case = in_range & pd.Series(child_year).isin(case_keys).to_numpy()
+    flags[:] = False
+    flags[(case_person[known].astype("int64") + 1) * span + (case_year[known] - first_year)] = True
+    has_case = in_range & flags[child_year]
     panel = pop.loc[has_case].reset_index(drop=True)
     panel = panel.assign(
         age=age[has_case],
