@@ -42,7 +42,32 @@ def write_table(df: pd.DataFrame, path: Path) -> None:
     pq.write_table(table, path, row_group_size=ROW_GROUP_ROWS, **WRITER_OPTIONS)
 
 
-def write_parts(parts: Iterable[pa.Table], schema: pa.Schema, path: Path) -> int:
+#: Rows of the pieces in which :func:`pandas.read_parquet` (pyarrow's dataset scanner, ``batch_size``) hands
+#: each row group's text columns to pandas; pandas keeps text in those pieces, and a column written in pieces
+#: is paged otherwise than one written whole (:func:`text_in_read_pieces`).
+READ_PIECE_ROWS = 131_072
+
+
+def text_in_read_pieces(table: pa.Table) -> pa.Table:
+    """Return a row group read from Parquet with its text columns in the pieces pandas would hold them in.
+
+    :func:`write_table` of a frame that :func:`pandas.read_parquet` read writes the frame's number and
+    date columns whole, but its text columns piece by piece, in pieces of :data:`READ_PIECE_ROWS` rows
+    of each row group read; the Parquet writer cuts pages and gives up dictionaries at the pieces'
+    ends. So that a row group passed through unchanged (:func:`write_parts` with ``text_pieces``)
+    gets the bytes of that read-and-write, its text columns are cut into those pieces (no copy).
+    """
+    columns = []
+    for column in table.columns:
+        column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            starts = range(0, len(column), READ_PIECE_ROWS)
+            column = pa.chunked_array([column.slice(start, READ_PIECE_ROWS) for start in starts], type=column.type)
+        columns.append(column)
+    return pa.Table.from_arrays(columns, schema=table.schema)
+
+
+def write_parts(parts: Iterable[pa.Table], schema: pa.Schema, path: Path, *, text_pieces: bool = False) -> int:
     """Write Arrow tables one after another into one Parquet file, as :func:`write_table` writes their concatenation.
 
     The parts are gathered into row groups of :data:`ROW_GROUP_ROWS` rows, each written as one
@@ -58,6 +83,10 @@ def write_parts(parts: Iterable[pa.Table], schema: pa.Schema, path: Path) -> int
         The file's schema.
     path
         Output file; parent folders are created.
+    text_pieces
+        Keep the pieces of the parts' text columns (:func:`text_in_read_pieces`) instead of making
+        every column contiguous: the bytes :func:`write_table` gives for a frame that
+        :func:`pandas.read_parquet` read, when the parts are its row groups in those pieces.
 
     Returns
     -------
@@ -68,14 +97,25 @@ def write_parts(parts: Iterable[pa.Table], schema: pa.Schema, path: Path) -> int
     path.parent.mkdir(parents=True, exist_ok=True)
     written = 0
     with pq.ParquetWriter(path, schema, **WRITER_OPTIONS) as writer:
-        for group in _row_groups(parts, schema):
+        for group in _row_groups(parts, schema, text_pieces=text_pieces):
             writer.write_table(group, row_group_size=ROW_GROUP_ROWS)
             written += group.num_rows
     return written
 
 
-def _row_groups(parts: Iterable[pa.Table], schema: pa.Schema) -> Iterator[pa.Table]:
-    """Regroup ``parts`` into contiguous tables of :data:`ROW_GROUP_ROWS` rows (the last may be shorter or empty)."""
+def _contiguous(table: pa.Table, text_pieces: bool) -> pa.Table:
+    """Return ``table`` with each column in one piece (text columns left in theirs with ``text_pieces``)."""
+    if not text_pieces:
+        return table.combine_chunks()
+    columns = [
+        column if pa.types.is_string(column.type) or pa.types.is_large_string(column.type) else column.combine_chunks()
+        for column in table.columns
+    ]
+    return pa.Table.from_arrays(columns, schema=table.schema)
+
+
+def _row_groups(parts: Iterable[pa.Table], schema: pa.Schema, *, text_pieces: bool = False) -> Iterator[pa.Table]:
+    """Regroup ``parts`` into tables of :data:`ROW_GROUP_ROWS` rows (the last may be shorter or empty)."""
     pending: list[pa.Table] = []
     rows = 0
     emitted = False
@@ -86,12 +126,12 @@ def _row_groups(parts: Iterable[pa.Table], schema: pa.Schema) -> Iterator[pa.Tab
         rows += part.num_rows
         while rows >= ROW_GROUP_ROWS:
             whole = pa.concat_tables(pending)
-            yield whole.slice(0, ROW_GROUP_ROWS).combine_chunks()
+            yield _contiguous(whole.slice(0, ROW_GROUP_ROWS), text_pieces)
             emitted = True
             rest = whole.slice(ROW_GROUP_ROWS)
             pending, rows = ([rest] if rest.num_rows else []), rest.num_rows
     if rows or not emitted:  # an empty file still holds one empty row group, as write_table writes it
-        yield (pa.concat_tables(pending) if pending else schema.empty_table()).combine_chunks()
+        yield _contiguous(pa.concat_tables(pending) if pending else schema.empty_table(), text_pieces)
 
 
 def read_extracts(

@@ -6,13 +6,16 @@ Parquet files, one file and one row group at a time, so that the largest extract
 and its parents, tens of millions of rows nationally) are never held whole in memory: the written
 files hold the bytes that reading the whole extract into pandas, cutting it and writing it with
 :func:`evaluation.io.write_table` gives. An extract the cut-off leaves whole (no cut-off, or an
-extract with no date or year column) is copied: the ingest step wrote it with the same writer
-options, so its bytes are those a rewrite would give.
+extract with no date or year column) is rewritten the same way, not copied: the step has always
+written it as pandas read it, its text columns in the pieces :func:`pandas.read_parquet` makes
+(:func:`evaluation.io.text_in_read_pieces`), and the Parquet writer pages a column written in pieces
+otherwise than one written whole, so that a copy of the ingested file (whose columns ingestion builds
+from its own batches of rows) holds the same data in other bytes. The cut extracts' rows are taken
+out of their pieces (pandas' take), and are written whole.
 """
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -23,7 +26,7 @@ import pyarrow.parquet as pq
 
 from evaluation.cohort.timing import CutoffRule, cutoff_rule, cutoff_timestamp
 from evaluation.errors import ExtractError
-from evaluation.io import write_parts
+from evaluation.io import text_in_read_pieces, write_parts
 
 __all__ = ["CUTOFF_ACCOUNTING_COLUMNS", "cut_extract_file", "cut_extracts", "cut_table"]
 
@@ -85,7 +88,7 @@ def cut_extract_file(source: Path, target: Path, cutoff: str | None) -> tuple[in
     target
         The cut extract to write.
     cutoff
-        ``YYYY-MM-DD``, or None (the extract is copied).
+        ``YYYY-MM-DD``, or None (the extract is rewritten whole).
 
     Returns
     -------
@@ -101,21 +104,22 @@ def cut_extract_file(source: Path, target: Path, cutoff: str | None) -> tuple[in
     target.parent.mkdir(parents=True, exist_ok=True)
     with pq.ParquetFile(source) as file:
         rows_in = file.metadata.num_rows
-        rule = cutoff_rule(file.schema_arrow.names)
-        if cutoff is None or rule is None:
-            shutil.copyfile(source, target)
-            return rows_in, 0, 0, rows_in
-        cut = cutoff_timestamp(cutoff)
+        rule = cutoff_rule(file.schema_arrow.names) if cutoff is not None else None
+        cut = cutoff_timestamp(cutoff) if rule is not None else None
         counts = {"removed": 0, "truncated": 0}
 
         def parts() -> Iterator[pa.Table]:
             for i in range(file.num_row_groups):
-                kept, removed, truncated = cut_table(file.read_row_group(i), rule, cut)
+                table = file.read_row_group(i)
+                if rule is None or cut is None:  # left whole: the row group as pandas would have read it
+                    yield text_in_read_pieces(table)
+                    continue
+                kept, removed, truncated = cut_table(table, rule, cut)
                 counts["removed"] += removed
                 counts["truncated"] += truncated
                 yield kept
 
-        rows_out = write_parts(parts(), file.schema_arrow, target)
+        rows_out = write_parts(parts(), file.schema_arrow, target, text_pieces=rule is None or cut is None)
     return rows_in, counts["removed"], counts["truncated"], rows_out
 
 
