@@ -70,7 +70,8 @@ def test_results_are_byte_identical_across_core_counts(killed_run, tiny_run):
     differ = differing_results(one, tiny_run)
     assert differ == [], f"files under results/ differ between --cores 1 (resumed) and --cores 2: {differ}"
     # the rest of the pipeline ran in the resume, not a subset: every step downstream of build_panel (steps
-    # that need only the cut extracts, such as synthetic_control, may have finished before the kill)
+    # that need only the cut extracts, such as municipality_panel and synthetic_control after it, may have
+    # finished before the kill)
     assert {"build_panel", "match_children", "estimate_effects", "prepare_economics", "estimate_economics"} <= set(jobs)
 
 
