@@ -11,7 +11,7 @@ rule build_panel:
         "benchmarks/{release}/build_panel.tsv"
     threads: 1
     resources:
-        mem_mb=8000,
+        mem_mb=6000,
         runtime=20,
     params:
         # rerun when these change
@@ -34,7 +34,7 @@ rule municipality_panel:
         "benchmarks/{release}/municipality_panel.tsv"
     threads: 1
     resources:
-        mem_mb=4000,
+        mem_mb=2000,
         runtime=20,
     params:
         # rerun when these change (the first adoption year bounds the years of the parents' figures)

@@ -43,7 +43,7 @@ rule compare_municipalities:
         "benchmarks/{release}/compare_municipalities.tsv"
     threads: 1
     resources:
-        mem_mb=8000,
+        mem_mb=1000,
         runtime=20,
     params:
         # rerun when these change

@@ -17,7 +17,7 @@ rule cut_extracts:
         "benchmarks/{release}/cut_extracts.tsv"
     threads: 1
     resources:
-        mem_mb=8000,
+        mem_mb=2000,
         runtime=20,
     params:
         cutoff=release_cutoff,  # rerun when it changes

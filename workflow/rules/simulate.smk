@@ -8,7 +8,7 @@ rule simulate:
         "benchmarks/simulate.tsv"
     threads: 1
     resources:
-        mem_mb=8000,
+        mem_mb=6000,
         runtime=30,
     params:
         design=config["synthetic"] | {"adoptions": config["treatment"]["adoptions"]},  # rerun when these change

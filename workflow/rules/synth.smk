@@ -13,7 +13,7 @@ rule synthetic_control:
         "benchmarks/{release}/synthetic_control.tsv"
     threads: 1
     resources:
-        mem_mb=4000,
+        mem_mb=2000,
         runtime=30,
     params:
         # rerun when these change
