@@ -11,6 +11,22 @@ from workspace import finish_run, make_workspace, start_run
 
 ROOT = Path(__file__).resolve().parents[1]
 
+#: Linear-algebra thread pools of one thread, in the test processes and the processes they start, as every
+#: pipeline step has (:func:`evaluation.logs.step_log`). ``make test`` runs two pytest-xdist workers and the
+#: end-to-end pipelines on two cores; OpenBLAS's default pool of one thread per core made each worker's matrix
+#: work contend with the other processes, and its waiting threads spin: the same test took 3 s or 40 s
+#: depending on what ran beside it.
+BLAS_THREADS = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+for _name, _value in BLAS_THREADS.items():
+    os.environ.setdefault(_name, _value)
+
+
+def pytest_configure(config) -> None:
+    """Hold the pools already loaded (numpy may be imported before this file) to one thread for the session."""
+    from threadpoolctl import threadpool_limits
+
+    config._blas_limits = threadpool_limits(limits=1)  # kept alive for the session; the processes end with it
+
 
 @pytest.fixture(scope="session")
 def root() -> Path:

@@ -381,6 +381,12 @@ def effective_cutoff(config: Mapping[str, Any]) -> str | None:
     return report.get("cutoff_date")
 
 
+def inference_outcomes(config: Mapping[str, Any]) -> list[str]:
+    """Return the outcomes of the inference step: ``outcomes.primary`` then ``outcomes.secondary``."""
+    outcomes = config.get("outcomes") or {}
+    return list(outcomes.get("primary") or []) + list(outcomes.get("secondary") or [])
+
+
 def user_config(config: Mapping[str, Any]) -> dict[str, Any]:
     """Return the configuration as the user wrote it (validated), without what the pipeline adds.
 

@@ -177,7 +177,7 @@ def economics_bootstrap_parts(wildcards):
 
 def inference_outcome_parts(wildcards):
     """The per-outcome inference files of one release, in the order of the configured outcomes."""
-    from evaluation.fewclusters import inference_outcomes
+    from evaluation.config import inference_outcomes
 
     return expand(
         f"{INTERIM}/{wildcards.release}/inference/{{outcome}}.parquet",

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from evaluation.config import inference_outcomes
 from evaluation.errors import ConfigError
 
 __all__ = ["INFERENCE_COLUMNS", "INFERENCE_DEFAULTS", "inference_table", "randomization_ci", "write_inference"]
@@ -238,12 +239,6 @@ def inference_table(
         rows.append(robust_row)
         progress(f"inference: {outcome}: {choice.method} ({n_treated} of {n_clusters} municipalities treated)")
     return pd.DataFrame(rows, columns=INFERENCE_COLUMNS)
-
-
-def inference_outcomes(config: Mapping[str, Any]) -> list[str]:
-    """Return the outcomes of the inference step: ``outcomes.primary`` then ``outcomes.secondary``."""
-    outcomes = config.get("outcomes") or {}
-    return list(outcomes.get("primary") or []) + list(outcomes.get("secondary") or [])
 
 
 def write_inference_part(

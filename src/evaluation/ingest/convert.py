@@ -89,7 +89,8 @@ class Converted:
 DETECT = "detect"
 
 
-def _is_text(series: pd.Series) -> bool:
+def is_text(series: pd.Series) -> bool:
+    """Whether a column holds text as read (a string dtype, or objects that are all strings or missing)."""
     if pd.api.types.is_string_dtype(series.dtype) and not pd.api.types.is_object_dtype(series.dtype):
         return True
     if pd.api.types.is_object_dtype(series.dtype):
@@ -110,7 +111,7 @@ def as_text(series: pd.Series) -> pd.Series:
     pandas.Series
         Text values.
     """
-    if _is_text(series):
+    if is_text(series):
         return series.fillna("").astype("str").str.strip()
     if pd.api.types.is_integer_dtype(series.dtype):  # exact, also beyond 2**53
         return series.astype("string").fillna("").astype("str")
@@ -139,7 +140,7 @@ def _missing_text(text: pd.Series, numeric: bool) -> np.ndarray:
 def _convert_string(series: pd.Series, column: Column) -> Converted:
     if (
         column.identifier is not None
-        and not _is_text(series)
+        and not is_text(series)
         and pd.api.types.is_numeric_dtype(series.dtype)
         and not pd.api.types.is_bool_dtype(series.dtype)
     ):
@@ -252,7 +253,7 @@ def numbers_warning(column: Column, padded: int) -> str:
 
 def _convert_whole(series: pd.Series, column: Column) -> Converted:
     dtype = pandas_dtype(column)
-    if _is_text(series):
+    if is_text(series):
         text = as_text(series)
         missing = _missing_text(text, numeric=True)
         ok = text.str.fullmatch(_INT).to_numpy(dtype=bool)
@@ -272,7 +273,7 @@ def _convert_whole(series: pd.Series, column: Column) -> Converted:
 
 
 def _convert_float(series: pd.Series, column: Column, decimal_comma: bool) -> Converted:
-    if _is_text(series):
+    if is_text(series):
         text = as_text(series)
         missing = _missing_text(text, numeric=True)
         comma = text.str.fullmatch(_DECIMAL_COMMA)
@@ -347,7 +348,7 @@ def _convert_date(series: pd.Series, column: Column, date_format: str | None) ->
         bad = (values.isna() & series.notna()).to_numpy()
         values = values.dt.normalize().astype("datetime64[ms]")
         return Converted(values, bad, "date", _shown(as_text(series[bad])) + " is not a valid date")
-    if not _is_text(series):
+    if not is_text(series):
         return _wrong_kind(series, column, "a date")
     text = as_text(series)
     missing = _missing_text(text, numeric=True)

@@ -36,10 +36,10 @@ from evaluation.errors import ExtractValidationError
 from evaluation.ingest.convert import (
     DETECT,
     Converted,
-    _is_text,
     as_text,
     convert_column,
     date_format_of,
+    is_text,
     numbers_warning,
 )
 from evaluation.ingest.crossfield import cross_field_problems
@@ -491,7 +491,7 @@ def _date_format(raw: RawTable, name: str, size: int) -> str | None:
     """Return the date format of a whole raw column (:func:`date_format_of`), reading slices until one matches."""
     for start in range(0, raw.n_rows, size):
         values = raw.text_column(name, start, start + size)
-        if values is None or not _is_text(values):
+        if values is None or not is_text(values):
             return DETECT  # not text: no format to choose
         found = date_format_of(as_text(values))
         if found is not None:
