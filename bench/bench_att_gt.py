@@ -1,13 +1,21 @@
-"""Benchmark: evaluation.did.att_gt against the Python ports of R's did package, on the same panel.
+"""Benchmark: evaluation.did.att_gt against the Python ports of R's did package and diff-diff, on the same panel.
 
 Peers: ``csdid`` and ``moderndid`` (ports of R ``did``), ``differences`` (an independent Python
-implementation of Callaway and Sant'Anna), pinned in ``bench/requirements.txt`` and installed by
-``make bench`` in ``.venv-bench``; a peer that is not installed is reported as such. Every
-implementation estimates ATT(g,t) with analytic standard errors (no bootstrap), never-treated
-comparisons, varying base period, ``dr`` (R ``drdid_panel``), without and with one covariate, on
-one Parquet file written once per run. Before timing, each peer's ATT(g,t) and standard errors are
-checked against ours (ATT within 1e-6, SEs within 1e-6 relative, the tolerances of
-``tests/test_did_reference.py``). Measurement: :mod:`measure` (fresh process per run, warm-up on a
+implementation of Callaway and Sant'Anna) and ``diff-diff`` (``CallawaySantAnna``, another independent
+one), pinned in ``bench/requirements.txt`` and installed by ``make bench`` in ``.venv-bench``; a peer
+that is not installed is reported as such. diff-diff picks its backend when it is imported
+(``DIFF_DIFF_BACKEND``): it is measured with each, its compiled Rust backend (``rust``; a run fails,
+and says so, where the backend is missing) and its NumPy one (``python``), and the target is judged
+against the faster of the two. Every implementation estimates ATT(g,t) with analytic standard errors
+(no bootstrap), never-treated comparisons, varying base period, ``dr`` (R ``drdid_panel``), without and
+with one covariate, on one Parquet file written once per run. Before timing, each peer's ATT(g,t) and
+standard errors are checked against ours (ATT within 1e-6, SEs within 1e-6 relative, the tolerances of
+``tests/test_did_reference.py``). diff-diff 3.13.0's ``dr`` is not R's ``drdid_panel`` with covariates: it
+divides the comparison units' inverse-probability-weighted augmentation by the number of treated units,
+where ``drdid_panel`` (and ours, csdid and moderndid) divide by the sum of those weights; without
+covariates the two coincide (the logit's score equations make the weights sum to the number of treated
+units), with them they differ by a term that shrinks with the sample (about 2e-4 on the 98 x 14 panel,
+1e-8 at 2,000 units). Measurement: :mod:`measure` (fresh process per run, warm-up on a
 slice, medians).
 
 Usage (in ``.venv-bench``)::
@@ -32,6 +40,10 @@ CASES = {
 }
 ATT_ATOL = 1e-6
 SE_RTOL = 1e-6
+DIFF_DIFF_DR = (
+    "diff-diff 3.13.0's dr divides the comparison units' weighted augmentation by the number of treated "
+    "units, R's drdid_panel (and ours) by the sum of their weights; with covariates these differ in finite samples"
+)
 
 
 def make_panel(n_units: int, n_periods: int, seed: int = 0) -> pd.DataFrame:
@@ -141,11 +153,42 @@ def run_differences(df: pd.DataFrame, case: str) -> pd.DataFrame:
     return _tidy(res["cohort"], res["time"], res["ATT"], res["std_error"])
 
 
+def run_diff_diff(df: pd.DataFrame, case: str) -> pd.DataFrame:
+    import diff_diff
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = diff_diff.CallawaySantAnna(
+            control_group="never_treated", estimation_method="dr", base_period="varying", n_bootstrap=0
+        ).fit(df, outcome="y", unit="id", time="year", first_treat="g", covariates=["x"] if case == "dr_x" else None)
+    cells = res.group_time_effects
+    return _tidy(
+        [g for g, _ in cells],
+        [t for _, t in cells],
+        [c["effect"] for c in cells.values()],
+        [c["se"] for c in cells.values()],
+    )
+
+
 IMPLEMENTATIONS = {
     "ours": Implementation("evaluation.did.att_gt", run_ours),
     "csdid": Implementation("csdid", run_csdid, "csdid"),
     "moderndid": Implementation("moderndid", run_moderndid, "moderndid"),
     "differences": Implementation("differences", run_differences, "differences"),
+    "diff_diff": Implementation(
+        "diff-diff CallawaySantAnna (Rust backend)",
+        run_diff_diff,
+        "diff_diff",
+        env={"DIFF_DIFF_BACKEND": "rust"},
+        why_different=DIFF_DIFF_DR,
+    ),
+    "diff_diff_python": Implementation(
+        "diff-diff CallawaySantAnna (Python backend)",
+        run_diff_diff,
+        "diff_diff",
+        env={"DIFF_DIFF_BACKEND": "python"},
+        why_different=DIFF_DIFF_DR,
+    ),
 }
 
 

@@ -30,6 +30,7 @@ import gc
 import importlib
 import importlib.util
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -54,13 +55,23 @@ class Implementation:
     ``run(data, case)`` does the whole estimation and returns a tidy result (a DataFrame) that
     the bench module's ``compare`` can check against the reference; ``requires`` names the module
     that must be importable (None for this project's own code); ``cases`` limits the cases it
-    takes part in (None: all).
+    takes part in (None: all); ``env`` holds environment variables set for its measurement
+    processes (e.g. ``DIFF_DIFF_BACKEND=python``: a library that picks its backend at import);
+    ``why_different`` says why its results can differ from the reference's (one text, or one per
+    case), found by reading its source; it is added to the comparison's detail only when they do.
     """
 
     label: str
     run: Callable[[Any, str], pd.DataFrame]
     requires: str | None = None
     cases: tuple[str, ...] | None = None
+    env: dict[str, str] | None = None
+    why_different: str | dict[str, str] | None = None
+
+    def reason(self, case: str) -> str | None:
+        """The known reason why its results in ``case`` can differ from the reference's, if any."""
+        why = self.why_different
+        return why.get(case) if isinstance(why, dict) else why
 
 
 def _status_kb(field: str) -> int | None:
@@ -118,13 +129,22 @@ def worker(bench: str, impl: str, case: str, data_path: Path, out_path: Path | N
     }
 
 
-def measure_once(bench: str, impl: str, case: str, data_path: Path, out_path: Path | None, timeout: float) -> dict:
-    """Run :func:`worker` in a fresh interpreter; return its measurement or ``{"error": ...}``."""
+def measure_once(
+    bench: str,
+    impl: str,
+    case: str,
+    data_path: Path,
+    out_path: Path | None,
+    timeout: float,
+    env: dict[str, str] | None = None,
+) -> dict:
+    """Run :func:`worker` in a fresh interpreter (``env`` added to its environment); return the measurement or error."""
     command = [sys.executable, str(HERE / "measure.py"), bench, impl, case, str(data_path)]
     if out_path is not None:
         command.append(str(out_path))
+    environ = None if not env else os.environ | env
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=HERE)
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=HERE, env=environ)
     except subprocess.TimeoutExpired:
         return {"error": f"timed out after {timeout:.0f} s"}
     for line in reversed(done.stdout.splitlines()):
@@ -154,7 +174,9 @@ def run_bench(
     ----------
     bench
         Name of the bench module (``bench_att_gt``, ...). It defines ``IMPLEMENTATIONS`` (the first is the
-        reference, this project's), ``load_data``, ``warmup_slice`` and ``compare``.
+        reference, this project's), ``load_data``, ``warmup_slice`` and ``compare``, and may define
+        ``check_reference(result) -> (equal, detail)``, which checks the reference's own result against
+        stored outputs of a third implementation (e.g. R's) where the equal-results check is against those.
     data_path
         The benchmark data, written once by the caller: every implementation reads the same file.
     cases
@@ -181,22 +203,25 @@ def run_bench(
                 continue
             out = work / f"{bench}-{case}-{name}.parquet"
             progress(f"{bench} / {case} / {name}: check run")
-            check = measure_once(bench, name, case, data_path, out, timeout)
+            check = measure_once(bench, name, case, data_path, out, timeout, implementation.env)
             if "error" in check:
                 rows.append(row | {"status": f"failed: {check['error']}"})
                 continue
             result = pd.read_parquet(out)
             if name == reference:
                 ref_result = result
-                equal, detail = True, "reference"
+                check_reference = getattr(module, "check_reference", None)
+                equal, detail = (True, "reference") if check_reference is None else check_reference(result)
             elif ref_result is None:
                 equal, detail = False, "no reference result to compare with"
             else:
                 equal, detail = module.compare(ref_result, result)
+                if not equal and implementation.reason(case):
+                    detail += f". Why: {implementation.reason(case)}"
             runs = []
             for i in range(repeat):
                 progress(f"{bench} / {case} / {name}: timed run {i + 1} of {repeat}")
-                runs.append(measure_once(bench, name, case, data_path, None, timeout))
+                runs.append(measure_once(bench, name, case, data_path, None, timeout, implementation.env))
             failed = [r["error"] for r in runs if "error" in r]
             if failed:
                 rows.append(row | {"status": f"failed: {failed[0]}", "equal": equal, "detail": detail})

@@ -10,8 +10,9 @@ or directly::
 
     .venv-bench/bin/python bench/run.py --scales demo national --repeat 5
 
-Estimator benches (:mod:`bench_att_gt`, :mod:`bench_fixed_effects`, :mod:`bench_matching`) write their
-data once to ``bench/_work/`` and measure every implementation on that file; the pipeline runs in fresh
+Estimator benches (:mod:`bench_att_gt`, :mod:`bench_fixed_effects`, :mod:`bench_matching`,
+:mod:`bench_imputation`, :mod:`bench_sdid`, :mod:`bench_honest_did`) write their data once to
+``bench/_work/`` and measure every implementation on that file; the pipeline runs in fresh
 work folders ``bench/pipeline/<scale>/`` (:mod:`pipeline_runs`). Numbers are only ever written by this
 script. Measure on a quiet machine: the load average at start and end is recorded in the results.
 """
@@ -29,7 +30,10 @@ from pathlib import Path
 
 import bench_att_gt
 import bench_fixed_effects
+import bench_honest_did
+import bench_imputation
 import bench_matching
+import bench_sdid
 from measure import add_ratios, run_bench
 from pipeline_runs import run_pipeline
 from report import machine, targets, write_results
@@ -60,10 +64,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--att-sizes",
         nargs="+",
         type=_size,
-        default=[(98, 14), (50_000, 10)],
-        help="UNITSxPERIODS panels for ATT(g,t); default: the pipeline's municipal panel and a child-level one",
+        default=[(98, 14), (50_000, 10), (500_000, 10)],
+        help="UNITSxPERIODS panels for ATT(g,t); default: the pipeline's municipal panel and two child-level ones",
     )
     parser.add_argument("--fe-children", type=int, default=383_000, help="children of the fixed-effects panel")
+    parser.add_argument(
+        "--imputation-children", type=int, default=383_000, help="children of the imputation estimator's panel"
+    )
     parser.add_argument("--match-treated", type=int, default=50_000)
     parser.add_argument("--match-candidates", type=int, default=1_000_000)
     parser.add_argument("--timeout", type=float, default=3600, help="seconds allowed to one estimator run")
@@ -82,7 +89,7 @@ def _progress(message: str) -> None:
 
 
 def run_estimators(args: argparse.Namespace, work: Path) -> dict[str, list[dict]]:
-    """The three estimator benches; rows carry their data size."""
+    """The estimator benches; rows carry their data size."""
     plans = []
     for units, periods in args.att_sizes:
         path = work / f"att_gt_{units}x{periods}.parquet"
@@ -98,6 +105,20 @@ def run_estimators(args: argparse.Namespace, work: Path) -> dict[str, list[dict]
     bench_matching.make_units(args.match_treated, args.match_candidates).to_parquet(path)
     match_size = f"{args.match_treated:,} treated vs {args.match_candidates:,} candidates"
     plans.append(("bench_matching", bench_matching.CASES, path, match_size))
+    panel = bench_imputation.make_panel(args.imputation_children)
+    path = work / "imputation.parquet"
+    panel.to_parquet(path)
+    imp_size = f"{len(panel):,} child-years of {args.imputation_children:,} children, 14 years, 98 clusters"
+    plans.append(("bench_imputation", bench_imputation.CASES, path, imp_size))
+    del panel
+    path = work / "sdid.parquet"
+    bench_sdid.make_data().to_parquet(path)
+    plans.append(
+        ("bench_sdid", bench_sdid.CASES, path, "prop99: 39 states x 31 years; panel_98x14: 98 units x 14 years")
+    )
+    path = work / "honest_did.parquet"
+    bench_honest_did.make_data().to_parquet(path)
+    plans.append(("bench_honest_did", bench_honest_did.CASES, path, "Benzarti-Carloni event study, 4 pre, 4 post"))
 
     results: dict[str, list[dict]] = {}
     for bench, cases, path, size in plans:
@@ -132,7 +153,11 @@ def main(argv: list[str] | None = None) -> None:
             _progress(f"pipeline / {scale}: {run['status']}, {run['seconds']:.0f} s")
             pipelines.append(run)
 
-    sizes = {"match_treated": args.match_treated, "match_candidates": args.match_candidates}
+    sizes = {
+        "match_treated": args.match_treated,
+        "match_candidates": args.match_candidates,
+        "imputation_children": args.imputation_children,
+    }
     context = {
         "command": "python bench/run.py " + shlex.join(sys.argv[1:] if argv is None else argv),
         "date": started.strftime("%Y-%m-%d %H:%M UTC"),
