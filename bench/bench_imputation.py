@@ -48,7 +48,7 @@ from pathlib import Path
 import bench_fixed_effects
 import numpy as np
 import pandas as pd
-from measure import Implementation, print_rows, run_bench
+from measure import Implementation, att_result, compare_att, print_rows, run_bench
 
 CASES = {
     "plain": "person and year effects, SE clustered by municipality (BJS Theorem 3)",
@@ -73,10 +73,6 @@ def warmup_slice(df: pd.DataFrame) -> pd.DataFrame:
     return bench_fixed_effects.warmup_slice(df)
 
 
-def _result(att: float, se: float) -> pd.DataFrame:
-    return pd.DataFrame({"estimate": [float(att)], "se": [float(se)]}, index=["ATT"])
-
-
 def run_ours(df: pd.DataFrame, case: str) -> pd.DataFrame:
     from evaluation.did.imputation import did_imputation
 
@@ -92,7 +88,7 @@ def run_ours(df: pd.DataFrame, case: str) -> pd.DataFrame:
             controls=["x"] if case == "control_x" else (),
         )
     row = fit.tidy().set_index("term").loc["ATT"]
-    return _result(row["estimate"], row["se"])
+    return att_result(row["estimate"], row["se"])
 
 
 def run_diff_diff(df: pd.DataFrame, case: str) -> pd.DataFrame:
@@ -108,7 +104,7 @@ def run_diff_diff(df: pd.DataFrame, case: str) -> pd.DataFrame:
             first_treat="first_treat",
             covariates=["x"] if case == "control_x" else None,
         )
-    return _result(res.overall_att, res.overall_se)
+    return att_result(res.overall_att, res.overall_se)
 
 
 IMPLEMENTATIONS = {
@@ -124,10 +120,7 @@ IMPLEMENTATIONS = {
 
 def compare(ours: pd.DataFrame, theirs: pd.DataFrame) -> tuple[bool, str]:
     """Overall ATT and its standard error within ``RTOL`` relative."""
-    d_att = abs(float(theirs.loc["ATT", "estimate"] / ours.loc["ATT", "estimate"]) - 1)
-    d_se = abs(float(theirs.loc["ATT", "se"] / ours.loc["ATT", "se"]) - 1)
-    detail = f"rel diff ATT {d_att:.1e}, SE {d_se:.1e}"
-    return bool(d_att <= RTOL and d_se <= RTOL), detail
+    return compare_att(ours, theirs, RTOL)
 
 
 def main() -> None:

@@ -43,7 +43,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from measure import Implementation, print_rows, run_bench
+from measure import Implementation, att_result, compare_att, print_rows, run_bench
 
 ROOT = Path(__file__).resolve().parent.parent
 PROP99 = ROOT / "tests" / "reference" / "synth" / "prop99_smoking.csv"
@@ -108,16 +108,12 @@ def _panel(df: pd.DataFrame, case: str) -> tuple[pd.DataFrame, int]:
     return data, int(data.loc[data["post"], "year"].min())
 
 
-def _result(att: float, se: float) -> pd.DataFrame:
-    return pd.DataFrame({"estimate": [float(att)], "se": [float(se)]}, index=["ATT"])
-
-
 def run_ours(df: pd.DataFrame, case: str) -> pd.DataFrame:
     from evaluation.synth.sdid import synthetic_did
 
     data, start = _panel(df, case)
     fit = synthetic_did(data, "unit", "year", "y", "treated", start, replications=REPLICATIONS, seed=SEED)
-    return _result(fit.att, fit.se)
+    return att_result(fit.att, fit.se)
 
 
 def run_diff_diff(df: pd.DataFrame, case: str) -> pd.DataFrame:
@@ -130,7 +126,7 @@ def run_diff_diff(df: pd.DataFrame, case: str) -> pd.DataFrame:
         res = diff_diff.SyntheticDiD(variance_method="placebo", n_bootstrap=REPLICATIONS, seed=SEED).fit(
             data, outcome="y", treatment="treated", unit="unit", time="year", post_periods=post
         )
-    return _result(res.att, res.se)
+    return att_result(res.att, res.se)
 
 
 IMPLEMENTATIONS = {
@@ -143,10 +139,7 @@ IMPLEMENTATIONS = {
 
 def compare(ours: pd.DataFrame, theirs: pd.DataFrame) -> tuple[bool, str]:
     """ATT and placebo standard error within ``RTOL`` relative."""
-    d_att = abs(float(theirs.loc["ATT", "estimate"] / ours.loc["ATT", "estimate"]) - 1)
-    d_se = abs(float(theirs.loc["ATT", "se"] / ours.loc["ATT", "se"]) - 1)
-    detail = f"rel diff ATT {d_att:.1e}, SE {d_se:.1e}"
-    return bool(d_att <= RTOL and d_se <= RTOL), detail
+    return compare_att(ours, theirs, RTOL)
 
 
 def main() -> None:

@@ -74,6 +74,19 @@ class Implementation:
         return why.get(case) if isinstance(why, dict) else why
 
 
+def att_result(att: float, se: float) -> pd.DataFrame:
+    """One overall ATT and its standard error as the tidy result of a bench (index ``"ATT"``)."""
+    return pd.DataFrame({"estimate": [float(att)], "se": [float(se)]}, index=["ATT"])
+
+
+def compare_att(ours: pd.DataFrame, theirs: pd.DataFrame, rtol: float) -> tuple[bool, str]:
+    """Whether two :func:`att_result` tables agree: ATT and standard error within ``rtol`` relative."""
+    d_att = abs(float(theirs.loc["ATT", "estimate"] / ours.loc["ATT", "estimate"]) - 1)
+    d_se = abs(float(theirs.loc["ATT", "se"] / ours.loc["ATT", "se"]) - 1)
+    detail = f"rel diff ATT {d_att:.1e}, SE {d_se:.1e}"
+    return bool(d_att <= rtol and d_se <= rtol), detail
+
+
 def _status_kb(field: str) -> int | None:
     try:
         with open("/proc/self/status") as fh:

@@ -234,8 +234,6 @@ def write_bacon(folder: Path) -> Path:
     return path
 
 
-_REASON_EN = "4 treated of 20 clusters (effective number {g}): too few treated clusters for cluster-robust t-tests."
-_REASON_DA = "4 behandlede af 20 kommuner (effektivt antal {g}): for få behandlede kommuner til klyngerobuste t-test."
 #: outcome, inference, chosen, weight_type, G*, estimate, p_value, ci_low, ci_high, draws (rows out of report order)
 INFERENCE = [
     ("sdq", "cluster_robust", False, "webb", 3.456, -1.234, 0.0004, -1.9, -0.57, 0),
@@ -257,11 +255,9 @@ def write_inference_results(results: Path, inference: list[tuple] | None = None)
     (results / "power").mkdir(parents=True, exist_ok=True)
     rows = []
     for outcome, inference_, chosen, weights, g_star, estimate, p, low, high, draws in inference or INFERENCE:
-        g = f"{g_star:.1f}"
-        reasons = {"reason_en": _REASON_EN.format(g=g), "reason_da": _REASON_DA.format(g=g.replace(".", ","))}
         rows.append({
-            "outcome": outcome, "inference": inference_, "chosen": chosen, "method": "(policy)",
-            "weight_type": weights, **reasons,
+            "outcome": outcome, "inference": inference_, "chosen": chosen, "method": "wild_cluster_bootstrap",
+            "weight_type": weights, "reason": "too_few_for_t_tests",
             "effective_clusters": g_star, "n_clusters": 20, "n_treated_clusters": 4, "estimate": estimate, "se": 0.5,
             "p_value": p, "ci_low": low, "ci_high": high, "draws": draws,
         })  # fmt: skip

@@ -15,12 +15,22 @@ import pandas as pd
 import pytest
 
 from evaluation.errors import ReportError
+from evaluation.inference import REASON_CODES
 from evaluation.report.generate import write_generated
-from evaluation.report.inference_parts import inference_note, inference_table, inference_variables
+from evaluation.report.inference_parts import (
+    REASONS,
+    inference_note,
+    inference_reason,
+    inference_table,
+    inference_variables,
+)
 from evaluation.report.inputs import load_results
 from evaluation.report.power_parts import power_figure, power_grid_table, power_table, power_variables
+from evaluation.report.sentences import read_sentences
 from report_fixtures import INFERENCE, write_inference_results
 from test_report_build import REPORTS_SOURCE, write_results
+
+REPORTS = Path(__file__).resolve().parents[1] / "reports"
 
 M, NB = "\u2212", "\u00a0"
 
@@ -63,12 +73,12 @@ def test_inference_note_names_each_method_once(inputs, language: str, expected: 
 
 
 def test_inference_variables_of_the_main_outcome_in_the_report_language(inputs) -> None:
-    da = inference_variables(inputs.inference, language="da")
+    da = inference_variables(inputs.inference, sentences=read_sentences(REPORTS, "da", REASONS), language="da")
     assert da == {
         "inference_outcome": "SDQ-score (0-40)",
         "inference_method": "restringeret wild cluster bootstrap (Roodman m.fl. 2019)",
         "inference_reason": "4 behandlede af 20 kommuner (effektivt antal 3,5): for få behandlede kommuner til "
-        "klyngerobuste t-test.",
+        "klyngerobuste t-test; restringeret wild cluster bootstrap med Webb-vægte.",
         "inference_g_star": "3,5",
         "inference_g_star_min": "2,0",
         "inference_g_star_max": "12,3",
@@ -82,8 +92,11 @@ def test_inference_variables_of_the_main_outcome_in_the_report_language(inputs) 
         "inference_robust_ci_high_text": f"{M}0,6",
         "inference_robust_p_text": "p < 0,001",
     }
-    en = inference_variables(inputs.inference, language="en")
-    assert en["inference_reason"].startswith("4 treated of 20 clusters (effective number 3.5): too few")
+    en = inference_variables(inputs.inference, sentences=read_sentences(REPORTS, "en", REASONS), language="en")
+    assert en["inference_reason"] == (
+        "4 treated of 20 municipalities (effective number 3.5): too few treated municipalities for cluster-robust "
+        "t-tests; restricted wild cluster bootstrap with Webb weights."
+    )
     assert en["inference_method"] == "the restricted wild cluster bootstrap (Roodman et al. 2019)"
     assert (en["inference_ci_low_text"], en["inference_robust_p_text"]) == (f"{M}2.5", "p < 0.001")
 
@@ -91,9 +104,9 @@ def test_inference_variables_of_the_main_outcome_in_the_report_language(inputs) 
 def test_chosen_cluster_robust_is_flagged_and_a_second_chosen_row_is_refused() -> None:
     frame = pd.DataFrame(INFERENCE, columns=["outcome", "inference", "chosen", "weight_type", "effective_clusters",
                                              "estimate", "p_value", "ci_low", "ci_high", "draws"])  # fmt: skip
-    frame = frame.assign(reason_da="grund", reason_en="reason", n_clusters=20, n_treated_clusters=4)
+    frame = frame.assign(method="cluster_robust", reason="enough_treated", n_clusters=20, n_treated_clusters=4)
     robust_only = frame[frame["outcome"] == "school_absence"]
-    values = inference_variables(robust_only, language="en")
+    values = inference_variables(robust_only, sentences=read_sentences(REPORTS, "en", REASONS), language="en")
     assert values["inference_chosen_is_robust"] == "true"
     assert values["inference_ci_low_text"] == values["inference_robust_ci_low_text"] == f"{M}1.3"
     doubled = frame.assign(chosen=frame["outcome"] == "sdq")
@@ -210,3 +223,24 @@ def test_without_the_results_the_missing_texts_are_installed(tmp_path: Path) -> 
     assert "have not yet been carried out" in (text / "inference-staggered.md").read_text(encoding="utf-8")
     assert (text / "summary-inference.md").read_text(encoding="utf-8") == ""
     assert not (generated / "tbl-inference.md").exists() and not (generated / "fig-power.png").exists()
+
+
+@pytest.mark.parametrize("language", ["da", "en"])
+@pytest.mark.parametrize("code", REASON_CODES)
+def test_every_reason_code_has_a_sentence_with_its_facts_filled_in(language: str, code: str) -> None:
+    row = pd.Series({"reason": code, "method": "wild_cluster_bootstrap", "weight_type": "rademacher",
+                     "n_treated_clusters": 1234, "n_clusters": 5678, "effective_clusters": 2.25})  # fmt: skip
+    sentence = inference_reason(row, read_sentences(REPORTS, language, REASONS), language=language)
+    assert "{" not in sentence and "}" not in sentence
+    assert ("1.234" if language == "da" else "1,234") in sentence and ("2,2" if language == "da" else "2.2") in sentence
+    if code == "too_few_for_t_tests":
+        assert "Rademacher" in sentence
+    if code == "configured":
+        assert "wild_cluster_bootstrap" in sentence
+
+
+def test_a_reason_code_without_a_sentence_is_refused() -> None:
+    row = pd.Series({"reason": "new_rule", "method": "cluster_robust", "weight_type": None,
+                     "n_treated_clusters": 4, "n_clusters": 20, "effective_clusters": 3.5})  # fmt: skip
+    with pytest.raises(ReportError, match="no sentence for the reason 'new_rule'"):
+        inference_reason(row, read_sentences(REPORTS, "en", REASONS), language="en")

@@ -55,8 +55,7 @@ INFERENCE_COLUMNS = [
     "chosen",
     "method",
     "weight_type",
-    "reason_en",
-    "reason_da",
+    "reason",
     "effective_clusters",
     "n_clusters",
     "n_treated_clusters",
@@ -84,27 +83,6 @@ def _settings(config: Mapping[str, Any]) -> dict[str, Any]:
     if not 0 <= cfg["rho"] <= 1:
         raise ConfigError(f"inference.rho must lie in [0, 1], not {cfg['rho']}.")
     return cfg
-
-
-def _reason_da(
-    method: str, weight_type: str | None, n_treated: int, n_clusters: int, g_star: float, forced: bool
-) -> str:
-    """Return the Danish sentence of the policy's reason (same facts as the English one)."""
-    count = f"{n_treated} behandlede af {n_clusters} kommuner (effektivt antal {g_star:.1f})".replace(".", ",")
-    if forced:
-        return f"Valgt i konfigurationen (inference.method = {method}); {count}."
-    if method == "cluster_robust":
-        return f"{count}: nok behandlede kommuner til klyngerobuste t-test med G - 1 frihedsgrader."
-    if method == "wild_cluster_bootstrap":
-        kind = "Webb-vægte" if weight_type == "webb" else "Rademacher-vægte"
-        return (
-            f"{count}: for få behandlede kommuner til klyngerobuste t-test; restringeret wild cluster bootstrap "
-            f"med {kind}."
-        )
-    return (
-        f"{count}: for få behandlede kommuner til klyngerobust eller bootstrap-inferens; randomiseringsinferens "
-        "over kommuner med en syntetisk kontrolgruppe ved siden af."
-    )
 
 
 def randomization_ci(
@@ -200,10 +178,7 @@ def inference_table(
             "outcome": outcome,
             "method": choice.method,
             "weight_type": choice.weight_type,
-            "reason_en": choice.reason,
-            "reason_da": _reason_da(
-                choice.method, choice.weight_type, n_treated, n_clusters, g_star, cfg["method"] != "auto"
-            ),
+            "reason": choice.reason_code,
             "effective_clusters": g_star,
             "n_clusters": n_clusters,
             "n_treated_clusters": n_treated,

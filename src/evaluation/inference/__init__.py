@@ -3,6 +3,7 @@
 from evaluation.inference.design import PartialDesign, partial_design
 from evaluation.inference.policy import (
     DEFAULT_POLICY,
+    REASON_CODES,
     InferenceChoice,
     choose_inference,
     effective_clusters,
@@ -16,6 +17,7 @@ __all__ = [
     "DEFAULT_POLICY",
     "InferenceChoice",
     "PartialDesign",
+    "REASON_CODES",
     "RandomizationResult",
     "WildBootstrapResult",
     "bootstrap_weights",

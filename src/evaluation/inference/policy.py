@@ -52,6 +52,7 @@ __all__ = [
     "effective_clusters_balanced",
     "effective_clusters_from_data",
     "DEFAULT_POLICY",
+    "REASON_CODES",
 ]
 
 Method = Literal["cluster_robust", "wild_cluster_bootstrap", "randomization_inference"]
@@ -73,13 +74,16 @@ class InferenceChoice:
     method : str
         ``"cluster_robust"``, ``"wild_cluster_bootstrap"`` or ``"randomization_inference"``.
     reason : str
-        One sentence for the report's method chapter.
+        The reason in one English sentence (for interactive use; the report words it from ``reason_code``).
     effective_clusters : float
         Carter-Schnepel-Steigerwald G*.
     weight_type : str or None
         ``"webb"`` or ``"rademacher"`` for the wild bootstrap, else None.
     companion : str or None
         A companion analysis to report beside it (``"synthetic_control"`` with very few treated).
+    reason_code : str
+        The reason as a code (:data:`REASON_CODES`): what the pipeline writes, and the report words in
+        ``reports/_text/<language>/inference.yml``.
     """
 
     method: str
@@ -87,6 +91,13 @@ class InferenceChoice:
     effective_clusters: float
     weight_type: str | None = None
     companion: str | None = None
+    reason_code: str = ""
+
+
+#: Codes of the policy's reasons: the method set in the config, enough treated clusters for cluster-robust
+#: t-tests, too few for them (the wild cluster bootstrap), too few for the bootstrap as well (randomization
+#: inference).
+REASON_CODES = ("configured", "enough_treated", "too_few_for_t_tests", "too_few_for_bootstrap")
 
 
 def effective_clusters(x_tilde: np.ndarray, clusters: np.ndarray, *, rho: float = 0.0) -> float:
@@ -216,20 +227,20 @@ def choose_inference(
     count = f"{n_treated_clusters} treated of {n_clusters} clusters (effective number {g_star:.1f})"
     webb = n_treated_clusters < cfg["webb_below"]
     if cfg["method"] != "auto":
-        method = cfg["method"]
+        method, code = cfg["method"], "configured"
         reason = f"Set in config (inference.method = {method}); {count}."
     elif n_treated_clusters >= cfg["cluster_robust_min"]:
-        method = "cluster_robust"
+        method, code = "cluster_robust", "enough_treated"
         reason = f"{count}: enough treated clusters for cluster-robust t-tests with G - 1 degrees of freedom."
     elif n_treated_clusters >= cfg["wild_bootstrap_min"]:
-        method = "wild_cluster_bootstrap"
+        method, code = "wild_cluster_bootstrap", "too_few_for_t_tests"
         kind = "Webb" if webb else "Rademacher"
         reason = (
             f"{count}: too few treated clusters for cluster-robust t-tests; restricted wild cluster bootstrap "
             f"with {kind} weights."
         )
     else:
-        method = "randomization_inference"
+        method, code = "randomization_inference", "too_few_for_bootstrap"
         reason = (
             f"{count}: too few treated clusters for cluster-robust or bootstrap inference; randomization "
             "inference over municipalities, with a synthetic control beside it."
@@ -240,4 +251,5 @@ def choose_inference(
         effective_clusters=float(g_star),
         weight_type=("webb" if webb else "rademacher") if method == "wild_cluster_bootstrap" else None,
         companion="synthetic_control" if method == "randomization_inference" else None,
+        reason_code=code,
     )

@@ -38,15 +38,17 @@ from evaluation.report.effects_parts import (
 from evaluation.report.figures_headline import headline_event_study_figure, honest_did_figure
 from evaluation.report.figures_results import bacon_figure, ceac_figure, costs_figure, love_plot_figure
 from evaluation.report.headline_parts import headline_sensitivity_variables
-from evaluation.report.inference_parts import inference_note, inference_table, inference_variables
+from evaluation.report.inference_parts import REASONS, inference_note, inference_table, inference_variables
 from evaluation.report.inputs import ReportInputs
-from evaluation.report.limits import analysis_limits, few_treated_variables, limits_markdown, read_sentences
+from evaluation.report.limits import analysis_limits, few_treated_variables, limits_markdown
+from evaluation.report.limits import read_sentences as read_limits
 from evaluation.report.municipality_parts import (
     municipality_balance_table,
     municipality_table,
     municipality_variables,
 )
 from evaluation.report.power_parts import power_figure, power_grid_table, power_table, power_variables
+from evaluation.report.sentences import read_sentences
 from evaluation.report.synth_parts import sdid_table, sdid_variables, synth_figure, synth_table, synth_variables
 from evaluation.report.values import SMD_THRESHOLD
 
@@ -258,7 +260,7 @@ def write_result_parts(
         table("tbl-heterogeneity", heterogeneity_table(inputs.heterogeneity, min_cell, language=language), 3, registry)
     if inputs.multiplicity is not None:
         table("tbl-multiplicity", multiplicity_table(inputs.multiplicity, language=language), 3, registry)
-    _inference_and_power(inputs, out, table, registry)
+    _inference_and_power(inputs, out, table, registry, generated.parent)
     if out.available["synth"] and not inputs.synth.empty and not inputs.synth_gaps.empty:
         values = synth_variables(inputs.synth, inputs.synth_gaps, language=language)
         out.variables.update(values)
@@ -314,13 +316,16 @@ def write_result_parts(
     return out
 
 
-def _inference_and_power(inputs: ReportInputs, out: ResultParts, table: Callable[..., None], source: str) -> None:
+def _inference_and_power(
+    inputs: ReportInputs, out: ResultParts, table: Callable[..., None], source: str, reports_dir: Path
+) -> None:
     """Write the inference and power tables, draw the power figure, and say whether the summary names the CI."""
     language = inputs.language
     if has_rows(inputs, "inference"):
         note = inference_note(inputs.inference, language=language)
         table("tbl-inference", inference_table(inputs.inference, language=language), 2, f"{source} {note}".strip())
-        values = inference_variables(inputs.inference, language=language)
+        reasons = read_sentences(reports_dir, language, REASONS)
+        values = inference_variables(inputs.inference, sentences=reasons, language=language)
         out.variables.update(values)
         # the chosen method's CI beside the cluster-robust one (and in the summary) only when they differ
         differs = values["inference_chosen_is_robust"] == "false"
@@ -337,7 +342,7 @@ def _inference_and_power(inputs: ReportInputs, out: ResultParts, table: Callable
 
 def _limits(inputs: ReportInputs, out: ResultParts, generated: Path) -> None:
     """List the analyses that could not be made (``_generated/limits.md``) and open the summary on few adopters."""
-    sentences = read_sentences(generated.parent, inputs.language)
+    sentences = read_limits(generated.parent, inputs.language)
     limits = analysis_limits(inputs)
     path = generated / "limits.md"
     path.write_text(limits_markdown(limits, sentences, language=inputs.language), encoding="utf-8")

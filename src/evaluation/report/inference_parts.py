@@ -5,11 +5,14 @@ Reads ``results/estimate/inference.csv`` of the pipeline step ``choose_inference
 policy chose (``chosen`` true) and, unless that is cluster-robust itself, a
 ``cluster_robust`` row. The effective number of clusters G* (Carter, Schnepel and
 Steigerwald 2017, "Asymptotic behavior of a t-test robust to cluster
-heterogeneity", *Review of Economics and Statistics* 99(4), eq. 9) and the policy's
-reason, in both languages, come from the file; nothing is re-estimated.
+heterogeneity", *Review of Economics and Statistics* 99(4), eq. 9) and the code of the
+policy's reason come from the file, nothing is re-estimated; the reason is worded with the sentences of
+``reports/_text/<language>/inference.yml`` (:func:`inference_reason`).
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import pandas as pd
 
@@ -212,13 +215,50 @@ def main_outcome(outcomes: pd.Series) -> str:
     return ordered(set(outcomes.astype(str)), MAIN_OUTCOME_ORDER)[0]
 
 
-def inference_variables(inference: pd.DataFrame, *, language: str = "da") -> dict[str, str]:
+#: the file of the sentences of the reasons, in ``reports/_text/<language>/``
+REASONS = "inference.yml"
+
+
+def inference_reason(row: pd.Series, sentences: Mapping[str, str], *, language: str = "da") -> str:
+    """Word the policy's reason for the method of one row of ``inference.csv``.
+
+    Parameters
+    ----------
+    row : pandas.Series
+        A row with ``reason`` (a code of :data:`evaluation.inference.REASON_CODES`), ``method``,
+        ``weight_type``, ``n_treated_clusters``, ``n_clusters`` and ``effective_clusters``.
+    sentences : mapping
+        ``reports/_text/<language>/inference.yml`` (:func:`evaluation.report.sentences.read_sentences`).
+    language : {"da", "en"}, default "da"
+
+    Raises
+    ------
+    ReportError
+        If the code has no sentence.
+    """
+    code = str(row["reason"])
+    if code not in sentences:
+        raise ReportError(f"no sentence for the reason {code!r} of inference.csv in reports/_text/*/{REASONS}")
+    count = sentences["count"].format(
+        n_treated=format_count(row["n_treated_clusters"], language=language),
+        n_clusters=format_count(row["n_clusters"], language=language),
+        g_star=_fmt(row["effective_clusters"], 1, language),
+    )
+    weights = sentences.get(f"weights_{row['weight_type']}", "") if pd.notna(row["weight_type"]) else ""
+    return sentences[code].format(count=count, method=row["method"], weights=weights)
+
+
+def inference_variables(
+    inference: pd.DataFrame, *, sentences: Mapping[str, str], language: str = "da"
+) -> dict[str, str]:
     """Return the numbers and words of the inference text, for the main outcome (:func:`main_outcome`).
 
     Parameters
     ----------
     inference : pandas.DataFrame
         ``results/estimate/inference.csv``.
+    sentences : mapping
+        The sentences of the reasons (:data:`REASONS`, read with :func:`evaluation.report.sentences.read_sentences`).
     language : {"da", "en"}, default "da"
 
     Returns
@@ -246,7 +286,7 @@ def inference_variables(inference: pd.DataFrame, *, language: str = "da") -> dic
     values = {
         "inference_outcome": label("outcome", outcome, language),
         "inference_method": _METHODS_TEXT[language].get(str(chosen["inference"]), str(chosen["inference"])),
-        "inference_reason": " ".join(str(chosen[f"reason_{language}"]).split()),
+        "inference_reason": inference_reason(chosen, sentences, language=language),
         "inference_g_star": _fmt(chosen["effective_clusters"], 1, language),
         "inference_g_star_min": _fmt(g_all.min(), 1, language),
         "inference_g_star_max": _fmt(g_all.max(), 1, language),

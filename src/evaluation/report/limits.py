@@ -21,9 +21,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from evaluation.errors import ReportError
+from evaluation.report import sentences
 from evaluation.report.inference_parts import main_outcome
 from evaluation.report.inputs import ReportInputs
 from evaluation.report.labels import OUTCOME_ORDER, label, ordered
@@ -67,20 +66,14 @@ class Limit:
 
 
 def read_sentences(reports_dir: Path, language: str) -> dict[str, str]:
-    """Read the sentences of the limits from ``reports/_text/<language>/limits.yml``.
+    """Read the sentences of the limits from ``reports/_text/<language>/limits.yml`` (:mod:`.sentences`).
 
     Raises
     ------
     ReportError
         If the file is missing or is not a mapping of codes to sentences.
     """
-    path = Path(reports_dir) / "_text" / check_language(language) / SENTENCES
-    if not path.is_file():
-        raise ReportError(f"{path} is missing: the report's sentences on analyses that could not be made")
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
-        raise ReportError(f"{path} must map each code to one sentence")
-    return {str(k): " ".join(v.split()) for k, v in data.items()}
+    return sentences.read_sentences(reports_dir, language, SENTENCES)
 
 
 def n_treated(inputs: ReportInputs) -> int:

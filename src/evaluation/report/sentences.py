@@ -1,0 +1,46 @@
+"""Sentences of the report that are built from codes in the results files: read from ``reports/_text``.
+
+The steps write codes (why an analysis could not be made, why a method of inference was chosen); the
+report words them with the sentences of ``reports/_text/<language>/<name>.yml``, each a mapping of a code
+to one sentence with ``{placeholders}`` for the facts the results files hold.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from evaluation.errors import ReportError
+from evaluation.report.numbers import check_language
+
+__all__ = ["read_sentences"]
+
+
+def read_sentences(reports_dir: Path, language: str, name: str) -> dict[str, str]:
+    """Read ``reports/_text/<language>/<name>``: code -> sentence, with the line breaks of the YAML folded.
+
+    Parameters
+    ----------
+    reports_dir : Path
+        The ``reports`` folder.
+    language : {"da", "en"}
+    name : str
+        File name, e.g. ``"limits.yml"``.
+
+    Returns
+    -------
+    dict of str to str
+
+    Raises
+    ------
+    ReportError
+        If the file is missing or is not a mapping of codes to sentences.
+    """
+    path = Path(reports_dir) / "_text" / check_language(language) / name
+    if not path.is_file():
+        raise ReportError(f"{path} is missing: the report words the codes of the results files with it")
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        raise ReportError(f"{path} must map each code to one sentence")
+    return {str(k): " ".join(v.split()) for k, v in data.items()}
