@@ -111,7 +111,7 @@ def release_inputs(release, **named):
 
 
 def get_report_sources():
-    """The Quarto sources of the reports: documents and their text parts (Markdown, and the YAML of the limits)."""
+    """The Quarto sources of the reports: documents and their text parts (Markdown, and the YAML of coded sentences)."""
     return sorted(str(p) for p in Path("reports").glob("*.qmd")) + sorted(
         str(p) for p in Path("reports/_text").rglob("*") if p.suffix in (".md", ".yml")
     )
