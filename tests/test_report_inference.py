@@ -32,6 +32,11 @@ from test_report_build import REPORTS_SOURCE, write_results
 
 REPORTS = Path(__file__).resolve().parents[1] / "reports"
 
+
+def _words(language: str) -> dict[str, str]:
+    return read_sentences(REPORTS, language, REASONS)
+
+
 M, NB = "\u2212", "\u00a0"
 
 
@@ -41,7 +46,7 @@ def inputs(tmp_path_factory: pytest.TempPathFactory):
 
 
 def test_inference_table_orders_outcomes_and_puts_the_chosen_method_first(inputs) -> None:
-    table = inference_table(inputs.inference, language="da")
+    table = inference_table(inputs.inference, sentences=_words("da"), language="da")
     assert list(table.columns) == ["Udfald", "Inferens", "G*", "Estimat", "95 %-KI", "p"]
     assert table.values.tolist() == [
         ["SDQ-score (0-40)", "Wild cluster bootstrap (valgt)", "3,5", f"{M}1,23", f"{M}2,47 til {M}0,06", "0,031"],
@@ -51,7 +56,7 @@ def test_inference_table_orders_outcomes_and_puts_the_chosen_method_first(inputs
         ["", "Klyngerobust", "", f"{M}10.823", f"{M}36.649 til 15.003", "0,408"],
         ["Skolefravær (pct.)", "Klyngerobust (valgt)", "12,3", f"{M}0,92", f"{M}1,27 til {M}0,58", "<0,001"],
     ]  # fmt: skip
-    english = inference_table(inputs.inference, language="en")
+    english = inference_table(inputs.inference, sentences=_words("en"), language="en")
     assert list(english.columns) == ["Outcome", "Inference", "G*", "Estimate", "95% CI", "p"]
     assert english.iloc[0].tolist() == ["SDQ score (0-40)", "Wild cluster bootstrap (chosen)", "3.5", f"{M}1.23",
                                         f"{M}2.47 to {M}0.06", "0.031"]  # fmt: skip
@@ -69,11 +74,11 @@ def test_inference_table_orders_outcomes_and_puts_the_chosen_method_first(inputs
     ],
 )  # fmt: skip
 def test_inference_note_names_each_method_once(inputs, language: str, expected: str) -> None:
-    assert inference_note(inputs.inference, language=language) == expected
+    assert inference_note(inputs.inference, sentences=_words(language), language=language) == expected
 
 
 def test_inference_variables_of_the_main_outcome_in_the_report_language(inputs) -> None:
-    da = inference_variables(inputs.inference, sentences=read_sentences(REPORTS, "da", REASONS), language="da")
+    da = inference_variables(inputs.inference, sentences=_words("da"), language="da")
     assert da == {
         "inference_outcome": "SDQ-score (0-40)",
         "inference_method": "restringeret wild cluster bootstrap (Roodman m.fl. 2019)",
@@ -92,7 +97,7 @@ def test_inference_variables_of_the_main_outcome_in_the_report_language(inputs) 
         "inference_robust_ci_high_text": f"{M}0,6",
         "inference_robust_p_text": "p < 0,001",
     }
-    en = inference_variables(inputs.inference, sentences=read_sentences(REPORTS, "en", REASONS), language="en")
+    en = inference_variables(inputs.inference, sentences=_words("en"), language="en")
     assert en["inference_reason"] == (
         "4 treated of 20 municipalities (effective number 3.5): too few treated municipalities for cluster-robust "
         "t-tests; restricted wild cluster bootstrap with Webb weights."
@@ -106,14 +111,16 @@ def test_chosen_cluster_robust_is_flagged_and_a_second_chosen_row_is_refused() -
                                              "estimate", "p_value", "ci_low", "ci_high", "draws"])  # fmt: skip
     frame = frame.assign(method="cluster_robust", reason="enough_treated", n_clusters=20, n_treated_clusters=4)
     robust_only = frame[frame["outcome"] == "school_absence"]
-    values = inference_variables(robust_only, sentences=read_sentences(REPORTS, "en", REASONS), language="en")
+    values = inference_variables(robust_only, sentences=_words("en"), language="en")
     assert values["inference_chosen_is_robust"] == "true"
     assert values["inference_ci_low_text"] == values["inference_robust_ci_low_text"] == f"{M}1.3"
     doubled = frame.assign(chosen=frame["outcome"] == "sdq")
     with pytest.raises(ReportError, match="2 chosen rows for outcome 'sdq'"):
-        inference_table(doubled, language="da")
+        inference_table(doubled, sentences=_words("da"), language="da")
     with pytest.raises(ReportError, match="row 4, column chosen"):
-        inference_table(frame.assign(chosen=["False", "True", "maybe", "True", "False"]), language="da")
+        inference_table(
+            frame.assign(chosen=["False", "True", "maybe", "True", "False"]), sentences=_words("da"), language="da"
+        )
 
 
 def test_power_table_shows_the_actual_design_per_outcome(inputs) -> None:
@@ -230,7 +237,7 @@ def test_without_the_results_the_missing_texts_are_installed(tmp_path: Path) -> 
 def test_every_reason_code_has_a_sentence_with_its_facts_filled_in(language: str, code: str) -> None:
     row = pd.Series({"reason": code, "method": "wild_cluster_bootstrap", "weight_type": "rademacher",
                      "n_treated_clusters": 1234, "n_clusters": 5678, "effective_clusters": 2.25})  # fmt: skip
-    sentence = inference_reason(row, read_sentences(REPORTS, language, REASONS), language=language)
+    sentence = inference_reason(row, _words(language), language=language)
     assert "{" not in sentence and "}" not in sentence
     assert ("1.234" if language == "da" else "1,234") in sentence and ("2,2" if language == "da" else "2.2") in sentence
     if code == "too_few_for_t_tests":
@@ -243,4 +250,4 @@ def test_a_reason_code_without_a_sentence_is_refused() -> None:
     row = pd.Series({"reason": "new_rule", "method": "cluster_robust", "weight_type": None,
                      "n_treated_clusters": 4, "n_clusters": 20, "effective_clusters": 3.5})  # fmt: skip
     with pytest.raises(ReportError, match="no sentence for the reason 'new_rule'"):
-        inference_reason(row, read_sentences(REPORTS, "en", REASONS), language="en")
+        inference_reason(row, _words("en"), language="en")

@@ -322,10 +322,11 @@ def _inference_and_power(
     """Write the inference and power tables, draw the power figure, and say whether the summary names the CI."""
     language = inputs.language
     if has_rows(inputs, "inference"):
-        note = inference_note(inputs.inference, language=language)
-        table("tbl-inference", inference_table(inputs.inference, language=language), 2, f"{source} {note}".strip())
-        reasons = read_sentences(reports_dir, language, REASONS)
-        values = inference_variables(inputs.inference, sentences=reasons, language=language)
+        words = read_sentences(reports_dir, language, REASONS)
+        note = inference_note(inputs.inference, sentences=words, language=language)
+        table("tbl-inference", inference_table(inputs.inference, sentences=words, language=language), 2,
+              f"{source} {note}".strip())  # fmt: skip
+        values = inference_variables(inputs.inference, sentences=words, language=language)
         out.variables.update(values)
         # the chosen method's CI beside the cluster-robust one (and in the summary) only when they differ
         differs = values["inference_chosen_is_robust"] == "false"

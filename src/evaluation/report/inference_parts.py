@@ -26,56 +26,6 @@ from evaluation.report.tables import MISSING
 METHOD_ORDER: tuple[str, ...] = ("randomization_inference", "wild_cluster_bootstrap", "cluster_robust")
 #: the outcome whose result the summary states (the first of these present)
 MAIN_OUTCOME_ORDER: tuple[str, ...] = OUTCOME_ORDER
-_METHODS = {
-    "da": {
-        "wild_cluster_bootstrap": "Wild cluster bootstrap",
-        "randomization_inference": "Randomiseringsinferens",
-        "cluster_robust": "Klyngerobust",
-    },
-    "en": {
-        "wild_cluster_bootstrap": "Wild cluster bootstrap",
-        "randomization_inference": "Randomization inference",
-        "cluster_robust": "Cluster-robust",
-    },
-}
-#: the methods in running text (after "by" / "med")
-_METHODS_TEXT = {
-    "da": {
-        "wild_cluster_bootstrap": "restringeret wild cluster bootstrap (Roodman m.fl. 2019)",
-        "randomization_inference": "randomiseringsinferens over kommuner (MacKinnon & Webb 2020)",
-        "cluster_robust": "klyngerobuste standardfejl",
-    },
-    "en": {
-        "wild_cluster_bootstrap": "the restricted wild cluster bootstrap (Roodman et al. 2019)",
-        "randomization_inference": "randomization inference over municipalities (MacKinnon & Webb 2020)",
-        "cluster_robust": "cluster-robust standard errors",
-    },
-}
-_DETAILS = {
-    "da": {
-        "webb": "Webb-vægte",
-        "rademacher": "Rademacher-vægte",
-        "draws": "{n} træk",
-        "permutations": "{n} permutationer",
-        "robust": "t-fordeling med G\u00a0\u2212\u00a01 frihedsgrader",
-        "chosen": "valgt",
-    },
-    "en": {
-        "webb": "Webb weights",
-        "rademacher": "Rademacher weights",
-        "draws": "{n} draws",
-        "permutations": "{n} permutations",
-        "robust": "t distribution with G\u00a0\u2212\u00a01 degrees of freedom",
-        "chosen": "chosen",
-    },
-}
-_COLUMNS = {
-    "da": {"outcome": "Udfald", "method": "Inferens", "g_star": "G*", "estimate": "Estimat", "ci": "95 %-KI",
-           "p_value": "p"},
-    "en": {"outcome": "Outcome", "method": "Inference", "g_star": "G*", "estimate": "Estimate", "ci": "95% CI",
-           "p_value": "p"},
-}  # fmt: skip
-_TO = {"da": "til", "en": "to"}
 
 
 def _chosen(values: pd.Series) -> pd.Series:
@@ -109,7 +59,7 @@ def _ordered(inference: pd.DataFrame) -> pd.DataFrame:
     return keyed.sort_values(["_o", "_c", "_m"], kind="stable").drop(columns=["_o", "_c", "_m"]).reset_index(drop=True)
 
 
-def method_label(method: str, *, chosen: bool, language: str = "da") -> str:
+def method_label(method: str, *, chosen: bool, sentences: Mapping[str, str]) -> str:
     """Name an inference method for a table cell: ``"Wild cluster bootstrap (valgt)"``.
 
     Parameters
@@ -118,25 +68,27 @@ def method_label(method: str, *, chosen: bool, language: str = "da") -> str:
         ``wild_cluster_bootstrap``, ``randomization_inference`` or ``cluster_robust`` (others are shown as they are).
     chosen : bool
         Whether the policy chose this method (adds "valgt" / "chosen").
-    language : {"da", "en"}, default "da"
+    sentences : mapping
+        The words of :data:`REASONS` in the report's language (``method_*``, ``chosen``).
 
     Returns
     -------
     str
         The label.
     """
-    language = check_language(language)
-    name = _METHODS[language].get(method, method)
-    return f"{name} ({_DETAILS[language]['chosen']})" if chosen else name
+    name = sentences.get(f"method_{method}", method)
+    return f"{name} ({sentences['chosen']})" if chosen else name
 
 
-def inference_note(inference: pd.DataFrame, *, language: str = "da") -> str:
+def inference_note(inference: pd.DataFrame, *, sentences: Mapping[str, str], language: str = "da") -> str:
     """Say under the table how each method shown was run: weights and draws, permutations, degrees of freedom.
 
     Parameters
     ----------
     inference : pandas.DataFrame
         ``results/estimate/inference.csv``.
+    sentences : mapping
+        The words of :data:`REASONS` in ``language`` (``method_*``, ``detail_*``).
     language : {"da", "en"}, default "da"
 
     Returns
@@ -146,37 +98,38 @@ def inference_note(inference: pd.DataFrame, *, language: str = "da") -> str:
         of freedom."``; one sentence per distinct method, weights and draws, in the table's order.
     """
     language = check_language(language)
-    words = _DETAILS[language]
     frame = _ordered(inference)
-    sentences: list[str] = []
+    notes: list[str] = []
     for row in frame.itertuples(index=False):
         method = str(row.inference)
-        name = _METHODS[language].get(method, method)
+        name = sentences.get(f"method_{method}", method)
         if method == "cluster_robust":
-            details = [words["robust"]]
+            details = [sentences["detail_robust"]]
         else:
             weights = row.weight_type if method == "wild_cluster_bootstrap" else None
-            details = [words[weights]] if weights in ("webb", "rademacher") else []
+            details = [sentences[f"detail_{weights}"]] if weights in ("webb", "rademacher") else []
             if not pd.isna(row.draws) and row.draws > 0:
                 kind = "permutations" if method == "randomization_inference" else "draws"
-                details.append(words[kind].format(n=format_count(row.draws, language=language)))
-        sentence = f"{name}: {', '.join(details)}." if details else ""
-        if sentence and sentence not in sentences:
-            sentences.append(sentence)
-    return " ".join(sentences)
+                details.append(sentences[f"detail_{kind}"].format(n=format_count(row.draws, language=language)))
+        note = f"{name}: {', '.join(details)}." if details else ""
+        if note and note not in notes:
+            notes.append(note)
+    return " ".join(notes)
 
 
 def _fmt(value: float, decimals: int, language: str) -> str:
     return MISSING if pd.isna(value) else format_number(value, decimals, language=language)
 
 
-def inference_table(inference: pd.DataFrame, *, language: str = "da") -> pd.DataFrame:
+def inference_table(inference: pd.DataFrame, *, sentences: Mapping[str, str], language: str = "da") -> pd.DataFrame:
     """Show per outcome the chosen method's estimate, 95 % CI and p-value beside the cluster-robust ones.
 
     Parameters
     ----------
     inference : pandas.DataFrame
         ``results/estimate/inference.csv``.
+    sentences : mapping
+        The words of :data:`REASONS` in ``language`` (``column_*``, ``to``, ``method_*``, ``chosen``).
     language : {"da", "en"}, default "da"
         Labels and number format.
 
@@ -190,13 +143,14 @@ def inference_table(inference: pd.DataFrame, *, language: str = "da") -> pd.Data
     frame = _ordered(inference)
     decimals = [outcome_decimals(o)[0] for o in frame["outcome"]]
     outcomes = [label("outcome", o, language) for o in frame["outcome"]]
-    col, to = _COLUMNS[language], _TO[language]
+    col = {key: sentences[f"column_{key}"] for key in ("outcome", "method", "g_star", "estimate", "ci", "p_value")}
+    to = sentences["to"]
     g_star = [_fmt(g, 1, language) for g in frame["effective_clusters"]]
     return pd.DataFrame(
         {
             col["outcome"]: blank_repeats(outcomes),
             col["method"]: [
-                method_label(m, chosen=bool(c), language=language)
+                method_label(m, chosen=bool(c), sentences=sentences)
                 for m, c in zip(frame["inference"], frame["chosen"], strict=True)
             ],
             col["g_star"]: blank_repeats(outcomes, g_star),
@@ -215,7 +169,8 @@ def main_outcome(outcomes: pd.Series) -> str:
     return ordered(set(outcomes.astype(str)), MAIN_OUTCOME_ORDER)[0]
 
 
-#: the file of the sentences of the reasons, in ``reports/_text/<language>/``
+#: the file (in ``reports/_text/<language>/``) of the words of the inference table and its note, and of the
+#: sentences of the reasons
 REASONS = "inference.yml"
 
 
@@ -285,7 +240,7 @@ def inference_variables(
     g_all = frame.drop_duplicates("outcome")["effective_clusters"]
     values = {
         "inference_outcome": label("outcome", outcome, language),
-        "inference_method": _METHODS_TEXT[language].get(str(chosen["inference"]), str(chosen["inference"])),
+        "inference_method": sentences.get(f"text_{chosen['inference']}", str(chosen["inference"])),
         "inference_reason": inference_reason(chosen, sentences, language=language),
         "inference_g_star": _fmt(chosen["effective_clusters"], 1, language),
         "inference_g_star_min": _fmt(g_all.min(), 1, language),

@@ -7,6 +7,7 @@ to one sentence with ``{placeholders}`` for the facts the results files hold.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import yaml
@@ -18,7 +19,9 @@ __all__ = ["read_sentences"]
 
 
 def read_sentences(reports_dir: Path, language: str, name: str) -> dict[str, str]:
-    """Read ``reports/_text/<language>/<name>``: code -> sentence, with the line breaks of the YAML folded.
+    """Read ``reports/_text/<language>/<name>``: code -> sentence, runs of spaces and line breaks folded to one space.
+
+    No-break spaces are kept: a sentence may hold them on purpose (``G\u00a0\u2212\u00a01``).
 
     Parameters
     ----------
@@ -43,4 +46,4 @@ def read_sentences(reports_dir: Path, language: str, name: str) -> dict[str, str
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
         raise ReportError(f"{path} must map each code to one sentence")
-    return {str(k): " ".join(v.split()) for k, v in data.items()}
+    return {str(k): re.sub(r"[ \t\r\n]+", " ", v).strip() for k, v in data.items()}
