@@ -37,6 +37,7 @@ from evaluation.report.effects_parts import (
 )
 from evaluation.report.figures_headline import headline_event_study_figure, honest_did_figure
 from evaluation.report.figures_results import bacon_figure, ceac_figure, costs_figure, love_plot_figure
+from evaluation.report.headline_parts import WORDS as HEADLINE_WORDS
 from evaluation.report.headline_parts import headline_sensitivity_variables
 from evaluation.report.inference_parts import REASONS, inference_note, inference_table, inference_variables
 from evaluation.report.inputs import ReportInputs
@@ -293,7 +294,11 @@ def write_result_parts(
         out.figures["fig-honest-did"] = honest_did_figure(inputs.honest_did, language=language)
     out.variables.update(
         headline_sensitivity_variables(
-            inputs.pretrend_main, inputs.honest_did, min_treated=min_treated, language=language
+            inputs.pretrend_main,
+            inputs.honest_did,
+            min_treated=min_treated,
+            sentences=read_sentences(generated.parent, language, HEADLINE_WORDS),
+            language=language,
         )
     )
     out.variables.update(

@@ -6,32 +6,20 @@ and formats the values the text ``effects-event-study.md`` quotes; it computes n
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pandas as pd
 
 from evaluation.report.labels import OUTCOME_ORDER
 from evaluation.report.numbers import check_language, format_number, format_p_value
 
-__all__ = ["headline_sensitivity_variables"]
+__all__ = ["WORDS", "headline_sensitivity_variables"]
 
 MISSING = "–"
 ALPHA = 0.05
 
-_WORDS = {
-    "da": {
-        "rejects": "testet afviser parallelle forløb før indførelsen på 5 %-niveau",
-        "not_rejects": "testet afviser ikke parallelle forløb før indførelsen på 5 %-niveau",
-        "untestable": "testet kan ikke beregnes (for få år før indførelsen)",
-        "beyond": "over {m}",
-        "at_zero": "allerede ved {m}: effekten kan ikke skelnes fra nul selv uden brud",
-    },
-    "en": {
-        "rejects": "the test rejects parallel trends before adoption at the 5% level",
-        "not_rejects": "the test does not reject parallel trends before adoption at the 5% level",
-        "untestable": "the test cannot be computed (too few years before adoption)",
-        "beyond": "above {m}",
-        "at_zero": "already at {m}: the effect cannot be told from zero even without a violation",
-    },
-}
+#: the file of the words, in ``reports/_text/<language>/``
+WORDS = "headline.yml"
 
 
 def _fmt(value: float, decimals: int, language: str) -> str:
@@ -39,7 +27,12 @@ def _fmt(value: float, decimals: int, language: str) -> str:
 
 
 def headline_sensitivity_variables(
-    pretrend: pd.DataFrame | None, honest: pd.DataFrame | None, *, min_treated: int, language: str = "da"
+    pretrend: pd.DataFrame | None,
+    honest: pd.DataFrame | None,
+    *,
+    min_treated: int,
+    sentences: Mapping[str, str],
+    language: str = "da",
 ) -> dict[str, str]:
     """Format the placebo tests and HonestDiD breakdown values the event-study text quotes.
 
@@ -57,15 +50,16 @@ def headline_sensitivity_variables(
         ``pretrend_main.csv`` and ``honest_did.csv``.
     min_treated : int
         ``estimation.min_treated_municipalities`` (from ``study.json``).
+    sentences : mapping
+        The words of :data:`WORDS` in ``language`` (:func:`evaluation.report.sentences.read_sentences`).
     language : {"da", "en"}
-        Words and number format.
+        Number format.
 
     Returns
     -------
     dict of str to str
     """
     language = check_language(language)
-    words = _WORDS[language]
     values = {"min_treated_municipalities": str(int(min_treated))}
     tests = {} if pretrend is None else {str(r.outcome): r for r in pretrend.itertuples()}
     for outcome in OUTCOME_ORDER:
@@ -78,7 +72,11 @@ def headline_sensitivity_variables(
         p_text = MISSING if pd.isna(p_value) else format_p_value(p_value, language=language)
         values[f"{key}_p_text"] = f"p {p_text.replace('<', '< ')}" if p_text.startswith("<") else f"p = {p_text}"
         values[f"{key}_verdict"] = (
-            words["untestable"] if pd.isna(p_value) else words["rejects"] if p_value < ALPHA else words["not_rejects"]
+            sentences["untestable"]
+            if pd.isna(p_value)
+            else sentences["rejects"]
+            if p_value < ALPHA
+            else sentences["not_rejects"]
         )
         for method, short in (("relative_magnitudes", "rm"), ("smoothness", "sd")):
             part = (
@@ -93,9 +91,9 @@ def headline_sensitivity_variables(
             breakdown, top, bottom = float(part["breakdown_m"].iloc[0]), float(part["m"].max()), float(part["m"].min())
             decimals = 2
             if pd.isna(breakdown):
-                values[name] = words["beyond"].format(m=_fmt(top, decimals, language))
+                values[name] = sentences["beyond"].format(m=_fmt(top, decimals, language))
             elif breakdown <= bottom:
-                values[name] = words["at_zero"].format(m=_fmt(breakdown, decimals, language))
+                values[name] = sentences["at_zero"].format(m=_fmt(breakdown, decimals, language))
             else:
                 values[name] = _fmt(breakdown, decimals, language)
         part = pd.DataFrame() if honest is None else honest[honest["outcome"] == outcome]
