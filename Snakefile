@@ -2,8 +2,8 @@
 
 Data flow: simulate -> ingest -> cut-off (interim and final releases) -> cohort -> compare
 -> estimate -> disclosure audit -> report -> output guard.
-Each step is a rule file in workflow/rules/ calling one function of the
-`evaluation` package; the rules hold no analysis logic.
+Each step is a rule file in workflow/rules/ whose rules run workflow/scripts/step.py, which
+calls the function of evaluation.pipeline named as the rule; the rules hold no analysis logic.
 """
 
 from snakemake.utils import min_version

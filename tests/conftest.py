@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from workspace import finish_run, make_workspace, start_run
+from workspace import kill_and_resume, make_workspace
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,17 +42,20 @@ def config_path() -> Path:
 def tiny_run(tmp_path_factory) -> Path:
     """The whole pipeline, rendering and the output guard included, on the tiny synthetic registry, with 2 cores.
 
-    Run once per test session in a fresh workspace (what a clone holds of the workflow) and shared by every
-    end-to-end test that can read its outputs: ``test_pipeline.py``, ``test_browser.py``, and the reference
-    run of ``test_reproducibility.py`` and ``test_slurm.py``. Tests only read it; a test that plants a file
-    works on a copy (:func:`workspace.copy_run`). Under pytest-xdist the first worker that asks runs it while the
-    others wait on a lock, so the session still runs it once. ``EVALUATION_TINY_RUN=<folder>`` reads a
-    finished run of the same kind instead (a quicker loop while working on the reports; CI never sets it).
+    Killed with ``SIGKILL`` once ingestion has finished and resumed (:func:`workspace.kill_and_resume`), so that
+    every test of its outputs also tests a resumed run. Run once per test session in a fresh workspace (what a
+    clone holds of the workflow) and shared by every end-to-end test that can read its outputs:
+    ``test_pipeline.py``, ``test_browser.py``, ``test_reproducibility.py`` (the resume itself) and
+    ``test_slurm.py`` (an uninterrupted run through SLURM must give the same bytes). Tests only read it; a test
+    that plants a file works on a copy (:func:`workspace.copy_run`). Under pytest-xdist the first worker that
+    asks runs it while the others wait on a lock, so the session still runs it once.
+    ``EVALUATION_TINY_RUN=<folder>`` reads a finished run of the same kind instead (a quicker loop while working
+    on the reports; CI never sets it).
     """
     reuse = os.environ.get("EVALUATION_TINY_RUN")
     if reuse:
         return Path(reuse)
-    return shared_once(tmp_path_factory, "tiny_run", lambda dest: finish_run(start_run(make_workspace(dest), 2)))
+    return shared_once(tmp_path_factory, "tiny_run", lambda dest: kill_and_resume(make_workspace(dest), 2))
 
 
 def shared_once(tmp_path_factory, name: str, build) -> Path:
@@ -88,14 +91,16 @@ def shared_once(tmp_path_factory, name: str, build) -> Path:
 
 
 #: The end-to-end test files, most expensive first: under pytest-xdist (``--dist loadfile``) each file runs on
-#: one worker, in the order collected, so the long pipeline runs start at once and the many quick tests fill
-#: the gaps (longest first is the usual greedy rule for two machines). ``test_pipeline.py`` starts the shared
-#: run; the files that also need it come after the runs of their own.
+#: one worker, in the order collected, and xdist hands the first two files to the two workers (then one more
+#: each), so the long pipeline runs start at once and the many quick tests fill the gaps (longest first is the
+#: usual greedy rule for two machines). ``test_pipeline.py`` starts the shared run and ``test_slurm.py`` its
+#: SLURM run beside it (the SLURM run waits for its jobs' states, leaving the cores to the local run); the files
+#: that only read the shared run come after the runs of their own.
 E2E_ORDER = (
     "test_pipeline.py",
+    "test_slurm.py",
     "test_small_study.py",
     "test_reproducibility.py",
-    "test_slurm.py",
     "test_montecarlo.py",
     "test_browser.py",
 )

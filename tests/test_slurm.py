@@ -7,10 +7,11 @@ the cluster is up) turns the skip into a failure. Jobs go only to that cluster, 
 its name (:data:`TEST_CLUSTER`), never to a real cluster whose ``sinfo`` happens to be on the
 PATH.
 
-The tiny pipeline (without report rendering, as in ``test_reproducibility.py``) runs in a fresh
-workspace with ``--profile workflow/profiles/slurm``, as a researcher would run it, plus
+The tiny pipeline (without report rendering, which writes nothing under ``results/``) runs uninterrupted in a
+fresh workspace with ``--profile workflow/profiles/slurm``, as a researcher would run it, plus
 :data:`CLUSTER_ARGS` for the test cluster. Its ``results/`` must be byte-identical to the session's
-local run (``tiny_run`` in conftest.py) except the run-specific ``run_info.json``.
+local run (``tiny_run`` in conftest.py: 2 cores, killed after ingestion and resumed) except the run-specific
+``run_info.json``: one comparison for the number of processes, the order of jobs and the resume.
 SLURM's own record (``squeue``) must show every job of the run completed, with the memory and
 time limit that Snakemake resolved for it (the rule's resources or the profile's defaults).
 """
@@ -134,7 +135,7 @@ def _megabytes(memory: str) -> int:
 def test_cluster_run_gives_the_local_results_byte_for_byte(runs):
     local, cluster, _ = runs
     differ = differing_results(local, cluster)
-    assert differ == [], f"files under results/ differ between the local and the SLURM run: {differ}"
+    assert differ == [], f"files under results/ differ between the local (resumed) and the SLURM run: {differ}"
 
 
 def test_every_job_ran_as_a_slurm_job_with_its_resources(runs):

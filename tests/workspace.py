@@ -1,6 +1,6 @@
 """Run the real Snakemake pipeline on the ``tiny`` synthetic registry in a temporary workspace.
 
-Shared by the end-to-end tests (``test_reproducibility.py``, ``test_slurm.py``). A workspace
+Shared by the end-to-end tests (``conftest.py``'s shared run, ``test_slurm.py``, ``test_small_study.py``). A workspace
 holds what a clone holds of the workflow (``Snakefile``, ``workflow/``, ``config/``,
 ``reports/`` without rendered or generated files, and ``docs/accessibility.md``, which the
 report step renders beside the landing pages); the ``evaluation`` package is the installed one.
@@ -8,12 +8,14 @@ report step renders beside the landing pages); the ``evaluation`` package is the
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -133,3 +135,52 @@ def jobs_run(log: str) -> dict[str, int]:
             break
         jobs[match.group(1)] = int(match.group(2))
     return jobs
+
+
+#: Where :func:`kill_and_resume` records the resume, in the workspace (outside ``results/``).
+RESUME_RECORD = "resume.json"
+
+
+def kill_and_resume(workdir: Path, cores: int) -> None:
+    """Run the whole pipeline in ``workdir``, killed with ``SIGKILL`` after ingestion and resumed.
+
+    The run is killed as soon as a step after ingestion starts (the log of ``build_panel`` of either
+    release appears), unlocked with ``--unlock`` (which must change no file) and resumed with
+    ``--rerun-incomplete``. :data:`RESUME_RECORD` keeps the modification times of the files the killed run
+    had finished (the ingested extracts, the manifest of the registry, the row accounting), taken before the
+    resume, and the jobs the resume ran, for :func:`resume_record`.
+    """
+    log = workdir.parent / f"{workdir.name}-killed.log"  # a file, not a pipe: nobody reads it while we wait
+    proc = start_run(workdir, cores, log=log)
+    markers = [workdir / "logs" / release / "build_panel.log" for release in ("interim", "final")]
+    deadline = time.monotonic() + TIMEOUT
+    while not any(marker.exists() for marker in markers):
+        if proc.poll() is not None:
+            pytest.fail(f"the run ended before it could be killed:\n{log.read_text()[-4000:]}")
+        if time.monotonic() > deadline:
+            os.killpg(proc.pid, signal.SIGKILL)
+            pytest.fail("the run never reached build_panel")
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    assert not (workdir / "results" / "final" / "estimates.csv").exists()  # really killed midway
+    finished = sorted((workdir / "data" / "interim" / "ingest").glob("*.parquet")) + [
+        workdir / "data" / "raw" / "synthetic" / "manifest.json",
+        workdir / "results" / "ingest" / "row_accounting.csv",
+    ]
+    stamps = {str(p.relative_to(workdir)): p.stat().st_mtime_ns for p in finished}
+    finish_run(start_run(workdir, cores, "--unlock"))
+    unlocked = {str(p.relative_to(workdir)): p.stat().st_mtime_ns for p in finished}
+    jobs = jobs_run(finish_run(start_run(workdir, cores, "--rerun-incomplete")))
+    record = {"finished": stamps, "after_unlock": unlocked, "resumed_jobs": jobs}
+    (workdir / RESUME_RECORD).write_text(json.dumps(record, indent=1, sort_keys=True), encoding="utf-8")
+
+
+def resume_record(workdir: Path) -> dict:
+    """What :func:`kill_and_resume` recorded: ``finished`` and ``after_unlock`` (path -> mtime in ns) and
+    ``resumed_jobs`` (rule -> jobs run by the resume)."""
+    path = workdir / RESUME_RECORD
+    if not path.exists():
+        pytest.fail(f"{workdir} holds no {RESUME_RECORD}: it was not made by workspace.kill_and_resume")
+    return json.loads(path.read_text(encoding="utf-8"))

@@ -3,17 +3,20 @@
 Each function here serves one rule: it takes the rule's ``input``, ``output``,
 ``log`` and the config, opens the rule's log, and calls one function of the
 package with explicit paths. The analysis lives in the modules these call; the
-rules in ``workflow/rules/`` stay one line long.
+rules in ``workflow/rules/`` stay a few lines long: each runs ``workflow/scripts/step.py``, which
+calls :func:`run_job`.
 """
 
 from __future__ import annotations
 
+import inspect
 import shutil
+import typing
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from evaluation.config import effective_cutoff
+from evaluation.config import effective_cutoff, release_config
 from evaluation.logs import step_log
 
 Files = Any  # snakemake's named lists: attribute and index access to paths
@@ -397,3 +400,49 @@ def audit_disclosure(input: Files, output: Files, log: Files, config: Mapping[st
             f"{min_cell}); {checked} hold person-level cells, {int(summary['cells_suppressed'].sum())} cells "
             f"suppressed; wrote {output.summary}"
         )
+
+
+def run_job(job: Any) -> None:
+    """Run the step of a Snakemake job: the function of this module named as the job's rule.
+
+    The rules run ``workflow/scripts/step.py`` as a ``script:`` job, which passes Snakemake's ``snakemake``
+    object here. A ``script:`` job is a plain Python process that receives the job's files and settings
+    from the main Snakemake process; a ``run:`` job would start a new Snakemake process that parses the
+    whole workflow again, about 2 CPU-seconds per job.
+
+    Parameters
+    ----------
+    job
+        The ``snakemake`` object of the script: ``rule``, ``input``, ``output``, ``log``, ``config``,
+        ``wildcards`` and ``params``.
+
+    Notes
+    -----
+    The step receives its arguments by name: ``input``, ``output`` and ``log`` are the job's;
+    ``config`` is the configuration of the job's release (:func:`evaluation.config.release_config`) when
+    the job has a ``release`` wildcard, else the whole configuration; any other argument is the wildcard or
+    the param of that name, converted to ``int`` where the step declares it so.
+
+    Raises
+    ------
+    KeyError
+        The rule has no step of its name, or a step's argument is neither a wildcard nor a param.
+    """
+    step = globals().get(job.rule)
+    if not inspect.isfunction(step) or job.rule == "run_job":
+        raise KeyError(f"no pipeline step for rule {job.rule!r}")
+    hints = typing.get_type_hints(step)
+    wildcards, params = dict(job.wildcards.items()), dict(job.params.items())
+    arguments: dict[str, Any] = {}
+    for name, parameter in inspect.signature(step).parameters.items():
+        if name in ("input", "output", "log"):
+            arguments[name] = getattr(job, name)
+        elif name == "config":
+            release = wildcards.get("release")
+            arguments[name] = release_config(job.config, release) if release else job.config
+        elif name in wildcards or name in params:
+            value = wildcards[name] if name in wildcards else params[name]
+            arguments[name] = int(value) if hints.get(name) is int else value
+        elif parameter.default is inspect.Parameter.empty:
+            raise KeyError(f"rule {job.rule}: the step's argument {name!r} is neither a wildcard nor a param")
+    step(**arguments)

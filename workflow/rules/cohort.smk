@@ -18,8 +18,8 @@ rule build_panel:
         design=config["treatment"] | config["cohort"] | config["prices"],
         cutoff=release_cutoff,
         code=get_code_digest("build_panel"),
-    run:
-        pipeline.build_panel(input, output, log, release_config(wildcards.release))
+    script:
+        "../scripts/step.py"
 
 
 rule municipality_panel:
@@ -44,10 +44,8 @@ rule municipality_panel:
             "adoptions": config["treatment"]["adoptions"],
         },
         code=get_code_digest("municipality_panel"),
-    run:
-        pipeline.municipality_panel(
-            input, output, log, release_config(wildcards.release)
-        )
+    script:
+        "../scripts/step.py"
 
 
 rule write_study:
@@ -63,5 +61,5 @@ rule write_study:
     params:
         design=config,  # rerun when these change
         code=get_code_digest("write_study"),
-    run:
-        pipeline.write_study(output, log, release_config(wildcards.release))
+    script:
+        "../scripts/step.py"

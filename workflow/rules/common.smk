@@ -2,7 +2,6 @@
 import sys
 from pathlib import Path
 
-from evaluation import pipeline
 from evaluation.config import (
     RELEASES,
     apply_study_file,

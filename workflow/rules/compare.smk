@@ -26,8 +26,8 @@ rule match_children:
             "language": config["report"]["language"],
         },
         code=get_code_digest("match_children"),
-    run:
-        pipeline.match_children(input, output, log, release_config(wildcards.release))
+    script:
+        "../scripts/step.py"
 
 
 rule compare_municipalities:
@@ -50,7 +50,5 @@ rule compare_municipalities:
         design=config["matching"].get("municipalities", {})
         | {"adoptions": config["treatment"]["adoptions"]},
         code=get_code_digest("compare_municipalities"),
-    run:
-        pipeline.compare_municipalities(
-            input, output, log, release_config(wildcards.release)
-        )
+    script:
+        "../scripts/step.py"

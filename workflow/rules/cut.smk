@@ -22,5 +22,5 @@ rule cut_extracts:
     params:
         cutoff=release_cutoff,  # rerun when it changes
         code=get_code_digest("cut_extracts"),
-    run:
-        pipeline.cut_extracts(input, output, log, release_config(wildcards.release))
+    script:
+        "../scripts/step.py"

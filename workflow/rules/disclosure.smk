@@ -13,7 +13,5 @@ rule audit_disclosure:
     params:
         min_cell=config["disclosure"]["min_cell"],  # rerun when it changes
         code=get_code_digest("audit_disclosure"),
-    run:
-        pipeline.audit_disclosure(
-            input, output, log, release_config(wildcards.release)
-        )
+    script:
+        "../scripts/step.py"

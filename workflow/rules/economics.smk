@@ -22,10 +22,8 @@ rule prepare_economics:
             "covariates": config["matching"]["covariates"],
         },
         code=get_code_digest("prepare_economics"),
-    run:
-        pipeline.prepare_economics(
-            input, output, log, release_config(wildcards.release)
-        )
+    script:
+        "../scripts/step.py"
 
 
 rule economics_bootstrap:
@@ -48,14 +46,8 @@ rule economics_bootstrap:
         # rerun when these change (the replications, the seed and the split into parts)
         design={"economics": config["economics"], "prices": config["prices"]},
         code=get_code_digest("economics_bootstrap"),
-    run:
-        pipeline.economics_bootstrap(
-            input,
-            output,
-            log,
-            release_config(wildcards.release),
-            int(wildcards.part),
-        )
+    script:
+        "../scripts/step.py"
 
 
 rule estimate_economics:
@@ -88,7 +80,5 @@ rule estimate_economics:
             "min_cell": config["disclosure"]["min_cell"],
         },
         code=get_code_digest("estimate_economics"),
-    run:
-        pipeline.estimate_economics(
-            input, output, log, release_config(wildcards.release)
-        )
+    script:
+        "../scripts/step.py"

@@ -27,5 +27,5 @@ rule estimate_effects:
         | config["inference"]
         | config["disclosure"],
         code=get_code_digest("estimate_effects"),
-    run:
-        pipeline.estimate_effects(input, output, log, release_config(wildcards.release))
+    script:
+        "../scripts/step.py"

@@ -14,5 +14,5 @@ rule check_outputs:
         # rerun when these change
         min_cell=config["disclosure"]["min_cell"],
         code=get_code_digest("check_outputs"),
-    run:
-        pipeline.check_outputs(input, output, log, config)
+    script:
+        "../scripts/step.py"

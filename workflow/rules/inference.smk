@@ -19,10 +19,8 @@ rule inference_outcome:
         # rerun when these change
         design=config["estimation"] | config.get("inference", {}),
         code=get_code_digest("inference_outcome"),
-    run:
-        pipeline.inference_outcome(
-            input, output, log, release_config(wildcards.release), wildcards.outcome
-        )
+    script:
+        "../scripts/step.py"
 
 
 rule choose_inference:
@@ -39,8 +37,8 @@ rule choose_inference:
         runtime=5,
     params:
         code=get_code_digest("choose_inference"),
-    run:
-        pipeline.choose_inference(input, output, log)
+    script:
+        "../scripts/step.py"
 
 
 rule power_table:
@@ -62,5 +60,5 @@ rule power_table:
         # rerun when these change
         design=config["estimation"] | config["outcomes"] | config.get("power", {}),
         code=get_code_digest("power_table"),
-    run:
-        pipeline.power_table(input, output, log, release_config(wildcards.release))
+    script:
+        "../scripts/step.py"

@@ -16,5 +16,5 @@ rule ingest:
     params:
         design=config["data"] | config["ingest"],  # rerun when these change
         code=get_code_digest("ingest"),
-    run:
-        pipeline.ingest(output, log, config)
+    script:
+        "../scripts/step.py"

@@ -21,10 +21,8 @@ rule monitor_implementation:
         | config["disclosure"]
         | config["cohort"],
         code=get_code_digest("monitor_implementation"),
-    run:
-        pipeline.monitor_implementation(
-            input, output, log, release_config(wildcards.release)
-        )
+    script:
+        "../scripts/step.py"
 
 
 rule factsheet_figures:
@@ -49,10 +47,8 @@ rule factsheet_figures:
         | config["disclosure"]
         | {"factsheets": config["report"]["factsheets"]},
         code=get_code_digest("factsheet_figures"),
-    run:
-        pipeline.factsheet_figures(
-            input, output, log, release_config(wildcards.release)
-        )
+    script:
+        "../scripts/step.py"
 
 
 rule write_provenance:
@@ -73,5 +69,5 @@ rule write_provenance:
         # rerun when these change
         design=config,
         code=get_code_digest("write_provenance"),
-    run:
-        pipeline.write_provenance(output, log, release_config(wildcards.release))
+    script:
+        "../scripts/step.py"

@@ -19,15 +19,8 @@ rule montecarlo_replication:
     params:
         workdir=lambda wildcards: f"{INTERIM}/montecarlo/{wildcards.scenario}/{wildcards.seed}",
         code=get_code_digest("montecarlo_replication"),
-    run:
-        pipeline.montecarlo_replication(
-            output,
-            log,
-            config,
-            int(wildcards.seed),
-            params.workdir,
-            wildcards.scenario,
-        )
+    script:
+        "../scripts/step.py"
 
 
 rule montecarlo_summary:
@@ -45,5 +38,5 @@ rule montecarlo_summary:
         runtime=5,
     params:
         code=get_code_digest("montecarlo_summary"),
-    run:
-        pipeline.montecarlo_summary(input, output, log, config)
+    script:
+        "../scripts/step.py"

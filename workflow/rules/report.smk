@@ -15,5 +15,5 @@ rule render_report:
     params:
         design=config["report"] | config["disclosure"],  # rerun when these change
         code=get_code_digest("render_report"),
-    run:
-        pipeline.render_report(input, output, log, config)
+    script:
+        "../scripts/step.py"

@@ -13,5 +13,5 @@ rule simulate:
     params:
         design=config["synthetic"] | {"adoptions": config["treatment"]["adoptions"]},  # rerun when these change
         code=get_code_digest("simulate"),
-    run:
-        pipeline.simulate(output, log, config)
+    script:
+        "../scripts/step.py"

@@ -28,7 +28,5 @@ rule estimate_staggered:
         | config["outcomes"]
         | {"min_cell": config["disclosure"]["min_cell"]},
         code=get_code_digest("estimate_staggered"),
-    run:
-        pipeline.estimate_staggered(
-            input, output, log, release_config(wildcards.release)
-        )
+    script:
+        "../scripts/step.py"

@@ -24,7 +24,5 @@ rule synthetic_control:
             "min_cell": config["disclosure"]["min_cell"],
         },
         code=get_code_digest("synthetic_control"),
-    run:
-        pipeline.synthetic_control(
-            input, output, log, release_config(wildcards.release)
-        )
+    script:
+        "../scripts/step.py"
