@@ -240,3 +240,44 @@ def test_summary_merges_tables_and_writes_csv(tmp_path):
     with pytest.raises(EvaluationError, match="unknown suppression rule"):
         a.add("guess", 1)
     assert summary_table([]).empty
+
+
+def test_the_threshold_rule_marks_counts_of_one_to_min_cell_minus_one_only() -> None:
+    from evaluation.disclosure import below_threshold
+
+    counts = np.array([0, 1, 4, 5, 12, np.nan])
+    assert below_threshold(counts, 5).tolist() == [False, True, True, False, False, False]
+    series = pd.Series([0, 2, 3, None, 7], dtype="Int64", index=list("abcde"))
+    out = below_threshold(series, 3)
+    assert out.tolist() == [False, True, False, False, False] and list(out.index) == list("abcde")
+    assert below_threshold(pd.Series(["0", "2", "", "9"]), 5).tolist() == [False, True, False, False]
+
+
+def test_every_step_that_blanks_counts_publishes_zeros_and_blanks_small_counts() -> None:
+    """The threshold rule is the same wherever a step suppresses counts of persons (zeros are published)."""
+    from evaluation.compare import publishable_flow
+    from evaluation.estimate import publishable_estimates
+    from evaluation.staggered.run import suppress_counts
+
+    flow = pd.DataFrame(
+        {"step": ["cohort", "matched"], "description": ["", ""], "n_treated": [0, 3], "n_control": [9, 0]}
+    )
+    out = publishable_flow(flow, 5)
+    assert out["n_treated"].tolist()[0] == 0 and pd.isna(out["n_treated"].tolist()[1])
+    assert out["n_control"].tolist() == [9, 0]
+    assert suppress_counts(pd.DataFrame({"n": [0, 3, 9]}), 5)["n"].isna().tolist() == [False, True, False]
+    estimates = pd.DataFrame(
+        {
+            "outcome": ["sdq", "sdq"],
+            "n_treated": [0, 3],
+            "n_control": [8, 8],
+            "estimate": [1.0, 2.0],
+            "se": [0.1, 0.1],
+            "ci_low": [0.8, 1.8],
+            "ci_high": [1.2, 2.2],
+            "p_value": [0.01, 0.01],
+        }
+    )
+    out = publishable_estimates(estimates, 5)
+    assert out["n_treated"].iloc[0] == 0 and pd.isna(out["n_treated"].iloc[1])
+    assert out["estimate"].isna().all()  # no estimate rests on fewer than min_cell children, zero included

@@ -35,6 +35,7 @@ from typing import Any
 import pandas as pd
 
 from evaluation.contract.codes import ORIGIN
+from evaluation.disclosure.rules import below_threshold
 from evaluation.errors import ConfigError
 from evaluation.io import write_table
 from evaluation.matching.balance import BALANCE_COLUMNS as MATCHING_BALANCE_COLUMNS
@@ -317,7 +318,7 @@ def publishable_flow(flow: pd.DataFrame, min_cell: int) -> pd.DataFrame:
     dropped = out["step"].astype(str).str.startswith("dropped_")
     for column in ("n_treated", "n_control"):
         counts = pd.to_numeric(out[column], errors="coerce").astype("Int64")
-        small = counts.between(1, min_cell - 1).fillna(False).astype(bool)
+        small = below_threshold(counts, min_cell)
         if (small & dropped).any():
             small |= out["step"].eq("matched")
         out[column] = counts.mask(small)

@@ -84,6 +84,7 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
+from evaluation.disclosure.rules import below_threshold
 from evaluation.errors import ModelNotIdentifiedError
 from evaluation.results import ESTIMATE_COLUMNS, Estimate
 
@@ -729,9 +730,9 @@ def trends(panel: pd.DataFrame, matched: pd.DataFrame, outcomes: list[str], min_
             _group_means(controls, outcome, "comparison_all", None),
         ]
     table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=TREND_COLUMNS)
-    small = table["n"] < min_cell
+    small = table["n"] < min_cell  # a mean of fewer than min_cell child-years (none: no mean) is not published
     table["mean"] = table["mean"].astype("float64").where(~small, np.nan)
-    table["n"] = table["n"].astype("Int64").where(~small, pd.NA)
+    table["n"] = table["n"].astype("Int64").mask(below_threshold(table["n"], min_cell))
     table["year"] = table["year"].astype("int64")
     return table.sort_values(["outcome", "year", "group"]).reset_index(drop=True)[TREND_COLUMNS]
 
@@ -762,9 +763,8 @@ def publishable_estimates(table: pd.DataFrame, min_cell: int) -> pd.DataFrame:
     few = pd.Series(False, index=out.index)
     for column in ("n_treated", "n_control"):
         counts = out[column].astype("Int64")
-        small = (counts < min_cell).fillna(True).astype(bool) & persons
-        few |= small
-        out[column] = counts.mask(small & (counts > 0).fillna(False).astype(bool))
+        few |= (counts < min_cell).fillna(True).astype(bool) & persons
+        out[column] = counts.mask(below_threshold(counts, min_cell) & persons)
     out.loc[few, ["estimate", "se", "ci_low", "ci_high", "p_value"]] = np.nan
     return out
 

@@ -56,7 +56,7 @@ from evaluation.disclosure.record import (
     summary_table,
     write_summary,
 )
-from evaluation.disclosure.rules import DOMINANCE_NK, dominance, mask_figure_data, protect_statistics
+from evaluation.disclosure.rules import DOMINANCE_NK, below_threshold, dominance, mask_figure_data, protect_statistics
 from evaluation.disclosure.tables import feasible_intervals, table_lines
 
 __all__ = [
@@ -69,6 +69,7 @@ __all__ = [
     "SuppressionRecord",
     "TableRule",
     "audit_results",
+    "below_threshold",
     "check_min_cell",
     "dominance",
     "feasible_intervals",

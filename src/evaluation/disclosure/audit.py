@@ -51,6 +51,7 @@ import pandas as pd
 
 from evaluation.contract.results import ResultsFile, find_results_file
 from evaluation.disclosure.record import DisclosureError, SuppressionRecord, check_min_cell, write_summary
+from evaluation.disclosure.rules import below_threshold
 
 __all__ = [
     "PUBLISHED_TABLES",
@@ -289,7 +290,7 @@ def audit_table(path: Path, name: str, rule: TableRule, min_cell: int) -> Suppre
     persons = {column: _person_rows(table, column, declared) for column in rule.counts}
     for column, values in counts.items():
         values = np.where(persons[column], values, min_cell)  # other units are published as they are
-        small = (values > 0) & (values < min_cell)
+        small = below_threshold(values, min_cell)
         if small.any():
             row = _first(small)
             raise DisclosureError(
@@ -304,7 +305,7 @@ def audit_table(path: Path, name: str, rule: TableRule, min_cell: int) -> Suppre
     for stat in rule.statistics:
         few = np.zeros(len(table), dtype=bool)
         for n in stat.n:
-            few |= persons[n] & (np.isnan(counts[n]) | ((counts[n] > 0) & (counts[n] < min_cell)))
+            few |= persons[n] & (np.isnan(counts[n]) | below_threshold(counts[n], min_cell))
         for column in stat.columns:
             shown = table[column].ne("").to_numpy()
             if (few & shown).any():

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from evaluation.disclosure.record import DisclosureError, SuppressionRecord, check_min_cell
+from evaluation.disclosure.rules import below_threshold
 from evaluation.disclosure.tables import PRIMARY, SECONDARY, extend, suppress_extended, table_lines
 
 #: Label of the totals row and column.
@@ -141,7 +142,7 @@ def protect_counts(
     if not np.all(np.isfinite(values)) or np.any(values < 0) or np.any(values != np.round(values)):
         raise DisclosureError(f"table {name}: counts of persons must be whole, non-negative and not missing")
     ext = extend(values, row_totals=row_totals, column_totals=column_totals)
-    sensitive = (ext > 0) & (ext < min_cell)
+    sensitive = below_threshold(ext, min_cell)
     return _protect(
         counts,
         sensitive,

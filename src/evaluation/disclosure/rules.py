@@ -1,5 +1,7 @@
-"""Disclosure rules for statistics, cost aggregates and figures.
+"""Disclosure rules for counts, statistics, cost aggregates and figures.
 
+* :func:`below_threshold`: the threshold rule for counts of persons, the one place it is written: a count of
+  1 to ``min_cell - 1`` persons is not published; a zero is, as it rests on no person.
 * :func:`protect_statistics`: a mean, median, share or standard deviation
   computed from fewer than ``min_cell`` persons is suppressed; a maximum or a
   minimum is one person's value and is never published (DST's rules for
@@ -33,6 +35,32 @@ FIGURE_NOTE = {
     "da": "{n} {cells} med færre end {min_cell} personer er ikke vist.",
     "en": "{n} {cells} with fewer than {min_cell} persons {verb} not shown.",
 }
+
+
+def below_threshold(counts: np.ndarray | pd.Series, min_cell: int) -> np.ndarray | pd.Series:
+    """Apply the threshold rule: mark the counts of persons that may not be published (1 to ``min_cell - 1``).
+
+    Zero counts are published: they rest on no person (``docs/security.md``). Missing counts are not below
+    the threshold (there is nothing to publish).
+
+    Parameters
+    ----------
+    counts
+        Counts of persons: a numpy array or a pandas Series (nullable integers and strings of numbers too).
+    min_cell
+        Smallest number of persons a published count may rest on (``disclosure.min_cell``).
+
+    Returns
+    -------
+    numpy.ndarray or pandas.Series
+        Booleans of the same shape (a Series with the same index for a Series).
+    """
+    if isinstance(counts, pd.Series):
+        values = pd.to_numeric(counts, errors="coerce").astype("Float64")
+        return ((values > 0) & (values < min_cell)).fillna(False).astype(bool)
+    values = np.asarray(counts, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return (values > 0) & (values < min_cell)
 
 
 def protect_statistics(

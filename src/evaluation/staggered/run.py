@@ -55,6 +55,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from evaluation.disclosure.rules import below_threshold
 from evaluation.errors import EvaluationError, ExtractError, ModelNotIdentifiedError
 from evaluation.multiplicity import adjust_within_families
 from evaluation.results import Estimate
@@ -108,12 +109,12 @@ def estimator_labels(*, matched: bool) -> dict[str, str]:
 
 
 def suppress_counts(frame: pd.DataFrame, min_cell: int) -> pd.DataFrame:
-    """Blank every count column (``n`` or ``n_*``) below ``min_cell``: the disclosure rule of the step."""
+    """Blank every count column (``n`` or ``n_*``) below ``min_cell`` (the threshold rule; zeros are published)."""
     out = frame.copy()
     for column in out.columns:
         if column == "n" or column.startswith("n_"):
             counts = pd.to_numeric(out[column], errors="raise").astype("Int64")
-            out[column] = counts.where(counts >= min_cell)
+            out[column] = counts.mask(below_threshold(counts, min_cell))
     return out
 
 
