@@ -48,6 +48,7 @@ from evaluation.report.municipality_parts import (
     municipality_table,
     municipality_variables,
 )
+from evaluation.report.power_parts import WORDS as POWER_WORDS
 from evaluation.report.power_parts import power_figure, power_grid_table, power_table, power_variables
 from evaluation.report.sentences import read_sentences
 from evaluation.report.synth_parts import sdid_table, sdid_variables, synth_figure, synth_table, synth_variables
@@ -337,13 +338,14 @@ def _inference_and_power(
         differs = values["inference_chosen_is_robust"] == "false"
         out.available["inference-compare"] = out.available["summary-inference"] = differs
     if has_rows(inputs, "power"):
-        values = power_variables(inputs.power, language=language)
+        words = read_sentences(reports_dir, language, POWER_WORDS)
+        values = power_variables(inputs.power, sentences=words, language=language)
         out.variables.update(values)
-        table("tbl-power", power_table(inputs.power, language=language), 2, source,
+        table("tbl-power", power_table(inputs.power, sentences=words, language=language), 2, source,
               alpha=values["power_alpha"], power=values["power_level"])  # fmt: skip
-        table("tbl-power-grid", power_grid_table(inputs.power, language=language), 1, source,
+        table("tbl-power-grid", power_grid_table(inputs.power, sentences=words, language=language), 1, source,
               outcome=values["power_outcome"])  # fmt: skip
-        out.figures["fig-power"] = power_figure(inputs.power, language=language)
+        out.figures["fig-power"] = power_figure(inputs.power, sentences=words, language=language)
 
 
 def _limits(inputs: ReportInputs, out: ResultParts, generated: Path) -> None:
