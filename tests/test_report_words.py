@@ -12,16 +12,18 @@ from pathlib import Path
 
 import pytest
 
-from evaluation.report import power_parts
+from evaluation.report import power_parts, synth_parts
 from evaluation.report.inputs import load_results
 from evaluation.report.sentences import read_sentences
 from report_fixtures import write_inference_results
 from test_report_build import write_results
+from test_synth_step import _synth_fixture
 
 REPORTS = Path(__file__).resolve().parents[1] / "reports"
 #: module -> its file of words
 FILES = {
     "power_parts": power_parts.WORDS,
+    "synth_parts": synth_parts.WORDS,
 }
 
 
@@ -58,3 +60,29 @@ def test_power_words_come_from_the_file(inference_inputs) -> None:
     )
     figure = power_parts.power_figure(inference_inputs.power, sentences=words, language="en")
     assert "THE DESIGN" in [text.get_text() for text in figure.legends[0].get_texts()]
+
+
+@pytest.fixture(scope="module")
+def synth_inputs(tmp_path_factory: pytest.TempPathFactory):
+    results = write_results(tmp_path_factory.mktemp("synth-words") / "results")
+    _synth_fixture(results)
+    return load_results(results)
+
+
+def test_synth_words_come_from_the_file(synth_inputs) -> None:
+    words = _words("da", synth_parts.WORDS) | {
+        "outcome_placement_rate": "Anbragte (ord fra filen)",
+        "column_att": "Effekt i {name}",
+        "sdid_column_ci": "{level} interval",
+        "average": "Middel af {n}",
+        "year": "Kalenderår",
+    }
+    table = synth_parts.synth_table(synth_inputs.synth, sentences=words, language="da")
+    assert table.columns[1] == "Effekt i Herning" and "Anbragte (ord fra filen)" in table.iloc[:, 0].tolist()
+    sdid = synth_parts.sdid_table(synth_inputs.synth, synth_inputs.synth_average, synth_inputs.synth_sdid,
+                                  sentences=words, language="da")  # fmt: skip
+    assert sdid.columns[4] == "95\u00a0% interval" and sdid.iloc[1, 1] == "Middel af 2"
+    values = synth_parts.synth_variables(synth_inputs.synth, synth_inputs.synth_gaps, sentences=words, language="da")
+    assert "anbragte (ord fra filen)" in values["synth_fig_alt"]
+    figure = synth_parts.synth_figure(synth_inputs.synth_gaps, 2013, sentences=words, language="da")
+    assert figure.get_supxlabel() == "Kalenderår"

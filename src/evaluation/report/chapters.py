@@ -51,6 +51,7 @@ from evaluation.report.municipality_parts import (
 from evaluation.report.power_parts import WORDS as POWER_WORDS
 from evaluation.report.power_parts import power_figure, power_grid_table, power_table, power_variables
 from evaluation.report.sentences import read_sentences
+from evaluation.report.synth_parts import WORDS as SYNTH_WORDS
 from evaluation.report.synth_parts import sdid_table, sdid_variables, synth_figure, synth_table, synth_variables
 from evaluation.report.values import SMD_THRESHOLD
 
@@ -263,18 +264,20 @@ def write_result_parts(
     if inputs.multiplicity is not None:
         table("tbl-multiplicity", multiplicity_table(inputs.multiplicity, language=language), 3, registry)
     _inference_and_power(inputs, out, table, registry, generated.parent)
+    synth_words = read_sentences(generated.parent, language, SYNTH_WORDS)
     if out.available["synth"] and not inputs.synth.empty and not inputs.synth_gaps.empty:
-        values = synth_variables(inputs.synth, inputs.synth_gaps, language=language)
+        values = synth_variables(inputs.synth, inputs.synth_gaps, sentences=synth_words, language=language)
         out.variables.update(values)
-        table("tbl-synth", synth_table(inputs.synth, language=language), 1, registry)
-        out.figures["fig-synth"] = synth_figure(inputs.synth_gaps, int(values["synth_year"]), language=language)
+        table("tbl-synth", synth_table(inputs.synth, sentences=synth_words, language=language), 1, registry)
+        out.figures["fig-synth"] = synth_figure(inputs.synth_gaps, int(values["synth_year"]), sentences=synth_words,
+                                                language=language)  # fmt: skip
     else:
         out.available["synth"] = False
     out.available["synth-sdid"] = out.available["synth"] and out.available["synth-sdid"] and not inputs.synth_sdid.empty
     if out.available["synth-sdid"]:
         out.variables.update(sdid_variables(inputs.synth_sdid, language=language))
-        table("tbl-synth-sdid", sdid_table(inputs.synth, inputs.synth_average, inputs.synth_sdid, language=language),
-              2, registry)  # fmt: skip
+        table("tbl-synth-sdid", sdid_table(inputs.synth, inputs.synth_average, inputs.synth_sdid,
+              sentences=synth_words, language=language), 2, registry)  # fmt: skip
     if out.available["appendix-municipalities"]:
         out.variables.update(
             municipality_variables(inputs.municipalities, inputs.municipality_balance, language=language)
