@@ -15,6 +15,7 @@ import pytest
 
 from evaluation.errors import ReportError
 from evaluation.report import build_report
+from evaluation.report.disclosure_parts import WORDS as DISCLOSURE_WORDS
 from evaluation.report.disclosure_parts import disclosure_table, disclosure_variables
 from evaluation.report.economics_parts import (
     budget_table,
@@ -31,6 +32,7 @@ from evaluation.report.effects_parts import (
     staggered_variables,
 )
 from evaluation.report.inputs import load_results
+from evaluation.report.sentences import read_sentences
 from evaluation.report.values import balance_variables
 from report_fixtures import write_later_results
 from test_report_build import REPORTS_SOURCE, write_results
@@ -162,7 +164,9 @@ def test_balance_verdict_is_computed_and_names_unbalanced_covariates(inputs) -> 
 
 
 def test_disclosure_table_and_numbers_come_from_the_summary(inputs) -> None:
-    table = disclosure_table(inputs.disclosure, language="da")  # report_fixtures.DISCLOSURE, by hand
+    words = {language: read_sentences(REPORTS_SOURCE, language, DISCLOSURE_WORDS) for language in ("da", "en")}
+    # report_fixtures.DISCLOSURE, by hand
+    table = disclosure_table(inputs.disclosure, sentences=words["da"], language="da")
     assert table.columns.tolist() == ["Tabel", "Celler kontrolleret", "Skjult i alt", "Primær", "Sekundær",
                                       "Få personer"]  # fmt: skip
     assert table.values.tolist() == [
@@ -171,7 +175,7 @@ def test_disclosure_table_and_numbers_come_from_the_summary(inputs) -> None:
         ["Implementering efter kommune og år", "6.783", "2.912", "0", "0", "2.912"],
         ["I alt", "6.977", "2.918", "3", "1", "2.914"],
     ]  # tables without person-level cells (power, att_gt) are left out; no dominance column when unused
-    english = disclosure_table(inputs.disclosure, language="en")
+    english = disclosure_table(inputs.disclosure, sentences=words["en"], language="en")
     assert english.iloc[-1].tolist() == ["Total", "6,977", "2,918", "3", "1", "2,914"]
     assert english.columns.tolist()[3:] == ["Primary", "Secondary", "Few persons"]
     values = disclosure_variables(inputs.disclosure, 5, language="en")

@@ -12,16 +12,17 @@ from pathlib import Path
 
 import pytest
 
-from evaluation.report import power_parts, synth_parts
+from evaluation.report import disclosure_parts, power_parts, synth_parts
 from evaluation.report.inputs import load_results
 from evaluation.report.sentences import read_sentences
-from report_fixtures import write_inference_results
+from report_fixtures import write_disclosure_summary, write_inference_results
 from test_report_build import write_results
 from test_synth_step import _synth_fixture
 
 REPORTS = Path(__file__).resolve().parents[1] / "reports"
 #: module -> its file of words
 FILES = {
+    "disclosure_parts": disclosure_parts.WORDS,
     "power_parts": power_parts.WORDS,
     "synth_parts": synth_parts.WORDS,
 }
@@ -86,3 +87,10 @@ def test_synth_words_come_from_the_file(synth_inputs) -> None:
     assert "anbragte (ord fra filen)" in values["synth_fig_alt"]
     figure = synth_parts.synth_figure(synth_inputs.synth_gaps, 2013, sentences=words, language="da")
     assert figure.get_supxlabel() == "Kalenderår"
+
+
+def test_disclosure_words_come_from_the_file(tmp_path: Path) -> None:
+    summary = load_results(write_disclosure_summary(write_results(tmp_path / "results"))).disclosure
+    words = _words("en", disclosure_parts.WORDS) | {"total": "All tables", "rule_few_persons": "Under the limit"}
+    table = disclosure_parts.disclosure_table(summary, sentences=words, language="en")
+    assert table.iloc[-1, 0] == "All tables" and table.columns[-1] == "Under the limit"

@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
+from evaluation.report.disclosure_parts import WORDS as DISCLOSURE_WORDS
 from evaluation.report.disclosure_parts import disclosure_table, disclosure_variables
 from evaluation.report.economics_parts import (
     budget_table,
@@ -287,7 +288,8 @@ def write_result_parts(
               language=language), 1, registry)  # fmt: skip
     if out.available["appendix-disclosure"]:
         out.variables.update(disclosure_variables(inputs.disclosure, min_cell, language=language))
-        table("tbl-disclosure", disclosure_table(inputs.disclosure, language=language), 1,
+        disclosure_words = read_sentences(generated.parent, language, DISCLOSURE_WORDS)
+        table("tbl-disclosure", disclosure_table(inputs.disclosure, sentences=disclosure_words, language=language), 1,
               SOURCES[language]["disclosure"])  # fmt: skip
     min_treated = int(inputs.study.get("min_treated_municipalities", 3))
     if has_rows(inputs, "event_study_main"):
