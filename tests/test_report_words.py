@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from evaluation.report import disclosure_parts, power_parts, synth_parts
+from evaluation.report import disclosure_parts, power_parts, provenance_parts, synth_parts
 from evaluation.report.inputs import load_results
 from evaluation.report.sentences import read_sentences
 from report_fixtures import write_disclosure_summary, write_inference_results
@@ -24,6 +24,7 @@ REPORTS = Path(__file__).resolve().parents[1] / "reports"
 FILES = {
     "disclosure_parts": disclosure_parts.WORDS,
     "power_parts": power_parts.WORDS,
+    "provenance_parts": provenance_parts.WORDS,
     "synth_parts": synth_parts.WORDS,
 }
 
@@ -94,3 +95,12 @@ def test_disclosure_words_come_from_the_file(tmp_path: Path) -> None:
     words = _words("en", disclosure_parts.WORDS) | {"total": "All tables", "rule_few_persons": "Under the limit"}
     table = disclosure_parts.disclosure_table(summary, sentences=words, language="en")
     assert table.iloc[-1, 0] == "All tables" and table.columns[-1] == "Under the limit"
+
+
+@pytest.mark.parametrize("language", ["da", "en"])
+def test_provenance_words_come_from_the_file(language: str) -> None:
+    words = _words(language, provenance_parts.WORDS)
+    values = provenance_parts.provenance_variables({}, None, sentences=words)
+    assert values["prov_seeds"] == words["none"] and values["prov_run_date"] == words["not_recorded"]
+    changed = provenance_parts.provenance_variables({}, None, sentences=words | {"none": "no seeds at all"})
+    assert changed["prov_seeds"] == "no seeds at all"

@@ -19,7 +19,9 @@ from evaluation.report.figures import estimates_figure, sample_flow_figure, save
 from evaluation.report.inputs import ReportInputs
 from evaluation.report.labels import label
 from evaluation.report.monitoring import implementation_figure, implementation_table, implementation_variables
+from evaluation.report.provenance_parts import WORDS as PROVENANCE_WORDS
 from evaluation.report.provenance_parts import inputs_table, packages_table, provenance_variables
+from evaluation.report.sentences import read_sentences
 from evaluation.report.tables import (
     balance_table,
     contract_table,
@@ -173,7 +175,12 @@ def write_generated(
         ):
             written[key] = _write_table(generated / f"{key}.md", table, captions[key], key, 2, sources["pipeline"])
         variables.update(
-            provenance_variables(inputs.provenance, inputs.run_info, language=language, release=study.get("release"))
+            provenance_variables(
+                inputs.provenance,
+                inputs.run_info,
+                sentences=read_sentences(reports_dir, language, PROVENANCE_WORDS),
+                release=study.get("release"),
+            )
         )
     parts = write_result_parts(inputs, generated, _write_table, words) if document != "factsheet" else ResultParts()
     written.update(parts.tables)
