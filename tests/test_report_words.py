@@ -10,9 +10,10 @@ from __future__ import annotations
 import string
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
-from evaluation.report import disclosure_parts, power_parts, provenance_parts, synth_parts
+from evaluation.report import disclosure_parts, municipality_parts, power_parts, provenance_parts, synth_parts
 from evaluation.report.inputs import load_results
 from evaluation.report.sentences import read_sentences
 from report_fixtures import write_disclosure_summary, write_inference_results
@@ -23,6 +24,7 @@ REPORTS = Path(__file__).resolve().parents[1] / "reports"
 #: module -> its file of words
 FILES = {
     "disclosure_parts": disclosure_parts.WORDS,
+    "municipality_parts": municipality_parts.WORDS,
     "power_parts": power_parts.WORDS,
     "provenance_parts": provenance_parts.WORDS,
     "synth_parts": synth_parts.WORDS,
@@ -104,3 +106,14 @@ def test_provenance_words_come_from_the_file(language: str) -> None:
     assert values["prov_seeds"] == words["none"] and values["prov_run_date"] == words["not_recorded"]
     changed = provenance_parts.provenance_variables({}, None, sentences=words | {"none": "no seeds at all"})
     assert changed["prov_seeds"] == "no seeds at all"
+
+
+def test_municipality_words_come_from_the_file() -> None:
+    distances = pd.DataFrame({"treated": [657], "treated_name": ["Herning"], "comparison": [461], "rank": [1],
+                              "comparison_name": ["Odense"], "distance": [1.0], "selected": [True]})  # fmt: skip
+    balance = pd.DataFrame({"feature": ["parent_income"], "treated": [350.4], "selected": [340.0],
+                            "candidates": [330.0], "smd_selected": [0.25], "smd_candidates": [-1.5]})  # fmt: skip
+    words = _words("en", municipality_parts.WORDS) | {"table_distance": "Distance", "feature_parent_income": "Income"}
+    assert municipality_parts.municipality_table(distances, sentences=words, language="en").columns[-1] == "Distance"
+    shown = municipality_parts.municipality_balance_table(balance, sentences=words, language="en")
+    assert shown.iloc[0, 0] == "Income"

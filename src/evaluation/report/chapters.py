@@ -44,6 +44,7 @@ from evaluation.report.inference_parts import REASONS, inference_note, inference
 from evaluation.report.inputs import ReportInputs
 from evaluation.report.limits import analysis_limits, few_treated_variables, limits_markdown
 from evaluation.report.limits import read_sentences as read_limits
+from evaluation.report.municipality_parts import WORDS as MUNICIPALITY_WORDS
 from evaluation.report.municipality_parts import (
     municipality_balance_table,
     municipality_table,
@@ -283,9 +284,11 @@ def write_result_parts(
         out.variables.update(
             municipality_variables(inputs.municipalities, inputs.municipality_balance, language=language)
         )
-        table("tbl-municipalities", municipality_table(inputs.municipalities, language=language), 2, registry)
+        municipality_words = read_sentences(generated.parent, language, MUNICIPALITY_WORDS)
+        table("tbl-municipalities", municipality_table(inputs.municipalities, sentences=municipality_words,
+              language=language), 2, registry)  # fmt: skip
         table("tbl-municipality-balance", municipality_balance_table(inputs.municipality_balance,
-              language=language), 1, registry)  # fmt: skip
+              sentences=municipality_words, language=language), 1, registry)  # fmt: skip
     if out.available["appendix-disclosure"]:
         out.variables.update(disclosure_variables(inputs.disclosure, min_cell, language=language))
         disclosure_words = read_sentences(generated.parent, language, DISCLOSURE_WORDS)
