@@ -17,6 +17,7 @@ from evaluation.errors import ReportError
 from evaluation.report import build_report
 from evaluation.report.disclosure_parts import WORDS as DISCLOSURE_WORDS
 from evaluation.report.disclosure_parts import disclosure_table, disclosure_variables
+from evaluation.report.economics_parts import WORDS as ECONOMICS_WORDS
 from evaluation.report.economics_parts import (
     budget_table,
     economics_table,
@@ -41,6 +42,10 @@ M = "\u2212"
 NOT_YET = {"da": "endnu ikke gennemført", "en": "not yet been carried out"}
 
 
+def _economics_words(language: str) -> dict[str, str]:
+    return read_sentences(REPORTS_SOURCE, language, ECONOMICS_WORDS)
+
+
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory: pytest.TempPathFactory):
     results = write_later_results(write_results(tmp_path_factory.mktemp("chapters") / "results"))
@@ -48,7 +53,7 @@ def inputs(tmp_path_factory: pytest.TempPathFactory):
 
 
 def test_economics_table_formats_each_kind_and_shows_a_dash_for_no_interval(inputs) -> None:
-    table = economics_table(inputs.economics, horizon_years=3, language="da")
+    table = economics_table(inputs.economics, horizon_years=3, sentences=_economics_words("da"), language="da")
     rows = {r[0]: r[1:] for r in table.itertuples(index=False)}
     assert list(table.columns) == ["Post", "Enhed", "Estimat", "95 %-KI"]
     assert rows["Ændring i foranstaltningsudgifter"] == ("kr. pr. barneår", f"{M}10.823", f"{M}35.421 til 10.220")
@@ -58,7 +63,7 @@ def test_economics_table_formats_each_kind_and_shows_a_dash_for_no_interval(inpu
     assert rows["Diskonteringsrente"][1:] == ("3,5\u00a0%", "–")
     assert rows["Ekstra sagsbehandlerårsværk"][1:] == ("0,021", "0,014 til 0,028")
     assert table.iloc[0, 0] == "Personaleudgift (flere sagsbehandlere)"  # the chapter's order, not the file's
-    english = economics_table(inputs.economics, horizon_years=3, language="en")
+    english = economics_table(inputs.economics, horizon_years=3, sentences=_economics_words("en"), language="en")
     assert english.iloc[0].tolist() == ["Staff cost (more caseworkers)", "DKK per child-year", "14,700",
                                         "10,100 to 19,300"]  # fmt: skip
 
@@ -76,14 +81,20 @@ def test_budget_and_reconciliation_tables_in_millions(inputs) -> None:
     assert budget.columns.tolist() == ["Budgetår", "Årsværk", "Personale", "Foranstaltninger", "Nettoudgift",
                                        "Akkumuleret"]  # fmt: skip
     assert budget.iloc[1].tolist() == ["2", "38,9", "27,4", f"{M}29,3", f"{M}1,9 ({M}6,9; 3,1)", "21,6 (16,6; 26,6)"]
-    recon = reconciliation_table(inputs.reconciliation, 5, language="en")
+    recon = reconciliation_table(inputs.reconciliation, 5, sentences=_economics_words("en"), language="en")
     assert recon.iloc[:, 0].tolist() == ["2010", "2011", "Total"]  # totals only, all years last
     assert recon.iloc[2].tolist() == ["Total", "650.0", "552.5", "85.0%", "1,334"]
 
 
 def test_economics_variables(inputs) -> None:
     v = economics_variables(
-        inputs.economics, inputs.costs_by_year, inputs.ceac, inputs.reconciliation, inputs.budget, language="da"
+        inputs.economics,
+        inputs.costs_by_year,
+        inputs.ceac,
+        inputs.reconciliation,
+        inputs.budget,
+        sentences=_economics_words("da"),
+        language="da",
     )
     assert (v["econ_price_year"], v["econ_horizon"], v["econ_n_draws"]) == ("2019", "3", "499")
     assert v["econ_discount_rate"] == "3,5\u00a0%"
@@ -103,7 +114,8 @@ def test_economics_variables(inputs) -> None:
     economics.loc[economics["item"] == "net_cost_per_year", "estimate"] = -500.0
     economics.loc[economics["item"] == "payback_year", ["estimate", "ci_low"]] = None
     ceac = inputs.ceac.assign(probability_cost_effective=0.5)
-    v = economics_variables(economics, inputs.costs_by_year, ceac, inputs.reconciliation, inputs.budget, language="en")
+    v = economics_variables(economics, inputs.costs_by_year, ceac, inputs.reconciliation, inputs.budget,
+                            sentences=_economics_words("en"), language="en")  # fmt: skip
     assert (v["econ_net_cost_kind"], v["econ_net_cost_abs"]) == ("a net saving", "500")
     assert v["econ_payback_text"] == "not within the follow-up of 3 years"
     assert v["econ_payback_ci_text"] == "later than year 3 to later than year 3"

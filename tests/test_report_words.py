@@ -13,10 +13,17 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from evaluation.report import disclosure_parts, municipality_parts, power_parts, provenance_parts, synth_parts
+from evaluation.report import (
+    disclosure_parts,
+    economics_parts,
+    municipality_parts,
+    power_parts,
+    provenance_parts,
+    synth_parts,
+)
 from evaluation.report.inputs import load_results
 from evaluation.report.sentences import read_sentences
-from report_fixtures import write_disclosure_summary, write_inference_results
+from report_fixtures import write_disclosure_summary, write_inference_results, write_later_results
 from test_report_build import write_results
 from test_synth_step import _synth_fixture
 
@@ -24,6 +31,7 @@ REPORTS = Path(__file__).resolve().parents[1] / "reports"
 #: module -> its file of words
 FILES = {
     "disclosure_parts": disclosure_parts.WORDS,
+    "economics_parts": economics_parts.WORDS,
     "municipality_parts": municipality_parts.WORDS,
     "power_parts": power_parts.WORDS,
     "provenance_parts": provenance_parts.WORDS,
@@ -117,3 +125,21 @@ def test_municipality_words_come_from_the_file() -> None:
     assert municipality_parts.municipality_table(distances, sentences=words, language="en").columns[-1] == "Distance"
     shown = municipality_parts.municipality_balance_table(balance, sentences=words, language="en")
     assert shown.iloc[0, 0] == "Income"
+
+
+@pytest.fixture(scope="module")
+def later_inputs(tmp_path_factory: pytest.TempPathFactory):
+    return load_results(write_later_results(write_results(tmp_path_factory.mktemp("later-words") / "results")))
+
+
+def test_economics_words_come_from_the_file(later_inputs) -> None:
+    i = later_inputs
+    words = _words("da", economics_parts.WORDS) | {"to": "--", "total": "Samlet", "fell": "gik ned",
+                                                    "payback_in": "i år {year} af opfølgningen"}  # fmt: skip
+    table = economics_parts.economics_table(i.economics, horizon_years=3, sentences=words, language="da")
+    assert "10.100 -- 19.300" in table.iloc[:, 3].tolist()
+    recon = economics_parts.reconciliation_table(i.reconciliation, 5, sentences=words, language="da")
+    assert recon.iloc[-1, 0] == "Samlet"
+    values = economics_parts.economics_variables(i.economics, i.costs_by_year, i.ceac, i.reconciliation, i.budget,
+                                                 sentences=words, language="da")  # fmt: skip
+    assert (values["econ_measure_direction"], values["econ_payback_text"]) == ("gik ned", "i år 5 af opfølgningen")

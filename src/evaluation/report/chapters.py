@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 
 from evaluation.report.disclosure_parts import WORDS as DISCLOSURE_WORDS
 from evaluation.report.disclosure_parts import disclosure_table, disclosure_variables
+from evaluation.report.economics_parts import WORDS as ECONOMICS_WORDS
 from evaluation.report.economics_parts import (
     budget_table,
     economics_table,
@@ -235,21 +236,28 @@ def write_result_parts(
         economics = inputs.economics
         prices = economics["price_year"].dropna()
         price_year = str(int(prices.iloc[0])) if len(prices) else "–"
+        economics_words = read_sentences(generated.parent, language, ECONOMICS_WORDS)
         out.variables.update(
             economics_variables(
-                economics, inputs.costs_by_year, inputs.ceac, inputs.reconciliation, inputs.budget, language=language
+                economics,
+                inputs.costs_by_year,
+                inputs.ceac,
+                inputs.reconciliation,
+                inputs.budget,
+                sentences=economics_words,
+                language=language,
             )
         )
         source = SOURCES[language]["economics"].format(**words, n_draws=out.variables["econ_n_draws"])
         years = horizon(inputs.costs_by_year)
-        table("tbl-economics", economics_table(economics, horizon_years=years, language=language), 1, source,
-              price_year=price_year)  # fmt: skip
+        table("tbl-economics", economics_table(economics, horizon_years=years, sentences=economics_words,
+              language=language), 1, source, price_year=price_year)  # fmt: skip
         table("tbl-net-cost", net_cost_table(inputs.costs_by_year, min_cell, language=language), 1, source,
               price_year=price_year)  # fmt: skip
         table("tbl-budget", budget_table(inputs.budget, language=language), 1, source, price_year=price_year)
         accounts = SOURCES[language]["accounts"].format(**words)
-        table("tbl-reconciliation", reconciliation_table(inputs.reconciliation, min_cell, language=language), 1,
-              accounts)  # fmt: skip
+        table("tbl-reconciliation", reconciliation_table(inputs.reconciliation, min_cell, sentences=economics_words,
+              language=language), 1, accounts)  # fmt: skip
         out.figures["fig-costs"] = costs_figure(inputs.costs_by_year, language=language)
         out.figures["fig-ceac"] = ceac_figure(inputs.ceac, language=language)
     if inputs.naive_vs_robust is not None:
