@@ -25,6 +25,7 @@ from evaluation.report.economics_parts import (
     net_cost_table,
     reconciliation_table,
 )
+from evaluation.report.effects_parts import WORDS as EFFECTS_WORDS
 from evaluation.report.effects_parts import (
     blank_repeats,
     heterogeneity_table,
@@ -44,6 +45,10 @@ NOT_YET = {"da": "endnu ikke gennemført", "en": "not yet been carried out"}
 
 def _economics_words(language: str) -> dict[str, str]:
     return read_sentences(REPORTS_SOURCE, language, ECONOMICS_WORDS)
+
+
+def _effects_words(language: str) -> dict[str, str]:
+    return read_sentences(REPORTS_SOURCE, language, EFFECTS_WORDS)
 
 
 @pytest.fixture(scope="module")
@@ -123,14 +128,14 @@ def test_economics_variables(inputs) -> None:
 
 
 def test_naive_robust_heterogeneity_and_multiplicity_tables(inputs) -> None:
-    table = naive_robust_table(inputs.naive_vs_robust, language="da")
+    table = naive_robust_table(inputs.naive_vs_robust, sentences=_effects_words("da"), language="da")
     assert table["Udfald"].tolist()[:5] == ["SDQ-score (0-40)", "", "", "", "Udgift pr. barn (kr.)"]
     assert table["Estimator"].tolist()[:4] == [
         "Naiv 2x2-DiD (første kommune)", "TWFE, kommune-år", "Callaway-Sant'Anna, samlet",
         "Callaway-Sant'Anna, dynamisk",
     ]  # fmt: skip
     assert table.iloc[4, 2:].tolist() == [f"{M}22.400", "3.000", f"{M}28.400 til {M}16.400", "<0,001"]
-    het = heterogeneity_table(inputs.heterogeneity, 5, language="da")
+    het = heterogeneity_table(inputs.heterogeneity, 5, sentences=_effects_words("da"), language="da")
     assert het["Opdeling"].tolist() == ["Alder ved første sag", "", "Køn", "Tidligere anbragt", "Køn"]
     assert het["Undergruppe"].tolist()[:4] == ["0\u20136 år", "7\u201313 år", "Pige", "Ja"]
     assert het["Barneår"].tolist()[3:] == ["–", "5.921"]  # left empty by the step: a dash
@@ -144,7 +149,7 @@ def test_naive_robust_heterogeneity_and_multiplicity_tables(inputs) -> None:
 def test_staggered_variables(inputs) -> None:
     v = staggered_variables(
         inputs.naive_vs_robust, inputs.pretrend, inputs.heterogeneity, inputs.dose_response, inputs.multiplicity,
-        language="da",
+        sentences=_effects_words("da"), language="da",
     )  # fmt: skip
     assert v["robust_sdq_cs_simple_estimate"] == f"{M}1,4"  # one decimal in running text
     assert v["robust_cost_per_child_did_2x2_ci_low"] == f"{M}28.400"
@@ -158,7 +163,7 @@ def test_staggered_variables(inputs) -> None:
     assert [v[f"mult_primary_{k}"] for k in ("n", "n_raw", "n_holm", "n_bh")] == ["4", "2", "1", "2"]
     assert [v[f"mult_secondary_{k}"] for k in ("n", "n_raw", "n_holm", "n_bh")] == ["2", "1", "1", "1"]
     assert v["het_variables"] == "alder ved første sag, køn og tidligere anbragt"
-    empty = staggered_variables(None, None, None, None, None, language="en")
+    empty = staggered_variables(None, None, None, None, None, sentences=_effects_words("en"), language="en")
     assert empty["robust_sdq_twfe_estimate"] == "–" and empty["mult_primary_n"] == "0"
 
 

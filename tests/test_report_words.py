@@ -16,6 +16,7 @@ import pytest
 from evaluation.report import (
     disclosure_parts,
     economics_parts,
+    effects_parts,
     municipality_parts,
     power_parts,
     provenance_parts,
@@ -32,6 +33,7 @@ REPORTS = Path(__file__).resolve().parents[1] / "reports"
 FILES = {
     "disclosure_parts": disclosure_parts.WORDS,
     "economics_parts": economics_parts.WORDS,
+    "effects_parts": effects_parts.WORDS,
     "municipality_parts": municipality_parts.WORDS,
     "power_parts": power_parts.WORDS,
     "provenance_parts": provenance_parts.WORDS,
@@ -143,3 +145,16 @@ def test_economics_words_come_from_the_file(later_inputs) -> None:
     values = economics_parts.economics_variables(i.economics, i.costs_by_year, i.ceac, i.reconciliation, i.budget,
                                                  sentences=words, language="da")  # fmt: skip
     assert (values["econ_measure_direction"], values["econ_payback_text"]) == ("gik ned", "i år 5 af opfølgningen")
+
+
+def test_effects_words_come_from_the_file(later_inputs) -> None:
+    i = later_inputs
+    words = _words("en", effects_parts.WORDS) | {"to": "...", "years": "yrs", "and": "plus", "untestable": "n/a"}
+    table = effects_parts.naive_robust_table(i.naive_vs_robust, sentences=words, language="en")
+    assert " ... " in table.iloc[0, 4]
+    het = effects_parts.heterogeneity_table(i.heterogeneity, 5, sentences=words, language="en")
+    assert "0\u20136 yrs" in het.iloc[:, 2].tolist()
+    values = effects_parts.staggered_variables(i.naive_vs_robust, i.pretrend, i.heterogeneity, i.dose_response,
+                                               i.multiplicity, sentences=words, language="en")  # fmt: skip
+    assert values["pretrend_school_absence_verdict"] == "n/a" and " plus " in values["het_variables"]
+    assert " plus " in effects_parts.bacon_variables(i.bacon, sentences=words, language="en")["bacon_fig_alt"]

@@ -37,6 +37,7 @@ from evaluation.report.effects_parts import (
     naive_robust_table,
     staggered_variables,
 )
+from evaluation.report.effects_parts import WORDS as EFFECTS_WORDS
 from evaluation.report.figures_headline import headline_event_study_figure, honest_did_figure
 from evaluation.report.figures_results import bacon_figure, ceac_figure, costs_figure, love_plot_figure
 from evaluation.report.headline_parts import WORDS as HEADLINE_WORDS
@@ -260,17 +261,20 @@ def write_result_parts(
               language=language), 1, accounts)  # fmt: skip
         out.figures["fig-costs"] = costs_figure(inputs.costs_by_year, language=language)
         out.figures["fig-ceac"] = ceac_figure(inputs.ceac, language=language)
+    effects_words = read_sentences(generated.parent, language, EFFECTS_WORDS)
     if inputs.naive_vs_robust is not None:
-        table("tbl-naive-robust", naive_robust_table(inputs.naive_vs_robust, language=language), 2, registry)
+        table("tbl-naive-robust", naive_robust_table(inputs.naive_vs_robust, sentences=effects_words,
+              language=language), 2, registry)  # fmt: skip
     out.available["effects-robust-bacon"] = inputs.bacon is not None and not inputs.bacon.empty
     if out.available["effects-robust-bacon"]:
         table("tbl-bacon", bacon_table(inputs.bacon, language=language), 2, registry)
         out.figures["fig-bacon"] = bacon_figure(
             inputs.bacon, bacon_outcomes(inputs.bacon), BACON_LABELS[language], language=language
         )
-    out.variables.update(bacon_variables(inputs.bacon, language=language))
+    out.variables.update(bacon_variables(inputs.bacon, sentences=effects_words, language=language))
     if inputs.heterogeneity is not None:
-        table("tbl-heterogeneity", heterogeneity_table(inputs.heterogeneity, min_cell, language=language), 3, registry)
+        table("tbl-heterogeneity", heterogeneity_table(inputs.heterogeneity, min_cell, sentences=effects_words,
+              language=language), 3, registry)  # fmt: skip
     if inputs.multiplicity is not None:
         table("tbl-multiplicity", multiplicity_table(inputs.multiplicity, language=language), 3, registry)
     _inference_and_power(inputs, out, table, registry, generated.parent)
@@ -325,6 +329,7 @@ def write_result_parts(
             inputs.heterogeneity,
             inputs.dose_response,
             inputs.multiplicity,
+            sentences=effects_words,
             language=language,
         )
     )
