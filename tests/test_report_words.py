@@ -17,6 +17,7 @@ from evaluation.report import (
     disclosure_parts,
     economics_parts,
     effects_parts,
+    figures_headline,
     municipality_parts,
     power_parts,
     provenance_parts,
@@ -34,6 +35,7 @@ FILES = {
     "disclosure_parts": disclosure_parts.WORDS,
     "economics_parts": economics_parts.WORDS,
     "effects_parts": effects_parts.WORDS,
+    "figures_headline": figures_headline.WORDS,
     "municipality_parts": municipality_parts.WORDS,
     "power_parts": power_parts.WORDS,
     "provenance_parts": provenance_parts.WORDS,
@@ -158,3 +160,15 @@ def test_effects_words_come_from_the_file(later_inputs) -> None:
                                                i.multiplicity, sentences=words, language="en")  # fmt: skip
     assert values["pretrend_school_absence_verdict"] == "n/a" and " plus " in values["het_variables"]
     assert " plus " in effects_parts.bacon_variables(i.bacon, sentences=words, language="en")["bacon_fig_alt"]
+
+
+def test_headline_figure_words_come_from_the_file(later_inputs) -> None:
+    i = later_inputs
+    words = _words("da", figures_headline.WORDS) | {"few": "Færre end {n}", "rm": "RM", "none": "Intet at vise"}
+    figure = figures_headline.headline_event_study_figure(i.event_study_main, min_treated=3, sentences=words,
+                                                          language="da")  # fmt: skip
+    assert "Færre end 3" in [text.get_text() for text in figure.legends[0].get_texts()]
+    honest = figures_headline.honest_did_figure(i.honest_did, sentences=words, language="da")
+    assert any(ax.get_title(loc="left").endswith(": RM") for ax in honest.axes)
+    empty = figures_headline.honest_did_figure(i.honest_did.iloc[:0], sentences=words, language="da")
+    assert [text.get_text() for text in empty.axes[0].texts] == ["Intet at vise"]

@@ -38,6 +38,7 @@ from evaluation.report.effects_parts import (
     staggered_variables,
 )
 from evaluation.report.effects_parts import WORDS as EFFECTS_WORDS
+from evaluation.report.figures_headline import WORDS as HEADLINE_FIGURE_WORDS
 from evaluation.report.figures_headline import headline_event_study_figure, honest_did_figure
 from evaluation.report.figures_results import bacon_figure, ceac_figure, costs_figure, love_plot_figure
 from evaluation.report.headline_parts import WORDS as HEADLINE_WORDS
@@ -307,12 +308,13 @@ def write_result_parts(
         table("tbl-disclosure", disclosure_table(inputs.disclosure, sentences=disclosure_words, language=language), 1,
               SOURCES[language]["disclosure"])  # fmt: skip
     min_treated = int(inputs.study.get("min_treated_municipalities", 3))
+    figure_words = read_sentences(generated.parent, language, HEADLINE_FIGURE_WORDS)
     if has_rows(inputs, "event_study_main"):
         out.figures["fig-event-study"] = headline_event_study_figure(
-            inputs.event_study_main, min_treated=min_treated, language=language
+            inputs.event_study_main, min_treated=min_treated, sentences=figure_words, language=language
         )
     if inputs.honest_did is not None:
-        out.figures["fig-honest-did"] = honest_did_figure(inputs.honest_did, language=language)
+        out.figures["fig-honest-did"] = honest_did_figure(inputs.honest_did, sentences=figure_words, language=language)
     out.variables.update(
         headline_sensitivity_variables(
             inputs.pretrend_main,
