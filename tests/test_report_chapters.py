@@ -35,6 +35,7 @@ from evaluation.report.effects_parts import (
 )
 from evaluation.report.inputs import load_results
 from evaluation.report.sentences import read_sentences
+from evaluation.report.values import WORDS as VALUE_WORDS
 from evaluation.report.values import balance_variables
 from report_fixtures import write_later_results
 from test_report_build import REPORTS_SOURCE, write_results
@@ -168,11 +169,12 @@ def test_staggered_variables(inputs) -> None:
 
 
 def test_balance_verdict_is_computed_and_names_unbalanced_covariates(inputs) -> None:
-    assert balance_variables(inputs.balance, language="da")["balance_smd_verdict"] == (
+    words = {language: read_sentences(REPORTS_SOURCE, language, VALUE_WORDS) for language in ("da", "en")}
+    assert balance_variables(inputs.balance, sentences=words["da"], language="da")["balance_smd_verdict"] == (
         "alle 4 kovariater har en absolut SMD under 0,1 efter matching"
     )
     worse = inputs.balance.assign(smd_after=[0.0, 0.12, -0.1, 0.05])
-    values = balance_variables(worse, language="en")
+    values = balance_variables(worse, sentences=words["en"], language="en")
     assert values["balance_n_unbalanced"] == "2"
     assert values["balance_smd_verdict"] == (
         "2 of 4 covariates have an absolute SMD of 0.1 or more after matching: Age at first case and "

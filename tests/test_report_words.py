@@ -7,6 +7,7 @@ return to a hard-coded dict fails here.
 
 from __future__ import annotations
 
+import dataclasses
 import string
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from evaluation.report import (
     power_parts,
     provenance_parts,
     synth_parts,
+    values,
 )
 from evaluation.report.inputs import load_results
 from evaluation.report.sentences import read_sentences
@@ -40,6 +42,7 @@ FILES = {
     "power_parts": power_parts.WORDS,
     "provenance_parts": provenance_parts.WORDS,
     "synth_parts": synth_parts.WORDS,
+    "values": values.WORDS,
 }
 
 
@@ -172,3 +175,14 @@ def test_headline_figure_words_come_from_the_file(later_inputs) -> None:
     assert any(ax.get_title(loc="left").endswith(": RM") for ax in honest.axes)
     empty = figures_headline.honest_did_figure(i.honest_did.iloc[:0], sentences=words, language="da")
     assert [text.get_text() for text in empty.axes[0].texts] == ["Intet at vise"]
+
+
+def test_value_words_come_from_the_file(later_inputs) -> None:
+    words = _words("en", values.WORDS) | {"fell": "went down", "and": "&", "balance_all": "all {n} fine"}
+    english = dataclasses.replace(later_inputs, study={**later_inputs.study, "language": "en"})
+    collected = values.collect_variables(english, sentences=words)
+    assert collected["main_sdq_direction"] == "went down" and " & " in collected["treated_list"]
+    assert collected["balance_smd_verdict"] == "all 4 fine"
+    balance = later_inputs.balance.assign(smd_after=[0.0, 0.12, -0.1, 0.05])
+    clause = values.balance_variables(balance, sentences=words | {"balance_some": "{k}: {names}"}, language="en")
+    assert clause["balance_smd_verdict"] == "2: Age at first case & Parent with basic schooling only"

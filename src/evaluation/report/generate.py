@@ -31,6 +31,7 @@ from evaluation.report.tables import (
     to_markdown,
 )
 from evaluation.report.templates_path import template_path
+from evaluation.report.values import WORDS as VALUE_WORDS
 from evaluation.report.values import collect_variables, write_variables
 
 CAPTIONS: dict[str, dict[str, str]] = {
@@ -118,8 +119,9 @@ def write_generated(
     captions = CAPTIONS[language]
     written: dict[str, Path] = {}
     study = inputs.study
+    value_words = read_sentences(reports_dir, language, VALUE_WORDS)
     words = {
-        "data_source": collect_variables(inputs)["data_source"],
+        "data_source": collect_variables(inputs, sentences=value_words)["data_source"],
         "first_year": study["first_year"],
         "last_year": study["last_year"],
     }
@@ -157,7 +159,7 @@ def write_generated(
         "fig-trends": figure,
         "fig-estimates": estimates_figure(inputs.estimates, language=language),
     }
-    variables = collect_variables(inputs, trends_suppressed=trends_suppressed)
+    variables = collect_variables(inputs, sentences=value_words, trends_suppressed=trends_suppressed)
 
     if inputs.implementation is not None:
         table = implementation_table(inputs.implementation, language=language)
