@@ -13,8 +13,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from evaluation.report.economics_parts import economics_table, economics_variables
+from evaluation.report.economics_parts import WORDS, economics_table, economics_variables
 from evaluation.report.economics_sentences import budget_sentences, interval_sentence, payback_sentence, verdict
+from evaluation.report.sentences import read_sentences
 
 M = "\u2212"
 ROOT = Path(__file__).resolve().parents[1]
@@ -125,7 +126,8 @@ def _variables(economics: pd.DataFrame, budget: pd.DataFrame, language: str) -> 
     reconciliation = pd.DataFrame(
         {"year": [0], "function": ["total"], "share_explained": [0.85], "accounts_dkk": [1.0], "micro_dkk": [0.85]}
     )
-    return economics_variables(economics, costs, ceac, reconciliation, budget, language=language)
+    words = read_sentences(ROOT / "reports", language, WORDS)
+    return economics_variables(economics, costs, ceac, reconciliation, budget, sentences=words, language=language)
 
 
 @pytest.mark.parametrize("language", ["da", "en"])
@@ -168,7 +170,9 @@ def test_budget_sentences_state_each_budget_year_with_its_interval():
 
 
 def test_the_table_shows_the_shares_after_their_items():
-    table = economics_table(_results((-3000.0, -21000.0, 25000.0), (1.0, 0.0, 2.0)), horizon_years=5, language="en")
+    words = read_sentences(ROOT / "reports", "en", WORDS)
+    results = _results((-3000.0, -21000.0, 25000.0), (1.0, 0.0, 2.0))
+    table = economics_table(results, horizon_years=5, sentences=words, language="en")
     names = table.iloc[:, 0].tolist()
     assert names.index("Probability of a net cost below zero") == names.index("Net cost") + 1
     assert names.index("Probability of payback within the follow-up") == names.index("Payback year") + 1

@@ -49,10 +49,15 @@ def test_feature_balance_by_hand():
 
 def test_report_tables_of_the_comparison_municipalities():
     from evaluation.report.municipality_parts import (
+        WORDS,
         municipality_balance_table,
         municipality_table,
         municipality_variables,
     )
+    from evaluation.report.sentences import read_sentences
+    from test_report_build import REPORTS_SOURCE
+
+    words = {language: read_sentences(REPORTS_SOURCE, language, WORDS) for language in ("da", "en")}
 
     distances = pd.DataFrame(
         {
@@ -65,14 +70,14 @@ def test_report_tables_of_the_comparison_municipalities():
             "selected": [True, True, False, True, True, False],
         }
     )
-    table = municipality_table(distances, language="da")
+    table = municipality_table(distances, sentences=words["da"], language="da")
     assert table.iloc[:, 0].tolist() == ["Hvidovre", "Herning"]  # by code
     assert table.iloc[1, 1] == "Odense, Silkeborg" and table.iloc[1, 2] == "1,50"  # nearest first; Danish decimals
     balance = pd.DataFrame(
         {"feature": ["parent_income"], "treated": [350.4], "selected": [340.0], "candidates": [330.0],
          "smd_selected": [0.25], "smd_candidates": [-1.5]}
     )  # fmt: skip
-    row = municipality_balance_table(balance, language="en").iloc[0].tolist()
+    row = municipality_balance_table(balance, sentences=words["en"], language="en").iloc[0].tolist()
     assert row == ["Parents' mean income (DKK 1,000)", "350", "340", "330", "+0.25", "\u22121.50"]  # typographic minus
     values = municipality_variables(distances, balance, language="en")
     assert values == {"mun_k": "2", "mun_n_adopters": "2", "mun_n_candidates": "3", "mun_max_smd": "0.25"}

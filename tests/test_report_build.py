@@ -13,7 +13,8 @@ import yaml
 from evaluation.errors import ReportError
 from evaluation.report import build_report
 from evaluation.report.inputs import load_results
-from evaluation.report.values import collect_variables
+from evaluation.report.sentences import read_sentences
+from evaluation.report.values import WORDS, collect_variables
 
 REPORTS_SOURCE = Path(__file__).resolve().parents[1] / "reports"
 
@@ -140,7 +141,8 @@ def test_quarto_engine_without_quarto_is_an_error(project: tuple[Path, Path], mo
 
 
 def test_variables_hold_hand_formatted_numbers(tmp_path: Path) -> None:
-    values = collect_variables(load_results(write_results(tmp_path / "results")))
+    words = read_sentences(REPORTS_SOURCE, "da", WORDS)
+    values = collect_variables(load_results(write_results(tmp_path / "results")), sentences=words)
     # -1.47 with two decimals, and the size in running text with one decimal
     assert values["main_sdq_estimate"] == "\u22121,47"
     assert values["main_sdq_abs"] == "1,5"
@@ -171,7 +173,7 @@ def test_duplicate_estimate_rows_are_refused(tmp_path: Path) -> None:
     frame = pd.read_csv(results / "estimates.csv")
     pd.concat([frame, frame.iloc[[0]]]).to_csv(results / "estimates.csv", index=False)
     with pytest.raises(ReportError, match="more than one row for analysis 'main', outcome 'sdq'"):
-        collect_variables(load_results(results))
+        collect_variables(load_results(results), sentences=read_sentences(REPORTS_SOURCE, "da", WORDS))
 
 
 def test_offline_render_writes_html_and_pdf(project: tuple[Path, Path], tmp_path: Path) -> None:

@@ -15,7 +15,9 @@ import pytest
 
 from evaluation.errors import ReportError
 from evaluation.report import build_report
+from evaluation.report.disclosure_parts import WORDS as DISCLOSURE_WORDS
 from evaluation.report.disclosure_parts import disclosure_table, disclosure_variables
+from evaluation.report.economics_parts import WORDS as ECONOMICS_WORDS
 from evaluation.report.economics_parts import (
     budget_table,
     economics_table,
@@ -23,6 +25,7 @@ from evaluation.report.economics_parts import (
     net_cost_table,
     reconciliation_table,
 )
+from evaluation.report.effects_parts import WORDS as EFFECTS_WORDS
 from evaluation.report.effects_parts import (
     blank_repeats,
     heterogeneity_table,
@@ -31,12 +34,22 @@ from evaluation.report.effects_parts import (
     staggered_variables,
 )
 from evaluation.report.inputs import load_results
+from evaluation.report.sentences import read_sentences
+from evaluation.report.values import WORDS as VALUE_WORDS
 from evaluation.report.values import balance_variables
 from report_fixtures import write_later_results
 from test_report_build import REPORTS_SOURCE, write_results
 
 M = "\u2212"
 NOT_YET = {"da": "endnu ikke gennemført", "en": "not yet been carried out"}
+
+
+def _economics_words(language: str) -> dict[str, str]:
+    return read_sentences(REPORTS_SOURCE, language, ECONOMICS_WORDS)
+
+
+def _effects_words(language: str) -> dict[str, str]:
+    return read_sentences(REPORTS_SOURCE, language, EFFECTS_WORDS)
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +59,7 @@ def inputs(tmp_path_factory: pytest.TempPathFactory):
 
 
 def test_economics_table_formats_each_kind_and_shows_a_dash_for_no_interval(inputs) -> None:
-    table = economics_table(inputs.economics, horizon_years=3, language="da")
+    table = economics_table(inputs.economics, horizon_years=3, sentences=_economics_words("da"), language="da")
     rows = {r[0]: r[1:] for r in table.itertuples(index=False)}
     assert list(table.columns) == ["Post", "Enhed", "Estimat", "95 %-KI"]
     assert rows["Ændring i foranstaltningsudgifter"] == ("kr. pr. barneår", f"{M}10.823", f"{M}35.421 til 10.220")
@@ -56,7 +69,7 @@ def test_economics_table_formats_each_kind_and_shows_a_dash_for_no_interval(inpu
     assert rows["Diskonteringsrente"][1:] == ("3,5\u00a0%", "–")
     assert rows["Ekstra sagsbehandlerårsværk"][1:] == ("0,021", "0,014 til 0,028")
     assert table.iloc[0, 0] == "Personaleudgift (flere sagsbehandlere)"  # the chapter's order, not the file's
-    english = economics_table(inputs.economics, horizon_years=3, language="en")
+    english = economics_table(inputs.economics, horizon_years=3, sentences=_economics_words("en"), language="en")
     assert english.iloc[0].tolist() == ["Staff cost (more caseworkers)", "DKK per child-year", "14,700",
                                         "10,100 to 19,300"]  # fmt: skip
 
@@ -74,14 +87,20 @@ def test_budget_and_reconciliation_tables_in_millions(inputs) -> None:
     assert budget.columns.tolist() == ["Budgetår", "Årsværk", "Personale", "Foranstaltninger", "Nettoudgift",
                                        "Akkumuleret"]  # fmt: skip
     assert budget.iloc[1].tolist() == ["2", "38,9", "27,4", f"{M}29,3", f"{M}1,9 ({M}6,9; 3,1)", "21,6 (16,6; 26,6)"]
-    recon = reconciliation_table(inputs.reconciliation, 5, language="en")
+    recon = reconciliation_table(inputs.reconciliation, 5, sentences=_economics_words("en"), language="en")
     assert recon.iloc[:, 0].tolist() == ["2010", "2011", "Total"]  # totals only, all years last
     assert recon.iloc[2].tolist() == ["Total", "650.0", "552.5", "85.0%", "1,334"]
 
 
 def test_economics_variables(inputs) -> None:
     v = economics_variables(
-        inputs.economics, inputs.costs_by_year, inputs.ceac, inputs.reconciliation, inputs.budget, language="da"
+        inputs.economics,
+        inputs.costs_by_year,
+        inputs.ceac,
+        inputs.reconciliation,
+        inputs.budget,
+        sentences=_economics_words("da"),
+        language="da",
     )
     assert (v["econ_price_year"], v["econ_horizon"], v["econ_n_draws"]) == ("2019", "3", "499")
     assert v["econ_discount_rate"] == "3,5\u00a0%"
@@ -101,7 +120,8 @@ def test_economics_variables(inputs) -> None:
     economics.loc[economics["item"] == "net_cost_per_year", "estimate"] = -500.0
     economics.loc[economics["item"] == "payback_year", ["estimate", "ci_low"]] = None
     ceac = inputs.ceac.assign(probability_cost_effective=0.5)
-    v = economics_variables(economics, inputs.costs_by_year, ceac, inputs.reconciliation, inputs.budget, language="en")
+    v = economics_variables(economics, inputs.costs_by_year, ceac, inputs.reconciliation, inputs.budget,
+                            sentences=_economics_words("en"), language="en")  # fmt: skip
     assert (v["econ_net_cost_kind"], v["econ_net_cost_abs"]) == ("a net saving", "500")
     assert v["econ_payback_text"] == "not within the follow-up of 3 years"
     assert v["econ_payback_ci_text"] == "later than year 3 to later than year 3"
@@ -109,14 +129,14 @@ def test_economics_variables(inputs) -> None:
 
 
 def test_naive_robust_heterogeneity_and_multiplicity_tables(inputs) -> None:
-    table = naive_robust_table(inputs.naive_vs_robust, language="da")
+    table = naive_robust_table(inputs.naive_vs_robust, sentences=_effects_words("da"), language="da")
     assert table["Udfald"].tolist()[:5] == ["SDQ-score (0-40)", "", "", "", "Udgift pr. barn (kr.)"]
     assert table["Estimator"].tolist()[:4] == [
         "Naiv 2x2-DiD (første kommune)", "TWFE, kommune-år", "Callaway-Sant'Anna, samlet",
         "Callaway-Sant'Anna, dynamisk",
     ]  # fmt: skip
     assert table.iloc[4, 2:].tolist() == [f"{M}22.400", "3.000", f"{M}28.400 til {M}16.400", "<0,001"]
-    het = heterogeneity_table(inputs.heterogeneity, 5, language="da")
+    het = heterogeneity_table(inputs.heterogeneity, 5, sentences=_effects_words("da"), language="da")
     assert het["Opdeling"].tolist() == ["Alder ved første sag", "", "Køn", "Tidligere anbragt", "Køn"]
     assert het["Undergruppe"].tolist()[:4] == ["0\u20136 år", "7\u201313 år", "Pige", "Ja"]
     assert het["Barneår"].tolist()[3:] == ["–", "5.921"]  # left empty by the step: a dash
@@ -130,7 +150,7 @@ def test_naive_robust_heterogeneity_and_multiplicity_tables(inputs) -> None:
 def test_staggered_variables(inputs) -> None:
     v = staggered_variables(
         inputs.naive_vs_robust, inputs.pretrend, inputs.heterogeneity, inputs.dose_response, inputs.multiplicity,
-        language="da",
+        sentences=_effects_words("da"), language="da",
     )  # fmt: skip
     assert v["robust_sdq_cs_simple_estimate"] == f"{M}1,4"  # one decimal in running text
     assert v["robust_cost_per_child_did_2x2_ci_low"] == f"{M}28.400"
@@ -144,16 +164,17 @@ def test_staggered_variables(inputs) -> None:
     assert [v[f"mult_primary_{k}"] for k in ("n", "n_raw", "n_holm", "n_bh")] == ["4", "2", "1", "2"]
     assert [v[f"mult_secondary_{k}"] for k in ("n", "n_raw", "n_holm", "n_bh")] == ["2", "1", "1", "1"]
     assert v["het_variables"] == "alder ved første sag, køn og tidligere anbragt"
-    empty = staggered_variables(None, None, None, None, None, language="en")
+    empty = staggered_variables(None, None, None, None, None, sentences=_effects_words("en"), language="en")
     assert empty["robust_sdq_twfe_estimate"] == "–" and empty["mult_primary_n"] == "0"
 
 
 def test_balance_verdict_is_computed_and_names_unbalanced_covariates(inputs) -> None:
-    assert balance_variables(inputs.balance, language="da")["balance_smd_verdict"] == (
+    words = {language: read_sentences(REPORTS_SOURCE, language, VALUE_WORDS) for language in ("da", "en")}
+    assert balance_variables(inputs.balance, sentences=words["da"], language="da")["balance_smd_verdict"] == (
         "alle 4 kovariater har en absolut SMD under 0,1 efter matching"
     )
     worse = inputs.balance.assign(smd_after=[0.0, 0.12, -0.1, 0.05])
-    values = balance_variables(worse, language="en")
+    values = balance_variables(worse, sentences=words["en"], language="en")
     assert values["balance_n_unbalanced"] == "2"
     assert values["balance_smd_verdict"] == (
         "2 of 4 covariates have an absolute SMD of 0.1 or more after matching: Age at first case and "
@@ -162,7 +183,9 @@ def test_balance_verdict_is_computed_and_names_unbalanced_covariates(inputs) -> 
 
 
 def test_disclosure_table_and_numbers_come_from_the_summary(inputs) -> None:
-    table = disclosure_table(inputs.disclosure, language="da")  # report_fixtures.DISCLOSURE, by hand
+    words = {language: read_sentences(REPORTS_SOURCE, language, DISCLOSURE_WORDS) for language in ("da", "en")}
+    # report_fixtures.DISCLOSURE, by hand
+    table = disclosure_table(inputs.disclosure, sentences=words["da"], language="da")
     assert table.columns.tolist() == ["Tabel", "Celler kontrolleret", "Skjult i alt", "Primær", "Sekundær",
                                       "Få personer"]  # fmt: skip
     assert table.values.tolist() == [
@@ -171,7 +194,7 @@ def test_disclosure_table_and_numbers_come_from_the_summary(inputs) -> None:
         ["Implementering efter kommune og år", "6.783", "2.912", "0", "0", "2.912"],
         ["I alt", "6.977", "2.918", "3", "1", "2.914"],
     ]  # tables without person-level cells (power, att_gt) are left out; no dominance column when unused
-    english = disclosure_table(inputs.disclosure, language="en")
+    english = disclosure_table(inputs.disclosure, sentences=words["en"], language="en")
     assert english.iloc[-1].tolist() == ["Total", "6,977", "2,918", "3", "1", "2,914"]
     assert english.columns.tolist()[3:] == ["Primary", "Secondary", "Few persons"]
     values = disclosure_variables(inputs.disclosure, 5, language="en")

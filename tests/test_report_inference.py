@@ -25,6 +25,7 @@ from evaluation.report.inference_parts import (
     inference_variables,
 )
 from evaluation.report.inputs import load_results
+from evaluation.report.power_parts import WORDS as POWER_WORDS
 from evaluation.report.power_parts import power_figure, power_grid_table, power_table, power_variables
 from evaluation.report.sentences import read_sentences
 from report_fixtures import INFERENCE, write_inference_results
@@ -35,6 +36,10 @@ REPORTS = Path(__file__).resolve().parents[1] / "reports"
 
 def _words(language: str) -> dict[str, str]:
     return read_sentences(REPORTS, language, REASONS)
+
+
+def _power_words(language: str) -> dict[str, str]:
+    return read_sentences(REPORTS, language, POWER_WORDS)
 
 
 M, NB = "\u2212", "\u00a0"
@@ -124,33 +129,33 @@ def test_chosen_cluster_robust_is_flagged_and_a_second_chosen_row_is_refused() -
 
 
 def test_power_table_shows_the_actual_design_per_outcome(inputs) -> None:
-    table = power_table(inputs.power, language="da")
+    table = power_table(inputs.power, sentences=_power_words("da"), language="da")
     assert list(table.columns) == ["Udfald", "Indsats", "Barneår pr. celle", "ICC", "SD", "MDE", "MDE (SD)"]
     assert table.values.tolist() == [
         ["SDQ-score (0-40)", "4 af 20", "24,2", "0,016", "4,46", "1,36", "0,30"],
         ["Udgift pr. barn (kr.)", "4 af 20", "28,3", "0,008", "236.468", "66.660", "0,28"],
     ]
-    assert power_table(inputs.power, language="en").iloc[1, 1:].tolist() == [
+    assert power_table(inputs.power, sentences=_power_words("en"), language="en").iloc[1, 1:].tolist() == [
         "4 of 20", "28.3", "0.008", "236,468", "66,660", "0.28",
     ]  # fmt: skip
 
 
 def test_power_grid_is_treated_by_icc_for_the_main_outcome_with_a_dash_for_a_missing_cell(inputs) -> None:
-    table = power_grid_table(inputs.power, language="da")
+    table = power_grid_table(inputs.power, sentences=_power_words("da"), language="da")
     assert list(table.columns) == ["Indsatskommuner", "ICC = 0,00", "ICC = 0,05", "ICC = 0,10"]
     assert table.values.tolist() == [
         ["1", "0,61", "0,78", "0,95"],
         ["5", "0,27", "0,35", "0,43"],
         ["10", "0,19", "0,25", "–"],
     ]
-    cost = power_grid_table(inputs.power, outcome="cost_per_child", language="en")
+    cost = power_grid_table(inputs.power, outcome="cost_per_child", sentences=_power_words("en"), language="en")
     assert cost.iloc[:, 1].tolist() == ["0.60", "0.30", "0.20"]
     with pytest.raises(ReportError, match="no grid rows for outcome 'school_absence'"):
-        power_grid_table(inputs.power, outcome="school_absence", language="en")
+        power_grid_table(inputs.power, outcome="school_absence", sentences=_power_words("en"), language="en")
 
 
 def test_power_variables_and_the_alt_text_from_the_numbers(inputs) -> None:
-    da = power_variables(inputs.power, language="da")
+    da = power_variables(inputs.power, sentences=_power_words("da"), language="da")
     assert {k: v for k, v in da.items() if k != "power_fig_alt"} == {
         "power_outcome": "SDQ-score (0-40)",
         "power_level": f"80{NB}%",
@@ -167,13 +172,13 @@ def test_power_variables_and_the_alt_text_from_the_numbers(inputs) -> None:
     assert "én linje pr. ICC (0,00, 0,05, 0,10)" in da["power_fig_alt"]
     assert "fra 0,61 SD med 1 til 0,19 SD med 10 indsatskommuner ved ICC 0,00" in da["power_fig_alt"]
     assert "det faktiske design med 4 indsatskommuner: 0,30 SD" in da["power_fig_alt"]
-    en = power_variables(inputs.power, language="en")
+    en = power_variables(inputs.power, sentences=_power_words("en"), language="en")
     assert "from 0.61 SD with 1 to 0.19 SD with 10 adopting municipalities at an ICC of 0.00" in en["power_fig_alt"]
     assert '"' not in en["power_fig_alt"]
 
 
 def test_power_figure_draws_one_panel_per_outcome_and_one_line_per_icc(inputs) -> None:
-    figure = power_figure(inputs.power, language="da")
+    figure = power_figure(inputs.power, sentences=_power_words("da"), language="da")
     axes = [ax for ax in figure.axes if ax.get_visible()]
     assert [ax.get_title(loc="left") for ax in axes] == ["SDQ-score (0-40)", "Udgift pr. barn (kr.)"]
     sdq_lines = axes[0].get_lines()

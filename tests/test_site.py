@@ -143,11 +143,13 @@ def test_honest_did_figure_tells_the_intervals_apart_without_colour(tmp_path: Pa
     """WCAG 1.4.1: the original and the robust intervals differ in line style, not only in colour."""
     import pandas as pd
 
-    from evaluation.report.figures_headline import honest_did_figure
+    from evaluation.report.figures_headline import WORDS, honest_did_figure
+    from evaluation.report.sentences import read_sentences
     from report_fixtures import write_headline_event_study
 
     write_headline_event_study(tmp_path)
-    figure = honest_did_figure(pd.read_csv(tmp_path / "honest_did.csv"), language="en")
+    words = read_sentences(REPORTS_SOURCE, "en", WORDS)
+    figure = honest_did_figure(pd.read_csv(tmp_path / "honest_did.csv"), sentences=words, language="en")
     for ax in figure.axes:
         styles = {c.get_label(): str(c.get_linestyle()) for c in ax.collections if not c.get_label().startswith("_")}
         if len(styles) > 1:

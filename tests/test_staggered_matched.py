@@ -305,10 +305,13 @@ def test_bacon_table_sums_weights_and_averages_estimates_by_type(report_inputs, 
 
 
 def test_bacon_variables_and_the_headline_in_the_robust_variables(report_inputs):
-    from evaluation.report.effects_parts import bacon_variables, naive_robust_table, staggered_variables
+    from evaluation.report.effects_parts import WORDS, bacon_variables, naive_robust_table, staggered_variables
+    from evaluation.report.sentences import read_sentences
+    from test_report_build import REPORTS_SOURCE
 
     _, inputs = report_inputs
-    v = bacon_variables(inputs.bacon, language="da")
+    words = {language: read_sentences(REPORTS_SOURCE, language, WORDS) for language in ("da", "en")}
+    v = bacon_variables(inputs.bacon, sentences=words["da"], language="da")
     assert (v["bacon_sdq_forbidden_weight"], v["bacon_sdq_forbidden_estimate"]) == ("30,0\u00a0%", "0,5")
     assert (v["bacon_sdq_treated_vs_never_weight"], v["bacon_sdq_twfe"]) == ("60,0\u00a0%", f"{M}0,8")
     assert (v["bacon_cost_per_child_twfe"], v["bacon_cost_per_child_forbidden_estimate"]) == (f"{M}8.500", "5.000")
@@ -316,7 +319,7 @@ def test_bacon_variables_and_the_headline_in_the_robust_variables(report_inputs)
     assert v["bacon_sdq_later_vs_always_weight"] == "0,0\u00a0%" and v["bacon_sdq_later_vs_always_estimate"] == "–"
     assert v["bacon_placement_rate_twfe"] == "–"  # an outcome without rows still resolves
     assert "SDQ-score (0-40) og Udgift pr. barn (kr.)" in v["bacon_fig_alt"] and '"' not in v["bacon_fig_alt"]
-    absent = bacon_variables(None, language="en")
+    absent = bacon_variables(None, sentences=words["en"], language="en")
     assert absent["bacon_sdq_forbidden_weight"] == "–" and absent["bacon_sdq_municipalities"] == "–"
     # the headline beside the others: last row of each outcome, and quoted in the text
     headline = pd.DataFrame(
@@ -324,10 +327,10 @@ def test_bacon_variables_and_the_headline_in_the_robust_variables(report_inputs)
         columns=inputs.naive_vs_robust.columns,
     )
     nvr = pd.concat([inputs.naive_vs_robust, headline], ignore_index=True)
-    table = naive_robust_table(nvr, language="en")
+    table = naive_robust_table(nvr, sentences=words["en"], language="en")
     assert table.iloc[4].tolist()[1:3] == ["Imputation estimator, matched children (main analysis)", f"{M}1.38"]
     assert table.iloc[5, 0] == "Cost per child (DKK)"
-    values = staggered_variables(nvr, None, None, None, None, language="en")
+    values = staggered_variables(nvr, None, None, None, None, sentences=words["en"], language="en")
     assert values["robust_sdq_did_imputation_estimate"] == f"{M}1.4"
     assert values["robust_cost_per_child_did_imputation_estimate"] == "–"
 

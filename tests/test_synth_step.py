@@ -332,13 +332,15 @@ def _synth_fixture(results, *, sdid: bool = True) -> None:
 )  # fmt: skip
 def test_sdid_report_table(tmp_path, language, cells):
     from evaluation.report.inputs import load_results
-    from evaluation.report.synth_parts import sdid_table, sdid_variables
-    from test_report_build import write_results
+    from evaluation.report.sentences import read_sentences
+    from evaluation.report.synth_parts import WORDS, sdid_table, sdid_variables
+    from test_report_build import REPORTS_SOURCE, write_results
 
     results = write_results(tmp_path / "results")
     _synth_fixture(results)
     inputs = load_results(results)
-    shown = sdid_table(inputs.synth, inputs.synth_average, inputs.synth_sdid, language=language)
+    words = read_sentences(REPORTS_SOURCE, language, WORDS)
+    shown = sdid_table(inputs.synth, inputs.synth_average, inputs.synth_sdid, sentences=words, language=language)
     assert len(shown) == 6  # Herning and the mean for each of three outcomes
     assert shown.iloc[0].tolist() == cells[:7] and shown.iloc[1].tolist()[1:] == cells[7:] + ["81"]
     assert shown.iloc[1, 0] == ""  # the outcome is named once

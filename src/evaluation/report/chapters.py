@@ -16,7 +16,9 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
+from evaluation.report.disclosure_parts import WORDS as DISCLOSURE_WORDS
 from evaluation.report.disclosure_parts import disclosure_table, disclosure_variables
+from evaluation.report.economics_parts import WORDS as ECONOMICS_WORDS
 from evaluation.report.economics_parts import (
     budget_table,
     economics_table,
@@ -35,6 +37,8 @@ from evaluation.report.effects_parts import (
     naive_robust_table,
     staggered_variables,
 )
+from evaluation.report.effects_parts import WORDS as EFFECTS_WORDS
+from evaluation.report.figures_headline import WORDS as HEADLINE_FIGURE_WORDS
 from evaluation.report.figures_headline import headline_event_study_figure, honest_did_figure
 from evaluation.report.figures_results import bacon_figure, ceac_figure, costs_figure, love_plot_figure
 from evaluation.report.headline_parts import WORDS as HEADLINE_WORDS
@@ -43,13 +47,16 @@ from evaluation.report.inference_parts import REASONS, inference_note, inference
 from evaluation.report.inputs import ReportInputs
 from evaluation.report.limits import analysis_limits, few_treated_variables, limits_markdown
 from evaluation.report.limits import read_sentences as read_limits
+from evaluation.report.municipality_parts import WORDS as MUNICIPALITY_WORDS
 from evaluation.report.municipality_parts import (
     municipality_balance_table,
     municipality_table,
     municipality_variables,
 )
+from evaluation.report.power_parts import WORDS as POWER_WORDS
 from evaluation.report.power_parts import power_figure, power_grid_table, power_table, power_variables
 from evaluation.report.sentences import read_sentences
+from evaluation.report.synth_parts import WORDS as SYNTH_WORDS
 from evaluation.report.synth_parts import sdid_table, sdid_variables, synth_figure, synth_table, synth_variables
 from evaluation.report.values import SMD_THRESHOLD
 
@@ -231,67 +238,83 @@ def write_result_parts(
         economics = inputs.economics
         prices = economics["price_year"].dropna()
         price_year = str(int(prices.iloc[0])) if len(prices) else "–"
+        economics_words = read_sentences(generated.parent, language, ECONOMICS_WORDS)
         out.variables.update(
             economics_variables(
-                economics, inputs.costs_by_year, inputs.ceac, inputs.reconciliation, inputs.budget, language=language
+                economics,
+                inputs.costs_by_year,
+                inputs.ceac,
+                inputs.reconciliation,
+                inputs.budget,
+                sentences=economics_words,
+                language=language,
             )
         )
         source = SOURCES[language]["economics"].format(**words, n_draws=out.variables["econ_n_draws"])
         years = horizon(inputs.costs_by_year)
-        table("tbl-economics", economics_table(economics, horizon_years=years, language=language), 1, source,
-              price_year=price_year)  # fmt: skip
+        table("tbl-economics", economics_table(economics, horizon_years=years, sentences=economics_words,
+              language=language), 1, source, price_year=price_year)  # fmt: skip
         table("tbl-net-cost", net_cost_table(inputs.costs_by_year, min_cell, language=language), 1, source,
               price_year=price_year)  # fmt: skip
         table("tbl-budget", budget_table(inputs.budget, language=language), 1, source, price_year=price_year)
         accounts = SOURCES[language]["accounts"].format(**words)
-        table("tbl-reconciliation", reconciliation_table(inputs.reconciliation, min_cell, language=language), 1,
-              accounts)  # fmt: skip
+        table("tbl-reconciliation", reconciliation_table(inputs.reconciliation, min_cell, sentences=economics_words,
+              language=language), 1, accounts)  # fmt: skip
         out.figures["fig-costs"] = costs_figure(inputs.costs_by_year, language=language)
         out.figures["fig-ceac"] = ceac_figure(inputs.ceac, language=language)
+    effects_words = read_sentences(generated.parent, language, EFFECTS_WORDS)
     if inputs.naive_vs_robust is not None:
-        table("tbl-naive-robust", naive_robust_table(inputs.naive_vs_robust, language=language), 2, registry)
+        table("tbl-naive-robust", naive_robust_table(inputs.naive_vs_robust, sentences=effects_words,
+              language=language), 2, registry)  # fmt: skip
     out.available["effects-robust-bacon"] = inputs.bacon is not None and not inputs.bacon.empty
     if out.available["effects-robust-bacon"]:
         table("tbl-bacon", bacon_table(inputs.bacon, language=language), 2, registry)
         out.figures["fig-bacon"] = bacon_figure(
             inputs.bacon, bacon_outcomes(inputs.bacon), BACON_LABELS[language], language=language
         )
-    out.variables.update(bacon_variables(inputs.bacon, language=language))
+    out.variables.update(bacon_variables(inputs.bacon, sentences=effects_words, language=language))
     if inputs.heterogeneity is not None:
-        table("tbl-heterogeneity", heterogeneity_table(inputs.heterogeneity, min_cell, language=language), 3, registry)
+        table("tbl-heterogeneity", heterogeneity_table(inputs.heterogeneity, min_cell, sentences=effects_words,
+              language=language), 3, registry)  # fmt: skip
     if inputs.multiplicity is not None:
         table("tbl-multiplicity", multiplicity_table(inputs.multiplicity, language=language), 3, registry)
     _inference_and_power(inputs, out, table, registry, generated.parent)
+    synth_words = read_sentences(generated.parent, language, SYNTH_WORDS)
     if out.available["synth"] and not inputs.synth.empty and not inputs.synth_gaps.empty:
-        values = synth_variables(inputs.synth, inputs.synth_gaps, language=language)
+        values = synth_variables(inputs.synth, inputs.synth_gaps, sentences=synth_words, language=language)
         out.variables.update(values)
-        table("tbl-synth", synth_table(inputs.synth, language=language), 1, registry)
-        out.figures["fig-synth"] = synth_figure(inputs.synth_gaps, int(values["synth_year"]), language=language)
+        table("tbl-synth", synth_table(inputs.synth, sentences=synth_words, language=language), 1, registry)
+        out.figures["fig-synth"] = synth_figure(inputs.synth_gaps, int(values["synth_year"]), sentences=synth_words,
+                                                language=language)  # fmt: skip
     else:
         out.available["synth"] = False
     out.available["synth-sdid"] = out.available["synth"] and out.available["synth-sdid"] and not inputs.synth_sdid.empty
     if out.available["synth-sdid"]:
         out.variables.update(sdid_variables(inputs.synth_sdid, language=language))
-        table("tbl-synth-sdid", sdid_table(inputs.synth, inputs.synth_average, inputs.synth_sdid, language=language),
-              2, registry)  # fmt: skip
+        table("tbl-synth-sdid", sdid_table(inputs.synth, inputs.synth_average, inputs.synth_sdid,
+              sentences=synth_words, language=language), 2, registry)  # fmt: skip
     if out.available["appendix-municipalities"]:
         out.variables.update(
             municipality_variables(inputs.municipalities, inputs.municipality_balance, language=language)
         )
-        table("tbl-municipalities", municipality_table(inputs.municipalities, language=language), 2, registry)
+        municipality_words = read_sentences(generated.parent, language, MUNICIPALITY_WORDS)
+        table("tbl-municipalities", municipality_table(inputs.municipalities, sentences=municipality_words,
+              language=language), 2, registry)  # fmt: skip
         table("tbl-municipality-balance", municipality_balance_table(inputs.municipality_balance,
-              language=language), 1, registry)  # fmt: skip
+              sentences=municipality_words, language=language), 1, registry)  # fmt: skip
     if out.available["appendix-disclosure"]:
         out.variables.update(disclosure_variables(inputs.disclosure, min_cell, language=language))
-        table("tbl-disclosure", disclosure_table(inputs.disclosure, language=language), 1,
+        disclosure_words = read_sentences(generated.parent, language, DISCLOSURE_WORDS)
+        table("tbl-disclosure", disclosure_table(inputs.disclosure, sentences=disclosure_words, language=language), 1,
               SOURCES[language]["disclosure"])  # fmt: skip
     min_treated = int(inputs.study.get("min_treated_municipalities", 3))
+    figure_words = read_sentences(generated.parent, language, HEADLINE_FIGURE_WORDS)
     if has_rows(inputs, "event_study_main"):
         out.figures["fig-event-study"] = headline_event_study_figure(
-            inputs.event_study_main, min_treated=min_treated, language=language
+            inputs.event_study_main, min_treated=min_treated, sentences=figure_words, language=language
         )
     if inputs.honest_did is not None:
-        out.figures["fig-honest-did"] = honest_did_figure(inputs.honest_did, language=language)
+        out.figures["fig-honest-did"] = honest_did_figure(inputs.honest_did, sentences=figure_words, language=language)
     out.variables.update(
         headline_sensitivity_variables(
             inputs.pretrend_main,
@@ -308,6 +331,7 @@ def write_result_parts(
             inputs.heterogeneity,
             inputs.dose_response,
             inputs.multiplicity,
+            sentences=effects_words,
             language=language,
         )
     )
@@ -337,13 +361,14 @@ def _inference_and_power(
         differs = values["inference_chosen_is_robust"] == "false"
         out.available["inference-compare"] = out.available["summary-inference"] = differs
     if has_rows(inputs, "power"):
-        values = power_variables(inputs.power, language=language)
+        words = read_sentences(reports_dir, language, POWER_WORDS)
+        values = power_variables(inputs.power, sentences=words, language=language)
         out.variables.update(values)
-        table("tbl-power", power_table(inputs.power, language=language), 2, source,
+        table("tbl-power", power_table(inputs.power, sentences=words, language=language), 2, source,
               alpha=values["power_alpha"], power=values["power_level"])  # fmt: skip
-        table("tbl-power-grid", power_grid_table(inputs.power, language=language), 1, source,
+        table("tbl-power-grid", power_grid_table(inputs.power, sentences=words, language=language), 1, source,
               outcome=values["power_outcome"])  # fmt: skip
-        out.figures["fig-power"] = power_figure(inputs.power, language=language)
+        out.figures["fig-power"] = power_figure(inputs.power, sentences=words, language=language)
 
 
 def _limits(inputs: ReportInputs, out: ResultParts, generated: Path) -> None:

@@ -5,16 +5,21 @@ Reads ``disclosure/summary.csv`` of the pipeline step ``audit_disclosure``
 the cells checked (``cells_total``; 0 for a table without person-level cells) and
 the cells suppressed under each rule. Nothing is counted here: every number comes
 from the summary.
+
+The table's words are in ``reports/_text/<language>/disclosure.yml`` (:data:`WORDS`), read by the caller
+(:func:`evaluation.report.sentences.read_sentences`); a rule's column heading is ``rule_<rule>``.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import pandas as pd
 
 from evaluation.errors import ReportError
 from evaluation.report.numbers import check_language, format_count
 
-__all__ = ["ALWAYS_SHOWN", "TABLE_NAMES", "disclosure_table", "disclosure_variables"]
+__all__ = ["ALWAYS_SHOWN", "TABLE_NAMES", "WORDS", "disclosure_table", "disclosure_variables"]
 
 #: rules with a column in the table even when nothing was suppressed under them; others only when used
 ALWAYS_SHOWN: tuple[str, ...] = ("primary", "secondary", "few_persons")
@@ -44,36 +49,8 @@ TABLE_NAMES: dict[str, dict[str, str]] = {
         "implementation/municipality_year.csv": "Implementation by municipality and year",
     },
 }
-_WORDS = {
-    "da": {
-        "table": "Tabel",
-        "cells": "Celler kontrolleret",
-        "suppressed": "Skjult i alt",
-        "total": "I alt",
-        "rules": {
-            "primary": "Primær",
-            "secondary": "Sekundær",
-            "few_persons": "Få personer",
-            "extreme_value": "Maks./min.",
-            "dominance": "Dominans",
-            "figure": "Figur",
-        },
-    },
-    "en": {
-        "table": "Table",
-        "cells": "Cells checked",
-        "suppressed": "Suppressed",
-        "total": "Total",
-        "rules": {
-            "primary": "Primary",
-            "secondary": "Secondary",
-            "few_persons": "Few persons",
-            "extreme_value": "Max./min.",
-            "dominance": "Dominance",
-            "figure": "Figure",
-        },
-    },
-}
+#: the file of the table's words (column headings, the total row, the rules), in ``reports/_text/<language>/``
+WORDS = "disclosure.yml"
 
 
 def _by_table(summary: pd.DataFrame) -> pd.DataFrame:
@@ -88,14 +65,17 @@ def _by_table(summary: pd.DataFrame) -> pd.DataFrame:
     return wide
 
 
-def disclosure_table(summary: pd.DataFrame, *, language: str = "da") -> pd.DataFrame:
+def disclosure_table(summary: pd.DataFrame, *, sentences: Mapping[str, str], language: str = "da") -> pd.DataFrame:
     """One row per table with person-level cells: cells checked, suppressed in all and by rule, and a total row.
 
     Parameters
     ----------
     summary : pandas.DataFrame
         ``disclosure/summary.csv``: ``table, rule, cells_suppressed, cells_total, min_cell``.
+    sentences : mapping
+        The words of :data:`WORDS` in ``language`` (:func:`evaluation.report.sentences.read_sentences`).
     language : {"da", "en"}
+        The tables' names (:data:`TABLE_NAMES`) and number format.
 
     Returns
     -------
@@ -109,7 +89,6 @@ def disclosure_table(summary: pd.DataFrame, *, language: str = "da") -> pd.DataF
         If the summary names an unknown rule, or no table has person-level cells.
     """
     language = check_language(language)
-    words = _WORDS[language]
     wide = _by_table(summary)
     wide = wide.loc[wide["cells_total"] > 0]
     if wide.empty:
@@ -119,7 +98,7 @@ def disclosure_table(summary: pd.DataFrame, *, language: str = "da") -> pd.DataF
     totals = wide.sum(axis=0)
     rows = []
     for table, values in [*wide.iterrows(), (None, totals)]:
-        name = words["total"] if table is None else names.get(str(table), str(table))
+        name = sentences["total"] if table is None else names.get(str(table), str(table))
         rows.append(
             [
                 name,
@@ -128,7 +107,10 @@ def disclosure_table(summary: pd.DataFrame, *, language: str = "da") -> pd.DataF
                 *(format_count(values[r], language=language) for r in rules),
             ]
         )
-    columns = [words["table"], words["cells"], words["suppressed"], *(words["rules"][r] for r in rules)]
+    columns = [
+        *(sentences[code] for code in ("table", "cells", "suppressed")),
+        *(sentences[f"rule_{r}"] for r in rules),
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 

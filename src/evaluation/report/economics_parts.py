@@ -14,9 +14,16 @@ budget effect carry their interval, and their words follow it
 collects them with the chapter's other numbers. The shares of bootstrap
 replications with a net cost below zero or with payback within the follow-up are
 rows of the table too (:data:`PROBABILITY_ITEMS`).
+
+The words of this module's tables and numbers ("to", the payback year, the willingness to pay, a net cost
+or saving) are in ``reports/_text/<language>/economics.yml`` (:data:`WORDS`); :func:`economics_table`,
+:func:`reconciliation_table` and :func:`economics_variables` take them as ``sentences``
+(:func:`evaluation.report.sentences.read_sentences`).
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import pandas as pd
 
@@ -26,40 +33,8 @@ from evaluation.report.labels_results import COST_ITEM_ORDER, ECONOMICS_FORMAT, 
 from evaluation.report.numbers import check_language, format_number, format_percent
 from evaluation.report.tables import MISSING, suppress_small
 
-_WORDS = {
-    "da": {
-        "to": "til",
-        "payback_in": "i opfølgningsår {year}",
-        "payback_never": "ikke inden for opfølgningsperioden på {horizon} år",
-        "later_than": "senere end år {horizon}",
-        "year": "år {year}",
-        "ci": "95 %-KI: {low} til {high} kr.",
-        "unbounded": "95 %-KI ubegrænset",
-        "wtp_at": "ved en betalingsvillighed på {wtp} kr. pr. SDQ-point",
-        "wtp_never": "ikke inden for de beregnede betalingsvilligheder op til {max} kr. pr. SDQ-point",
-        "total": "I alt",
-        "cost": "en nettoudgift",
-        "saving": "en nettobesparelse",
-        "fell": "faldt",
-        "rose": "steg",
-    },
-    "en": {
-        "to": "to",
-        "payback_in": "in follow-up year {year}",
-        "payback_never": "not within the follow-up of {horizon} years",
-        "later_than": "later than year {horizon}",
-        "year": "year {year}",
-        "ci": "95% CI: DKK {low} to {high}",
-        "unbounded": "95% CI unbounded",
-        "wtp_at": "at a willingness to pay of DKK {wtp} per SDQ point",
-        "wtp_never": "not within the willingness to pay computed, up to DKK {max} per SDQ point",
-        "total": "Total",
-        "cost": "a net cost",
-        "saving": "a net saving",
-        "fell": "fell",
-        "rose": "rose",
-    },
-}
+#: the file of the words (interval words, payback, willingness to pay, direction), in ``reports/_text/<language>/``
+WORDS = "economics.yml"
 #: the economics step's probability items (economics.csv rows without an interval): kind and, per
 #: language, the label and the unit of the table; each is shown after the item it belongs to
 PROBABILITY_ITEMS: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
@@ -113,10 +88,9 @@ def format_item(value: float, kind: str, *, language: str = "da") -> str:
     return format_number(value, 0, language=language)
 
 
-def _interval(low: float, high: float, kind: str, language: str) -> str:
+def _interval(low: float, high: float, kind: str, to: str, language: str) -> str:
     if pd.isna(low) and pd.isna(high):
         return MISSING
-    to = _WORDS[language]["to"]
     return f"{format_item(low, kind, language=language)} {to} {format_item(high, kind, language=language)}"
 
 
@@ -125,7 +99,9 @@ def horizon(costs_by_year: pd.DataFrame) -> int:
     return int(costs_by_year["followup_year"].max())
 
 
-def economics_table(economics: pd.DataFrame, *, horizon_years: int, language: str = "da") -> pd.DataFrame:
+def economics_table(
+    economics: pd.DataFrame, *, horizon_years: int, sentences: Mapping[str, str], language: str = "da"
+) -> pd.DataFrame:
     """Every economic result with its 95 % interval and unit, in the chapter's order.
 
     Parameters
@@ -134,6 +110,8 @@ def economics_table(economics: pd.DataFrame, *, horizon_years: int, language: st
         ``results/economics.csv`` (``item, estimate, ci_low, ci_high, unit, price_year``).
     horizon_years : int
         Follow-up years summed in the cumulative net cost (shown in its unit).
+    sentences : mapping
+        The words of :data:`WORDS` in ``language`` (:func:`evaluation.report.sentences.read_sentences`).
     language : {"da", "en"}, default "da"
         Labels and number format.
 
@@ -165,7 +143,7 @@ def economics_table(economics: pd.DataFrame, *, horizon_years: int, language: st
         out[columns[0]].append(name)
         out[columns[1]].append(unit)
         out[columns[2]].append(format_item(row["estimate"], kind, language=language))
-        out[columns[3]].append(_interval(row["ci_low"], row["ci_high"], kind, language))
+        out[columns[3]].append(_interval(row["ci_low"], row["ci_high"], kind, sentences["to"], language))
     return pd.DataFrame(out)
 
 
@@ -260,7 +238,9 @@ def budget_table(budget: pd.DataFrame, *, language: str = "da") -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def reconciliation_table(reconciliation: pd.DataFrame, min_cell: int, *, language: str = "da") -> pd.DataFrame:
+def reconciliation_table(
+    reconciliation: pd.DataFrame, min_cell: int, *, sentences: Mapping[str, str], language: str = "da"
+) -> pd.DataFrame:
     """Spending on function 5.28 in the accounts against the micro-costing, by year and in total.
 
     Parameters
@@ -270,6 +250,8 @@ def reconciliation_table(reconciliation: pd.DataFrame, min_cell: int, *, languag
         year 0 (all years) last as "I alt" / "Total".
     min_cell : int
         Disclosure threshold for the number of children.
+    sentences : mapping
+        The words of :data:`WORDS` in ``language`` (:func:`evaluation.report.sentences.read_sentences`).
     language : {"da", "en"}, default "da"
         Labels and number format.
 
@@ -288,7 +270,7 @@ def reconciliation_table(reconciliation: pd.DataFrame, min_cell: int, *, languag
     return pd.DataFrame(
         {
             label("result_column", "year", language): [
-                _WORDS[language]["total"] if y == 0 else str(int(y)) for y in totals["year"]
+                sentences["total"] if y == 0 else str(int(y)) for y in totals["year"]
             ],
             label("result_column", "accounts", language): mio(totals["accounts_dkk"]),
             label("result_column", "micro", language): mio(totals["micro_dkk"]),
@@ -314,6 +296,7 @@ def economics_variables(
     reconciliation: pd.DataFrame,
     budget: pd.DataFrame,
     *,
+    sentences: Mapping[str, str],
     language: str = "da",
 ) -> dict[str, str]:
     """Format the numbers and sentences of the economics chapter's text; ``"–"`` for an item the files lack.
@@ -334,9 +317,12 @@ def economics_variables(
 
     ``econ_net_cost_kind`` ("en nettoudgift" / "en nettobesparelse", from the sign of the estimate
     alone) with ``econ_net_cost_abs`` are kept for older texts; the text uses ``econ_net_cost_sentence``.
+
+    The words of :data:`WORDS` (``sentences``, in ``language``) word the payback year, the intervals of the
+    costs per unit of effect, the willingness to pay, ``econ_net_cost_kind`` and ``econ_measure_direction``;
+    the sentences of :mod:`evaluation.report.economics_sentences` have their own words.
     """
     language = check_language(language)
-    words = _WORDS[language]
     values: dict[str, str] = {}
     for short, item in SHORT.items():
         row = _item(economics, item)
@@ -349,9 +335,9 @@ def economics_variables(
         row = _item(economics, SHORT[short])
         bounded = row is not None and not (pd.isna(row["ci_low"]) and pd.isna(row["ci_high"]))
         values[f"econ_{short}_ci_text"] = (
-            words["ci"].format(low=values[f"econ_{short}_ci_low"], high=values[f"econ_{short}_ci_high"])
+            sentences["ci"].format(low=values[f"econ_{short}_ci_low"], high=values[f"econ_{short}_ci_high"])
             if bounded
-            else words["unbounded"]
+            else sentences["unbounded"]
         )
     years = horizon(costs_by_year)
     values["econ_horizon"] = str(years)
@@ -361,23 +347,23 @@ def economics_variables(
 
     payback = _item(economics, "payback_year")
     if payback is None or pd.isna(payback["estimate"]):
-        values["econ_payback_text"] = words["payback_never"].format(horizon=years)
+        values["econ_payback_text"] = sentences["payback_never"].format(horizon=years)
     else:
-        values["econ_payback_text"] = words["payback_in"].format(year=int(payback["estimate"]))
+        values["econ_payback_text"] = sentences["payback_in"].format(year=int(payback["estimate"]))
     bounds = []
     for suffix in ("ci_low", "ci_high"):
         bound = float("nan") if payback is None else payback[suffix]
-        later = words["later_than"].format(horizon=years)
-        bounds.append(later if pd.isna(bound) else words["year"].format(year=int(bound)))
-    values["econ_payback_ci_text"] = f"{bounds[0]} {words['to']} {bounds[1]}"
+        later = sentences["later_than"].format(horizon=years)
+        bounds.append(later if pd.isna(bound) else sentences["year"].format(year=int(bound)))
+    values["econ_payback_ci_text"] = f"{bounds[0]} {sentences['to']} {bounds[1]}"
     net = _item(economics, "net_cost_per_year")
-    values["econ_net_cost_kind"] = words["saving"] if net is not None and net["estimate"] < 0 else words["cost"]
+    values["econ_net_cost_kind"] = sentences["saving"] if net is not None and net["estimate"] < 0 else sentences["cost"]
     values["econ_net_cost_abs"] = (
         MISSING if net is None else format_item(abs(net["estimate"]), "dkk", language=language)
     )
     measure = _item(economics, "measure_cost_change_per_year")
     change = float("nan") if measure is None else float(measure["estimate"])
-    values["econ_measure_direction"] = words["fell"] if change < 0 else words["rose"]
+    values["econ_measure_direction"] = sentences["fell"] if change < 0 else sentences["rose"]
     values["econ_measure_abs"] = format_item(abs(change), "dkk", language=language)
 
     curve = ceac.sort_values("wtp_dkk_per_unit")
@@ -387,9 +373,9 @@ def economics_variables(
     )
     reached = curve[curve["probability_cost_effective"] >= 0.95]["wtp_dkk_per_unit"]
     values["econ_ceac_wtp_95"] = (
-        words["wtp_at"].format(wtp=format_number(reached.iloc[0], 0, language=language))
+        sentences["wtp_at"].format(wtp=format_number(reached.iloc[0], 0, language=language))
         if len(reached)
-        else words["wtp_never"].format(max=format_number(curve["wtp_dkk_per_unit"].max(), 0, language=language))
+        else sentences["wtp_never"].format(max=format_number(curve["wtp_dkk_per_unit"].max(), 0, language=language))
     )
     total = reconciliation[(reconciliation["year"] == 0) & (reconciliation["function"].astype(str) == "total")]
     values["econ_share_explained"] = format_item(

@@ -8,9 +8,15 @@ comparison and the decomposed TWFE coefficient).
 Estimates use each outcome's decimals (:func:`~evaluation.report.labels.outcome_decimals`);
 counts pass the disclosure rule again (:func:`~evaluation.report.tables.suppress_small`),
 and a count the step already left empty is shown as an en dash.
+
+The words of :data:`WORDS` ("to", the verdicts of the pre-trend test, "years", "and") are in
+``reports/_text/<language>/effects.yml``; the functions that use them take them as ``sentences``
+(:func:`evaluation.report.sentences.read_sentences`).
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import pandas as pd
 
@@ -66,24 +72,8 @@ _BACON_ALT = {
     "diamonds for adopters against municipalities with the model throughout. A dashed horizontal line marks the "
     "TWFE estimate. The numbers are in the table of comparison types.",
 }
-_WORDS = {
-    "da": {
-        "to": "til",
-        "rejects": "testen afviser parallelle forløb før indførelsen på 5 %-niveau",
-        "not_rejects": "testen afviser ikke parallelle forløb før indførelsen på 5 %-niveau",
-        "untestable": "der er ingen år før indførelsen at teste",
-        "years": "år",
-        "and": "og",
-    },
-    "en": {
-        "to": "to",
-        "rejects": "the test rejects parallel trends before adoption at the 5% level",
-        "not_rejects": "the test does not reject parallel trends before adoption at the 5% level",
-        "untestable": "there are no years before adoption to test",
-        "years": "years",
-        "and": "and",
-    },
-}
+#: the file of the words ("to", the pre-trend verdicts, "years", "and"), in ``reports/_text/<language>/``
+WORDS = "effects.yml"
 
 
 def p_text(value: float, *, language: str = "da") -> str:
@@ -102,11 +92,27 @@ def _p(value: float, language: str) -> str:
     return MISSING if pd.isna(value) else format_p_value(value, language=language)
 
 
-def subgroup_label(variable: str, value: str, *, language: str = "da") -> str:
-    """Put a subgroup value in words: ``"0-6"`` of ``life_phase`` becomes ``"0–6 år"``, ``"female"`` ``"Pige"``."""
+def subgroup_label(variable: str, value: str, *, sentences: Mapping[str, str], language: str = "da") -> str:
+    """Put a subgroup value in words: ``"0-6"`` of ``life_phase`` becomes ``"0–6 år"``, ``"female"`` ``"Pige"``.
+
+    Parameters
+    ----------
+    variable : str
+        The subgroup split (``life_phase``, ``sex``, ...).
+    value : str
+        The subgroup.
+    sentences : mapping
+        The words of :data:`WORDS` in ``language`` (``years``).
+    language : {"da", "en"}, default "da"
+        The subgroup labels (:data:`~evaluation.report.labels_results.SUBGROUP_VALUES`).
+
+    Returns
+    -------
+    str
+    """
     language = check_language(language)
     if variable == "life_phase" and "-" in value:
-        return value.replace("-", "\u2013") + " " + _WORDS[language]["years"]
+        return value.replace("-", "\u2013") + " " + sentences["years"]
     return SUBGROUP_VALUES[language].get(value, value)
 
 
@@ -135,13 +141,17 @@ def estimator_label(estimator: str, *, language: str = "da") -> str:
     return shared if shared != estimator else ROBUST_LABELS[check_language(language)].get(estimator, estimator)
 
 
-def naive_robust_table(naive_vs_robust: pd.DataFrame, *, language: str = "da") -> pd.DataFrame:
+def naive_robust_table(
+    naive_vs_robust: pd.DataFrame, *, sentences: Mapping[str, str], language: str = "da"
+) -> pd.DataFrame:
     """One row per outcome and estimator, from the naive 2x2 DiD to the Callaway-Sant'Anna estimators and the headline.
 
     Parameters
     ----------
     naive_vs_robust : pandas.DataFrame
         ``results/estimate/naive_vs_robust.csv`` (the headline's rows ``did_imputation`` last).
+    sentences : mapping
+        The words of :data:`WORDS` in ``language`` (:func:`evaluation.report.sentences.read_sentences`).
     language : {"da", "en"}, default "da"
         Labels and number format.
 
@@ -153,7 +163,7 @@ def naive_robust_table(naive_vs_robust: pd.DataFrame, *, language: str = "da") -
     language = check_language(language)
     frame = _ordered_rows(naive_vs_robust, "estimator", ROBUST_ORDER)
     decimals = [outcome_decimals(o)[0] for o in frame["outcome"]]
-    to = _WORDS[language]["to"]
+    to = sentences["to"]
     col = lambda name: label("result_column", name, language)  # noqa: E731
     return pd.DataFrame(
         {
@@ -170,7 +180,9 @@ def naive_robust_table(naive_vs_robust: pd.DataFrame, *, language: str = "da") -
     )
 
 
-def heterogeneity_table(heterogeneity: pd.DataFrame, min_cell: int, *, language: str = "da") -> pd.DataFrame:
+def heterogeneity_table(
+    heterogeneity: pd.DataFrame, min_cell: int, *, sentences: Mapping[str, str], language: str = "da"
+) -> pd.DataFrame:
     """Show the overall ATT within subgroups of children, with 95 % CI, p-value and child-years.
 
     Parameters
@@ -179,6 +191,8 @@ def heterogeneity_table(heterogeneity: pd.DataFrame, min_cell: int, *, language:
         ``results/estimate/heterogeneity.csv``.
     min_cell : int
         Disclosure threshold for the child-years.
+    sentences : mapping
+        The words of :data:`WORDS` in ``language`` (:func:`evaluation.report.sentences.read_sentences`).
     language : {"da", "en"}, default "da"
         Labels and number format.
 
@@ -192,7 +206,7 @@ def heterogeneity_table(heterogeneity: pd.DataFrame, min_cell: int, *, language:
     frame = heterogeneity.assign(_o=heterogeneity["outcome"].astype(str).map(outcome_rank))
     frame = frame.sort_values("_o", kind="stable").reset_index(drop=True)
     decimals = [outcome_decimals(o)[0] for o in frame["outcome"]]
-    to = _WORDS[language]["to"]
+    to = sentences["to"]
     col = lambda name: label("result_column", name, language)  # noqa: E731
     outcomes = [label("outcome", o, language) for o in frame["outcome"]]
     splits = [label("subgroup_variable", v, language) for v in frame["subgroup_variable"]]
@@ -201,7 +215,7 @@ def heterogeneity_table(heterogeneity: pd.DataFrame, min_cell: int, *, language:
             col("outcome"): blank_repeats(outcomes),
             col("subgroup_variable"): blank_repeats(outcomes, splits),
             col("subgroup"): [
-                subgroup_label(str(v), str(s), language=language)
+                subgroup_label(str(v), str(s), sentences=sentences, language=language)
                 for v, s in zip(frame["subgroup_variable"], frame["subgroup"], strict=True)
             ],
             col("estimate"): [_fmt(v, d, language) for v, d in zip(frame["estimate"], decimals, strict=True)],
@@ -250,10 +264,10 @@ def multiplicity_table(multiplicity: pd.DataFrame, *, language: str = "da") -> p
     )
 
 
-def _join(items: list[str], language: str) -> str:
+def _join(items: list[str], and_word: str) -> str:
     if len(items) <= 1:
         return "".join(items)
-    return ", ".join(items[:-1]) + f" {_WORDS[language]['and']} " + items[-1]
+    return ", ".join(items[:-1]) + f" {and_word} " + items[-1]
 
 
 def staggered_variables(
@@ -263,6 +277,7 @@ def staggered_variables(
     dose_response: pd.DataFrame | None,
     multiplicity: pd.DataFrame | None,
     *,
+    sentences: Mapping[str, str],
     language: str = "da",
 ) -> dict[str, str]:
     """Format the numbers the staggered sections' text quotes.
@@ -275,9 +290,10 @@ def staggered_variables(
     - ``dose_<outcome>_{estimate,ci_low,ci_high,p_text}``, ``dose_per``, ``dose_n_municipalities``;
     - ``mult_<family>_{n,n_raw,n_holm,n_bh}``: tests, and those with p below 5 % before and after adjustment;
     - ``het_variables``: the subgroup splits in words.
+
+    ``sentences`` holds the words of :data:`WORDS` in ``language`` (the verdicts and "and").
     """
     language = check_language(language)
-    words = _WORDS[language]
     values: dict[str, str] = {}
     outcomes = list(OUTCOME_ORDER)
     rows = (
@@ -299,7 +315,11 @@ def staggered_variables(
         p_value = float("nan") if row is None else row.p_value
         values[f"pretrend_{outcome}_p_text"] = p_text(p_value, language=language)
         values[f"pretrend_{outcome}_verdict"] = (
-            words["untestable"] if pd.isna(p_value) else words["rejects"] if p_value < ALPHA else words["not_rejects"]
+            sentences["untestable"]
+            if pd.isna(p_value)
+            else sentences["rejects"]
+            if p_value < ALPHA
+            else sentences["not_rejects"]
         )
     doses = {} if dose_response is None else {str(r.outcome): r for r in dose_response.itertuples()}
     for outcome in outcomes:
@@ -324,7 +344,7 @@ def staggered_variables(
             values[f"mult_{family}_n_{key}"] = str(int((part[column] < ALPHA).sum())) if len(part) else "0"
     splits = [] if heterogeneity is None else list(dict.fromkeys(heterogeneity["subgroup_variable"].astype(str)))
     names = [label("subgroup_variable", s, language) for s in splits]
-    values["het_variables"] = _join([n[:1].lower() + n[1:] for n in names], language) or MISSING
+    values["het_variables"] = _join([n[:1].lower() + n[1:] for n in names], sentences["and"]) or MISSING
     return values
 
 
@@ -390,7 +410,9 @@ def bacon_table(bacon: pd.DataFrame, *, language: str = "da") -> pd.DataFrame:
     )
 
 
-def bacon_variables(bacon: pd.DataFrame | None, *, language: str = "da") -> dict[str, str]:
+def bacon_variables(
+    bacon: pd.DataFrame | None, *, sentences: Mapping[str, str], language: str = "da"
+) -> dict[str, str]:
     """Format the numbers the text on the Goodman-Bacon decomposition quotes (``–`` where absent).
 
     Keys, for every outcome of the report (:data:`~evaluation.report.labels.OUTCOME_ORDER`):
@@ -400,7 +422,8 @@ def bacon_variables(bacon: pd.DataFrame | None, *, language: str = "da") -> dict
       estimate in running-text precision;
     - ``bacon_<outcome>_twfe``: the decomposed (unweighted, balanced-panel) TWFE estimate;
     - ``bacon_<outcome>_{municipalities,dropped,years}``: the balanced panel and the municipalities left out;
-    - ``bacon_fig_alt``: the figure's alt text.
+    - ``bacon_fig_alt``: the figure's alt text (the outcomes joined with the word ``and`` of ``sentences``, the
+      words of :data:`WORDS` in ``language``).
     """
     language = check_language(language)
     values: dict[str, str] = {}
@@ -428,6 +451,6 @@ def bacon_variables(bacon: pd.DataFrame | None, *, language: str = "da") -> dict
                 format_count(int(counts.iloc[0]), language=language) if len(counts) else MISSING
             )
     shown = [] if bacon is None else bacon_outcomes(bacon)
-    names = _join([label("outcome", o, language) for o in shown], language) or MISSING
+    names = _join([label("outcome", o, language) for o in shown], sentences["and"]) or MISSING
     values["bacon_fig_alt"] = _BACON_ALT[language].format(outcomes=names)
     return values

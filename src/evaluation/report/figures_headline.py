@@ -1,10 +1,14 @@
 """Figures of the headline: its event study with placebo years, and the HonestDiD sensitivity bounds.
 
 Drawn like :mod:`evaluation.report.figures` (Agg canvas, fixed style, the Okabe-Ito palette, a marker per
-series as well as a colour), from the results files of the rule ``estimate_effects`` only.
+series as well as a colour), from the results files of the rule ``estimate_effects`` only. Their words (axes,
+legends, panel titles) are in ``reports/_text/<language>/headline-figures.yml`` (:data:`WORDS`); the functions
+take them as ``sentences`` (:func:`evaluation.report.sentences.read_sentences`).
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import matplotlib as mpl
 import numpy as np
@@ -16,49 +20,22 @@ from evaluation.errors import ReportError
 from evaluation.report.figures import OKABE_ITO, STYLE, _tick_formatter, bounded_ends
 from evaluation.report.labels import OUTCOME_ORDER, label, ordered
 
-__all__ = ["HEADLINE_EVENT_OUTCOMES", "headline_event_study_figure", "honest_did_figure"]
+__all__ = ["HEADLINE_EVENT_OUTCOMES", "WORDS", "headline_event_study_figure", "honest_did_figure"]
 
 #: Outcomes drawn in the event-study figure (the others are in the results file).
 HEADLINE_EVENT_OUTCOMES = ("sdq", "cost_per_child", "school_absence")
 
-_WORDS = {
-    "da": {
-        "event_time": "År i forhold til indførelsen (0 = indførelsesåret)",
-        "effect": "Effekt (95 %-KI)",
-        "placebo": "Placebo (før indførelsen)",
-        "post": "Effekt efter indførelsen",
-        "few": "Under {n} indsatskommuner: intet interval",
-        "adoption": "Indførelse",
-        "m_rm": "M̄ (brud på parallelle forløb i forhold til det største før indførelsen)",
-        "m_sd": "M (største ændring i hældningen af bruddet pr. år)",
-        "rm": "Relative størrelser",
-        "sd": "Glathed",
-        "original": "Oprindeligt interval",
-        "robust": "Robust interval",
-        "ci": "Effekt i indførelsesåret (95 %-KI)",
-        "none": "Ikke beregnet: for få år før indførelsen eller efter den med nok indsatskommuner",
-    },
-    "en": {
-        "event_time": "Years relative to adoption (0 = adoption year)",
-        "effect": "Effect (95% CI)",
-        "placebo": "Placebo (before adoption)",
-        "post": "Effect after adoption",
-        "few": "Fewer than {n} adopting municipalities: no interval",
-        "adoption": "Adoption",
-        "m_rm": "M̄ (violation of parallel trends relative to the largest before adoption)",
-        "m_sd": "M (largest change in the slope of the violation per year)",
-        "rm": "Relative magnitudes",
-        "sd": "Smoothness",
-        "original": "Original interval",
-        "robust": "Robust interval",
-        "ci": "Effect in the adoption year (95% CI)",
-        "none": "Not computed: too few years before adoption, or after it with enough adopting municipalities",
-    },
-}
+#: the file of the figures' words (axes, legends, panel titles), in ``reports/_text/<language>/``
+WORDS = "headline-figures.yml"
 
 
 def headline_event_study_figure(
-    event_study: pd.DataFrame, *, min_treated: int, language: str = "da", outcomes: tuple[str, ...] | None = None
+    event_study: pd.DataFrame,
+    *,
+    min_treated: int,
+    sentences: Mapping[str, str],
+    language: str = "da",
+    outcomes: tuple[str, ...] | None = None,
 ) -> Figure:
     """Draw the headline's event study: placebo years hollow, effects filled, thin event times grey without bars.
 
@@ -68,8 +45,10 @@ def headline_event_study_figure(
         ``results/<release>/estimate/event_study_main.csv``.
     min_treated : int
         ``estimation.min_treated_municipalities`` (for the legend of the flagged event times).
+    sentences : mapping
+        The words of :data:`WORDS` in ``language`` (:func:`evaluation.report.sentences.read_sentences`).
     language : {"da", "en"}, default "da"
-        Labels and number format.
+        Outcome labels and number format.
     outcomes : tuple of str, optional
         Outcomes to draw (default :data:`HEADLINE_EVENT_OUTCOMES` present in the file).
 
@@ -77,7 +56,6 @@ def headline_event_study_figure(
     -------
     matplotlib.figure.Figure
     """
-    words = _WORDS[language]
     wanted = outcomes or HEADLINE_EVENT_OUTCOMES
     present = set(event_study["outcome"].astype(str)) & set(wanted)
     if not present:
@@ -98,8 +76,8 @@ def headline_event_study_figure(
                     ax.plot(panel["event_time"][is_open], ends[is_open], marker, color=OKABE_ITO["vermillion"],
                             markersize=4)  # fmt: skip
             for mask, face, marker, name in (
-                (pre, "white", "o", words["placebo"]),
-                (post, OKABE_ITO["vermillion"], "s", words["post"]),
+                (pre, "white", "o", sentences["placebo"]),
+                (post, OKABE_ITO["vermillion"], "s", sentences["post"]),
             ):
                 rows = panel[mask]
                 ax.errorbar(
@@ -116,28 +94,30 @@ def headline_event_study_figure(
                 )
             thin = panel[few]
             ax.plot(thin["event_time"], thin["estimate"], "D", color="#888888", markerfacecolor="white",
-                    markersize=4, label=words["few"].format(n=min_treated))  # fmt: skip
+                    markersize=4, label=sentences["few"].format(n=min_treated))  # fmt: skip
             ax.axhline(0, color="#222222", linewidth=0.8)
-            ax.axvline(-0.5, color="#555555", linestyle=(0, (1, 2)), linewidth=0.9, label=words["adoption"])
+            ax.axvline(-0.5, color="#555555", linestyle=(0, (1, 2)), linewidth=0.9, label=sentences["adoption"])
             ax.set_title(label("outcome", outcome, language), fontsize=9, loc="left")
             ax.yaxis.set_major_formatter(_tick_formatter(language))
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        axes[-1].set_xlabel(words["event_time"])
-        figure.supylabel(words["effect"], fontsize=9)
+        axes[-1].set_xlabel(sentences["event_time"])
+        figure.supylabel(sentences["effect"], fontsize=9)
         handles, labels = axes[0].get_legend_handles_labels()
         figure.legend(handles, labels, loc="outside lower center", ncols=2, frameon=False, fontsize=8)
     return figure
 
 
-def honest_did_figure(honest: pd.DataFrame, *, language: str = "da") -> Figure:
+def honest_did_figure(honest: pd.DataFrame, *, sentences: Mapping[str, str], language: str = "da") -> Figure:
     """Draw the HonestDiD intervals of the adoption-year effect against M, one row per outcome, two methods.
 
     Parameters
     ----------
     honest : pandas.DataFrame
         ``results/<release>/estimate/honest_did.csv``.
+    sentences : mapping
+        The words of :data:`WORDS` in ``language`` (:func:`evaluation.report.sentences.read_sentences`).
     language : {"da", "en"}, default "da"
-        Labels and number format.
+        Outcome labels and number format.
 
     Returns
     -------
@@ -145,13 +125,12 @@ def honest_did_figure(honest: pd.DataFrame, *, language: str = "da") -> Figure:
         The original interval at the left of each panel, the robust interval at each M, zero as a line, and a
         dotted line at the breakdown value (the smallest M whose interval includes zero) when it is on the grid.
     """
-    words = _WORDS[language]
     if honest.empty:
         with mpl.rc_context(STYLE):
             figure = Figure(figsize=(6.5, 1.2), layout="constrained")
             ax = figure.add_subplot()
             ax.set_axis_off()
-            ax.text(0.5, 0.5, words["none"], ha="center", va="center", fontsize=9)
+            ax.text(0.5, 0.5, sentences["none"], ha="center", va="center", fontsize=9)
         return figure
     names = ordered(set(honest["outcome"].astype(str)), OUTCOME_ORDER)
     methods = (("relative_magnitudes", "rm", "m_rm"), ("smoothness", "sd", "m_sd"))
@@ -172,21 +151,21 @@ def honest_did_figure(honest: pd.DataFrame, *, language: str = "da") -> Figure:
                 low0, high0 = float(part["original_low"].iloc[0]), float(part["original_high"].iloc[0])
                 # the original interval dashed with round ends, the robust ones solid with bars: not colour alone
                 ax.vlines(x0, low0, high0, color=OKABE_ITO["blue"], linewidth=2.2, linestyles="dashed",
-                          label=words["original"])  # fmt: skip
+                          label=sentences["original"])  # fmt: skip
                 ax.plot([x0, x0], [low0, high0], "o", color=OKABE_ITO["blue"], markersize=3.5)
                 ax.vlines(m, part["ci_low"], part["ci_high"], color=OKABE_ITO["vermillion"], linewidth=1.6,
-                          label=words["robust"])  # fmt: skip
+                          label=sentences["robust"])  # fmt: skip
                 ax.plot(m, part["ci_low"], "_", color=OKABE_ITO["vermillion"])
                 ax.plot(m, part["ci_high"], "_", color=OKABE_ITO["vermillion"])
                 ax.axhline(0, color="#222222", linewidth=0.8)
                 breakdown = float(part["breakdown_m"].iloc[0])
                 if np.isfinite(breakdown):
                     ax.axvline(breakdown, color="#555555", linestyle=(0, (1, 2)), linewidth=0.9)
-                ax.set_title(f"{label('outcome', outcome, language)}: {words[title]}", fontsize=8.5, loc="left")
-                ax.set_xlabel(words[xlabel], fontsize=7.5)
+                ax.set_title(f"{label('outcome', outcome, language)}: {sentences[title]}", fontsize=8.5, loc="left")
+                ax.set_xlabel(sentences[xlabel], fontsize=7.5)
                 ax.xaxis.set_major_formatter(_tick_formatter(language))
                 ax.yaxis.set_major_formatter(_tick_formatter(language))
-        figure.supylabel(words["ci"], fontsize=9)
+        figure.supylabel(sentences["ci"], fontsize=9)
         handles, labels = axes[0, 0].get_legend_handles_labels()
         figure.legend(handles, labels, loc="outside lower center", ncols=2, frameon=False, fontsize=8)
     return figure

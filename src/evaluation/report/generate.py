@@ -19,7 +19,9 @@ from evaluation.report.figures import estimates_figure, sample_flow_figure, save
 from evaluation.report.inputs import ReportInputs
 from evaluation.report.labels import label
 from evaluation.report.monitoring import implementation_figure, implementation_table, implementation_variables
+from evaluation.report.provenance_parts import WORDS as PROVENANCE_WORDS
 from evaluation.report.provenance_parts import inputs_table, packages_table, provenance_variables
+from evaluation.report.sentences import read_sentences
 from evaluation.report.tables import (
     balance_table,
     contract_table,
@@ -29,6 +31,7 @@ from evaluation.report.tables import (
     to_markdown,
 )
 from evaluation.report.templates_path import template_path
+from evaluation.report.values import WORDS as VALUE_WORDS
 from evaluation.report.values import collect_variables, write_variables
 
 CAPTIONS: dict[str, dict[str, str]] = {
@@ -116,8 +119,9 @@ def write_generated(
     captions = CAPTIONS[language]
     written: dict[str, Path] = {}
     study = inputs.study
+    value_words = read_sentences(reports_dir, language, VALUE_WORDS)
     words = {
-        "data_source": collect_variables(inputs)["data_source"],
+        "data_source": collect_variables(inputs, sentences=value_words)["data_source"],
         "first_year": study["first_year"],
         "last_year": study["last_year"],
     }
@@ -155,7 +159,7 @@ def write_generated(
         "fig-trends": figure,
         "fig-estimates": estimates_figure(inputs.estimates, language=language),
     }
-    variables = collect_variables(inputs, trends_suppressed=trends_suppressed)
+    variables = collect_variables(inputs, sentences=value_words, trends_suppressed=trends_suppressed)
 
     if inputs.implementation is not None:
         table = implementation_table(inputs.implementation, language=language)
@@ -173,7 +177,12 @@ def write_generated(
         ):
             written[key] = _write_table(generated / f"{key}.md", table, captions[key], key, 2, sources["pipeline"])
         variables.update(
-            provenance_variables(inputs.provenance, inputs.run_info, language=language, release=study.get("release"))
+            provenance_variables(
+                inputs.provenance,
+                inputs.run_info,
+                sentences=read_sentences(reports_dir, language, PROVENANCE_WORDS),
+                release=study.get("release"),
+            )
         )
     parts = write_result_parts(inputs, generated, _write_table, words) if document != "factsheet" else ResultParts()
     written.update(parts.tables)

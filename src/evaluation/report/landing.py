@@ -28,7 +28,9 @@ from evaluation.report.documents import SUBTITLES, TITLES, output_stem, planned_
 from evaluation.report.inputs import load_results
 from evaluation.report.numbers import check_language, format_number
 from evaluation.report.quarto_offline import resolve_variables
+from evaluation.report.sentences import read_sentences
 from evaluation.report.site import FRAME, LANDING_STEMS, STATEMENT_STEM, landing_name, page_metadata, write_html_page
+from evaluation.report.values import WORDS as VALUE_WORDS
 from evaluation.report.values import collect_variables
 
 #: Languages of the landing pages (each links to the other).
@@ -300,7 +302,8 @@ def write_site(
         if not source.is_file():
             raise ReportError(f"{source} is missing: the landing page's three sentences in {language!r}")
         study = {**inputs.study, "config_language": inputs.language, "language": language}
-        variables = collect_variables(dataclasses.replace(inputs, study=study))
+        value_words = read_sentences(reports_dir, language, VALUE_WORDS)
+        variables = collect_variables(dataclasses.replace(inputs, study=study), sentences=value_words)
         summary = resolve_variables(source.read_text(encoding="utf-8"), variables, source=source)
         adopted = {int(t["municipality"]): int(t["adoption_year"]) for t in inputs.study["treated"]}
         markdown = landing_markdown(config, variables, summary, output_dir, language, adopted)

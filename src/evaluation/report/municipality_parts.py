@@ -4,16 +4,23 @@ Reads ``compare/municipalities.csv`` and ``compare/municipality_balance.csv`` of
 step ``compare_municipalities`` (:mod:`evaluation.municipality_comparison`): for each adopting
 municipality its nearest never-adopting municipalities on pre-reform features, with distances,
 and the balance of the features. Nothing is recomputed here.
+
+The tables' words are in ``reports/_text/<language>/municipalities.yml`` (:data:`WORDS`), read by the caller
+(:func:`evaluation.report.sentences.read_sentences`). The file is flat: a feature's name is
+``feature_<feature>``, a column heading ``table_<code>`` (:func:`municipality_table`) or ``balance_<code>``
+(:func:`municipality_balance_table`).
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import pandas as pd
 
 from evaluation.errors import ReportError
 from evaluation.report.numbers import check_language, format_number
 
-__all__ = ["municipality_balance_table", "municipality_table", "municipality_variables"]
+__all__ = ["WORDS", "municipality_balance_table", "municipality_table", "municipality_variables"]
 
 #: feature -> decimals shown
 DECIMALS = {
@@ -25,39 +32,15 @@ DECIMALS = {
     "spending_per_child_level": 0,
     "spending_per_child_trend": 0,
 }
-_WORDS = {
-    "da": {
-        "features": {
-            "children_log": "Børn 0-17 år (log)",
-            "parent_basic_education_share": "Andel børn med forældre med grundskole som højeste uddannelse",
-            "parent_income": "Forældres gns. indkomst (1.000 kr.)",
-            "placement_rate_level": "Anbragte pr. 1.000 børn, niveau",
-            "placement_rate_trend": "Anbragte pr. 1.000 børn, udvikling pr. år",
-            "spending_per_child_level": "Udgift pr. barn (kr.), niveau",
-            "spending_per_child_trend": "Udgift pr. barn (kr.), udvikling pr. år",
-        },
-        "table": ["Indsatskommune", "Sammenligningskommuner (nærmeste først)", "Gns. afstand"],
-        "balance": ["Kendetegn", "Indsatskommuner", "Valgte sammenligningskommuner", "Alle øvrige kommuner",
-                    "SMD, valgte", "SMD, alle øvrige"],
-    },
-    "en": {
-        "features": {
-            "children_log": "Children aged 0-17 (log)",
-            "parent_basic_education_share": "Share of children whose parents have basic schooling only",
-            "parent_income": "Parents' mean income (DKK 1,000)",
-            "placement_rate_level": "Placed per 1,000 children, level",
-            "placement_rate_trend": "Placed per 1,000 children, change per year",
-            "spending_per_child_level": "Spending per child (DKK), level",
-            "spending_per_child_trend": "Spending per child (DKK), change per year",
-        },
-        "table": ["Adopting municipality", "Comparison municipalities (nearest first)", "Mean distance"],
-        "balance": ["Characteristic", "Adopters", "Selected comparisons", "All other municipalities",
-                    "SMD, selected", "SMD, all others"],
-    },
-}  # fmt: skip
+#: the file of the words (the features' names, column headings), in ``reports/_text/<language>/``
+WORDS = "municipalities.yml"
+#: the codes of the columns of :func:`municipality_table` (``table_<code>`` in :data:`WORDS`), in order
+_TABLE_COLUMNS = ("adopter", "comparisons", "distance")
+#: the codes of the columns of :func:`municipality_balance_table` (``balance_<code>`` in :data:`WORDS`), in order
+_BALANCE_COLUMNS = ("feature", "treated", "selected", "candidates", "smd_selected", "smd_candidates")
 
 
-def municipality_table(distances: pd.DataFrame, *, language: str = "da") -> pd.DataFrame:
+def municipality_table(distances: pd.DataFrame, *, sentences: Mapping[str, str], language: str = "da") -> pd.DataFrame:
     """One row per adopting municipality: its selected comparison municipalities and their mean distance.
 
     Parameters
@@ -65,7 +48,10 @@ def municipality_table(distances: pd.DataFrame, *, language: str = "da") -> pd.D
     distances : pandas.DataFrame
         ``compare/municipalities.csv``: ``treated, treated_name, comparison, comparison_name, distance, rank,
         selected``.
+    sentences : mapping
+        The words of :data:`WORDS` in ``language`` (:func:`evaluation.report.sentences.read_sentences`).
     language : {"da", "en"}
+        Number format.
 
     Returns
     -------
@@ -77,7 +63,7 @@ def municipality_table(distances: pd.DataFrame, *, language: str = "da") -> pd.D
     ReportError
         If no comparison municipality is selected.
     """
-    words = _WORDS[check_language(language)]
+    language = check_language(language)
     chosen = distances.loc[distances["selected"].astype(bool)].sort_values(["treated", "rank"])
     if chosen.empty:
         raise ReportError("compare/municipalities.csv selects no comparison municipality: rerun compare_municipalities")
@@ -90,10 +76,12 @@ def municipality_table(distances: pd.DataFrame, *, language: str = "da") -> pd.D
                 format_number(float(group["distance"].mean()), 2, language=language),
             ]
         )
-    return pd.DataFrame(rows, columns=words["table"])
+    return pd.DataFrame(rows, columns=[sentences[f"table_{code}"] for code in _TABLE_COLUMNS])
 
 
-def municipality_balance_table(balance: pd.DataFrame, *, language: str = "da") -> pd.DataFrame:
+def municipality_balance_table(
+    balance: pd.DataFrame, *, sentences: Mapping[str, str], language: str = "da"
+) -> pd.DataFrame:
     """Pre-reform means of each feature and standardised differences, adopters against comparisons.
 
     Parameters
@@ -101,27 +89,30 @@ def municipality_balance_table(balance: pd.DataFrame, *, language: str = "da") -
     balance : pandas.DataFrame
         ``compare/municipality_balance.csv``: ``feature, treated, selected, candidates, smd_selected,
         smd_candidates``.
+    sentences : mapping
+        The words of :data:`WORDS` in ``language`` (:func:`evaluation.report.sentences.read_sentences`).
     language : {"da", "en"}
+        Number format.
 
     Returns
     -------
     pandas.DataFrame
         One row per feature, formatted.
     """
-    words = _WORDS[check_language(language)]
+    language = check_language(language)
     rows = []
     for row in balance.itertuples(index=False):
         decimals = DECIMALS.get(row.feature, 2)
         rows.append(
             [
-                words["features"].get(row.feature, row.feature),
+                sentences.get(f"feature_{row.feature}", row.feature),
                 *(format_number(float(v), decimals, language=language) for v in (row.treated, row.selected,
                                                                                  row.candidates)),
                 *(format_number(float(v), 2, language=language, sign=True) for v in (row.smd_selected,
                                                                                      row.smd_candidates)),
             ]
         )  # fmt: skip
-    return pd.DataFrame(rows, columns=words["balance"])
+    return pd.DataFrame(rows, columns=[sentences[f"balance_{code}"] for code in _BALANCE_COLUMNS])
 
 
 def municipality_variables(distances: pd.DataFrame, balance: pd.DataFrame, *, language: str = "da") -> dict[str, str]:

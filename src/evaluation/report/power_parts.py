@@ -6,10 +6,14 @@ design's own municipalities, cluster size, SD, periods and ICC) and ``grid`` row
 over treated municipalities x ICC. The MDE is that of the clustered DiD formula
 of :func:`evaluation.power.mde_formula` (Bloom 1995; Duflo, Glennerster and Kremer
 2007, eq. 8-11); nothing is recomputed here. The figure is redrawn in the report's
-style and language rather than copied from ``results/power/mde.png``.
+style and language rather than copied from ``results/power/mde.png``. Its words (column headings,
+axes, alt text) are in ``reports/_text/<language>/power.yml`` (:data:`WORDS`); the functions take them as
+``sentences`` (:func:`evaluation.report.sentences.read_sentences`).
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import matplotlib as mpl
 import numpy as np
@@ -34,48 +38,8 @@ _ICC_STYLES = [
     (OKABE_ITO["reddish_purple"], (0, (5, 1)), "P"),
     (OKABE_ITO["sky_blue"], (0, (3, 1, 1, 1, 1, 1)), "X"),
 ]
-_WORDS = {
-    "da": {
-        "outcome": "Udfald",
-        "treated": "Indsatskommuner",
-        "adopting": "Indsats",
-        "of": "af",
-        "cell": "Barneår pr. celle",
-        "icc": "ICC",
-        "sd": "SD",
-        "mde": "MDE",
-        "mde_sd": "MDE (SD)",
-        "x_axis": "Indsatskommuner (logaritmisk akse)",
-        "y_axis": "MDE i standardafvigelser",
-        "design": "Det faktiske design",
-        "alt": "Linjediagram med ét panel pr. udfald: den mindste påviselige effekt (MDE) i standardafvigelser af "
-        "udfaldet på den lodrette akse mod antallet af indsatskommuner på den vandrette, logaritmiske akse, én linje "
-        "pr. ICC ({iccs}). MDE falder, jo flere kommuner der indfører modellen, og stiger med ICC: for udfaldet "
-        "{outcome} fra {first} SD med {g_first} til {last} SD med {g_last} indsatskommuner ved ICC {icc}. "
-        "En sort rombe markerer det faktiske design med {treated} indsatskommuner: {actual} SD. "
-        "Tallene står i tabellerne ovenfor.",
-    },
-    "en": {
-        "outcome": "Outcome",
-        "treated": "Adopting municipalities",
-        "adopting": "Adopting",
-        "of": "of",
-        "cell": "Child-years per cell",
-        "icc": "ICC",
-        "sd": "SD",
-        "mde": "MDE",
-        "mde_sd": "MDE (SD)",
-        "x_axis": "Adopting municipalities (log scale)",
-        "y_axis": "MDE in standard deviations",
-        "design": "The actual design",
-        "alt": "Line chart with one panel per outcome: the minimum detectable effect (MDE) in standard deviations of "
-        "the outcome on the vertical axis against the number of adopting municipalities on the horizontal, "
-        "logarithmic axis, one line per ICC ({iccs}). The MDE falls as more municipalities adopt the model and rises "
-        "with the ICC: for the outcome {outcome} from {first} SD with {g_first} to {last} SD with {g_last} adopting "
-        "municipalities at an ICC of {icc}. A black diamond marks the actual design with {treated} adopting "
-        "municipalities: {actual} SD. The numbers are in the tables above.",
-    },
-}
+#: the file of the words (column headings, axes, alt text), in ``reports/_text/<language>/``
+WORDS = "power.yml"
 
 
 def _fmt(value: float, decimals: int, language: str) -> str:
@@ -103,14 +67,17 @@ def _check(mde: pd.DataFrame) -> None:
         )
 
 
-def power_table(mde: pd.DataFrame, *, language: str = "da") -> pd.DataFrame:
+def power_table(mde: pd.DataFrame, *, sentences: Mapping[str, str], language: str = "da") -> pd.DataFrame:
     """Show the actual design's MDE per outcome, in the outcome's units and in standard deviations.
 
     Parameters
     ----------
     mde : pandas.DataFrame
         ``results/power/mde.csv``.
+    sentences : mapping
+        The words of :data:`WORDS` in ``language`` (:func:`evaluation.report.sentences.read_sentences`).
     language : {"da", "en"}, default "da"
+        Outcome labels and number format.
 
     Returns
     -------
@@ -121,25 +88,26 @@ def power_table(mde: pd.DataFrame, *, language: str = "da") -> pd.DataFrame:
     language = check_language(language)
     _check(mde)
     frame = _rows(mde, "actual")
-    words = _WORDS[language]
     decimals = [outcome_decimals(o)[0] for o in frame["outcome"]]
     return pd.DataFrame(
         {
-            words["outcome"]: [label("outcome", o, language) for o in frame["outcome"]],
-            words["adopting"]: [
-                f"{format_count(g, language=language)} {words['of']} {format_count(n, language=language)}"
+            sentences["outcome"]: [label("outcome", o, language) for o in frame["outcome"]],
+            sentences["adopting"]: [
+                f"{format_count(g, language=language)} {sentences['of']} {format_count(n, language=language)}"
                 for g, n in zip(frame["treated_clusters"], frame["n_clusters"], strict=True)
             ],
-            words["cell"]: [_fmt(m, 1, language) for m in frame["cluster_size"]],
-            words["icc"]: [_fmt(r, ICC_DECIMALS, language) for r in frame["icc"]],
-            words["sd"]: [_fmt(s, d, language) for s, d in zip(frame["sd"], decimals, strict=True)],
-            words["mde"]: [_fmt(v, d, language) for v, d in zip(frame["mde"], decimals, strict=True)],
-            words["mde_sd"]: [_fmt(v, SD_DECIMALS, language) for v in frame["mde_sd"]],
+            sentences["cell"]: [_fmt(m, 1, language) for m in frame["cluster_size"]],
+            sentences["icc"]: [_fmt(r, ICC_DECIMALS, language) for r in frame["icc"]],
+            sentences["sd"]: [_fmt(s, d, language) for s, d in zip(frame["sd"], decimals, strict=True)],
+            sentences["mde"]: [_fmt(v, d, language) for v, d in zip(frame["mde"], decimals, strict=True)],
+            sentences["mde_sd"]: [_fmt(v, SD_DECIMALS, language) for v in frame["mde_sd"]],
         }
     )
 
 
-def power_grid_table(mde: pd.DataFrame, *, outcome: str | None = None, language: str = "da") -> pd.DataFrame:
+def power_grid_table(
+    mde: pd.DataFrame, *, outcome: str | None = None, sentences: Mapping[str, str], language: str = "da"
+) -> pd.DataFrame:
     """Show the grid of one outcome compactly: MDE in SD by adopting municipalities (rows) and ICC (columns).
 
     Parameters
@@ -148,7 +116,10 @@ def power_grid_table(mde: pd.DataFrame, *, outcome: str | None = None, language:
         ``results/power/mde.csv``.
     outcome : str, optional
         The outcome; default the main one (:func:`~evaluation.report.inference_parts.main_outcome`).
+    sentences : mapping
+        The words of :data:`WORDS` in ``language`` (:func:`evaluation.report.sentences.read_sentences`).
     language : {"da", "en"}, default "da"
+        Number format.
 
     Returns
     -------
@@ -162,9 +133,8 @@ def power_grid_table(mde: pd.DataFrame, *, outcome: str | None = None, language:
     grid = grid[grid["outcome"].astype(str) == outcome]
     if grid.empty:
         raise ReportError(f"results/power/mde.csv has no grid rows for outcome {outcome!r}: rerun the power_table step")
-    words = _WORDS[language]
     wide = grid.pivot_table(index="treated_clusters", columns="icc", values="mde_sd", aggfunc="first", sort=True)
-    table = pd.DataFrame({words["treated"]: [format_count(g, language=language) for g in wide.index]})
+    table = pd.DataFrame({sentences["treated"]: [format_count(g, language=language) for g in wide.index]})
     for icc in wide.columns:
         table[f"ICC = {format_number(icc, _icc_decimals(wide.columns), language=language)}"] = [
             _fmt(v, SD_DECIMALS, language) for v in wide[icc]
@@ -180,14 +150,17 @@ def _icc_decimals(iccs: pd.Index) -> int:
     return ICC_DECIMALS
 
 
-def power_variables(mde: pd.DataFrame, *, language: str = "da") -> dict[str, str]:
+def power_variables(mde: pd.DataFrame, *, sentences: Mapping[str, str], language: str = "da") -> dict[str, str]:
     """Return the numbers of the power text and the figure's alt text, for the main outcome.
 
     Parameters
     ----------
     mde : pandas.DataFrame
         ``results/power/mde.csv``.
+    sentences : mapping
+        The words of :data:`WORDS` in ``language`` (:func:`evaluation.report.sentences.read_sentences`).
     language : {"da", "en"}, default "da"
+        Outcome labels and number format.
 
     Returns
     -------
@@ -215,11 +188,11 @@ def power_variables(mde: pd.DataFrame, *, language: str = "da") -> dict[str, str
         "power_mde_sd_min": _fmt(actual["mde_sd"].min(), SD_DECIMALS, language),
         "power_mde_sd_max": _fmt(actual["mde_sd"].max(), SD_DECIMALS, language),
     }
-    values["power_fig_alt"] = _alt_text(mde, outcome, row, language)
+    values["power_fig_alt"] = _alt_text(mde, outcome, row, sentences, language)
     return values
 
 
-def _alt_text(mde: pd.DataFrame, outcome: str, actual: pd.Series, language: str) -> str:
+def _alt_text(mde: pd.DataFrame, outcome: str, actual: pd.Series, sentences: Mapping[str, str], language: str) -> str:
     """Compose the figure's alt text: the main outcome's line at the grid ICC nearest its own, first to last."""
     grid = _rows(mde, "grid")
     grid = grid[grid["outcome"].astype(str) == outcome]
@@ -230,8 +203,7 @@ def _alt_text(mde: pd.DataFrame, outcome: str, actual: pd.Series, language: str)
     icc = min(iccs, key=lambda r: (abs(r - float(actual["icc"])), r))  # the grid's ICC nearest the estimated one
     line = grid[grid["icc"] == icc].sort_values("treated_clusters")
     first, last = line.iloc[0], line.iloc[-1]
-    words = _WORDS[language]
-    text = words["alt"].format(
+    text = sentences["alt"].format(
         iccs=", ".join(format_number(r, decimals, language=language) for r in iccs),
         outcome=label("outcome", outcome, language),
         first=_fmt(first["mde_sd"], SD_DECIMALS, language),
@@ -245,14 +217,17 @@ def _alt_text(mde: pd.DataFrame, outcome: str, actual: pd.Series, language: str)
     return text.replace('"', "'")
 
 
-def power_figure(mde: pd.DataFrame, *, language: str = "da") -> Figure:
+def power_figure(mde: pd.DataFrame, *, sentences: Mapping[str, str], language: str = "da") -> Figure:
     """Draw the MDE in SD against adopting municipalities (log axis), one line per ICC, one panel per outcome.
 
     Parameters
     ----------
     mde : pandas.DataFrame
         ``results/power/mde.csv``.
+    sentences : mapping
+        The words of :data:`WORDS` in ``language`` (:func:`evaluation.report.sentences.read_sentences`).
     language : {"da", "en"}, default "da"
+        Outcome labels and number format.
 
     Returns
     -------
@@ -261,7 +236,6 @@ def power_figure(mde: pd.DataFrame, *, language: str = "da") -> Figure:
     """
     language = check_language(language)
     _check(mde)
-    words = _WORDS[language]
     grid, actual = _rows(mde, "grid"), _rows(mde, "actual")
     outcomes = ordered(set(mde["outcome"].astype(str)), OUTCOME_ORDER)
     iccs = sorted(set(grid["icc"]))
@@ -280,7 +254,7 @@ def power_figure(mde: pd.DataFrame, *, language: str = "da") -> Figure:
                         label=f"ICC = {format_number(icc, decimals, language=language)}")  # fmt: skip
             own = actual[actual["outcome"].astype(str) == outcome]
             ax.plot(own["treated_clusters"], own["mde_sd"], linestyle="none", marker="D", markersize=5,
-                    color=OKABE_ITO["black"], label=words["design"], zorder=3)  # fmt: skip
+                    color=OKABE_ITO["black"], label=sentences["design"], zorder=3)  # fmt: skip
             ax.set_xscale("log")
             ax.xaxis.set_major_locator(FixedLocator(ticks))
             ax.xaxis.set_minor_locator(NullLocator())
@@ -289,8 +263,8 @@ def power_figure(mde: pd.DataFrame, *, language: str = "da") -> Figure:
             ax.tick_params(labelsize=7)
             ax.set_title(label("outcome", outcome, language), fontsize=8, loc="left")
             ax.set_ylim(bottom=0)
-        axes[0].set_ylabel(words["y_axis"])
-        figure.supxlabel(words["x_axis"], fontsize=9)
+        axes[0].set_ylabel(sentences["y_axis"])
+        figure.supxlabel(sentences["x_axis"], fontsize=9)
         handles, labels = axes[0].get_legend_handles_labels()
         figure.legend(handles, labels, loc="outside upper center", ncols=min(len(labels), 5), frameon=False,
                       fontsize=7.5)  # fmt: skip

@@ -1,17 +1,20 @@
-"""The provenance appendix: tables and values from ``results/provenance.json`` and ``run_info.json``."""
+"""The provenance appendix: tables and values from ``results/provenance.json`` and ``run_info.json``.
+
+The words of :func:`provenance_variables` are in ``reports/_text/<language>/provenance.yml`` (:data:`WORDS`),
+read by the caller (:func:`evaluation.report.sentences.read_sentences`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
 
 from evaluation.report.labels import label
 
-_WORDS = {
-    "da": {"none": "ingen", "not_recorded": "ikke registreret"},
-    "en": {"none": "none", "not_recorded": "not recorded"},
-}
+#: the file of the words ("none", "not recorded"), in ``reports/_text/<language>/``
+WORDS = "provenance.yml"
 
 
 def inputs_table(provenance: dict[str, Any], *, language: str = "da") -> pd.DataFrame:
@@ -50,7 +53,11 @@ def packages_table(provenance: dict[str, Any], *, language: str = "da") -> pd.Da
 
 
 def provenance_variables(
-    provenance: dict[str, Any], run_info: dict[str, Any] | None, *, language: str = "da", release: str | None = None
+    provenance: dict[str, Any],
+    run_info: dict[str, Any] | None,
+    *,
+    sentences: Mapping[str, str],
+    release: str | None = None,
 ) -> dict[str, str]:
     """Values of the provenance appendix: code version, hashes, seeds and run date.
 
@@ -60,8 +67,8 @@ def provenance_variables(
         ``results/provenance.json``.
     run_info : dict or None
         ``results/run_info.json`` (the run date, kept out of the byte-identical results).
-    language : {"da", "en"}, default "da"
-        Words.
+    sentences : mapping
+        The words of :data:`WORDS` in the report's language (:func:`evaluation.report.sentences.read_sentences`).
     release : str, optional
         The release the report is rendered from (``study.json``), naming the folder of its ``config.yaml``.
 
@@ -71,14 +78,13 @@ def provenance_variables(
         ``prov_code_version``, ``prov_config_sha256``, ``prov_inputs_sha256``,
         ``prov_n_inputs``, ``prov_seeds``, ``prov_run_date``, ``prov_config_file``.
     """
-    words = _WORDS[language]
     seeds = provenance.get("seeds", {})
     return {
-        "prov_code_version": str(provenance.get("code_version", words["not_recorded"])),
-        "prov_config_sha256": str(provenance.get("config_sha256", words["not_recorded"])),
-        "prov_inputs_sha256": str(provenance.get("inputs_sha256", words["not_recorded"])),
+        "prov_code_version": str(provenance.get("code_version", sentences["not_recorded"])),
+        "prov_config_sha256": str(provenance.get("config_sha256", sentences["not_recorded"])),
+        "prov_inputs_sha256": str(provenance.get("inputs_sha256", sentences["not_recorded"])),
         "prov_n_inputs": str(len(provenance.get("inputs", {}))),
-        "prov_seeds": ", ".join(f"`{k}` = {v}" for k, v in sorted(seeds.items())) or words["none"],
-        "prov_run_date": str((run_info or {}).get("run_date", words["not_recorded"])),
+        "prov_seeds": ", ".join(f"`{k}` = {v}" for k, v in sorted(seeds.items())) or sentences["none"],
+        "prov_run_date": str((run_info or {}).get("run_date", sentences["not_recorded"])),
         "prov_config_file": f"results/{release}/config.yaml" if release else "results/config.yaml",
     }

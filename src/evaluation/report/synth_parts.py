@@ -9,9 +9,17 @@ for Herning. The average over adopters is the mean of the adopters' ATTs in ``ta
 synthetic difference-in-differences of the same step (``results/synth/sdid.csv``; Arkhangelsky
 et al. 2021, *AER* 111(12)) for Herning and for the average over adopters, with the synthetic
 control's ATT from ``table.csv`` and ``average.csv``. Nothing is refitted here.
+
+The words (outcome names, column headings, axes, legend, alt text) are in
+``reports/_text/<language>/synth.yml`` (:data:`WORDS`); the functions take them as ``sentences``
+(:func:`evaluation.report.sentences.read_sentences`). The file is flat: an outcome's name is
+``outcome_<outcome>``, a column heading ``column_<code>`` (:func:`synth_table`) or ``sdid_column_<code>``
+(:func:`sdid_table`).
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import matplotlib as mpl
 import numpy as np
@@ -25,7 +33,7 @@ from evaluation.report.figures import OKABE_ITO, STYLE, _tick_formatter
 from evaluation.report.numbers import check_language, format_count, format_number, format_p_value, format_percent
 from evaluation.report.tables import MISSING
 
-__all__ = ["sdid_table", "sdid_variables", "synth_figure", "synth_table", "synth_variables"]
+__all__ = ["WORDS", "sdid_table", "sdid_variables", "synth_figure", "synth_table", "synth_variables"]
 
 
 def _treated_name(gaps: pd.DataFrame) -> str:
@@ -45,51 +53,12 @@ def shown_unit(table: pd.DataFrame) -> int:
 OUTCOMES = ("spending_per_child", "placement_rate", "family_care_share")
 #: outcome -> decimals shown
 DECIMALS = {"spending_per_child": 0, "placement_rate": 1, "family_care_share": 3}
-_WORDS = {
-    "da": {
-        "outcomes": {
-            "spending_per_child": "Udgift pr. barn 0-17 år (kr.)",
-            "placement_rate": "Anbragte pr. 1.000 børn",
-            "family_care_share": "Andel anbragt i familie- eller netværkspleje",
-        },
-        "columns": ["Udfald", "ATT, {name}", "RMSPE før", "RMSPE efter", "p-værdi (placebo)",
-                    "Gns. ATT, indsatskommuner", "Indsatskommuner"],
-        "y_axis": "Forskel til syntetisk kontrol",
-        "year": "År",
-        "herning": "{name}",
-        "placebo": "Placebo (ikke-indsatskommuner)",
-        "alt": "Linjediagram med ét panel pr. udfald ({outcomes}): forskellen mellem {name} og dens syntetiske "
-        "kontrolgruppe år for år som en farvet linje og de tilsvarende forskelle for {n_placebo} kommuner uden "
-        "modellen som grå linjer. En lodret stiplet linje markerer indførelsen i {year}. Tallene står i tabellen "
-        "ovenfor.",
-        "sdid_columns": ["Udfald", "Kommune", "Syntetisk kontrolgruppe: ATT", "SDID: ATT", "SDID: {level}-KI",
-                         "SDID: p-værdi", "Kontrolkommuner"],
-        "average": "Gns. af {n} indsatskommuner",
-        "average_sc": "Gns. af {n} indsatskommuner (syntetisk kontrolgruppe: {n_sc})",
-        "to": "til",
-    },
-    "en": {
-        "outcomes": {
-            "spending_per_child": "Spending per child aged 0-17 (DKK)",
-            "placement_rate": "Placed per 1,000 children",
-            "family_care_share": "Share placed in family or network care",
-        },
-        "columns": ["Outcome", "ATT, {name}", "Pre-period RMSPE", "Post-period RMSPE", "p-value (placebo)",
-                    "Mean ATT, adopters", "Adopters"],
-        "y_axis": "Gap to the synthetic control",
-        "year": "Year",
-        "herning": "{name}",
-        "placebo": "Placebo (non-adopting municipalities)",
-        "alt": "Line chart with one panel per outcome ({outcomes}): the gap between {name} and its synthetic "
-        "control year by year as a coloured line, and the same gaps for {n_placebo} municipalities without the model "
-        "as grey lines. A dashed vertical line marks adoption in {year}. The numbers are in the table above.",
-        "sdid_columns": ["Outcome", "Municipality", "Synthetic control: ATT", "SDID: ATT", "SDID: {level} CI",
-                         "SDID: p-value", "Control municipalities"],
-        "average": "Mean of {n} adopters",
-        "average_sc": "Mean of {n} adopters (synthetic control: {n_sc})",
-        "to": "to",
-    },
-}  # fmt: skip
+#: the file of the words (outcome names, column headings, axes, legend, alt text), in ``reports/_text/<language>/``
+WORDS = "synth.yml"
+#: the codes of the columns of :func:`synth_table` (``column_<code>`` in :data:`WORDS`), in order
+_COLUMNS = ("outcome", "att", "pre_rmspe", "post_rmspe", "p_value", "mean_att", "adopters")
+#: the codes of the columns of :func:`sdid_table` (``sdid_column_<code>`` in :data:`WORDS`), in order
+_SDID_COLUMNS = ("outcome", "municipality", "sc_att", "att", "ci", "p_value", "controls")
 
 
 def _outcomes(frame: pd.DataFrame) -> list[str]:
@@ -101,14 +70,19 @@ def _fmt(value: float, decimals: int, language: str) -> str:
     return MISSING if pd.isna(value) else format_number(value, decimals, language=language)
 
 
-def synth_table(table: pd.DataFrame, *, language: str = "da", unit: int | None = None) -> pd.DataFrame:
+def synth_table(
+    table: pd.DataFrame, *, sentences: Mapping[str, str], language: str = "da", unit: int | None = None
+) -> pd.DataFrame:
     """Show Herning's ATT, RMSPEs and placebo p-value per outcome beside the mean ATT over adopters.
 
     Parameters
     ----------
     table : pandas.DataFrame
         ``results/synth/table.csv``.
+    sentences : mapping
+        The words of :data:`WORDS` in ``language`` (:func:`evaluation.report.sentences.read_sentences`).
     language : {"da", "en"}, default "da"
+        Number format.
     unit : int, optional
         The municipality shown (default :func:`shown_unit`: Herning in the default design).
 
@@ -121,7 +95,6 @@ def synth_table(table: pd.DataFrame, *, language: str = "da", unit: int | None =
     if table.empty:
         raise ReportError("results/synth/table.csv has no rows: rerun the synthetic_control step")
     unit = shown_unit(table) if unit is None else unit
-    words = _WORDS[language]
     rows = []
     for outcome in _outcomes(table):
         part = table[table["outcome"].astype(str) == outcome]
@@ -131,7 +104,7 @@ def synth_table(table: pd.DataFrame, *, language: str = "da", unit: int | None =
         p = first["p_value"] if first is not None else np.nan
         rows.append(
             [
-                words["outcomes"].get(outcome, outcome),
+                sentences.get(f"outcome_{outcome}", outcome),
                 _fmt(first["att"] if first is not None else np.nan, d, language),
                 _fmt(first["pre_rmspe"] if first is not None else np.nan, d, language),
                 _fmt(first["post_rmspe"] if first is not None else np.nan, d, language),
@@ -140,10 +113,13 @@ def synth_table(table: pd.DataFrame, *, language: str = "da", unit: int | None =
                 format_count(len(part), language=language),
             ]
         )
-    return pd.DataFrame(rows, columns=[c.format(name=MUNICIPALITY.get(unit, unit)) for c in words["columns"]])
+    name = MUNICIPALITY.get(unit, unit)
+    return pd.DataFrame(rows, columns=[sentences[f"column_{code}"].format(name=name) for code in _COLUMNS])
 
 
-def synth_figure(gaps: pd.DataFrame, adoption_year: int, *, language: str = "da") -> Figure:
+def synth_figure(
+    gaps: pd.DataFrame, adoption_year: int, *, sentences: Mapping[str, str], language: str = "da"
+) -> Figure:
     """Draw Herning's gap with the placebo gaps in grey, one panel per outcome.
 
     Parameters
@@ -152,7 +128,10 @@ def synth_figure(gaps: pd.DataFrame, adoption_year: int, *, language: str = "da"
         ``results/synth/gaps.csv`` (``outcome, unit, role, year, gap``).
     adoption_year : int
         Herning's first year under the model (dashed line).
+    sentences : mapping
+        The words of :data:`WORDS` in ``language`` (:func:`evaluation.report.sentences.read_sentences`).
     language : {"da", "en"}, default "da"
+        Number format of the axis.
 
     Returns
     -------
@@ -161,7 +140,6 @@ def synth_figure(gaps: pd.DataFrame, adoption_year: int, *, language: str = "da"
     language = check_language(language)
     if gaps.empty:
         raise ReportError("results/synth/gaps.csv has no rows: rerun the synthetic_control step")
-    words = _WORDS[language]
     outcomes = _outcomes(gaps)
     with mpl.rc_context(STYLE):
         figure = Figure(figsize=(6.3, 2.6), layout="constrained")
@@ -171,30 +149,35 @@ def synth_figure(gaps: pd.DataFrame, adoption_year: int, *, language: str = "da"
             placebo = part[part["role"].astype(str) == "placebo"]
             for i, (_, line) in enumerate(placebo.sort_values("year").groupby("unit", sort=True)):
                 ax.plot(line["year"], line["gap"], color="0.75", linewidth=0.6,
-                        label=words["placebo"] if i == 0 else None)  # fmt: skip
+                        label=sentences["placebo"] if i == 0 else None)  # fmt: skip
             own = part[part["role"].astype(str) == "treated"].sort_values("year")
-            name = words["herning"].format(name=_treated_name(part))
+            name = sentences["herning"].format(name=_treated_name(part))
             ax.plot(own["year"], own["gap"], color=OKABE_ITO["vermillion"], linewidth=1.6, label=name, zorder=3)
             ax.axvline(adoption_year - 0.5, color=OKABE_ITO["black"], linestyle="--", linewidth=0.8)
             ax.axhline(0, color=OKABE_ITO["black"], linewidth=0.5)
             ax.yaxis.set_major_formatter(_tick_formatter(language))
             ax.tick_params(labelsize=7)
-            ax.set_title(words["outcomes"].get(outcome, outcome), fontsize=8, loc="left")
-        axes[0].set_ylabel(words["y_axis"])
-        figure.supxlabel(words["year"], fontsize=9)
+            ax.set_title(sentences.get(f"outcome_{outcome}", outcome), fontsize=8, loc="left")
+        axes[0].set_ylabel(sentences["y_axis"])
+        figure.supxlabel(sentences["year"], fontsize=9)
         handles, labels = axes[0].get_legend_handles_labels()
         figure.legend(handles, labels, loc="outside upper center", ncols=2, frameon=False, fontsize=7.5)
     return figure
 
 
-def synth_variables(table: pd.DataFrame, gaps: pd.DataFrame, *, language: str = "da") -> dict[str, str]:
+def synth_variables(
+    table: pd.DataFrame, gaps: pd.DataFrame, *, sentences: Mapping[str, str], language: str = "da"
+) -> dict[str, str]:
     """Return the numbers of the synthetic-control text and the figure's alt text.
 
     Parameters
     ----------
     table, gaps : pandas.DataFrame
         ``results/synth/table.csv`` and ``results/synth/gaps.csv``.
+    sentences : mapping
+        The words of :data:`WORDS` in ``language`` (:func:`evaluation.report.sentences.read_sentences`).
     language : {"da", "en"}, default "da"
+        Number format.
 
     Returns
     -------
@@ -202,16 +185,15 @@ def synth_variables(table: pd.DataFrame, gaps: pd.DataFrame, *, language: str = 
         ``synth_n_adopters``, ``synth_n_donors``, ``synth_year`` and ``synth_fig_alt``.
     """
     language = check_language(language)
-    words = _WORDS[language]
     own = table[table["adopter"].astype(int) == shown_unit(table)]
     year = int(own["adoption_year"].iloc[0]) if len(own) else int(table["adoption_year"].min())
     n_placebo = int(gaps.loc[gaps["role"].astype(str) == "placebo", "unit"].nunique())
-    names = ", ".join(words["outcomes"].get(o, o).lower() for o in _outcomes(gaps))
+    names = ", ".join(sentences.get(f"outcome_{o}", o).lower() for o in _outcomes(gaps))
     return {
         "synth_n_adopters": format_count(int(table["adopter"].nunique()), language=language),
         "synth_n_donors": format_count(n_placebo, language=language),
         "synth_year": str(year),
-        "synth_fig_alt": words["alt"].format(
+        "synth_fig_alt": sentences["alt"].format(
             outcomes=names, n_placebo=n_placebo, year=year, name=MUNICIPALITY.get(shown_unit(table), "")
         ),
     }
@@ -233,7 +215,13 @@ def _first(frame: pd.DataFrame) -> pd.Series:
 
 
 def sdid_table(
-    table: pd.DataFrame, average: pd.DataFrame, sdid: pd.DataFrame, *, language: str = "da", unit: int | None = None
+    table: pd.DataFrame,
+    average: pd.DataFrame,
+    sdid: pd.DataFrame,
+    *,
+    sentences: Mapping[str, str],
+    language: str = "da",
+    unit: int | None = None,
 ) -> pd.DataFrame:
     """Show the synthetic control's ATT beside the synthetic DiD's ATT, interval and p-value, per outcome.
 
@@ -246,7 +234,10 @@ def sdid_table(
     ----------
     table, average, sdid : pandas.DataFrame
         ``results/synth/table.csv``, ``average.csv`` and ``sdid.csv``.
+    sentences : mapping
+        The words of :data:`WORDS` in ``language`` (:func:`evaluation.report.sentences.read_sentences`).
     language : {"da", "en"}, default "da"
+        Number format.
     unit : int, optional
         The municipality shown (default :func:`shown_unit`: Herning in the default design).
 
@@ -264,8 +255,8 @@ def sdid_table(
             if not table.empty
             else int(sdid.loc[sdid["municipality"].astype(str) != "average", "municipality"].astype(int).min())
         )
-    words = _WORDS[language]
-    columns = [c.format(level=_level(sdid, language)) for c in words["sdid_columns"]]
+    level = _level(sdid, language)
+    columns = [sentences[f"sdid_column_{code}"].format(level=level) for code in _SDID_COLUMNS]
     rows, labels = [], []
     for outcome in _outcomes(sdid):
         d = DECIMALS.get(outcome, 2)
@@ -276,15 +267,15 @@ def sdid_table(
         sc_mean = _first(average[average["outcome"].astype(str) == outcome])
         n_sdid, n_sc = (format_count(0 if pd.isna(n) else n, language=language)
                         for n in (mean["adopters"], sc_mean["n_adopters"]))  # fmt: skip
-        name = words["average" if n_sdid == n_sc else "average_sc"].format(n=n_sdid, n_sc=n_sc)
+        name = sentences["average" if n_sdid == n_sc else "average_sc"].format(n=n_sdid, n_sc=n_sc)
         for label, sc_att, row in (
-            (words["herning"].format(name=MUNICIPALITY.get(unit, unit)), _first(sc)["att"], own),
+            (sentences["herning"].format(name=MUNICIPALITY.get(unit, unit)), _first(sc)["att"], own),
             (name, sc_mean["att_average"], mean),
         ):
             interval = MISSING if row[["ci_low", "ci_high"]].isna().any() else (
-                f"{_fmt(row['ci_low'], d, language)} {words['to']} {_fmt(row['ci_high'], d, language)}"
+                f"{_fmt(row['ci_low'], d, language)} {sentences['to']} {_fmt(row['ci_high'], d, language)}"
             )  # fmt: skip
-            labels.append(words["outcomes"].get(outcome, outcome))
+            labels.append(sentences.get(f"outcome_{outcome}", outcome))
             rows.append(
                 [
                     label,

@@ -17,11 +17,17 @@ the whole sample (subgroup ``all``):
 - ``n_treated``, ``n_control`` (counts suppressed below ``min_cell``);
 - for analyses other than ``main``: ``gap`` (this estimate minus the main
   estimate, signed) and ``gap_abs``.
+
+The words of the values (directions, significance, verdicts, the data source, the balance clause) are in
+``reports/_text/<language>/values.yml`` (:data:`WORDS`), read by the caller
+(:func:`evaluation.report.sentences.read_sentences`); the balance clause's codes are ``balance_all`` and
+``balance_some``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -40,42 +46,8 @@ _MONTHS = {
            "November", "December"],
 }  # fmt: skip
 
-_WORDS = {
-    "da": {
-        "fell": "faldt",
-        "rose": "steg",
-        "unchanged": "ændrede sig ikke",
-        "significant": "statistisk signifikant på 5 %-niveau",
-        "not_significant": "ikke statistisk signifikant på 5 %-niveau",
-        "synthetic": "syntetiske registerdata (simulerede personer; ingen rigtige personer indgår)",
-        "extracts": "registerudtræk fra Danmarks Statistik og kommunale sagssystemer",
-        "no_cutoff": "ingen; alle data til og med {last_year}",
-        "and": "og",
-        "verdict_effect": "Intervallet udelukker nul: der er en påviselig effekt",
-        "verdict_none": "Intervallet omfatter nul: en effekt kan hverken påvises eller udelukkes",
-        "verdict_missing": "Estimatet kunne ikke beregnes",
-        "verdict_no_interval": "Der kunne ikke beregnes et konfidensinterval",
-        "treated_one": "den ene kommune",
-        "treated_many": "de {n} kommuner",
-    },
-    "en": {
-        "fell": "fell",
-        "rose": "rose",
-        "unchanged": "did not change",
-        "significant": "statistically significant at the 5% level",
-        "not_significant": "not statistically significant at the 5% level",
-        "synthetic": "synthetic registry data (simulated persons; no real person is included)",
-        "extracts": "registry extracts from Statistics Denmark and municipal case systems",
-        "no_cutoff": "none; all data up to and including {last_year}",
-        "and": "and",
-        "verdict_effect": "The interval excludes zero: there is a detectable effect",
-        "verdict_none": "The interval includes zero: an effect can be neither shown nor ruled out",
-        "verdict_missing": "The estimate could not be computed",
-        "verdict_no_interval": "No confidence interval could be computed",
-        "treated_one": "the one municipality",
-        "treated_many": "the {n} municipalities",
-    },
-}
+#: the file of the words of the values (directions, verdicts, data source, balance), in ``reports/_text/<language>/``
+WORDS = "values.yml"
 
 
 def format_date(value: str, *, language: str = "da") -> str:
@@ -107,14 +79,13 @@ def format_date(value: str, *, language: str = "da") -> str:
     return f"{date.day}. {month} {date.year}" if language == "da" else f"{date.day} {month} {date.year}"
 
 
-def _join(items: list[str], language: str) -> str:
+def _join(items: list[str], and_word: str) -> str:
     if len(items) <= 1:
         return "".join(items)
-    return ", ".join(items[:-1]) + f" {_WORDS[language]['and']} " + items[-1]
+    return ", ".join(items[:-1]) + f" {and_word} " + items[-1]
 
 
-def _study_variables(study: dict, language: str) -> dict[str, str]:
-    words = _WORDS[language]
+def _study_variables(study: dict, words: Mapping[str, str], language: str) -> dict[str, str]:
     treated = sorted(study["treated"], key=lambda t: (int(t["adoption_year"]), str(t["name"])))
     cutoff = study["cutoff_date"]
     n_municipalities = int(study["n_municipalities"])
@@ -146,7 +117,7 @@ def _study_variables(study: dict, language: str) -> dict[str, str]:
             else words["treated_many"].format(n=format_number(len(treated), language=language))
         ),
         "n_comparison_municipalities": format_number(n_municipalities - len(treated), language=language),
-        "treated_list": _join([f"{t['name']} ({int(t['adoption_year'])})" for t in treated], language),
+        "treated_list": _join([f"{t['name']} ({int(t['adoption_year'])})" for t in treated], words["and"]),
         "first_adopter_name": str(treated[0]["name"]),
         "first_adoption_year": str(int(treated[0]["adoption_year"])),
         "last_adoption_year": str(int(treated[-1]["adoption_year"])),
@@ -157,8 +128,9 @@ def _study_variables(study: dict, language: str) -> dict[str, str]:
 PERCENT_OUTCOMES = frozenset({"placement_rate", "network_foster_share", "breakdown_rate"})
 
 
-def _effect_variables(estimates: pd.DataFrame, min_cell: int, language: str) -> dict[str, str]:
-    words = _WORDS[language]
+def _effect_variables(
+    estimates: pd.DataFrame, min_cell: int, words: Mapping[str, str], language: str
+) -> dict[str, str]:
     whole = estimates[estimates["subgroup"].fillna("all").astype(str) == "all"]
     duplicated = whole.duplicated(["analysis", "outcome"], keep=False)
     if duplicated.any():
@@ -244,27 +216,20 @@ _EFFECT_STATS = (
 
 #: the balance criterion of the text: |SMD| after matching below 0.1 (Stuart 2010; cobalt's default threshold)
 SMD_THRESHOLD = 0.1
-_BALANCE_WORDS = {
-    "da": {
-        "all": "alle {n} kovariater har en absolut SMD under {t} efter matching",
-        "some": "{k} af {n} kovariater har en absolut SMD på {t} eller derover efter matching: {names}",
-    },
-    "en": {
-        "all": "every one of the {n} covariates has an absolute SMD below {t} after matching",
-        "some": "{k} of {n} covariates have an absolute SMD of {t} or more after matching: {names}",
-    },
-}
 
 
-def balance_variables(balance: pd.DataFrame, *, language: str = "da") -> dict[str, str]:
+def balance_variables(balance: pd.DataFrame, *, sentences: Mapping[str, str], language: str = "da") -> dict[str, str]:
     """Whether every covariate is balanced after matching (|SMD| < 0.1), in words, computed from the balance table.
 
     Parameters
     ----------
     balance : pandas.DataFrame
         ``results/compare/balance.csv``.
+    sentences : mapping
+        The words of :data:`WORDS` in ``language`` (``balance_all``, ``balance_some``, ``and``;
+        :func:`evaluation.report.sentences.read_sentences`).
     language : {"da", "en"}, default "da"
-        Language of the words and numbers.
+        Language of the covariates' names and the numbers.
 
     Returns
     -------
@@ -276,11 +241,12 @@ def balance_variables(balance: pd.DataFrame, *, language: str = "da") -> dict[st
     above = balance["smd_after"].abs() >= SMD_THRESHOLD
     threshold = format_number(SMD_THRESHOLD, 1, language=language)
     names = [label("covariate", c, language) for c in balance.loc[above, "covariate"]]
-    words = _BALANCE_WORDS[language]
     verdict = (
-        words["some"].format(k=len(names), n=len(balance), t=threshold, names=_join(names, language))
+        sentences["balance_some"].format(
+            k=len(names), n=len(balance), t=threshold, names=_join(names, sentences["and"])
+        )
         if names
-        else words["all"].format(n=len(balance), t=threshold)
+        else sentences["balance_all"].format(n=len(balance), t=threshold)
     )
     return {
         "balance_smd_threshold": threshold,
@@ -289,13 +255,18 @@ def balance_variables(balance: pd.DataFrame, *, language: str = "da") -> dict[st
     }
 
 
-def collect_variables(inputs: ReportInputs, *, trends_suppressed: int = 0) -> dict[str, str]:
+def collect_variables(
+    inputs: ReportInputs, *, sentences: Mapping[str, str], trends_suppressed: int = 0
+) -> dict[str, str]:
     """Build every value the report's text refers to, formatted for its language.
 
     Parameters
     ----------
     inputs : ReportInputs
         The results files.
+    sentences : mapping
+        The words of :data:`WORDS` in the report's language (``inputs.language``;
+        :func:`evaluation.report.sentences.read_sentences`).
     trends_suppressed : int, default 0
         Yearly means left out of the trends figure for disclosure.
 
@@ -306,8 +277,8 @@ def collect_variables(inputs: ReportInputs, *, trends_suppressed: int = 0) -> di
     """
     language = check_language(inputs.language)
     min_cell = inputs.min_cell
-    values = _study_variables(inputs.study, language)
-    values.update(_effect_variables(inputs.estimates, min_cell, language))
+    values = _study_variables(inputs.study, sentences, language)
+    values.update(_effect_variables(inputs.estimates, min_cell, sentences, language))
     flow = inputs.sample_flow
     if not flow.empty:
         first = flow.iloc[0]
@@ -331,7 +302,7 @@ def collect_variables(inputs: ReportInputs, *, trends_suppressed: int = 0) -> di
         values["balance_max_abs_smd_before"] = format_number(balance["smd_before"].abs().max(), 3, language=language)
         values["balance_max_abs_smd_after"] = format_number(balance["smd_after"].abs().max(), 3, language=language)
         values["n_covariates"] = format_number(len(balance), language=language)
-        values.update(balance_variables(balance, language=language))
+        values.update(balance_variables(balance, sentences=sentences, language=language))
     values["trends_points_suppressed"] = format_number(trends_suppressed, language=language)
     return dict(sorted(values.items()))
 

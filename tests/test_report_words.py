@@ -1,0 +1,188 @@
+"""The words of the report's tables, figures and numbers come from ``reports/_text/<language>/*.yml`` (issue 15).
+
+For each module whose words moved out of the code: both languages' files hold the same codes (with the same
+``{placeholders}``), and a word changed in the mapping the module is given shows up in what it renders, so a
+return to a hard-coded dict fails here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import string
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from evaluation.report import (
+    disclosure_parts,
+    economics_parts,
+    effects_parts,
+    figures_headline,
+    municipality_parts,
+    power_parts,
+    provenance_parts,
+    synth_parts,
+    values,
+)
+from evaluation.report.inputs import load_results
+from evaluation.report.sentences import read_sentences
+from report_fixtures import write_disclosure_summary, write_inference_results, write_later_results
+from test_report_build import write_results
+from test_synth_step import _synth_fixture
+
+REPORTS = Path(__file__).resolve().parents[1] / "reports"
+#: module -> its file of words
+FILES = {
+    "disclosure_parts": disclosure_parts.WORDS,
+    "economics_parts": economics_parts.WORDS,
+    "effects_parts": effects_parts.WORDS,
+    "figures_headline": figures_headline.WORDS,
+    "municipality_parts": municipality_parts.WORDS,
+    "power_parts": power_parts.WORDS,
+    "provenance_parts": provenance_parts.WORDS,
+    "synth_parts": synth_parts.WORDS,
+    "values": values.WORDS,
+}
+
+
+def _words(language: str, name: str) -> dict[str, str]:
+    return read_sentences(REPORTS, language, name)
+
+
+def _fields(sentence: str) -> set[str]:
+    return {field for _, field, _, _ in string.Formatter().parse(sentence) if field is not None}
+
+
+@pytest.mark.parametrize("module", sorted(FILES))
+def test_both_languages_have_the_same_codes_and_placeholders(module: str) -> None:
+    da, en = _words("da", FILES[module]), _words("en", FILES[module])
+    assert sorted(da) == sorted(en)
+    assert {code: _fields(text) for code, text in da.items()} == {code: _fields(text) for code, text in en.items()}
+
+
+def test_the_file_names_are_distinct() -> None:
+    assert len(set(FILES.values())) == len(FILES)
+
+
+@pytest.fixture(scope="module")
+def inference_inputs(tmp_path_factory: pytest.TempPathFactory):
+    return load_results(write_inference_results(write_results(tmp_path_factory.mktemp("words") / "results")))
+
+
+def test_power_words_come_from_the_file(inference_inputs) -> None:
+    words = _words("en", power_parts.WORDS) | {"of": "out of", "design": "THE DESIGN", "alt": "Alt: {outcome}."}
+    table = power_parts.power_table(inference_inputs.power, sentences=words, language="en")
+    assert table.iloc[0, 1] == "4 out of 20"
+    assert power_parts.power_variables(inference_inputs.power, sentences=words, language="en")["power_fig_alt"] == (
+        "Alt: SDQ score (0-40)."
+    )
+    figure = power_parts.power_figure(inference_inputs.power, sentences=words, language="en")
+    assert "THE DESIGN" in [text.get_text() for text in figure.legends[0].get_texts()]
+
+
+@pytest.fixture(scope="module")
+def synth_inputs(tmp_path_factory: pytest.TempPathFactory):
+    results = write_results(tmp_path_factory.mktemp("synth-words") / "results")
+    _synth_fixture(results)
+    return load_results(results)
+
+
+def test_synth_words_come_from_the_file(synth_inputs) -> None:
+    words = _words("da", synth_parts.WORDS) | {
+        "outcome_placement_rate": "Anbragte (ord fra filen)",
+        "column_att": "Effekt i {name}",
+        "sdid_column_ci": "{level} interval",
+        "average": "Middel af {n}",
+        "year": "Kalenderår",
+    }
+    table = synth_parts.synth_table(synth_inputs.synth, sentences=words, language="da")
+    assert table.columns[1] == "Effekt i Herning" and "Anbragte (ord fra filen)" in table.iloc[:, 0].tolist()
+    sdid = synth_parts.sdid_table(synth_inputs.synth, synth_inputs.synth_average, synth_inputs.synth_sdid,
+                                  sentences=words, language="da")  # fmt: skip
+    assert sdid.columns[4] == "95\u00a0% interval" and sdid.iloc[1, 1] == "Middel af 2"
+    values = synth_parts.synth_variables(synth_inputs.synth, synth_inputs.synth_gaps, sentences=words, language="da")
+    assert "anbragte (ord fra filen)" in values["synth_fig_alt"]
+    figure = synth_parts.synth_figure(synth_inputs.synth_gaps, 2013, sentences=words, language="da")
+    assert figure.get_supxlabel() == "Kalenderår"
+
+
+def test_disclosure_words_come_from_the_file(tmp_path: Path) -> None:
+    summary = load_results(write_disclosure_summary(write_results(tmp_path / "results"))).disclosure
+    words = _words("en", disclosure_parts.WORDS) | {"total": "All tables", "rule_few_persons": "Under the limit"}
+    table = disclosure_parts.disclosure_table(summary, sentences=words, language="en")
+    assert table.iloc[-1, 0] == "All tables" and table.columns[-1] == "Under the limit"
+
+
+@pytest.mark.parametrize("language", ["da", "en"])
+def test_provenance_words_come_from_the_file(language: str) -> None:
+    words = _words(language, provenance_parts.WORDS)
+    values = provenance_parts.provenance_variables({}, None, sentences=words)
+    assert values["prov_seeds"] == words["none"] and values["prov_run_date"] == words["not_recorded"]
+    changed = provenance_parts.provenance_variables({}, None, sentences=words | {"none": "no seeds at all"})
+    assert changed["prov_seeds"] == "no seeds at all"
+
+
+def test_municipality_words_come_from_the_file() -> None:
+    distances = pd.DataFrame({"treated": [657], "treated_name": ["Herning"], "comparison": [461], "rank": [1],
+                              "comparison_name": ["Odense"], "distance": [1.0], "selected": [True]})  # fmt: skip
+    balance = pd.DataFrame({"feature": ["parent_income"], "treated": [350.4], "selected": [340.0],
+                            "candidates": [330.0], "smd_selected": [0.25], "smd_candidates": [-1.5]})  # fmt: skip
+    words = _words("en", municipality_parts.WORDS) | {"table_distance": "Distance", "feature_parent_income": "Income"}
+    assert municipality_parts.municipality_table(distances, sentences=words, language="en").columns[-1] == "Distance"
+    shown = municipality_parts.municipality_balance_table(balance, sentences=words, language="en")
+    assert shown.iloc[0, 0] == "Income"
+
+
+@pytest.fixture(scope="module")
+def later_inputs(tmp_path_factory: pytest.TempPathFactory):
+    return load_results(write_later_results(write_results(tmp_path_factory.mktemp("later-words") / "results")))
+
+
+def test_economics_words_come_from_the_file(later_inputs) -> None:
+    i = later_inputs
+    words = _words("da", economics_parts.WORDS) | {"to": "--", "total": "Samlet", "fell": "gik ned",
+                                                    "payback_in": "i år {year} af opfølgningen"}  # fmt: skip
+    table = economics_parts.economics_table(i.economics, horizon_years=3, sentences=words, language="da")
+    assert "10.100 -- 19.300" in table.iloc[:, 3].tolist()
+    recon = economics_parts.reconciliation_table(i.reconciliation, 5, sentences=words, language="da")
+    assert recon.iloc[-1, 0] == "Samlet"
+    values = economics_parts.economics_variables(i.economics, i.costs_by_year, i.ceac, i.reconciliation, i.budget,
+                                                 sentences=words, language="da")  # fmt: skip
+    assert (values["econ_measure_direction"], values["econ_payback_text"]) == ("gik ned", "i år 5 af opfølgningen")
+
+
+def test_effects_words_come_from_the_file(later_inputs) -> None:
+    i = later_inputs
+    words = _words("en", effects_parts.WORDS) | {"to": "...", "years": "yrs", "and": "plus", "untestable": "n/a"}
+    table = effects_parts.naive_robust_table(i.naive_vs_robust, sentences=words, language="en")
+    assert " ... " in table.iloc[0, 4]
+    het = effects_parts.heterogeneity_table(i.heterogeneity, 5, sentences=words, language="en")
+    assert "0\u20136 yrs" in het.iloc[:, 2].tolist()
+    values = effects_parts.staggered_variables(i.naive_vs_robust, i.pretrend, i.heterogeneity, i.dose_response,
+                                               i.multiplicity, sentences=words, language="en")  # fmt: skip
+    assert values["pretrend_school_absence_verdict"] == "n/a" and " plus " in values["het_variables"]
+    assert " plus " in effects_parts.bacon_variables(i.bacon, sentences=words, language="en")["bacon_fig_alt"]
+
+
+def test_headline_figure_words_come_from_the_file(later_inputs) -> None:
+    i = later_inputs
+    words = _words("da", figures_headline.WORDS) | {"few": "Færre end {n}", "rm": "RM", "none": "Intet at vise"}
+    figure = figures_headline.headline_event_study_figure(i.event_study_main, min_treated=3, sentences=words,
+                                                          language="da")  # fmt: skip
+    assert "Færre end 3" in [text.get_text() for text in figure.legends[0].get_texts()]
+    honest = figures_headline.honest_did_figure(i.honest_did, sentences=words, language="da")
+    assert any(ax.get_title(loc="left").endswith(": RM") for ax in honest.axes)
+    empty = figures_headline.honest_did_figure(i.honest_did.iloc[:0], sentences=words, language="da")
+    assert [text.get_text() for text in empty.axes[0].texts] == ["Intet at vise"]
+
+
+def test_value_words_come_from_the_file(later_inputs) -> None:
+    words = _words("en", values.WORDS) | {"fell": "went down", "and": "&", "balance_all": "all {n} fine"}
+    english = dataclasses.replace(later_inputs, study={**later_inputs.study, "language": "en"})
+    collected = values.collect_variables(english, sentences=words)
+    assert collected["main_sdq_direction"] == "went down" and " & " in collected["treated_list"]
+    assert collected["balance_smd_verdict"] == "all 4 fine"
+    balance = later_inputs.balance.assign(smd_after=[0.0, 0.12, -0.1, 0.05])
+    clause = values.balance_variables(balance, sentences=words | {"balance_some": "{k}: {names}"}, language="en")
+    assert clause["balance_smd_verdict"] == "2: Age at first case & Parent with basic schooling only"
