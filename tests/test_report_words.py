@@ -8,13 +8,16 @@ return to a hard-coded dict fails here.
 from __future__ import annotations
 
 import dataclasses
+import shutil
 import string
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from evaluation.report import (
+    chapters,
     disclosure_parts,
     economics_parts,
     effects_parts,
@@ -34,6 +37,7 @@ from test_synth_step import _synth_fixture
 REPORTS = Path(__file__).resolve().parents[1] / "reports"
 #: module -> its file of words
 FILES = {
+    "chapters": chapters.WORDS,
     "disclosure_parts": disclosure_parts.WORDS,
     "economics_parts": economics_parts.WORDS,
     "effects_parts": effects_parts.WORDS,
@@ -186,3 +190,29 @@ def test_value_words_come_from_the_file(later_inputs) -> None:
     balance = later_inputs.balance.assign(smd_after=[0.0, 0.12, -0.1, 0.05])
     clause = values.balance_variables(balance, sentences=words | {"balance_some": "{k}: {names}"}, language="en")
     assert clause["balance_smd_verdict"] == "2: Age at first case & Parent with basic schooling only"
+
+
+def test_captions_and_sources_come_from_the_file(later_inputs, tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    shutil.copytree(REPORTS / "_text", reports / "_text")
+    (reports / "_generated").mkdir()
+    words = _words("en", chapters.WORDS) | {
+        "tbl_economics": "Money at {price_year} prices",
+        "source_registry": "From {data_source} ({first_year}-{last_year})",
+        "source_economics": "Sums on {data_source}, {n_draws} draws",
+        "love_plot_alt": "Dots before and after",
+    }
+    (reports / "_text" / "en" / chapters.WORDS).write_text(yaml.safe_dump(words, allow_unicode=True), encoding="utf-8")
+    shown: dict[str, tuple[str, str]] = {}
+
+    def write_table(path: Path, table, caption: str, label_id: str, text_columns: int, source: str) -> Path:  # noqa: ANN001
+        shown[label_id] = (caption, source)
+        return path
+
+    english = dataclasses.replace(later_inputs, study={**later_inputs.study, "language": "en"})
+    facts = {"data_source": "the registers", "first_year": 2010, "last_year": 2023}
+    parts = chapters.write_result_parts(english, reports / "_generated", write_table, facts)
+    assert shown["tbl-economics"][0].startswith("Money at ") and shown["tbl-economics"][0].endswith(" prices")
+    assert shown["tbl-economics"][1].startswith("Sums on the registers, ")
+    assert shown["tbl-naive-robust"][1] == "From the registers (2010-2023)"
+    assert parts.variables["love_plot_alt"] == "Dots before and after"

@@ -5,6 +5,11 @@ and the variables of these chapters, and says which text parts can be installed
 in full (the others get their ``.missing`` variant, see
 :func:`evaluation.report.documents.install_text`). The text part -> results it
 needs is :data:`PART_RESULTS`.
+
+The captions, source lines and the love plot's alt text are in ``reports/_text/<language>/captions.yml``
+(:data:`WORDS`, read with :func:`evaluation.report.sentences.read_sentences`), flat: the caption of the table
+labelled ``tbl-x-y`` has the code ``tbl_x_y``, a source line ``source_<name>`` (``source_registry``: own
+calculations on the registry data), and the alt text ``love_plot_alt``.
 """
 
 from __future__ import annotations
@@ -88,91 +93,8 @@ PART_RESULTS: dict[str, tuple[str, ...]] = {
     "appendix-disclosure": ("disclosure",),
 }
 
-CAPTIONS: dict[str, dict[str, str]] = {
-    "da": {
-        "tbl-economics": "Økonomiske resultater pr. barneår med åben sag, faste {price_year}-priser",
-        "tbl-net-cost": "Udgifter pr. barneår med åben sag efter år siden indførelsen, kr. i faste "
-        "{price_year}-priser: personaleudgift, ændring i foranstaltningsudgifter, nettoudgift og akkumuleret, "
-        "diskonteret nettoudgift (95 %-KI i parentes)",
-        "tbl-budget": "Budgetkonsekvenser for en kommune, der indfører modellen: ekstra sagsbehandlerårsværk og "
-        "udgifter i mio. kr. i faste {price_year}-priser (95 %-KI i parentes)",
-        "tbl-reconciliation": "Udgifter på funktion 5.28 i kommunernes regnskaber og de mikroopgjorte udgifter",
-        "tbl-naive-robust": "Effekter efter estimator: fra den naive 2x2-DiD til estimatorer for forskudt indførelse",
-        "tbl-bacon": "Goodman-Bacon-dekomposition af TWFE-estimatet på kommune-år: vægt og vægtet gennemsnitligt "
-        "2x2-estimat for hver type sammenligning",
-        "tbl-heterogeneity": "Effekter i undergrupper af børn (Callaway-Sant'Anna, samlet ATT)",
-        "tbl-multiplicity": "p-værdier før og efter korrektion for mange test inden for hver familie af udfald",
-        "tbl-inference": "Hovedanalysen med den valgte inferens og med klyngerobuste standardfejl: estimat, 95 %-KI "
-        "og p-værdi. G\\*: effektivt antal klynger",
-        "tbl-power": "Mindste påviselige effekt (MDE) i det faktiske design ved {alpha} signifikansniveau og "
-        "{power} styrke, i udfaldets enhed og i standardafvigelser (SD). Celle: kommune-år",
-        "tbl-municipalities": "Sammenligningskommuner: de nærmeste kommuner uden modellen for hver indsatskommune "
-        "på kendetegn før reformen, og den gennemsnitlige (Mahalanobis-)afstand",
-        "tbl-municipality-balance": "Kendetegn før reformen: indsatskommuner, de valgte sammenligningskommuner og "
-        "alle øvrige kommuner (gennemsnit) med standardiserede forskelle (SMD)",
-        "tbl-synth": "Syntetisk kontrolgruppe: Hernings effekt (ATT, gennemsnitlig forskel efter indførelsen), "
-        "RMSPE før og efter, placebo-p-værdi og gennemsnitlig ATT over indsatskommunerne",
-        "tbl-synth-sdid": "Syntetisk kontrolgruppe og syntetisk difference-in-differences (SDID): effekten (ATT) for "
-        "Herning og gennemsnittet over indsatskommunerne, med SDID's konfidensinterval og p-værdi fra "
-        "placebo-standardfejl",
-        "tbl-power-grid": "MDE i standardafvigelser for {outcome} efter antal indsatskommuner og ICC",
-        "tbl-disclosure": "Diskretionering: celler med personoplysninger kontrolleret og skjult pr. resultattabel, "
-        "i alt og efter regel",
-    },
-    "en": {
-        "tbl-economics": "Economic results per child-year with an open case, fixed {price_year} prices",
-        "tbl-net-cost": "Costs per child-year with an open case by years since adoption, DKK in fixed {price_year} "
-        "prices: staff cost, change in measure costs, net cost and cumulative discounted net cost (95% CI in brackets)",
-        "tbl-budget": "Budget consequences for a municipality that adopts the model: extra caseworker FTE and costs in "
-        "DKK million in fixed {price_year} prices (95% CI in brackets)",
-        "tbl-reconciliation": "Spending on function 5.28 in the municipal accounts and the micro-costed spending",
-        "tbl-naive-robust": "Effects by estimator: from the naive 2x2 DiD to estimators for staggered adoption",
-        "tbl-bacon": "Goodman-Bacon decomposition of the TWFE estimate on municipality-years: weight and "
-        "weighted mean 2x2 estimate of each type of comparison",
-        "tbl-heterogeneity": "Effects in subgroups of children (Callaway-Sant'Anna, overall ATT)",
-        "tbl-multiplicity": "p-values before and after correction for multiple testing within each outcome family",
-        "tbl-inference": "The main analysis with the chosen inference and with cluster-robust standard errors: "
-        "estimate, 95% CI and p-value. G\\*: effective number of clusters",
-        "tbl-power": "Minimum detectable effect (MDE) of the actual design at a {alpha} significance level and "
-        "{power} power, in the outcome's unit and in standard deviations (SD). Cell: municipality-year",
-        "tbl-municipalities": "Comparison municipalities: the nearest municipalities without the model for each "
-        "adopting municipality on pre-reform characteristics, and the mean (Mahalanobis) distance",
-        "tbl-municipality-balance": "Pre-reform characteristics: adopting municipalities, the selected comparison "
-        "municipalities and all other municipalities (means) with standardised differences (SMD)",
-        "tbl-synth": "Synthetic control: Herning's effect (ATT, mean gap after adoption), pre- and post-period "
-        "RMSPE, placebo p-value and mean ATT over the adopting municipalities",
-        "tbl-synth-sdid": "Synthetic control and synthetic difference-in-differences (SDID): the effect (ATT) for "
-        "Herning and the mean over the adopting municipalities, with SDID's confidence interval and p-value from "
-        "placebo standard errors",
-        "tbl-power-grid": "MDE in standard deviations for {outcome} by number of adopting municipalities and ICC",
-        "tbl-disclosure": "Disclosure control: cells with person-level data checked and suppressed per results "
-        "table, in all and by rule",
-    },
-}
-SOURCES: dict[str, dict[str, str]] = {
-    "da": {
-        "economics": "Kilde: Egne beregninger på {data_source}, {first_year}-{last_year}. "
-        "Intervaller fra {n_draws} bootstrap-trækninger af kommuner. –: intet interval (en antagelse eller en "
-        "pris; en brøk, hvis effektens interval indeholder nul; et tilbagebetalingsår senere end opfølgningen).",
-        "accounts": "Kilde: Kommunernes regnskaber (funktion 5.28) og egne beregninger, {first_year}-{last_year}.",
-        "disclosure": "Kilde: Analysepipelinens kontrol af resultattabellerne (disclosure/summary.csv).",
-    },
-    "en": {
-        "economics": "Source: Own calculations on {data_source}, {first_year}-{last_year}. "
-        "Intervals from {n_draws} bootstrap draws of municipalities. –: no interval (an assumption or a price; a "
-        "ratio whose effect's interval includes zero; a payback year later than the follow-up).",
-        "accounts": "Source: Municipal accounts (function 5.28) and own calculations, {first_year}-{last_year}.",
-        "disclosure": "Source: The pipeline's check of the results tables (disclosure/summary.csv).",
-    },
-}
-LOVE_PLOT_ALT = {
-    "da": "Prikdiagram med en række pr. kovariat og den absolutte standardiserede middelværdiforskel (SMD) på den "
-    "vandrette akse: åbne cirkler før matching, fyldte firkanter efter. En stiplet lodret linje markerer 0,1. "
-    "Tallene står i balancetabellen ovenfor.",
-    "en": "Dot plot with one row per covariate and the absolute standardised mean difference (SMD) on the horizontal "
-    "axis: open circles before matching, filled squares after. A dashed vertical line marks 0.1. The numbers are in "
-    "the balance table above.",
-}
+#: the file of the captions, source lines and love plot alt text, in ``reports/_text/<language>/``
+WORDS = "captions.yml"
 
 
 def has_rows(inputs: ReportInputs, *names: str) -> bool:
@@ -220,20 +142,16 @@ def write_result_parts(
         Tables written, figures to save, files to copy (``fig-love-plot``), variables and availability.
     """
     language, min_cell = inputs.language, inputs.min_cell
-    captions = CAPTIONS[language]
+    captions = read_sentences(generated.parent, language, WORDS)
     out = ResultParts(available={part: has_rows(inputs, *needs) for part, needs in PART_RESULTS.items()})
 
     def table(label_id: str, frame: pd.DataFrame, text_columns: int, source: str, **fmt: object) -> None:
         path = generated / f"{label_id}.md"
         out.tables[label_id] = write_table(
-            path, frame, captions[label_id].format(**fmt), label_id, text_columns, source
+            path, frame, captions[label_id.replace("-", "_")].format(**fmt), label_id, text_columns, source
         )
 
-    registry = f"{'Kilde' if language == 'da' else 'Source'}: " + (
-        "Egne beregninger på {data_source}, {first_year}-{last_year}."
-        if language == "da"
-        else "Own calculations on {data_source}, {first_year}-{last_year}."
-    ).format(**words)
+    registry = captions["source_registry"].format(**words)
     if out.available["economics"]:
         economics = inputs.economics
         prices = economics["price_year"].dropna()
@@ -250,14 +168,14 @@ def write_result_parts(
                 language=language,
             )
         )
-        source = SOURCES[language]["economics"].format(**words, n_draws=out.variables["econ_n_draws"])
+        source = captions["source_economics"].format(**words, n_draws=out.variables["econ_n_draws"])
         years = horizon(inputs.costs_by_year)
         table("tbl-economics", economics_table(economics, horizon_years=years, sentences=economics_words,
               language=language), 1, source, price_year=price_year)  # fmt: skip
         table("tbl-net-cost", net_cost_table(inputs.costs_by_year, min_cell, language=language), 1, source,
               price_year=price_year)  # fmt: skip
         table("tbl-budget", budget_table(inputs.budget, language=language), 1, source, price_year=price_year)
-        accounts = SOURCES[language]["accounts"].format(**words)
+        accounts = captions["source_accounts"].format(**words)
         table("tbl-reconciliation", reconciliation_table(inputs.reconciliation, min_cell, sentences=economics_words,
               language=language), 1, accounts)  # fmt: skip
         out.figures["fig-costs"] = costs_figure(inputs.costs_by_year, language=language)
@@ -306,7 +224,7 @@ def write_result_parts(
         out.variables.update(disclosure_variables(inputs.disclosure, min_cell, language=language))
         disclosure_words = read_sentences(generated.parent, language, DISCLOSURE_WORDS)
         table("tbl-disclosure", disclosure_table(inputs.disclosure, sentences=disclosure_words, language=language), 1,
-              SOURCES[language]["disclosure"])  # fmt: skip
+              captions["source_disclosure"])  # fmt: skip
     min_treated = int(inputs.study.get("min_treated_municipalities", 3))
     figure_words = read_sentences(generated.parent, language, HEADLINE_FIGURE_WORDS)
     if has_rows(inputs, "event_study_main"):
@@ -335,7 +253,7 @@ def write_result_parts(
             language=language,
         )
     )
-    _love_plot(inputs, out)
+    _love_plot(inputs, out, captions["love_plot_alt"])
     _limits(inputs, out, generated)
     plot = (inputs.overlap_plots or {}).get(language)
     out.available["appendix-overlap"] = plot is not None
@@ -385,14 +303,17 @@ def _limits(inputs: ReportInputs, out: ResultParts, generated: Path) -> None:
         out.variables.update(few_treated_variables(inputs, sentences))
 
 
-def _love_plot(inputs: ReportInputs, out: ResultParts) -> None:
-    """Use the compare step's love plot when it is in the report's language, else draw one from balance.csv."""
+def _love_plot(inputs: ReportInputs, out: ResultParts, alt_text: str) -> None:
+    """Use the compare step's love plot when it is in the report's language, else draw one from balance.csv.
+
+    ``alt_text`` (``love_plot_alt`` of :data:`WORDS`) describes the plot when the compare step gave no alt text.
+    """
     language = inputs.language
     drawn_in = str(inputs.study.get("config_language", language))
     if USE_PIPELINE_LOVE_PLOT and inputs.love_plot is not None and drawn_in == language:
         out.copies["fig-love-plot"] = inputs.love_plot
-        alt = (inputs.love_plot_alt or LOVE_PLOT_ALT[language]).replace('"', "'")
+        alt = (inputs.love_plot_alt or alt_text).replace('"', "'")
         out.variables["love_plot_alt"] = " ".join(alt.split())
     else:
         out.figures["fig-love-plot"] = love_plot_figure(inputs.balance, threshold=SMD_THRESHOLD, language=language)
-        out.variables["love_plot_alt"] = LOVE_PLOT_ALT[language]
+        out.variables["love_plot_alt"] = alt_text
