@@ -22,6 +22,7 @@ from evaluation.report import (
     economics_parts,
     effects_parts,
     figures_headline,
+    generate,
     municipality_parts,
     power_parts,
     provenance_parts,
@@ -216,3 +217,14 @@ def test_captions_and_sources_come_from_the_file(later_inputs, tmp_path: Path) -
     assert shown["tbl-economics"][1].startswith("Sums on the registers, ")
     assert shown["tbl-naive-robust"][1] == "From the registers (2010-2023)"
     assert parts.variables["love_plot_alt"] == "Dots before and after"
+
+
+def test_the_report_tables_captions_come_from_the_file(later_inputs, tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    shutil.copytree(REPORTS, reports, ignore=shutil.ignore_patterns("_output", "_generated", "_variables.yml"))
+    words = _words("en", chapters.WORDS) | {"tbl_main": "All the effects", "source_contract": "From the contract"}
+    (reports / "_text" / "en" / chapters.WORDS).write_text(yaml.safe_dump(words, allow_unicode=True), encoding="utf-8")
+    english = dataclasses.replace(later_inputs, study={**later_inputs.study, "language": "en"})
+    written = generate.write_generated(english, reports, progress=lambda _m: None)
+    assert "All the effects" in written["tbl-main"].read_text(encoding="utf-8")
+    assert "From the contract" in written["tbl-contract"].read_text(encoding="utf-8")

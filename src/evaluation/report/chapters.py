@@ -9,7 +9,8 @@ needs is :data:`PART_RESULTS`.
 The captions, source lines and the love plot's alt text are in ``reports/_text/<language>/captions.yml``
 (:data:`WORDS`, read with :func:`evaluation.report.sentences.read_sentences`), flat: the caption of the table
 labelled ``tbl-x-y`` has the code ``tbl_x_y``, a source line ``source_<name>`` (``source_registry``: own
-calculations on the registry data), and the alt text ``love_plot_alt``.
+calculations on the registry data), and the alt text ``love_plot_alt``. The file also holds the captions and
+source lines of :mod:`evaluation.report.generate`.
 """
 
 from __future__ import annotations
@@ -93,7 +94,8 @@ PART_RESULTS: dict[str, tuple[str, ...]] = {
     "appendix-disclosure": ("disclosure",),
 }
 
-#: the file of the captions, source lines and love plot alt text, in ``reports/_text/<language>/``
+#: the file of the captions, source lines and love plot alt text, in ``reports/_text/<language>/`` (also those of
+#: :mod:`evaluation.report.generate`)
 WORDS = "captions.yml"
 
 

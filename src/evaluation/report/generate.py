@@ -3,6 +3,10 @@
 Everything a report shows is built here from the results files and written to
 ``reports/_generated/`` (``tbl-*.md``, ``fig-*.png``) and
 ``reports/_variables.yml``, so that the ``.qmd`` only includes and refers to it.
+
+The captions and source lines are in ``reports/_text/<language>/captions.yml``, shared with
+:mod:`evaluation.report.chapters` (:data:`CAPTION_WORDS`): the caption of the table labelled ``tbl-x-y`` has the
+code ``tbl_x_y``, a source line ``source_<name>``.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from evaluation.errors import ReportError
+from evaluation.report.chapters import WORDS as CAPTION_WORDS
 from evaluation.report.chapters import ResultParts, write_result_parts
 from evaluation.report.documents import SUBTITLES, TITLES, TOC_TITLES, install_text
 from evaluation.report.factsheet import factsheet_figure, factsheet_table, factsheet_variables
@@ -34,48 +39,8 @@ from evaluation.report.templates_path import template_path
 from evaluation.report.values import WORDS as VALUE_WORDS
 from evaluation.report.values import collect_variables, write_variables
 
-CAPTIONS: dict[str, dict[str, str]] = {
-    "da": {
-        "tbl-row-accounting": "Rækker læst, godkendt og sat i karantæne pr. udtræk",
-        "tbl-sample-flow": "Udvælgelse af børn til analysen, antal børn pr. trin",
-        "tbl-balance": "Balance mellem indsats- og sammenligningsgruppe før og efter matching",
-        "tbl-main": "Estimerede effekter af Herning-modellen, alle analyser",
-        "tbl-implementation": "Implementeringsindikatorer i {year}: indsatskommuner, sammenligningskommuner "
-        "og hele landet",
-        "tbl-provenance-inputs": "Inddata: filer og deres SHA-256",
-        "tbl-provenance-packages": "Versioner af Python og centrale pakker",
-        "tbl-keyfigures": "Nøgletal for {name}, sammenligningsgruppen og hele landet",
-        "tbl-contract": "Udtræk i datakontrakten",
-    },
-    "en": {
-        "tbl-row-accounting": "Rows read, accepted and quarantined per extract",
-        "tbl-sample-flow": "Selection of children for the analysis, children per step",
-        "tbl-balance": "Balance between treated and comparison group before and after matching",
-        "tbl-main": "Estimated effects of the Herning model, all analyses",
-        "tbl-implementation": "Implementation indicators in {year}: adopting municipalities, comparison municipalities "
-        "and Denmark",
-        "tbl-provenance-inputs": "Input files and their SHA-256",
-        "tbl-provenance-packages": "Versions of Python and the key packages",
-        "tbl-keyfigures": "Key figures for {name}, its comparison group and Denmark",
-        "tbl-contract": "Extracts of the data contract",
-    },
-}
-SOURCES: dict[str, dict[str, str]] = {
-    "da": {
-        "registry": "Kilde: Egne beregninger på {data_source}, {first_year}-{last_year}.",
-        "casework": "Kilde: Egne beregninger på kommunernes sagssystemer (sagshændelser, sagsbehandlere), "
-        "underretninger og anbringelser, {first_year}-{last_year}.",
-        "pipeline": "Kilde: Analysepipelinens resultatfiler (results/provenance.json).",
-        "contract": "Kilde: Datakontrakten (docs/data-contract.md).",
-    },
-    "en": {
-        "registry": "Source: Own calculations on {data_source}, {first_year}-{last_year}.",
-        "casework": "Source: Own calculations on the municipal case systems (case events, caseworkers), notifications "
-        "and placements, {first_year}-{last_year}.",
-        "pipeline": "Source: The pipeline's results files (results/provenance.json).",
-        "contract": "Source: The data contract (docs/data-contract.md).",
-    },
-}
+#: the source lines of this module's tables (``source_<name>`` in :data:`CAPTION_WORDS`)
+SOURCE_NAMES = ("registry", "casework", "pipeline", "contract")
 
 
 def _write_table(path: Path, table, caption: str, label_id: str, text_columns: int, source: str) -> Path:  # noqa: ANN001
@@ -116,7 +81,7 @@ def write_generated(
     generated = reports_dir / "_generated"
     generated.mkdir(parents=True, exist_ok=True)
     language, min_cell = inputs.language, inputs.min_cell
-    captions = CAPTIONS[language]
+    captions = read_sentences(reports_dir, language, CAPTION_WORDS)
     written: dict[str, Path] = {}
     study = inputs.study
     value_words = read_sentences(reports_dir, language, VALUE_WORDS)
@@ -125,7 +90,7 @@ def write_generated(
         "first_year": study["first_year"],
         "last_year": study["last_year"],
     }
-    sources = {key: text.format(**words) for key, text in SOURCES[language].items()}
+    sources = {name: captions[f"source_{name}"].format(**words) for name in SOURCE_NAMES}
 
     tables = {
         "tbl-row-accounting": (row_accounting_table(inputs.row_accounting, min_cell, language=language), 2),
@@ -137,13 +102,15 @@ def write_generated(
         if text_columns is None:  # the estimates table: every column after the labels is numeric
             text_columns = 3 if label("column", "subgroup", language) in table.columns else 2
         path = generated / f"{label_id}.md"
-        written[label_id] = _write_table(path, table, captions[label_id], label_id, text_columns, sources["registry"])
+        written[label_id] = _write_table(
+            path, table, captions[label_id.replace("-", "_")], label_id, text_columns, sources["registry"]
+        )
         progress(f"report: wrote {path} ({len(table)} rows)")
 
     written["tbl-contract"] = _write_table(
         generated / "tbl-contract.md",
         contract_table(language=language),
-        captions["tbl-contract"],
+        captions["tbl_contract"],
         "tbl-contract",
         2,
         sources["contract"],
@@ -164,7 +131,7 @@ def write_generated(
     if inputs.implementation is not None:
         table = implementation_table(inputs.implementation, language=language)
         impl = implementation_variables(inputs.implementation, language=language)
-        caption = captions["tbl-implementation"].format(year=impl["impl_year"])
+        caption = captions["tbl_implementation"].format(year=impl["impl_year"])
         written["tbl-implementation"] = _write_table(
             generated / "tbl-implementation.md", table, caption, "tbl-implementation", 1, sources["casework"]
         )
@@ -175,7 +142,9 @@ def write_generated(
             ("tbl-provenance-inputs", inputs_table(inputs.provenance, language=language)),
             ("tbl-provenance-packages", packages_table(inputs.provenance, language=language)),
         ):
-            written[key] = _write_table(generated / f"{key}.md", table, captions[key], key, 2, sources["pipeline"])
+            written[key] = _write_table(
+                generated / f"{key}.md", table, captions[key.replace("-", "_")], key, 2, sources["pipeline"]
+            )
         variables.update(
             provenance_variables(
                 inputs.provenance,
@@ -237,7 +206,7 @@ def _write_factsheet(
         inputs.factsheet_figures, municipality, adoption, language=language, whole_country=whole
     )
     table = factsheet_table(inputs.factsheet_figures, municipality, language=language, whole_country=whole)
-    caption = captions["tbl-keyfigures"].format(name=values["fs_name"])
+    caption = captions["tbl_keyfigures"].format(name=values["fs_name"])
     path = _write_table(generated / "tbl-keyfigures.md", table, caption, "tbl-keyfigures", 1, sources["registry"])
     figures["fig-keyfigures"] = factsheet_figure(
         inputs.factsheet_figures, municipality, adoption, language=language, whole_country=whole
