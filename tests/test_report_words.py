@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from evaluation.config import load_config
 from evaluation.report import (
     chapters,
     disclosure_parts,
@@ -23,12 +24,14 @@ from evaluation.report import (
     effects_parts,
     figures_headline,
     generate,
+    landing,
     municipality_parts,
     power_parts,
     provenance_parts,
     synth_parts,
     values,
 )
+from evaluation.report.documents import planned_outputs
 from evaluation.report.inputs import load_results
 from evaluation.report.sentences import read_sentences
 from report_fixtures import write_disclosure_summary, write_inference_results, write_later_results
@@ -43,6 +46,7 @@ FILES = {
     "economics_parts": economics_parts.WORDS,
     "effects_parts": effects_parts.WORDS,
     "figures_headline": figures_headline.WORDS,
+    "landing": landing.WORDS,
     "municipality_parts": municipality_parts.WORDS,
     "power_parts": power_parts.WORDS,
     "provenance_parts": provenance_parts.WORDS,
@@ -228,3 +232,14 @@ def test_the_report_tables_captions_come_from_the_file(later_inputs, tmp_path: P
     written = generate.write_generated(english, reports, progress=lambda _m: None)
     assert "All the effects" in written["tbl-main"].read_text(encoding="utf-8")
     assert "From the contract" in written["tbl-contract"].read_text(encoding="utf-8")
+
+
+def test_landing_words_come_from_the_file(tmp_path: Path) -> None:
+    config = load_config(REPORTS.parent / "config" / "config.yaml", {"synthetic": {"scale": "tiny"}})
+    config = {**config, "report": {**config["report"], "formats": ["html"]}}
+    for path in map(Path, planned_outputs(config, str(tmp_path))):
+        path.write_text("<html></html>", encoding="utf-8")
+    words = _words("en", landing.WORDS) | {"find": "Your municipality", "web": "open it", "or": "/"}
+    variables = {"publisher": "VIVE", "year_published": "2024"}
+    page = landing.landing_markdown(config, variables, "Three sentences.", tmp_path, "en", sentences=words)
+    assert "## Your municipality {#municipalities}" in page and "[open it](" in page

@@ -10,6 +10,8 @@ factsheet links back (the site navigation of :mod:`evaluation.report.site`). The
 
 The pages are written by the rule ``render_report`` after the documents, and only when HTML
 is one of ``report.formats``; :func:`site_outputs` lists them for Snakemake and the output guard.
+The pages' words (headings, links, the languages' names) are in ``reports/_text/<language>/landing.yml``
+(:data:`WORDS`), read by :func:`write_site` with :func:`evaluation.report.sentences.read_sentences`.
 """
 
 from __future__ import annotations
@@ -35,52 +37,8 @@ from evaluation.report.values import collect_variables
 
 #: Languages of the landing pages (each links to the other).
 LANGUAGES: tuple[str, ...] = ("da", "en")
-#: Words of the landing pages.
-WORDS: dict[str, dict[str, str]] = {
-    "da": {
-        "subtitle": "Resultater, rapporter og faktaark",
-        "other_language": "English version",
-        "study": "Undersøgelsen kort",
-        "reports": "Rapporterne",
-        "web": "læs som webside",
-        "pdf": "hent som PDF ({size})",
-        "or": "eller",
-        "find": "Find din kommune",
-        "find_intro": "Et faktaark med kommunens nøgletal findes for hver af disse {n} kommuner.",
-        "adopted": "indførte modellen i {year}",
-        "factsheet_pdf": "{name} som PDF ({size})",
-        "about": "Om siderne",
-        "statement": "Tilgængelighedserklæring",
-        "statement_text": "Siderne kan bruges med tastatur og skærmlæser og på en smal skærm. {link} fortæller, "
-        "hvad der er testet, og hvad der endnu ikke er opfyldt.",
-        "in": "på {language}",
-        "da": "dansk",
-        "en": "engelsk",
-        "documents_in": "Faktaarkene er på {language}.",
-    },
-    "en": {
-        "subtitle": "Findings, reports and factsheets",
-        "other_language": "Dansk version",
-        "study": "The study in brief",
-        "reports": "The reports",
-        "web": "read as a web page",
-        "pdf": "download as PDF ({size})",
-        "or": "or",
-        "find": "Find your municipality",
-        "find_intro": "A factsheet with the municipality's key figures is available for each of these {n} "
-        "municipalities.",
-        "adopted": "adopted the model in {year}",
-        "factsheet_pdf": "{name} as PDF ({size})",
-        "about": "About these pages",
-        "statement": "The accessibility statement",
-        "statement_text": "The pages can be used with a keyboard, with a screen reader and on a narrow screen. {link} "
-        "says what is tested and what is not met yet.",
-        "in": "in {language}",
-        "da": "Danish",
-        "en": "English",
-        "documents_in": "The factsheets are in {language}.",
-    },
-}
+#: the file of the landing pages' words (headings, links, languages), in ``reports/_text/<language>/``
+WORDS = "landing.yml"
 #: The language of ``docs/accessibility.md``.
 STATEMENT_LANGUAGE = "en"
 
@@ -120,8 +78,9 @@ def _rendered(output_dir: Path, stem: str, fmt: str) -> Path:
     return path
 
 
-def _document_links(output_dir: Path, stem: str, formats: tuple[str, ...], language: str, page: str) -> str:
-    words = WORDS[page]
+def _document_links(
+    output_dir: Path, stem: str, formats: tuple[str, ...], language: str, page: str, words: Mapping[str, str]
+) -> str:
     links = []
     if "html" in formats:
         links.append(f"[{words['web']}]({_rendered(output_dir, stem, 'html').name}){_hreflang(language, page)}")
@@ -138,6 +97,8 @@ def landing_markdown(
     output_dir: Path,
     language: str,
     adoption_years: Mapping[int, int] | None = None,
+    *,
+    sentences: Mapping[str, str],
 ) -> str:
     """Build the landing page of ``language`` as pandoc Markdown with its front matter.
 
@@ -155,6 +116,8 @@ def landing_markdown(
         The page's language.
     adoption_years : mapping of int to int, optional
         Municipality code -> the year it adopted the model (``treated`` in ``study.json``), shown in the list.
+    sentences : mapping of str to str
+        The words of :data:`WORDS` in ``language`` (:func:`evaluation.report.sentences.read_sentences`).
 
     Returns
     -------
@@ -167,7 +130,7 @@ def landing_markdown(
         If a planned document was not rendered.
     """
     page = check_language(language)
-    words = WORDS[page]
+    words = sentences
     formats = tuple(config["report"]["formats"])
     documents = planned_documents(config)
     other = next(other for other in LANGUAGES if other != page)
@@ -188,7 +151,7 @@ def landing_markdown(
         if doc_language != page:
             name += f" ({words['in'].format(language=words[doc_language])})"
         stem = output_stem(document, doc_language, params)
-        lines.append(f"- {name}: {_document_links(output_dir, stem, formats, doc_language, page)}")
+        lines.append(f"- {name}: {_document_links(output_dir, stem, formats, doc_language, page, words)}")
     factsheets = [(doc_language, params["municipality"]) for document, doc_language, params in documents
                   if document == "factsheet"]  # fmt: skip
     if factsheets:
@@ -200,7 +163,7 @@ def landing_markdown(
         entries = sorted(factsheets, key=lambda item: danish_sort_key(_name(item[1])))
         for doc_language, code in entries:
             year = (adoption_years or {}).get(int(code))
-            lines.append(_factsheet_entry(output_dir, formats, code, doc_language, page, year))
+            lines.append(_factsheet_entry(output_dir, formats, code, doc_language, page, year, words))
         lines += ["", ":::"]
     statement = f"[{words['statement']}]({STATEMENT_STEM}.html){_hreflang(STATEMENT_LANGUAGE, page)}"
     if STATEMENT_LANGUAGE != page:
@@ -215,9 +178,14 @@ def _name(code: int) -> str:
 
 
 def _factsheet_entry(
-    output_dir: Path, formats: tuple[str, ...], code: int, language: str, page: str, year: int | None
+    output_dir: Path,
+    formats: tuple[str, ...],
+    code: int,
+    language: str,
+    page: str,
+    year: int | None,
+    words: Mapping[str, str],
 ) -> str:
-    words = WORDS[page]
     name = _name(code)
     stem = output_stem("factsheet", language, {"municipality": code})
     hreflang = _hreflang(language, page)
@@ -306,7 +274,8 @@ def write_site(
         variables = collect_variables(dataclasses.replace(inputs, study=study), sentences=value_words)
         summary = resolve_variables(source.read_text(encoding="utf-8"), variables, source=source)
         adopted = {int(t["municipality"]): int(t["adoption_year"]) for t in inputs.study["treated"]}
-        markdown = landing_markdown(config, variables, summary, output_dir, language, adopted)
+        words = read_sentences(reports_dir, language, WORDS)
+        markdown = landing_markdown(config, variables, summary, output_dir, language, adopted, sentences=words)
         written.append(write_html_page(markdown, output_dir / landing_name(language), reports_dir))
         progress(f"report: wrote {written[-1]} (landing page)")
     page = write_html_page(statement_markdown(statement), output_dir / f"{STATEMENT_STEM}.html", reports_dir)
