@@ -172,6 +172,16 @@ def test_effects_words_come_from_the_file(later_inputs) -> None:
                                                i.multiplicity, sentences=words, language="en")  # fmt: skip
     assert values["pretrend_school_absence_verdict"] == "n/a" and " plus " in values["het_variables"]
     assert " plus " in effects_parts.bacon_variables(i.bacon, sentences=words, language="en")["bacon_fig_alt"]
+    bacon_words = words | {"bacon_twfe": "Plain TWFE", "bacon_column_weight": "Share", "bacon_alt": "Dots: {outcomes}",
+                           "robust_did_imputation": "The headline"}  # fmt: skip
+    bacon = effects_parts.bacon_table(i.bacon, sentences=bacon_words, language="en")
+    assert "Share" in bacon.columns and "Plain TWFE" in bacon.iloc[:, 1].tolist()
+    assert effects_parts.bacon_variables(i.bacon, sentences=bacon_words, language="en")["bacon_fig_alt"].startswith(
+        "Dots: "
+    )
+    assert effects_parts.bacon_labels(bacon_words)["twfe"] == "Plain TWFE"
+    # the shared labels come first; robust_<estimator> labels the estimators they lack
+    assert effects_parts.estimator_label("other", sentences=bacon_words | {"robust_other": "Other"}) == "Other"
 
 
 def test_headline_figure_words_come_from_the_file(later_inputs) -> None:

@@ -293,10 +293,12 @@ def test_bacon_file_is_read_with_its_disclosure_columns(report_inputs):
     ],
 )  # fmt: skip
 def test_bacon_table_sums_weights_and_averages_estimates_by_type(report_inputs, language, first, twfe, cost):
-    from evaluation.report.effects_parts import bacon_table
+    from evaluation.report.effects_parts import WORDS, bacon_table
+    from evaluation.report.sentences import read_sentences
+    from test_report_build import REPORTS_SOURCE
 
     _, inputs = report_inputs
-    table = bacon_table(inputs.bacon, language=language)
+    table = bacon_table(inputs.bacon, sentences=read_sentences(REPORTS_SOURCE, language, WORDS), language=language)
     assert len(table) == 8  # the primary outcomes only: 3 types and the TWFE each; school absence is secondary
     assert table.iloc[0].tolist() == first  # (0.25 * -2 + 0.35 * -1) / 0.6 = -1.4167
     assert table.iloc[2, 3] == ("30,0\u00a0%" if language == "da" else "30.0%")  # later vs earlier: forbidden
@@ -336,13 +338,16 @@ def test_bacon_variables_and_the_headline_in_the_robust_variables(report_inputs)
 
 
 def test_bacon_figure_tells_types_apart_by_marker_and_colour(report_inputs):
-    from evaluation.report.effects_parts import BACON_LABELS, bacon_outcomes
+    from evaluation.report.effects_parts import WORDS, bacon_labels, bacon_outcomes
     from evaluation.report.figures_results import BACON_SERIES, bacon_figure
+    from evaluation.report.sentences import read_sentences
+    from test_report_build import REPORTS_SOURCE
 
     _, inputs = report_inputs
     outcomes = bacon_outcomes(inputs.bacon)
     assert outcomes == ["sdq", "cost_per_child"]
-    figure = bacon_figure(inputs.bacon, outcomes, BACON_LABELS["en"], language="en")
+    names = bacon_labels(read_sentences(REPORTS_SOURCE, "en", WORDS))
+    figure = bacon_figure(inputs.bacon, outcomes, names, language="en")
     axes = [ax for ax in figure.axes if ax.collections]
     assert len(axes) == 2
     assert all(len(ax.collections) == 3 for ax in axes)  # one scatter per comparison type present
@@ -350,7 +355,7 @@ def test_bacon_figure_tells_types_apart_by_marker_and_colour(report_inputs):
     colours = {c for c, _ in BACON_SERIES.values()}
     assert len(markers) == len(colours) == len(BACON_SERIES)
     legend = [t.get_text() for t in figure.legends[0].get_texts()]
-    assert legend == [BACON_LABELS["en"][k] for k in ("treated_vs_never", "earlier_vs_later", "later_vs_earlier")] + [
+    assert legend == [names[k] for k in ("treated_vs_never", "earlier_vs_later", "later_vs_earlier")] + [
         "Unweighted TWFE"
     ]
 

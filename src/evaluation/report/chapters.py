@@ -33,8 +33,9 @@ from evaluation.report.economics_parts import (
     net_cost_table,
     reconciliation_table,
 )
+from evaluation.report.effects_parts import WORDS as EFFECTS_WORDS
 from evaluation.report.effects_parts import (
-    BACON_LABELS,
+    bacon_labels,
     bacon_outcomes,
     bacon_table,
     bacon_variables,
@@ -43,7 +44,6 @@ from evaluation.report.effects_parts import (
     naive_robust_table,
     staggered_variables,
 )
-from evaluation.report.effects_parts import WORDS as EFFECTS_WORDS
 from evaluation.report.figures_headline import WORDS as HEADLINE_FIGURE_WORDS
 from evaluation.report.figures_headline import headline_event_study_figure, honest_did_figure
 from evaluation.report.figures_results import bacon_figure, ceac_figure, costs_figure, love_plot_figure
@@ -188,9 +188,9 @@ def write_result_parts(
               language=language), 2, registry)  # fmt: skip
     out.available["effects-robust-bacon"] = inputs.bacon is not None and not inputs.bacon.empty
     if out.available["effects-robust-bacon"]:
-        table("tbl-bacon", bacon_table(inputs.bacon, language=language), 2, registry)
+        table("tbl-bacon", bacon_table(inputs.bacon, sentences=effects_words, language=language), 2, registry)
         out.figures["fig-bacon"] = bacon_figure(
-            inputs.bacon, bacon_outcomes(inputs.bacon), BACON_LABELS[language], language=language
+            inputs.bacon, bacon_outcomes(inputs.bacon), bacon_labels(effects_words), language=language
         )
     out.variables.update(bacon_variables(inputs.bacon, sentences=effects_words, language=language))
     if inputs.heterogeneity is not None:

@@ -9,9 +9,10 @@ Estimates use each outcome's decimals (:func:`~evaluation.report.labels.outcome_
 counts pass the disclosure rule again (:func:`~evaluation.report.tables.suppress_small`),
 and a count the step already left empty is shown as an en dash.
 
-The words of :data:`WORDS` ("to", the verdicts of the pre-trend test, "years", "and") are in
-``reports/_text/<language>/effects.yml``; the functions that use them take them as ``sentences``
-(:func:`evaluation.report.sentences.read_sentences`).
+The words of :data:`WORDS` ("to", the verdicts of the pre-trend test, "years", "and", the headline estimator's
+label ``robust_did_imputation``, the Goodman-Bacon comparison types ``bacon_<type>``, its table's columns
+``bacon_column_*`` and its figure's alt text ``bacon_alt``) are in ``reports/_text/<language>/effects.yml``; the
+functions that use them take them as ``sentences`` (:func:`evaluation.report.sentences.read_sentences`).
 """
 
 from __future__ import annotations
@@ -29,49 +30,10 @@ from evaluation.report.tables import MISSING, suppress_small
 ALPHA = 0.05
 #: the rows of the naive-vs-robust table: the naive 2x2, the robust estimators on the matched children, the headline
 ROBUST_ORDER: tuple[str, ...] = (*ESTIMATOR_ORDER, "did_imputation")
-#: labels of estimators the shared labels (``label("estimator", ...)``) may lack: the headline's
-ROBUST_LABELS: dict[str, dict[str, str]] = {
-    "da": {"did_imputation": "Imputationsestimator, matchede børn (hovedanalyse)"},
-    "en": {"did_imputation": "Imputation estimator, matched children (main analysis)"},
-}
 #: Goodman-Bacon comparison types, in the order of :data:`evaluation.did.bacon.COMPARISONS`
 BACON_ORDER: tuple[str, ...] = ("treated_vs_never", "earlier_vs_later", "later_vs_earlier", "later_vs_always")
 #: the comparisons that use already-treated municipalities as controls (Goodman-Bacon's "forbidden" ones)
 FORBIDDEN: tuple[str, ...] = ("later_vs_earlier", "later_vs_always")
-BACON_LABELS: dict[str, dict[str, str]] = {
-    "da": {
-        "treated_vs_never": "Indførende mod kommuner uden modellen",
-        "earlier_vs_later": "Tidlige mod senere indførende, før de senere indfører",
-        "later_vs_earlier": "Senere mod tidligere indførende, der allerede har modellen (forbudt)",
-        "later_vs_always": "Indførende mod kommuner med modellen i hele perioden (forbudt)",
-        "twfe": "TWFE uden vægte (alle sammenligninger)",
-    },
-    "en": {
-        "treated_vs_never": "Adopters vs never-adopting municipalities",
-        "earlier_vs_later": "Earlier vs later adopters, before the later adopt",
-        "later_vs_earlier": "Later vs earlier adopters that already have the model (forbidden)",
-        "later_vs_always": "Adopters vs municipalities with the model throughout (forbidden)",
-        "twfe": "Unweighted TWFE (all comparisons)",
-    },
-}
-_BACON_COLUMNS = {
-    "da": {"comparison": "Sammenligning", "n": "2x2-DiD'er", "weight": "Vægt", "estimate": "Gns. 2x2-estimat"},
-    "en": {"comparison": "Comparison", "n": "2x2 DiDs", "weight": "Weight", "estimate": "Mean 2x2 estimate"},
-}
-_BACON_ALT = {
-    "da": "Punktdiagram med ét panel pr. udfald ({outcomes}). Hvert punkt er en 2x2-DiD mellem to grupper af "
-    "kommuner med vægten i TWFE-estimatet på den vandrette akse og estimatet på den lodrette. Typen af "
-    "sammenligning vises med både farve og form: cirkler for indførende mod kommuner uden modellen, firkanter for "
-    "tidlige mod senere indførende, trekanter for senere mod tidligere indførende og ruder for indførende mod "
-    "kommuner med modellen i hele perioden. En stiplet vandret linje markerer TWFE-estimatet. Tallene står i "
-    "tabellen over sammenligningstyperne.",
-    "en": "Scatter plot with one panel per outcome ({outcomes}). Each point is a 2x2 DiD between two groups of "
-    "municipalities, with its weight in the TWFE estimate on the horizontal axis and the estimate on the vertical "
-    "axis. The type of comparison is shown by both colour and shape: circles for adopters against never-adopting "
-    "municipalities, squares for earlier against later adopters, triangles for later against earlier adopters and "
-    "diamonds for adopters against municipalities with the model throughout. A dashed horizontal line marks the "
-    "TWFE estimate. The numbers are in the table of comparison types.",
-}
 #: the file of the words ("to", the pre-trend verdicts, "years", "and"), in ``reports/_text/<language>/``
 WORDS = "effects.yml"
 
@@ -135,10 +97,19 @@ def _ordered_rows(frame: pd.DataFrame, column: str, order: tuple[str, ...]) -> p
     return keyed.sort_values(["_o", "_k"], kind="stable").drop(columns=["_o", "_k"]).reset_index(drop=True)
 
 
-def estimator_label(estimator: str, *, language: str = "da") -> str:
-    """Label an estimator of the naive-vs-robust table: the shared label, else :data:`ROBUST_LABELS`, else the name."""
+def estimator_label(estimator: str, *, sentences: Mapping[str, str], language: str = "da") -> str:
+    """Label an estimator of the naive-vs-robust table: the shared label, else ``robust_<estimator>``, else the name.
+
+    ``sentences`` are the words of :data:`WORDS` in ``language`` (``robust_did_imputation``: the headline's estimator,
+    which the shared labels, ``label("estimator", ...)``, lack).
+    """
     shared = label("estimator", estimator, language)
-    return shared if shared != estimator else ROBUST_LABELS[check_language(language)].get(estimator, estimator)
+    return shared if shared != estimator else sentences.get(f"robust_{estimator}", estimator)
+
+
+def bacon_labels(sentences: Mapping[str, str]) -> dict[str, str]:
+    """Return the Goodman-Bacon comparison type -> its label (``bacon_<type>`` of :data:`WORDS`), and ``twfe``."""
+    return {comparison: sentences[f"bacon_{comparison}"] for comparison in (*BACON_ORDER, "twfe")}
 
 
 def naive_robust_table(
@@ -168,7 +139,9 @@ def naive_robust_table(
     return pd.DataFrame(
         {
             col("outcome"): blank_repeats([label("outcome", o, language) for o in frame["outcome"]]),
-            col("estimator"): [estimator_label(str(e), language=language) for e in frame["estimator"]],
+            col("estimator"): [
+                estimator_label(str(e), sentences=sentences, language=language) for e in frame["estimator"]
+            ],
             col("estimate"): [_fmt(v, d, language) for v, d in zip(frame["estimate"], decimals, strict=True)],
             col("se"): [_fmt(v, d, language) for v, d in zip(frame["se"], decimals, strict=True)],
             col("ci"): [
@@ -371,15 +344,18 @@ def _bacon_types(bacon: pd.DataFrame, outcome: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["comparison", "n", "weight", "estimate"])
 
 
-def bacon_table(bacon: pd.DataFrame, *, language: str = "da") -> pd.DataFrame:
+def bacon_table(bacon: pd.DataFrame, *, sentences: Mapping[str, str], language: str = "da") -> pd.DataFrame:
     """Weight and mean 2x2 estimate of each Goodman-Bacon comparison type, for the primary outcomes.
 
     Parameters
     ----------
     bacon : pandas.DataFrame
         ``results/estimate/bacon.csv`` (one row per 2x2 comparison and a row ``twfe`` per outcome).
+    sentences : mapping
+        The words of :data:`WORDS` in ``language`` (``bacon_<type>``, ``bacon_column_*``;
+        :func:`evaluation.report.sentences.read_sentences`).
     language : {"da", "en"}, default "da"
-        Labels and number format.
+        Labels of the outcomes and number format.
 
     Returns
     -------
@@ -388,8 +364,7 @@ def bacon_table(bacon: pd.DataFrame, *, language: str = "da") -> pd.DataFrame:
         weight-averaged 2x2 estimate; the last row of each outcome is the decomposed TWFE estimate.
     """
     language = check_language(language)
-    words = _BACON_COLUMNS[language]
-    names = BACON_LABELS[language]
+    names = bacon_labels(sentences)
     outcomes, comparisons, counts, weights, estimates = [], [], [], [], []
     for outcome in bacon_outcomes(bacon):
         decimals = outcome_decimals(outcome)[0]
@@ -402,10 +377,10 @@ def bacon_table(bacon: pd.DataFrame, *, language: str = "da") -> pd.DataFrame:
     return pd.DataFrame(
         {
             label("result_column", "outcome", language): blank_repeats(outcomes),
-            words["comparison"]: comparisons,
-            words["n"]: counts,
-            words["weight"]: weights,
-            words["estimate"]: estimates,
+            sentences["bacon_column_comparison"]: comparisons,
+            sentences["bacon_column_n"]: counts,
+            sentences["bacon_column_weight"]: weights,
+            sentences["bacon_column_estimate"]: estimates,
         }
     )
 
@@ -422,8 +397,8 @@ def bacon_variables(
       estimate in running-text precision;
     - ``bacon_<outcome>_twfe``: the decomposed (unweighted, balanced-panel) TWFE estimate;
     - ``bacon_<outcome>_{municipalities,dropped,years}``: the balanced panel and the municipalities left out;
-    - ``bacon_fig_alt``: the figure's alt text (the outcomes joined with the word ``and`` of ``sentences``, the
-      words of :data:`WORDS` in ``language``).
+    - ``bacon_fig_alt``: the figure's alt text (``bacon_alt`` of ``sentences``, the words of :data:`WORDS` in
+      ``language``, with the outcomes joined with the word ``and``).
     """
     language = check_language(language)
     values: dict[str, str] = {}
@@ -452,5 +427,5 @@ def bacon_variables(
             )
     shown = [] if bacon is None else bacon_outcomes(bacon)
     names = _join([label("outcome", o, language) for o in shown], sentences["and"]) or MISSING
-    values["bacon_fig_alt"] = _BACON_ALT[language].format(outcomes=names)
+    values["bacon_fig_alt"] = sentences["bacon_alt"].format(outcomes=names)
     return values
