@@ -121,6 +121,12 @@ def test_disclosure_words_come_from_the_file(tmp_path: Path) -> None:
     words = _words("en", disclosure_parts.WORDS) | {"total": "All tables", "rule_few_persons": "Under the limit"}
     table = disclosure_parts.disclosure_table(summary, sentences=words, language="en")
     assert table.iloc[-1, 0] == "All tables" and table.columns[-1] == "Under the limit"
+    first = str(summary.loc[summary["cells_total"] > 0, "table"].iloc[0])
+    renamed = disclosure_parts.disclosure_table(
+        summary, sentences=words | {disclosure_parts.file_code(first): "A renamed table"}, language="en"
+    )
+    assert renamed.iloc[0, 0] == "A renamed table"
+    assert disclosure_parts.table_name("no/such.csv", words) == "no/such.csv"  # unnamed files show their path
 
 
 @pytest.mark.parametrize("language", ["da", "en"])

@@ -7,11 +7,13 @@ the cells suppressed under each rule. Nothing is counted here: every number come
 from the summary.
 
 The table's words are in ``reports/_text/<language>/disclosure.yml`` (:data:`WORDS`), read by the caller
-(:func:`evaluation.report.sentences.read_sentences`); a rule's column heading is ``rule_<rule>``.
+(:func:`evaluation.report.sentences.read_sentences`); a rule's column heading is ``rule_<rule>``, a published
+file's name ``file_<path>`` (:func:`table_name`).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 import pandas as pd
@@ -19,38 +21,36 @@ import pandas as pd
 from evaluation.errors import ReportError
 from evaluation.report.numbers import check_language, format_count
 
-__all__ = ["ALWAYS_SHOWN", "TABLE_NAMES", "WORDS", "disclosure_table", "disclosure_variables"]
+__all__ = ["ALWAYS_SHOWN", "WORDS", "disclosure_table", "disclosure_variables", "file_code", "table_name"]
 
 #: rules with a column in the table even when nothing was suppressed under them; others only when used
 ALWAYS_SHOWN: tuple[str, ...] = ("primary", "secondary", "few_persons")
 _RULE_ORDER = ("primary", "secondary", "few_persons", "extreme_value", "dominance", "figure")
-#: file inside the release folder -> its name in the appendix (files not named here show their path)
-TABLE_NAMES: dict[str, dict[str, str]] = {
-    "da": {
-        "cohort/sample_flow.csv": "Udvælgelse af børn",
-        "economics/costs_by_year.csv": "Udgifter efter år siden indførelsen",
-        "economics/reconciliation.csv": "Afstemning med regnskaberne",
-        "estimate/heterogeneity.csv": "Effekter i undergrupper af børn",
-        "estimate/trends.csv": "Udfald år for år (gennemsnit)",
-        "estimates.csv": "Estimerede effekter",
-        "factsheets/municipality_figures.csv": "Faktaark: nøgletal",
-        "implementation/group_year.csv": "Implementering efter gruppe og år",
-        "implementation/municipality_year.csv": "Implementering efter kommune og år",
-    },
-    "en": {
-        "cohort/sample_flow.csv": "Selection of children",
-        "economics/costs_by_year.csv": "Costs by year since adoption",
-        "economics/reconciliation.csv": "Reconciliation with the accounts",
-        "estimate/heterogeneity.csv": "Effects in subgroups of children",
-        "estimate/trends.csv": "Outcomes year by year (means)",
-        "estimates.csv": "Estimated effects",
-        "factsheets/municipality_figures.csv": "Factsheets: key figures",
-        "implementation/group_year.csv": "Implementation by group and year",
-        "implementation/municipality_year.csv": "Implementation by municipality and year",
-    },
-}
-#: the file of the table's words (column headings, the total row, the rules), in ``reports/_text/<language>/``
+#: the file of the table's words (column headings, the total row, the rules, the tables' names), in
+#: ``reports/_text/<language>/``
 WORDS = "disclosure.yml"
+
+
+def table_name(path: str, sentences: Mapping[str, str]) -> str:
+    """Name a published file in the appendix: its name in :data:`WORDS` (:func:`file_code`), else its path.
+
+    Parameters
+    ----------
+    path : str
+        The file inside the release folder, e.g. ``"cohort/sample_flow.csv"``.
+    sentences : mapping
+        The words of :data:`WORDS` in the report's language.
+
+    Returns
+    -------
+    str
+    """
+    return sentences.get(file_code(path), path)
+
+
+def file_code(path: str) -> str:
+    """Return the code of a published file's name in :data:`WORDS`: ``file_`` and the path, ``/`` and ``.`` as ``_``."""
+    return "file_" + re.sub(r"[^A-Za-z0-9]", "_", path)
 
 
 def _by_table(summary: pd.DataFrame) -> pd.DataFrame:
@@ -75,7 +75,7 @@ def disclosure_table(summary: pd.DataFrame, *, sentences: Mapping[str, str], lan
     sentences : mapping
         The words of :data:`WORDS` in ``language`` (:func:`evaluation.report.sentences.read_sentences`).
     language : {"da", "en"}
-        The tables' names (:data:`TABLE_NAMES`) and number format.
+        The number format.
 
     Returns
     -------
@@ -94,11 +94,10 @@ def disclosure_table(summary: pd.DataFrame, *, sentences: Mapping[str, str], lan
     if wide.empty:
         raise ReportError("disclosure/summary.csv checks no table with person-level cells: rerun audit_disclosure")
     rules = [r for r in _RULE_ORDER if r in ALWAYS_SHOWN or wide[r].sum() > 0]
-    names = TABLE_NAMES[language]
     totals = wide.sum(axis=0)
     rows = []
     for table, values in [*wide.iterrows(), (None, totals)]:
-        name = sentences["total"] if table is None else names.get(str(table), str(table))
+        name = sentences["total"] if table is None else table_name(str(table), sentences)
         rows.append(
             [
                 name,
