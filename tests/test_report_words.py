@@ -165,6 +165,13 @@ def test_economics_words_come_from_the_file(later_inputs) -> None:
     values = economics_parts.economics_variables(i.economics, i.costs_by_year, i.ceac, i.reconciliation, i.budget,
                                                  sentences=words, language="da")  # fmt: skip
     assert (values["econ_measure_direction"], values["econ_payback_text"]) == ("gik ned", "i år 5 af opfølgningen")
+    share = next(iter(economics_parts.PROBABILITY_ITEMS))
+    extra = i.economics.iloc[[0]].assign(item=share, estimate=0.8, ci_low=float("nan"), ci_high=float("nan"))
+    renamed = words | {f"probability_{share}": "En sandsynlighed", "probability_unit": "andel"}
+    economics = pd.concat([i.economics, extra], ignore_index=True)
+    table = economics_parts.economics_table(economics, horizon_years=3, sentences=renamed, language="da")
+    row = table.loc[table.iloc[:, 0] == "En sandsynlighed"]
+    assert len(row) == 1 and row.iloc[0, 1] == "andel"
 
 
 def test_effects_words_come_from_the_file(later_inputs) -> None:

@@ -35,30 +35,12 @@ from evaluation.report.tables import MISSING, suppress_small
 
 #: the file of the words (interval words, payback, willingness to pay, direction), in ``reports/_text/<language>/``
 WORDS = "economics.yml"
-#: the economics step's probability items (economics.csv rows without an interval): kind and, per
-#: language, the label and the unit of the table; each is shown after the item it belongs to
-PROBABILITY_ITEMS: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
-    "net_saving_probability": (
-        "net_cost_per_year",
-        {
-            "da": ("Sandsynlighed for nettoudgift under nul", "andel af bootstrap-replikationer"),
-            "en": ("Probability of a net cost below zero", "share of bootstrap replications"),
-        },
-    ),
-    "cumulative_saving_probability": (
-        "cumulative_net_cost",
-        {
-            "da": ("Sandsynlighed for akkumuleret nettoudgift under nul", "andel af bootstrap-replikationer"),
-            "en": ("Probability of a cumulative net cost below zero", "share of bootstrap replications"),
-        },
-    ),
-    "payback_probability": (
-        "payback_year",
-        {
-            "da": ("Sandsynlighed for tilbagebetaling i opfølgningsperioden", "andel af bootstrap-replikationer"),
-            "en": ("Probability of payback within the follow-up", "share of bootstrap replications"),
-        },
-    ),
+#: the economics step's probability items (economics.csv rows without an interval) -> the item each is shown
+#: after; their label is ``probability_<item>`` of :data:`WORDS`, their unit ``probability_unit``
+PROBABILITY_ITEMS: dict[str, str] = {
+    "net_saving_probability": "net_cost_per_year",
+    "cumulative_saving_probability": "cumulative_net_cost",
+    "payback_probability": "payback_year",
 }
 
 
@@ -124,7 +106,7 @@ def economics_table(
     language = check_language(language)
     rows = economics.set_index(economics["item"].astype(str))
     items = ordered([i for i in rows.index if i not in PROBABILITY_ITEMS], ECONOMICS_ORDER)
-    for share, (after, _) in PROBABILITY_ITEMS.items():  # each share after the item it belongs to
+    for share, after in PROBABILITY_ITEMS.items():  # each share after the item it belongs to
         if share in rows.index:
             items.insert(items.index(after) + 1 if after in items else len(items), share)
     out: dict[str, list[str]] = {label("result_column", c, language): [] for c in ("item", "unit", "estimate", "ci")}
@@ -132,7 +114,7 @@ def economics_table(
     for item in items:
         row = rows.loc[item]
         if item in PROBABILITY_ITEMS:
-            name, unit = PROBABILITY_ITEMS[item][1][language]
+            name, unit = sentences[f"probability_{item}"], sentences["probability_unit"]
             kind = "percent"
         else:
             unit_key, kind = ECONOMICS_FORMAT.get(item, ("", "decimals:2"))
