@@ -708,7 +708,8 @@ def trends(panel: pd.DataFrame, matched: pd.DataFrame, outcomes: list[str], min_
     outcomes
         Outcome columns (those absent from the panel are skipped).
     min_cell
-        Disclosure threshold: cells with fewer child-years get ``mean`` and ``n`` missing.
+        Disclosure threshold: cells with fewer child-years get ``mean`` missing, and ``n`` too unless it is 0
+        (:func:`evaluation.disclosure.below_threshold`).
 
     Returns
     -------
