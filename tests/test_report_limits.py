@@ -19,7 +19,8 @@ import pytest
 
 from evaluation.report import build_report
 from evaluation.report.inputs import load_results
-from evaluation.report.limits import analysis_limits, limits_markdown, read_sentences
+from evaluation.report.limits import WORDS, analysis_limits, limits_markdown
+from evaluation.report.sentences import read_sentences
 from report_fixtures import write_inference_results, write_later_results
 from test_report_build import ESTIMATES, REPORTS_SOURCE, STUDY, write_results
 
@@ -106,7 +107,7 @@ def test_the_limits_name_each_analysis_that_could_not_be_made(one_adopter) -> No
     # every headline interval is by randomization inference: breakdowns' open end is named with the others
     assert facts["unbounded_interval"]["outcomes"] == ["sdq", "cost_per_child", "breakdown_rate"]
     assert facts["main_not_estimated"]["outcomes"] == ["network_foster_share"]
-    text = limits_markdown(limits, read_sentences(reports, "en"), language="en")
+    text = limits_markdown(limits, read_sentences(reports, "en", WORDS), language="en")
     bounded = "- A bounded confidence interval for SDQ score, cost per child and breakdowns per placed child-year"
     assert f"{bounded}: with 10 municipalities" in text
     assert "HonestDiD): it needs an adoption-year effect that rests on at least 3 adopting municipalities, and the " \
@@ -119,7 +120,7 @@ def test_every_limit_has_a_sentence_in_both_languages() -> None:
              "honest_did_few_treated", "honest_did_few_years", "staggered_not_estimated", "staggered_no_se",
              "staggered_pretrend", "bacon_one_cohort", "heterogeneity", "synth_not_fitted",
              "unbounded_relative"}  # fmt: skip
-    da, en = read_sentences(REPORTS_SOURCE, "da"), read_sentences(REPORTS_SOURCE, "en")
+    da, en = read_sentences(REPORTS_SOURCE, "da", WORDS), read_sentences(REPORTS_SOURCE, "en", WORDS)
     assert set(da) == set(en) and codes <= set(en)
 
 

@@ -51,8 +51,8 @@ from evaluation.report.headline_parts import WORDS as HEADLINE_WORDS
 from evaluation.report.headline_parts import headline_sensitivity_variables
 from evaluation.report.inference_parts import REASONS, inference_note, inference_table, inference_variables
 from evaluation.report.inputs import ReportInputs
+from evaluation.report.limits import WORDS as LIMIT_WORDS
 from evaluation.report.limits import analysis_limits, few_treated_variables, limits_markdown
-from evaluation.report.limits import read_sentences as read_limits
 from evaluation.report.municipality_parts import WORDS as MUNICIPALITY_WORDS
 from evaluation.report.municipality_parts import (
     municipality_balance_table,
@@ -293,7 +293,7 @@ def _inference_and_power(
 
 def _limits(inputs: ReportInputs, out: ResultParts, generated: Path) -> None:
     """List the analyses that could not be made (``_generated/limits.md``) and open the summary on few adopters."""
-    sentences = read_limits(generated.parent, inputs.language)
+    sentences = read_sentences(generated.parent, inputs.language, LIMIT_WORDS)
     limits = analysis_limits(inputs)
     path = generated / "limits.md"
     path.write_text(limits_markdown(limits, sentences, language=inputs.language), encoding="utf-8")

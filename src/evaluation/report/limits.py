@@ -17,21 +17,20 @@ summary opens with why (text part ``summary-few-treated``, :func:`few_treated_va
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from evaluation.report import sentences
 from evaluation.report.inference_parts import main_outcome
 from evaluation.report.inputs import ReportInputs
 from evaluation.report.labels import OUTCOME_ORDER, label, ordered
 from evaluation.report.numbers import check_language, format_count, format_number, format_p_value, format_percent
 
-__all__ = ["Limit", "analysis_limits", "few_treated_variables", "limits_markdown", "read_sentences"]
+__all__ = ["WORDS", "Limit", "analysis_limits", "few_treated_variables", "limits_markdown"]
 
-#: the file of the sentences, in ``reports/_text/<language>/``
-SENTENCES = "limits.yml"
+#: the file of the sentences, in ``reports/_text/<language>/`` (read with
+#: :func:`evaluation.report.sentences.read_sentences`)
+WORDS = "limits.yml"
 #: the staggered-adoption estimators whose results are checked, in the report's order
 STAGGERED = ("did_2x2", "twfe", "cs_simple", "cs_dynamic")
 #: comparisons of the Goodman-Bacon decomposition between adoption cohorts
@@ -63,17 +62,6 @@ class Limit:
 
     code: str
     values: dict[str, object] = field(default_factory=dict)
-
-
-def read_sentences(reports_dir: Path, language: str) -> dict[str, str]:
-    """Read the sentences of the limits from ``reports/_text/<language>/limits.yml`` (:mod:`.sentences`).
-
-    Raises
-    ------
-    ReportError
-        If the file is missing or is not a mapping of codes to sentences.
-    """
-    return sentences.read_sentences(reports_dir, language, SENTENCES)
 
 
 def n_treated(inputs: ReportInputs) -> int:
