@@ -49,7 +49,7 @@ def table_name(path: str, sentences: Mapping[str, str]) -> str:
 
 
 def file_code(path: str) -> str:
-    """Return the code of a published file's name in :data:`WORDS`: ``file_`` and the path, ``/`` and ``.`` as ``_``."""
+    """Return the code of a published file's name in :data:`WORDS`: ``file_`` and the path, non-alphanumerics as _."""
     return "file_" + re.sub(r"[^A-Za-z0-9]", "_", path)
 
 
