@@ -1,8 +1,19 @@
 from __future__ import annotations
 
+import copy
+import re
+
 import pytest
 
-from evaluation.config import config_digest, load_config, merge, validate_config
+from evaluation.config import (
+    config_digest,
+    load_config,
+    merge,
+    schema_defaults,
+    section,
+    setting,
+    validate_config,
+)
 from evaluation.config_docs import render_config_docs
 from evaluation.errors import ConfigError
 
@@ -115,3 +126,55 @@ def test_release_config_keeps_the_cutoff_for_the_interim_release_only(config_pat
     by_release = {r: planned_documents(config, r) for r in ("interim", "final")}
     assert [d for d, _, _ in by_release["interim"]] == ["interim"]
     assert sorted(by_release["interim"] + by_release["final"], key=str) == sorted(planned_documents(config), key=str)
+
+
+def test_schema_defaults_are_what_validation_fills_into_a_config_that_leaves_a_section_out():
+    full = validate_config({})
+    for name, value in full.items():
+        assert schema_defaults(name) == value, name
+    assert schema_defaults("estimation", "staggered", "seed") == full["estimation"]["staggered"]["seed"]
+    assert schema_defaults("inference") is not schema_defaults("inference")  # a copy: callers may change it
+    with pytest.raises(ConfigError, match=r"no default for estimation\.no_such_key"):
+        schema_defaults("estimation", "no_such_key")
+
+
+def test_setting_reads_the_config_and_falls_back_to_the_schema_only_where_it_is_silent():
+    assert setting({"disclosure": {"min_cell": 11}}, "disclosure", "min_cell") == 11
+    default = schema_defaults("disclosure", "min_cell")
+    assert setting({}, "disclosure", "min_cell") == default
+    assert setting({"disclosure": None}, "disclosure", "min_cell") == default  # a null section is left out
+    assert setting({"disclosure": {}}, "disclosure", "min_cell") == default
+    assert setting({"report": {"cutoff_date": None}}, "report", "cutoff_date") is None  # a null value is a value
+    with pytest.raises(ConfigError, match=r"no default for report\.no_such_key"):
+        setting({"report": {}}, "report", "no_such_key")
+
+
+def test_section_completes_a_partial_section_as_validation_would():
+    partial = {"synth": {"sdid": {"seed": 7}}, "montecarlo": {"scenarios": {"only": {"sdq_change": 0.0}}}}
+    validated = validate_config(copy.deepcopy(partial))
+    for name in ("synth", "montecarlo"):
+        assert section(partial, name) == validated[name], name
+    assert section(partial, "synth")["sdid"] == {**schema_defaults("synth", "sdid"), "seed": 7}
+    # a map the user writes replaces the default map: the four default scenarios do not come back
+    assert list(section(partial, "montecarlo")["scenarios"]) == ["only"]
+    assert section({}, "estimation", "staggered") == schema_defaults("estimation", "staggered")
+    assert partial == {"synth": {"sdid": {"seed": 7}}, "montecarlo": {"scenarios": {"only": {"sdq_change": 0.0}}}}
+
+
+def test_steps_keep_no_copy_of_a_config_default(root):
+    """Every config default lives in the schema: steps read it through setting(), section() or schema_defaults().
+
+    Two ways a copy creeps back in: a module-level ``*_DEFAULTS = {...}`` literal, and a chained
+    ``config.get("section", ...).get("key", literal)``.
+    """
+    literal_defaults = re.compile(r"^[A-Z_]*DEFAULTS\b[^=\n]*= *\{", re.MULTILINE)
+    chained_get = re.compile(r"config\.get\(\"[a-z_]+\"[^)]*\)(?: or \{\}\))?\.get\(\"[a-z_]+\", ")
+    offenders = []
+    for path in sorted((root / "src" / "evaluation").rglob("*.py")):
+        if "simulate" in path.parts:  # the generator's own model (synthetic.model); the schema points to it
+            continue
+        text = path.read_text(encoding="utf-8")
+        offenders += [
+            f"{path.name}: {m.group(0)}" for pattern in (literal_defaults, chained_get) for m in pattern.finditer(text)
+        ]
+    assert offenders == []

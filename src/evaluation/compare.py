@@ -34,6 +34,7 @@ from typing import Any
 
 import pandas as pd
 
+from evaluation.config import setting
 from evaluation.contract.codes import ORIGIN
 from evaluation.disclosure.rules import below_threshold
 from evaluation.errors import ConfigError
@@ -237,17 +238,17 @@ def match_cohort(
             children,
             treatment="treat",
             covariates=covariates,
-            method=cfg.get("method", "nearest"),
-            distance=cfg.get("distance", "logit"),
-            ratio=int(cfg.get("ratio", 1)),
-            replace=bool(cfg.get("replace", False)),
+            method=setting(config, "matching", "method"),
+            distance=setting(config, "matching", "distance"),
+            ratio=int(setting(config, "matching", "ratio")),
+            replace=bool(setting(config, "matching", "replace")),
             caliper=cfg.get("caliper"),
             exact=list(cfg.get("exact") or []) or None,
             estimand="ATT",
             random_state=matching_seed(config),
-            discard=cfg.get("discard", "none"),
+            discard=setting(config, "matching", "discard"),
             mahvars=cfg.get("mahvars"),
-            cutpoints=None if cfg.get("cutpoints", "sturges") == "sturges" else cfg["cutpoints"],
+            cutpoints=None if setting(config, "matching", "cutpoints") == "sturges" else cfg["cutpoints"],
         )
     for w in caught:
         progress(f"compare: warning: {w.message}")
@@ -369,12 +370,12 @@ def match_children(
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     res.balance.to_csv(balance_path, index=False, float_format="%.6f", lineterminator="\n")
     flow = pd.concat([pd.read_csv(flow_path_in), res.flow_rows], ignore_index=True)
-    min_cell = int(config.get("disclosure", {}).get("min_cell", 5))
+    min_cell = int(setting(config, "disclosure", "min_cell"))
     publishable_flow(flow, min_cell).to_csv(flow_path_out, index=False, lineterminator="\n")
     if love_plot_path is not None:
         from evaluation.matching.plots import love_plot
 
-        language = config.get("report", {}).get("language", "da")
+        language = setting(config, "report", "language")
         alt = love_plot(res.balance.set_index("covariate"), love_plot_path, language=language)
         Path(love_plot_path).with_suffix(".txt").write_text(alt + "\n", encoding="utf-8")
     for language, path in (overlap_plot_paths or {}).items():

@@ -18,6 +18,11 @@ config = load_config("config/config.yaml", overrides={"synthetic": {"scale": "ti
 interim = release_config(config, "interim")   # report.release = "interim"
 effective_cutoff(interim)                     # report.cutoff_date: the interim report's data
 effective_cutoff(release_config(config, "final"))   # None: all data
+
+from evaluation.config import schema_defaults, setting, section   # the schema is the one source of defaults
+schema_defaults("inference")                  # the defaults of a section (or of one key)
+setting(config, "disclosure", "min_cell")     # a value, or the schema's default where the config is silent
+section(config, "synth")                      # a section completed with defaults, as validation completes it
 ```
 
 The pipeline computes every result once per release (`RELEASES = ("interim", "final")`), into
@@ -30,6 +35,7 @@ Every key is described in `docs/config.md`.
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
 import re
@@ -254,12 +260,11 @@ def _check_consistency(config: Mapping[str, Any]) -> None:
     """Check what the schema cannot express: years in range, known municipalities."""
     from evaluation.contract.codes import MUNICIPALITY
 
-    syn = config.get("synthetic", {})
-    first, last = syn.get("first_year", 2010), syn.get("last_year", 2023)
+    first, last = setting(config, "synthetic", "first_year"), setting(config, "synthetic", "last_year")
     if first >= last:
         raise ConfigError(f"synthetic.first_year ({first}) must be before synthetic.last_year ({last}).")
     problems = []
-    for code, year in config.get("treatment", {}).get("adoptions", {}).items():
+    for code, year in (setting(config, "treatment", "adoptions") or {}).items():
         try:
             kom = int(code)
         except (TypeError, ValueError):
@@ -267,7 +272,7 @@ def _check_consistency(config: Mapping[str, Any]) -> None:
             continue
         if kom not in MUNICIPALITY:
             problems.append(f"treatment.adoptions: {kom} is not one of the 98 municipality codes")
-        elif config.get("data", {}).get("source", "synthetic") == "synthetic" and not first < int(year) <= last:
+        elif setting(config, "data", "source") == "synthetic" and not first < int(year) <= last:
             problems.append(
                 f"treatment.adoptions.{kom} = {year}: the adoption year must be after {first} "
                 f"(so that there is a pre-period) and no later than {last}"
@@ -275,7 +280,7 @@ def _check_consistency(config: Mapping[str, Any]) -> None:
     matching = config.get("matching", {})
     if matching.get("method") in ("exact", "cem") and matching.get("caliper") is not None:
         problems.append(f"matching.caliper must be null when matching.method is {matching['method']!r}")
-    for code in config.get("report", {}).get("factsheets", []):
+    for code in setting(config, "report", "factsheets") or []:
         if int(code) not in MUNICIPALITY:
             problems.append(f"report.factsheets: {code} is not one of the 98 municipality codes")
     if problems:
@@ -315,6 +320,82 @@ def load_config(
         study = merge(study, overrides)
     config = apply_study_file(merge(config, study), study)
     return validate_config(config, schema_path)
+
+
+@functools.cache
+def _schema() -> dict[str, Any]:
+    """Read the project's config schema (once)."""
+    return _read_yaml(SCHEMA_PATH, "Config schema")
+
+
+@functools.cache
+def _schema_default_config() -> dict[str, Any]:
+    """Every default the schema declares, filled in as :func:`validate_config` fills them into an empty config."""
+    config: dict[str, Any] = {}
+    for _ in _DefaultFillingValidator(_schema()).iter_errors(config):
+        pass  # an empty config misses required keys; only the filled-in defaults matter here
+    return config
+
+
+def schema_defaults(*keys: str) -> Any:
+    """Return the default the schema declares at ``keys`` (a section's defaults as a dict): the one source of defaults.
+
+    ``schema_defaults("inference")`` is the ``inference`` section of a configuration that sets nothing;
+    ``schema_defaults("estimation", "alpha")`` one value. Steps that are called with a configuration that was not
+    validated (a test's, a user's partial one) take what is missing from here, never from a literal of their own.
+
+    Raises
+    ------
+    ConfigError
+        If the schema declares no default at ``keys``.
+    """
+    node: Any = _schema_default_config()
+    for depth, key in enumerate(keys):
+        if not isinstance(node, Mapping) or key not in node:
+            raise ConfigError(f"The config schema declares no default for {'.'.join(keys[: depth + 1])}.")
+        node = node[key]
+    return copy.deepcopy(node)
+
+
+def setting(config: Mapping[str, Any], *keys: str) -> Any:
+    """Return the value of ``keys`` in ``config``, or the schema's default where the config leaves it out.
+
+    A section that is absent or null counts as left out; a value that is null is returned as null.
+    ``setting(config, "disclosure", "min_cell")`` replaces a chained ``dict.get`` with a literal default, which
+    would be a second copy of the schema's.
+
+    Raises
+    ------
+    ConfigError
+        If the config leaves the value out and the schema declares no default for it.
+    """
+    node: Any = config
+    for depth, key in enumerate(keys):
+        section = depth < len(keys) - 1
+        if not isinstance(node, Mapping) or key not in node or (section and node[key] is None):
+            return schema_defaults(*keys)
+        node = node[key]
+    return node
+
+
+def section(config: Mapping[str, Any], *keys: str) -> dict[str, Any]:
+    """Return the config section at ``keys`` completed with the schema's defaults, as :func:`validate_config` would.
+
+    ``section(config, "synth")`` is the ``synth`` section of a validated configuration, also for one that was not
+    validated or leaves the section out: keys it leaves out take their defaults (nested sections too), keys it
+    sets keep their values (a map it sets, such as ``montecarlo.scenarios``, replaces the default map).
+    """
+    given = setting(config, *keys)
+    if not isinstance(given, Mapping):
+        return schema_defaults(*keys)
+    nested: Any = copy.deepcopy(dict(given))
+    for key in reversed(keys):
+        nested = {key: nested}
+    for _ in _DefaultFillingValidator(_schema()).iter_errors(nested):
+        pass  # only the filled-in defaults matter here; values are checked where the step reads them
+    for key in keys:
+        nested = nested[key]
+    return nested
 
 
 def merge(base: Mapping[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:

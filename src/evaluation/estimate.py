@@ -84,6 +84,7 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
+from evaluation.config import inference_outcomes, setting
 from evaluation.disclosure.rules import below_threshold
 from evaluation.errors import ModelNotIdentifiedError
 from evaluation.results import ESTIMATE_COLUMNS, Estimate
@@ -247,9 +248,8 @@ HEADLINE_ESTIMATOR = "did_imputation"
 
 def headline_outcomes(config: Mapping[str, Any]) -> list[str]:
     """Return the headline's outcomes: ``outcomes.primary``, ``secondary`` and ``placement``, in that order."""
-    outcomes = config.get("outcomes") or {}
-    names = [*(outcomes.get("primary") or []), *(outcomes.get("secondary") or [])]
-    names += list(outcomes.get("placement", PLACEMENT_OUTCOMES) or [])
+    names = [*(setting(config, "outcomes", "primary") or []), *(setting(config, "outcomes", "secondary") or [])]
+    names += list(setting(config, "outcomes", "placement") or [])
     return list(dict.fromkeys(names))
 
 
@@ -343,10 +343,9 @@ def headline_fit(
     """
     from evaluation.did.imputation import did_imputation
 
-    est = config.get("estimation") or {}
-    alpha, cluster = float(est.get("alpha", 0.05)), est.get("cluster", "municipality")
-    leads = int(est.get("event_leads", 4))
-    leave_out = bool(est.get("leave_out", True))
+    alpha, cluster = float(setting(config, "estimation", "alpha")), setting(config, "estimation", "cluster")
+    leads = int(setting(config, "estimation", "event_leads"))
+    leave_out = bool(setting(config, "estimation", "leave_out"))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if outcome in MUNICIPALITY_OUTCOMES:
@@ -398,7 +397,7 @@ def _headline_rows(
 ) -> tuple[list[dict[str, Any]], list[pd.DataFrame], list[tuple[dict[str, Any], list[dict[str, Any]]]]]:
     rows, events = [], []
     sensitivity: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
-    min_treated = int((config.get("estimation") or {}).get("min_treated_municipalities", 3))
+    min_treated = int(setting(config, "estimation", "min_treated_municipalities"))
     for outcome in outcomes:
         if outcome not in MUNICIPALITY_OUTCOMES and outcome not in sample.columns:
             progress(f"estimate: outcome {outcome} is not in the panel; skipped")
@@ -553,9 +552,8 @@ def sensitivity_rows(
 
     from evaluation.sensitivity import breakdown_m, honest_did, original_ci
 
-    est = config.get("estimation") or {}
-    alpha = float(est.get("alpha", 0.05))
-    min_treated = int(est.get("min_treated_municipalities", 3))
+    alpha = float(setting(config, "estimation", "alpha"))
+    min_treated = int(setting(config, "estimation", "min_treated_municipalities"))
     table = fit.event_study.reset_index(drop=True)
     leads = table.index[(table["pre"] == 1) & table["estimate"].notna()].tolist()
     pretrend = {"outcome": outcome, "statistic": np.nan, "df_num": len(leads), "df_den": fit.df, "p_value": np.nan}
@@ -641,8 +639,7 @@ def estimate_all(
     pandas.DataFrame
         :data:`ESTIMATE_COLUMNS`, sorted by analysis and outcome.
     """
-    est = config.get("estimation") or {}
-    alpha, cluster = float(est.get("alpha", 0.05)), est.get("cluster", "municipality")
+    alpha, cluster = float(setting(config, "estimation", "alpha")), setting(config, "estimation", "cluster")
     sample, covariates, controls = headline_sample(panel, matched, config, progress)
     rows, event_tables, sensitivity = _headline_rows(
         sample, covariates, controls, headline_outcomes(config), config, caseload, progress, fits, events is not None
@@ -651,7 +648,7 @@ def estimate_all(
         events.extend(event_tables)
     if sensitivity_out is not None:
         sensitivity_out.extend(sensitivity)
-    outcomes = list(config["outcomes"].get("primary") or []) + list(config["outcomes"].get("secondary") or [])
+    outcomes = inference_outcomes(config)
     weighted = matched_sample(panel, matched)
     for outcome in outcomes:
         if outcome not in panel.columns:
@@ -815,7 +812,7 @@ def run_estimates(
     sensitivity: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
     raw = estimate_all(panel, matched, config, progress, caseload=caseload, events=events, sensitivity_out=sensitivity)
     table = publishable_estimates(raw, min_cell)
-    outcomes = list(config["outcomes"].get("primary") or []) + list(config["outcomes"].get("secondary") or [])
+    outcomes = inference_outcomes(config)
     trend = trends(panel, matched, outcomes, min_cell)
     outputs = [(estimates_path, table), (trends_path, trend)]
     if events_path is not None:

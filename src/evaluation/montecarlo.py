@@ -93,7 +93,7 @@ def run_replication(
     """
     from evaluation.cohort import COHORT_EXTRACTS, build_cohort, read_extracts
     from evaluation.compare import match_cohort
-    from evaluation.config import release_config
+    from evaluation.config import release_config, setting
     from evaluation.estimate import RELATIVE_OUTCOMES, caseload_panel, estimate_all
     from evaluation.ingest import ingest_folder, load_key
     from evaluation.simulate import simulate
@@ -104,10 +104,10 @@ def run_replication(
     work = Path(workdir)
     raw = work / "raw"
     sim = simulate(
-        raw, scale=cfg["synthetic"].get("scale", "tiny"), seed=int(seed), fmt="parquet", config=cfg, progress=None
+        raw, scale=setting(cfg, "synthetic", "scale"), seed=int(seed), fmt="parquet", config=cfg, progress=None
     )
     truth = sim.truth
-    key = load_key(raw, env_var=(cfg.get("ingest") or {}).get("key_env", "EVALUATION_PSEUDONYM_KEY"))
+    key = load_key(raw, env_var=setting(cfg, "ingest", "key_env"))
     ingest_folder(
         raw,
         work / "ingest",

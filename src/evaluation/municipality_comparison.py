@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from evaluation.config import schema_defaults, section
 from evaluation.contract.codes import MUNICIPALITY
 from evaluation.errors import EvaluationError
 from evaluation.municipalities import comparison_municipalities, pre_reform_features
@@ -60,7 +61,7 @@ FEATURES: tuple[str, ...] = (
     "spending_per_child_level",
     "spending_per_child_trend",
 )
-MUNICIPALITY_DEFAULTS: dict[str, Any] = {"k": 5, "metric": "mahalanobis", "features": list(FEATURES)}
+MUNICIPALITY_DEFAULTS: dict[str, Any] = schema_defaults("matching", "municipalities")
 
 
 def panel_features(panel: pd.DataFrame, before: int) -> pd.DataFrame:
@@ -189,7 +190,7 @@ def write_municipality_comparison(
         The distances table written.
     """
     say = progress or (lambda _msg: None)
-    settings = {**MUNICIPALITY_DEFAULTS, **((config.get("matching") or {}).get("municipalities") or {})}
+    settings = section(config, "matching", "municipalities")
     adoptions = {int(m): int(y) for m, y in config["treatment"]["adoptions"].items()}
     first = min(adoptions.values())
     features = panel_features(read_municipality_panel(Path(panel_path)), first)

@@ -37,6 +37,7 @@ import pyarrow.parquet as pq
 
 from evaluation.cohort.cases import age_on_january_first
 from evaluation.cohort.keys import among
+from evaluation.config import setting
 from evaluation.costs import spell_year_costs
 from evaluation.errors import ExtractError
 from evaluation.io import read_extracts, write_table
@@ -430,14 +431,13 @@ def write_municipality_panel(
         )
         for year in _years(paths["befolkning"])
     )
-    cohort = config.get("cohort") or {}
     panel = _panel(
         parts,
         spells["anbringelser_forloeb"],
         spells["forebyggende"],
         config["prices"],
-        int(cohort.get("min_age", 0)),
-        int(cohort.get("max_age", 17)),
+        int(setting(config, "cohort", "min_age")),
+        int(setting(config, "cohort", "max_age")),
         say,
     )
     write_table(panel, Path(panel_path))

@@ -28,7 +28,7 @@ from typing import Any
 import yaml
 
 from evaluation import __version__
-from evaluation.config import config_digest, user_config
+from evaluation.config import config_digest, setting, user_config
 from evaluation.errors import EvaluationError
 
 #: distributions whose versions can change a number in the results
@@ -221,7 +221,7 @@ def provenance(
         "package_version": __version__,
         "config_sha256": config_digest(config),
         "seeds": config_seeds(config),
-        "data_source": str(config.get("data", {}).get("source", "unknown")),
+        "data_source": str(setting(config, "data", "source")),
         "inputs": hashes,
         "inputs_sha256": combined,
         "packages": package_versions(packages),

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from evaluation.config import setting
 from evaluation.contract.codes import MUNICIPALITY
 from evaluation.errors import ConfigError, ExtractError
 
@@ -80,9 +81,11 @@ class StudyScope:
 
 
 def _synthetic_scope(config: Mapping[str, Any]) -> StudyScope:
-    syn = config.get("synthetic") or {}
     return StudyScope(
-        int(syn.get("first_year", 2010)), int(syn.get("last_year", 2023)), tuple(sorted(MUNICIPALITY)), "synthetic"
+        int(setting(config, "synthetic", "first_year")),
+        int(setting(config, "synthetic", "last_year")),
+        tuple(sorted(MUNICIPALITY)),
+        "synthetic",
     )
 
 

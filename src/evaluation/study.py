@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from evaluation import __version__
-from evaluation.config import config_digest, effective_cutoff
+from evaluation.config import config_digest, effective_cutoff, setting
 from evaluation.contract.codes import MUNICIPALITY
 from evaluation.scope import read_scope
 
@@ -63,7 +63,7 @@ def study_metadata(config: Mapping[str, Any]) -> dict[str, Any]:
         "config_sha256": config_digest(config),
         "package_version": __version__,
         "min_cell": config["disclosure"]["min_cell"],
-        "min_treated_municipalities": int((config.get("estimation") or {}).get("min_treated_municipalities", 3)),
+        "min_treated_municipalities": int(setting(config, "estimation", "min_treated_municipalities")),
     }
 
 

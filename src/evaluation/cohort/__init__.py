@@ -50,7 +50,7 @@ from evaluation.cohort.covariates import BASIC_EDUCATION_LEVEL, OUTCOME_MEASURES
 from evaluation.cohort.cutoff import cut_extracts
 from evaluation.cohort.placements import placement_outcomes
 from evaluation.cohort.timing import adoption_years, apply_cutoff, first_treat
-from evaluation.config import effective_cutoff
+from evaluation.config import effective_cutoff, setting
 from evaluation.errors import ExtractValidationError
 from evaluation.io import ExtractFiles, write_table
 from evaluation.io import read_extracts as _read_extracts
@@ -339,8 +339,7 @@ def build_cohort(
         For duplicated child-years, spells ending before they start or duplicated outcomes.
     """
     adoptions = adoption_years(config)
-    cohort_cfg = config.get("cohort") or {}
-    min_age, max_age = int(cohort_cfg.get("min_age", 0)), int(cohort_cfg.get("max_age", 17))
+    min_age, max_age = int(setting(config, "cohort", "min_age")), int(setting(config, "cohort", "max_age"))
     cutoff = effective_cutoff(config)
     ex, removed = apply_cutoff(dict(extracts), cutoff) if cut else (extracts, {})
     for name, n in sorted(removed.items()):

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from evaluation.config import setting
 from evaluation.economics import accounts as acc
 from evaluation.economics.budget import budget_consequences
 from evaluation.economics.ceac import acceptability_curve, wtp_grid
@@ -184,7 +185,7 @@ def fit_effect(
     """
     from evaluation.estimate import headline_fit
 
-    alpha = float((config.get("estimation") or {}).get("alpha", 0.05))
+    alpha = float(setting(config, "estimation", "alpha"))
     # the ATT and the follow-up years use every untreated row; the headline's placebo leads are not needed
     no_leads = {**config, "estimation": {**(config.get("estimation") or {}), "event_leads": 0}}
     with warnings.catch_warnings(record=True) as caught:

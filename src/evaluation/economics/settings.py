@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from evaluation.config import schema_defaults, setting
 from evaluation.economics.prices import price_index
 from evaluation.errors import ConfigError
 
@@ -75,7 +76,7 @@ def economics_settings(config: Mapping[str, Any]) -> EconomicsSettings:
             f"economics.horizon_years ({horizon}) and economics.bootstrap.replications ({replications}) "
             "must be at least 1."
         )
-    jobs = int(boot.get("jobs", 1))  # the pipeline's default is in the schema; one part for a hand-made config
+    jobs = int(boot.get("jobs", schema_defaults("economics", "bootstrap", "jobs")))
     if jobs < 1:
         raise ConfigError(f"economics.bootstrap.jobs ({jobs}) must be at least 1.")
     case_open = budget.get("case_open_children")
@@ -92,6 +93,6 @@ def economics_settings(config: Mapping[str, Any]) -> EconomicsSettings:
         ceac_steps=int(_get(ceac, "steps", "economics.ceac")),
         budget_children=float(_get(budget, "children", "economics.budget")),
         budget_case_open_children=None if case_open is None else float(case_open),
-        alpha=float((config.get("estimation") or {}).get("alpha", 0.05)),
-        min_cell=int((config.get("disclosure") or {}).get("min_cell", 5)),
+        alpha=float(setting(config, "estimation", "alpha")),
+        min_cell=int(setting(config, "disclosure", "min_cell")),
     )

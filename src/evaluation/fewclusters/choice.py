@@ -32,22 +32,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from evaluation.config import inference_outcomes
+from evaluation.config import inference_outcomes, schema_defaults, section
 from evaluation.errors import ConfigError
 
 __all__ = ["INFERENCE_COLUMNS", "INFERENCE_DEFAULTS", "inference_table", "randomization_ci", "write_inference"]
 
-INFERENCE_DEFAULTS: dict[str, Any] = {
-    "method": "auto",
-    "cluster_robust_min": 30,
-    "wild_bootstrap_min": 5,
-    "webb_below": 12,
-    "bootstrap_draws": 9999,
-    "permutations": 999,
-    "seed": 20240501,
-    "rho": 0.0,
-}
-"""Defaults of the config block ``inference`` (must equal the schema's)."""
+INFERENCE_DEFAULTS: dict[str, Any] = schema_defaults("inference")
+"""Defaults of the config block ``inference``, read from the schema (their one source)."""
 
 INFERENCE_COLUMNS = [
     "outcome",
@@ -70,8 +61,7 @@ _TIE_TOL = 1e-10
 
 
 def _settings(config: Mapping[str, Any]) -> dict[str, Any]:
-    cfg = dict(INFERENCE_DEFAULTS)
-    cfg.update(config.get("inference") or {})
+    cfg = section(config, "inference")
     for key in ("cluster_robust_min", "wild_bootstrap_min", "webb_below", "bootstrap_draws", "permutations", "seed"):
         try:
             cfg[key] = int(cfg[key])

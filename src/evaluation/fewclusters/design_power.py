@@ -26,16 +26,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from evaluation.config import inference_outcomes, schema_defaults, section, setting
 from evaluation.errors import ConfigError, EvaluationError
 
 __all__ = ["POWER_COLUMNS", "POWER_DEFAULTS", "design_numbers", "icc_anova", "power_design_table", "write_power"]
 
-POWER_DEFAULTS: dict[str, Any] = {
-    "power": 0.8,
-    "treated_clusters": [1, 2, 5, 10, 17, 30, 49],
-    "iccs": [0.0, 0.01, 0.05, 0.1],
-}
-"""Defaults of the config block ``power`` (must equal the schema's)."""
+POWER_DEFAULTS: dict[str, Any] = schema_defaults("power")
+"""Defaults of the config block ``power``, read from the schema (their one source)."""
 
 POWER_COLUMNS = [
     "outcome",
@@ -133,8 +130,7 @@ def design_numbers(panel: pd.DataFrame, outcome: str, *, cluster: str = "municip
 
 
 def _settings(config: Mapping[str, Any]) -> dict[str, Any]:
-    cfg = dict(POWER_DEFAULTS)
-    cfg.update(config.get("power") or {})
+    cfg = section(config, "power")
     cfg["power"] = float(cfg["power"])
     if not 0 < cfg["power"] < 1:
         raise ConfigError(f"power.power must lie strictly between 0 and 1, not {cfg['power']}.")
@@ -166,11 +162,8 @@ def power_design_table(panel: pd.DataFrame, config: Mapping[str, Any]) -> pd.Dat
     from evaluation.power import mde_formula
 
     cfg = _settings(config)
-    est = config.get("estimation") or {}
-    alpha, cluster = float(est.get("alpha", 0.05)), est.get("cluster", "municipality")
-    outcomes = list((config.get("outcomes") or {}).get("primary") or []) + list(
-        (config.get("outcomes") or {}).get("secondary") or []
-    )
+    alpha, cluster = float(setting(config, "estimation", "alpha")), setting(config, "estimation", "cluster")
+    outcomes = inference_outcomes(config)
     rows = []
     for outcome in outcomes:
         if outcome not in panel.columns:

@@ -23,37 +23,13 @@ from typing import Any
 
 import pandas as pd
 
+from evaluation.config import schema_defaults, section
 from evaluation.errors import ConfigError
 
 __all__ = ["MONTECARLO_DEFAULTS", "montecarlo_settings", "montecarlo_seeds", "run_replication_job", "write_summary"]
 
-NO_EFFECT: dict[str, float] = {
-    "caseload_reduction": 0.0,
-    "sdq_change": 0.0,
-    "sdq_change_per_year": 0.0,
-    "absence_change": 0.0,
-    "absence_change_per_year": 0.0,
-    "placement_rate_change": 0.0,
-    "network_foster_shift": 0.0,
-    "breakdown_rate_change": 0.0,
-}
-
-DEFAULT_SCENARIOS: dict[str, dict[str, Any]] = {
-    "constant": {},
-    "growing": {"sdq_change": -0.5, "sdq_change_per_year": -0.5, "absence_change_per_year": -0.25},
-    "none": NO_EFFECT,
-    "life_phase": {"sdq_change_by_life_phase": {"0-6": -0.5, "7-13": -1.5, "14-17": -2.5}},
-}
-"""Scenarios of the design validation: overrides of ``synthetic.effects`` (``constant`` = the defaults)."""
-
-MONTECARLO_DEFAULTS: dict[str, Any] = {
-    "replications": 200,
-    "first_seed": 1,
-    "scale": "tiny",
-    "bootstrap_draws": 999,
-    "scenarios": DEFAULT_SCENARIOS,
-}
-"""Defaults of the config block ``montecarlo`` (must equal the schema's)."""
+MONTECARLO_DEFAULTS: dict[str, Any] = schema_defaults("montecarlo")
+"""Defaults of the config block ``montecarlo``, scenarios included, read from the schema (their one source)."""
 
 _SCALES = ("tiny", "demo", "national")
 
@@ -71,8 +47,7 @@ def montecarlo_settings(config: Mapping[str, Any]) -> dict[str, Any]:
         Non-integer or non-positive ``replications``/``bootstrap_draws``, a negative ``first_seed``,
         or an unknown ``scale``.
     """
-    cfg = dict(MONTECARLO_DEFAULTS)
-    cfg.update(config.get("montecarlo") or {})
+    cfg = section(config, "montecarlo")
     for key, low in (("replications", 1), ("first_seed", 0), ("bootstrap_draws", 99)):
         value = cfg[key]
         try:

@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from evaluation.config import schema_defaults, section, setting
 from evaluation.errors import EvaluationError, ModelNotIdentifiedError
 from evaluation.municipality_panel import (
     MUNICIPAL_OUTCOMES,
@@ -64,13 +65,8 @@ __all__ = [
 ]
 
 SYNTH_OUTCOMES = MUNICIPAL_OUTCOMES
-#: the schema's defaults of the ``synth`` section (tests/test_synth_step.py checks that they agree)
-SYNTH_DEFAULTS: dict[str, Any] = {
-    "activate": True,
-    "outcomes": list(SYNTH_OUTCOMES),
-    "placebo": True,
-    "sdid": {"activate": True, "replications": 200, "seed": 20211201},
-}
+#: the defaults of the ``synth`` section, read from the schema (their one source)
+SYNTH_DEFAULTS: dict[str, Any] = schema_defaults("synth")
 
 
 def first_adopter(adoptions: Mapping[int, int]) -> int:
@@ -419,8 +415,8 @@ def write_synth(
     pandas.DataFrame
         The per-adopter table written to ``table_path``.
     """
-    settings = {**SYNTH_DEFAULTS, **(config.get("synth") or {})}
-    sdid = {**SYNTH_DEFAULTS["sdid"], **(settings.get("sdid") or {})}
+    settings = section(config, "synth")
+    sdid = settings["sdid"]
     for path in (table_path, average_path, gaps_path, *([sdid_path] if sdid_path else [])):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     if sdid_path and not (settings["activate"] and sdid["activate"]):
@@ -432,7 +428,7 @@ def write_synth(
         pd.DataFrame(columns=["outcome", "unit", "role", "year", "gap"]).to_csv(gaps_path, index=False)
         return table
     panel = read_municipality_panel(Path(panel_path))[["municipality", "year", "children", "placed", *SYNTH_OUTCOMES]]
-    if progress is not None and (note := small_cell_note(panel, int(config.get("disclosure", {}).get("min_cell", 5)))):
+    if progress is not None and (note := small_cell_note(panel, int(setting(config, "disclosure", "min_cell")))):
         progress(note)
     table, average, gaps = synth_tables(
         panel,
@@ -443,7 +439,7 @@ def write_synth(
     )
     written = [(table, table_path), (average, average_path), (gaps, gaps_path)]
     if sdid_path and sdid["activate"]:
-        alpha = float(config.get("estimation", {}).get("alpha", 0.05))
+        alpha = float(setting(config, "estimation", "alpha"))
         sdid_rows = sdid_table(
             panel,
             config["treatment"]["adoptions"],

@@ -1,6 +1,6 @@
 """The design choices of the staggered analyses, read from config and checked once.
 
-Config keys (``workflow/schemas/config.schema.yaml``; the defaults below equal the schema's):
+Config keys (``workflow/schemas/config.schema.yaml``, the one source of their defaults, shown here in brackets):
 
 ``estimation.staggered``
     ``control_group`` (``not_yet_treated``), ``method`` (``dr``), ``base_period`` (``universal``),
@@ -24,50 +24,39 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from evaluation.config import section, setting
 from evaluation.did.estimators import METHODS
 from evaluation.errors import ConfigError
 
-__all__ = ["DEFAULTS", "SUBGROUPS", "StaggeredSettings"]
+__all__ = ["SUBGROUPS", "StaggeredSettings"]
 
 #: Subgroup variables :func:`evaluation.staggered.panels.child_subgroups` can build.
 SUBGROUPS: tuple[str, ...] = ("life_phase", "sex", "prior_placement")
 
-DEFAULTS: dict[str, dict[str, Any]] = {
-    "staggered": {
-        "control_group": "not_yet_treated",
-        "method": "dr",
-        "base_period": "universal",
-        "covariates": [],
-        "anticipation": 0,
-        "bootstrap": True,
-        "n_bootstrap": 999,
-        "seed": 20130104,
-    },
-    "dose_response": {"per_cases": 10.0, "control_for_reform": True},
-    "heterogeneity": {"subgroups": list(SUBGROUPS)},
-}
-
 
 @dataclass(frozen=True)
 class StaggeredSettings:
-    """Checked settings of :func:`evaluation.staggered.run_staggered` (module docstring for the keys)."""
+    """Checked settings of :func:`evaluation.staggered.run_staggered` (module docstring for the keys).
 
-    control_group: str = "not_yet_treated"
-    method: str = "dr"
-    base_period: str = "universal"
-    covariates: tuple[str, ...] = ()
-    anticipation: int = 0
-    bootstrap: bool = True
-    n_bootstrap: int = 999
-    seed: int = 20130104
-    alpha: float = 0.05
-    dose_per: float = 10.0
-    dose_control_for_reform: bool = True
-    subgroups: tuple[str, ...] = SUBGROUPS
-    primary: tuple[str, ...] = ("sdq", "cost_per_child")
-    secondary: tuple[str, ...] = ("school_absence",)
-    min_cell: int = 5
-    min_treated_municipalities: int = 3
+    Built by :meth:`from_config`, which takes what the config leaves out from the schema.
+    """
+
+    control_group: str
+    method: str
+    base_period: str
+    covariates: tuple[str, ...]
+    anticipation: int
+    bootstrap: bool
+    n_bootstrap: int
+    seed: int
+    alpha: float
+    dose_per: float
+    dose_control_for_reform: bool
+    subgroups: tuple[str, ...]
+    primary: tuple[str, ...]
+    secondary: tuple[str, ...]
+    min_cell: int
+    min_treated_municipalities: int
 
     def __post_init__(self) -> None:
         """Check the options, naming the config key to fix."""
@@ -120,12 +109,10 @@ class StaggeredSettings:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> StaggeredSettings:
-        """Build the settings from the study config; keys the schema does not declare yet take :data:`DEFAULTS`."""
-        estimation = config.get("estimation") or {}
-        staggered = DEFAULTS["staggered"] | dict(estimation.get("staggered") or {})
-        dose = DEFAULTS["dose_response"] | dict(estimation.get("dose_response") or {})
-        hetero = DEFAULTS["heterogeneity"] | dict(estimation.get("heterogeneity") or {})
-        outcomes = config.get("outcomes") or {}
+        """Build the settings from the study config; what it leaves out takes the schema's default."""
+        staggered = section(config, "estimation", "staggered")
+        dose = section(config, "estimation", "dose_response")
+        hetero = section(config, "estimation", "heterogeneity")
         return cls(
             control_group=str(staggered["control_group"]),
             method=str(staggered["method"]),
@@ -135,12 +122,12 @@ class StaggeredSettings:
             bootstrap=bool(staggered["bootstrap"]),
             n_bootstrap=int(staggered["n_bootstrap"]),
             seed=int(staggered["seed"]),
-            alpha=float(estimation.get("alpha", 0.05)),
+            alpha=float(setting(config, "estimation", "alpha")),
             dose_per=float(dose["per_cases"]),
             dose_control_for_reform=bool(dose["control_for_reform"]),
             subgroups=tuple(hetero["subgroups"]),
-            primary=tuple(outcomes.get("primary", ("sdq", "cost_per_child"))),
-            secondary=tuple(outcomes.get("secondary", ("school_absence",))),
-            min_cell=int((config.get("disclosure") or {}).get("min_cell", 5)),
-            min_treated_municipalities=int(estimation.get("min_treated_municipalities", 3)),
+            primary=tuple(setting(config, "outcomes", "primary")),
+            secondary=tuple(setting(config, "outcomes", "secondary")),
+            min_cell=int(setting(config, "disclosure", "min_cell")),
+            min_treated_municipalities=int(setting(config, "estimation", "min_treated_municipalities")),
         )
