@@ -40,6 +40,7 @@ STUDY = {
     "config_sha256": "0123456789abcdef" * 4,
     "package_version": "0.1.0",
     "min_cell": 5,
+    "min_treated_municipalities": 3,
 }
 
 ESTIMATES = [

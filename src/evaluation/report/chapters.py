@@ -227,7 +227,7 @@ def write_result_parts(
         disclosure_words = read_sentences(generated.parent, language, DISCLOSURE_WORDS)
         table("tbl-disclosure", disclosure_table(inputs.disclosure, sentences=disclosure_words, language=language), 1,
               captions["source_disclosure"])  # fmt: skip
-    min_treated = int(inputs.study.get("min_treated_municipalities", 3))
+    min_treated = int(inputs.study["min_treated_municipalities"])
     figure_words = read_sentences(generated.parent, language, HEADLINE_FIGURE_WORDS)
     if has_rows(inputs, "event_study_main"):
         out.figures["fig-event-study"] = headline_event_study_figure(

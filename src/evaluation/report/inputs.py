@@ -291,6 +291,7 @@ STUDY_KEYS: tuple[str, ...] = (
     "config_sha256",
     "package_version",
     "min_cell",
+    "min_treated_municipalities",
 )
 
 

@@ -106,7 +106,7 @@ def analysis_limits(inputs: ReportInputs) -> list[Limit]:
         In the order of the report; empty when every analysis could be made.
     """
     treated = n_treated(inputs)
-    min_treated = int(inputs.study.get("min_treated_municipalities", 3))
+    min_treated = int(inputs.study["min_treated_municipalities"])
     facts = {"n_treated": treated, "min_treated": min_treated}
     limits: list[Limit] = []
     estimates = inputs.estimates
