@@ -34,6 +34,7 @@ from evaluation.economics.prices import constant_growth_index, deflator
 from evaluation.economics.resample import bootstrap_parts
 from evaluation.errors import EvaluationError
 from evaluation.ingest import ingest_folder, load_key
+from evaluation.io import write_csv
 from evaluation.simulate import simulate
 from evaluation.simulate.settings import resolve_config
 
@@ -247,4 +248,4 @@ def test_the_steps_files_equal_the_tables_of_data_frames(world, tmp_path):
         figures / "reconciliation.csv": expected.reconciliation,
     }  # the budget's population is counted by age in the step, by row in the fixture
     for path, frame in written.items():
-        assert path.read_text() == frame.to_csv(index=False, float_format="%.6f", lineterminator="\n"), path.name
+        assert path.read_text() == write_csv(frame, tmp_path / "expected.csv").read_text(), path.name

@@ -17,6 +17,7 @@ from evaluation.contract.results import (
     find_results_file,
     undeclared_counts,
 )
+from evaluation.io import write_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -90,3 +91,39 @@ def test_undeclared_files_and_counts_are_listed(tmp_path):
         "results/final/synth/average.csv: count column n_units has no declared unit",
         "results/final/synth/average.csv: declared count column n_adopters is not in the file",
     ]
+
+
+def test_write_csv_keeps_small_numbers_and_counts_and_gives_the_same_bytes(tmp_path):
+    frame = pd.DataFrame(
+        {
+            "p_value": [3.2e-9, 0.05, float("nan")],
+            "n": [1843.0, 12.0, float("nan")],  # a count column that is float because of an empty cell
+            "dkk": [16123456789.25, -41234.5, 0.1 + 0.2],
+            "label": ["a", "æ", "b"],
+        }
+    )
+    path = write_csv(frame, tmp_path / "sub" / "table.csv")
+    text = path.read_bytes()
+    assert text == write_csv(frame.copy(), tmp_path / "again.csv").read_bytes()
+    assert text.decode("utf-8").splitlines() == [
+        "p_value,n,dkk,label",
+        "3.2e-09,1843,16123456789.2,a",
+        "0.05,12,-41234.5,æ",
+        ",,0.3,b",
+    ]
+    assert b"\r" not in text
+
+
+def test_every_results_table_is_written_by_write_csv():
+    """One writer, one number format: no step calls ``DataFrame.to_csv`` itself.
+
+    The generator's extracts (``evaluation.simulate``) are data in Statistics Denmark's formats, not results.
+    """
+    writers = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in sorted((ROOT / "src" / "evaluation").rglob("*.py"))
+        if "simulate" not in path.parts and path.name != "io.py"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if ".to_csv(" in line
+    ]
+    assert writers == []

@@ -38,7 +38,7 @@ from evaluation.config import setting
 from evaluation.contract.codes import ORIGIN
 from evaluation.disclosure.rules import below_threshold
 from evaluation.errors import ConfigError
-from evaluation.io import write_table
+from evaluation.io import write_csv, write_table
 from evaluation.matching.balance import BALANCE_COLUMNS as MATCHING_BALANCE_COLUMNS
 from evaluation.matching.balance import balance_text, tidy_balance
 from evaluation.results import TidyResult, format_table
@@ -368,10 +368,10 @@ def match_children(
     write_table(res.matched, Path(matched_path))
     for path in (balance_path, flow_path_out):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    res.balance.to_csv(balance_path, index=False, float_format="%.6f", lineterminator="\n")
+    write_csv(res.balance, balance_path)
     flow = pd.concat([pd.read_csv(flow_path_in), res.flow_rows], ignore_index=True)
     min_cell = int(setting(config, "disclosure", "min_cell"))
-    publishable_flow(flow, min_cell).to_csv(flow_path_out, index=False, lineterminator="\n")
+    write_csv(publishable_flow(flow, min_cell), flow_path_out)
     if love_plot_path is not None:
         from evaluation.matching.plots import love_plot
 

@@ -87,10 +87,10 @@ from scipy import stats
 from evaluation.config import inference_outcomes, setting
 from evaluation.disclosure.rules import below_threshold
 from evaluation.errors import ModelNotIdentifiedError
+from evaluation.io import write_csv
 from evaluation.results import ESTIMATE_COLUMNS, Estimate
 
 TREND_COLUMNS = ["outcome", "year", "group", "mean", "n"]
-FLOAT_FORMAT = "%.6f"
 
 
 def _inference(coef: float, se: float, df: int, alpha: float) -> tuple[float, float, float]:
@@ -832,6 +832,5 @@ def run_estimates(
         honest = pd.DataFrame([r for _, rows in sensitivity for r in rows], columns=HONEST_COLUMNS)
         outputs.append((honest_path, honest))
     for path, frame in outputs:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        frame.to_csv(path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+        write_csv(frame, path)
     progress(f"estimate: wrote {len(table)} estimates to {estimates_path} and trends to {trends_path}")

@@ -45,7 +45,7 @@ import pandas as pd
 
 from evaluation.cohort.cases import spell_years
 from evaluation.errors import EvaluationError
-from evaluation.io import read_extracts
+from evaluation.io import read_extracts, write_csv
 
 #: indicator -> (what the ratio is, the persons it rests on); see :func:`indicator_records`
 INDICATORS: dict[str, str] = {
@@ -479,6 +479,6 @@ def write_implementation(
     written = {}
     for name, table in implementation_tables(records, adoptions, min_cell).items():
         path = out_dir / f"{name}.csv"
-        table.to_csv(path, index=False, encoding="utf-8", lineterminator="\n", float_format="%.6f")
+        write_csv(table, path)
         written[name] = path
     return written

@@ -31,7 +31,7 @@ from evaluation.cohort.cases import spell_years
 from evaluation.contract.codes import MUNICIPALITY, PLACEMENT_GROUP
 from evaluation.errors import EvaluationError
 from evaluation.implementation import _records, aggregate, caseload_records
-from evaluation.io import read_extracts
+from evaluation.io import read_extracts, write_csv
 from evaluation.municipality_panel import read_municipality_panel
 from evaluation.scope import SIX_CITIES
 
@@ -258,5 +258,5 @@ def write_municipality_figures(
     table = municipality_figures(records, subjects, min_cell)
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(output, index=False, encoding="utf-8", lineterminator="\n", float_format="%.6f")
+    write_csv(table, output)
     return output

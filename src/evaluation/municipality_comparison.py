@@ -40,6 +40,7 @@ import pandas as pd
 from evaluation.config import schema_defaults, section
 from evaluation.contract.codes import MUNICIPALITY
 from evaluation.errors import EvaluationError
+from evaluation.io import write_csv
 from evaluation.municipalities import comparison_municipalities, pre_reform_features
 from evaluation.municipality_panel import municipality_panel, read_municipality_panel
 
@@ -214,6 +215,5 @@ def write_municipality_comparison(
     worst = balance["smd_selected"].abs().max()
     say(f"compare_municipalities: largest |SMD| of a feature after selection {worst:.3f}")
     for frame, path in ((table, distances_path), (balance, balance_path)):
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        frame.to_csv(path, index=False, float_format="%.10g", lineterminator="\n")
+        write_csv(frame, path)
     return table

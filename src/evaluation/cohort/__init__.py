@@ -52,7 +52,7 @@ from evaluation.cohort.placements import placement_outcomes
 from evaluation.cohort.timing import adoption_years, apply_cutoff, first_treat
 from evaluation.config import effective_cutoff, setting
 from evaluation.errors import ExtractValidationError
-from evaluation.io import ExtractFiles, write_table
+from evaluation.io import ExtractFiles, write_csv, write_table
 from evaluation.io import read_extracts as _read_extracts
 
 __all__ = [
@@ -440,5 +440,5 @@ def build_panel(
     result = build_cohort(extracts, config, progress=progress, cut=cut)
     write_table(result.panel, Path(panel_path))
     Path(flow_path).parent.mkdir(parents=True, exist_ok=True)
-    result.flow.to_csv(flow_path, index=False, lineterminator="\n")
+    write_csv(result.flow, flow_path)
     progress(f"cohort: wrote {len(result.panel):,} child-years to {panel_path} and the sample flow to {flow_path}")

@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 
 from evaluation.cohort.timing import CutoffRule, cutoff_rule, cutoff_timestamp
 from evaluation.errors import ExtractError
-from evaluation.io import text_in_read_pieces, write_parts
+from evaluation.io import text_in_read_pieces, write_csv, write_parts
 
 __all__ = ["CUTOFF_ACCOUNTING_COLUMNS", "cut_extract_file", "cut_extracts", "cut_table"]
 
@@ -158,7 +158,7 @@ def cut_extracts(
         rows.append((name, *cut_extract_file(source, Path(out_dir) / f"{name}.parquet", cutoff)))
     table = pd.DataFrame(rows, columns=CUTOFF_ACCOUNTING_COLUMNS)
     Path(accounting_path).parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(accounting_path, index=False, lineterminator="\n")
+    write_csv(table, accounting_path)
     progress(
         f"cut-off {cutoff or 'none'}: {int(table['rows_removed'].sum()):,} records left out, "
         f"{int(table['rows_truncated'].sum()):,} spells truncated"

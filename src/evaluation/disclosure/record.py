@@ -32,6 +32,7 @@ from pathlib import Path
 import pandas as pd
 
 from evaluation.errors import ConfigError, EvaluationError
+from evaluation.io import write_csv
 
 #: The rules, in the order of the summary.
 RULES: tuple[str, ...] = ("primary", "secondary", "few_persons", "extreme_value", "dominance", "figure")
@@ -176,5 +177,5 @@ def write_summary(records: Iterable[SuppressionRecord] | Mapping[str, Suppressio
     table = summary_table(records)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(path, index=False, lineterminator="\n")
+    write_csv(table, path)
     return table

@@ -56,7 +56,7 @@ from evaluation.economics.resample import percentile_interval
 from evaluation.economics.settings import EconomicsSettings, economics_settings
 from evaluation.economics.staff import cost_per_fte_year, staff_fit
 from evaluation.errors import EvaluationError, ModelNotIdentifiedError
-from evaluation.io import read_extracts
+from evaluation.io import read_extracts, write_csv
 from evaluation.results import TidyResult, tidy_frame
 
 __all__ = [
@@ -83,7 +83,6 @@ BY_YEAR_COLUMNS = ["followup_year", "item", "estimate", "ci_low", "ci_high", "n_
 EXTRACTS = ("anbringelser_forloeb", "forebyggende", "sagsbehandlere", "regnskab")
 #: the extracts of the reconciliation with the accounts (the rest of :data:`EXTRACTS` is prepared before)
 RECONCILIATION_EXTRACTS = ("anbringelser_forloeb", "forebyggende", "regnskab")
-FLOAT_FORMAT = "%.6f"
 PER_CHILD_YEAR = "DKK per treated child-year with an open case"
 SHARE_OF_DRAWS = "share of bootstrap replications"
 
@@ -626,7 +625,7 @@ def run_economics(
         figures_dir / "budget.csv": res.budget,
     }
     for path, frame in outputs.items():
-        frame.to_csv(path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+        write_csv(frame, path)
     progress(f"economics: wrote {economics_path} and {len(outputs) - 1} tables to {figures_dir}")
 
 

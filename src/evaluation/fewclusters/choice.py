@@ -34,6 +34,7 @@ import pandas as pd
 
 from evaluation.config import inference_outcomes, schema_defaults, section
 from evaluation.errors import ConfigError
+from evaluation.io import write_csv
 
 __all__ = ["INFERENCE_COLUMNS", "INFERENCE_DEFAULTS", "inference_table", "randomization_ci", "write_inference"]
 
@@ -251,4 +252,4 @@ def write_inference(
 def _write_csv(table: pd.DataFrame, out_path: Path) -> None:
     """Write ``results/<r>/estimate/inference.csv`` (one writer, so gathered parts give the same bytes)."""
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out_path, index=False, float_format="%.6f")
+    write_csv(table, out_path)

@@ -28,6 +28,7 @@ import pandas as pd
 
 from evaluation.config import inference_outcomes, schema_defaults, section, setting
 from evaluation.errors import ConfigError, EvaluationError
+from evaluation.io import write_csv
 
 __all__ = ["POWER_COLUMNS", "POWER_DEFAULTS", "design_numbers", "icc_anova", "power_design_table", "write_power"]
 
@@ -234,6 +235,6 @@ def write_power(panel_path: Path, config: Mapping[str, Any], table_path: Path, f
     """Read the panel, write the MDE table (CSV) and its figure (PNG, no timestamp)."""
     table = power_design_table(pd.read_parquet(panel_path), config)
     table_path.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(table_path, index=False, float_format="%.6f")
+    write_csv(table, table_path)
     plot_mde(table, figure_path)
     return table

@@ -25,6 +25,7 @@ import pandas as pd
 
 from evaluation.config import schema_defaults, section
 from evaluation.errors import ConfigError
+from evaluation.io import write_csv
 
 __all__ = ["MONTECARLO_DEFAULTS", "montecarlo_settings", "montecarlo_seeds", "run_replication_job", "write_summary"]
 
@@ -227,7 +228,7 @@ def write_summary(
 
     table = summarise(replication_frame([Path(p) for p in replication_paths]))
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out_path, index=False, float_format="%.6f")
+    write_csv(table, out_path)
     if markdown_path is not None:
         Path(markdown_path).write_text(summary_markdown(table, scale=scale), encoding="utf-8")
     return table

@@ -45,6 +45,7 @@ from scipy import stats
 
 from evaluation.config import schema_defaults, section, setting
 from evaluation.errors import EvaluationError, ModelNotIdentifiedError
+from evaluation.io import write_csv
 from evaluation.municipality_panel import (
     MUNICIPAL_OUTCOMES,
     municipality_outcomes,
@@ -420,12 +421,12 @@ def write_synth(
     for path in (table_path, average_path, gaps_path, *([sdid_path] if sdid_path else [])):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     if sdid_path and not (settings["activate"] and sdid["activate"]):
-        pd.DataFrame(columns=list(SDID_COLUMNS)).to_csv(sdid_path, index=False)
+        write_csv(pd.DataFrame(columns=list(SDID_COLUMNS)), sdid_path)
     if not settings["activate"]:
         table = pd.DataFrame(columns=list(TABLE_COLUMNS))
-        table.to_csv(table_path, index=False)
-        pd.DataFrame(columns=["outcome", "att_average", "n_adopters"]).to_csv(average_path, index=False)
-        pd.DataFrame(columns=["outcome", "unit", "role", "year", "gap"]).to_csv(gaps_path, index=False)
+        write_csv(table, table_path)
+        write_csv(pd.DataFrame(columns=["outcome", "att_average", "n_adopters"]), average_path)
+        write_csv(pd.DataFrame(columns=["outcome", "unit", "role", "year", "gap"]), gaps_path)
         return table
     panel = read_municipality_panel(Path(panel_path))[["municipality", "year", "children", "placed", *SYNTH_OUTCOMES]]
     if progress is not None and (note := small_cell_note(panel, int(setting(config, "disclosure", "min_cell")))):
@@ -450,8 +451,6 @@ def write_synth(
             progress=progress,
         )
         written.append((sdid_rows, sdid_path))
-    # Ten significant digits: a huge ratio (an exact pre-period fit) is written as 1.1e+15,
-    # not as a run of digits that reads like an identifier.
-    for frame, path in written:
-        frame.to_csv(path, index=False, float_format="%.10g", lineterminator="\n")
+    for frame, path in written:  # a huge ratio (an exact pre-period fit) is written as 1.1e+15 (CSV_FLOAT_FORMAT)
+        write_csv(frame, path)
     return table

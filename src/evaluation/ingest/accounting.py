@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from evaluation.errors import ConfigError, EvaluationError
+from evaluation.io import write_csv
 
 #: Columns of the row accounting table, in order.
 ACCOUNTING_COLUMNS = ["extract", "file", "rows_read", "rows_accepted", "rows_quarantined", "rows_duplicate_dropped"]
@@ -136,4 +137,4 @@ def write_accounting(table: pd.DataFrame, path: Path) -> None:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(path, index=False, lineterminator="\n")
+    write_csv(table, path)

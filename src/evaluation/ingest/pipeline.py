@@ -43,7 +43,7 @@ from evaluation.ingest.messages import budget_advice, budget_lines, problems_mes
 from evaluation.ingest.pseudonymise import pseudonymise_series
 from evaluation.ingest.report import locate_extracts
 from evaluation.ingest.validate import CheckedExtract, check_extract
-from evaluation.io import write_table
+from evaluation.io import write_csv, write_table
 
 #: Leading columns of a quarantine file, before the extract's raw values.
 QUARANTINE_COLUMNS = ["_row", "_column", "_rule", "_reason", "_line"]
@@ -130,7 +130,7 @@ def quarantine_frame(checked: CheckedExtract) -> pd.DataFrame:
 
 def _write_quarantine(frame: pd.DataFrame, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+    write_csv(frame, path)
 
 
 def ingest_folder(

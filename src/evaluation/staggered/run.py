@@ -57,6 +57,7 @@ import pandas as pd
 
 from evaluation.disclosure.rules import below_threshold
 from evaluation.errors import EvaluationError, ExtractError, ModelNotIdentifiedError
+from evaluation.io import write_csv
 from evaluation.multiplicity import adjust_within_families
 from evaluation.results import Estimate
 from evaluation.staggered.analyses import cs_analysis, dose, heterogeneity, twfe, two_by_two
@@ -126,16 +127,8 @@ def hide_few_children(heterogeneity: pd.DataFrame, min_cell: int) -> pd.DataFram
     return out
 
 
-#: Number format of the files; ``bacon.csv`` keeps significant digits, as its weights can be small.
-_FLOAT_FORMAT: dict[str, str] = {"bacon": "%.10g"}
-
-
-def _write(frame: pd.DataFrame, path: Path, min_cell: int, float_format: str = "%.6f") -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    suppress_counts(frame, min_cell).to_csv(
-        path, index=False, encoding="utf-8", lineterminator="\n", float_format=float_format
-    )
-    return path
+def _write(frame: pd.DataFrame, path: Path, min_cell: int) -> Path:
+    return write_csv(suppress_counts(frame, min_cell), path)
 
 
 def _row(outcome: str, estimator: str, est: Estimate) -> dict[str, Any]:
@@ -297,10 +290,7 @@ def run_staggered(
     frames["event_study"] = frames["event_study"].sort_values(["outcome", "event_time"])
     frames["naive_vs_robust"] = frames["naive_vs_robust"].sort_values(["outcome", "estimator"])
     frames["bacon"] = frames.get("bacon", pd.DataFrame(columns=BACON_COLUMNS))
-    written = {
-        name: _write(frames[name], out_dir / file, settings.min_cell, _FLOAT_FORMAT.get(name, "%.6f"))
-        for name, file in FILES.items()
-    }
+    written = {name: _write(frames[name], out_dir / file, settings.min_cell) for name, file in FILES.items()}
     progress(f"wrote {', '.join(str(p) for p in written.values())}")
     return written
 
