@@ -182,6 +182,13 @@ def summary_markdown(table: pd.DataFrame, *, scale: str | None = None) -> str:
         "standard error (leave-out residuals unless `estimation.leave_out` is false) and a t interval. "
         "The other rows are the comparisons.",
         "",
+        'Coverage above the band ("over") means intervals wider than they need to be. The BJS standard error '
+        "counts the adopting municipalities' departures from the average effect as noise, so it is conservative "
+        "when the effect differs between them (Borusyak, Jaravel and Spiess 2024). The replications keep the "
+        "adopters fixed, so such differences are the same in every replication and do not add to the SD of the "
+        "estimates. At the `tiny` scale the caseload effect differs most: a municipality with one or two "
+        "caseworkers keeps them when its caseload target falls, while a larger one hires.",
+        "",
     ]
     heads = table.loc[(table["analysis"] == "main") & (table["inference"] == "policy")]
     if len(heads):
