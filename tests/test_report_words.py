@@ -266,3 +266,12 @@ def test_landing_words_come_from_the_file(tmp_path: Path) -> None:
     variables = {"publisher": "VIVE", "year_published": "2024"}
     page = landing.landing_markdown(config, variables, "Three sentences.", tmp_path, "en", sentences=words)
     assert "## Your municipality {#municipalities}" in page and "[open it](" in page
+
+
+def test_labels_name_the_same_machine_names_in_both_languages():
+    from evaluation.report.labels import label, labels
+
+    danish, english = labels("da"), labels("en")
+    assert {kind: set(names) for kind, names in danish.items()} == {kind: set(names) for kind, names in english.items()}
+    assert label("outcome", "sdq", "en") == english["outcome"]["sdq"] != label("outcome", "sdq", "da")
+    assert label("outcome", "not_a_name", "en") == "not_a_name"  # a name without a label is shown as it is

@@ -28,8 +28,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from evaluation.report.economics_sentences import MILLION, budget_sentences, sentence_variables
-from evaluation.report.labels import label, ordered
-from evaluation.report.labels_results import COST_ITEM_ORDER, ECONOMICS_FORMAT, ECONOMICS_ORDER
+from evaluation.report.labels import COST_ITEM_ORDER, ECONOMICS_FORMAT, ECONOMICS_ORDER, label, ordered
 from evaluation.report.numbers import check_language, format_number, format_percent
 from evaluation.report.tables import MISSING, suppress_small
 
@@ -52,7 +51,7 @@ def format_item(value: float, kind: str, *, language: str = "da") -> str:
     value : float
         The number; missing is shown as an en dash.
     kind : str
-        From :data:`~evaluation.report.labels_results.ECONOMICS_FORMAT`.
+        From :data:`~evaluation.report.labels.ECONOMICS_FORMAT`.
     language : {"da", "en"}, default "da"
         Number format.
 

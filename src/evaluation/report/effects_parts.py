@@ -21,8 +21,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from evaluation.report.labels import OUTCOME_ORDER, label, ordered, outcome_decimals
-from evaluation.report.labels_results import ESTIMATOR_ORDER, SUBGROUP_VALUES
+from evaluation.report.labels import ESTIMATOR_ORDER, OUTCOME_ORDER, label, ordered, outcome_decimals
 from evaluation.report.numbers import check_language, format_count, format_number, format_p_value, format_percent
 from evaluation.report.tables import MISSING, suppress_small
 
@@ -66,7 +65,7 @@ def subgroup_label(variable: str, value: str, *, sentences: Mapping[str, str], l
     sentences : mapping
         The words of :data:`WORDS` in ``language`` (``years``).
     language : {"da", "en"}, default "da"
-        The subgroup labels (:data:`~evaluation.report.labels_results.SUBGROUP_VALUES`).
+        The subgroup labels (kind ``subgroup_value`` of ``labels.yml``).
 
     Returns
     -------
@@ -75,7 +74,7 @@ def subgroup_label(variable: str, value: str, *, sentences: Mapping[str, str], l
     language = check_language(language)
     if variable == "life_phase" and "-" in value:
         return value.replace("-", "\u2013") + " " + sentences["years"]
-    return SUBGROUP_VALUES[language].get(value, value)
+    return label("subgroup_value", value, language)
 
 
 def blank_repeats(*columns: list[str]) -> list[str]:

@@ -16,8 +16,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 from evaluation.errors import ReportError
 from evaluation.report.figures import OKABE_ITO, STYLE, _tick_formatter
-from evaluation.report.labels import label, ordered
-from evaluation.report.labels_results import COST_ITEM_ORDER
+from evaluation.report.labels import COST_ITEM_ORDER, label, ordered
 
 SERIES = {
     "staff_cost": (OKABE_ITO["vermillion"], "-", "o"),
