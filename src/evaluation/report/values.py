@@ -18,7 +18,7 @@ the whole sample (subgroup ``all``):
 - for analyses other than ``main``: ``gap`` (this estimate minus the main
   estimate, signed) and ``gap_abs``.
 
-The words of the values (directions, significance, verdicts, the data source, the balance clause) are in
+The words of the values (directions, significance, verdicts, the data source, the balance clause, dates) are in
 ``reports/_text/<language>/values.yml`` (:data:`WORDS`), read by the caller
 (:func:`evaluation.report.sentences.read_sentences`); the balance clause's codes are ``balance_all`` and
 ``balance_some``.
@@ -35,22 +35,16 @@ import yaml
 
 from evaluation.errors import ReportError
 from evaluation.report.inputs import ReportInputs
-from evaluation.report.labels import OUTCOME_ORDER, label, outcome_decimals
+from evaluation.report.labels import OUTCOME_ORDER, TEXT_DIR, label, outcome_decimals
 from evaluation.report.numbers import check_language, format_number, format_p_value
+from evaluation.report.sentences import read_sentences
 from evaluation.report.tables import suppress_small
-
-_MONTHS = {
-    "da": ["januar", "februar", "marts", "april", "maj", "juni", "juli", "august", "september", "oktober", "november",
-           "december"],
-    "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December"],
-}  # fmt: skip
 
 #: the file of the words of the values (directions, verdicts, data source, balance), in ``reports/_text/<language>/``
 WORDS = "values.yml"
 
 
-def format_date(value: str, *, language: str = "da") -> str:
+def format_date(value: str, *, language: str = "da", sentences: Mapping[str, str] | None = None) -> str:
     """Format an ISO date (``YYYY-MM-DD``) in words, for example ``31. december 2022``.
 
     Parameters
@@ -59,6 +53,9 @@ def format_date(value: str, *, language: str = "da") -> str:
         The date.
     language : {"da", "en"}, default "da"
         Language of the month name.
+    sentences : mapping, optional
+        The words of :data:`WORDS` in ``language`` (``date``, ``month_1`` ... ``month_12``); read from the
+        project's ``reports/_text`` when not given.
 
     Returns
     -------
@@ -75,8 +72,8 @@ def format_date(value: str, *, language: str = "da") -> str:
         date = dt.date.fromisoformat(str(value))
     except ValueError as err:
         raise ReportError(f"study.json: cutoff_date {value!r} is not a date of the form YYYY-MM-DD") from err
-    month = _MONTHS[language][date.month - 1]
-    return f"{date.day}. {month} {date.year}" if language == "da" else f"{date.day} {month} {date.year}"
+    words = sentences if sentences is not None else read_sentences(TEXT_DIR.parent, language, WORDS)
+    return words["date"].format(day=date.day, month=words[f"month_{date.month}"], year=date.year)
 
 
 def _join(items: list[str], and_word: str) -> str:
@@ -99,7 +96,7 @@ def _study_variables(study: dict, words: Mapping[str, str], language: str) -> di
         "data_cutoff": (
             words["no_cutoff"].format(last_year=int(study["last_year"]))
             if cutoff in (None, "")
-            else format_date(cutoff, language=language)
+            else format_date(cutoff, language=language, sentences=words)
         ),
         "first_year": str(int(study["first_year"])),
         "last_year": str(int(study["last_year"])),
