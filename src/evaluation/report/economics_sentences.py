@@ -23,6 +23,7 @@ from typing import Literal
 import pandas as pd
 
 from evaluation.report.numbers import check_language, format_number, format_percent
+from evaluation.report.sentences import project_words
 from evaluation.report.tables import MISSING
 
 __all__ = [
@@ -37,162 +38,10 @@ __all__ = [
 Verdict = Literal["below", "above", "zero"]
 MILLION = 1e6
 
-#: sentences whose words follow the interval: topic -> language -> verdict -> template. Fields: ``abs``
-#: (the size, no sign), ``est`` (signed), ``lo``, ``hi``, ``prob`` (a probability clause or nothing),
-#: ``h`` (follow-up years), ``year`` (budget year)
-_SENTENCES: dict[str, dict[str, dict[str, str]]] = {
-    "staff": {
-        "da": {
-            "above": "Et barneår med åben sag i en indsatskommune kræver {abs} ekstra sagsbehandlerårsværk (95 %-KI: "
-            "{lo} til {hi}). Med en udgift på {per_fte} kr. pr. årsværk inklusive overhead giver det en "
-            "personaleudgift på {cost} kr. pr. barneår (95 %-KI: {cost_lo} til {cost_hi} kr.).",
-            "below": "Et barneår med åben sag i en indsatskommune kræver {abs} sagsbehandlerårsværk færre (95 %-KI for "
-            "ændringen: {lo} til {hi}). Med en udgift på {per_fte} kr. pr. årsværk inklusive overhead ændres "
-            "personaleudgiften med {cost} kr. pr. barneår (95 %-KI: {cost_lo} til {cost_hi} kr.).",
-            "zero": "Ændringen i sagsbehandlerårsværk pr. barneår med åben sag i en indsatskommune kan ikke skelnes "
-            "fra nul: {est} årsværk (95 %-KI: {lo} til {hi}). Med en udgift på {per_fte} kr. pr. årsværk inklusive "
-            "overhead ændres personaleudgiften med {cost} kr. pr. barneår (95 %-KI: {cost_lo} til {cost_hi} kr.).",
-        },
-        "en": {
-            "above": "A child-year with an open case in an adopting municipality takes {abs} extra caseworker FTE (95% "
-            "CI: {lo} to {hi}). At DKK {per_fte} per FTE-year including overheads, this is a staff cost of DKK {cost} "
-            "per child-year (95% CI: DKK {cost_lo} to {cost_hi}).",
-            "below": "A child-year with an open case in an adopting municipality takes {abs} caseworker FTE fewer (95% "
-            "CI of the change: {lo} to {hi}). At DKK {per_fte} per FTE-year including overheads, the staff cost "
-            "changes by DKK {cost} per child-year (95% CI: DKK {cost_lo} to {cost_hi}).",
-            "zero": "The change in caseworker FTE per child-year with an open case in an adopting municipality cannot "
-            "be distinguished from zero: {est} FTE (95% CI: {lo} to {hi}). At DKK {per_fte} per FTE-year including "
-            "overheads, the staff cost changes by DKK {cost} per child-year (95% CI: DKK {cost_lo} to {cost_hi}).",
-        },
-    },
-    "net_cost": {
-        "da": {
-            "below": "Modellen sparer netto {abs} kr. pr. barneår med åben sag (95 %-KI for nettoudgiften: {lo} til "
-            "{hi} kr.{prob}).",
-            "above": "Modellen koster netto {abs} kr. pr. barneår med åben sag (95 %-KI: {lo} til {hi} kr.{prob}).",
-            "zero": "Nettoudgiften pr. barneår med åben sag kan ikke skelnes fra nul: {est} kr. (95 %-KI: {lo} til "
-            "{hi} kr.{prob}).",
-        },
-        "en": {
-            "below": "The model saves DKK {abs} net per child-year with an open case (95% CI of the net cost: DKK "
-            "{lo} to {hi}{prob}).",
-            "above": "The model costs DKK {abs} net per child-year with an open case (95% CI: DKK {lo} to {hi}{prob}).",
-            "zero": "The net cost per child-year with an open case cannot be distinguished from zero: DKK {est} (95% "
-            "CI: DKK {lo} to {hi}{prob}).",
-        },
-    },
-    "measure": {
-        "da": {
-            "below": "Udgifterne til foranstaltninger faldt med {abs} kr. pr. barneår (95 %-KI for ændringen: {lo} "
-            "til {hi} kr.).",
-            "above": "Udgifterne til foranstaltninger steg med {abs} kr. pr. barneår (95 %-KI for ændringen: {lo} "
-            "til {hi} kr.).",
-            "zero": "Ændringen i udgifterne til foranstaltninger kan ikke skelnes fra nul: {est} kr. pr. barneår "
-            "(95 %-KI: {lo} til {hi} kr.).",
-        },
-        "en": {
-            "below": "The costs of measures fell by DKK {abs} per child-year (95% CI of the change: DKK {lo} to {hi}).",
-            "above": "The costs of measures rose by DKK {abs} per child-year (95% CI of the change: DKK {lo} to {hi}).",
-            "zero": "The change in the costs of measures cannot be distinguished from zero: DKK {est} per child-year "
-            "(95% CI: DKK {lo} to {hi}).",
-        },
-    },
-    "cumulative": {
-        "da": {
-            "below": "Over {h} år sparer modellen i alt {abs} kr. pr. barneår, diskonteret (95 %-KI for den "
-            "akkumulerede nettoudgift: {lo} til {hi} kr.{prob}).",
-            "above": "Over {h} år koster modellen i alt {abs} kr. pr. barneår, diskonteret (95 %-KI: {lo} til {hi} "
-            "kr.{prob}).",
-            "zero": "Den akkumulerede, diskonterede nettoudgift over {h} år kan ikke skelnes fra nul: {est} kr. pr. "
-            "barneår (95 %-KI: {lo} til {hi} kr.{prob}).",
-        },
-        "en": {
-            "below": "Over {h} years the model saves DKK {abs} per child-year in all, discounted (95% CI of the "
-            "cumulative net cost: DKK {lo} to {hi}{prob}).",
-            "above": "Over {h} years the model costs DKK {abs} per child-year in all, discounted (95% CI: DKK {lo} to "
-            "{hi}{prob}).",
-            "zero": "The cumulative discounted net cost over {h} years cannot be distinguished from zero: DKK {est} "
-            "per child-year (95% CI: DKK {lo} to {hi}{prob}).",
-        },
-    },
-    "budget_staff": {
-        "da": {
-            "above": "I første budgetår kræver modellen {abs} ekstra årsværk (95 %-KI: {lo} til {hi}) til en "
-            "personaleudgift på {cost} mio. kr. (95 %-KI: {cost_lo} til {cost_hi} mio. kr.).",
-            "below": "I første budgetår kræver modellen {abs} årsværk færre (95 %-KI for ændringen: {lo} til {hi}); "
-            "personaleudgiften ændres med {cost} mio. kr. (95 %-KI: {cost_lo} til {cost_hi} mio. kr.).",
-            "zero": "Ændringen i sagsbehandlerårsværk i første budgetår kan ikke skelnes fra nul: {est} årsværk "
-            "(95 %-KI: {lo} til {hi}); personaleudgiften ændres med {cost} mio. kr. (95 %-KI: {cost_lo} til "
-            "{cost_hi} mio. kr.).",
-        },
-        "en": {
-            "above": "In the first budget year the model takes {abs} extra FTE (95% CI: {lo} to {hi}) at a staff cost "
-            "of DKK {cost} million (95% CI: DKK {cost_lo} to {cost_hi} million).",
-            "below": "In the first budget year the model takes {abs} FTE fewer (95% CI of the change: {lo} to {hi}); "
-            "the staff cost changes by DKK {cost} million (95% CI: DKK {cost_lo} to {cost_hi} million).",
-            "zero": "The change in caseworker FTE in the first budget year cannot be distinguished from zero: {est} "
-            "FTE (95% CI: {lo} to {hi}); the staff cost changes by DKK {cost} million (95% CI: DKK {cost_lo} to "
-            "{cost_hi} million).",
-        },
-    },
-    "budget_net": {
-        "da": {
-            "above": "budgetår {year} giver en nettoudgift på {abs} mio. kr. (95 %-KI: {lo} til {hi} mio. kr.)",
-            "below": "budgetår {year} giver en nettobesparelse på {abs} mio. kr. (95 %-KI for nettoudgiften: {lo} "
-            "til {hi} mio. kr.)",
-            "zero": "nettoudgiften i budgetår {year} kan ikke skelnes fra nul: {est} mio. kr. (95 %-KI: {lo} til "
-            "{hi} mio. kr.)",
-        },
-        "en": {
-            "above": "budget year {year} gives a net cost of DKK {abs} million (95% CI: DKK {lo} to {hi} million)",
-            "below": "budget year {year} gives a net saving of DKK {abs} million (95% CI of the net cost: DKK {lo} "
-            "to {hi} million)",
-            "zero": "the net cost of budget year {year} cannot be distinguished from zero: DKK {est} million (95% CI: "
-            "DKK {lo} to {hi} million)",
-        },
-    },
-    "budget_cumulative": {
-        "da": {
-            "below": "Efter {year} budgetår har modellen i alt sparet {abs} mio. kr., diskonteret (95 %-KI for den "
-            "akkumulerede nettoudgift: {lo} til {hi} mio. kr.{prob}).",
-            "above": "Efter {year} budgetår har modellen i alt kostet {abs} mio. kr., diskonteret (95 %-KI: {lo} til "
-            "{hi} mio. kr.{prob}).",
-            "zero": "Den akkumulerede, diskonterede nettoudgift efter {year} budgetår kan ikke skelnes fra nul: {est} "
-            "mio. kr. (95 %-KI: {lo} til {hi} mio. kr.{prob}).",
-        },
-        "en": {
-            "below": "After {year} budget years the model has saved DKK {abs} million in all, discounted (95% CI of "
-            "the cumulative net cost: DKK {lo} to {hi} million{prob}).",
-            "above": "After {year} budget years the model has cost DKK {abs} million in all, discounted (95% CI: DKK "
-            "{lo} to {hi} million{prob}).",
-            "zero": "The cumulative discounted net cost after {year} budget years cannot be distinguished from zero: "
-            "DKK {est} million (95% CI: DKK {lo} to {hi} million{prob}).",
-        },
-    },
-}
-#: probability clauses: the share of bootstrap replications below zero, or with payback
-_PROBABILITY = {
-    "da": {
-        "below_zero": "; under nul i {p} af bootstrap-replikationerne",
-        "payback_in": "Modellen er tilbagebetalt i opfølgningsår {year} (95 %-KI: {ci}{prob}).",
-        "payback_never": "Modellen er ikke tilbagebetalt inden for opfølgningsperioden på {h} år (95 %-KI for "
-        "tilbagebetalingsåret: {ci}{prob}).",
-        "payback_share": "; tilbagebetalt inden for {h} år i {p} af bootstrap-replikationerne",
-    },
-    "en": {
-        "below_zero": "; below zero in {p} of the bootstrap replications",
-        "payback_in": "The model pays back in follow-up year {year} (95% CI: {ci}{prob}).",
-        "payback_never": "The model does not pay back within the follow-up of {h} years (95% CI of the payback "
-        "year: {ci}{prob}).",
-        "payback_share": "; paid back within {h} years in {p} of the bootstrap replications",
-    },
-}
-
-
-_YEARS = {
-    "da": {"to": "til", "year": "år {year}", "later_than": "senere end år {horizon}"},
-    "en": {"to": "to", "year": "year {year}", "later_than": "later than year {horizon}"},
-}
+#: the file of the sentences, in ``reports/_text/<language>/``: topic -> verdict -> template (fields: ``abs``, the
+#: size without sign; ``est``, signed; ``lo``, ``hi``; ``prob``, a probability clause or nothing; ``h``, follow-up
+#: years; ``year``, budget year), ``probability`` (the probability clauses) and ``years`` (the payback year's words)
+WORDS = "economics-sentences.yml"
 
 
 def verdict(low: float, high: float) -> Verdict:
@@ -233,7 +82,7 @@ def interval_sentence(
     Parameters
     ----------
     topic : str
-        A key of :data:`_SENTENCES`: ``staff``, ``net_cost``, ``measure``, ``cumulative``, ``budget_staff``,
+        A topic of :data:`WORDS`: ``staff``, ``net_cost``, ``measure``, ``cumulative``, ``budget_staff``,
         ``budget_net`` or ``budget_cumulative``.
     estimate, low, high : float
         The estimate and its interval (missing values are shown as an en dash).
@@ -253,7 +102,7 @@ def interval_sentence(
     def fmt(value: float) -> str:
         return MISSING if pd.isna(value) else format_number(value / scale, decimals, language=language)
 
-    template = _SENTENCES[topic][language][verdict(low, high)]
+    template = project_words(language, WORDS)[topic][verdict(low, high)]
     values = {"abs": fmt(abs(estimate)), "est": fmt(estimate), "lo": fmt(low), "hi": fmt(high), "prob": ""}
     return template.format(**{**values, **fields})
 
@@ -287,7 +136,7 @@ def payback_sentence(
     str
     """
     language = check_language(language)
-    words, clauses = _YEARS[language], _PROBABILITY[language]
+    words, clauses = project_words(language, WORDS)["years"], project_words(language, WORDS)["probability"]
 
     def year(value: float) -> str:
         return (
@@ -312,7 +161,9 @@ def below_zero(probability: float, language: str) -> str:
     """Return the clause "below zero in p of the bootstrap replications", or nothing when the share is missing."""
     if pd.isna(probability):
         return ""
-    return _PROBABILITY[language]["below_zero"].format(p=format_percent(probability, 1, language=language))
+    return project_words(language, WORDS)["probability"]["below_zero"].format(
+        p=format_percent(probability, 1, language=language)
+    )
 
 
 def _estimate(economics: pd.DataFrame, item: str) -> tuple[float, float, float]:

@@ -7,36 +7,13 @@ without a label is shown as it is, so that a new outcome or covariate still rend
 
 from __future__ import annotations
 
-import functools
-from pathlib import Path
-
-import yaml
-
-from evaluation.errors import ReportError
 from evaluation.report.numbers import check_language
-
-#: The report's word files in a checkout of the project (``reports/_text``).
-TEXT_DIR = Path(__file__).resolve().parents[3] / "reports" / "_text"
+from evaluation.report.sentences import project_words
 
 
-@functools.cache
 def labels(language: str) -> dict[str, dict[str, str]]:
-    """Return every label in ``language``: kind of name -> machine name -> label (``labels.yml``, read once).
-
-    Raises
-    ------
-    ReportError
-        If the file is missing or is not a mapping of kinds to mappings of names to labels.
-    """
-    path = TEXT_DIR / check_language(language) / "labels.yml"
-    if not path.is_file():
-        raise ReportError(f"{path} is missing: the report names the results' machine names with it")
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    if not isinstance(data, dict) or not all(
-        isinstance(names, dict) and all(isinstance(text, str) for text in names.values()) for names in data.values()
-    ):
-        raise ReportError(f"{path} must map each kind of name to a mapping of machine names to labels")
-    return {str(kind): {str(name): text for name, text in names.items()} for kind, names in data.items()}
+    """Return every label in ``language``: kind of name -> machine name -> label (``labels.yml``, read once)."""
+    return project_words(language, "labels.yml")
 
 
 def label(kind: str, name: str, language: str = "da") -> str:

@@ -7,6 +7,7 @@ to one sentence with ``{placeholders}`` for the facts the results files hold.
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -15,7 +16,10 @@ import yaml
 from evaluation.errors import ReportError
 from evaluation.report.numbers import check_language
 
-__all__ = ["read_sentences"]
+__all__ = ["TEXT_DIR", "project_words", "read_sentences"]
+
+#: The report's word files in a checkout of the project (``reports/_text``).
+TEXT_DIR = Path(__file__).resolve().parents[3] / "reports" / "_text"
 
 
 def read_sentences(reports_dir: Path, language: str, name: str) -> dict[str, str]:
@@ -47,3 +51,26 @@ def read_sentences(reports_dir: Path, language: str, name: str) -> dict[str, str
     if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
         raise ReportError(f"{path} must map each code to one sentence")
     return {str(k): re.sub(r"[ \t\r\n]+", " ", v).strip() for k, v in data.items()}
+
+
+@functools.cache
+def project_words(language: str, name: str) -> dict[str, dict[str, str]]:
+    """Read a two-level word file of the project's ``reports/_text/<language>/<name>`` once: group -> code -> words.
+
+    For the words that functions without a ``reports`` folder of their own use: the labels of machine names
+    (``labels.yml``) and the economics sentences (``economics-sentences.yml``). The words are kept as written.
+
+    Raises
+    ------
+    ReportError
+        If the file is missing or is not a mapping of groups to mappings of codes to words.
+    """
+    path = TEXT_DIR / check_language(language) / name
+    if not path.is_file():
+        raise ReportError(f"{path} is missing: the report takes its words from it")
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict) or not all(
+        isinstance(group, dict) and all(isinstance(words, str) for words in group.values()) for group in data.values()
+    ):
+        raise ReportError(f"{path} must map each group to a mapping of codes to words")
+    return {str(key): {str(code): words for code, words in group.items()} for key, group in data.items()}

@@ -35,9 +35,9 @@ import yaml
 
 from evaluation.errors import ReportError
 from evaluation.report.inputs import ReportInputs
-from evaluation.report.labels import OUTCOME_ORDER, TEXT_DIR, label, outcome_decimals
+from evaluation.report.labels import OUTCOME_ORDER, label, outcome_decimals
 from evaluation.report.numbers import check_language, format_number, format_p_value
-from evaluation.report.sentences import read_sentences
+from evaluation.report.sentences import TEXT_DIR, read_sentences
 from evaluation.report.tables import suppress_small
 
 #: the file of the words of the values (directions, verdicts, data source, balance), in ``reports/_text/<language>/``
