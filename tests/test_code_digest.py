@@ -14,6 +14,7 @@ import pytest
 
 from evaluation.code_digest import PackageCode, step_code_digest, step_modules
 from evaluation.errors import EvaluationError
+from workspace import rule_blocks
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE_DIR = ROOT / "src" / "evaluation"
@@ -189,14 +190,13 @@ def test_every_rule_that_calls_a_step_declares_the_digest_of_that_step():
 
     A rule runs the step named as the rule through ``workflow/scripts/step.py`` (``evaluation.pipeline.run_job``).
     """
-    rules = {}
-    for path in sorted((ROOT / "workflow" / "rules").glob("*.smk")):
-        for block in re.split(r"^(?=rule )", path.read_text(encoding="utf-8"), flags=re.MULTILINE)[1:]:
-            name = re.match(r"rule (\w+):", block).group(1)
-            rules[name] = (
-                [name] if re.search(r'script:\s*"\.\./scripts/step\.py"', block) else [],
-                re.findall(r'code=get_code_digest\("(\w+)"\)', block),
-            )
+    rules = {
+        name: (
+            [name] if re.search(r'script:\s*"\.\./scripts/step\.py"', block) else [],
+            re.findall(r'code=get_code_digest\("(\w+)"\)', block),
+        )
+        for name, (_, block) in rule_blocks().items()
+    }
     assert len(rules) > 20
     for name, (called, declared) in rules.items():
         assert called == declared == [name], name

@@ -9,6 +9,7 @@ import pytest
 from snakemake.iocontainers import InputFiles, Log, OutputFiles, Params, Wildcards
 
 from evaluation import pipeline
+from workspace import rule_blocks
 
 
 def _job(rule: str, wildcards: dict[str, str], params: dict[str, Any] | None = None) -> SimpleNamespace:
@@ -55,23 +56,18 @@ def test_without_a_release_the_step_gets_the_whole_config_and_params_by_name(mon
 def test_every_rule_of_the_workflow_has_a_step_whose_arguments_it_can_fill() -> None:
     """Each rule file's rules: a step of the same name whose extra arguments are the rule's wildcards or params."""
     import inspect
-    import re
-    from pathlib import Path
 
-    rules_dir = Path(__file__).resolve().parents[1] / "workflow" / "rules"
     found = 0
-    for path in sorted(rules_dir.glob("*.smk")):
-        for block in re.split(r"^rule ", path.read_text(encoding="utf-8"), flags=re.MULTILINE)[1:]:
-            name = block.split(":", 1)[0]
-            if "script:" not in block:
+    for name, (file, block) in rule_blocks().items():
+        if "script:" not in block:
+            continue
+        found += 1
+        step = getattr(pipeline, name, None)
+        assert inspect.isfunction(step), f"{file}: rule {name} has no step evaluation.pipeline.{name}"
+        for arg, parameter in inspect.signature(step).parameters.items():
+            if arg in ("input", "output", "log", "config") or parameter.default is not inspect.Parameter.empty:
                 continue
-            found += 1
-            step = getattr(pipeline, name, None)
-            assert inspect.isfunction(step), f"{path.name}: rule {name} has no step evaluation.pipeline.{name}"
-            for arg, parameter in inspect.signature(step).parameters.items():
-                if arg in ("input", "output", "log", "config") or parameter.default is not inspect.Parameter.empty:
-                    continue
-                assert "{" + arg + "}" in block or f"{arg}=" in block, f"rule {name} gives no {arg!r} to its step"
+            assert "{" + arg + "}" in block or f"{arg}=" in block, f"rule {name} gives no {arg!r} to its step"
     assert found >= 20
 
 

@@ -30,6 +30,15 @@ RUN_SPECIFIC = frozenset({"run_info.json"})
 TARGET_ARGS = ("--omit-from", "render_report")
 
 
+def rule_blocks() -> dict[str, tuple[str, str]]:
+    """Every rule of ``workflow/rules/*.smk``: rule name -> (rules file name, the rule's text up to the next rule)."""
+    blocks = {}
+    for path in sorted((ROOT / "workflow" / "rules").glob("*.smk")):
+        for block in re.split(r"^(?=rule \w+:$)", path.read_text(encoding="utf-8"), flags=re.MULTILINE)[1:]:
+            blocks[re.match(r"rule (\w+):", block).group(1)] = (path.name, block)
+    return blocks
+
+
 def make_workspace(dest: Path) -> Path:
     """Copy what a clone holds of the workflow into ``dest``."""
     dest.mkdir(parents=True, exist_ok=True)
