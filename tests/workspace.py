@@ -26,8 +26,6 @@ TIMEOUT = 1800
 #: Names of the files under results/ that record the run itself (its date) and may differ between runs by
 #: design (see evaluation.provenance), wherever they are under results/; everything else must be byte-identical.
 RUN_SPECIFIC = frozenset({"run_info.json"})
-#: Report rendering writes only reports/_output/ (not compared) and takes most of the time: leave it out.
-TARGET_ARGS = ("--omit-from", "render_report")
 
 
 def rule_blocks() -> dict[str, tuple[str, str]]:
@@ -121,12 +119,15 @@ def result_bytes(workdir: Path) -> dict[str, bytes]:
     return {str(p.relative_to(base)): p.read_bytes() for p in files}
 
 
-def differing_results(one: Path, other: Path) -> list[str]:
+def differing_results(one: Path, other: Path, *, under: tuple[str, ...] = ()) -> list[str]:
     """The files under ``results/`` whose bytes differ between two runs (:func:`result_bytes`).
 
-    Both runs must have written the same files, and more than a handful of them.
+    With ``under``, only the files in those folders of ``results/`` (``("ingest", "final")``). Both runs must have
+    written the same files there, and more than a handful of them.
     """
     first, second = result_bytes(one), result_bytes(other)
+    if under:
+        first, second = ({k: v for k, v in files.items() if k.split("/")[0] in under} for files in (first, second))
     assert len(first) >= 6
     assert sorted(first) == sorted(second)
     return [name for name in first if first[name] != second[name]]
