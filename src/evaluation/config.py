@@ -371,8 +371,8 @@ def setting(config: Mapping[str, Any], *keys: str) -> Any:
     """
     node: Any = config
     for depth, key in enumerate(keys):
-        section = depth < len(keys) - 1
-        if not isinstance(node, Mapping) or key not in node or (section and node[key] is None):
+        inner = depth < len(keys) - 1  # a section on the way to the value
+        if not isinstance(node, Mapping) or key not in node or (inner and node[key] is None):
             return schema_defaults(*keys)
         node = node[key]
     return node

@@ -1,16 +1,15 @@
 """The design choices of the staggered analyses, read from config and checked once.
 
-Config keys (``workflow/schemas/config.schema.yaml``, the one source of their defaults, shown here in brackets):
+Config keys (their defaults are in ``workflow/schemas/config.schema.yaml`` only, and listed in ``docs/config.md``):
 
 ``estimation.staggered``
-    ``control_group`` (``not_yet_treated``), ``method`` (``dr``), ``base_period`` (``universal``),
-    ``covariates`` (``[]``: panel columns averaged per municipality-year), ``anticipation`` (0),
-    ``bootstrap`` (true), ``n_bootstrap`` (999), ``seed`` (20130104).
+    ``control_group``, ``method``, ``base_period``, ``covariates`` (panel columns averaged per
+    municipality-year), ``anticipation``, ``bootstrap``, ``n_bootstrap``, ``seed``.
 ``estimation.dose_response``
-    ``per_cases`` (10): report the slope per this many more cases per caseworker;
-    ``control_for_reform`` (true): include the municipality-year reform indicator as a control.
+    ``per_cases``: report the slope per this many more cases per caseworker; ``control_for_reform``: include
+    the municipality-year reform indicator as a control.
 ``estimation.heterogeneity``
-    ``subgroups`` (``[life_phase, sex, prior_placement]``).
+    ``subgroups``: a selection of :data:`SUBGROUPS`.
 
 The universal base period is the default because its pre-period estimates are long differences
 against the year before adoption, the quantities an event-study figure should show (Roth 2024,
