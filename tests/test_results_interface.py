@@ -45,7 +45,7 @@ from evaluation.synth import staggered_synthetic_control, synthetic_control, syn
 
 #: Classes named like results that estimate nothing, and why they have no ``tidy()``.
 NOT_ESTIMATES = {
-    "evaluation.cohort.CohortResult": "the cohort panel and its sample flow",
+    "evaluation.cohort.build.CohortResult": "the cohort panel and its sample flow",
     "evaluation.simulate.core.SimulationResult": "the files of a synthetic registry and its planted truth",
     "evaluation.did.bootstrap.MultiplierBootstrapResult": "the draws behind AttGtResult's SEs, which its tidy() has",
 }
