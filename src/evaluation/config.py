@@ -63,6 +63,12 @@ def _read_yaml(path: Path, what: str) -> Any:
         raise ConfigError(f"{what} {path} is not valid YAML: {exc}") from None
 
 
+@functools.cache
+def _schema() -> dict[str, Any]:
+    """Read the project's config schema (once)."""
+    return _read_yaml(SCHEMA_PATH, "Config schema")
+
+
 def _extend_with_defaults(validator_class: type) -> type:
     """Return a validator class that fills in ``default`` values while validating."""
     validate_properties = validator_class.VALIDATORS["properties"]
@@ -245,7 +251,7 @@ def validate_config(config: dict[str, Any], schema_path: Path | None = None) -> 
     if not isinstance(config, dict):
         raise ConfigError("The configuration must be a mapping of keys to values.")
     _normalise(config)
-    schema = _read_yaml(schema_path or SCHEMA_PATH, "Config schema")
+    schema = _read_yaml(schema_path, "Config schema") if schema_path else _schema()
     _typed_from_text(config, schema)
     validator = _DefaultFillingValidator(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: [str(p) for p in e.absolute_path])
@@ -320,12 +326,6 @@ def load_config(
         study = merge(study, overrides)
     config = apply_study_file(merge(config, study), study)
     return validate_config(config, schema_path)
-
-
-@functools.cache
-def _schema() -> dict[str, Any]:
-    """Read the project's config schema (once)."""
-    return _read_yaml(SCHEMA_PATH, "Config schema")
 
 
 @functools.cache

@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from evaluation.config import schema_defaults, setting
+from evaluation.config import setting
 from evaluation.economics.prices import price_index
 from evaluation.errors import ConfigError
 
@@ -76,7 +76,7 @@ def economics_settings(config: Mapping[str, Any]) -> EconomicsSettings:
             f"economics.horizon_years ({horizon}) and economics.bootstrap.replications ({replications}) "
             "must be at least 1."
         )
-    jobs = int(boot.get("jobs", schema_defaults("economics", "bootstrap", "jobs")))
+    jobs = int(setting(config, "economics", "bootstrap", "jobs"))
     if jobs < 1:
         raise ConfigError(f"economics.bootstrap.jobs ({jobs}) must be at least 1.")
     case_open = budget.get("case_open_children")

@@ -136,7 +136,8 @@ def payback_sentence(
     str
     """
     language = check_language(language)
-    words, clauses = project_words(language, WORDS)["years"], project_words(language, WORDS)["probability"]
+    sentences = project_words(language, WORDS)
+    words, clauses = sentences["years"], sentences["probability"]
 
     def year(value: float) -> str:
         return (
