@@ -11,9 +11,37 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from evaluation.disclosure import SuppressionRecord, write_summary
+from evaluation.report.inputs import declared
+
+
+def write_result(frame: pd.DataFrame, path: Path) -> Path:
+    """Write a hand-made results table at ``path`` with every column the results registry declares for it.
+
+    The file is found by the end of ``path`` (``.../estimates.csv``, ``.../economics/ceac.csv``). Declared
+    columns the test leaves out are written empty (``number``, ``text``) or False (``flag``), in the declared
+    order, so that a fixture holds exactly what the pipeline writes. A column the registry does not declare
+    is an error: the fixture would test a table the pipeline never writes.
+    """
+    parts = Path(path).parts
+    try:
+        entry = declared("/".join(parts[-2:]))
+    except KeyError:
+        entry = declared(parts[-1])
+    extra = [c for c in frame.columns if c not in entry.kinds]
+    if extra:
+        raise KeyError(f"{path}: columns {extra} are not declared for {entry.path}")
+    out = frame.copy()
+    for name, kind in entry.kinds.items():
+        if name not in out.columns:
+            out[name] = False if kind == "flag" else np.nan
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    out[entry.names].to_csv(path, index=False)
+    return Path(path)
+
 
 ECONOMICS = [
     # item, estimate, ci_low, ci_high, unit
@@ -46,14 +74,14 @@ def write_later_results(results: Path) -> Path:
     (results / "estimate").mkdir(parents=True, exist_ok=True)
     (results / "compare").mkdir(parents=True, exist_ok=True)
     frame = pd.DataFrame(ECONOMICS, columns=["item", "estimate", "ci_low", "ci_high", "unit"]).assign(price_year=2019)
-    frame.to_csv(results / "economics.csv", index=False)
+    frame.pipe(write_result, results / "economics.csv")
     rows = [
         (year + 1, item, value, value - 10000, value + 10000, CHILD_YEARS[year])
         for item, values in COSTS.items()
         for year, value in enumerate(values)
     ]
     columns = ["followup_year", "item", "estimate", "ci_low", "ci_high", "n_treated_child_years"]
-    pd.DataFrame(rows, columns=columns).to_csv(results / "economics" / "costs_by_year.csv", index=False)
+    pd.DataFrame(rows, columns=columns).pipe(write_result, results / "economics" / "costs_by_year.csv")
     pd.DataFrame(
         {
             "wtp_dkk_per_unit": [0.0, 10000.0, 20000.0, 30000.0],
@@ -61,7 +89,7 @@ def write_later_results(results: Path) -> Path:
             "n_draws": 499,
             "unit": "DKK per SDQ point",
         }
-    ).to_csv(results / "economics" / "ceac.csv", index=False)
+    ).pipe(write_result, results / "economics" / "ceac.csv")
     pd.DataFrame(
         [
             (0, "total", 650e6, 552.5e6, 0.85, 1334),
@@ -71,7 +99,7 @@ def write_later_results(results: Path) -> Path:
             (2011, "total", 350e6, 297.5e6, 0.85, 762),
         ],
         columns=["year", "function", "accounts_dkk", "micro_dkk", "share_explained", "n_children"],
-    ).to_csv(results / "economics" / "reconciliation.csv", index=False)
+    ).pipe(write_result, results / "economics" / "reconciliation.csv")
     budget = []
     for year, (fte, staff, measure, net, cumulative) in enumerate(
         [(38.94, 27.41e6, -4.02e6, 23.39e6, 23.39e6), (38.94, 27.41e6, -29.3e6, -1.89e6, 21.57e6)], start=1
@@ -84,8 +112,8 @@ def write_later_results(results: Path) -> Path:
             ("cumulative_net_cost", cumulative),
         ):
             budget.append((year, item, value, value - 5e6, value + 5e6, "DKK", 2019))
-    pd.DataFrame(budget, columns=["budget_year", "item", "estimate", "ci_low", "ci_high", "unit", "price_year"]).to_csv(
-        results / "economics" / "budget.csv", index=False
+    pd.DataFrame(budget, columns=["budget_year", "item", "estimate", "ci_low", "ci_high", "unit", "price_year"]).pipe(
+        write_result, results / "economics" / "budget.csv"
     )
     _staggered(results / "estimate")
     write_inference_results(results)
@@ -105,7 +133,7 @@ def write_later_results(results: Path) -> Path:
             "smd_flag": [False, False, False, False],
             "var_ratio_flag": [False, False, False, True],
         }
-    ).to_csv(results / "compare" / "balance.csv", index=False)
+    ).pipe(write_result, results / "compare" / "balance.csv")
     return results
 
 
@@ -116,7 +144,7 @@ def _staggered(folder: Path) -> None:
             est = value * scale
             nvr.append((outcome, estimator, est, 0.3 * scale, est - 0.6 * scale, est + 0.6 * scale, 0.0004, 17, 78, ""))
     columns = ["outcome", "estimator", "estimate", "se", "ci_low", "ci_high", "p_value", "n_treated", "n_control"]
-    pd.DataFrame(nvr, columns=[*columns, "label"]).to_csv(folder / "naive_vs_robust.csv", index=False)
+    pd.DataFrame(nvr, columns=[*columns, "label"]).pipe(write_result, folder / "naive_vs_robust.csv")
     write_bacon(folder)
     write_headline_event_study(folder)
     events = []
@@ -128,7 +156,7 @@ def _staggered(folder: Path) -> None:
             band = (None, None) if se is None else (att - 3 * se, att + 3 * se)
             events.append((outcome, t, att, se, low, high, *band, int(t < 0), 17 if t > -3 else None))
     columns = ["outcome", "event_time", "att", "se", "ci_low", "ci_high", "band_low", "band_high", "pre", "n_treated"]
-    pd.DataFrame(events, columns=columns).to_csv(folder / "event_study.csv", index=False)
+    pd.DataFrame(events, columns=columns).pipe(write_result, folder / "event_study.csv")
     pd.DataFrame(
         {
             "outcome": ["sdq", "cost_per_child", "school_absence"],
@@ -136,7 +164,7 @@ def _staggered(folder: Path) -> None:
             "df": [10, 10, 0],
             "p_value": [0.0000001, 0.976, None],
         }
-    ).to_csv(folder / "pretrend.csv", index=False)
+    ).pipe(write_result, folder / "pretrend.csv")
     pd.DataFrame(
         [
             ("sdq", "life_phase", "0-6", -1.63, 0.63, -2.86, -0.40, 0.009, 3260),
@@ -146,7 +174,7 @@ def _staggered(folder: Path) -> None:
             ("cost_per_child", "sex", "male", -41071.7, 23853.3, -87823.3, 5679.8, 0.085, 5921),
         ],
         columns=["outcome", "subgroup_variable", "subgroup", "estimate", "se", "ci_low", "ci_high", "p_value", "n"],
-    ).to_csv(folder / "heterogeneity.csv", index=False)
+    ).pipe(write_result, folder / "heterogeneity.csv")
     pd.DataFrame(
         [
             ("sdq", "caseload_per_worker", 10.0, 1, 0.0256, 0.0444, -0.0626, 0.1137, 0.566, 98, 1356),
@@ -155,7 +183,7 @@ def _staggered(folder: Path) -> None:
         ],
         columns=["outcome", "exposure", "per", "control_for_reform", "estimate", "se", "ci_low", "ci_high", "p_value",
                  "n_municipalities", "n_municipality_years"],
-    ).to_csv(folder / "dose_response.csv", index=False)  # fmt: skip
+    ).pipe(write_result, folder / "dose_response.csv")  # fmt: skip
     pd.DataFrame(
         [
             ("main", "cost_per_child", "did_imputation", "primary", -10823.0, 0.4076, 0.4076, 0.4076),
@@ -166,7 +194,7 @@ def _staggered(folder: Path) -> None:
             ("staggered", "school_absence", "cs_simple", "secondary", -0.87, 0.2, 0.2, 0.2),
         ],
         columns=["analysis", "outcome", "estimator", "family", "estimate", "p_value", "p_holm", "p_bh"],
-    ).to_csv(folder / "multiplicity.csv", index=False)
+    ).pipe(write_result, folder / "multiplicity.csv")
 
 
 #: Goodman-Bacon rows of one outcome: comparison, treated cohort, control cohort, weight, estimate (weights sum to 1)
@@ -197,11 +225,11 @@ def write_headline_event_study(folder: Path) -> None:
                "n_treated_municipalities", "few_municipalities", "n_child_years", "inference"]  # fmt: skip
     frame = pd.DataFrame(rows, columns=columns)
     frame["n_treated_municipalities"] = frame["n_treated_municipalities"].where(frame["n_treated_municipalities"] >= 5)
-    frame.to_csv(folder / "event_study_main.csv", index=False)
+    frame.pipe(write_result, folder / "event_study_main.csv")
     pd.DataFrame(
         [("sdq", 0.82, 4, 97, 0.515), ("cost_per_child", 3.10, 4, 97, 0.019)],
         columns=["outcome", "statistic", "df_num", "df_den", "p_value"],
-    ).to_csv(folder / "pretrend_main.csv", index=False)
+    ).pipe(write_result, folder / "pretrend_main.csv")
     honest = []
     for method, grid, breakdown in (("relative_magnitudes", (0.0, 0.5, 1.0, 1.5, 2.0), 1.5),
                                     ("smoothness", (0.0, 0.1, 0.2), None)):  # fmt: skip
@@ -209,7 +237,7 @@ def write_headline_event_study(folder: Path) -> None:
             half = 0.5 + (0.4 * m if method == "relative_magnitudes" else 0.5 * m)
             honest.append(("sdq", method, m, -1.1 - half, -1.1 + half, breakdown, -1.6, -0.6))
     columns = ["outcome", "method", "m", "ci_low", "ci_high", "breakdown_m", "original_low", "original_high"]
-    pd.DataFrame(honest, columns=columns).to_csv(folder / "honest_did.csv", index=False)
+    pd.DataFrame(honest, columns=columns).pipe(write_result, folder / "honest_did.csv")
 
 
 def write_bacon(folder: Path) -> Path:
@@ -228,10 +256,8 @@ def write_bacon(folder: Path) -> Path:
     columns = ["outcome", "family", "comparison", "treated_cohort", "control_cohort", "weight", "estimate",
                "municipalities", "municipalities_dropped", "years"]  # fmt: skip
     path = folder / "bacon.csv"
-    pd.DataFrame(rows, columns=columns).astype({"treated_cohort": "Int64", "control_cohort": "Int64"}).to_csv(
-        path, index=False
-    )
-    return path
+    frame = pd.DataFrame(rows, columns=columns).astype({"treated_cohort": "Int64", "control_cohort": "Int64"})
+    return write_result(frame, path)
 
 
 #: outcome, inference, chosen, weight_type, G*, estimate, p_value, ci_low, ci_high, draws (rows out of report order)
@@ -261,7 +287,7 @@ def write_inference_results(results: Path, inference: list[tuple] | None = None)
             "effective_clusters": g_star, "n_clusters": 20, "n_treated_clusters": 4, "estimate": estimate, "se": 0.5,
             "p_value": p, "ci_low": low, "ci_high": high, "draws": draws,
         })  # fmt: skip
-    pd.DataFrame(rows).to_csv(results / "estimate" / "inference.csv", index=False)
+    pd.DataFrame(rows).pipe(write_result, results / "estimate" / "inference.csv")
     power = []
     common = {"n_clusters": 20, "pre_periods": 3.0, "post_periods": 8.0, "alpha": 0.05, "power": 0.8}
     for outcome, (size, icc, sd, mde_sd, grid) in POWER.items():
@@ -271,7 +297,7 @@ def write_inference_results(results: Path, inference: list[tuple] | None = None)
             for grid_icc, value in zip((0.0, 0.05, 0.1), values, strict=False):
                 design = {"treated_clusters": treated, **common, "cluster_size": size, "icc": grid_icc, "sd": sd}
                 power.append({"outcome": outcome, "row": "grid", **design, "mde": value * sd, "mde_sd": value})
-    pd.DataFrame(power).to_csv(results / "power" / "mde.csv", index=False)
+    pd.DataFrame(power).pipe(write_result, results / "power" / "mde.csv")
     return results
 
 

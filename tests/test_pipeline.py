@@ -257,6 +257,21 @@ def test_every_count_column_of_every_results_file_declares_its_unit(run):
     assert undeclared_counts(run / "results") == []
 
 
+def test_every_results_table_has_the_columns_the_registry_declares(run):
+    """Each CSV file under ``results/`` has exactly its declared columns, in order (evaluation.contract.results)."""
+    import csv
+
+    from evaluation.contract.results import header_problem
+
+    tables = sorted((run / "results").rglob("*.csv"))
+    assert tables
+    problems = []
+    for path in tables:
+        with path.open(encoding="utf-8") as handle:
+            problems.append(header_problem(path, next(csv.reader(handle))))
+    assert [p for p in problems if p] == []
+
+
 def test_interim_release_is_cut_off_and_final_release_uses_all_data(run):
     """The interim report's results stop at report.cutoff_date; the final report's use every year."""
     from evaluation.config import load_config

@@ -15,6 +15,7 @@ from evaluation.report import build_report
 from evaluation.report.inputs import load_results
 from evaluation.report.sentences import read_sentences
 from evaluation.report.values import WORDS, collect_variables
+from report_fixtures import write_result
 
 REPORTS_SOURCE = Path(__file__).resolve().parents[1] / "reports"
 
@@ -69,8 +70,9 @@ def write_results(results: Path) -> Path:
             "rows_read": [120345, 8123, 45000],
             "rows_accepted": [120345, 8120, 44000],
             "rows_quarantined": [0, 3, 1000],
+            "rows_duplicate_dropped": [0, 0, 0],
         }
-    ).to_csv(results / "ingest" / "row_accounting.csv", index=False)
+    ).pipe(write_result, results / "ingest" / "row_accounting.csv")
     pd.DataFrame(
         {
             "step": ["all_children", "open_case", "covariates", "matched"],
@@ -78,7 +80,7 @@ def write_results(results: Path) -> Path:
             "n_treated": [25000, 2100, 1900, 1843],
             "n_control": [1100000, 21000, 20511, 1843],
         }
-    ).to_csv(results / "cohort" / "sample_flow.csv", index=False)
+    ).pipe(write_result, results / "cohort" / "sample_flow.csv")
     pd.DataFrame(
         {
             "covariate": ["sex", "age_at_entry", "parent_basic_education", "prior_notifications"],
@@ -87,17 +89,17 @@ def write_results(results: Path) -> Path:
             "var_ratio_before": [1.0, 1.1, 1.3, 1.4],
             "var_ratio_after": [1.0, 1.02, 1.05, 0.98],
         }
-    ).to_csv(results / "compare" / "balance.csv", index=False)
+    ).pipe(write_result, results / "compare" / "balance.csv")
     columns = ["analysis", "outcome", "estimator", "subgroup", "estimate", "se", "ci_low", "ci_high", "p_value"]
-    pd.DataFrame(ESTIMATES, columns=[*columns, "n_treated", "n_control"]).to_csv(results / "estimates.csv", index=False)
+    pd.DataFrame(ESTIMATES, columns=[*columns, "n_treated", "n_control"]).pipe(write_result, results / "estimates.csv")
     rows = []
     for outcome, base in (("sdq", 14.0), ("cost_per_child", 300000.0), ("school_absence", 8.0)):
         for year in range(2010, 2024):
             for g, (group, shift) in enumerate((("treated", 1.0), ("comparison_matched", 0.8), ("comparison_all", 0))):
                 n = 3 if (group == "treated" and year == 2010 and outcome == "sdq") else 400 + 10 * g
                 rows.append((outcome, year, group, base * (1 + 0.01 * (year - 2010)) + shift, n))
-    pd.DataFrame(rows, columns=["outcome", "year", "group", "mean", "n"]).to_csv(
-        results / "estimate" / "trends.csv", index=False
+    pd.DataFrame(rows, columns=["outcome", "year", "group", "mean", "n"]).pipe(
+        write_result, results / "estimate" / "trends.csv"
     )
     return results
 
@@ -113,7 +115,7 @@ def project(tmp_path: Path) -> tuple[Path, Path]:
 def test_missing_results_file_names_file_and_step(project: tuple[Path, Path]) -> None:
     results, reports = project
     (results / "estimates.csv").unlink()
-    with pytest.raises(ReportError, match=r"estimates\.csv is missing: run the estimate step first"):
+    with pytest.raises(ReportError, match=r"estimates\.csv is missing: run the estimate_effects step first"):
         build_report(results, reports, engine="offline", progress=lambda _m: None)
 
 
@@ -122,7 +124,7 @@ def test_non_numeric_value_names_row_and_column(project: tuple[Path, Path]) -> N
     frame = pd.read_csv(results / "estimates.csv")
     frame["se"] = frame["se"].astype(object)
     frame.loc[2, "se"] = "abc"
-    frame.to_csv(results / "estimates.csv", index=False)
+    frame.pipe(write_result, results / "estimates.csv")
     with pytest.raises(ReportError, match=r"row 4, column se: 'abc'"):
         load_results(results)
 
@@ -172,7 +174,7 @@ def test_variables_hold_hand_formatted_numbers(tmp_path: Path) -> None:
 def test_duplicate_estimate_rows_are_refused(tmp_path: Path) -> None:
     results = write_results(tmp_path / "results")
     frame = pd.read_csv(results / "estimates.csv")
-    pd.concat([frame, frame.iloc[[0]]]).to_csv(results / "estimates.csv", index=False)
+    pd.concat([frame, frame.iloc[[0]]]).pipe(write_result, results / "estimates.csv")
     with pytest.raises(ReportError, match="more than one row for analysis 'main', outcome 'sdq'"):
         collect_variables(load_results(results), sentences=read_sentences(REPORTS_SOURCE, "da", WORDS))
 

@@ -19,7 +19,7 @@ import pytest
 
 from evaluation.errors import ReportError
 from evaluation.report import build_report
-from report_fixtures import write_later_results
+from report_fixtures import write_later_results, write_result
 from test_report_build import REPORTS_SOURCE, write_results
 
 NOT_YET = {
@@ -55,7 +55,7 @@ def _extra_results(results: Path) -> None:
         1,
     )
     (results / "implementation").mkdir()
-    frame.to_csv(results / "implementation" / "group_year.csv", index=False)
+    frame.pipe(write_result, results / "implementation" / "group_year.csv")
     rows = []
     for figure in FIGURES:
         for level, value in (("municipality", 1234.56), ("comparison", 1000.0), ("national", 0.625)):
@@ -63,7 +63,7 @@ def _extra_results(results: Path) -> None:
                 rows.append((657, "Herning", "non_adopters", level, figure, year, value, 0))
     columns = ["municipality", "name", "comparison", "level", "figure", "year", "value", "suppressed"]
     (results / "factsheets").mkdir()
-    pd.DataFrame(rows, columns=columns).to_csv(results / "factsheets" / "municipality_figures.csv", index=False)
+    pd.DataFrame(rows, columns=columns).pipe(write_result, results / "factsheets" / "municipality_figures.csv")
     provenance = {
         "code_version": "v1.0.0-3-gabc1234",
         "config_sha256": "ab" * 32,

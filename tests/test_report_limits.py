@@ -21,7 +21,7 @@ from evaluation.report import build_report
 from evaluation.report.inputs import load_results
 from evaluation.report.limits import WORDS, analysis_limits, limits_markdown
 from evaluation.report.sentences import read_sentences
-from report_fixtures import write_inference_results, write_later_results
+from report_fixtures import write_inference_results, write_later_results, write_result
 from test_report_build import ESTIMATES, REPORTS_SOURCE, STUDY, write_results
 
 INF = math.inf
@@ -53,19 +53,19 @@ def one_adopter_results(results: Path) -> Path:
         ],
         columns=estimates.columns,
     )  # network_foster_share: not estimated, no row
-    pd.concat([estimates, placements], ignore_index=True).to_csv(results / "estimates.csv", index=False)
+    pd.concat([estimates, placements], ignore_index=True).pipe(write_result, results / "estimates.csv")
     write_inference_results(results, ONE_ADOPTER_INFERENCE)
     inference = pd.read_csv(results / "estimate" / "inference.csv").assign(n_clusters=10, n_treated_clusters=1)
-    inference.to_csv(results / "estimate" / "inference.csv", index=False)
+    inference.pipe(write_result, results / "estimate" / "inference.csv")
     folder = results / "estimate"
     events = pd.read_csv(folder / "event_study_main.csv")
     events = events.assign(few_municipalities=1, ci_low=None, ci_high=None, p_value=None, n_treated_municipalities=1)
-    events.to_csv(folder / "event_study_main.csv", index=False)
+    events.pipe(write_result, folder / "event_study_main.csv")
     honest = pd.read_csv(folder / "honest_did.csv")
-    honest.iloc[0:0].to_csv(folder / "honest_did.csv", index=False)
+    honest.iloc[0:0].pipe(write_result, folder / "honest_did.csv")
     robust = pd.read_csv(folder / "naive_vs_robust.csv")
     robust.loc[robust["estimator"].isin(["cs_simple", "cs_dynamic"]), ["se", "ci_low", "ci_high", "p_value"]] = None
-    robust.to_csv(folder / "naive_vs_robust.csv", index=False)
+    robust.pipe(write_result, folder / "naive_vs_robust.csv")
     synth = results / "synth"
     synth.mkdir()
     sdid = [
@@ -75,9 +75,9 @@ def one_adopter_results(results: Path) -> Path:
     ]
     columns = ["outcome", "municipality", "adoption_year", "att", "se", "ci_low", "ci_high", "p_value", "level",
                "pre_years", "post_years", "n_controls", "adopters"]  # fmt: skip
-    pd.DataFrame(sdid, columns=columns).to_csv(synth / "sdid.csv", index=False)
+    pd.DataFrame(sdid, columns=columns).pipe(write_result, synth / "sdid.csv")
     bacon = pd.read_csv(folder / "bacon.csv")
-    bacon.loc[bacon["comparison"].isin(["treated_vs_never", "twfe"])].to_csv(folder / "bacon.csv", index=False)
+    bacon.loc[bacon["comparison"].isin(["treated_vs_never", "twfe"])].pipe(write_result, folder / "bacon.csv")
     return results
 
 
@@ -164,7 +164,7 @@ def test_an_open_interval_of_a_relative_change_is_named_without_randomization_in
     estimates = pd.read_csv(results / "estimates.csv")
     row = ("main", "breakdown_rate", "did_imputation", "all", 1.4, 2.9, -0.5, INF, 0.5, 129, 271)
     estimates = pd.concat([estimates, pd.DataFrame([row], columns=estimates.columns)])
-    estimates.to_csv(results / "estimates.csv", index=False)
+    estimates.pipe(write_result, results / "estimates.csv")
     limits = {limit.code: limit.values for limit in analysis_limits(load_results(results))}
     assert "few_treated" not in limits and "unbounded_interval" not in limits
     assert limits["unbounded_relative"]["outcomes"] == ["breakdown_rate"]
@@ -177,7 +177,7 @@ def test_a_study_where_everything_could_be_made_has_no_such_list(tmp_path: Path)
     estimates = pd.read_csv(results / "estimates.csv")
     rows = [("main", o, "did_imputation", "all", -0.1, 0.05, -0.2, 0.0, 0.2, 400, 500)
             for o in ("placement_rate", "network_foster_share", "breakdown_rate", "caseload")]  # fmt: skip
-    pd.concat([estimates, pd.DataFrame(rows, columns=estimates.columns)]).to_csv(results / "estimates.csv", index=False)
+    pd.concat([estimates, pd.DataFrame(rows, columns=estimates.columns)]).pipe(write_result, results / "estimates.csv")
     assert analysis_limits(load_results(results)) == []
     reports = tmp_path / "reports"
     shutil.copytree(REPORTS_SOURCE, reports, ignore=shutil.ignore_patterns("_output", "_generated", "_variables.yml"))

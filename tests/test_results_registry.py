@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from pathlib import Path
@@ -11,10 +12,13 @@ import pytest
 
 from evaluation.contract.results import (
     COUNT_NAME,
+    KINDS,
     PERSON_UNITS,
     RESULTS_FILES,
     UNITS,
+    columns_of,
     find_results_file,
+    header_problem,
     undeclared_counts,
 )
 from evaluation.io import write_csv
@@ -127,3 +131,63 @@ def test_every_results_table_is_written_by_write_csv():
         if ".to_csv(" in line
     ]
     assert writers == []
+
+
+def test_every_csv_declares_its_columns_and_its_counts_are_number_columns():
+    for entry in RESULTS_FILES:
+        if not entry.path.endswith(".csv"):
+            assert entry.columns == "", entry.path
+            continue
+        assert entry.names, entry.path
+        assert len(entry.columns.split()) == len(entry.names), f"{entry.path}: a column is declared twice"
+        assert set(entry.kinds.values()) <= set(KINDS), entry.path
+        for count in entry.counts:
+            assert entry.kinds.get(count.column) == "number", (entry.path, count.column)
+
+
+def test_columns_are_found_by_pattern_or_by_a_path_of_a_release():
+    assert columns_of("results/{release}/estimate/trends.csv") == ["outcome", "year", "group", "mean", "n"]
+    assert columns_of("results/interim/estimate/trends.csv") == ["outcome", "year", "group", "mean", "n"]
+    with pytest.raises(KeyError, match="not a results file with declared columns"):
+        columns_of("results/{release}/study.json")
+
+
+def test_write_csv_refuses_a_declared_file_whose_columns_differ(tmp_path):
+    path = tmp_path / "results" / "final" / "estimate" / "trends.csv"
+    good = pd.DataFrame({"outcome": ["sdq"], "year": [2019], "group": ["treated"], "mean": [14.2], "n": [40]})
+    assert header_problem(path, list(good.columns)) is None
+    with pytest.raises(ValueError, match=r"trends\.csv: the columns differ .*\(missing n; not declared count\)"):
+        write_csv(good.rename(columns={"n": "count"}), path)
+    with pytest.raises(ValueError, match="in the order outcome, group, year, mean, n"):
+        write_csv(good[["outcome", "group", "year", "mean", "n"]], path)
+    assert not path.exists()
+    assert write_csv(good, path).read_text(encoding="utf-8").splitlines()[0] == "outcome,year,group,mean,n"
+    # a table outside results/<release>/ is not checked
+    assert write_csv(good[["n"]], tmp_path / "trends.csv").is_file()
+
+
+def _string_lists(tree: ast.AST):
+    """Every list or tuple literal of three or more strings in a module, with its line."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.List | ast.Tuple) and len(node.elts) >= 3:
+            if all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in node.elts):
+                yield node.lineno, [e.value for e in node.elts]
+
+
+def test_the_columns_of_a_results_file_are_written_down_only_in_the_registry():
+    """``grep`` finds each results file's columns in one place: no module repeats a file's column list."""
+    declared = {
+        frozenset(names): entry.path
+        for entry in RESULTS_FILES
+        if entry.columns
+        for names in (entry.names, entry.names[1:])
+    }
+    registry = ROOT / "src" / "evaluation" / "contract" / "results.py"
+    copies = [
+        f"{path.relative_to(ROOT)}:{line} repeats the columns of {declared[frozenset(names)]}"
+        for path in sorted((ROOT / "src" / "evaluation").rglob("*.py"))
+        if path != registry
+        for line, names in _string_lists(ast.parse(path.read_text(encoding="utf-8")))
+        if frozenset(names) in declared
+    ]
+    assert copies == []

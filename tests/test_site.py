@@ -147,9 +147,9 @@ def test_honest_did_figure_tells_the_intervals_apart_without_colour(tmp_path: Pa
     from evaluation.report.sentences import read_sentences
     from report_fixtures import write_headline_event_study
 
-    write_headline_event_study(tmp_path)
+    write_headline_event_study(tmp_path / "estimate")
     words = read_sentences(REPORTS_SOURCE, "en", WORDS)
-    figure = honest_did_figure(pd.read_csv(tmp_path / "honest_did.csv"), sentences=words, language="en")
+    figure = honest_did_figure(pd.read_csv(tmp_path / "estimate" / "honest_did.csv"), sentences=words, language="en")
     for ax in figure.axes:
         styles = {c.get_label(): str(c.get_linestyle()) for c in ax.collections if not c.get_label().startswith("_")}
         if len(styles) > 1:

@@ -21,6 +21,7 @@ from evaluation.fewclusters.synth_step import (
 )
 from evaluation.synth import synthetic_did
 from evaluation.synth.sdid_solver import fit_weights, sum_normalize
+from report_fixtures import write_result
 
 PRICES = {
     "price_year": 2020,
@@ -295,10 +296,10 @@ def _synth_fixture(results, *, sdid: bool = True) -> None:
     for outcome, att in (("spending_per_child", -12345.0), ("placement_rate", -2.5), ("family_care_share", 0.125)):
         rows.append((657, outcome, 2013, att, 0.5, 3.0, 6.0, 0.25))
         rows.append((167, outcome, 2015, att / 2, 1.0, 2.0, 2.0, None))
-    pd.DataFrame(rows, columns=list(TABLE_COLUMNS)).to_csv(folder / "table.csv", index=False)
+    pd.DataFrame(rows, columns=list(TABLE_COLUMNS)).pipe(write_result, folder / "table.csv")
     average = pd.DataFrame(rows, columns=list(TABLE_COLUMNS)).groupby("outcome", sort=False)["att"].mean()
-    pd.DataFrame({"outcome": average.index, "att_average": average.to_numpy(), "n_adopters": 2}).to_csv(
-        folder / "average.csv", index=False
+    pd.DataFrame({"outcome": average.index, "att_average": average.to_numpy(), "n_adopters": 2}).pipe(
+        write_result, folder / "average.csv"
     )
     gaps = [
         (outcome, unit, role, year, (1.0 if role == "treated" else 0.2) * (year - 2012))
@@ -306,7 +307,7 @@ def _synth_fixture(results, *, sdid: bool = True) -> None:
         for unit, role in ((657, "treated"), (101, "placebo"), (102, "placebo"))
         for year in range(2010, 2016)
     ]
-    pd.DataFrame(gaps, columns=["outcome", "unit", "role", "year", "gap"]).to_csv(folder / "gaps.csv", index=False)
+    pd.DataFrame(gaps, columns=["outcome", "unit", "role", "year", "gap"]).pipe(write_result, folder / "gaps.csv")
     if not sdid:
         return
     z = 1.959963984540054
@@ -316,7 +317,7 @@ def _synth_fixture(results, *, sdid: bool = True) -> None:
                                                ("average", None, mean, mean_se, None, None, 2)):  # fmt: skip
             p = 2 * stats.norm.sf(abs(a / e))
             sdid_rows.append((outcome, unit, year, a, e, a - z * e, a + z * e, p, 0.95, pre, post, 81, k))
-    pd.DataFrame(sdid_rows, columns=list(SDID_COLUMNS)).to_csv(folder / "sdid.csv", index=False)
+    pd.DataFrame(sdid_rows, columns=list(SDID_COLUMNS)).pipe(write_result, folder / "sdid.csv")
 
 
 @pytest.mark.parametrize(

@@ -41,6 +41,7 @@ from evaluation.errors import ConfigError
 from evaluation.io import write_csv, write_table
 from evaluation.matching.balance import BALANCE_COLUMNS as MATCHING_BALANCE_COLUMNS
 from evaluation.matching.balance import balance_text, tidy_balance
+from evaluation.matching.flow import FLOW_COLUMNS
 from evaluation.results import TidyResult, format_table
 
 #: Categorical covariates and their codes; the first code is the reference category.
@@ -281,7 +282,7 @@ def match_cohort(
     if unexplained:
         rows.append(("dropped_other", "Behandlede børn ikke matchet af anden grund", unexplained, 0))
     progress(f"compare: matched {n_t:,} treated children to {n_c:,} distinct controls; dropped {result.n_dropped}")
-    flow_rows = pd.DataFrame(rows, columns=["step", "description", "n_treated", "n_control"])
+    flow_rows = pd.DataFrame(rows, columns=FLOW_COLUMNS)
     scores = None
     if result.propensity is not None:  # exact, CEM and Mahalanobis matching fit no score
         scores = pd.DataFrame(

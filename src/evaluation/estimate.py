@@ -85,12 +85,13 @@ import statsmodels.api as sm
 from scipy import stats
 
 from evaluation.config import inference_outcomes, setting
+from evaluation.contract.results import columns_of
 from evaluation.disclosure.rules import below_threshold
 from evaluation.errors import ModelNotIdentifiedError
 from evaluation.io import write_csv
 from evaluation.results import ESTIMATE_COLUMNS, Estimate
 
-TREND_COLUMNS = ["outcome", "year", "group", "mean", "n"]
+TREND_COLUMNS = columns_of("results/{release}/estimate/trends.csv")
 
 
 def _inference(coef: float, se: float, df: int, alpha: float) -> tuple[float, float, float]:
@@ -445,20 +446,7 @@ def _headline_counts(sample: pd.DataFrame, fit: Any, outcome: str) -> tuple[int,
 
 
 #: Columns of ``results/<release>/estimate/event_study_main.csv``.
-EVENT_COLUMNS = [
-    "outcome",
-    "event_time",
-    "estimate",
-    "se",
-    "ci_low",
-    "ci_high",
-    "p_value",
-    "pre",
-    "n_treated_municipalities",
-    "few_municipalities",
-    "n_child_years",
-    "inference",
-]
+EVENT_COLUMNS = columns_of("results/{release}/estimate/event_study_main.csv")
 
 
 def _event_table(fit: Any, outcome: str, choice: Any, config: Mapping[str, Any], min_treated: int) -> pd.DataFrame:
@@ -497,10 +485,10 @@ def _event_table(fit: Any, outcome: str, choice: Any, config: Mapping[str, Any],
 
 
 #: Columns of ``results/<release>/estimate/pretrend_main.csv``.
-PRETREND_COLUMNS = ["outcome", "statistic", "df_num", "df_den", "p_value"]
+PRETREND_COLUMNS = columns_of("results/{release}/estimate/pretrend_main.csv")
 
 #: Columns of ``results/<release>/estimate/honest_did.csv``.
-HONEST_COLUMNS = ["outcome", "method", "m", "ci_low", "ci_high", "breakdown_m", "original_low", "original_high"]
+HONEST_COLUMNS = columns_of("results/{release}/estimate/honest_did.csv")
 
 
 def _normalised_event_study(fit: Any, min_treated: int) -> tuple[np.ndarray, np.ndarray, int, int] | None:

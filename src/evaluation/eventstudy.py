@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from evaluation.contract.results import columns_of
 from evaluation.did import AttGtResult
 from evaluation.did.influence import covariance_from_influence
 from evaluation.errors import EvaluationError, ModelNotIdentifiedError
@@ -67,7 +68,7 @@ def event_study(
     table["ci_low"] = table["att"] - z * table["se"]
     table["ci_high"] = table["att"] + z * table["se"]
     table["pre"] = table["event_time"] < 0
-    return table[["event_time", "att", "se", "ci_low", "ci_high", "band_low", "band_high", "pre", "n_treated"]]
+    return table[columns_of("results/{release}/estimate/event_study.csv")[1:]]  # the file's columns but outcome
 
 
 def _wald(theta: np.ndarray, cov: np.ndarray, labels: tuple[float, ...]) -> PretrendTest:

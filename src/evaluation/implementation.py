@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from evaluation.cohort.cases import spell_years
+from evaluation.contract.results import columns_of
 from evaluation.errors import EvaluationError
 from evaluation.io import read_extracts, write_csv
 
@@ -416,7 +417,7 @@ def implementation_tables(
     municipal = aggregate(records, ["municipality"], min_cell)
     first = municipal["municipality"].map({int(k): int(v) for k, v in adoptions.items()})
     municipal["adopted"] = (first.notna() & (municipal["year"] >= first.fillna(0))).astype(int)
-    municipal = municipal[["indicator", "municipality", "year", "adopted", "value", "suppressed"]]
+    municipal = municipal[columns_of("results/{release}/implementation/municipality_year.csv")]
     treated = records["municipality"].isin([int(k) for k in adoptions])
     # each record counts in its group and in the national figure: two sums of the records, not one of two copies
     groups = pd.concat(

@@ -10,6 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from evaluation.contract.results import header_problem
 from evaluation.errors import ExtractError
 
 #: Rows per Parquet row group (pyarrow's default, pinned: the row groups are part of the bytes written).
@@ -37,6 +38,8 @@ def write_csv(df: pd.DataFrame, path: str | Path) -> Path:
 
     UTF-8, Unix line ends, no index, numbers in :data:`CSV_FLOAT_FORMAT`, missing values as empty fields;
     parent folders are created. Suppression happens before (:func:`evaluation.disclosure.below_threshold`).
+    A file declared in :data:`evaluation.contract.results.RESULTS_FILES` must have exactly its declared
+    columns, in their order.
 
     Parameters
     ----------
@@ -49,8 +52,17 @@ def write_csv(df: pd.DataFrame, path: str | Path) -> Path:
     -------
     pathlib.Path
         ``path``.
+
+    Raises
+    ------
+    ValueError
+        If ``path`` is a declared results file and ``df``'s columns differ from the declaration (a
+        producer and the registry disagree: a bug, named in the message).
     """
     path = Path(path)
+    problem = header_problem(path, list(df.columns))
+    if problem is not None:
+        raise ValueError(problem)
     path.parent.mkdir(parents=True, exist_ok=True)
     df.to_csv(path, index=False, encoding="utf-8", lineterminator="\n", float_format=CSV_FLOAT_FORMAT)
     return path

@@ -29,6 +29,7 @@ import pandas as pd
 
 from evaluation.cohort.cases import spell_years
 from evaluation.contract.codes import MUNICIPALITY, PLACEMENT_GROUP
+from evaluation.contract.results import columns_of
 from evaluation.errors import EvaluationError
 from evaluation.implementation import _records, aggregate, caseload_records
 from evaluation.io import read_extracts, write_csv
@@ -188,7 +189,7 @@ def municipality_figures(
     table["_f"] = table["figure"].map({f: i for i, f in enumerate(FIGURES)})
     table["_l"] = table["level"].map({v: i for i, v in enumerate(LEVELS)})
     table = table.sort_values(["municipality", "_f", "_l", "year"]).reset_index(drop=True)
-    return table[["municipality", "name", "comparison", "level", "figure", "year", "value", "suppressed"]]
+    return table[columns_of("results/{release}/factsheets/municipality_figures.csv")]
 
 
 def write_municipality_figures(

@@ -57,6 +57,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from evaluation.contract.results import columns_of
+
 __all__ = [
     "ESTIMATE_COLUMNS",
     "TIDY_COLUMNS",
@@ -174,19 +176,7 @@ class Estimate:
 
 
 #: Columns of ``results/estimates.csv``, one row per analysis (the pipeline's contract with the report).
-ESTIMATE_COLUMNS = [
-    "analysis",
-    "outcome",
-    "estimator",
-    "subgroup",
-    "estimate",
-    "se",
-    "ci_low",
-    "ci_high",
-    "p_value",
-    "n_treated",
-    "n_control",
-]
+ESTIMATE_COLUMNS = columns_of("results/{release}/estimates.csv")
 
 
 def tidy_frame(rows: pd.DataFrame | Sequence[Mapping[str, Any]]) -> pd.DataFrame:

@@ -50,6 +50,7 @@ from evaluation.cohort.covariates import baseline_covariates, outcome_values
 from evaluation.cohort.placements import placement_outcomes
 from evaluation.cohort.timing import adoption_years, apply_cutoff, first_treat
 from evaluation.config import effective_cutoff, setting
+from evaluation.contract.results import columns_of
 from evaluation.errors import ExtractValidationError
 from evaluation.io import ExtractFiles, write_csv, write_table
 from evaluation.io import read_extracts as _read_extracts
@@ -117,7 +118,7 @@ PANEL_COLUMNS = [
     "breakdown_rate",
 ]
 
-FLOW_COLUMNS = ["step", "description", "n_treated", "n_control"]
+FLOW_COLUMNS = columns_of("results/{release}/cohort/sample_flow.csv")
 
 
 @dataclass(frozen=True)

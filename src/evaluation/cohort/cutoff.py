@@ -25,13 +25,14 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from evaluation.cohort.timing import CutoffRule, cutoff_rule, cutoff_timestamp
+from evaluation.contract.results import columns_of
 from evaluation.errors import ExtractError
 from evaluation.io import text_in_read_pieces, write_csv, write_parts
 
 __all__ = ["CUTOFF_ACCOUNTING_COLUMNS", "cut_extract_file", "cut_extracts", "cut_table"]
 
 #: Columns of the cut-off's row accounting (one row per extract).
-CUTOFF_ACCOUNTING_COLUMNS = ["extract", "rows_in", "rows_removed", "rows_truncated", "rows_out"]
+CUTOFF_ACCOUNTING_COLUMNS = columns_of("results/{release}/ingest/cutoff_accounting.csv")
 
 
 def _scalar(value: object, column: pa.ChunkedArray) -> pa.Scalar:

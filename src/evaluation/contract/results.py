@@ -22,6 +22,15 @@ Units
 ``municipalities``, ``municipality_years``, ``years``, ``draws``, ``replications``, ``records``, ``cells``,
 ``degrees_of_freedom``
     Counts that identify no person: published as they are.
+
+Columns
+-------
+Each CSV file declares every column, in the order its producer writes them, with its kind: ``number``
+(read as a float; counts included), ``text`` or ``flag`` (``True``/``False``). This is the one place a
+results file's columns are written down: the producers take their column lists from here
+(:func:`columns_of`), :func:`evaluation.io.write_csv` refuses a declared file whose header differs, and
+the report's loader (:mod:`evaluation.report.inputs`) and the report tests' fixtures check and build
+tables from the same declaration.
 """
 
 from __future__ import annotations
@@ -40,7 +49,9 @@ __all__ = [
     "UNITS",
     "Count",
     "ResultsFile",
+    "columns_of",
     "find_results_file",
+    "header_problem",
     "undeclared_counts",
 ]
 
@@ -56,6 +67,10 @@ Unit = Literal[
     "cells",
     "degrees_of_freedom",
 ]
+
+Kind = Literal["number", "text", "flag"]
+#: The kinds of column: ``number`` (floats and counts; empty = missing), ``text``, ``flag`` (True/False).
+KINDS: tuple[str, ...] = ("number", "text", "flag")
 
 #: Every unit, with what it counts.
 UNITS: dict[str, str] = {
@@ -125,11 +140,39 @@ class ResultsFile:
         The rule that writes it.
     counts
         Its count columns (every ``n``, ``n_*`` and other column that counts something).
+    columns
+        Every column of a CSV file, in the order written, with its kind (:data:`KINDS`); empty for other files.
+        Written as one string of names, each followed by ``:text`` or ``:flag`` unless it holds numbers
+        (``"outcome:text year mean n"``).
     """
 
     path: str
     producer: str
     counts: tuple[Count, ...] = field(default=())
+    columns: str = ""
+
+    def __post_init__(self) -> None:
+        for name, kind in self.kinds.items():
+            if kind not in KINDS:
+                raise ValueError(f"{self.path}: column {name} has kind {kind!r}, not one of {', '.join(KINDS)}")
+
+    @property
+    def kinds(self) -> dict[str, str]:
+        """Column -> kind (:data:`KINDS`), in the order written."""
+        kinds = {}
+        for spec in self.columns.split():
+            name, _, kind = spec.partition(":")
+            kinds[name] = kind or "number"
+        return kinds
+
+    @property
+    def names(self) -> list[str]:
+        """The columns, in the order written."""
+        return list(self.kinds)
+
+    def of_kind(self, kind: str) -> list[str]:
+        """Return the columns of one kind (``number``, ``text`` or ``flag``), in the order written."""
+        return [name for name, k in self.kinds.items() if k == kind]
 
     def count(self, column: str) -> Count | None:
         """Return the declaration of count column ``column``, or None."""
@@ -187,26 +230,57 @@ _RECORDS = tuple(
 #: Every results file the pipeline writes (``make montecarlo`` included), by producing rule.
 RESULTS_FILES: tuple[ResultsFile, ...] = (
     # ingest, cut-off and study
-    ResultsFile("results/ingest/row_accounting.csv", "ingest", _RECORDS),
-    ResultsFile("results/{release}/ingest/row_accounting.csv", "cut_extracts", _RECORDS),
+    ResultsFile(
+        "results/ingest/row_accounting.csv",
+        "ingest",
+        _RECORDS,
+        columns="extract:text file:text rows_read rows_accepted rows_quarantined rows_duplicate_dropped",
+    ),
+    ResultsFile(
+        "results/{release}/ingest/row_accounting.csv",
+        "cut_extracts",
+        _RECORDS,
+        columns="extract:text file:text rows_read rows_accepted rows_quarantined rows_duplicate_dropped",
+    ),
     ResultsFile(
         "results/{release}/ingest/cutoff_accounting.csv",
         "cut_extracts",
         tuple(Count(c, "records") for c in ("rows_in", "rows_removed", "rows_truncated", "rows_out")),
+        columns="extract:text rows_in rows_removed rows_truncated rows_out",
     ),
     ResultsFile("results/{release}/study.json", "write_study", _municipalities("n_municipalities")),
     ResultsFile("results/{release}/provenance.json", "write_provenance"),
     ResultsFile("results/{release}/run_info.json", "write_provenance"),
     ResultsFile("results/{release}/config.yaml", "write_provenance"),
     # cohort and comparison
-    ResultsFile("results/{release}/cohort/sample_flow.csv", "match_children", _persons("n_treated", "n_control")),
-    ResultsFile("results/{release}/compare/balance.csv", "match_children"),
+    ResultsFile(
+        "results/{release}/cohort/sample_flow.csv",
+        "match_children",
+        _persons("n_treated", "n_control"),
+        columns="step:text description:text n_treated n_control",
+    ),
+    ResultsFile(
+        "results/{release}/compare/balance.csv",
+        "match_children",
+        columns=(
+            "covariate:text type:text smd_before smd_after var_ratio_before var_ratio_after ecdf_mean_before "
+            "ecdf_mean_after ecdf_max_before ecdf_max_after smd_flag:flag var_ratio_flag:flag"
+        ),
+    ),
     ResultsFile("results/{release}/compare/love_plot.png", "match_children"),
     ResultsFile("results/{release}/compare/love_plot.txt", "match_children"),
     ResultsFile("results/{release}/compare/overlap_plot_{language}.png", "match_children"),
     ResultsFile("results/{release}/compare/overlap_plot_{language}.txt", "match_children"),
-    ResultsFile("results/{release}/compare/municipalities.csv", "compare_municipalities"),
-    ResultsFile("results/{release}/compare/municipality_balance.csv", "compare_municipalities"),
+    ResultsFile(
+        "results/{release}/compare/municipalities.csv",
+        "compare_municipalities",
+        columns="treated treated_name:text comparison comparison_name:text distance rank selected:flag",
+    ),
+    ResultsFile(
+        "results/{release}/compare/municipality_balance.csv",
+        "compare_municipalities",
+        columns="feature:text treated selected candidates smd_selected smd_candidates",
+    ),
     # the headline
     ResultsFile(
         "results/{release}/estimates.csv",
@@ -214,23 +288,45 @@ RESULTS_FILES: tuple[ResultsFile, ...] = (
         tuple(
             Count(c, "persons", by_row=("outcome", {"caseload": "municipalities"})) for c in ("n_treated", "n_control")
         ),
+        columns=(
+            "analysis:text outcome:text estimator:text subgroup:text estimate se ci_low ci_high p_value n_treated "
+            "n_control"
+        ),
     ),
-    ResultsFile("results/{release}/estimate/trends.csv", "estimate_effects", _persons("n")),
+    ResultsFile(
+        "results/{release}/estimate/trends.csv",
+        "estimate_effects",
+        _persons("n"),
+        columns="outcome:text year group:text mean n",
+    ),
     ResultsFile(
         "results/{release}/estimate/event_study_main.csv",
         "estimate_effects",
         (Count("n_treated_municipalities", "municipalities"), Count("n_child_years", "child_years")),
+        columns=(
+            "outcome:text event_time estimate se ci_low ci_high p_value pre:flag n_treated_municipalities "
+            "few_municipalities:flag n_child_years inference:text"
+        ),
     ),
     ResultsFile(
         "results/{release}/estimate/pretrend_main.csv",
         "estimate_effects",
         (Count("df_num", "degrees_of_freedom"), Count("df_den", "degrees_of_freedom")),
+        columns="outcome:text statistic df_num df_den p_value",
     ),
-    ResultsFile("results/{release}/estimate/honest_did.csv", "estimate_effects"),
+    ResultsFile(
+        "results/{release}/estimate/honest_did.csv",
+        "estimate_effects",
+        columns="outcome:text method:text m ci_low ci_high breakdown_m original_low original_high",
+    ),
     ResultsFile(
         "results/{release}/estimate/inference.csv",
         "choose_inference",
         (*_municipalities("n_clusters", "n_treated_clusters", "effective_clusters"), Count("draws", "draws")),
+        columns=(
+            "outcome:text inference:text chosen:flag method:text weight_type:text reason:text effective_clusters "
+            "n_clusters n_treated_clusters estimate se p_value ci_low ci_high draws"
+        ),
     ),
     ResultsFile(
         "results/{release}/power/mde.csv",
@@ -240,63 +336,156 @@ RESULTS_FILES: tuple[ResultsFile, ...] = (
             Count("pre_periods", "years"),
             Count("post_periods", "years"),
         ),
+        columns=(
+            "outcome:text row:text treated_clusters n_clusters cluster_size icc sd pre_periods post_periods alpha "
+            "power mde mde_sd"
+        ),
     ),
     ResultsFile("results/{release}/power/mde.png", "power_table"),
     # staggered adoption on municipality-year means
     ResultsFile(
-        "results/{release}/estimate/att_gt.csv", "estimate_staggered", _municipalities("n_treated", "n_control")
+        "results/{release}/estimate/att_gt.csv",
+        "estimate_staggered",
+        _municipalities("n_treated", "n_control"),
+        columns=(
+            "outcome:text group time att se ci_low ci_high band_low band_high n_treated n_control base_period post:flag"
+        ),
     ),
-    ResultsFile("results/{release}/estimate/event_study.csv", "estimate_staggered", _municipalities("n_treated")),
-    ResultsFile("results/{release}/estimate/pretrend.csv", "estimate_staggered", (Count("df", "degrees_of_freedom"),)),
+    ResultsFile(
+        "results/{release}/estimate/event_study.csv",
+        "estimate_staggered",
+        _municipalities("n_treated"),
+        columns="outcome:text event_time att se ci_low ci_high band_low band_high pre:flag n_treated",
+    ),
+    ResultsFile(
+        "results/{release}/estimate/pretrend.csv",
+        "estimate_staggered",
+        (Count("df", "degrees_of_freedom"),),
+        columns="outcome:text statistic df p_value",
+    ),
     ResultsFile(
         "results/{release}/estimate/naive_vs_robust.csv",
         "estimate_staggered",
         _municipalities("n_treated", "n_control"),
+        columns="outcome:text estimator:text estimate se ci_low ci_high p_value n_treated n_control label:text",
     ),
-    ResultsFile("results/{release}/estimate/heterogeneity.csv", "estimate_staggered", _persons("n")),
+    ResultsFile(
+        "results/{release}/estimate/heterogeneity.csv",
+        "estimate_staggered",
+        _persons("n"),
+        columns="outcome:text subgroup_variable:text subgroup:text estimate se ci_low ci_high p_value n",
+    ),
     ResultsFile(
         "results/{release}/estimate/dose_response.csv",
         "estimate_staggered",
         (Count("n_municipalities", "municipalities"), Count("n_municipality_years", "municipality_years")),
+        columns=(
+            "outcome:text exposure:text per control_for_reform:flag estimate se ci_low ci_high p_value "
+            "n_municipalities n_municipality_years"
+        ),
     ),
-    ResultsFile("results/{release}/estimate/multiplicity.csv", "estimate_staggered"),
+    ResultsFile(
+        "results/{release}/estimate/multiplicity.csv",
+        "estimate_staggered",
+        columns="analysis:text outcome:text estimator:text family:text estimate se ci_low ci_high p_value p_holm p_bh",
+    ),
     ResultsFile(
         "results/{release}/estimate/bacon.csv",
         "estimate_staggered",
         (*_municipalities("municipalities", "municipalities_dropped"), Count("years", "years")),
+        columns=(
+            "outcome:text family:text comparison:text treated_cohort control_cohort weight estimate municipalities "
+            "municipalities_dropped years"
+        ),
     ),
     # synthetic control and synthetic DiD
-    ResultsFile("results/{release}/synth/table.csv", "synthetic_control"),
-    ResultsFile("results/{release}/synth/average.csv", "synthetic_control", _municipalities("n_adopters")),
-    ResultsFile("results/{release}/synth/gaps.csv", "synthetic_control"),
+    ResultsFile(
+        "results/{release}/synth/table.csv",
+        "synthetic_control",
+        columns="adopter outcome:text adoption_year att pre_rmspe post_rmspe ratio p_value",
+    ),
+    ResultsFile(
+        "results/{release}/synth/average.csv",
+        "synthetic_control",
+        _municipalities("n_adopters"),
+        columns="outcome:text att_average n_adopters",
+    ),
+    ResultsFile(
+        "results/{release}/synth/gaps.csv", "synthetic_control", columns="outcome:text unit role:text year gap"
+    ),
     ResultsFile(
         "results/{release}/synth/sdid.csv",
         "synthetic_control",
         (Count("pre_years", "years"), Count("post_years", "years"), *_municipalities("n_controls", "adopters")),
+        columns=(
+            "outcome:text municipality:text adoption_year att se ci_low ci_high p_value level pre_years post_years "
+            "n_controls adopters"
+        ),
     ),
     # economics
-    ResultsFile("results/{release}/economics.csv", "estimate_economics"),
-    ResultsFile("results/{release}/economics/ceac.csv", "estimate_economics", (Count("n_draws", "draws"),)),
+    ResultsFile(
+        "results/{release}/economics.csv",
+        "estimate_economics",
+        columns="item:text estimate ci_low ci_high unit:text price_year",
+    ),
+    ResultsFile(
+        "results/{release}/economics/ceac.csv",
+        "estimate_economics",
+        (Count("n_draws", "draws"),),
+        columns="wtp_dkk_per_unit probability_cost_effective n_draws unit:text",
+    ),
     ResultsFile(
         "results/{release}/economics/costs_by_year.csv",
         "estimate_economics",
         (Count("n_treated_child_years", "child_years"),),
+        columns="followup_year item:text estimate ci_low ci_high n_treated_child_years",
     ),
-    ResultsFile("results/{release}/economics/reconciliation.csv", "estimate_economics", _persons("n_children")),
-    ResultsFile("results/{release}/economics/budget.csv", "estimate_economics"),
+    ResultsFile(
+        "results/{release}/economics/reconciliation.csv",
+        "estimate_economics",
+        _persons("n_children"),
+        columns="year function:text accounts_dkk micro_dkk share_explained n_children",
+    ),
+    ResultsFile(
+        "results/{release}/economics/budget.csv",
+        "estimate_economics",
+        columns="budget_year item:text estimate ci_low ci_high unit:text price_year",
+    ),
     # monitoring and factsheets
-    ResultsFile("results/{release}/implementation/group_year.csv", "monitor_implementation", _persons("n_persons")),
-    ResultsFile("results/{release}/implementation/municipality_year.csv", "monitor_implementation"),
-    ResultsFile("results/{release}/factsheets/municipality_figures.csv", "factsheet_figures"),
+    ResultsFile(
+        "results/{release}/implementation/group_year.csv",
+        "monitor_implementation",
+        _persons("n_persons"),
+        columns="indicator:text group:text year value n_persons suppressed:flag",
+    ),
+    ResultsFile(
+        "results/{release}/implementation/municipality_year.csv",
+        "monitor_implementation",
+        columns="indicator:text municipality year adopted:flag value suppressed:flag",
+    ),
+    ResultsFile(
+        "results/{release}/factsheets/municipality_figures.csv",
+        "factsheet_figures",
+        columns="municipality name:text comparison:text level:text figure:text year value suppressed:flag",
+    ),
     # disclosure
     ResultsFile(
         "results/{release}/disclosure/summary.csv",
         "audit_disclosure",
         (Count("cells_suppressed", "cells"), Count("cells_total", "cells")),
+        columns="table:text rule:text cells_suppressed cells_total min_cell",
     ),
     # design validation (make montecarlo)
     ResultsFile("results/montecarlo/{scenario}/replications/{seed}.json", "montecarlo_replication"),
-    ResultsFile("results/montecarlo/summary.csv", "montecarlo_summary", (Count("n", "replications"),)),
+    ResultsFile(
+        "results/montecarlo/summary.csv",
+        "montecarlo_summary",
+        (Count("n", "replications"),),
+        columns=(
+            "scenario:text analysis:text outcome:text estimator:text inference:text n truth mean_estimate bias rmse "
+            "sd_estimate mean_se coverage coverage_mc_se"
+        ),
+    ),
     ResultsFile("results/montecarlo/summary.md", "montecarlo_summary"),
 )
 
@@ -319,6 +508,67 @@ def find_results_file(path: str | PurePath) -> ResultsFile | None:
         if entry.pattern.search(text):
             return entry
     return None
+
+
+def columns_of(path: str) -> list[str]:
+    """Return the columns of a declared results file, in the order its producer writes them.
+
+    Parameters
+    ----------
+    path
+        The file's path pattern as declared (``"results/{release}/estimates.csv"``) or any path ending
+        in it (``"results/final/estimates.csv"``).
+
+    Returns
+    -------
+    list of str
+        The declared columns.
+
+    Raises
+    ------
+    KeyError
+        If no CSV file with declared columns matches ``path``.
+    """
+    declared = next((f for f in RESULTS_FILES if f.path == path), None) or find_results_file(path)
+    if declared is None or not declared.columns:
+        raise KeyError(f"{path} is not a results file with declared columns (evaluation.contract.results)")
+    return declared.names
+
+
+def header_problem(path: str | PurePath, columns: list[str]) -> str | None:
+    """Say how ``columns`` differ from what the registry declares for the file at ``path``, or return None.
+
+    Parameters
+    ----------
+    path
+        Where a table is about to be written.
+    columns
+        The table's columns, in order.
+
+    Returns
+    -------
+    str or None
+        A sentence naming the missing, extra or misordered columns; None when ``path`` is not a declared
+        results file with columns, or when the columns are exactly the declared ones in their order.
+    """
+    declared = find_results_file(path)
+    if declared is None or not declared.columns or list(columns) == declared.names:
+        return None
+    missing = [c for c in declared.names if c not in columns]
+    extra = [c for c in columns if c not in declared.names]
+    detail = "; ".join(
+        part
+        for part in (
+            f"missing {', '.join(missing)}" if missing else "",
+            f"not declared {', '.join(map(str, extra))}" if extra else "",
+            "" if missing or extra else f"in the order {', '.join(map(str, columns))}",
+        )
+        if part
+    )
+    return (
+        f"{PurePath(path).as_posix()}: the columns differ from {declared.path} in "
+        f"evaluation.contract.results.RESULTS_FILES ({detail})"
+    )
 
 
 def _names(path: Path) -> set[str]:

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from evaluation.contract.results import columns_of
 from evaluation.errors import ConfigError, EvaluationError
 from evaluation.io import write_csv
 
@@ -39,7 +40,7 @@ RULES: tuple[str, ...] = ("primary", "secondary", "few_persons", "extreme_value"
 #: The smallest threshold Statistics Denmark allows.
 MIN_CELL_FLOOR = 3
 #: Columns of ``results/<release>/disclosure/summary.csv``.
-SUMMARY_COLUMNS = ["table", "rule", "cells_suppressed", "cells_total", "min_cell"]
+SUMMARY_COLUMNS = columns_of("results/{release}/disclosure/summary.csv")
 
 
 class DisclosureError(EvaluationError):

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from evaluation.contract.codes import ACCOUNT_FUNCTION, ACCOUNT_FUNCTION_OF_TYPE
+from evaluation.contract.results import columns_of
 from evaluation.costs import spell_year_costs
 from evaluation.economics.prices import deflate
 from evaluation.errors import ExtractValidationError
@@ -44,7 +45,7 @@ __all__ = ["ACCOUNT_FUNCTION_OF_TYPE", "PREVENTIVE_FUNCTION", "RECONCILIATION_CO
 #: Account function of preventive measures.
 PREVENTIVE_FUNCTION = "5.28.21"
 
-RECONCILIATION_COLUMNS = ["year", "function", "accounts_dkk", "micro_dkk", "share_explained", "n_children"]
+RECONCILIATION_COLUMNS = columns_of("results/{release}/economics/reconciliation.csv")
 
 
 def child_costs(

@@ -21,13 +21,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from evaluation.contract.results import columns_of
 from evaluation.economics.discount import cumulative_present_value
 from evaluation.economics.resample import percentile_interval
 from evaluation.errors import ConfigError
 
 __all__ = ["BUDGET_COLUMNS", "budget_consequences"]
 
-BUDGET_COLUMNS = ["budget_year", "item", "estimate", "ci_low", "ci_high", "unit"]
+BUDGET_COLUMNS = [c for c in columns_of("results/{release}/economics/budget.csv") if c != "price_year"]
 
 
 def budget_consequences(

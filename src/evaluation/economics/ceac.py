@@ -16,11 +16,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from evaluation.contract.results import columns_of
 from evaluation.errors import ConfigError
 
 __all__ = ["CEAC_COLUMNS", "acceptability_curve", "wtp_grid"]
 
-CEAC_COLUMNS = ["wtp_dkk_per_unit", "probability_cost_effective", "n_draws"]
+CEAC_COLUMNS = [c for c in columns_of("results/{release}/economics/ceac.csv") if c != "unit"]
 
 
 def wtp_grid(max_wtp: float, steps: int) -> np.ndarray:

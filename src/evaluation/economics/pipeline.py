@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from evaluation.config import setting
+from evaluation.contract.results import columns_of
 from evaluation.economics import accounts as acc
 from evaluation.economics.budget import budget_consequences
 from evaluation.economics.ceac import acceptability_curve, wtp_grid
@@ -78,8 +79,8 @@ __all__ = [
     "run_prepare_economics",
 ]
 
-ECONOMICS_COLUMNS = ["item", "estimate", "ci_low", "ci_high", "unit", "price_year"]
-BY_YEAR_COLUMNS = ["followup_year", "item", "estimate", "ci_low", "ci_high", "n_treated_child_years"]
+ECONOMICS_COLUMNS = columns_of("results/{release}/economics.csv")
+BY_YEAR_COLUMNS = columns_of("results/{release}/economics/costs_by_year.csv")
 EXTRACTS = ("anbringelser_forloeb", "forebyggende", "sagsbehandlere", "regnskab")
 #: the extracts of the reconciliation with the accounts (the rest of :data:`EXTRACTS` is prepared before)
 RECONCILIATION_EXTRACTS = ("anbringelser_forloeb", "forebyggende", "regnskab")

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from evaluation.config import inference_outcomes, schema_defaults, section
+from evaluation.contract.results import columns_of
 from evaluation.errors import ConfigError
 from evaluation.io import write_csv
 
@@ -41,23 +42,7 @@ __all__ = ["INFERENCE_COLUMNS", "INFERENCE_DEFAULTS", "inference_table", "random
 INFERENCE_DEFAULTS: dict[str, Any] = schema_defaults("inference")
 """Defaults of the config block ``inference``, read from the schema (their one source)."""
 
-INFERENCE_COLUMNS = [
-    "outcome",
-    "inference",
-    "chosen",
-    "method",
-    "weight_type",
-    "reason",
-    "effective_clusters",
-    "n_clusters",
-    "n_treated_clusters",
-    "estimate",
-    "se",
-    "p_value",
-    "ci_low",
-    "ci_high",
-    "draws",
-]
+INFERENCE_COLUMNS = columns_of("results/{release}/estimate/inference.csv")
 _TIE_TOL = 1e-10
 
 

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from evaluation.config import inference_outcomes, schema_defaults, section, setting
+from evaluation.contract.results import columns_of
 from evaluation.errors import ConfigError, EvaluationError
 from evaluation.io import write_csv
 
@@ -35,21 +36,7 @@ __all__ = ["POWER_COLUMNS", "POWER_DEFAULTS", "design_numbers", "icc_anova", "po
 POWER_DEFAULTS: dict[str, Any] = schema_defaults("power")
 """Defaults of the config block ``power``, read from the schema (their one source)."""
 
-POWER_COLUMNS = [
-    "outcome",
-    "row",
-    "treated_clusters",
-    "n_clusters",
-    "cluster_size",
-    "icc",
-    "sd",
-    "pre_periods",
-    "post_periods",
-    "alpha",
-    "power",
-    "mde",
-    "mde_sd",
-]
+POWER_COLUMNS = columns_of("results/{release}/power/mde.csv")
 
 
 def icc_anova(df: pd.DataFrame, outcome: str, groups: Sequence[str]) -> float:

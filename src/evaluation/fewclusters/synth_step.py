@@ -44,6 +44,7 @@ import pandas as pd
 from scipy import stats
 
 from evaluation.config import schema_defaults, section, setting
+from evaluation.contract.results import columns_of
 from evaluation.errors import EvaluationError, ModelNotIdentifiedError
 from evaluation.io import write_csv
 from evaluation.municipality_panel import (
@@ -75,22 +76,10 @@ def first_adopter(adoptions: Mapping[int, int]) -> int:
     return min((int(y), int(m)) for m, y in adoptions.items())[1]
 
 
-TABLE_COLUMNS = ("adopter", "outcome", "adoption_year", "att", "pre_rmspe", "post_rmspe", "ratio", "p_value")
-SDID_COLUMNS = (
-    "outcome",
-    "municipality",
-    "adoption_year",
-    "att",
-    "se",
-    "ci_low",
-    "ci_high",
-    "p_value",
-    "level",
-    "pre_years",
-    "post_years",
-    "n_controls",
-    "adopters",
-)
+TABLE_COLUMNS = tuple(columns_of("results/{release}/synth/table.csv"))
+AVERAGE_COLUMNS = columns_of("results/{release}/synth/average.csv")
+GAPS_COLUMNS = columns_of("results/{release}/synth/gaps.csv")
+SDID_COLUMNS = tuple(columns_of("results/{release}/synth/sdid.csv"))
 #: ``municipality`` of the row holding the average over adopters in ``sdid.csv``
 AVERAGE = "average"
 #: ``synthdid_estimate``'s ``min.decrease`` per unit of noise level, as in :mod:`evaluation.synth.sdid`
@@ -180,7 +169,7 @@ def synth_tables(
             )
             sc = fits[placebo_unit]
             g = sc.gap_data().rename(columns={"time": "year"})
-            gaps.append(g.assign(outcome=outcome)[["outcome", "unit", "role", "year", "gap"]])
+            gaps.append(g.assign(outcome=outcome)[GAPS_COLUMNS])
         atts = []
         for m, sc in fits.items():
             row = sc.tidy().iloc[0]
@@ -199,10 +188,8 @@ def synth_tables(
         say(f"{outcome}: {len(fits)} synthetic controls from {len(donors)} donors")
     table = pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
     table = table.sort_values(["outcome", "adoption_year", "adopter"], ignore_index=True)
-    average = pd.DataFrame(averages, columns=["outcome", "att_average", "n_adopters"])
-    gap = (
-        pd.concat(gaps, ignore_index=True) if gaps else pd.DataFrame(columns=["outcome", "unit", "role", "year", "gap"])
-    )
+    average = pd.DataFrame(averages, columns=AVERAGE_COLUMNS)
+    gap = pd.concat(gaps, ignore_index=True) if gaps else pd.DataFrame(columns=GAPS_COLUMNS)
     return table, average, gap
 
 
@@ -425,8 +412,8 @@ def write_synth(
     if not settings["activate"]:
         table = pd.DataFrame(columns=list(TABLE_COLUMNS))
         write_csv(table, table_path)
-        write_csv(pd.DataFrame(columns=["outcome", "att_average", "n_adopters"]), average_path)
-        write_csv(pd.DataFrame(columns=["outcome", "unit", "role", "year", "gap"]), gaps_path)
+        write_csv(pd.DataFrame(columns=AVERAGE_COLUMNS), average_path)
+        write_csv(pd.DataFrame(columns=GAPS_COLUMNS), gaps_path)
         return table
     panel = read_municipality_panel(Path(panel_path))[["municipality", "year", "children", "placed", *SYNTH_OUTCOMES]]
     if progress is not None and (note := small_cell_note(panel, int(setting(config, "disclosure", "min_cell")))):

@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from evaluation.contract.results import columns_of
 from evaluation.errors import ConfigError, EvaluationError
 from evaluation.io import write_csv
 
 #: Columns of the row accounting table, in order.
-ACCOUNTING_COLUMNS = ["extract", "file", "rows_read", "rows_accepted", "rows_quarantined", "rows_duplicate_dropped"]
+ACCOUNTING_COLUMNS = columns_of("results/ingest/row_accounting.csv")
 #: The count columns of the accounting table (numbers of file rows, not persons).
 COUNT_COLUMNS = ACCOUNTING_COLUMNS[2:]
 

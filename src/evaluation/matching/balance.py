@@ -37,6 +37,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from evaluation.contract.results import columns_of
 from evaluation.errors import EvaluationError
 from evaluation.matching.score import covariate_matrix
 from evaluation.results import format_table, tidy_frame
@@ -44,19 +45,7 @@ from evaluation.results import format_table, tidy_frame
 __all__ = ["BALANCE_COLUMNS", "balance_table", "balance_text", "ecdf_statistics", "tidy_balance"]
 
 #: Columns of :func:`balance_table`.
-BALANCE_COLUMNS = [
-    "type",
-    "smd_before",
-    "smd_after",
-    "var_ratio_before",
-    "var_ratio_after",
-    "ecdf_mean_before",
-    "ecdf_mean_after",
-    "ecdf_max_before",
-    "ecdf_max_after",
-    "smd_flag",
-    "var_ratio_flag",
-]
+BALANCE_COLUMNS = columns_of("results/{release}/compare/balance.csv")[1:]
 
 
 def tidy_balance(balance: pd.DataFrame) -> pd.DataFrame:

@@ -15,233 +15,24 @@ from typing import Any
 
 import pandas as pd
 
+from evaluation.contract.results import RESULTS_FILES, ResultsFile
 from evaluation.errors import ReportError
-from evaluation.results import ESTIMATE_COLUMNS
 
-#: results file -> (step that writes it, required columns, numeric columns)
-RESULT_FILES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
-    "ingest/row_accounting.csv": (
-        "ingest",
-        ("extract", "file", "rows_read", "rows_accepted", "rows_quarantined"),
-        ("rows_read", "rows_accepted", "rows_quarantined"),
-    ),
-    "cohort/sample_flow.csv": (
-        "cohort",
-        ("step", "description", "n_treated", "n_control"),
-        ("n_treated", "n_control"),
-    ),
-    "compare/balance.csv": (
-        "compare",
-        ("covariate", "smd_before", "smd_after", "var_ratio_before", "var_ratio_after"),
-        ("smd_before", "smd_after", "var_ratio_before", "var_ratio_after"),
-    ),
-    "estimates.csv": (
-        "estimate",
-        tuple(ESTIMATE_COLUMNS),
-        ("estimate", "se", "ci_low", "ci_high", "p_value", "n_treated", "n_control"),
-    ),
-    "estimate/trends.csv": (
-        "estimate",
-        ("outcome", "year", "group", "mean", "n"),
-        ("year", "mean", "n"),
-    ),
-}
+#: The results files every report needs, inside ``results/<release>/``. Their columns, kinds and producing rules
+#: are declared once, in :data:`evaluation.contract.results.RESULTS_FILES`.
+RESULT_FILES: tuple[str, ...] = (
+    "ingest/row_accounting.csv",
+    "cohort/sample_flow.csv",
+    "compare/balance.csv",
+    "estimates.csv",
+    "estimate/trends.csv",
+)
 
-#: results written by later steps: a report without them says the analysis has not been done
-OPTIONAL_FILES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
-    "synth/table.csv": (
-        "synthetic_control",
-        ("adopter", "outcome", "adoption_year", "att", "pre_rmspe", "post_rmspe", "ratio", "p_value"),
-        ("adopter", "adoption_year", "att", "pre_rmspe", "post_rmspe", "ratio", "p_value"),
-    ),
-    "synth/gaps.csv": ("synthetic_control", ("outcome", "unit", "role", "year", "gap"), ("unit", "year", "gap")),
-    "synth/average.csv": ("synthetic_control", ("outcome", "att_average", "n_adopters"), ("att_average", "n_adopters")),
-    "synth/sdid.csv": (
-        "synthetic_control",
-        (
-            "outcome",
-            "municipality",
-            "adoption_year",
-            "att",
-            "se",
-            "ci_low",
-            "ci_high",
-            "p_value",
-            "level",
-            "pre_years",
-            "post_years",
-            "n_controls",
-            "adopters",
-        ),
-        (
-            "adoption_year",
-            "att",
-            "se",
-            "ci_low",
-            "ci_high",
-            "p_value",
-            "level",
-            "pre_years",
-            "post_years",
-            "n_controls",
-            "adopters",
-        ),
-    ),
-    "compare/municipalities.csv": (
-        "compare_municipalities",
-        ("treated", "treated_name", "comparison", "comparison_name", "distance", "rank", "selected"),
-        ("treated", "comparison", "distance", "rank"),
-    ),
-    "compare/municipality_balance.csv": (
-        "compare_municipalities",
-        ("feature", "treated", "selected", "candidates", "smd_selected", "smd_candidates"),
-        ("treated", "selected", "candidates", "smd_selected", "smd_candidates"),
-    ),
-    "implementation/group_year.csv": (
-        "implementation",
-        ("indicator", "group", "year", "value", "n_persons", "suppressed"),
-        ("year", "value", "n_persons", "suppressed"),
-    ),
-    "factsheets/municipality_figures.csv": (
-        "factsheets",
-        ("municipality", "name", "comparison", "level", "figure", "year", "value", "suppressed"),
-        ("municipality", "year", "value", "suppressed"),
-    ),
-    "economics.csv": (
-        "economics",
-        ("item", "estimate", "ci_low", "ci_high", "unit", "price_year"),
-        ("estimate", "ci_low", "ci_high", "price_year"),
-    ),
-    "economics/costs_by_year.csv": (
-        "economics",
-        ("followup_year", "item", "estimate", "ci_low", "ci_high", "n_treated_child_years"),
-        ("followup_year", "estimate", "ci_low", "ci_high", "n_treated_child_years"),
-    ),
-    "economics/ceac.csv": (
-        "economics",
-        ("wtp_dkk_per_unit", "probability_cost_effective", "n_draws"),
-        ("wtp_dkk_per_unit", "probability_cost_effective", "n_draws"),
-    ),
-    "economics/reconciliation.csv": (
-        "economics",
-        ("year", "function", "accounts_dkk", "micro_dkk", "share_explained", "n_children"),
-        ("year", "accounts_dkk", "micro_dkk", "share_explained", "n_children"),
-    ),
-    "economics/budget.csv": (
-        "economics",
-        ("budget_year", "item", "estimate", "ci_low", "ci_high", "unit", "price_year"),
-        ("budget_year", "estimate", "ci_low", "ci_high", "price_year"),
-    ),
-    "estimate/naive_vs_robust.csv": (
-        "estimate_staggered",
-        ("outcome", "estimator", "estimate", "se", "ci_low", "ci_high", "p_value"),
-        ("estimate", "se", "ci_low", "ci_high", "p_value"),
-    ),
-    "estimate/event_study.csv": (
-        "estimate_staggered",
-        ("outcome", "event_time", "att", "se", "ci_low", "ci_high"),
-        ("event_time", "att", "se", "ci_low", "ci_high"),
-    ),
-    "estimate/bacon.csv": (
-        "estimate_staggered",
-        ("outcome", "family", "comparison", "treated_cohort", "control_cohort", "weight", "estimate"),
-        ("treated_cohort", "control_cohort", "weight", "estimate"),
-    ),
-    "estimate/event_study_main.csv": (
-        "estimate_effects",
-        ("outcome", "event_time", "estimate", "se", "ci_low", "ci_high", "pre", "few_municipalities"),
-        ("event_time", "estimate", "se", "ci_low", "ci_high", "pre", "few_municipalities"),
-    ),
-    "estimate/pretrend_main.csv": (
-        "estimate_effects",
-        ("outcome", "statistic", "df_num", "df_den", "p_value"),
-        ("statistic", "df_num", "df_den", "p_value"),
-    ),
-    "estimate/honest_did.csv": (
-        "estimate_effects",
-        ("outcome", "method", "m", "ci_low", "ci_high", "breakdown_m", "original_low", "original_high"),
-        ("m", "ci_low", "ci_high", "breakdown_m", "original_low", "original_high"),
-    ),
-    "estimate/pretrend.csv": (
-        "estimate_staggered",
-        ("outcome", "statistic", "df", "p_value"),
-        ("statistic", "df", "p_value"),
-    ),
-    "estimate/heterogeneity.csv": (
-        "estimate_staggered",
-        ("outcome", "subgroup_variable", "subgroup", "estimate", "se", "ci_low", "ci_high", "n"),
-        ("estimate", "se", "ci_low", "ci_high", "n"),
-    ),
-    "estimate/dose_response.csv": (
-        "estimate_staggered",
-        ("outcome", "estimate", "se", "ci_low", "ci_high", "per"),
-        ("estimate", "se", "ci_low", "ci_high", "per"),
-    ),
-    "estimate/multiplicity.csv": (
-        "estimate_staggered",
-        ("outcome", "estimator", "family", "p_value", "p_holm", "p_bh"),
-        ("p_value", "p_holm", "p_bh"),
-    ),
-    "estimate/inference.csv": (
-        "choose_inference",
-        (
-            "outcome",
-            "inference",
-            "chosen",
-            "weight_type",
-            "reason",
-            "effective_clusters",
-            "n_clusters",
-            "n_treated_clusters",
-            "estimate",
-            "p_value",
-            "ci_low",
-            "ci_high",
-            "draws",
-        ),
-        ("effective_clusters", "n_clusters", "n_treated_clusters", "estimate", "p_value", "ci_low", "ci_high", "draws"),
-    ),
-    "power/mde.csv": (
-        "power_table",
-        (
-            "outcome",
-            "row",
-            "treated_clusters",
-            "n_clusters",
-            "cluster_size",
-            "icc",
-            "sd",
-            "alpha",
-            "power",
-            "mde",
-            "mde_sd",
-        ),
-        ("treated_clusters", "n_clusters", "cluster_size", "icc", "sd", "alpha", "power", "mde", "mde_sd"),
-    ),
-    "disclosure/summary.csv": (
-        "audit_disclosure",
-        ("table", "rule", "cells_suppressed", "cells_total", "min_cell"),
-        ("cells_suppressed", "cells_total", "min_cell"),
-    ),
-}
-
-#: columns read when present (numeric ones converted like the required ones); a report shows them if there
-OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
-    "compare/balance.csv": ("ecdf_max_after",),
-    "estimate/event_study.csv": ("band_low", "band_high"),
-    "estimate/dose_response.csv": ("p_value", "n_municipalities"),
-    "estimate/naive_vs_robust.csv": ("n_treated", "n_control"),
-    "estimate/bacon.csv": ("municipalities", "municipalities_dropped", "years"),
-    "estimate/multiplicity.csv": ("estimate",),
-}
-
-#: file -> {column in the file: column the report uses}: the one place to adapt when a producer renames a column
-RENAMES: dict[str, dict[str, str]] = {
-    "estimate/multiplicity.csv": {},
-}
-
-#: the optional results of the later steps: ReportInputs field -> file inside results/
+#: The results written by later steps, which a report without them says have not been done:
+#: ReportInputs field -> file inside ``results/<release>/``.
 LATER_RESULTS: dict[str, str] = {
+    "implementation": "implementation/group_year.csv",
+    "factsheet_figures": "factsheets/municipality_figures.csv",
     "economics": "economics.csv",
     "costs_by_year": "economics/costs_by_year.csv",
     "ceac": "economics/ceac.csv",
@@ -444,40 +235,68 @@ def read_study(results_dir: Path) -> dict[str, Any]:
     return study
 
 
+def declared(relative: str) -> ResultsFile:
+    """Return the registry's declaration of the results file ``relative`` (a path inside ``results/<release>/``).
+
+    Raises
+    ------
+    KeyError
+        If the registry (:data:`evaluation.contract.results.RESULTS_FILES`) does not declare its columns.
+    """
+    path = f"results/{{release}}/{relative}"
+    for entry in RESULTS_FILES:
+        if entry.path == path and entry.columns:
+            return entry
+    raise KeyError(f"{path} is not a results table declared in evaluation.contract.results.RESULTS_FILES")
+
+
+def _flags(frame: pd.DataFrame, column: str, path: Path, step: str) -> pd.Series:
+    """Parse a flag column (True/False, 1/0, as the CSV reader gives them) to booleans."""
+    words = frame[column].astype(str).str.strip().str.lower()
+    bad = ~words.isin(["true", "false", "1", "0", "1.0", "0.0"])
+    if bad.any():
+        row = int(bad.to_numpy().nonzero()[0][0])
+        raise ReportError(
+            f"{path}, row {row + 2}, column {column}: {frame[column].iloc[row]!r} is not true or false; "
+            f"rerun the {step} step"
+        )
+    return words.isin(["true", "1", "1.0"])
+
+
 def read_table(results_dir: Path, relative: str) -> pd.DataFrame:
-    """Read one results table and check its columns and numbers.
+    """Read one results table and check it against its declaration in the results registry.
 
     Parameters
     ----------
     results_dir : Path
         The results folder.
     relative : str
-        The file's path inside ``results_dir``, a key of :data:`RESULT_FILES`.
+        The file's path inside ``results_dir``: one of :data:`RESULT_FILES` or :data:`LATER_RESULTS`.
 
     Returns
     -------
     pandas.DataFrame
-        The table, with its numeric columns as floats.
+        The table with every declared column; ``number`` columns as floats, ``flag`` columns as booleans.
 
     Raises
     ------
     ReportError
-        If the file is missing, lacks a column, or holds a value that is not a number
-        in a numeric column (the message names row and column).
+        If the file is missing, lacks a declared column, or holds a value that is not a number in a number
+        column or not true or false in a flag column (the message names row and column).
     """
-    step, columns, numeric = {**RESULT_FILES, **OPTIONAL_FILES}[relative]
+    entry = declared(relative)
+    step = entry.producer
     path = Path(results_dir) / relative
     if not path.is_file():
         raise _missing(path, step)
-    frame = pd.read_csv(path, encoding="utf-8").rename(columns=RENAMES.get(relative, {}))
-    absent = [column for column in columns if column not in frame.columns]
+    frame = pd.read_csv(path, encoding="utf-8")
+    absent = [column for column in entry.names if column not in frame.columns]
     if absent:
         raise ReportError(
             f"{path} lacks the column(s) {', '.join(absent)} (found: {', '.join(map(str, frame.columns))}): "
             f"rerun the {step} step"
         )
-    optional = [c for c in OPTIONAL_COLUMNS.get(relative, ()) if c in frame.columns and c not in numeric]
-    for column in (*numeric, *optional):
+    for column in entry.of_kind("number"):
         converted = pd.to_numeric(frame[column], errors="coerce")
         bad = converted.isna() & frame[column].notna()
         if bad.any():
@@ -487,6 +306,8 @@ def read_table(results_dir: Path, relative: str) -> pd.DataFrame:
                 f"rerun the {step} step"
             )
         frame[column] = converted.astype("float64")
+    for column in entry.of_kind("flag"):
+        frame[column] = _flags(frame, column, path, step)
     return frame
 
 
@@ -513,8 +334,8 @@ def load_results(results_dir: Path) -> ReportInputs:
     Returns
     -------
     ReportInputs
-        The study description, the five required aggregate tables, and the optional
-        results of later steps (:data:`OPTIONAL_FILES`, the love plot; ``None`` when absent).
+        The study description, the five required aggregate tables (:data:`RESULT_FILES`), and the optional
+        results of later steps (:data:`LATER_RESULTS`, the love plot; ``None`` when absent).
 
     Raises
     ------
@@ -530,16 +351,6 @@ def load_results(results_dir: Path) -> ReportInputs:
         balance=read_table(results_dir, "compare/balance.csv"),
         estimates=read_table(results_dir, "estimates.csv"),
         trends=read_table(results_dir, "estimate/trends.csv"),
-        implementation=(
-            read_table(results_dir, "implementation/group_year.csv")
-            if (results_dir / "implementation" / "group_year.csv").is_file()
-            else None
-        ),
-        factsheet_figures=(
-            read_table(results_dir, "factsheets/municipality_figures.csv")
-            if (results_dir / "factsheets" / "municipality_figures.csv").is_file()
-            else None
-        ),
         provenance=_read_json(results_dir / "provenance.json"),
         run_info=_read_json(results_dir / "run_info.json"),
         **{

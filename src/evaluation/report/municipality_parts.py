@@ -18,6 +18,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from evaluation.errors import ReportError
+from evaluation.report.inputs import declared
 from evaluation.report.numbers import check_language, format_number
 
 __all__ = ["WORDS", "municipality_balance_table", "municipality_table", "municipality_variables"]
@@ -37,7 +38,7 @@ WORDS = "municipalities.yml"
 #: the codes of the columns of :func:`municipality_table` (``table_<code>`` in :data:`WORDS`), in order
 _TABLE_COLUMNS = ("adopter", "comparisons", "distance")
 #: the codes of the columns of :func:`municipality_balance_table` (``balance_<code>`` in :data:`WORDS`), in order
-_BALANCE_COLUMNS = ("feature", "treated", "selected", "candidates", "smd_selected", "smd_candidates")
+_BALANCE_COLUMNS = declared("compare/municipality_balance.csv").names
 
 
 def municipality_table(distances: pd.DataFrame, *, sentences: Mapping[str, str], language: str = "da") -> pd.DataFrame:

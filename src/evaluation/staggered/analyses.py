@@ -42,6 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from evaluation.contract.results import columns_of
 from evaluation.did import AttGtResult, att_gt
 from evaluation.dose import dose_response
 from evaluation.errors import ModelNotIdentifiedError
@@ -296,7 +297,7 @@ def heterogeneity(
             )
     return pd.DataFrame(
         rows,
-        columns=["outcome", "subgroup_variable", "subgroup", "estimate", "se", "ci_low", "ci_high", "p_value", "n"],
+        columns=columns_of("results/{release}/estimate/heterogeneity.csv"),
     )
 
 

@@ -48,6 +48,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
+from evaluation.contract.results import columns_of
 from evaluation.did import bacon_decomposition
 from evaluation.errors import ModelNotIdentifiedError
 
@@ -56,18 +57,7 @@ __all__ = ["BACON_COLUMNS", "balanced_municipalities", "bacon_rows"]
 Progress = Callable[[str], None]
 
 #: Columns of ``bacon.csv`` (module docstring).
-BACON_COLUMNS: list[str] = [
-    "outcome",
-    "family",
-    "comparison",
-    "treated_cohort",
-    "control_cohort",
-    "weight",
-    "estimate",
-    "municipalities",
-    "municipalities_dropped",
-    "years",
-]
+BACON_COLUMNS: list[str] = columns_of("results/{release}/estimate/bacon.csv")
 
 
 def balanced_municipalities(means: pd.DataFrame, outcome: str) -> tuple[pd.DataFrame, int]:
