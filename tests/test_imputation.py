@@ -21,7 +21,7 @@ from evaluation.did.imputation_inference import _reference as reference_groups
 from evaluation.did.imputation_inference import (
     _restricted_residuals,
     _restricted_scores,
-    _score_matrix,
+    _score_matrices,
     event_study_bootstrap,
     imputation_randomization,
     restricted_wild_bootstrap,
@@ -222,7 +222,7 @@ def test_studentised_draw_has_the_standard_error_of_the_estimator_on_the_bootstr
     design, fit, rows_t, a = st["design"], st["fit"], st["rows_t"], st["weights_t"]
     u_y, u_d = _restricted_residuals(design, fit, rows_t, a)
     ref = reference_groups(st, rows_t)
-    b_y, b_d = (_score_matrix(design, fit, rows_t, a, ref, u) for u in (u_y, u_d))
+    b_y, b_d = _score_matrices(design, fit, rows_t, a, ref, u_y, u_d)
     both = np.concatenate([st["train"], rows_t])
     for tau0 in (0.0, 0.7):
         u = u_y - tau0 * u_d

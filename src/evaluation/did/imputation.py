@@ -134,20 +134,27 @@ class _Design:
         self.y, self.w, self.unit, self.n_units = y, w, unit, n_units
         self.time, self.n_times, self.x, self.cluster, self.n_clusters = time, n_times, x, cluster, n_clusters
         self.k = x.shape[1]
+        #: the covariates column by column, each contiguous (a column of ``x`` is strided)
+        self.x_columns = np.ascontiguousarray(x.T)
         self.k_trend = k_trend
         self.p = (n_times - 1) * (1 + k_trend) + self.k
 
-    def group_sums(self, s: np.ndarray, rows: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
-        """Return ``sum_{j in rows, group g} s_j z_j`` for every group: an ``(n_groups, p)`` array."""
+    def group_sums(self, s: np.ndarray, rows: np.ndarray, groups: np.ndarray | None, n_groups: int) -> np.ndarray:
+        """Return ``sum_{j in rows, group g} s_j z_j`` for every group: an ``(n_groups, p)`` array.
+
+        ``groups`` holds a group code for every row of the design (None: one group). The sums run over the
+        rows in their order (``numpy.bincount``), one contiguous column of ``x`` at a time.
+        """
         t_count, k, kt = self.n_times, self.k, self.k_trend
-        cell = groups[rows] * t_count + self.time[rows]
+        cell = self.time[rows] if groups is None else groups[rows] * t_count + self.time[rows]
         size = n_groups * t_count
         s0 = np.bincount(cell, weights=s, minlength=size).reshape(n_groups, t_count)
         out = np.empty((n_groups, self.p))
         out[:, : t_count - 1] = s0[:, 1:]
         if k:
-            xs = self.x[rows] * s[:, None]
-            s1 = np.stack([np.bincount(cell, weights=xs[:, c], minlength=size) for c in range(k)], axis=-1)
+            s1 = np.empty((size, k))
+            for c in range(k):
+                s1[:, c] = np.bincount(cell, weights=self.x_columns[c][rows] * s, minlength=size)
             s1 = s1.reshape(n_groups, t_count, k)
             out[:, t_count - 1 : t_count - 1 + k] = s1.sum(axis=1)
             if kt:
@@ -247,7 +254,7 @@ class _Fit:
         w = d.w[rows]
         safe = np.where(self.unit_weight > 0, self.unit_weight, 1.0)
         ym = np.bincount(d.unit[rows], weights=w * yv, minlength=d.n_units) / safe
-        zy = d.group_sums(w * yv, rows, np.zeros(d.unit.shape, dtype=np.int64), 1)[0]
+        zy = d.group_sums(w * yv, rows, None, 1)[0]
         h = zy - self.unit_mean_z.T @ (ym * self.unit_weight)
         b = self.ginv @ h
         return b, ym - self.unit_mean_z @ b
@@ -262,18 +269,28 @@ class _Fit:
         back = self.gram @ (self.ginv @ q)
         return bool(np.linalg.norm(back - q) <= _IDENT_TOL * max(np.linalg.norm(q), 1e-300))
 
-    def untreated_scores(self, res: np.ndarray, a_unit: np.ndarray, r: np.ndarray) -> np.ndarray:
-        r"""Cluster sums of :math:`v_j e_j` over the training rows, for columns of unit weights and ``r``.
+    def residual_sums(self, res: np.ndarray) -> tuple[sparse.csr_matrix, np.ndarray]:
+        r"""Cluster-level sums of the weighted residuals ``w_j e_j`` of the training rows, for :meth:`untreated_scores`.
 
-        ``v_j = -w_j (A_{m(j)} / W_{m(j)} + \tilde z_j' r)`` with ``A`` the treated weight of each unit.
+        Returns ``E`` (``E_gm``: the sum of ``w e`` in cluster ``g`` and unit ``m``) and
+        ``H = sum_{j in g} w_j e_j \tilde z_j`` by cluster; both are the same for every functional.
         """
         d, rows = self.design, self.rows
         we = d.w[rows] * res
-        e = sparse.csr_matrix(
-            (we, (d.cluster[rows], d.unit[rows])), shape=(d.n_clusters, d.n_units)
-        )  # E_gm = sum of w e in cluster g and unit m
-        safe = np.where(self.unit_weight > 0, self.unit_weight, 1.0)
+        e = sparse.csr_matrix((we, (d.cluster[rows], d.unit[rows])), shape=(d.n_clusters, d.n_units))
         hz = d.group_sums(we, rows, d.cluster, d.n_clusters) - e @ self.unit_mean_z
+        return e, hz
+
+    def untreated_scores(
+        self, sums: tuple[sparse.csr_matrix, np.ndarray], a_unit: np.ndarray, r: np.ndarray
+    ) -> np.ndarray:
+        r"""Cluster sums of :math:`v_j e_j` over the training rows, for columns of unit weights and ``r``.
+
+        ``v_j = -w_j (A_{m(j)} / W_{m(j)} + \tilde z_j' r)`` with ``A`` the treated weight of each unit;
+        ``sums`` is :meth:`residual_sums` of the residuals ``e``.
+        """
+        e, hz = sums
+        safe = np.where(self.unit_weight > 0, self.unit_weight, 1.0)
         return -(e @ (a_unit / safe[:, None])) - hz @ r
 
 
@@ -294,20 +311,19 @@ def _scores(fit: _Fit, yv_train: np.ndarray, res_train: np.ndarray, dev: np.ndar
     est = np.full(n_k, np.nan)
     scores = np.zeros((d.n_clusters, n_k))
     ok = np.zeros(n_k, dtype=bool)
+    sums = fit.residual_sums(res_train)
     for k, (rows, a) in enumerate(zip(funcs.rows, funcs.weights, strict=True)):
         a_unit = np.bincount(d.unit[rows], weights=a, minlength=d.n_units)
-        safe = np.where(fit.unit_weight > 0, fit.unit_weight, 1.0)
-        q = d.group_sums(a, rows, np.zeros(d.unit.shape, dtype=np.int64), 1)[0] - fit.unit_mean_z.T @ a_unit
+        q = d.group_sums(a, rows, None, 1)[0] - fit.unit_mean_z.T @ a_unit
         if (a_unit[fit.unit_weight <= 0] != 0).any() or not fit.identified(q):
             continue
         ok[k] = True
         r = fit.ginv @ q
         tau = d.y[rows] - alpha[d.unit[rows]] - d.zb(rows, b)
         est[k] = float(a @ tau)
-        untreated = fit.untreated_scores(res_train, a_unit[:, None], r[:, None])[:, 0]
+        untreated = fit.untreated_scores(sums, a_unit[:, None], r[:, None])[:, 0]
         treated = np.bincount(d.cluster[rows], weights=a * dev[rows], minlength=d.n_clusters)
         scores[:, k] = untreated + treated
-        del safe
     return est, scores, ok
 
 

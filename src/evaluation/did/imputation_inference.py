@@ -136,17 +136,22 @@ def _untreated_weights(design: Any, fit: _Fit, rows_t: np.ndarray, a: np.ndarray
     r"""Return the weights :math:`v_j` of the training rows in the estimator :math:`\sum_j v_j Y_j`."""
     d, train = design, fit.rows
     a_unit = np.bincount(d.unit[rows_t], weights=a, minlength=d.n_units)
-    zero = np.zeros(d.unit.shape, dtype=np.int64)
-    q = d.group_sums(a, rows_t, zero, 1)[0] - fit.unit_mean_z.T @ a_unit
+    q = d.group_sums(a, rows_t, None, 1)[0] - fit.unit_mean_z.T @ a_unit
     r = fit.ginv @ q
     safe = np.where(fit.unit_weight > 0, fit.unit_weight, 1.0)
     m = d.unit[train]
     return -d.w[train] * (a_unit[m] / safe[m] + d.zb(train, r) - (fit.unit_mean_z @ r)[m])
 
 
-def _cluster_scores(design: Any, fit: _Fit, rows_t: np.ndarray, a: np.ndarray, *residuals: np.ndarray) -> tuple:
-    """Cluster sums ``s_c = sum v_i u_i`` of each residual vector (over the training rows, then ``rows_t``)."""
-    v = np.concatenate([_untreated_weights(design, fit, rows_t, a), a])
+def _cluster_scores(
+    design: Any, fit: _Fit, rows_t: np.ndarray, a: np.ndarray, *residuals: np.ndarray, v_train: np.ndarray | None = None
+) -> tuple:
+    """Cluster sums ``s_c = sum v_i u_i`` of each residual vector (over the training rows, then ``rows_t``).
+
+    ``v_train`` (:func:`_untreated_weights` of the same arguments) saves computing the weights again.
+    """
+    v_train = _untreated_weights(design, fit, rows_t, a) if v_train is None else v_train
+    v = np.concatenate([v_train, a])
     cluster = design.cluster[np.concatenate([fit.rows, rows_t])]
     return tuple(np.bincount(cluster, weights=v * u, minlength=design.n_clusters) for u in residuals)
 
@@ -156,42 +161,60 @@ def _restricted_scores(design: Any, fit: _Fit, rows_t: np.ndarray, a: np.ndarray
     return _cluster_scores(design, fit, rows_t, a, *_restricted_residuals(design, fit, rows_t, a))
 
 
-def _score_matrix(design: Any, fit: _Fit, rows_t: np.ndarray, a: np.ndarray, ref: _Reference, u: np.ndarray):
-    r"""Return the ``(G, G)`` matrix whose column ``c`` is the BJS cluster-score vector of ``u`` kept in cluster ``c``.
+def _score_matrices(
+    design: Any,
+    fit: _Fit,
+    rows_t: np.ndarray,
+    a: np.ndarray,
+    ref: _Reference,
+    *us: np.ndarray,
+    v_train: np.ndarray | None = None,
+) -> list[np.ndarray]:
+    r"""Return, for each ``u``, the ``(G, G)`` matrix of BJS cluster-score vectors of ``u`` kept in one cluster each.
 
-    ``u`` is a vector over the training rows then ``rows_t`` (a restricted residual), ``ref`` the
+    Column ``c`` of the matrix is the score vector of ``u`` kept in cluster ``c``.
+    Each ``u`` is a vector over the training rows then ``rows_t`` (a restricted residual), ``ref`` the
     reference groups of the rows of ``rows_t`` (:class:`evaluation.did.imputation._Reference`). The
     variance estimator of a bootstrap sample with cluster weights ``r`` is ``|B r|^2`` (every part of it
     is linear in the outcome and blind to the restricted fit and a constant effect), so a studentised
     draw costs one ``G x G`` product. Every column is found at once from cluster-level sums, without
-    refitting.
+    refitting. The parts that do not depend on ``u`` (the estimator's weights, the treated rows' deviation
+    operator and the reference groups' covariate sums) are computed once for all of them; ``v_train``
+    (:func:`_untreated_weights` of the same arguments) saves computing the weights.
     """
     d, train = design, fit.rows
     n_g, n_m, n_tr, n_t = d.n_clusters, d.n_units, len(train), len(rows_t)
-    u_tr, u_t = u[:n_tr], u[n_tr:]
     safe = np.where(fit.unit_weight > 0, fit.unit_weight, 1.0)
     w_tr = d.w[train]
-    # Coefficients of the untreated fit of each column (as _Fit.coefficients, one column per cluster).
-    ym = sparse.csr_matrix((w_tr * u_tr, (d.unit[train], d.cluster[train])), shape=(n_m, n_g)).toarray()
-    ym /= safe[:, None]
-    zy = d.group_sums(w_tr * u_tr, train, d.cluster, n_g).T
-    coef = fit.ginv @ (zy - fit.unit_mean_z.T @ (ym * fit.unit_weight[:, None]))
-    alpha = ym - fit.unit_mean_z @ coef
-    # Untreated rows: sum_j v_j (u_j [c_j = c] - alpha_{m_j c} - z_j' coef_c) within each cluster k.
-    v = _untreated_weights(d, fit, rows_t, a)
+    v = _untreated_weights(d, fit, rows_t, a) if v_train is None else v_train
     c_tr = d.cluster[train]
-    out = np.diag(np.bincount(c_tr, weights=v * u_tr, minlength=n_g))
-    out -= sparse.csr_matrix((v, (c_tr, d.unit[train])), shape=(n_g, n_m)) @ alpha
-    out -= d.group_sums(v, train, d.cluster, n_g) @ coef
-    # Treated rows: sum_i phi_ki u_i, phi the deviation of each row from its reference group's mean.
+    v_members = sparse.csr_matrix((v, (c_tr, d.unit[train])), shape=(n_g, n_m))
+    v_z = d.group_sums(v, train, d.cluster, n_g)
     idx = np.arange(n_t)
     c_t = d.cluster[rows_t]
     own, ref_coef = ref.operator(a, n_g)
     phi = sparse.csr_matrix((own, (c_t, idx)), shape=(n_g, n_t)) - ref_coef @ ref.members()
-    out += (phi @ sparse.csr_matrix((u_t, (idx, c_t)), shape=(n_t, n_g))).toarray()
-    out -= (phi @ sparse.csr_matrix((np.ones(n_t), (idx, d.unit[rows_t])), shape=(n_t, n_m))) @ alpha
+    phi_units = phi @ sparse.csr_matrix((np.ones(n_t), (idx, d.unit[rows_t])), shape=(n_t, n_m))
     member_z = np.vstack([d.group_sums(ref.w2, rows_t, _full(d, rows_t, codes), n) for codes, n in ref.levels()])
-    out -= (d.group_sums(own, rows_t, d.cluster, n_g) - ref_coef @ member_z) @ coef
+    own_z = d.group_sums(own, rows_t, d.cluster, n_g) - ref_coef @ member_z
+    out = []
+    for u in us:
+        u_tr, u_t = u[:n_tr], u[n_tr:]
+        # Coefficients of the untreated fit of each column (as _Fit.coefficients, one column per cluster).
+        ym = sparse.csr_matrix((w_tr * u_tr, (d.unit[train], c_tr)), shape=(n_m, n_g)).toarray()
+        ym /= safe[:, None]
+        zy = d.group_sums(w_tr * u_tr, train, d.cluster, n_g).T
+        coef = fit.ginv @ (zy - fit.unit_mean_z.T @ (ym * fit.unit_weight[:, None]))
+        alpha = ym - fit.unit_mean_z @ coef
+        # Untreated rows: sum_j v_j (u_j [c_j = c] - alpha_{m_j c} - z_j' coef_c) within each cluster k.
+        b = np.diag(np.bincount(c_tr, weights=v * u_tr, minlength=n_g))
+        b -= v_members @ alpha
+        b -= v_z @ coef
+        # Treated rows: sum_i phi_ki u_i, phi the deviation of each row from its reference group's mean.
+        b += (phi @ sparse.csr_matrix((u_t, (idx, c_t)), shape=(n_t, n_g))).toarray()
+        b -= phi_units @ alpha
+        b -= own_z @ coef
+        out.append(b)
     return out
 
 
@@ -224,10 +247,10 @@ def _studentised_interval(
     """P-value of zero effect and interval of the studentised restricted wild cluster bootstrap."""
     design = state["design"]
     u_y, u_d = _restricted_residuals(design, fit, rows, a)
-    s_y, s_d = _cluster_scores(design, fit, rows, a, u_y, u_d)
-    ref = _reference(state, rows)
-    q_y = r @ _score_matrix(design, fit, rows, a, ref, u_y).T
-    q_d = r @ _score_matrix(design, fit, rows, a, ref, u_d).T
+    v = _untreated_weights(design, fit, rows, a)
+    s_y, s_d = _cluster_scores(design, fit, rows, a, u_y, u_d, v_train=v)
+    b_y, b_d = _score_matrices(design, fit, rows, a, _reference(state, rows), u_y, u_d, v_train=v)
+    q_y, q_d = r @ b_y.T, r @ b_d.T
     p_y, p_d = r @ s_y, r @ s_d
     syy, syd, sdd = (q_y * q_y).sum(1), (q_y * q_d).sum(1), (q_d * q_d).sum(1)
 
