@@ -543,8 +543,9 @@ class _Reference:
         n_events = int(event.max()) + 1
         w2 = np.asarray(w, dtype=float) ** 2
         codes = np.concatenate([cell, n_cells + event])
-        pairs = np.unique(np.stack([codes, np.tile(cluster, 2)]), axis=1)
-        n_clusters_in = np.bincount(pairs[0], minlength=n_cells + n_events)
+        span = int(np.max(cluster)) + 1  # distinct (group, cluster) pairs as one integer each
+        pairs = np.unique(codes * span + np.tile(np.asarray(cluster, dtype=np.int64), 2))
+        n_clusters_in = np.bincount(pairs // span, minlength=n_cells + n_events)
         loo_ref = leave_out & (n_clusters_in >= 2)
         use_event = ~loo_ref[cell] & loo_ref[n_cells + event]
         own = np.where(use_event, n_cells + event, cell)
