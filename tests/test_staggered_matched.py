@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from evaluation.contract.results import header_problem
 from evaluation.errors import EvaluationError
 from evaluation.staggered import (
     WEIGHT,
@@ -107,6 +108,8 @@ def _run(tmp, panel, matched, estimates=None):
         estimates_path=estimates_path,
         progress=messages.append,
     )
+    for path in written.values():  # every table has the columns the results registry declares, bootstrap or not
+        assert header_problem(f"results/final/estimate/{path.name}", list(pd.read_csv(path).columns)) is None
     return {name: pd.read_csv(path) for name, path in written.items()}, messages
 
 

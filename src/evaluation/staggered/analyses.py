@@ -94,14 +94,20 @@ class CsAnalysis(TidyResult):
     pretrend: PretrendTest | None
 
     def att_gt_table(self) -> pd.DataFrame:
-        """``outcome, group, time, att, se, ci_low, ci_high, [band_low, band_high], n_treated, n_control, ...``.
+        """``outcome, group, time, att, se, ci_low, ci_high, band_low, band_high, n_treated, n_control, ...``.
 
         ``ci_*`` are pointwise normal intervals from ``se``; with the bootstrap, ``band_*`` are the
-        simultaneous sup-t bands over all ATT(g,t) (R ``did`` ``cband``).
+        simultaneous sup-t bands over all ATT(g,t) (R ``did`` ``cband``), without it empty.
         """
         tab = self.result.table.copy()
         z = _z(self.result.inference.alpha)
-        bands = {"band_low": tab["ci_low"], "band_high": tab["ci_high"]} if self.result.inference.bootstrap else {}
+        # without the bootstrap there is no simultaneous band: the columns stay, empty
+        no_band = pd.Series(np.nan, index=tab.index)
+        bands = (
+            {"band_low": tab["ci_low"], "band_high": tab["ci_high"]}
+            if self.result.inference.bootstrap
+            else {"band_low": no_band, "band_high": no_band}
+        )
         out = pd.DataFrame(
             {
                 "outcome": self.outcome,
@@ -121,10 +127,13 @@ class CsAnalysis(TidyResult):
         return out
 
     def event_study_table(self) -> pd.DataFrame:
-        """``outcome, event_time, att, se, ci_low, ci_high, [band_low, band_high], pre, n_treated``."""
+        """``outcome, event_time, att, se, ci_low, ci_high, band_low, band_high, pre, n_treated``.
+
+        Without the bootstrap there is no simultaneous band: ``band_low`` and ``band_high`` are empty.
+        """
         tab = self.event_study.copy()
         if not self.result.inference.bootstrap:
-            tab = tab.drop(columns=["band_low", "band_high"])
+            tab["band_low"] = tab["band_high"] = np.nan
         tab["pre"] = tab["pre"].astype(int)
         tab.insert(0, "outcome", self.outcome)
         return tab
