@@ -26,7 +26,7 @@ Units
 Columns
 -------
 Each CSV file declares every column, in the order its producer writes them, with its kind: ``number``
-(read as a float; counts included), ``text`` or ``flag`` (``True``/``False``). This is the one place a
+(read as a float; counts included), ``text`` or ``flag`` (true or false). This is the one place a
 results file's columns are written down: the producers take their column lists from here
 (:func:`columns_of`), :func:`evaluation.io.write_csv` refuses a declared file whose header differs, and
 the report's loader (:mod:`evaluation.report.inputs`) and the report tests' fixtures check and build
@@ -68,8 +68,8 @@ Unit = Literal[
     "degrees_of_freedom",
 ]
 
-Kind = Literal["number", "text", "flag"]
-#: The kinds of column: ``number`` (floats and counts; empty = missing), ``text``, ``flag`` (True/False).
+#: The kinds of column: ``number`` (floats and counts; empty = missing), ``text``, ``flag`` (true or false,
+#: written ``True``/``False`` or ``1``/``0``).
 KINDS: tuple[str, ...] = ("number", "text", "flag")
 
 #: Every unit, with what it counts.
