@@ -304,3 +304,24 @@ def test_alias_table_has_no_stale_entries():
 def test_xport_short_names_are_first_eight_characters_but_one():
     differs = {long: short for short, long in XPORT_ALIASES.items() if short != long[:XPORT_NAME_LENGTH]}
     assert differs == {"HAENDELSE_ID": "HAEND_ID"}  # its first 8 characters are those of HAENDELSE
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["1", "+2", "-3", "007", "12.000", "5.", "-0", "-0.0", "x", "", "1.5", "9223372036854775807"],
+        ["99999999999999999999", "12", ""],  # beyond 64-bit integers: pandas' parser takes over
+        ["", "x"],  # no whole number at all
+        [],
+    ],
+)
+def test_whole_numbers_in_text_are_parsed_as_pandas_would(values):
+    """Arrow parses whole numbers in text as pandas.to_numeric does, missing where the text is not one."""
+    from evaluation.ingest.convert import _INT, _whole_numbers
+
+    text = pd.Series(values, dtype="str", index=np.arange(len(values)) * 2)
+    ok = text.str.fullmatch(_INT).to_numpy(dtype=bool)
+    expected = pd.to_numeric(text.where(ok, None), errors="coerce").astype("Float64")
+    got = _whole_numbers(text, ok)
+    assert got.index.equals(text.index)
+    pd.testing.assert_series_equal(got.astype("Float64"), expected, check_names=False)

@@ -28,6 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from evaluation.contract.extracts import CPR_PATTERN, Column
 from evaluation.contract.schemas import code_keys_are_text, pandas_dtype
@@ -251,13 +253,30 @@ def numbers_warning(column: Column, padded: int) -> str:
     return warning + " Store identifiers as text."
 
 
+def _whole_numbers(text: pd.Series, ok: np.ndarray) -> pd.Series:
+    """Return the values of ``text`` that match :data:`_INT` (``ok``) as numbers, the others missing.
+
+    Arrow parses them (a sign ``+`` and a fraction of zeros stripped first), in C; ``pandas.to_numeric`` parses
+    text one value at a time in Python objects, about ten times slower on a national extract. A value outside
+    64-bit integers falls back to ``pandas.to_numeric``, so the numbers are the same either way.
+    """
+    candidate = text.where(ok, None)
+    digits = pc.replace_substring_regex(pa.array(candidate, type=pa.large_string()), r"^\+|\.0*$", "")
+    try:
+        numbers = pc.cast(digits, pa.int64()).to_pandas()
+    except (pa.ArrowInvalid, OverflowError):
+        return pd.to_numeric(candidate, errors="coerce")
+    numbers.index = text.index  # by position: the Arrow array has none
+    return numbers
+
+
 def _convert_whole(series: pd.Series, column: Column) -> Converted:
     dtype = pandas_dtype(column)
     if is_text(series):
         text = as_text(series)
         missing = _missing_text(text, numeric=True)
         ok = text.str.fullmatch(_INT).to_numpy(dtype=bool)
-        num = pd.to_numeric(text.where(ok, None), errors="coerce")
+        num = _whole_numbers(text, ok)
         bad = ~missing & ~ok
         reason = _shown(text[bad]) + " is not a whole number"
         return Converted(num.astype("Float64").astype(dtype), bad, "type", reason)
