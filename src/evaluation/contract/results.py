@@ -52,6 +52,7 @@ __all__ = [
     "columns_of",
     "find_results_file",
     "header_problem",
+    "results_table",
     "undeclared_counts",
 ]
 
@@ -510,8 +511,8 @@ def find_results_file(path: str | PurePath) -> ResultsFile | None:
     return None
 
 
-def columns_of(path: str) -> list[str]:
-    """Return the columns of a declared results file, in the order its producer writes them.
+def results_table(path: str) -> ResultsFile:
+    """Return the declaration of a results table (a CSV file with declared columns).
 
     Parameters
     ----------
@@ -521,8 +522,8 @@ def columns_of(path: str) -> list[str]:
 
     Returns
     -------
-    list of str
-        The declared columns.
+    ResultsFile
+        The declaration, with its columns.
 
     Raises
     ------
@@ -532,7 +533,18 @@ def columns_of(path: str) -> list[str]:
     declared = next((f for f in RESULTS_FILES if f.path == path), None) or find_results_file(path)
     if declared is None or not declared.columns:
         raise KeyError(f"{path} is not a results file with declared columns (evaluation.contract.results)")
-    return declared.names
+    return declared
+
+
+def columns_of(path: str) -> list[str]:
+    """Return the columns of a declared results table (:func:`results_table`), in the order its producer writes them.
+
+    Raises
+    ------
+    KeyError
+        If no CSV file with declared columns matches ``path``.
+    """
+    return results_table(path).names
 
 
 def header_problem(path: str | PurePath, columns: list[str]) -> str | None:

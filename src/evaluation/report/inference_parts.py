@@ -18,6 +18,7 @@ import pandas as pd
 
 from evaluation.errors import ReportError
 from evaluation.report.effects_parts import blank_repeats, p_text
+from evaluation.report.inputs import flag_values
 from evaluation.report.labels import OUTCOME_ORDER, label, ordered, outcome_decimals
 from evaluation.report.numbers import check_language, format_count, format_number, format_p_value
 from evaluation.report.tables import MISSING
@@ -29,15 +30,8 @@ MAIN_OUTCOME_ORDER: tuple[str, ...] = OUTCOME_ORDER
 
 
 def _chosen(values: pd.Series) -> pd.Series:
-    """Return the ``chosen`` column as booleans, whether the CSV reader gave bools, 0/1 or the words True/False."""
-    words = values.astype(str).str.strip().str.lower()
-    bad = ~words.isin(["true", "false", "1", "0", "1.0", "0.0"])
-    if bad.any():
-        raise ReportError(
-            f"results/estimate/inference.csv, row {int(bad.to_numpy().nonzero()[0][0]) + 2}, column chosen: "
-            f"{values[bad].iloc[0]!r} is not true or false; rerun the choose_inference step"
-        )
-    return words.isin(["true", "1", "1.0"])
+    """Return the ``chosen`` column as booleans (:func:`evaluation.report.inputs.flag_values`)."""
+    return flag_values(values, "results/estimate/inference.csv", "chosen", "choose_inference")
 
 
 def _ordered(inference: pd.DataFrame) -> pd.DataFrame:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from evaluation.contract.results import RESULTS_FILES, ResultsFile
+from evaluation.contract.results import ResultsFile, results_table
 from evaluation.errors import ReportError
 
 #: The results files every report needs, inside ``results/<release>/``. Their columns, kinds and producing rules
@@ -236,29 +236,30 @@ def read_study(results_dir: Path) -> dict[str, Any]:
 
 
 def declared(relative: str) -> ResultsFile:
-    """Return the registry's declaration of the results file ``relative`` (a path inside ``results/<release>/``).
+    """Return the registry's declaration of the results table ``relative`` (a path inside ``results/<release>/``).
 
     Raises
     ------
     KeyError
-        If the registry (:data:`evaluation.contract.results.RESULTS_FILES`) does not declare its columns.
+        If the registry (:func:`evaluation.contract.results.results_table`) does not declare its columns.
     """
-    path = f"results/{{release}}/{relative}"
-    for entry in RESULTS_FILES:
-        if entry.path == path and entry.columns:
-            return entry
-    raise KeyError(f"{path} is not a results table declared in evaluation.contract.results.RESULTS_FILES")
+    return results_table(f"results/{{release}}/{relative}")
 
 
-def _flags(frame: pd.DataFrame, column: str, path: Path, step: str) -> pd.Series:
-    """Parse a flag column (True/False, 1/0, as the CSV reader gives them) to booleans."""
-    words = frame[column].astype(str).str.strip().str.lower()
+def flag_values(values: pd.Series, path: Path | str, column: str, step: str) -> pd.Series:
+    """Return a flag column as booleans, whether the CSV reader gave bools, 0/1 or the words True/False.
+
+    Raises
+    ------
+    ReportError
+        For a value that is not true or false, naming ``path``, the row, ``column`` and the ``step`` to rerun.
+    """
+    words = values.astype(str).str.strip().str.lower()
     bad = ~words.isin(["true", "false", "1", "0", "1.0", "0.0"])
     if bad.any():
         row = int(bad.to_numpy().nonzero()[0][0])
         raise ReportError(
-            f"{path}, row {row + 2}, column {column}: {frame[column].iloc[row]!r} is not true or false; "
-            f"rerun the {step} step"
+            f"{path}, row {row + 2}, column {column}: {values.iloc[row]!r} is not true or false; rerun the {step} step"
         )
     return words.isin(["true", "1", "1.0"])
 
@@ -307,7 +308,7 @@ def read_table(results_dir: Path, relative: str) -> pd.DataFrame:
             )
         frame[column] = converted.astype("float64")
     for column in entry.of_kind("flag"):
-        frame[column] = _flags(frame, column, path, step)
+        frame[column] = flag_values(frame[column], path, column, step)
     return frame
 
 
