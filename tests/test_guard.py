@@ -173,3 +173,35 @@ def test_counts_of_municipalities_pass_and_counts_of_persons_below_min_cell_fail
     }
     with pytest.raises(DisclosureError, match=r"estimates\.csv, row 1, column n_treated: count 3 is below"):
         check_outputs(paths, min_cell=5)
+
+
+def test_a_national_sum_of_kroner_is_no_cpr_number_but_an_identifier_in_its_column_is(tmp_path):
+    """Reconciliation totals of 1-10 billion DKK have ten digits that begin like a date (found on the national run).
+
+    The registry declares such columns as amounts; a number there is money. Text, a dashed CPR number or a
+    leading zero in the same column, and the same number in any other column, are still refused.
+    """
+    paths = _clean_results(tmp_path)
+    economics = paths[0] / "final" / "economics"
+    economics.mkdir(parents=True)
+    table = {
+        "year": [2019, 2019],
+        "function": ["5.28.20", "5.28.21"],
+        "accounts_dkk": ["2705142000", "11959138000"],
+        "micro_dkk": ["2740493400.5", "4199568100"],
+        "share_explained": [0.98, 0.35],
+        "n_children": [1000, 2000],
+    }
+    pd.DataFrame(table).to_csv(economics / "reconciliation.csv", index=False)
+    assert scan_outputs(paths, min_cell=5) == []
+
+    for written in ("050512-1001", CPR, "id 2705142000"):
+        table["accounts_dkk"] = [written, "11959138000"]
+        pd.DataFrame(table).to_csv(economics / "reconciliation.csv", index=False)
+        found = [(f.path.name, f.where, f.rule) for f in scan_outputs(paths, min_cell=5)]
+        assert found == [("reconciliation.csv", "row 1, column accounts_dkk", "cpr_number")], written
+    table["accounts_dkk"] = ["2705142000", "11959138000"]
+    table["share_explained"] = ["2705142000", 0.35]  # a number column that holds no money
+    pd.DataFrame(table).to_csv(economics / "reconciliation.csv", index=False)
+    found = [(f.where, f.rule) for f in scan_outputs(paths, min_cell=5)]
+    assert found == [("row 1, column share_explained", "cpr_number")]

@@ -7,7 +7,9 @@ finds
 ``cpr_number``
     A CPR-like number: ten digits ``DDMMYY`` + four, with a plausible day
     (01-31) and month (01-12), optionally written ``DDMMYY-XXXX``, not part of
-    a longer number or a decimal fraction.
+    a longer number or a decimal fraction. A number in a column that the results
+    registry declares as an ``amount`` of kroner is a sum of money and is not
+    checked (a national total of 2,705,142,000 DKK would otherwise look like one).
 ``pseudonym``
     A 16-character lower-case hexadecimal string: the form of the keyed
     pseudonyms written by :mod:`evaluation.ingest` (HMAC-SHA256, first 16 hex
@@ -202,14 +204,23 @@ def _frame_findings(frame: pd.DataFrame, path: Path, min_cell: int) -> list[Find
 
 
 def _cell_findings(frame: pd.DataFrame, path: Path) -> list[Finding]:
-    """CPR-like numbers and pseudonyms in the header and cells of a text table, by row and column."""
+    """CPR-like numbers and pseudonyms in the header and cells of a text table, by row and column.
+
+    A number in a column the results registry declares as an ``amount`` (kroner) is a sum of money, not a
+    CPR number, though whole kroner from one to ten billion have ten digits: it is not checked for one.
+    """
     found = []
     header = ",".join(str(c) for c in frame.columns).encode("utf-8")
     found += scan_bytes(header, path, where="header")
+    declared = find_results_file(path)
+    amounts = set(declared.of_kind("amount")) if declared is not None else set()
     for col in frame.columns:
         text = frame[col].astype("str")
         for rule, pattern, label in (("cpr_number", CPR, "CPR-like number"), ("pseudonym", PSEUDONYM, "pseudonym")):
             hits = text.str.extract(f"({pattern.pattern.decode('ascii')})", expand=False)
+            if rule == "cpr_number" and str(col) in amounts:
+                written_as_number = pd.to_numeric(text, errors="coerce").notna() & ~text.str.match(r"-?0\d")
+                hits = hits.where(~written_as_number)  # a leading zero is how an identifier is written
             for row in frame.index[hits.notna().to_numpy()]:
                 where = f"row {int(row) + 1}, column {col}"
                 found.append(Finding(path, where, rule, f"{label} '{_redact(str(hits[row]))}'"))

@@ -69,9 +69,11 @@ Unit = Literal[
     "degrees_of_freedom",
 ]
 
-#: The kinds of column: ``number`` (floats and counts; empty = missing), ``text``, ``flag`` (true or false,
+#: The kinds of column: ``number`` (floats and counts; empty = missing), ``amount`` (a sum of money in kroner,
+#: read as a number; whole kroner from one to ten billion have ten digits and often begin like a date, so the
+#: output guard does not take a number in such a column for a CPR number), ``text``, ``flag`` (true or false,
 #: written ``True``/``False`` or ``1``/``0``).
-KINDS: tuple[str, ...] = ("number", "text", "flag")
+KINDS: tuple[str, ...] = ("number", "amount", "text", "flag")
 
 #: Every unit, with what it counts.
 UNITS: dict[str, str] = {
@@ -143,8 +145,8 @@ class ResultsFile:
         Its count columns (every ``n``, ``n_*`` and other column that counts something).
     columns
         Every column of a CSV file, in the order written, with its kind (:data:`KINDS`); empty for other files.
-        Written as one string of names, each followed by ``:text`` or ``:flag`` unless it holds numbers
-        (``"outcome:text year mean n"``).
+        Written as one string of names, each followed by ``:amount``, ``:text`` or ``:flag`` unless it holds
+        numbers (``"outcome:text year mean n"``).
     """
 
     path: str
@@ -172,8 +174,13 @@ class ResultsFile:
         return list(self.kinds)
 
     def of_kind(self, kind: str) -> list[str]:
-        """Return the columns of one kind (``number``, ``text`` or ``flag``), in the order written."""
+        """Return the columns of one kind (:data:`KINDS`), in the order written."""
         return [name for name, k in self.kinds.items() if k == kind]
+
+    @property
+    def numeric(self) -> list[str]:
+        """The columns read as numbers (kinds ``number`` and ``amount``), in the order written."""
+        return [name for name, k in self.kinds.items() if k in ("number", "amount")]
 
     def count(self, column: str) -> Count | None:
         """Return the declaration of count column ``column``, or None."""
@@ -445,7 +452,7 @@ RESULTS_FILES: tuple[ResultsFile, ...] = (
         "results/{release}/economics/reconciliation.csv",
         "estimate_economics",
         _persons("n_children"),
-        columns="year function:text accounts_dkk micro_dkk share_explained n_children",
+        columns="year function:text accounts_dkk:amount micro_dkk:amount share_explained n_children",
     ),
     ResultsFile(
         "results/{release}/economics/budget.csv",

@@ -297,7 +297,7 @@ def read_table(results_dir: Path, relative: str) -> pd.DataFrame:
             f"{path} lacks the column(s) {', '.join(absent)} (found: {', '.join(map(str, frame.columns))}): "
             f"rerun the {step} step"
         )
-    for column in entry.of_kind("number"):
+    for column in entry.numeric:
         converted = pd.to_numeric(frame[column], errors="coerce")
         bad = converted.isna() & frame[column].notna()
         if bad.any():
