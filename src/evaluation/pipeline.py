@@ -38,8 +38,12 @@ def simulate(output: Files, log: Files, config: Mapping[str, Any]) -> None:
         )
 
 
-def ingest(output: Files, log: Files, config: Mapping[str, Any]) -> None:
-    """Rule ``ingest``: validate, pseudonymise and count the extracts of ``data.raw_dir``."""
+def ingest(output: Files, log: Files, config: Mapping[str, Any], threads: int = 1) -> None:
+    """Rule ``ingest``: validate, pseudonymise and count the extracts of ``data.raw_dir``.
+
+    With two threads the extracts after ``befolkning`` are ingested in a second process (see
+    :mod:`evaluation.ingest.parallel`).
+    """
     from evaluation.ingest import ingest_folder, load_key
 
     raw_dir = Path(config["data"]["raw_dir"])
@@ -57,6 +61,7 @@ def ingest(output: Files, log: Files, config: Mapping[str, Any]) -> None:
             progress=progress,
             delivery_date=config["data"]["delivery_date"],
             max_quarantined_share=config["data"]["max_quarantined_share"],
+            workers=threads,
         )
 
 
@@ -413,12 +418,12 @@ def run_job(job: Any) -> None:
     Parameters
     ----------
     job
-        The ``snakemake`` object of the script: ``rule``, ``input``, ``output``, ``log``, ``config``,
-        ``wildcards`` and ``params``.
+        The ``snakemake`` object of the script: ``rule``, ``input``, ``output``, ``log``, ``threads``,
+        ``config``, ``wildcards`` and ``params``.
 
     Notes
     -----
-    The step receives its arguments by name: ``input``, ``output`` and ``log`` are the job's;
+    The step receives its arguments by name: ``input``, ``output``, ``log`` and ``threads`` are the job's;
     ``config`` is the configuration of the job's release (:func:`evaluation.config.release_config`) when
     the job has a ``release`` wildcard, else the whole configuration; any other argument is the wildcard or
     the param of that name, converted to ``int`` where the step declares it so.
@@ -440,6 +445,8 @@ def run_job(job: Any) -> None:
         elif name == "config":
             release = wildcards.get("release")
             arguments[name] = release_config(job.config, release) if release else job.config
+        elif name == "threads":
+            arguments[name] = int(job.threads)
         elif name in wildcards or name in params:
             value = wildcards[name] if name in wildcards else params[name]
             arguments[name] = int(value) if hints.get(name) is int else value

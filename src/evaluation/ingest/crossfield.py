@@ -111,32 +111,69 @@ def _overlaps(typed: pd.DataFrame) -> pd.DataFrame:
     return _problems(hit["_row"].to_numpy(), "STARTDATO", _day(hit["STARTDATO"]), "overlap", reason)
 
 
-def _late_dates(
+def _dated_columns(extract: Extract) -> list[str]:
+    return [col.name for col in extract.columns if col.dtype == "date" and col.name != "FOED_DAG"]
+
+
+def _future(values: pd.Series, delivery_date: pd.Timestamp | None) -> np.ndarray:
+    if delivery_date is None:
+        return np.zeros(len(values), dtype=bool)
+    return (values > delivery_date).fillna(False).to_numpy(dtype=bool)
+
+
+def _future_dates(typed: pd.DataFrame, extract: Extract, delivery_date: pd.Timestamp | None) -> list[pd.DataFrame]:
+    parts = []
+    for name in _dated_columns(extract):
+        future = _future(typed[name], delivery_date)
+        if future.any():
+            sub = typed[future]
+            reason = "the date " + _day(sub[name]) + f" is after the delivery date {delivery_date:%Y-%m-%d}"
+            parts.append(_problems(sub["_row"].to_numpy(), name, _day(sub[name]), "future_date", reason))
+    return parts
+
+
+def after_period_problems(
     typed: pd.DataFrame, extract: Extract, period_end: pd.Timestamp | None, delivery_date: pd.Timestamp | None
 ) -> list[pd.DataFrame]:
+    """Return the problems of the ``after_period`` rule: a date after the end of the extract period.
+
+    The period end comes from the population extract (:func:`extract_period_end`), so this rule can only run
+    once that extract is checked; the others' remaining checks need not wait for it. A date after the
+    delivery date is a ``future_date`` problem instead, and a last day (:data:`END_COLUMNS`) after the period
+    end is right-censoring, not a problem.
+
+    Parameters
+    ----------
+    typed
+        The typed frame of an extract (DST names plus ``_row``).
+    extract
+        The extract; the population extract itself has no such rule.
+    period_end
+        Last day of the extract period; ``None``: no problems.
+    delivery_date
+        The delivery date (:func:`delivery_bound`), or ``None``.
+
+    Returns
+    -------
+    list of pandas.DataFrame
+        Problem tables, possibly empty.
+    """
+    if period_end is None or extract.name == "befolkning":
+        return []
     parts = []
-    for col in extract.columns:
-        if col.dtype != "date" or col.name == "FOED_DAG":
+    for name in _dated_columns(extract):
+        if name in END_COLUMNS:
             continue
-        values = typed[col.name]
-        future = np.zeros(len(typed), dtype=bool)
-        if delivery_date is not None:
-            future = (values > delivery_date).fillna(False).to_numpy(dtype=bool)
-            if future.any():
-                sub = typed[future]
-                reason = "the date " + _day(sub[col.name]) + f" is after the delivery date {delivery_date:%Y-%m-%d}"
-                parts.append(_problems(sub["_row"].to_numpy(), col.name, _day(sub[col.name]), "future_date", reason))
-        if period_end is None or col.name in END_COLUMNS:
-            continue  # a last day after the period end is right-censoring
-        late = (values > period_end).fillna(False).to_numpy(dtype=bool) & ~future
+        values = typed[name]
+        late = (values > period_end).fillna(False).to_numpy(dtype=bool) & ~_future(values, delivery_date)
         if late.any():
             sub = typed[late]
             reason = (
                 "the date "
-                + _day(sub[col.name])
+                + _day(sub[name])
                 + f" is after the end of the extract period ({period_end:%Y-%m-%d}, the last year of befolkning)"
             )
-            parts.append(_problems(sub["_row"].to_numpy(), col.name, _day(sub[col.name]), "after_period", reason))
+            parts.append(_problems(sub["_row"].to_numpy(), name, _day(sub[name]), "after_period", reason))
     return parts
 
 
@@ -220,7 +257,8 @@ def cross_field_problems(
     if extract.name == "befolkning":
         parts += _population(typed)
     else:
-        parts += _late_dates(typed, extract, period_end, delivery_date)
+        parts += _future_dates(typed, extract, delivery_date)
+        parts += after_period_problems(typed, extract, period_end, delivery_date)
     if extract.name == "regnskab":
         parts.append(_amounts(typed))
     return [p for p in parts if not p.empty]

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -133,6 +134,89 @@ def _write_quarantine(frame: pd.DataFrame, path: Path) -> None:
     write_csv(frame, path)
 
 
+@dataclass(frozen=True)
+class Settings:
+    """What every extract of one ingestion is written with (the arguments of :func:`ingest_folder`)."""
+
+    out_dir: Path
+    quarantine_dir: Path
+    on_invalid: Literal["stop", "quarantine"]
+    key: bytes
+    delivery_date: pd.Timestamp
+    max_quarantined_share: float | None
+
+
+@dataclass
+class Written:
+    """One extract after ingestion: its line of the row accounting, its progress lines, its budget lines."""
+
+    accounting: dict[str, object]
+    lines: list[str] = field(default_factory=list)
+    over_budget: list[str] = field(default_factory=list)
+
+
+def check_one(name: str, path: Path, settings: Settings) -> CheckedExtract:
+    """Check one extract, leaving out the ``after_period`` rule (see :meth:`CheckedExtract.add_after_period`)."""
+    return check_extract(path, EXTRACTS[name], period_end=None, delivery_date=settings.delivery_date)
+
+
+def write_one(checked: CheckedExtract, period_end: pd.Timestamp | None, settings: Settings) -> Written:
+    """Finish one checked extract: the ``after_period`` rule, then stop, or quarantine and write the clean rows.
+
+    Parameters
+    ----------
+    checked
+        The extract as :func:`check_one` returns it; it is emptied (a national extract does not fit twice).
+    period_end
+        The period end from the population extract (``None`` for the population extract itself).
+    settings
+        The ingestion's settings.
+
+    Returns
+    -------
+    Written
+        The accounting line, the progress lines and, in quarantine mode over the budget, the budget lines.
+
+    Raises
+    ------
+    ExtractValidationError
+        ``on_invalid="stop"`` and a row breaks the contract.
+    """
+    extract, path = checked.extract, checked.path
+    checked.add_after_period(period_end, settings.delivery_date)
+    done = Written({}, [f"{extract.name}: warning: {warning}" for warning in checked.warnings])
+    if settings.on_invalid == "stop" and not checked.problems.empty:
+        raise ExtractValidationError(
+            problems_message(path.name, checked.problems)
+            + "\nFix the extract, or set data.on_invalid_row: quarantine to set such rows aside."
+        )
+    n_quarantined = 0
+    if settings.on_invalid == "quarantine":
+        quarantine = quarantine_frame(checked)
+        quarantine_path = settings.quarantine_dir / f"{extract.name}.csv"
+        _write_quarantine(quarantine, quarantine_path)
+        n_quarantined = len(quarantine)
+        del quarantine
+        share = settings.max_quarantined_share
+        if share is not None and exceeds_budget(n_quarantined, checked.rows_read, share):
+            lines = budget_lines(path.name, checked.problems, checked.rows_read, share)
+            done.over_budget += [*lines, f"  The quarantined rows are in {quarantine_path}."]
+    rows_read, rows_duplicate = checked.rows_read, checked.rows_duplicate
+    accepted = checked.release_accepted()
+    clean = clean_frame(accepted, extract, settings.key)
+    del accepted
+    write_table(clean, settings.out_dir / f"{extract.name}.parquet")
+    n_accepted = len(clean)
+    del clean
+    done.accounting = accounting_row(extract.name, path.name, rows_read, n_accepted, n_quarantined, rows_duplicate)
+    duplicates = f", {rows_duplicate:,} exact duplicate(s) dropped" if rows_duplicate else ""
+    done.lines.append(
+        f"{extract.name}: {rows_read:,} rows read from {path.name}, {n_accepted:,} accepted, "
+        f"{n_quarantined:,} quarantined{duplicates}"
+    )
+    return done
+
+
 def ingest_folder(
     raw_dir: Path,
     out_dir: Path,
@@ -145,6 +229,7 @@ def ingest_folder(
     names: Sequence[str] | None = None,
     delivery_date: str | dt.date | None = None,
     max_quarantined_share: float | None = None,
+    workers: int = 1,
 ) -> pd.DataFrame:
     """Validate, pseudonymise and write every extract of a folder, with row accounting.
 
@@ -176,6 +261,12 @@ def ingest_folder(
     max_quarantined_share
         ``data.max_quarantined_share``: in quarantine mode, the largest share of an extract's rows
         that may be quarantined. ``None``: no budget.
+    workers
+        Processes (the rule's ``threads``). With two or more, a second process
+        (:mod:`~evaluation.ingest.parallel`) checks and writes the other extracts while this one
+        finishes the population extract; the files, the accounting and the messages are the same,
+        and the messages of the other extracts come after the population extract's. The two
+        processes together need about twice the memory of one.
 
     Returns
     -------
@@ -216,49 +307,36 @@ def ingest_folder(
         )
     for warning in warnings:
         progress(f"warning: {warning}")
-    rows = []
-    over_budget: list[str] = []
-    period_end = None  # set from the population extract, which comes first
-    for name, extract in EXTRACTS.items():
-        if wanted is not None and name not in wanted:
-            continue
-        path = found[name][0]
-        checked = check_extract(path, extract, period_end=period_end, delivery_date=bound)
-        if name == "befolkning":
-            period_end = extract_period_end(checked.accepted())
-        for warning in checked.warnings:
-            progress(f"{name}: warning: {warning}")
-        if on_invalid == "stop" and not checked.problems.empty:
-            raise ExtractValidationError(
-                problems_message(path.name, checked.problems)
-                + "\nFix the extract, or set data.on_invalid_row: quarantine to set such rows aside."
-            )
-        n_quarantined = 0
-        if on_invalid == "quarantine":
-            quarantine = quarantine_frame(checked)
-            quarantine_path = quarantine_dir / f"{name}.csv"
-            _write_quarantine(quarantine, quarantine_path)
-            n_quarantined = len(quarantine)
-            del quarantine
-            if max_quarantined_share is not None and exceeds_budget(
-                n_quarantined, checked.rows_read, max_quarantined_share
-            ):
-                lines = budget_lines(path.name, checked.problems, checked.rows_read, max_quarantined_share)
-                over_budget += [*lines, f"  The quarantined rows are in {quarantine_path}."]
-        rows_read, rows_duplicate, accepted = checked.rows_read, checked.rows_duplicate, checked.accepted()
-        del checked  # the raw values are no longer needed; a national extract does not fit twice
-        clean = clean_frame(accepted, extract, key)
-        del accepted
-        write_table(clean, out_dir / f"{name}.parquet")
-        n_accepted = len(clean)
-        del clean
-        counts = (rows_read, n_accepted, n_quarantined, rows_duplicate)
-        rows.append(accounting_row(name, path.name, *counts))
-        duplicates = f", {rows_duplicate:,} exact duplicate(s) dropped" if rows_duplicate else ""
-        progress(
-            f"{name}: {rows_read:,} rows read from {path.name}, {n_accepted:,} accepted, "
-            f"{n_quarantined:,} quarantined{duplicates}"
-        )
+    settings = Settings(out_dir, quarantine_dir, on_invalid, key, bound, max_quarantined_share)
+    todo = [(name, found[name][0]) for name in EXTRACTS if wanted is None or name in wanted]
+    (first, first_path), rest = todo[0], todo[1:]  # befolkning: the period end of the others' after_period rule
+    second = None
+    if workers > 1 and rest:
+        from evaluation.ingest.parallel import SecondProcess
+
+        second = SecondProcess(rest, settings)
+        progress(f"checking {', '.join(name for name, _ in rest)} in a second process")
+    written: list[Written] = []
+    try:
+        checked = check_one(first, first_path, settings)
+        period_end = extract_period_end(checked.accepted())
+        if second is not None:
+            second.send_period_end(period_end)
+        _report(write_one(checked, None, settings), written, progress)
+        del checked
+        if second is not None:
+            done, error = second.result()
+            for one in done:
+                _report(one, written, progress)
+            if error is not None:
+                raise error
+        else:
+            for name, path in rest:
+                _report(write_one(check_one(name, path, settings), period_end, settings), written, progress)
+    finally:
+        if second is not None:
+            second.close()
+    over_budget = [line for one in written for line in one.over_budget]
     if over_budget:
         raise ExtractValidationError(
             "Ingestion stopped: an extract has more rows to quarantine than the budget allows.\n"
@@ -266,6 +344,12 @@ def ingest_folder(
             + "\n"
             + budget_advice()
         )
-    table = accounting_table(rows)
+    table = accounting_table([one.accounting for one in written])
     write_accounting(table, accounting_path)
     return table
+
+
+def _report(one: Written, written: list[Written], progress: Callable[[str], object]) -> None:
+    for line in one.lines:
+        progress(line)
+    written.append(one)

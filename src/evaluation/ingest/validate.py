@@ -42,7 +42,7 @@ from evaluation.ingest.convert import (
     is_text,
     numbers_warning,
 )
-from evaluation.ingest.crossfield import cross_field_problems
+from evaluation.ingest.crossfield import after_period_problems, cross_field_problems
 from evaluation.ingest.messages import describe_codes, duplicate_warning, problems_message, redact, rule_fix
 from evaluation.ingest.readers import RawTable, read_raw
 
@@ -103,6 +103,33 @@ class CheckedExtract:
     def bad_rows(self) -> np.ndarray:
         """Sorted unique ``_row`` numbers with at least one problem."""
         return np.unique(self.problems["_row"].to_numpy(dtype=np.int64))
+
+    def add_after_period(self, period_end: pd.Timestamp | None, delivery_date: pd.Timestamp | None) -> None:
+        """Add the problems of the ``after_period`` rule, once the population extract has given the period end.
+
+        :func:`check_extract` with ``period_end=None`` leaves that rule out, so that an extract can be checked
+        before the population extract is; the problem table is then the same as if the period end had been
+        passed to :func:`check_extract`.
+
+        Parameters
+        ----------
+        period_end
+            Last day of the extract period (:func:`~evaluation.ingest.crossfield.extract_period_end`).
+        delivery_date
+            The delivery date the extract was checked with.
+        """
+        parts = after_period_problems(self.typed, self.extract, period_end, delivery_date)
+        if parts:
+            self.problems = problem_table([self.problems, *parts])
+
+    def release_accepted(self) -> pd.DataFrame:
+        """Return the accepted rows and let go of the raw and typed values, which a national extract cannot hold twice.
+
+        Afterwards only ``extract``, ``problems``, ``warnings`` and ``duplicates`` remain usable.
+        """
+        accepted = self.accepted()
+        self.raw = self.typed = None  # type: ignore[assignment]
+        return accepted
 
     def accepted(self) -> pd.DataFrame:
         """Return the typed rows without any problem (the typed frame itself when every row is accepted)."""
@@ -418,10 +445,18 @@ def check_extract(
     typed_frame = _concat_columns(batches)
     parts.append(_key_problems(typed_frame, extract))
     parts += cross_field_problems(typed_frame, extract, period_end=period_end, delivery_date=delivery_date)
+    return CheckedExtract(extract, raw, typed_frame, problem_table(parts), warnings, duplicates)
+
+
+def problem_table(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Join problem tables into one, with the columns typed and the rows sorted by row, column and rule.
+
+    The sort is stable, so only problems with the same row, column and rule keep the order of ``parts``; a rule
+    that gives one problem per row and column (such as ``after_period``) may be added later to the same result.
+    """
     problems = pd.concat([p for p in parts if not p.empty] or [empty_problems()], ignore_index=True)
     problems = problems.astype({"_row": "int64", "column": "str", "value": "str", "rule": "str", "reason": "str"})
-    problems = problems.sort_values(["_row", "column", "rule"], kind="stable").reset_index(drop=True)
-    return CheckedExtract(extract, raw, typed_frame, problems, warnings, duplicates)
+    return problems.sort_values(["_row", "column", "rule"], kind="stable").reset_index(drop=True)
 
 
 #: Rows converted and validated at a time by :func:`check_extract`. Conversion and the column rules
