@@ -184,3 +184,30 @@ def test_a_factsheet_draws_only_its_own_figures(rendered: dict) -> None:
     figures = {key for key in factsheet if key.startswith("fig-")}
     assert figures == {"fig-keyfigures"}
     assert {"fig-trends", "fig-estimates"} <= {key for key in rendered["final-en"] if key.startswith("fig-")}
+
+
+def test_two_processes_render_the_same_files(rendered: dict, tmp_path: Path) -> None:
+    """render_documents on two cores (half the documents in a second process, in a copy of the project folder)."""
+    from evaluation.report.batch import Document, render_documents
+
+    results = next(iter(rendered.values()))["variables"].parent.parent / "results"
+    reports = tmp_path / "reports"
+    shutil.copytree(REPORTS_SOURCE, reports, ignore=shutil.ignore_patterns("_output", "_generated", "_variables.yml"))
+    documents = [
+        Document(results, "interim"),
+        Document(results, "final", "da"),
+        Document(results, "final", "en"),
+        Document(results, "factsheet", "da", {"municipality": 657}),
+    ]
+    lines: list[str] = []
+    render_documents(documents, reports, ("html", "pdf"), workers=2, engine="offline", progress=lines.append)
+    for key, written in rendered.items():
+        for fmt in ("html", "pdf"):
+            assert (reports / "_output" / written[fmt].name).read_bytes() == written[fmt].read_bytes(), (key, fmt)
+    assert sorted(p.name for p in (reports / "_output").iterdir()) == sorted(
+        w[f].name for w in rendered.values() for f in ("html", "pdf")
+    )
+    starts = [line for line in lines if line.startswith("document ")]
+    mine, theirs = ["document 1 of 4: interim (None)", "document 3 of 4: final (en)"], ["document 2 of 4: final (da)"]
+    assert starts == [*mine, *theirs, "document 4 of 4: factsheet (da) {'municipality': 657}"]
+    assert not any("render-" in line for line in lines)  # the copy's paths are not in the log

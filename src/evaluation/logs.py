@@ -21,10 +21,11 @@ def step_log(path: str | Path, step: str, *, threads: int = 1) -> Iterator[Progr
     written to the log before it propagates, so the log says why a step stopped.
 
     Inside the block the linear-algebra thread pools (OpenBLAS, MKL, OpenMP) are held to
-    ``threads`` (default one; every rule declares ``threads: 1`` but ``ingest``, whose second core runs a
-    second process): Snakemake runs other jobs on the remaining cores, and a pool that takes every core of
-    the machine only contends with them (on 2 cores with another job running, the economics bootstrap took twice as long
-    with OpenBLAS's default pool). One thread also fixes the order of BLAS sums, run after run.
+    ``threads`` (default one; every rule declares ``threads: 1`` but ``ingest`` and ``render_report``, whose
+    second core runs a second process): Snakemake runs other jobs on the remaining cores, and a pool that
+    takes every core of the machine only contends with them (on 2 cores with another job running, the
+    economics bootstrap took twice as long with OpenBLAS's default pool). One thread also fixes the order of
+    BLAS sums, run after run.
 
     Parameters
     ----------

@@ -257,32 +257,28 @@ def write_provenance(output: Files, log: Files, config: Mapping[str, Any]) -> No
         progress(f"hashed {len(files)} extract files")
 
 
-def render_report(input: Files, output: Files, log: Files, config: Mapping[str, Any]) -> None:
-    """Rule ``render_report``: render each release's documents from its results only, one after another.
+def render_report(input: Files, output: Files, log: Files, config: Mapping[str, Any], threads: int = 1) -> None:
+    """Rule ``render_report``: render each release's documents from its results only.
 
     The interim report is rendered from ``results/interim/`` (the folder of ``input.interim_study``),
     the final reports and the factsheets from ``results/final/`` (see :func:`evaluation.config.release_config`),
     then the landing pages and the accessibility statement (:func:`evaluation.report.landing.write_site`).
+    With two threads, half the documents are rendered in a second process (:mod:`evaluation.report.batch`).
     """
     from evaluation.config import RELEASES
-    from evaluation.report import build_report
+    from evaluation.report.batch import Document, render_documents
     from evaluation.report.documents import planned_documents
     from evaluation.report.landing import write_site
 
     reports_dir = Path(input.documents[0]).parent
-    documents = [(release, document) for release in RELEASES for document in planned_documents(config, release)]
+    documents = [
+        Document(Path(getattr(input, f"{release}_study")).parent, document, language, params or None)
+        for release in RELEASES
+        for document, language, params in planned_documents(config, release)
+    ]
     with step_log(log[0], "render_report") as progress:
-        for i, (release, (document, language, params)) in enumerate(documents, 1):
-            progress(f"document {i} of {len(documents)}: {document} ({language}) {params or ''}".rstrip())
-            build_report(
-                Path(getattr(input, f"{release}_study")).parent,
-                reports_dir,
-                document=document,
-                formats=tuple(config["report"]["formats"]),
-                language=language,
-                params=params or None,
-                progress=progress,
-            )
+        formats = tuple(config["report"]["formats"])
+        render_documents(documents, reports_dir, formats, workers=threads, progress=progress)
         write_site(config, Path(input.final_study).parent, reports_dir, Path(input.statement), progress=progress)
 
 

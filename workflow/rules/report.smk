@@ -8,7 +8,7 @@ rule render_report:
         "logs/render_report.log",
     benchmark:
         "benchmarks/render_report.tsv"
-    threads: 1
+    threads: 2  # half the documents in a second process (evaluation.report.batch)
     resources:
         mem_mb=4000,
         runtime=60,

@@ -312,16 +312,16 @@ def ingest_folder(
     (first, first_path), rest = todo[0], todo[1:]  # befolkning: the period end of the others' after_period rule
     second = None
     if workers > 1 and rest:
-        from evaluation.ingest.parallel import SecondProcess
+        from evaluation.second_process import SecondProcess
 
-        second = SecondProcess(rest, settings)
+        second = SecondProcess("evaluation.ingest.parallel:serve", rest, settings)
         progress(f"checking {', '.join(name for name, _ in rest)} in a second process")
     written: list[Written] = []
     try:
         checked = check_one(first, first_path, settings)
         period_end = extract_period_end(checked.accepted())
         if second is not None:
-            second.send_period_end(period_end)
+            second.send(period_end)
         _report(write_one(checked, None, settings), written, progress)
         del checked
         if second is not None:
