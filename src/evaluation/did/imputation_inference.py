@@ -42,6 +42,7 @@ from scipy import sparse
 
 from evaluation.did.imputation import ImputationResult, _Fit, _Reference
 from evaluation.errors import EvaluationError
+from evaluation.inference.inversion import invert_test
 from evaluation.results import TidyResult, tidy_attributes
 
 __all__ = [
@@ -95,27 +96,6 @@ class FewClusterInterval(TidyResult):
     def _heading(self) -> str:
         draws = f"all {self.draws} draws" if self.exact else f"{self.draws} draws"
         return f"Few-cluster inference: {self.method.replace('_', ' ')}, {draws}"
-
-
-def invert_test(p_value, estimate: float, step: float, alpha: float) -> tuple[float, float]:
-    """Return the ends of ``{t0: p_value(t0) >= alpha}`` by doubling then bisection on each side of ``estimate``."""
-    step = step if np.isfinite(step) and step > 0 else max(abs(estimate), 1.0)
-
-    def edge(side: int) -> float:
-        inside, outside = estimate, estimate + side * step
-        for _ in range(60):
-            if p_value(outside) < alpha:
-                break
-            inside, outside = outside, estimate + side * 2 * abs(outside - estimate)
-        else:
-            return float(side * np.inf)
-        tol = 1e-6 * step
-        while abs(outside - inside) > tol:
-            mid = 0.5 * (inside + outside)
-            inside, outside = (mid, outside) if p_value(mid) >= alpha else (inside, mid)
-        return 0.5 * (inside + outside)
-
-    return edge(-1), edge(+1)
 
 
 def _restricted_residuals(design: Any, fit: _Fit, rows_t: np.ndarray, a: np.ndarray) -> tuple[np.ndarray, ...]:

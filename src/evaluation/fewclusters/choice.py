@@ -93,7 +93,7 @@ def randomization_ci(
             extreme = np.abs(a - beta0 * c) >= abs(estimate - beta0) * (1 - _TIE_TOL)
         return float(extreme.mean()) if exact else float((1 + extreme.sum()) / (1 + len(a)))
 
-    from evaluation.did.imputation_inference import invert_test
+    from evaluation.inference.inversion import invert_test
 
     return invert_test(p_value, estimate, step, alpha)
 

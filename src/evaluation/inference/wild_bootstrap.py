@@ -50,6 +50,7 @@ import pandas as pd
 
 from evaluation.errors import EvaluationError
 from evaluation.inference.design import PartialDesign, partial_design
+from evaluation.inference.inversion import invert_test
 from evaluation.results import Estimate, TidyResult, tidy_attributes
 
 __all__ = ["WildBootstrapResult", "wild_cluster_bootstrap", "bootstrap_weights"]
@@ -212,26 +213,6 @@ class _Bootstrap:
         return float(np.mean(np.abs(t_star) > t * (1 + _TIE_TOL) + 1e-300))
 
 
-def _invert(boot: _Bootstrap, alpha: float, side: int, tol: float) -> float:
-    """Bisection for the edge of {beta0: p(beta0) >= alpha} on one side of the estimate."""
-    inside = boot.beta
-    step = max(boot.se, 1e-12 * max(abs(boot.beta), 1.0))
-    outside = boot.beta + side * step
-    for _ in range(60):
-        if boot.p_value(outside) < alpha:
-            break
-        inside, outside = outside, boot.beta + side * (abs(outside - boot.beta) * 2)
-    else:
-        return float(side * np.inf)
-    while abs(outside - inside) > tol:
-        mid = 0.5 * (inside + outside)
-        if boot.p_value(mid) >= alpha:
-            inside = mid
-        else:
-            outside = mid
-    return 0.5 * (inside + outside)
-
-
 def wild_cluster_bootstrap(
     df: pd.DataFrame,
     outcome: str,
@@ -303,8 +284,8 @@ def wild_cluster_bootstrap(
     boot = _Bootstrap(design, v, impose_null)
     lo = hi = float("nan")
     if confidence_interval:
-        tol = 1e-6 * boot.se
-        lo, hi = _invert(boot, alpha, -1, tol), _invert(boot, alpha, +1, tol)
+        step = max(boot.se, 1e-12 * max(abs(boot.beta), 1.0))
+        lo, hi = invert_test(boot.p_value, boot.beta, step, alpha)
     return WildBootstrapResult(
         estimate=boot.beta,
         se=boot.se,
