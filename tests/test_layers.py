@@ -78,6 +78,7 @@ SUPPORT = frozenset(
         "logs",
         "results",
         "scope",
+        "second_process",
     }
 )
 #: What methods may not import besides steps and the report.
