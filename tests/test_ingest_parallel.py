@@ -40,8 +40,8 @@ def messy(tmp_path):
     return folder
 
 
-def _ingest(raw, out, workers, **options):
-    lines: list[str] = []
+def _ingest(raw, out, workers, lines=None, **options):
+    lines = [] if lines is None else lines
     settings = {"on_invalid": "quarantine", "delivery_date": DELIVERED, **options}
     table = ingest_folder(
         raw,
@@ -84,15 +84,21 @@ def test_the_after_period_rule_added_later_gives_the_problems_of_one_check(messy
 
 
 def test_a_stop_in_the_second_process_is_the_same_stop(messy, tmp_path):
-    messages = []
+    """The stop names the same rows; the warnings of the extract that stops are reported before it."""
+    frame = valid_frames()["foraeldre"].assign(NOTE="x")  # a column the contract does not know: a warning
+    frame.loc[1, "HFAUDD_NIV"] = 77
+    write_csv(frame, messy / "foraeldre.csv")
+    messages, logs = [], []
     for workers in (1, 2):
-        out = tmp_path / f"w{workers}"
+        out, lines = tmp_path / f"w{workers}", []
         with pytest.raises(ExtractValidationError) as info:
-            _ingest(messy, out, workers=workers, on_invalid="stop")
+            _ingest(messy, out, workers=workers, lines=lines, on_invalid="stop")
         messages.append(str(info.value))
+        logs.append([line for line in lines if not line.startswith("checking ")])
         assert (out / "clean" / "befolkning.parquet").is_file()  # written before the stop, as in one process
         assert not (out / "clean" / "foraeldre.parquet").exists()
     assert messages[0] == messages[1] and "foraeldre.csv" in messages[0]
+    assert logs[0] == logs[1] and any(line.startswith("foraeldre: warning:") for line in logs[0])
 
 
 def test_a_quarantine_budget_broken_in_the_second_process_stops_with_the_same_message(messy, tmp_path):

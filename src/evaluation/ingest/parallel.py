@@ -37,9 +37,10 @@ def serve(
     Returns
     -------
     tuple or None
-        What was written, extract by extract, and the :class:`~evaluation.errors.EvaluationError` the work
-        stopped with (a row problem in ``on_invalid="stop"`` mode, for instance), or None; None instead of
-        the pair when the first process stopped before it sent the period end.
+        What was written, extract by extract (the last one may carry the row problem that stops the
+        ingestion in ``on_invalid="stop"`` mode), and another :class:`~evaluation.errors.EvaluationError`
+        the work stopped with (an unreadable file, for instance), or None; None instead of the pair when the
+        first process stopped before it sent the period end.
     """
     done: list[Written] = []
     waiting, period_end = True, None
@@ -54,6 +55,8 @@ def serve(
                 waiting = False
             done.append(write_one(checked, period_end, settings))
             del checked
+            if done[-1].error is not None:
+                break  # the first process reports the lines before it and raises the error, as in one process
     except EvaluationError as err:
         return done, err
     return done, None

@@ -141,18 +141,23 @@ class Settings:
     out_dir: Path
     quarantine_dir: Path
     on_invalid: Literal["stop", "quarantine"]
-    key: bytes
+    key: bytes = field(repr=False)  # the secret never appears in a message
     delivery_date: pd.Timestamp
     max_quarantined_share: float | None
 
 
 @dataclass
 class Written:
-    """One extract after ingestion: its line of the row accounting, its progress lines, its budget lines."""
+    """One extract after ingestion: its line of the row accounting, its progress lines, its budget lines.
 
-    accounting: dict[str, object]
+    ``error`` is set instead of ``accounting`` when the extract stops the ingestion (a row problem with
+    ``on_invalid="stop"``); its progress lines (warnings) are reported before the error is raised.
+    """
+
+    accounting: dict[str, object] | None
     lines: list[str] = field(default_factory=list)
     over_budget: list[str] = field(default_factory=list)
+    error: ExtractValidationError | None = None
 
 
 def check_one(name: str, path: Path, settings: Settings) -> CheckedExtract:
@@ -175,21 +180,19 @@ def write_one(checked: CheckedExtract, period_end: pd.Timestamp | None, settings
     Returns
     -------
     Written
-        The accounting line, the progress lines and, in quarantine mode over the budget, the budget lines.
-
-    Raises
-    ------
-    ExtractValidationError
-        ``on_invalid="stop"`` and a row breaks the contract.
+        The accounting line, the progress lines and, in quarantine mode over the budget, the budget lines;
+        with ``on_invalid="stop"`` and a row that breaks the contract, the error instead of the accounting
+        (nothing is written).
     """
     extract, path = checked.extract, checked.path
     checked.add_after_period(period_end, settings.delivery_date)
-    done = Written({}, [f"{extract.name}: warning: {warning}" for warning in checked.warnings])
+    done = Written(None, [f"{extract.name}: warning: {warning}" for warning in checked.warnings])
     if settings.on_invalid == "stop" and not checked.problems.empty:
-        raise ExtractValidationError(
+        done.error = ExtractValidationError(
             problems_message(path.name, checked.problems)
             + "\nFix the extract, or set data.on_invalid_row: quarantine to set such rows aside."
         )
+        return done
     n_quarantined = 0
     if settings.on_invalid == "quarantine":
         quarantine = quarantine_frame(checked)
@@ -344,12 +347,15 @@ def ingest_folder(
             + "\n"
             + budget_advice()
         )
-    table = accounting_table([one.accounting for one in written])
+    table = accounting_table([one.accounting for one in written if one.accounting is not None])
     write_accounting(table, accounting_path)
     return table
 
 
 def _report(one: Written, written: list[Written], progress: Callable[[str], object]) -> None:
+    """Report an extract's lines, then stop with its error, if any."""
     for line in one.lines:
         progress(line)
+    if one.error is not None:
+        raise one.error
     written.append(one)
