@@ -300,6 +300,9 @@ def test_relative_effect_and_input_errors():
         did_imputation(data.assign(g=0), "y", unit="unit", time="year", cohort="g")
     with pytest.raises(EvaluationError, match="alpha"):
         did_imputation(data, "y", unit="unit", time="year", cohort="g", alpha=1.5)
+    with pytest.raises(EvaluationError, match=r"\['x'\] hold infinite values"):  # was numpy's LinAlgError
+        log_of_zero = data.assign(x=np.where(data.index == 3, -np.inf, 0.0))
+        did_imputation(log_of_zero, "y", unit="unit", time="year", cohort="g", covariates=["x"])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         did_imputation(data, "y", unit="unit", time="year", cohort="g", leads=2)

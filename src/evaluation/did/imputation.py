@@ -491,6 +491,12 @@ def _prepare(
         )
     x = data[columns].to_numpy(dtype=float) if columns else np.empty((len(data), 0))
     w = data[weights].to_numpy(dtype=float) if weights else np.ones(len(data))
+    numbers = {outcome: data[outcome].to_numpy(dtype=float), **dict(zip(columns, x.T, strict=True))}
+    if weights:
+        numbers[weights] = w
+    infinite = [name for name, values in numbers.items() if not np.isfinite(values).all()]
+    if infinite:
+        raise EvaluationError(f"did_imputation: column(s) {infinite} hold infinite values (a log of zero?).")
     if columns:
         x = x - (w @ x) / w.sum()
     design = _Design(
