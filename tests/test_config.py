@@ -48,6 +48,10 @@ def test_empty_config_gets_every_default():
         ({"synthetic": {"seed": "x"}}, "synthetic.seed = 'x' has the wrong type"),
         ({"matching": {"method": "cem"}}, "matching.caliper must be null when matching.method is 'cem'"),
         ({"report": {"factsheets": [999]}}, "report.factsheets: 999 is not one of the 98 municipality codes"),
+        (  # an interim release without a treated municipality stopped in prepare_economics, minutes into the run
+            {"report": {"cutoff_date": "2012-12-31"}},
+            "the interim release ends before the first adoption (2013)",
+        ),
     ],
 )
 def test_bad_values_give_readable_messages(config_path, override, fragment):

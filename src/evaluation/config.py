@@ -263,7 +263,7 @@ def validate_config(config: dict[str, Any], schema_path: Path | None = None) -> 
 
 
 def _check_consistency(config: Mapping[str, Any]) -> None:
-    """Check what the schema cannot express: years in range, known municipalities."""
+    """Check what the schema cannot express: years in range, known municipalities, an adopter in the interim release."""
     from evaluation.contract.codes import MUNICIPALITY
 
     first, last = setting(config, "synthetic", "first_year"), setting(config, "synthetic", "last_year")
@@ -283,6 +283,13 @@ def _check_consistency(config: Mapping[str, Any]) -> None:
                 f"treatment.adoptions.{kom} = {year}: the adoption year must be after {first} "
                 f"(so that there is a pre-period) and no later than {last}"
             )
+    cutoff = setting(config, "report", "cutoff_date")
+    years = [int(y) for y in (setting(config, "treatment", "adoptions") or {}).values() if str(y).lstrip("-").isdigit()]
+    if cutoff and years and min(years) > int(str(cutoff)[:4]):
+        problems.append(
+            f"report.cutoff_date = {cutoff}: the interim release ends before the first adoption ({min(years)}), so "
+            "it has no treated municipality to estimate anything for; set a later cut-off, or null for one release"
+        )
     matching = config.get("matching", {})
     if matching.get("method") in ("exact", "cem") and matching.get("caliper") is not None:
         problems.append(f"matching.caliper must be null when matching.method is {matching['method']!r}")
