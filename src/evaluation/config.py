@@ -288,7 +288,8 @@ def _check_consistency(config: Mapping[str, Any]) -> None:
     if cutoff and years and min(years) > int(str(cutoff)[:4]):
         problems.append(
             f"report.cutoff_date = {cutoff}: the interim release ends before the first adoption ({min(years)}), so "
-            "it has no treated municipality to estimate anything for; set a later cut-off, or null for one release"
+            f"it has no treated municipality to estimate anything for; set a cut-off in {min(years)} or later, or null "
+            "(the interim release then uses all data)"
         )
     matching = config.get("matching", {})
     if matching.get("method") in ("exact", "cem") and matching.get("caliper") is not None:
