@@ -270,6 +270,7 @@ def _check_consistency(config: Mapping[str, Any]) -> None:
     if first >= last:
         raise ConfigError(f"synthetic.first_year ({first}) must be before synthetic.last_year ({last}).")
     problems = []
+    years = []  # adoption years of known municipalities
     for code, year in (setting(config, "treatment", "adoptions") or {}).items():
         try:
             kom = int(code)
@@ -278,13 +279,14 @@ def _check_consistency(config: Mapping[str, Any]) -> None:
             continue
         if kom not in MUNICIPALITY:
             problems.append(f"treatment.adoptions: {kom} is not one of the 98 municipality codes")
-        elif setting(config, "data", "source") == "synthetic" and not first < int(year) <= last:
+            continue
+        years.append(int(year))
+        if setting(config, "data", "source") == "synthetic" and not first < int(year) <= last:
             problems.append(
                 f"treatment.adoptions.{kom} = {year}: the adoption year must be after {first} "
                 f"(so that there is a pre-period) and no later than {last}"
             )
     cutoff = setting(config, "report", "cutoff_date")
-    years = [int(y) for y in (setting(config, "treatment", "adoptions") or {}).values() if str(y).lstrip("-").isdigit()]
     if cutoff and years and min(years) > int(str(cutoff)[:4]):
         problems.append(
             f"report.cutoff_date = {cutoff}: the interim release ends before the first adoption ({min(years)}), so "

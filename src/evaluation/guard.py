@@ -180,9 +180,8 @@ def person_rows(frame: pd.DataFrame, column: str, declared: ResultsFile | None) 
     return np.ones(len(frame), dtype=bool) if COUNT_COLUMN.match(column.strip()) else None
 
 
-def _frame_findings(frame: pd.DataFrame, path: Path, min_cell: int) -> list[Finding]:
+def _frame_findings(frame: pd.DataFrame, path: Path, min_cell: int, declared: ResultsFile | None) -> list[Finding]:
     found = []
-    declared = find_results_file(path)
     for col in frame.columns:
         name = str(col)
         if name.strip().lower() in ID_COLUMNS:
@@ -203,7 +202,7 @@ def _frame_findings(frame: pd.DataFrame, path: Path, min_cell: int) -> list[Find
     return found
 
 
-def _cell_findings(frame: pd.DataFrame, path: Path) -> list[Finding]:
+def _cell_findings(frame: pd.DataFrame, path: Path, declared: ResultsFile | None) -> list[Finding]:
     """CPR-like numbers and pseudonyms in the header and cells of a text table, by row and column.
 
     A number in a column the results registry declares as an ``amount`` (kroner) is a sum of money, not a
@@ -212,7 +211,6 @@ def _cell_findings(frame: pd.DataFrame, path: Path) -> list[Finding]:
     found = []
     header = ",".join(str(c) for c in frame.columns).encode("utf-8")
     found += scan_bytes(header, path, where="header")
-    declared = find_results_file(path)
     amounts = set(declared.of_kind("amount")) if declared is not None else set()
     for col in frame.columns:
         text = frame[col].astype("str")
@@ -235,7 +233,8 @@ def _scan_table(path: Path, min_cell: int) -> list[Finding]:
         found = scan_bytes(path.read_bytes(), path)
         found.append(Finding(path, "whole file", "unreadable", f"cannot be read as a table ({type(exc).__name__})"))
         return found
-    return _cell_findings(frame, path) + _frame_findings(frame, path, min_cell)
+    declared = find_results_file(path)
+    return _cell_findings(frame, path, declared) + _frame_findings(frame, path, min_cell, declared)
 
 
 def _counts_persons(name: str, declared: ResultsFile | None) -> bool:
@@ -274,7 +273,8 @@ def _scan_json(path: Path, min_cell: int) -> list[Finding]:
 
 def _scan_parquet(path: Path, min_cell: int) -> list[Finding]:
     frame = pd.read_parquet(path).reset_index(drop=True)
-    return _cell_findings(frame.astype("str"), path) + _frame_findings(frame, path, min_cell)
+    declared = find_results_file(path)
+    return _cell_findings(frame.astype("str"), path, declared) + _frame_findings(frame, path, min_cell, declared)
 
 
 def _is_image_stream(data: bytes, start: int) -> bool:

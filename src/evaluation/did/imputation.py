@@ -489,9 +489,10 @@ def _prepare(
             f"did_imputation: '{cohort}' varies within {unit} {units[int(per_unit.index[per_unit > 1][0])]!r}; "
             "the first treated period must be constant within the unit."
         )
+    y = data[outcome].to_numpy(dtype=float)
     x = data[columns].to_numpy(dtype=float) if columns else np.empty((len(data), 0))
     w = data[weights].to_numpy(dtype=float) if weights else np.ones(len(data))
-    numbers = {outcome: data[outcome].to_numpy(dtype=float), **dict(zip(columns, x.T, strict=True))}
+    numbers = {outcome: y, **dict(zip(columns, x.T, strict=True))}
     if weights:
         numbers[weights] = w
     infinite = [name for name, values in numbers.items() if not np.isfinite(values).all()]
@@ -500,7 +501,7 @@ def _prepare(
     if columns:
         x = x - (w @ x) / w.sum()
     design = _Design(
-        data[outcome].to_numpy(dtype=float),
+        y,
         w,
         unit_code.astype(np.int64),
         len(units),
