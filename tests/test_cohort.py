@@ -332,7 +332,7 @@ def test_placement_outcomes_of_the_panel(result):
 
 
 def test_placement_outcome_rules():
-    from evaluation.cohort.placements import caseload_per_head, placement_outcomes
+    from evaluation.cohort.placements import caseload_per_fte, placement_outcomes
 
     keys = pd.DataFrame({"person_id": ["X", "X", "X", "Y"], "year": [2015, 2016, 2017, 2016]})
     spells = pd.DataFrame(
@@ -365,11 +365,13 @@ def test_placement_outcome_rules():
             "municipality": [1, 1, 1, 1],
             "month": _dates(["2016-01-01", "2016-01-01", "2016-02-01", "2017-01-01"]),
             "active_cases": [20, 30, 24, 10],
+            "fte": [1.0, 0.5, 0.8, 0.25],
         }
     )
-    load = caseload_per_head(caseworkers).set_index("year")
-    assert load.loc[2016, "caseload"] == pytest.approx((50 / 2 + 24 / 1) / 2)
-    assert load.loc[2017, "caseload"] == 10 and load.loc[2016, "n_months"] == 2
+    load = caseload_per_fte(caseworkers).set_index("year")
+    # per worked FTE, not per head: January 50 cases over 1.5 FTE, February 24 over 0.8
+    assert load.loc[2016, "caseload"] == pytest.approx((50 / 1.5 + 24 / 0.8) / 2)
+    assert load.loc[2017, "caseload"] == pytest.approx(40) and load.loc[2016, "n_months"] == 2
 
 
 class CountingFiles(ExtractFiles):

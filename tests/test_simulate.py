@@ -264,6 +264,32 @@ def test_caseload_falls_and_is_lower_under_the_model(tables):
     assert herning[2020] < load[2020]
 
 
+@pytest.mark.parametrize("cases", [3.0, 12.0, 50.0, 130.0, 900.0])
+def test_cases_per_worked_fte_follow_the_target_at_every_size(cases):
+    """One caseworker for three cases or twenty for 900: cases per worked FTE follow the target, so the
+    reform lowers them by its share everywhere, while the head count moves in whole steps (or not at all)."""
+    from evaluation.simulate.casework import FTE_VALUES, workforce
+
+    years = 6
+    target = np.full(years, 40.0)
+    reformed = target * np.r_[np.ones(3), np.full(3, 0.55)]
+    loads = {}
+    for name, caseload in (("off", target), ("on", reformed)):
+        w = workforce(np.full(years, cases), caseload, np.full(years, 0.0), 2014, np.random.default_rng(7))
+        heads = np.bincount(w["month"])
+        contract = np.bincount(w["month"], weights=w["worker_fte"][w["worker"]])
+        worked = np.bincount(w["month"], weights=w["fte"])
+        assert np.array_equal(heads, np.repeat(np.maximum(1, np.round(cases / caseload)), 12))
+        # worked FTE = contract x need per head, up to three decimals per worker
+        need = np.repeat(cases / caseload, 12) / heads
+        assert np.allclose(worked, contract * need, atol=0.0005 * heads)
+        loads[name] = cases / worked
+    # without turnover the staff is the same people in both worlds' first years and the contracts
+    # are 0.6-1.0, so cases per worked FTE lie between the target and target / 0.6
+    assert np.all(loads["off"] >= 40.0 * 0.999) and np.all(loads["off"] <= 40.0 / FTE_VALUES.min() * 1.001)
+    assert np.allclose(loads["on"][36:] / loads["off"][36:], 0.55, rtol=0.1)
+
+
 def test_truth_has_finite_values_with_planted_signs(tiny):
     truth = json.loads((tiny.out_dir / "truth.json").read_text())
     assert truth == json.loads(json.dumps(tiny.truth))

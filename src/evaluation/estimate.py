@@ -663,11 +663,11 @@ def estimate_all(
 
 
 def caseload_panel(caseworkers: pd.DataFrame, config: Mapping[str, Any]) -> pd.DataFrame:
-    """Municipality-year caseload (:func:`evaluation.cohort.placements.caseload_per_head`) with ``first_treat``."""
-    from evaluation.cohort.placements import caseload_per_head
+    """Municipality-year caseload (:func:`evaluation.cohort.placements.caseload_per_fte`) with ``first_treat``."""
+    from evaluation.cohort.placements import caseload_per_fte
     from evaluation.cohort.timing import adoption_years, first_treat
 
-    out = caseload_per_head(caseworkers)
+    out = caseload_per_fte(caseworkers)
     return out.assign(first_treat=first_treat(out["municipality"], adoption_years(config)))
 
 

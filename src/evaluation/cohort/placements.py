@@ -17,7 +17,7 @@ outcomes measure that (definitions as ``truth.json`` of the synthetic registry):
     counterfactual mean is the relative change in breakdowns per placed child-year. A spell cut at the
     data cut-off is not a breakdown at the cut-off: breakdowns are counted up to the day before it.
 
-Caseload (open cases per caseworker) is a municipality outcome: :func:`caseload_per_head`.
+Caseload (open cases per full-time equivalent) is a municipality outcome: :func:`caseload_per_fte`.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import pandas as pd
 from evaluation.cohort.cases import spell_years
 from evaluation.contract.codes import PLACEMENT_GROUP
 
-__all__ = ["FAMILY_GROUPS", "PLACEMENT_OUTCOMES", "caseload_per_head", "placement_outcomes"]
+__all__ = ["FAMILY_GROUPS", "PLACEMENT_OUTCOMES", "caseload_per_fte", "placement_outcomes"]
 
 #: Placement groups that count as a family setting.
 FAMILY_GROUPS = ("network", "foster")
@@ -97,17 +97,19 @@ def placement_outcomes(
     return out[["person_id", "year", *PLACEMENT_OUTCOMES]]
 
 
-def caseload_per_head(caseworkers: pd.DataFrame) -> pd.DataFrame:
-    """Open cases per caseworker by municipality-year: the yearly mean over months of cases / head count.
+def caseload_per_fte(caseworkers: pd.DataFrame) -> pd.DataFrame:
+    """Open cases per full-time equivalent by municipality-year: the yearly mean over months of cases / FTE.
 
     Each month, a municipality's open cases (the sum of ``active_cases`` over its caseworkers) are divided
-    by the number of caseworkers on its books that month; the year's value is the mean over its months
-    with at least one caseworker. This is the caseload ``truth.json`` defines (head count, not FTE).
+    by the FTE its caseworkers worked that month (the sum of ``fte``, AARSVAERK); the year's value is the
+    mean over its months with a positive FTE. This is the caseload ``truth.json`` defines. Per FTE rather
+    than per head: a small municipality's one caseworker on part of her hours and a large one's fifty
+    full-time caseworkers carry comparable caseloads, while head counts move in whole steps.
 
     Parameters
     ----------
     caseworkers
-        Ingested ``sagsbehandlere``: ``caseworker_id, municipality, month, active_cases``.
+        Ingested ``sagsbehandlere``: ``municipality, month, fte, active_cases``.
 
     Returns
     -------
@@ -115,10 +117,10 @@ def caseload_per_head(caseworkers: pd.DataFrame) -> pd.DataFrame:
         ``municipality, year, caseload, n_months``, sorted.
     """
     monthly = caseworkers.groupby(["municipality", "month"], as_index=False, sort=True).agg(
-        cases=("active_cases", "sum"), heads=("caseworker_id", "nunique")
+        cases=("active_cases", "sum"), fte=("fte", "sum")
     )
-    monthly = monthly.loc[monthly["heads"] > 0]
-    monthly["caseload"] = monthly["cases"] / monthly["heads"]
+    monthly = monthly.loc[monthly["fte"] > 0]
+    monthly["caseload"] = monthly["cases"] / monthly["fte"]
     monthly["year"] = pd.to_datetime(monthly["month"]).dt.year.astype("int64")
     out = monthly.groupby(["municipality", "year"], as_index=False, sort=True).agg(
         caseload=("caseload", "mean"), n_months=("caseload", "size")

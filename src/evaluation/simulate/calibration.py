@@ -155,7 +155,7 @@ def calibration_table(
                 f"caseload_{y}",
                 target,
                 wm["active"][sel].sum() / max(sel.sum(), 1),
-                "cases per caseworker",
+                "cases per caseworker (head count)",
                 "Dansk Socialrådgiverforening",
             )
         )

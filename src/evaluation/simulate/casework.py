@@ -1,10 +1,15 @@
 """Caseworkers and case events of one municipality (the observed world).
 
-Each municipality employs enough caseworkers for its open cases at the year's
-caseload (cases per caseworker): national caseload points interpolated between the
-years in ``synthetic.model.caseload_points``, and, from the adoption year on, lower by
-``effects.caseload_reduction`` in adopting municipalities. Caseworkers leave with a
-monthly probability (lower under the model) and are replaced the next month.
+Each municipality needs ``open cases / caseload`` full-time equivalents (FTE) for its cases at
+the year's caseload (cases per full-time caseworker): national caseload points interpolated
+between the years in ``synthetic.model.caseload_points``, and, from the adoption year on, lower
+by ``effects.caseload_reduction`` in adopting municipalities. It employs that many caseworkers,
+rounded to a whole number and at least one, each on a contract of 0.6 to 1.0 FTE; the hours a
+caseworker works on children's cases in a month are the contract times the need per head
+(``needed FTE / head count``: below one where a small municipality's one caseworker also works
+elsewhere, above one for overtime). So cases per worked FTE follow the caseload target at every
+size of municipality, while the head count moves in whole steps. Caseworkers leave with a monthly
+probability (lower under the model) and are replaced the next month.
 """
 
 from __future__ import annotations
@@ -62,12 +67,14 @@ def workforce(
     Returns
     -------
     dict
-        ``worker`` (local id), ``month`` (index from January of ``first_year``), ``fte``,
-        ``active_cases`` per worker-month; and per worker ``start``, ``end`` (NaT while
-        employed), ``worker_fte``, ``team``.
+        ``worker`` (local id), ``month`` (index from January of ``first_year``), ``fte``
+        (worked on children's cases, to three decimals and at least 0.001), ``active_cases`` per
+        worker-month; and per worker ``start``, ``end`` (NaT while employed), ``worker_fte``
+        (the contract), ``team``.
     """
     n_months = 12 * len(cases)
-    heads = np.maximum(1, np.round(cases / caseload)).astype(np.int64)
+    needed = cases / caseload
+    heads = np.maximum(1, np.round(needed)).astype(np.int64)
     month_start = np.datetime64(f"{first_year}-01", "M") + np.arange(n_months + 1)
     start, end, fte, team = [], [], [], []
     active: list[int] = []
@@ -107,10 +114,11 @@ def workforce(
     f = worker_fte[worker]
     fte_sum = np.bincount(month, weights=f, minlength=n_months)
     active_cases = np.round(cases[month // 12] * f / fte_sum[month]).astype(np.int64)
+    worked = np.maximum(np.round(f * (needed / heads)[month // 12], 3), 0.001)
     return {
         "worker": worker,
         "month": month,
-        "fte": f,
+        "fte": worked,
         "active_cases": active_cases,
         "start": np.array(start, dtype="datetime64[D]"),
         "end": np.array(end, dtype="datetime64[D]"),

@@ -74,8 +74,8 @@ def _estimands(tally: Mapping[str, float]) -> dict[str, tuple[float, int, str]]:
         "caseload_change": (
             _ratio(t["caseload_on"] - t["caseload_off"], t["caseload_n"]),
             int(t["caseload_n"]),
-            "Mean over treated municipality-months of open cases per caseworker (head count) with the reform minus "
-            "without it (cases per caseworker).",
+            "Mean over treated municipality-months of open cases per full-time equivalent worked on children's "
+            "cases (AARSVAERK), with the reform minus without it (cases per FTE).",
         ),
     }
 

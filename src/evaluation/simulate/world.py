@@ -287,7 +287,7 @@ def _tally_truth(world, states, spells_on, prev_on, work, cases, truth, adoption
     for w, (sp, pv) in {"on": (spells_on, prev_on_nomeasure), "off": (spells_off, prev_off)}.items():
         per_year = child_year_costs(_spell_frame(sp, pv), prices, post_years)
         cost[w] = keys.merge(per_year, on=["person_id", "year"], how="left")["cost"].fillna(0.0).to_numpy()
-    heads = {w: np.bincount(work[w]["month"], minlength=12 * len(cases)) for w in (ON, OFF)}
+    fte = {w: np.bincount(work[w]["month"], weights=work[w]["fte"], minlength=12 * len(cases)) for w in (ON, OFF)}
     for t, upto, suffix in ((world.tally, last_year, ""), (world.interim_tally, interim_year, "_interim")):
         for key in ("sdq", "absence"):
             t[f"{key}_diff"] += truth[f"{key}{suffix}"][0]
@@ -311,8 +311,8 @@ def _tally_truth(world, states, spells_on, prev_on, work, cases, truth, adoption
             t[f"breakdowns_{name}"] += float(((ev["kind"] == 1) & in_post & (ev["breakdown"] == 1)).sum())
             t[f"placed_years_{name}"] += float((states.placed[w] & in_years[None, :]).sum())
         t["entries_n"] += int(case_post.sum())
-        # Caseload per caseworker, treated municipality-months.
+        # Open cases per worked FTE, treated municipality-months.
         post_months = np.nonzero(np.repeat((data_years >= adoption) & (data_years <= upto), 12))[0]
         for w, name in ((ON, "on"), (OFF, "off")):
-            t[f"caseload_{name}"] += float((cases[post_months // 12] / heads[w][post_months]).sum())
+            t[f"caseload_{name}"] += float((cases[post_months // 12] / fte[w][post_months]).sum())
         t["caseload_n"] += len(post_months)
