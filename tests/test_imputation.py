@@ -292,6 +292,14 @@ def test_relative_effect_and_input_errors():
     # an ATT interval reaching the treated mean (a counterfactual mean of zero) has no finite upper end
     wide = replace(result, ci_high=result.treated_mean + 1.0)
     assert wide.relative().ci_high == float("inf")
+    # a counterfactual mean estimated at or below zero has no relative point estimate, but the ATT's
+    # interval still bounds the relative change from below
+    mu = result.treated_mean
+    beyond = replace(result, estimate=mu + 0.1, ci_low=mu - 0.5 * abs(mu), ci_high=mu + 1.0).relative()
+    assert np.isnan(beyond.estimate) and np.isnan(beyond.se)
+    assert beyond.ci_low == pytest.approx(mu / (0.5 * abs(mu)) - 1) and beyond.ci_high == float("inf")
+    nowhere = replace(result, estimate=mu + 1.0, ci_low=mu + 0.5, ci_high=mu + 2.0).relative()
+    assert np.isnan(nowhere.ci_low) and np.isnan(nowhere.ci_high)
     with pytest.raises(EvaluationError, match="not in the data"):
         did_imputation(data, "missing", unit="unit", time="year", cohort="g")
     with pytest.raises(EvaluationError, match="varies within"):

@@ -25,6 +25,7 @@ from report_fixtures import write_inference_results, write_later_results, write_
 from test_report_build import ESTIMATES, REPORTS_SOURCE, STUDY, write_results
 
 INF = math.inf
+NAN = math.nan
 #: outcome, inference, chosen, weight_type, G*, estimate, p_value, ci_low, ci_high, draws: one adopter of ten
 ONE_ADOPTER_INFERENCE = [
     ("sdq", "randomization_inference", True, None, 1.0, -1.05, 0.3, -INF, INF, 9),
@@ -119,7 +120,7 @@ def test_every_limit_has_a_sentence_in_both_languages() -> None:
     codes = {"few_treated", "unbounded_interval", "main_not_estimated", "event_study_intervals", "pretrend_main",
              "honest_did_few_treated", "honest_did_few_years", "staggered_not_estimated", "staggered_no_se",
              "staggered_pretrend", "bacon_one_cohort", "heterogeneity", "synth_not_fitted",
-             "unbounded_relative"}  # fmt: skip
+             "unbounded_relative", "relative_undefined"}  # fmt: skip
     da, en = read_sentences(REPORTS_SOURCE, "da", WORDS), read_sentences(REPORTS_SOURCE, "en", WORDS)
     assert set(da) == set(en) and codes <= set(en)
 
@@ -170,6 +171,23 @@ def test_an_open_interval_of_a_relative_change_is_named_without_randomization_in
     assert limits["unbounded_relative"]["outcomes"] == ["breakdown_rate"]
     # the fixture has HonestDiD bounds for SDQ only (the cost's adoption-year effect missing, say)
     assert limits["honest_did_few_years"]["outcomes"] == ["cost_per_child"]
+
+
+def test_a_relative_change_without_a_point_estimate_is_named_as_such(tmp_path: Path) -> None:
+    results = write_results(tmp_path / "results")
+    write_inference_results(results)
+    write_later_results(results)
+    estimates = pd.read_csv(results / "estimates.csv")
+    # the counterfactual level estimated at or below zero: no estimate, the interval [f(ci_low), inf)
+    row = ("main", "breakdown_rate", "did_imputation", "all", NAN, NAN, -0.5, INF, 0.5, 129, 271)
+    estimates = pd.concat([estimates, pd.DataFrame([row], columns=estimates.columns)])
+    estimates.pipe(write_result, results / "estimates.csv")
+    limits = analysis_limits(load_results(results))
+    facts = {limit.code: limit.values for limit in limits}
+    assert facts["relative_undefined"]["outcomes"] == ["breakdown_rate"]
+    assert "unbounded_relative" not in facts and "breakdown_rate" not in facts["main_not_estimated"]["outcomes"]
+    text = limits_markdown(limits, read_sentences(REPORTS_SOURCE, "en", WORDS), language="en")
+    assert "- A point estimate of breakdowns per placed child-year: the effect is a change relative" in text
 
 
 def test_a_study_where_everything_could_be_made_has_no_such_list(tmp_path: Path) -> None:

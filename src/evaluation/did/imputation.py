@@ -414,19 +414,24 @@ class ImputationResult(TidyResult):
         interval keeps its coverage exactly). The map is convex, so a symmetric delta-method interval would
         sit too low and under-cover when the ATT is imprecise; the upper end is infinite when the ATT's
         interval reaches :math:`\bar Y_1` (a counterfactual mean of zero). The standard error is the delta
-        method's, :math:`f'(\hat\tau)\,\mathrm{se}`. NaN when the counterfactual mean is not positive.
+        method's, :math:`f'(\hat\tau)\,\mathrm{se}`. When the counterfactual mean's estimate is not
+        positive the estimate and its standard error are NaN, but the interval still holds what the ATT's
+        interval allows: :math:`[f(\text{ci\_low}), \infty)` while the lower end's counterfactual mean is
+        positive, NaN when it is not either.
         """
         mu = self.treated_mean
-        base = mu - self.estimate
-        if not base > 0:
-            nan = float("nan")
-            return Estimate(nan, nan, nan, nan, 0, 0, self.p_value)
 
         def f(tau: float) -> float:
             return mu / (mu - tau) - 1.0 if tau < mu else float("inf")
 
         low = f(self.ci_low) if np.isfinite(self.ci_low) else -1.0
         high = f(self.ci_high) if np.isfinite(self.ci_high) else float("inf")
+        if not low < float("inf"):  # the whole interval lies where the counterfactual mean is not positive
+            low = high = float("nan")
+        base = mu - self.estimate
+        if not base > 0:
+            nan = float("nan")
+            return Estimate(nan, nan, low, high, 0, 0, self.p_value)
         return Estimate(f(self.estimate), self.se * mu / base**2, low, high, 0, 0, self.p_value)
 
     def summary(self) -> str:

@@ -128,12 +128,18 @@ def analysis_limits(inputs: ReportInputs) -> list[Limit]:
         if unbounded:
             clusters = int(_numbers(chosen, "n_clusters").max())
             limits.append(Limit("unbounded_interval", {**facts, "outcomes": unbounded, "n_clusters": clusters}))
-    # an outcome without a main row was not estimated (a row with empty numbers was suppressed for disclosure)
+    # an outcome without a main row was not estimated (a row with empty numbers was suppressed for disclosure,
+    # or, for a relative change, is undefined: below)
     missing = [o for o in OUTCOME_ORDER if o not in set(main["outcome"].astype(str))]
     if missing:
         limits.append(Limit("main_not_estimated", {**facts, "outcomes": missing}))
+    # a relative change whose counterfactual level is estimated at or below zero has no point estimate
+    undefined = _outcomes_where(main, _numbers(main, "estimate").isna() & _numbers(main, "ci_low").notna())
+    undefined = [o for o in undefined if o in RELATIVE_OUTCOMES]
+    if undefined:
+        limits.append(Limit("relative_undefined", {**facts, "outcomes": undefined}))
     if not randomization:
-        relative = [o for o in open_main if o in RELATIVE_OUTCOMES]
+        relative = [o for o in open_main if o in RELATIVE_OUTCOMES and o not in undefined]
         if relative:
             limits.append(Limit("unbounded_relative", {**facts, "outcomes": relative}))
     empty = [name for name in NO_RESULT if getattr(inputs, name) is not None and getattr(inputs, name).empty]
