@@ -236,3 +236,26 @@ def test_headline_takes_lone_adopters_against_each_other_unless_leave_out_is_off
     assert plain.se == pytest.approx(reference.se, rel=1e-12)
     assert default.estimate == pytest.approx(plain.estimate, rel=1e-12)
     assert default.se > plain.se
+
+
+def test_an_indicator_outcomes_interval_is_cut_to_the_effects_it_can_have():
+    """Randomization inference with two adopters of five cannot bound the effect; a 0/1 outcome's effect still
+    lies between the treated mean minus one and the treated mean, and the interval says so."""
+    panel = make_panel(noise=0.5)
+    rng = np.random.default_rng(3)
+    panel["placement_rate"] = (rng.random(len(panel)) < 0.3).astype(float)
+    config = _config(method="randomization_inference", permutations=99)
+    config["outcomes"] = {"primary": ["sdq"], "secondary": [], "placement": ["placement_rate"]}
+    sample, covariates, controls = estimate.headline_sample(panel, make_matched(panel), config, quiet)
+    fit = estimate.headline_fit(sample, "placement_rate", covariates, config, controls=controls)
+    rows, _, _ = estimate._headline_rows(
+        sample, covariates, controls, ["placement_rate", "sdq"], config, None, quiet, event_study=False
+    )
+    rows = {row["outcome"]: row for row in rows}
+    low, high = rows["placement_rate"]["ci_low"], rows["placement_rate"]["ci_high"]
+    assert fit.treated_mean - 1.0 <= low <= rows["placement_rate"]["estimate"] <= high <= fit.treated_mean
+    # SDQ is not a 0/1 outcome: its interval is the inference's own (here unbounded on at least one side)
+    assert not (np.isfinite(rows["sdq"]["ci_low"]) and np.isfinite(rows["sdq"]["ci_high"]))
+    assert estimate.within_possible_effects(0.4, -np.inf, np.inf) == (-0.6, 0.4)
+    assert estimate.within_possible_effects(0.4, -0.2, 0.1) == (-0.2, 0.1)  # inside: unchanged
+    assert estimate.within_possible_effects(0.4, 0.5, 0.9) == (0.5, 0.9)  # wholly outside: left as it is

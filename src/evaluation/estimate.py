@@ -13,7 +13,8 @@
     as the relative change against the imputed counterfactual mean, ``caseload`` on municipality-years.
     Its interval and p-value come from the few-cluster policy (:func:`evaluation.inference.choose_inference`:
     t with G - 1 degrees of freedom, restricted wild cluster bootstrap, or randomization inference);
-    ``se`` is the BJS standard error.
+    ``se`` is the BJS standard error. The interval of a 0/1 outcome (``placement_rate``,
+    ``network_foster_share``) is cut to the effects it can have (:func:`within_possible_effects`).
 ``twfe_matched`` (``did_twfe_matched``)
     Two-way fixed-effects DiD on the same matched child-years, ``y_it = a_i + l_t + b * treated_it + e_it``
     with child and year effects and the matching weights (:func:`did_twfe`): the former headline, a
@@ -244,6 +245,22 @@ RELATIVE_OUTCOMES = frozenset({"breakdown_rate"})
 #: Outcomes measured per municipality-year (not per child-year).
 MUNICIPALITY_OUTCOMES = frozenset({"caseload"})
 
+#: Outcomes that are 0/1 indicators per child-year: their effect lies between ``mean - 1`` and ``mean`` (below).
+INDICATOR_OUTCOMES = frozenset({"placement_rate", "network_foster_share"})
+
+
+def within_possible_effects(treated_mean: float, ci_low: float, ci_high: float) -> tuple[float, float]:
+    """Intersect an indicator outcome's interval with the effects it can have: ``[mean - 1, mean]``.
+
+    The ATT of a 0/1 outcome is the treated mean minus the mean the same child-years would have had
+    without the model, which lies in [0, 1]; an interval (randomization inference inverts a test and may
+    reach past either end) loses no coverage when cut to that range. An interval entirely outside it is
+    left as it is.
+    """
+    low, high = max(ci_low, treated_mean - 1.0), min(ci_high, treated_mean)
+    return (low, high) if low <= high else (ci_low, ci_high)
+
+
 HEADLINE_ESTIMATOR = "did_imputation"
 
 
@@ -427,9 +444,10 @@ def _headline_rows(
             e = shifted.relative()
             e = Estimate(e.estimate, e.se, e.ci_low, e.ci_high, n_treated, n_control, e.p_value)
         else:
-            e = Estimate(
-                fit.estimate, fit.se, interval.ci_low, interval.ci_high, n_treated, n_control, interval.p_value
-            )
+            low, high = interval.ci_low, interval.ci_high
+            if outcome in INDICATOR_OUTCOMES:
+                low, high = within_possible_effects(fit.treated_mean, low, high)
+            e = Estimate(fit.estimate, fit.se, low, high, n_treated, n_control, interval.p_value)
         progress(f"estimate: main {outcome}: {e.estimate:.4g} [{e.ci_low:.4g}, {e.ci_high:.4g}]; {fit.summary()}")
         rows.append(
             {"analysis": "main", "outcome": outcome, "estimator": HEADLINE_ESTIMATOR, "subgroup": "all", **e.to_dict()}
