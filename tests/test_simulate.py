@@ -34,13 +34,24 @@ def _bytes(folder):
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
 
 
-def test_same_arguments_give_identical_bytes_parquet(tiny, tmp_path):
-    again = simulate(tmp_path, scale="tiny", seed=SEED, fmt="parquet", progress=None)
+def test_same_arguments_give_identical_bytes_parquet_in_one_process_or_two(tiny, tmp_path):
+    again = simulate(tmp_path, scale="tiny", seed=SEED, fmt="parquet", progress=None, workers=2)
     first, second = _bytes(tiny.out_dir), _bytes(again.out_dir)
     assert sorted(first) == sorted(second)
     assert len(first) == 14  # 11 extracts + truth, manifest, calibration
     for name in first:
         assert first[name] == second[name], name
+
+
+def test_the_two_processes_share_the_inhabitants_about_evenly():
+    from evaluation.simulate.core import load_municipalities
+    from evaluation.simulate.world import split_by_size
+
+    inhabitants = load_municipalities()["INDBYGGERE"].to_numpy()
+    mine, theirs = split_by_size(inhabitants)
+    assert sorted(mine + theirs) == list(range(len(inhabitants)))  # each municipality once
+    assert abs(inhabitants[mine].sum() - inhabitants[theirs].sum()) <= inhabitants.max()
+    assert split_by_size(np.array([5])) == ([0], [])
 
 
 def test_other_seed_changes_the_data(tiny, tmp_path):

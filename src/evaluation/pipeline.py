@@ -22,8 +22,11 @@ from evaluation.logs import step_log
 Files = Any  # snakemake's named lists: attribute and index access to paths
 
 
-def simulate(output: Files, log: Files, config: Mapping[str, Any]) -> None:
-    """Rule ``simulate``: write the synthetic registry into ``data.raw_dir``."""
+def simulate(output: Files, log: Files, config: Mapping[str, Any], threads: int = 1) -> None:
+    """Rule ``simulate``: write the synthetic registry into ``data.raw_dir``.
+
+    With two threads about half of the municipalities are simulated in a second process.
+    """
     from evaluation.simulate import simulate as run
 
     syn = config["synthetic"]
@@ -35,6 +38,7 @@ def simulate(output: Files, log: Files, config: Mapping[str, Any]) -> None:
             fmt=syn["format"],
             config=config,
             progress=progress,
+            workers=threads,
         )
 
 

@@ -6,9 +6,9 @@ rule simulate:
         "logs/simulate.log",
     benchmark:
         "benchmarks/simulate.tsv"
-    threads: 1
+    threads: 2  # a second process simulates about half of the municipalities (evaluation.simulate.world)
     resources:
-        mem_mb=6000,
+        mem_mb=8000,
         runtime=30,
     params:
         design=config["synthetic"] | {"adoptions": config["treatment"]["adoptions"]},  # rerun when these change

@@ -65,6 +65,7 @@ def simulate(
     fmt: str = "parquet",
     config: Mapping[str, Any] | None = None,
     progress: Callable[[str], None] | None = print,
+    workers: int = 1,
 ) -> SimulationResult:
     """Simulate the synthetic national registry and write it as extracts.
 
@@ -82,6 +83,8 @@ def simulate(
         The parsed ``config/config.yaml``; merged over :func:`evaluation.simulate.default_config`.
     progress
         Called with a message at each stage; None for silence.
+    workers
+        1, or 2 to simulate about half of the municipalities in a second process (the same bytes).
 
     Returns
     -------
@@ -113,7 +116,7 @@ def simulate(
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     say(f"simulate: scale {scale} (population share {share}), seed {seed}, years {first_year}-{last_year}")
-    world = simulate_world(cfg, munis, share, int(seed), say)
+    world = simulate_world(cfg, munis, share, int(seed), say, workers=workers)
     n_years = last_year - first_year + 1
     say(
         f"population: {len(world.table('population')['year']) // n_years:,} children a year x {n_years} years "

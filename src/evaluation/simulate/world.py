@@ -21,6 +21,7 @@ import pandas as pd
 
 from evaluation.contract.codes import ACCOUNT_FUNCTION_OF_TYPE, PLACEMENT_GROUP
 from evaluation.costs import child_year_costs, spell_year_costs
+from evaluation.second_process import SecondProcess
 from evaluation.simulate.cases import OFF, ON, simulate_states
 from evaluation.simulate.casework import assign_workers, case_events, caseload_target, workforce
 from evaluation.simulate.outcomes import outcome_records
@@ -59,6 +60,109 @@ class World:
         """Concatenated columns of ``name``."""
         return {k: np.concatenate(v) for k, v in self.parts[name].items()}
 
+    def absorb(self, one: Simulated) -> None:
+        """Append one municipality's records, its local indices made global, and add its tallies."""
+        offsets = {
+            "children": self.n_children,
+            "families": self.n_families,
+            "workers": self.n_workers,
+            "notifications": sum(len(a) for a in self.parts["notifications"]["child"]),
+        }
+        for table, columns in one.tables.items():
+            for column, values in columns.items():
+                index = GLOBAL_INDICES.get((table, column))
+                if index is not None:
+                    values = values + offsets[index]
+                    if index == "notifications":  # -1: an event without a notification
+                        values = np.where(values >= offsets[index], values, -1)
+                self.parts[table][column].append(values)
+        for mine, theirs in ((self.tally, one.tally), (self.interim_tally, one.interim_tally)):
+            for key, value in theirs.items():
+                mine[key] += value
+        self.n_children += one.n_children
+        self.n_families += one.n_families
+        self.n_workers += one.n_workers
+
+
+#: Columns holding local indices of one municipality's children, families, caseworkers or notifications.
+GLOBAL_INDICES: dict[tuple[str, str], str] = {
+    ("children", "family"): "families",
+    ("population", "child"): "children",
+    ("family_years", "family"): "families",
+    ("notifications", "child"): "children",
+    ("placements", "child"): "children",
+    ("placement_events", "child"): "children",
+    ("preventive", "child"): "children",
+    ("case_events", "child"): "children",
+    ("case_events", "worker"): "workers",
+    ("case_events", "notification"): "notifications",
+    ("worker_months", "worker"): "workers",
+    ("outcomes", "child"): "children",
+}
+
+
+@dataclass
+class Simulated:
+    """One municipality's records with local indices (from 0), its tallies and its counts (picklable)."""
+
+    tables: dict[str, dict[str, np.ndarray]]
+    tally: dict[str, float]
+    interim_tally: dict[str, float]
+    n_children: int
+    n_families: int
+    n_workers: int
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What every municipality's simulation reads: the configuration and the draws shared by all."""
+
+    config: Mapping[str, Any]
+    kom: np.ndarray
+    inhabitants: np.ndarray
+    share: float
+    seed: int
+    low_base: np.ndarray
+    caseload: np.ndarray
+    interim_year: int
+
+    @classmethod
+    def of(cls, config: Mapping[str, Any], municipalities: pd.DataFrame, share: float, seed: int) -> Setup:
+        """Build the setup of a run: the municipalities' base shares of low education and the caseload targets."""
+        syn = config["synthetic"]
+        m = syn["model"]
+        data_years = np.arange(int(syn["first_year"]), int(syn["last_year"]) + 1)
+        rng_low = stream(seed, "education")
+        low_base = m["low_education_share"] + rng_low.normal(0.0, m["low_education_sd"], len(municipalities))
+        return cls(
+            config=config,
+            kom=municipalities["KOM"].to_numpy(),
+            inhabitants=municipalities["INDBYGGERE"].to_numpy(),
+            share=share,
+            seed=seed,
+            low_base=low_base,
+            caseload=caseload_target(data_years, m["caseload_points"]),
+            interim_year=interim_last_year(config),
+        )
+
+
+def split_by_size(inhabitants: np.ndarray) -> tuple[list[int], list[int]]:
+    """Split municipality positions in two lists of about the same number of inhabitants (largest first)."""
+    sums, lists = [0, 0], ([], [])  # type: ignore[var-annotated]
+    for k in np.argsort(-np.asarray(inhabitants), kind="stable"):
+        side = int(sums[1] < sums[0])
+        lists[side].append(int(k))
+        sums[side] += int(inhabitants[k])
+    return sorted(lists[0]), sorted(lists[1])
+
+
+def simulate_some(
+    _inbox: Any, config: Mapping[str, Any], municipalities: pd.DataFrame, share: float, seed: int, positions: list[int]
+) -> dict[int, Simulated]:
+    """Simulate the municipalities at ``positions``: the second process's part of :func:`simulate_world`."""
+    setup = Setup.of(config, municipalities, share, seed)
+    return {k: simulate_municipality(setup, k) for k in positions}
+
 
 def _spell_frame(placements: Mapping[str, np.ndarray], preventive: Mapping[str, np.ndarray]) -> pd.DataFrame:
     n_p, n_v = len(placements["child"]), len(preventive["child"])
@@ -78,9 +182,19 @@ def _spell_frame(placements: Mapping[str, np.ndarray], preventive: Mapping[str, 
 
 
 def simulate_world(
-    config: Mapping[str, Any], municipalities: pd.DataFrame, share: float, seed: int, progress: Callable[[str], None]
+    config: Mapping[str, Any],
+    municipalities: pd.DataFrame,
+    share: float,
+    seed: int,
+    progress: Callable[[str], None] | None,
+    workers: int = 1,
 ) -> World:
     """Run the generator over all municipalities.
+
+    Each municipality draws from random streams of its own (:func:`evaluation.simulate.rng.stream`), so
+    they can be simulated in any order and in two processes: with ``workers=2`` a second process
+    simulates about half of the children (:func:`split_by_size`), and the municipalities are then put
+    together in their order, with the same indices and the same tallies: the files are the same bytes.
 
     Parameters
     ----------
@@ -93,13 +207,47 @@ def simulate_world(
     seed
         Root seed.
     progress
-        Progress callback.
+        Progress callback, or None.
+    workers
+        1, or 2 for a second process.
 
     Returns
     -------
     World
         The records and truth tallies.
     """
+    setup = Setup.of(config, municipalities, share, seed)
+    world = World()
+    n = len(municipalities)
+    if workers > 1 and n > 1:
+        mine, theirs = split_by_size(municipalities["INDBYGGERE"].to_numpy())
+        second = SecondProcess("evaluation.simulate.world:simulate_some", config, municipalities, share, seed, theirs)
+        try:
+            done = {}
+            for i, k in enumerate(mine):
+                done[k] = simulate_municipality(setup, k)
+                if progress is not None and (i + 1) % 20 == 0:
+                    progress(
+                        f"municipalities: {i + 1} of {len(mine)} simulated here, {len(theirs)} in a second process"
+                    )
+            done.update(second.result())
+        finally:
+            second.close()
+        for k in range(n):  # in the order of one process: the same indices and tallies
+            world.absorb(done.pop(k))
+        if progress is not None:
+            progress(f"municipalities: {n} of {n} simulated ({world.n_children:,} children)")
+        return world
+    for k in range(n):
+        world.absorb(simulate_municipality(setup, k))
+        if progress is not None and (k + 1) % 20 == 0:
+            progress(f"municipalities: {k + 1} of {n} simulated ({world.n_children:,} children so far)")
+    return world
+
+
+def simulate_municipality(setup: Setup, k: int) -> Simulated:
+    """Simulate the municipality at position ``k``: its records with local indices, and its tallies."""
+    config, seed, share = setup.config, setup.seed, setup.share
     syn = config["synthetic"]
     m, eff = syn["model"], syn["effects"]
     first_year, last_year = int(syn["first_year"]), int(syn["last_year"])
@@ -108,161 +256,158 @@ def simulate_world(
     data_years = np.arange(first_year, last_year + 1)
     adoptions = config["treatment"]["adoptions"]
     prices = config["prices"]
-    interim_year = interim_last_year(config)
-    rng_low = stream(seed, "education")
-    low_base = m["low_education_share"] + rng_low.normal(0.0, m["low_education_sd"], len(municipalities))
-    caseload = caseload_target(data_years, m["caseload_points"])
+    interim_year, low_base, caseload = setup.interim_year, setup.low_base, setup.caseload
+    kom, inhabitants = int(setup.kom[k]), int(setup.inhabitants[k])
     world = World()
-    for k, (kom, inhabitants) in enumerate(zip(municipalities["KOM"], municipalities["INDBYGGERE"], strict=True)):
-        kom = int(kom)
-        adoption = adoptions.get(kom)
-        low_share = float(
-            np.clip(low_base[k] + (syn["confounding"]["adopter_low_education_shift"] if adoption else 0.0), 0.02, 0.8)
-        )
-        mun = build_municipality(
-            kom,
-            children_per_year(int(inhabitants), kom, m, share),
-            (int(years[0]) - 18, last_year - 1),
-            low_share,
-            m,
-            first_year,
-            seed,
-        )
-        states = simulate_states(mun, years, mun.low_education[mun.family], adoption, config, seed)
-        b18 = birthday18(mun.birth_date)
-        c0, f0, w0 = world.n_children, world.n_families, world.n_workers
-        out_rng = stream(seed, "records", kom)
+    adoption = adoptions.get(kom)
+    low_share = float(
+        np.clip(low_base[k] + (syn["confounding"]["adopter_low_education_shift"] if adoption else 0.0), 0.02, 0.8)
+    )
+    mun = build_municipality(
+        kom,
+        children_per_year(int(inhabitants), kom, m, share),
+        (int(years[0]) - 18, last_year - 1),
+        low_share,
+        m,
+        first_year,
+        seed,
+    )
+    states = simulate_states(mun, years, mun.low_education[mun.family], adoption, config, seed)
+    b18 = birthday18(mun.birth_date)
+    out_rng = stream(seed, "records", kom)
 
-        # Population and families.
-        world.add(
-            "children",
-            birth=mun.birth_date,
-            sex=mun.sex,
-            origin=mun.origin,
-            kom=np.full(mun.n_children, kom),
-            family=mun.family + f0,
-        )
-        world.add(
-            "families",
-            mother_birth=mun.mother_birth,
-            father_birth=mun.father_birth,
-            mother_edu=mun.mother_education,
-            father_edu=mun.father_education,
-            mother_income=mun.mother_income,
-            father_income=mun.father_income,
-            low=mun.low_education,
-        )
-        in_data = (years >= first_year) & (years <= last_year)
-        pc_, pt_ = np.nonzero(states.present & in_data[None, :])
-        world.add("population", child=pc_ + c0, year=years[pt_])
-        fy = np.unique((mun.family[pc_] + f0) * 10_000 + years[pt_])
-        world.add("family_years", family=fy // 10_000, year=fy % 10_000)
+    # Population and families.
+    world.add(
+        "children",
+        birth=mun.birth_date,
+        sex=mun.sex,
+        origin=mun.origin,
+        kom=np.full(mun.n_children, kom),
+        family=mun.family,
+    )
+    world.add(
+        "families",
+        mother_birth=mun.mother_birth,
+        father_birth=mun.father_birth,
+        mother_edu=mun.mother_education,
+        father_edu=mun.father_education,
+        mother_income=mun.mother_income,
+        father_income=mun.father_income,
+        low=mun.low_education,
+    )
+    in_data = (years >= first_year) & (years <= last_year)
+    pc_, pt_ = np.nonzero(states.present & in_data[None, :])
+    world.add("population", child=pc_, year=years[pt_])
+    fy = np.unique(mun.family[pc_] * 10_000 + years[pt_])
+    world.add("family_years", family=fy // 10_000, year=fy % 10_000)
 
-        # Records of the observed world.
-        spells, events = placement_records(states, ON, b18, window, out_rng)
-        prev = preventive_records(states, ON, b18, window, out_rng)
-        notes = notification_records(
-            states, b18, window, m["notified_continuing_share"], m["extra_notifications_mean"], out_rng
-        )
-        n0 = sum(len(a) for a in world.parts["notifications"]["child"])
-        world.add(
-            "notifications",
-            child=notes["child"] + c0,
-            date=notes["date"],
-            kom=np.full(len(notes["child"]), kom),
-            notifier=notes["notifier"],
-            reason=notes["reason"],
-            year=notes["year"],
-        )
-        world.add(
-            "placements",
-            child=spells["child"] + c0,
-            kom=np.full(len(spells["child"]), kom),
-            start=spells["start"],
-            end=spells["end"],
-            ptype=spells["ptype"],
-            legal=spells["legal"],
-            breakdown=spells["breakdown"],
-            exit=spells["exit"],
-        )
-        world.add(
-            "placement_events",
-            child=events["child"] + c0,
-            kom=np.full(len(events["child"]), kom),
-            date=events["date"],
-            kind=events["kind"],
-            ptype=events["ptype"],
-            legal=events["legal"],
-            exit=events["exit"],
-            reasons=events["reasons"],
-        )
-        world.add(
-            "preventive",
-            child=prev["child"] + c0,
-            kom=np.full(len(prev["child"]), kom),
-            start=prev["start"],
-            end=prev["end"],
-            measure=prev["measure"],
-        )
+    # Records of the observed world.
+    spells, events = placement_records(states, ON, b18, window, out_rng)
+    prev = preventive_records(states, ON, b18, window, out_rng)
+    notes = notification_records(
+        states, b18, window, m["notified_continuing_share"], m["extra_notifications_mean"], out_rng
+    )
+    world.add(
+        "notifications",
+        child=notes["child"],
+        date=notes["date"],
+        kom=np.full(len(notes["child"]), kom),
+        notifier=notes["notifier"],
+        reason=notes["reason"],
+        year=notes["year"],
+    )
+    world.add(
+        "placements",
+        child=spells["child"],
+        kom=np.full(len(spells["child"]), kom),
+        start=spells["start"],
+        end=spells["end"],
+        ptype=spells["ptype"],
+        legal=spells["legal"],
+        breakdown=spells["breakdown"],
+        exit=spells["exit"],
+    )
+    world.add(
+        "placement_events",
+        child=events["child"],
+        kom=np.full(len(events["child"]), kom),
+        date=events["date"],
+        kind=events["kind"],
+        ptype=events["ptype"],
+        legal=events["legal"],
+        exit=events["exit"],
+        reasons=events["reasons"],
+    )
+    world.add(
+        "preventive",
+        child=prev["child"],
+        kom=np.full(len(prev["child"]), kom),
+        start=prev["start"],
+        end=prev["end"],
+        measure=prev["measure"],
+    )
 
-        # Case work.
-        cases = states.case[:, in_data].sum(axis=0)
-        treated = states.treated[in_data]
-        target = {w: caseload * np.where(treated & (w == ON), 1.0 - eff["caseload_reduction"], 1.0) for w in (ON, OFF)}
-        turnover = np.where(treated, m["monthly_turnover"][1], m["monthly_turnover"][0])
-        work = {w: workforce(cases, target[w], turnover, first_year, stream(seed, "workforce", kom)) for w in (ON, OFF)}
-        starts = (np.r_[spells["child"], prev["child"]], np.r_[spells["start"], prev["start"]])
-        ev = case_events(states, b18, window, notes, starts, m, out_rng)
-        worker = assign_workers(ev["date"], first_year, work[ON], out_rng)
-        world.add(
-            "case_events",
-            child=ev["child"] + c0,
-            kom=np.full(len(ev["child"]), kom),
-            date=ev["date"],
-            type=ev["type"],
-            worker=worker + w0,
-            notification=np.where(ev["notification"] >= 0, ev["notification"] + n0, -1),
-        )
-        wk = work[ON]
-        world.add("workers", kom=np.full(len(wk["start"]), kom), start=wk["start"], end=wk["end"], team=wk["team"])
-        world.add(
-            "worker_months",
-            worker=wk["worker"] + w0,
-            month=wk["month"],
-            fte=wk["fte"],
-            active=wk["active_cases"],
-            kom=np.full(len(wk["worker"]), kom),
-        )
+    # Case work.
+    cases = states.case[:, in_data].sum(axis=0)
+    treated = states.treated[in_data]
+    target = {w: caseload * np.where(treated & (w == ON), 1.0 - eff["caseload_reduction"], 1.0) for w in (ON, OFF)}
+    turnover = np.where(treated, m["monthly_turnover"][1], m["monthly_turnover"][0])
+    work = {w: workforce(cases, target[w], turnover, first_year, stream(seed, "workforce", kom)) for w in (ON, OFF)}
+    starts = (np.r_[spells["child"], prev["child"]], np.r_[spells["start"], prev["start"]])
+    ev = case_events(states, b18, window, notes, starts, m, out_rng)
+    worker = assign_workers(ev["date"], first_year, work[ON], out_rng)
+    world.add(
+        "case_events",
+        child=ev["child"],
+        kom=np.full(len(ev["child"]), kom),
+        date=ev["date"],
+        type=ev["type"],
+        worker=worker,
+        notification=ev["notification"],
+    )
+    wk = work[ON]
+    world.add("workers", kom=np.full(len(wk["start"]), kom), start=wk["start"], end=wk["end"], team=wk["team"])
+    world.add(
+        "worker_months",
+        worker=wk["worker"],
+        month=wk["month"],
+        fte=wk["fte"],
+        active=wk["active_cases"],
+        kom=np.full(len(wk["worker"]), kom),
+    )
 
-        # Outcomes.
-        rows, truth = outcome_records(states, window, config, out_rng, interim_last_year=interim_year)
-        world.add("outcomes", child=rows["child"] + c0, year=rows["year"], measure=rows["measure"], value=rows["value"])
+    # Outcomes.
+    rows, truth = outcome_records(states, window, config, out_rng, interim_last_year=interim_year)
+    world.add("outcomes", child=rows["child"], year=rows["year"], measure=rows["measure"], value=rows["value"])
 
-        # Accounts: micro-costs of the observed world by account function, current prices.
-        frame = _spell_frame(spells, prev)
-        per = spell_year_costs(frame, prices, data_years)
-        ptype = frame["placement_type"].to_numpy(dtype=np.int64, na_value=-1)[per["spell"].to_numpy()]
-        function = np.where(ptype < 0, "5.28.21", pd.Series(ptype).map(ACCOUNT_OF_TYPE).to_numpy(dtype=object))
-        micro = per.assign(function=function).groupby(["year", "function"])["cost"].sum()
-        world.add(
-            "micro_costs",
-            kom=np.full(len(micro), kom),
-            year=micro.index.get_level_values(0).to_numpy(),
-            function=micro.index.get_level_values(1).to_numpy(dtype=object),
-            cost=micro.to_numpy(),
-        )
+    # Accounts: micro-costs of the observed world by account function, current prices.
+    frame = _spell_frame(spells, prev)
+    per = spell_year_costs(frame, prices, data_years)
+    ptype = frame["placement_type"].to_numpy(dtype=np.int64, na_value=-1)[per["spell"].to_numpy()]
+    function = np.where(ptype < 0, "5.28.21", pd.Series(ptype).map(ACCOUNT_OF_TYPE).to_numpy(dtype=object))
+    micro = per.assign(function=function).groupby(["year", "function"])["cost"].sum()
+    world.add(
+        "micro_costs",
+        kom=np.full(len(micro), kom),
+        year=micro.index.get_level_values(0).to_numpy(),
+        function=micro.index.get_level_values(1).to_numpy(dtype=object),
+        cost=micro.to_numpy(),
+    )
 
-        if adoption is not None:
-            _tally_truth(world, states, spells, prev, work, cases, truth, adoption, window, b18, prices, interim_year)
+    if adoption is not None:
+        _tally_truth(world, states, spells, prev, work, cases, truth, adoption, window, b18, prices, interim_year)
 
-        world.n_children += mun.n_children
-        world.n_families += len(mun.low_education)
-        world.n_workers += len(wk["start"])
-        if progress is not None and (k + 1) % 20 == 0:
-            progress(
-                f"municipalities: {k + 1} of {len(municipalities)} simulated ({world.n_children:,} children so far)"
-            )
-    return world
+    return Simulated(
+        tables={
+            name: {c: v[0] if len(v) == 1 else np.concatenate(v) for c, v in cols.items()}
+            for name, cols in world.parts.items()
+        },
+        tally=dict(world.tally),
+        interim_tally=dict(world.interim_tally),
+        n_children=mun.n_children,
+        n_families=len(mun.low_education),
+        n_workers=len(wk["start"]),
+    )
 
 
 def _tally_truth(world, states, spells_on, prev_on, work, cases, truth, adoption, window, b18, prices, interim_year):
