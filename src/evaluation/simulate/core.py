@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -84,7 +86,8 @@ def simulate(
     progress
         Called with a message at each stage; None for silence.
     workers
-        1, or 2 to simulate about half of the municipalities in a second process (the same bytes).
+        1, or 2 to simulate about half of the municipalities in a second process and to write each
+        extract in a thread while the next is built (the same bytes).
 
     Returns
     -------
@@ -123,13 +126,25 @@ def simulate(
         f"({world.n_children:,} children simulated, burn-in included)"
     )
     written: dict[str, Path] = {}
-    for name, table in assemble_each(world, munis, cfg, int(seed)):  # each extract written and freed in turn
-        if name in COUNTED:
-            say(f"{name}: {table.num_rows:,} rows")
-        path = out / f"{EXTRACTS[name].name}.{'parquet' if fmt == 'parquet' else 'csv'}"
-        (write_parquet if fmt == "parquet" else write_csv)(table, path)
-        written[name] = path
-        del table
+    write = write_parquet if fmt == "parquet" else write_csv
+    # With two workers each extract is written in a thread while the next is built (Arrow's writer leaves
+    # Python's lock); at most one extract waits to be written, so memory grows by one extract at most.
+    with ThreadPoolExecutor(max_workers=1) if workers > 1 else nullcontext() as pool:
+        pending: Future | None = None
+        for name, table in assemble_each(world, munis, cfg, int(seed)):  # each extract written and freed in turn
+            if name in COUNTED:
+                say(f"{name}: {table.num_rows:,} rows")
+            path = out / f"{EXTRACTS[name].name}.{'parquet' if fmt == 'parquet' else 'csv'}"
+            if pool is None:
+                write(table, path)
+            else:
+                if pending is not None:
+                    pending.result()
+                pending = pool.submit(write, table, path)
+            written[name] = path
+            del table
+        if pending is not None:
+            pending.result()
     files = {name: written[name] for name in EXTRACTS}
     say(f"wrote {len(files)} extracts as {fmt} to {out}")
     truth = build_truth(world.tally, cfg, interim=world.interim_tally)
