@@ -12,7 +12,7 @@ Indices of children, families and caseworkers are made global here.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,6 +55,12 @@ class World:
         """Append column arrays to ``table``."""
         for k, v in cols.items():
             self.parts[table][k].append(np.asarray(v))
+
+    def add_records(self, table: str, kom: int, records: Mapping[str, np.ndarray], columns: Sequence[str]) -> None:
+        """Append a municipality's records to ``table``: their ``child``, ``kom`` and ``columns``."""
+        self.add(
+            table, child=records["child"], kom=np.full(len(records["child"]), kom), **{c: records[c] for c in columns}
+        )
 
     def table(self, name: str) -> dict[str, np.ndarray]:
         """Concatenated columns of ``name``."""
@@ -307,45 +313,10 @@ def simulate_municipality(setup: Setup, k: int) -> Simulated:
     notes = notification_records(
         states, b18, window, m["notified_continuing_share"], m["extra_notifications_mean"], out_rng
     )
-    world.add(
-        "notifications",
-        child=notes["child"],
-        date=notes["date"],
-        kom=np.full(len(notes["child"]), kom),
-        notifier=notes["notifier"],
-        reason=notes["reason"],
-        year=notes["year"],
-    )
-    world.add(
-        "placements",
-        child=spells["child"],
-        kom=np.full(len(spells["child"]), kom),
-        start=spells["start"],
-        end=spells["end"],
-        ptype=spells["ptype"],
-        legal=spells["legal"],
-        breakdown=spells["breakdown"],
-        exit=spells["exit"],
-    )
-    world.add(
-        "placement_events",
-        child=events["child"],
-        kom=np.full(len(events["child"]), kom),
-        date=events["date"],
-        kind=events["kind"],
-        ptype=events["ptype"],
-        legal=events["legal"],
-        exit=events["exit"],
-        reasons=events["reasons"],
-    )
-    world.add(
-        "preventive",
-        child=prev["child"],
-        kom=np.full(len(prev["child"]), kom),
-        start=prev["start"],
-        end=prev["end"],
-        measure=prev["measure"],
-    )
+    world.add_records("notifications", kom, notes, ("date", "notifier", "reason", "year"))
+    world.add_records("placements", kom, spells, ("start", "end", "ptype", "legal", "breakdown", "exit"))
+    world.add_records("placement_events", kom, events, ("date", "kind", "ptype", "legal", "exit", "reasons"))
+    world.add_records("preventive", kom, prev, ("start", "end", "measure"))
 
     # Case work.
     cases = states.case[:, in_data].sum(axis=0)
