@@ -188,6 +188,15 @@ def test_a_relative_change_without_a_point_estimate_is_named_as_such(tmp_path: P
     assert "unbounded_relative" not in facts and "breakdown_rate" not in facts["main_not_estimated"]["outcomes"]
     text = limits_markdown(limits, read_sentences(REPORTS_SOURCE, "en", WORDS), language="en")
     assert "- A point estimate of breakdowns per placed child-year: the effect is a change relative" in text
+    # under randomization inference too: the open end is the level's, not the inference's
+    results = one_adopter_results(tmp_path / "one_adopter")
+    estimates = pd.read_csv(results / "estimates.csv")
+    breakdowns = (estimates["analysis"] == "main") & (estimates["outcome"] == "breakdown_rate")
+    estimates.loc[breakdowns, ["estimate", "se"]] = NAN
+    estimates.pipe(write_result, results / "estimates.csv")
+    facts = {limit.code: limit.values for limit in analysis_limits(load_results(results))}
+    assert facts["relative_undefined"]["outcomes"] == ["breakdown_rate"]
+    assert facts["unbounded_interval"]["outcomes"] == ["sdq", "cost_per_child"]
 
 
 def test_a_study_where_everything_could_be_made_has_no_such_list(tmp_path: Path) -> None:

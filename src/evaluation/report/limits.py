@@ -112,6 +112,10 @@ def analysis_limits(inputs: ReportInputs) -> list[Limit]:
     estimates = inputs.estimates
     main = estimates.loc[(estimates["analysis"].astype(str) == "main") & (estimates["subgroup"].fillna("all") == "all")]
     open_main = _outcomes_where(main, _unbounded(main))
+    # a relative change whose counterfactual level is estimated at or below zero has no point estimate, and its
+    # interval's open end comes from that level, not from the inference
+    undefined = _outcomes_where(main, _numbers(main, "estimate").isna() & _numbers(main, "ci_low").notna())
+    undefined = [o for o in undefined if o in RELATIVE_OUTCOMES]
     inference = inputs.inference
     randomization = False
     if inference is not None and len(inference):
@@ -124,18 +128,15 @@ def analysis_limits(inputs: ReportInputs) -> list[Limit]:
             limits.append(Limit("few_treated", facts))
         unbounded = _outcomes_where(chosen, _unbounded(chosen))
         if randomization:  # the headline of every outcome uses the same inference: its open intervals too
-            unbounded = ordered(set(unbounded) | set(open_main), OUTCOME_ORDER)
+            unbounded = ordered(set(unbounded) | (set(open_main) - set(undefined)), OUTCOME_ORDER)
         if unbounded:
             clusters = int(_numbers(chosen, "n_clusters").max())
             limits.append(Limit("unbounded_interval", {**facts, "outcomes": unbounded, "n_clusters": clusters}))
     # an outcome without a main row was not estimated (a row with empty numbers was suppressed for disclosure,
-    # or, for a relative change, is undefined: below)
+    # or, for a relative change, is undefined: above)
     missing = [o for o in OUTCOME_ORDER if o not in set(main["outcome"].astype(str))]
     if missing:
         limits.append(Limit("main_not_estimated", {**facts, "outcomes": missing}))
-    # a relative change whose counterfactual level is estimated at or below zero has no point estimate
-    undefined = _outcomes_where(main, _numbers(main, "estimate").isna() & _numbers(main, "ci_low").notna())
-    undefined = [o for o in undefined if o in RELATIVE_OUTCOMES]
     if undefined:
         limits.append(Limit("relative_undefined", {**facts, "outcomes": undefined}))
     if not randomization:
