@@ -98,6 +98,7 @@ def test_the_limits_name_each_analysis_that_could_not_be_made(one_adopter) -> No
         "few_treated",
         "unbounded_interval",
         "main_not_estimated",
+        "economics_few_treated",  # one adopter: the stratified bootstrap draws Herning every time
         "event_study_intervals",
         "honest_did_few_treated",
         "staggered_no_se",
@@ -113,6 +114,9 @@ def test_the_limits_name_each_analysis_that_could_not_be_made(one_adopter) -> No
     assert f"{bounded}: with 10 municipalities" in text
     assert "HonestDiD): it needs an adoption-year effect that rests on at least 3 adopting municipalities, and the " \
            "analysis has 1." in text  # fmt: skip
+    assert "- Intervals of the economic evaluation that include the differences between adopting municipalities: " \
+           "its bootstrap draws municipalities among the adopting ones and among the others, and with 1 adopting " \
+           "municipality the draws" in text  # fmt: skip
     assert "{" not in text and "}" not in text
 
 
@@ -120,7 +124,7 @@ def test_every_limit_has_a_sentence_in_both_languages() -> None:
     codes = {"few_treated", "unbounded_interval", "main_not_estimated", "event_study_intervals", "pretrend_main",
              "honest_did_few_treated", "honest_did_few_years", "staggered_not_estimated", "staggered_no_se",
              "staggered_pretrend", "bacon_one_cohort", "heterogeneity", "synth_not_fitted",
-             "unbounded_relative", "relative_undefined"}  # fmt: skip
+             "unbounded_relative", "relative_undefined", "economics_few_treated"}  # fmt: skip
     da, en = read_sentences(REPORTS_SOURCE, "da", WORDS), read_sentences(REPORTS_SOURCE, "en", WORDS)
     assert set(da) == set(en) and codes <= set(en)
 

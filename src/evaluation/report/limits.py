@@ -146,6 +146,10 @@ def analysis_limits(inputs: ReportInputs) -> list[Limit]:
     empty = [name for name in NO_RESULT if getattr(inputs, name) is not None and getattr(inputs, name).empty]
     if empty:
         limits.append(Limit("no_result", {**facts, "analyses": empty}))
+    economics = inputs.economics
+    if economics is not None and not economics.empty and treated < min_treated:
+        # the bootstrap draws municipalities within the adopters: with so few, every draw holds the same ones
+        limits.append(Limit("economics_few_treated", facts))
     limits += _event_study_limits(inputs, facts)
     limits += _staggered_limits(inputs, facts)
     limits += _synth_limits(inputs, facts)
