@@ -186,9 +186,8 @@ def summary_markdown(table: pd.DataFrame, *, scale: str | None = None) -> str:
         "counts the adopting municipalities' departures from the average effect as noise, so it is conservative "
         "when the effect differs between them (Borusyak, Jaravel and Spiess 2024). The replications keep the "
         "adopters fixed, so such differences are the same in every replication and do not add to the SD of the "
-        "estimates. Its leave-out residuals (BJS, appendix A.9; `estimation.leave_out`) are conservative by "
-        "construction, which can keep coverage above the band even where the effect is the same everywhere "
-        "(scenario `none`).",
+        "estimates. In the scenario `none`, where no effect can differ, an outcome's intervals can still be "
+        "wider than needed (mean SE above the SD of the estimates); why is not settled.",
         "",
     ]
     heads = table.loc[(table["analysis"] == "main") & (table["inference"] == "policy")]
