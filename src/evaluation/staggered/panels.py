@@ -38,9 +38,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from evaluation.cohort.placements import caseload_per_fte
 from evaluation.did.heterogeneity import life_phase
 from evaluation.errors import EvaluationError
-from evaluation.implementation import caseload_records
 
 __all__ = [
     "WEIGHT",
@@ -218,21 +218,21 @@ def child_subgroups(panel: pd.DataFrame, placements: pd.DataFrame | None, subgro
 
 
 def caseload_panel(caseworkers: pd.DataFrame) -> pd.DataFrame:
-    """Caseload per caseworker by municipality-year: the sum of active cases over the sum of FTE.
+    """Caseload per full-time caseworker by municipality-year: the headline's measure, as the dose's exposure.
+
+    The yearly mean over months of open cases over worked FTE (:func:`evaluation.cohort.placements.caseload_per_fte`,
+    the caseload ``truth.json`` defines), so that the dose-response and the headline's caseload effect are in
+    the same units.
 
     Parameters
     ----------
     caseworkers : pandas.DataFrame
-        Ingested ``sagsbehandlere`` (see :func:`evaluation.implementation.caseload_records`).
+        Ingested ``sagsbehandlere`` (``municipality, month, fte, active_cases``).
 
     Returns
     -------
     pandas.DataFrame
-        ``municipality, year, caseload_per_worker`` (municipality-years with a positive FTE sum).
+        ``municipality, year, caseload_per_worker`` (municipality-years with a positive FTE).
     """
-    records = caseload_records(caseworkers)
-    records = records.loc[records["indicator"] == "caseload_per_worker"]
-    sums = records.groupby(["municipality", "year"], sort=True)[["numerator", "denominator"]].sum()
-    sums = sums.loc[sums["denominator"] > 0]
-    out = (sums["numerator"] / sums["denominator"]).rename("caseload_per_worker").reset_index()
-    return out
+    load = caseload_per_fte(caseworkers)
+    return load.rename(columns={"caseload": "caseload_per_worker"})[["municipality", "year", "caseload_per_worker"]]
