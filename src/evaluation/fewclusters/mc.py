@@ -187,7 +187,9 @@ def summary_markdown(table: pd.DataFrame, *, scale: str | None = None) -> str:
         "when the effect differs between them (Borusyak, Jaravel and Spiess 2024). The replications keep the "
         "adopters fixed, so such differences are the same in every replication and do not add to the SD of the "
         "estimates. In the scenario `none`, where no effect can differ, an outcome's intervals can still be "
-        "wider than needed (mean SE above the SD of the estimates); why is not settled.",
+        "wider than needed: the leave-out residuals (BJS appendix A.9; `estimation.leave_out`) make the "
+        "standard error conservative, and the restricted wild cluster bootstrap is conservative with few "
+        "adopting municipalities (MacKinnon and Webb 2017).",
         "",
     ]
     heads = table.loc[(table["analysis"] == "main") & (table["inference"] == "policy")]
