@@ -8,7 +8,8 @@ rounded to a whole number and at least one, each on a contract of 0.6 to 1.0 FTE
 caseworker works on children's cases in a month are the contract times the need per head
 (``needed FTE / head count``: below one where a small municipality's one caseworker also works
 elsewhere, above one for overtime). So cases per worked FTE follow the caseload target at every
-size of municipality, while the head count moves in whole steps. Caseworkers leave with a monthly
+size of municipality (times the inverse of the staff's mean contract), while the head count moves
+in whole steps. Caseworkers leave with a monthly
 probability (lower under the model) and are replaced the next month.
 """
 
