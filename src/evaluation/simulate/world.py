@@ -154,7 +154,8 @@ class Setup:
 
 def split_by_size(inhabitants: np.ndarray) -> tuple[list[int], list[int]]:
     """Split municipality positions in two lists of about the same number of inhabitants (largest first)."""
-    sums, lists = [0, 0], ([], [])  # type: ignore[var-annotated]
+    sums = [0, 0]
+    lists: tuple[list[int], list[int]] = ([], [])
     for k in np.argsort(-np.asarray(inhabitants), kind="stable"):
         side = int(sums[1] < sums[0])
         lists[side].append(int(k))
