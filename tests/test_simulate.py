@@ -276,29 +276,43 @@ def test_caseload_falls_and_is_lower_under_the_model(tables):
 
 
 @pytest.mark.parametrize("cases", [3.0, 12.0, 50.0, 130.0, 900.0])
-def test_cases_per_worked_fte_follow_the_target_at_every_size(cases):
-    """One caseworker for three cases or twenty for 900: cases per worked FTE follow the target, so the
-    reform lowers them by its share everywhere, while the head count moves in whole steps (or not at all)."""
-    from evaluation.simulate.casework import FTE_VALUES, workforce
+def test_cases_per_worked_fte_follow_the_target_plus_the_mix_shift_at_every_size(cases):
+    """One caseworker for three cases or twenty for 900: cases per worked FTE are the target plus the
+    contract mix's shift, so the reform lowers them by its share of the target everywhere, while the
+    head count moves in whole steps (or not at all)."""
+    from evaluation.simulate.casework import FTE_VALUES, MIX_CASES, workforce
 
     years = 6
     target = np.full(years, 40.0)
     reformed = target * np.r_[np.ones(3), np.full(3, 0.55)]
-    loads = {}
+    net = {}
     for name, caseload in (("off", target), ("on", reformed)):
         w = workforce(np.full(years, cases), caseload, np.full(years, 0.0), 2014, np.random.default_rng(7))
         heads = np.bincount(w["month"])
         contract = np.bincount(w["month"], weights=w["worker_fte"][w["worker"]])
         worked = np.bincount(w["month"], weights=w["fte"])
         assert np.array_equal(heads, np.repeat(np.maximum(1, np.round(cases / caseload)), 12))
-        # worked FTE = contract x need per head, up to three decimals per worker
-        need = np.repeat(cases / caseload, 12) / heads
-        assert np.allclose(worked, contract * need, atol=0.0005 * heads)
-        loads[name] = cases / worked
-    # without turnover the staff is the same people in both worlds' first years and the contracts
-    # are 0.6-1.0, so cases per worked FTE lie between the target and target / 0.6
-    assert np.all(loads["off"] >= 40.0 * 0.999) and np.all(loads["off"] <= 40.0 / FTE_VALUES.min() * 1.001)
-    assert np.allclose(loads["on"][36:] / loads["off"][36:], 0.55, rtol=0.1)
+        shift = MIX_CASES * (heads / contract - 1)
+        assert np.all(shift >= 0) and np.all(shift <= MIX_CASES * (1 / FTE_VALUES.min() - 1) + 1e-9)
+        # worked FTE: the cases' need at target + shift, shared by contract, three decimals per worker
+        assert np.allclose(worked, cases / (np.repeat(caseload, 12) + shift), atol=0.0005 * heads)
+        net[name] = cases / worked - shift
+    assert np.allclose(net["off"], 40.0, rtol=0.01)
+    assert np.allclose(net["on"][36:], 0.55 * 40.0, rtol=0.01)
+
+
+def test_worked_fte_stays_within_the_contract_range_when_targets_are_high():
+    """Caseload points ten times today's (400) with 998 cases: two caseworkers, one full-time and one on
+    0.6, would each work more than 1.5 FTE (1.52 without the limit in these draws); the worked FTE stops
+    at the contract's maximum instead of failing validation."""
+    from evaluation.simulate.casework import MAX_WORKED_FTE, workforce
+
+    hit = False
+    for seed in range(20):
+        w = workforce(np.full(4, 998.0), np.full(4, 400.0), np.full(4, 0.02), 2014, np.random.default_rng(seed))
+        assert w["fte"].min() >= 0.001 and w["fte"].max() <= MAX_WORKED_FTE
+        hit = hit or w["fte"].max() == MAX_WORKED_FTE
+    assert hit
 
 
 def test_truth_has_finite_values_with_planted_signs(tiny):

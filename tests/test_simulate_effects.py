@@ -43,7 +43,7 @@ MAIN_TRUTH = {
     "att_school_absence": (-0.996122, 2759),
     "att_sdq": (-1.512175, 3696),
     "breakdown_rate_change": (-0.216995, 659),
-    "caseload_change": (-17.564317, 1212),  # per worked FTE since 2026-12-07 (was per head: -14.691419)
+    "caseload_change": (-15.75753, 1212),  # target plus the contract mix shift since 2026-12-07 (was -17.564317)
     "network_foster_share_change": (0.087052, 136),
 }
 MAIN_UDFALD_SHA256 = "1f3a0c42e8186cd9c98807153792abba3fdb6f53841653914a699723e4ff4ac0"

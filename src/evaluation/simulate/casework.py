@@ -4,13 +4,19 @@ Each municipality needs ``open cases / caseload`` full-time equivalents (FTE) fo
 the year's caseload (cases per full-time caseworker): national caseload points interpolated
 between the years in ``synthetic.model.caseload_points``, and, from the adoption year on, lower
 by ``effects.caseload_reduction`` in adopting municipalities. It employs that many caseworkers,
-rounded to a whole number and at least one, each on a contract of 0.6 to 1.0 FTE; the hours a
-caseworker works on children's cases in a month are the contract times the need per head
-(``needed FTE / head count``: below one where a small municipality's one caseworker also works
-elsewhere, above one for overtime). So cases per worked FTE follow the caseload target at every
-size of municipality (times the inverse of the staff's mean contract), while the head count moves
-in whole steps. Caseworkers leave with a monthly
-probability (lower under the model) and are replaced the next month.
+rounded to a whole number and at least one, each on a contract of 0.6 to 1.0 FTE. The staff's
+contract mix shifts its cases per worked FTE: a staff whose contracts sum to less than its head
+count carries :data:`MIX_CASES` more cases per worked FTE for each unit of ``head count / sum of
+contracts - 1``. The shift is added to the target, not multiplied with it, so a municipality's
+caseload differs from another's by an amount that does not grow or shrink with the national
+target (parallel trends hold in the data-generating process, up to the mix's month-to-month
+drift as people leave and are replaced). The FTE a caseworker works on children's cases in a
+month is her share of the staff's contracts times the FTE the cases need at that caseload
+(below her contract where a small municipality's one caseworker also works elsewhere, above it
+for overtime where the head count is rounded down), so cases per worked FTE follow the target
+plus the mix's shift at every size of municipality, while the head count moves in whole steps.
+Caseworkers leave with a monthly probability (lower under the model) and are replaced the next
+month.
 """
 
 from __future__ import annotations
@@ -26,6 +32,10 @@ from evaluation.simulate.services import date_in_child_year, year_start
 FTE_VALUES = np.array([1.0, 0.9, 0.8, 0.6])
 FTE_PROBS = np.array([0.65, 0.10, 0.15, 0.10])
 WORKERS_PER_TEAM = 7
+MAX_WORKED_FTE = 1.5  # the contract's maximum of AARSVAERK
+MIX_CASES = 40.0
+"""Cases per worked FTE added for each unit of ``head count / sum of contracts - 1`` (a staff with a
+mean contract of 0.92 FTE, the expected mix, carries about 3.5 more than the target)."""
 
 
 def caseload_target(years: np.ndarray, points: Mapping[int, float]) -> np.ndarray:
@@ -69,7 +79,7 @@ def workforce(
     -------
     dict
         ``worker`` (local id), ``month`` (index from January of ``first_year``), ``fte``
-        (worked on children's cases, to three decimals and at least 0.001), ``active_cases`` per
+        (worked on children's cases, to three decimals, 0.001 to :data:`MAX_WORKED_FTE`), ``active_cases`` per
         worker-month; and per worker ``start``, ``end`` (NaT while employed), ``worker_fte``
         (the contract), ``team``.
     """
@@ -114,8 +124,10 @@ def workforce(
     worker_fte = np.array(fte)
     f = worker_fte[worker]
     fte_sum = np.bincount(month, weights=f, minlength=n_months)
+    head_count = np.bincount(month, minlength=n_months)
+    load = caseload[month // 12] + MIX_CASES * (head_count[month] / fte_sum[month] - 1.0)
     active_cases = np.round(cases[month // 12] * f / fte_sum[month]).astype(np.int64)
-    worked = np.maximum(np.round(f * (needed / heads)[month // 12], 3), 0.001)
+    worked = np.clip(np.round(f / fte_sum[month] * cases[month // 12] / load, 3), 0.001, MAX_WORKED_FTE)
     return {
         "worker": worker,
         "month": month,
