@@ -397,7 +397,7 @@ def fixed_effects(
 
     coef = beta[reported]
     vc = vcov[np.ix_(reported, reported)]
-    se = np.sqrt(np.diag(vc))
+    se = np.sqrt(np.maximum(np.diag(vc), 0.0))  # a sandwich is positive semi-definite: below 0 is rounding
     with np.errstate(divide="ignore", invalid="ignore"):
         tstat = coef / se
     p_value = 2 * stats.t.sf(np.abs(tstat), df_inf)
