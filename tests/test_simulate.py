@@ -302,9 +302,9 @@ def test_cases_per_worked_fte_follow_the_target_plus_the_mix_shift_at_every_size
 
 
 def test_worked_fte_stays_within_the_contract_range_when_targets_are_high():
-    """Caseload points ten times today's (400) with 998 cases: two caseworkers, one full-time and one on
-    0.6, would each work more than 1.5 FTE (1.52 without the limit in these draws); the worked FTE stops
-    at the contract's maximum instead of failing validation."""
+    """Caseload points ten times today's (400) with 998 cases: of two caseworkers, a full-timer beside one
+    on 0.6 would work more than 1.5 FTE (1.52 without the limit in these draws); the worked FTE stops at
+    the contract's maximum instead of failing validation."""
     from evaluation.simulate.casework import MAX_WORKED_FTE, workforce
 
     hit = False
