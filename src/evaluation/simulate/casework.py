@@ -123,11 +123,12 @@ def workforce(
     month = np.array(rows_m, dtype=np.int64)
     worker_fte = np.array(fte)
     f = worker_fte[worker]
-    fte_sum = np.bincount(month, weights=f, minlength=n_months)
-    head_count = np.bincount(month, minlength=n_months)
-    load = caseload[month // 12] + MIX_CASES * (head_count[month] / fte_sum[month] - 1.0)
-    active_cases = np.round(cases[month // 12] * f / fte_sum[month]).astype(np.int64)
-    worked = np.clip(np.round(f / fte_sum[month] * cases[month // 12] / load, 3), 0.001, MAX_WORKED_FTE)
+    y = month // 12
+    fte_sum = np.bincount(month, weights=f, minlength=n_months)[month]
+    share = f / fte_sum  # of the staff's contracts; the staff is heads[y] people every month
+    load = caseload[y] + MIX_CASES * (heads[y] / fte_sum - 1.0)
+    active_cases = np.round(cases[y] * f / fte_sum).astype(np.int64)
+    worked = np.clip(np.round(share * cases[y] / load, 3), 0.001, MAX_WORKED_FTE)
     return {
         "worker": worker,
         "month": month,
