@@ -313,27 +313,64 @@ def headline_sample(
 
 
 def _few_cluster(
-    result: Any, outcome: str, config: Mapping[str, Any], progress: Callable[[str], None]
+    result: Any,
+    outcome: str,
+    config: Mapping[str, Any],
+    progress: Callable[[str], None],
+    redesigned: Mapping[str, Any] | None = None,
 ) -> tuple[Any, Any]:
-    """Return the inference the policy picks for one headline fit, and its interval."""
+    """Return the inference the policy picks for one headline fit, and its interval.
+
+    ``redesigned`` holds intervals of randomization inference with the design redone
+    (:func:`evaluation.design_randomization.design_randomization`); when the policy picks randomization
+    inference and the outcome has one, it is used.
+    """
     from evaluation.did.imputation_inference import few_cluster_inference
-    from evaluation.inference import choose_inference
 
     cfg = {**INFERENCE_SETTINGS, **(config.get("inference") or {})}
-    choice = choose_inference(result.n_treated_clusters, result.n_clusters, cfg)
-    interval = few_cluster_inference(
-        result,
-        choice.method,
-        weight_type=choice.weight_type,
-        n_boot=int(cfg["bootstrap_draws"]),
-        n_permutations=int(cfg["permutations"]),
-        seed=int(cfg["seed"]),
-    )
+    choice = _choice(result, config)
+    if choice.method == "randomization_inference" and redesigned and outcome in redesigned:
+        interval = redesigned[outcome]
+        how = "randomization_inference with the matching redone"
+    else:
+        interval = few_cluster_inference(
+            result,
+            choice.method,
+            weight_type=choice.weight_type,
+            n_boot=int(cfg["bootstrap_draws"]),
+            n_permutations=int(cfg["permutations"]),
+            seed=int(cfg["seed"]),
+        )
+        how = choice.method
     progress(
-        f"estimate: main {outcome}: {choice.method} ({result.n_treated_clusters} of {result.n_clusters} "
+        f"estimate: main {outcome}: {how} ({result.n_treated_clusters} of {result.n_clusters} "
         f"municipalities treated): [{interval.ci_low:.4g}, {interval.ci_high:.4g}]"
     )
     return choice, interval
+
+
+def _choice(result: Any, config: Mapping[str, Any]) -> Any:
+    """The few-cluster policy's choice for one fit (:func:`evaluation.inference.choose_inference`)."""
+    from evaluation.inference import choose_inference
+
+    cfg = {**INFERENCE_SETTINGS, **(config.get("inference") or {})}
+    return choose_inference(result.n_treated_clusters, result.n_clusters, cfg)
+
+
+def _redesigned_intervals(
+    panel: pd.DataFrame | None, fits: Mapping[str, Any], config: Mapping[str, Any], progress: Callable[[str], None]
+) -> dict[str, Any]:
+    """Randomization intervals with the matching redone, for the child-level fits the policy gives randomization."""
+    from evaluation.design_randomization import design_randomization
+
+    if panel is None or not setting(config, "inference", "redesign"):
+        return {}
+    chosen = {
+        o: f
+        for o, f in fits.items()
+        if o not in MUNICIPALITY_OUTCOMES and _choice(f, config).method == "randomization_inference"
+    }
+    return design_randomization(panel, chosen, config, progress) if chosen else {}
 
 
 #: Defaults of the inference settings the headline reads (the schema's defaults of ``inference``).
@@ -412,10 +449,12 @@ def _headline_rows(
     progress: Callable[[str], None],
     fits: dict[str, Any] | None = None,
     event_study: bool = True,
+    panel: pd.DataFrame | None = None,
 ) -> tuple[list[dict[str, Any]], list[pd.DataFrame], list[tuple[dict[str, Any], list[dict[str, Any]]]]]:
     rows, events = [], []
     sensitivity: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
     min_treated = int(setting(config, "estimation", "min_treated_municipalities"))
+    fitted: dict[str, Any] = {}
     for outcome in outcomes:
         if outcome not in MUNICIPALITY_OUTCOMES and outcome not in sample.columns:
             progress(f"estimate: outcome {outcome} is not in the panel; skipped")
@@ -430,9 +469,12 @@ def _headline_rows(
                 f"estimate: main {outcome}: {fit.n_dropped_treated:,} treated child-years left out: their "
                 "municipality or year has no untreated child-year to impute from"
             )
-        if fits is not None:
-            fits[outcome] = fit
-        choice, interval = _few_cluster(fit, outcome, config, progress)
+        fitted[outcome] = fit
+    if fits is not None:
+        fits.update(fitted)
+    redesigned = _redesigned_intervals(panel, fitted, config, progress)
+    for outcome, fit in fitted.items():
+        choice, interval = _few_cluster(fit, outcome, config, progress, redesigned)
         if event_study:
             events.append(_event_table(fit, outcome, choice, config, min_treated))
             primary = outcome in ((config.get("outcomes") or {}).get("primary") or [])
@@ -648,7 +690,16 @@ def estimate_all(
     alpha, cluster = float(setting(config, "estimation", "alpha")), setting(config, "estimation", "cluster")
     sample, covariates, controls = headline_sample(panel, matched, config, progress)
     rows, event_tables, sensitivity = _headline_rows(
-        sample, covariates, controls, headline_outcomes(config), config, caseload, progress, fits, events is not None
+        sample,
+        covariates,
+        controls,
+        headline_outcomes(config),
+        config,
+        caseload,
+        progress,
+        fits,
+        events is not None,
+        panel,
     )
     if events is not None:
         events.extend(event_tables)

@@ -52,10 +52,12 @@ from evaluation.results import TidyResult, tidy_attributes
 
 __all__ = [
     "FewClusterInterval",
+    "applied_att",
     "event_study_bootstrap",
     "few_cluster_inference",
     "invert_test",
     "imputation_randomization",
+    "randomization_interval",
     "restricted_wild_bootstrap",
 ]
 
@@ -334,7 +336,8 @@ def imputation_randomization(
 
     The schedule is reassigned across the fixed-effect units, which must nest in the clusters (the reform
     is assigned to municipalities). A reassignment that leaves no imputable treated row (for example an
-    adoption in the first period) counts as a statistic of 0.
+    adoption in the first period) has no estimate and is left out of the reference distribution
+    (:func:`randomization_interval`).
 
     Parameters
     ----------
@@ -370,29 +373,115 @@ def imputation_randomization(
         frame, stat, unit="unit", first_treat="first_treat", time=None, n_permutations=n_permutations, seed=seed
     )
     arr = np.array(pieces[1:])
-    a, c = arr[:, 0], arr[:, 1]
-    est = res.statistic
+    return randomization_interval(res.statistic, result.se, result.alpha, arr[:, 0], arr[:, 1], exact=res.exact)
+
+
+def randomization_interval(
+    estimate: float,
+    se: float,
+    alpha: float,
+    a: np.ndarray,
+    c: np.ndarray,
+    *,
+    exact: bool,
+    scale: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> FewClusterInterval:
+    r"""p-value and interval of randomization inference from each reassignment's two linear pieces.
+
+    Reassignment :math:`b` gives :math:`a_b = \hat\tau_b(Y)` and :math:`c_b = \hat\tau_b(D_{obs})`, so that under
+    a constant effect :math:`\tau_0` its statistic is :math:`a_b - \tau_0 c_b`. The p-value of :math:`\tau_0` is
+    the share of reassignments with :math:`|a_b - \tau_0 c_b| \ge |\hat\tau - \tau_0|` (exact: the observed
+    assignment is among them; random: :math:`(1 + \#) / (1 + B)`), and the interval inverts it at ``alpha``
+    (:func:`evaluation.inference.inversion.invert_test`, bracketed from ``se``). Reassignments under which the
+    estimator is not defined (NaN pieces: no imputable treated row, or a placebo design that cannot be built) are
+    left out: the test conditions on the assignments that give an estimate, as the observed one does. Counting
+    them as estimates of 0 instead would make them never as extreme as the observed estimate, and the p-value
+    too small.
+
+    Parameters
+    ----------
+    estimate, se, alpha
+        The observed estimate, its standard error (a scale for the search) and the level.
+    a, c
+        The pieces of every reassignment (the observed one included when ``exact``).
+    exact
+        Whether the reassignments are every distinct one.
+    scale
+        ``(yy, yd, dd)`` of every reassignment for the studentised test ("randomization-t", Young 2019, *QJE*
+        134(2); Wu and Ding 2021, *JASA* 116): the squared standard error of reassignment :math:`b` under
+        :math:`\tau_0` is :math:`yy_b - 2\tau_0\, yd_b + \tau_0^2 dd_b` (the scores are linear in the outcome:
+        :func:`applied_att`), and each statistic is divided by it, the observed one by ``se`` (the observed fit's
+        scores of :math:`D_{obs}` are zero). Without it the statistics are the estimates themselves.
+
+    Returns
+    -------
+    FewClusterInterval
+        With the p-value of zero effect and ``draws = len(a)``.
+    """
+    a, c = np.asarray(a, dtype=float), np.asarray(c, dtype=float)
+    parts = [np.asarray(x, dtype=float) for x in scale] if scale is not None else []
+    defined = np.isfinite(a) & np.isfinite(c) & np.logical_and.reduce([np.isfinite(x) for x in parts] or [True])
+    a, c, parts = a[defined], c[defined], [x[defined] for x in parts]
+    if not len(a):
+        raise EvaluationError("randomization inference: no reassignment gives an estimate.")
 
     def p_value(t0: float) -> float:
-        with np.errstate(invalid="ignore"):
-            extreme = np.abs(a - t0 * c) >= abs(est - t0) * (1 - _TIE_TOL)
-        return float(extreme.mean()) if res.exact else float((1 + extreme.sum()) / (1 + len(a)))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            if parts:
+                yy, yd, dd = parts
+                spread = np.sqrt(np.maximum(yy - 2 * t0 * yd + t0 * t0 * dd, 0.0))
+                extreme = np.abs(a - t0 * c) / spread >= abs(estimate - t0) / se * (1 - _TIE_TOL)
+            else:
+                extreme = np.abs(a - t0 * c) >= abs(estimate - t0) * (1 - _TIE_TOL)
+        return float(extreme.mean()) if exact else float((1 + extreme.sum()) / (1 + len(a)))
 
-    lo, hi = invert_test(p_value, est, result.se, result.alpha)
-    return FewClusterInterval(est, res.p_value, lo, hi, "randomization_inference", res.n_permutations, res.exact)
+    lo, hi = invert_test(p_value, estimate, se, alpha)
+    return FewClusterInterval(estimate, p_value(0.0), lo, hi, "randomization_inference", len(a), exact)
+
+
+def applied_att(result: ImputationResult, values: np.ndarray) -> tuple[float, np.ndarray]:
+    r"""The fitted estimator's ATT of another outcome vector, and its BJS cluster scores.
+
+    For a given design (rows, weights, treatment) the imputation estimator and every part of its standard error
+    are linear in the outcome: the ATT is :math:`\sum_i v_i x_i`, and the cluster scores
+    :math:`s_c = \sum_{i \in c} v_i \tilde\varepsilon_i(x)` use the residuals of ``x`` (the untreated fit's, and
+    the treated rows' deviations from their reference means, leave-out as in the fit), so that the standard error of
+    the fit of ``x`` is :math:`\lVert s \rVert`. ``values`` is aligned with the rows the fit used
+    (``result._state["data"]``); for example the observed treatment indicator :math:`D_{obs}` when the fit is a
+    placebo, whose estimate and scores of :math:`Y - \tau_0 D_{obs}` are then the fit's less :math:`\tau_0` times
+    these.
+
+    Returns
+    -------
+    (float, numpy.ndarray)
+        The ATT and the cluster scores (one per cluster of the fit).
+    """
+    st = result._state
+    design, fit, train, rows = st["design"], st["fit"], st["train"], st["rows_t"]
+    values = np.asarray(values, dtype=float)
+    b, alpha_m = fit.coefficients(values[train])
+    res_train = values[train] - alpha_m[design.unit[train]] - design.zb(train, b)
+    tau = values[rows] - alpha_m[design.unit[rows]] - design.zb(rows, b)
+    g, t_values = st["g"][rows], st["t_values"][rows]
+    event = (t_values - g).astype(np.int64)
+    cell = pd.DataFrame({"cohort": g, "time": t_values}).groupby(["cohort", "time"], sort=True).ngroup().to_numpy()
+    ref = _Reference.of(cell, event, design.cluster[rows], design.w[rows], bool(st["leave_out"]))
+    a = st["weights_t"]
+    (scores,) = _cluster_scores(design, fit, rows, a, np.concatenate([res_train, ref.deviation(tau)]))
+    return float(a @ tau), scores
 
 
 def _linear_att(design, treated: np.ndarray, outcomes: tuple[np.ndarray, ...]) -> tuple[float, ...]:
-    """Return the imputation ATT of each outcome vector under the treatment ``treated`` (0 when not estimable)."""
+    """Return the imputation ATT of each outcome vector under the treatment ``treated`` (NaN when not estimable)."""
     if not treated.any() or treated.all():
-        return tuple(0.0 for _ in outcomes)
+        return tuple(float("nan") for _ in outcomes)
     train = np.flatnonzero(~treated)
     fit = _Fit.on(design, train)
     rows = np.flatnonzero(treated)
     t_has_train = np.bincount(design.time[train], minlength=design.n_times) > 0
     rows = rows[(fit.unit_weight[design.unit[rows]] > 0) & t_has_train[design.time[rows]]]
     if not len(rows):
-        return tuple(0.0 for _ in outcomes)
+        return tuple(float("nan") for _ in outcomes)
     a = design.w[rows] / design.w[rows].sum()
     out = []
     for values in outcomes:
