@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from evaluation.compare import match_cohort
 from evaluation.design_randomization import design_randomization
 from evaluation.did.imputation_inference import applied_att, imputation_randomization, randomization_interval
 from evaluation.estimate import estimate_all, headline_fit, headline_sample
-from evaluation.compare import match_cohort
 from evaluation.inference.randomization import reassign_adoption
 
 MUNICIPALITIES = [101, 147, 151, 153, 155, 157, 159, 161, 163, 165, 167, 169, 173, 175, 183, 185, 187, 190, 201, 210,
@@ -125,12 +125,16 @@ def test_a_placebo_is_the_whole_design_redone_and_linear_in_the_hypothesised_eff
     sample, covariates, controls = headline_sample(placebo, matched, CONFIG, quiet)
     fit = headline_fit(sample, "sdq", covariates, CONFIG, controls=controls)
     d_obs = sample.loc[fit._state["data"].index, "_treated_observed"].to_numpy()
-    c = applied_att(fit, d_obs)
+    a, s_y = applied_att(fit, fit._state["design"].y)
+    c, s_d = applied_att(fit, d_obs)
+    assert (a, np.sqrt(s_y @ s_y)) == pytest.approx((fit.estimate, fit.se), rel=1e-12)
     assert c != 0  # the adopter's treated child-years are among the comparison's untreated ones
     tau0 = 0.7
     shifted = sample.assign(sdq=sample["sdq"] - tau0 * sample["_treated_observed"])
     refit = headline_fit(shifted, "sdq", covariates, CONFIG, controls=controls)
     assert refit.estimate == pytest.approx(fit.estimate - tau0 * c, abs=1e-10)
+    # its standard error too: the scores are linear in the outcome
+    assert refit.se == pytest.approx(np.linalg.norm(s_y - tau0 * s_d), rel=1e-10)
 
 
 def test_a_municipality_without_a_design_is_left_out_of_the_reference_distribution():
@@ -148,6 +152,20 @@ def test_undefined_pieces_are_left_out_not_counted_as_zero():
     kept = randomization_interval(2.0, 1.0, 0.05, a, c, exact=True)
     assert kept.draws == 4
     assert kept.p_value == pytest.approx(1 / 4)  # only the observed piece (2.0) is as extreme as 2.0
+
+
+def test_the_studentised_test_divides_each_placebo_by_its_own_standard_error():
+    # observed 2.0 with SE 1.0: t = 2. Placebos: a small, precise one (t = 3) and a large, noisy one (t = 1).
+    a, c = np.array([2.0, 0.3, -4.0]), np.zeros(3)
+    scale = (np.array([1.0, 0.01, 16.0]), np.zeros(3), np.zeros(3))
+    plain = randomization_interval(2.0, 1.0, 0.05, a, c, exact=True)
+    studentised = randomization_interval(2.0, 1.0, 0.05, a, c, exact=True, scale=scale)
+    assert plain.p_value == pytest.approx(2 / 3)  # |2.0| and |-4.0| are at least as large as 2.0
+    assert studentised.p_value == pytest.approx(2 / 3)  # t = 2 and t = 3 are at least 2; t = 1 is not
+    two = [0, 2]
+    single = randomization_interval(2.0, 1.0, 0.05, a[two], c[two], exact=True, scale=tuple(x[two] for x in scale))
+    assert single.p_value == pytest.approx(1 / 2)  # the noisy placebo's -4.0 is only t = 1
+    assert randomization_interval(2.0, 1.0, 0.05, a[two], c[two], exact=True).p_value == 1.0
 
 
 def test_the_headline_uses_the_redesigned_randomization_with_one_adopter():

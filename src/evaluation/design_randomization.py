@@ -15,11 +15,16 @@ its intervals were about eight times wider than the estimate's sampling error.
 
 Here each reassignment rebuilds the treatment columns of the cohort panel
 (:func:`evaluation.inference.randomization.reassign_adoption`), matches again with the study's matching settings
-and seed, and refits every child-level headline outcome. The interval inverts the test of a constant effect
+and seed, and refits every child-level headline outcome. The statistic is studentised, each placebo estimate divided
+by its own BJS standard error (the "randomization-t" of Young 2019, *QJE* 134(2), 557-598; Wu and Ding 2021,
+*JASA* 116(536), 1898-1913): municipalities differ greatly in size, so a small placebo municipality's estimate
+is noisy and, unstudentised, it would set the critical value for a large adopter's far more precise one. The
+test stays exact under the sharp null whatever the statistic. The interval inverts the test of a constant effect
 :math:`\tau_0` as in :func:`evaluation.did.imputation_inference.randomization_interval`: under :math:`\tau_0` the
 untreated outcome is :math:`Y - \tau_0 D_{obs}`, and since each placebo fit is linear in the outcome its
 statistic is :math:`a_b - \tau_0 c_b` with :math:`a_b` the placebo estimate of :math:`Y` and :math:`c_b` the
-same fit applied to :math:`D_{obs}` (:func:`evaluation.did.imputation_inference.applied_att`). Matching uses
+same fit applied to :math:`D_{obs}`; its standard error is linear in the outcome as well
+(:func:`evaluation.did.imputation_inference.applied_att`). Matching uses
 only baseline covariates, which the reform cannot change, so the matched samples do not depend on
 :math:`\tau_0`. With one adopter every reassignment is enumerated (as many as there are municipalities); with
 more, ``inference.redesign_permutations`` random ones are drawn with ``inference.seed``. A reassignment for
@@ -61,8 +66,11 @@ _OBSERVED = "_treated_observed"
 
 
 def _placebo(panel: pd.DataFrame, outcomes: list[str], config: Mapping[str, Any]) -> dict[str, tuple[float, ...]]:
-    """Match and fit under one reassignment; for each outcome the design could estimate, ``(a_b, c_b)`` and the
-    products ``(yy, yd, dd)`` of its cluster scores of ``Y`` and ``D_obs``."""
+    """Match and fit under one reassignment.
+
+    Returns, for each outcome the design could estimate, ``(a_b, c_b)`` and the products ``(yy, yd, dd)`` of its
+    cluster scores of ``Y`` and ``D_obs``.
+    """
     from evaluation.compare import match_cohort
     from evaluation.estimate import headline_fit, headline_sample
 
@@ -136,12 +144,18 @@ def design_randomization(
                 missing[outcome] += 1
             pieces[outcome].append(values.get(outcome, (np.nan,) * 5))
         if i % 20 == 0:
-            progress(f"estimate: randomization with the design redone: {i:,} reassignments ({time.monotonic() - start:.0f} s)")
+            seconds = time.monotonic() - start
+            progress(f"estimate: randomization with the design redone: {i:,} reassignments ({seconds:.0f} s)")
         return pieces[outcomes[0]][-1][0]
 
     res = randomization_inference(
-        data, statistic, unit="municipality", first_treat="first_treat", time="year",
-        n_permutations=n_permutations, seed=seed,
+        data,
+        statistic,
+        unit="municipality",
+        first_treat="first_treat",
+        time="year",
+        n_permutations=n_permutations,
+        seed=seed,
     )
     how = "every distinct" if res.exact else "random"
     progress(

@@ -350,7 +350,7 @@ def _few_cluster(
 
 
 def _choice(result: Any, config: Mapping[str, Any]) -> Any:
-    """The few-cluster policy's choice for one fit (:func:`evaluation.inference.choose_inference`)."""
+    """Return the few-cluster policy's choice for one fit (:func:`evaluation.inference.choose_inference`)."""
     from evaluation.inference import choose_inference
 
     cfg = {**INFERENCE_SETTINGS, **(config.get("inference") or {})}

@@ -28,12 +28,12 @@ Randomization inference (:func:`imputation_randomization`)
     few (:func:`evaluation.inference.randomization.randomization_inference`), and the estimator
     recomputed. The interval inverts the test of a constant effect :math:`\tau_0`: by linearity,
     :math:`\hat\tau_b(Y - \tau_0 D_{obs}) = a_b - \tau_0 c_b` with :math:`a_b = \hat\tau_b(Y)` and
-    :math:`c_b = \hat\tau_b(D_{obs})` (Imbens and Rubin 2015, ch. 5). Known limitation: on a matched
-    sample the placebos reuse the real adopters' matched comparison children, so a placebo municipality's
-    "treated" rows are the few of them who live there and its estimate is noisier than an adopter's. The
-    test stays valid but conservative; with one adopter in the synthetic registry the intervals were several
-    times wider than the estimate's sampling error. Redoing the matching for each reassignment (the whole
-    design, as the randomization asks) would remove this; it is not done yet.
+    :math:`c_b = \hat\tau_b(D_{obs})` (Imbens and Rubin 2015, ch. 5). On a matched sample the placebos
+    reuse the real adopters' matched comparison children, so a placebo municipality's "treated" rows are the
+    few of them who live there and its estimate is noisier than an adopter's: the test stays valid but is very
+    conservative. The headline therefore redoes the matching for every reassignment and studentises
+    (:mod:`evaluation.design_randomization`, with :func:`randomization_interval` and :func:`applied_att`);
+    this function remains for municipality-level outcomes and for ``inference.redesign: false``.
 """
 
 from __future__ import annotations
@@ -440,7 +440,7 @@ def randomization_interval(
 
 
 def applied_att(result: ImputationResult, values: np.ndarray) -> tuple[float, np.ndarray]:
-    r"""The fitted estimator's ATT of another outcome vector, and its BJS cluster scores.
+    r"""Return the fitted estimator's ATT of another outcome vector, and its BJS cluster scores.
 
     For a given design (rows, weights, treatment) the imputation estimator and every part of its standard error
     are linear in the outcome: the ATT is :math:`\sum_i v_i x_i`, and the cluster scores
