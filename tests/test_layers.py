@@ -43,6 +43,7 @@ STEPS = frozenset(
     {
         "cohort",
         "compare",
+        "design_randomization",
         "economics",
         "estimate",
         "fewclusters",
