@@ -12,7 +12,8 @@
     ``outcomes.primary``, ``secondary`` and ``placement`` (:func:`headline_outcomes`); ``breakdown_rate``
     as the relative change against the imputed counterfactual mean, ``caseload`` on municipality-years.
     Its interval and p-value come from the few-cluster policy (:func:`evaluation.inference.choose_inference`:
-    t with G - 1 degrees of freedom, restricted wild cluster bootstrap, or randomization inference);
+    t with G - 1 degrees of freedom, restricted wild cluster bootstrap, or randomization inference, which for
+    child-level outcomes redoes the matching for every reassignment: :mod:`evaluation.design_randomization`);
     ``se`` is the BJS standard error. The interval of a 0/1 outcome (``placement_rate``,
     ``network_foster_share``) is cut to the effects it can have (:func:`within_possible_effects`).
 ``twfe_matched`` (``did_twfe_matched``)
