@@ -77,6 +77,9 @@ def _placebo(panel: pd.DataFrame, outcomes: list[str], config: Mapping[str, Any]
     def quiet(_message: str) -> None:
         return None
 
+    # the event study's placebo leads come from a second fit that the ATT does not use
+    config = {**config, "estimation": {**(config.get("estimation") or {}), "event_leads": 0}}
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
