@@ -327,6 +327,20 @@ def test_placebo_leads_are_zero_without_pre_trends_and_keep_each_cohorts_earlies
     assert result.event_covariance.shape == (len(result.event_study),) * 2
 
 
+def test_leads_that_leave_no_treated_unit_identified_give_the_post_periods_only():
+    """One adopter (unit 3, 2013) observed from 2011: its untreated years 2011-2012 are both leads, so the fit
+    that leaves the leads out has nothing to impute its rows from."""
+    data = _repeated_cross_sections()
+    data = data.loc[(data["g"] == 0) | (data["unit"] == 3)]
+    data = data.loc[(data["unit"] != 3) | (data["year"] >= 2011)].assign(g=lambda d: np.where(d["unit"] == 3, 2013, 0))
+    plain = did_imputation(data, "y", unit="unit", time="year", cohort="g")
+    with pytest.warns(UserWarning, match="no event study with leads"):
+        result = did_imputation(data, "y", unit="unit", time="year", cohort="g", leads=2)
+    assert result.estimate == plain.estimate
+    assert (result.event_study["pre"] == 0).all()
+    assert result.event_study["event_time"].tolist() == list(range(0, 7))
+
+
 def test_honest_did_rows_use_the_event_study_relative_to_the_year_before_adoption():
     from evaluation.estimate import _normalised_event_study, sensitivity_rows
 

@@ -782,9 +782,15 @@ def did_imputation(
             [funcs.weights[i] for i in event_rows],
         ),
     )
-    if leads > 0:
-        event_table, event_scores, event_fit, event_funcs = _event_study_with_leads(
-            design, g, t_values, treated, leads, dof, alpha, leave_out
+    with_leads = _event_study_with_leads(design, g, t_values, treated, leads, dof, alpha, leave_out) if leads else None
+    if with_leads is not None:
+        event_table, event_scores, event_fit, event_funcs = with_leads
+    elif leads:
+        warnings.warn(
+            f"did_imputation {outcome}: no event study with leads: leaving the {leads} pre-adoption periods out of "
+            "the fit leaves no treated row with an untreated row of its unit to impute from; the event study has "
+            "the post-adoption periods only.",
+            stacklevel=2,
         )
     cov = event_scores.T @ event_scores
     treated_mean = float(w_t @ design.y[rows_t] / w_t.sum())
@@ -840,8 +846,12 @@ def _event_study_with_leads(
     dof: int,
     alpha: float,
     leave_out: bool,
-) -> tuple[pd.DataFrame, np.ndarray, _Fit, _Functionals]:
-    """Event study from one fit that leaves the ``leads`` pre-adoption periods out (placebo rows)."""
+) -> tuple[pd.DataFrame, np.ndarray, _Fit, _Functionals] | None:
+    """Event study from one fit that leaves the ``leads`` pre-adoption periods out (placebo rows).
+
+    None when no treated or placebo row can be imputed from that fit (every treated unit's untreated rows lie
+    in the periods left out).
+    """
     times = np.sort(np.unique(t_values))
     first_period = times[0]
     rel = np.where(g > 0, t_values - g, np.iinfo(np.int64).min)
@@ -854,6 +864,8 @@ def _event_study_with_leads(
     targets = np.flatnonzero(treated | placebo)
     ok_rows = (fit.unit_weight[design.unit[targets]] > 0) & t_has_train[design.time[targets]]
     targets = targets[ok_rows]
+    if not len(targets):
+        return None
     b, alpha_m = fit.coefficients(design.y[train])
     tau = design.y[targets] - alpha_m[design.unit[targets]] - design.zb(targets, b)
     res_train = design.y[train] - alpha_m[design.unit[train]] - design.zb(train, b)
