@@ -86,7 +86,7 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
-from evaluation.config import inference_outcomes, setting
+from evaluation.config import inference_outcomes, section, setting
 from evaluation.contract.results import columns_of
 from evaluation.disclosure.rules import below_threshold
 from evaluation.errors import ModelNotIdentifiedError
@@ -328,7 +328,7 @@ def _few_cluster(
     """
     from evaluation.did.imputation_inference import few_cluster_inference
 
-    cfg = {**INFERENCE_SETTINGS, **(config.get("inference") or {})}
+    cfg = section(config, "inference")
     choice = _choice(result, config)
     if choice.method == "randomization_inference" and redesigned and outcome in redesigned:
         interval = redesigned[outcome]
@@ -354,7 +354,7 @@ def _choice(result: Any, config: Mapping[str, Any]) -> Any:
     """Return the few-cluster policy's choice for one fit (:func:`evaluation.inference.choose_inference`)."""
     from evaluation.inference import choose_inference
 
-    cfg = {**INFERENCE_SETTINGS, **(config.get("inference") or {})}
+    cfg = section(config, "inference")
     return choose_inference(result.n_treated_clusters, result.n_clusters, cfg)
 
 
@@ -372,10 +372,6 @@ def _redesigned_intervals(
         if o not in MUNICIPALITY_OUTCOMES and _choice(f, config).method == "randomization_inference"
     }
     return design_randomization(panel, chosen, config, progress) if chosen else {}
-
-
-#: Defaults of the inference settings the headline reads (the schema's defaults of ``inference``).
-INFERENCE_SETTINGS: dict[str, Any] = {"bootstrap_draws": 9999, "permutations": 999, "seed": 20240501}
 
 
 def headline_fit(
@@ -514,7 +510,7 @@ def _event_table(fit: Any, outcome: str, choice: Any, config: Mapping[str, Any],
     """Return the headline's event study with the policy's inference; thin event times flagged, their interval blank."""
     from evaluation.did.imputation_inference import event_study_bootstrap
 
-    cfg = {**INFERENCE_SETTINGS, **(config.get("inference") or {})}
+    cfg = section(config, "inference")
     table = fit.event_study
     method = "cluster_robust"
     if choice.method != "cluster_robust":
