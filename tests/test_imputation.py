@@ -266,6 +266,26 @@ def test_randomization_with_one_adopter_enumerates_every_reassignment():
     assert ri.p_value == pytest.approx(np.mean(np.abs(stats) >= abs(result.estimate) * (1 - 1e-10)))
     assert ri.p_value == pytest.approx(1 / 8)
     assert ri.ci_low <= result.estimate <= ri.ci_high
+    # studentised: each reassignment's estimate over its own standard error, the fit of that assignment by hand
+    t_stats = []
+    for u in range(8):
+        moved = data.assign(g=np.where(data["unit"] == u, 2014, 0))
+        fit = did_imputation(moved, "y", unit="unit", time="year", cohort="g")
+        t_stats.append(fit.estimate / fit.se)
+    ri_t = imputation_randomization(result, n_permutations=999, studentize=True)
+    expected = np.mean(np.abs(t_stats) >= abs(result.estimate / result.se) * (1 - 1e-10))
+    assert ri_t.draws == 8 and ri_t.p_value == pytest.approx(expected)
+    # and under a hypothesised effect tau0 the statistic is that of the fit of y - tau0 * D_obs
+    tau0 = 1.5
+    shifted = data.assign(y=data["y"] - tau0 * ((data["g"] > 0) & (data["year"] >= data["g"])))
+    t0 = []
+    for u in range(8):
+        fit = did_imputation(shifted.assign(g=np.where(shifted["unit"] == u, 2014, 0)), "y", unit="unit", time="year",
+                             cohort="g")  # fmt: skip
+        t0.append(fit.estimate / fit.se)
+    observed = abs(result.estimate - tau0) / result.se
+    inside = np.mean(np.abs(t0) >= observed * (1 - 1e-10)) > 0.05
+    assert inside == (ri_t.ci_low <= tau0 <= ri_t.ci_high)
 
 
 def test_rows_that_cannot_be_imputed_are_counted_and_warned_about():

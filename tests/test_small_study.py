@@ -87,6 +87,16 @@ def test_the_inference_fits_one_treated_municipality(herning_study):
     chosen = inference.loc[inference["chosen"].astype(bool)]
     assert len(chosen) and (chosen["n_treated_clusters"] == 1).all()
     assert set(chosen["method"]) == {"randomization_inference"}
+    # the headline's rows carry the same interval: the matching redone for each of the ten reassignments
+    estimates = pd.read_csv(workdir / "results" / "final" / "estimates.csv")
+    main = estimates.loc[estimates["analysis"] == "main"].set_index("outcome")
+    for row in chosen.itertuples():
+        assert (row.ci_low, row.ci_high, row.p_value) == pytest.approx(
+            tuple(main.loc[row.outcome, ["ci_low", "ci_high", "p_value"]]), rel=1e-6
+        )
+        assert row.draws == len(MUNICIPALITIES)
+    log = (workdir / "logs" / "final" / "estimate_effects.log").read_text(encoding="utf-8")
+    assert "randomization with the design redone: 10 every distinct reassignments" in log
 
 
 def test_factsheets_only_for_municipalities_in_the_data(herning_study):

@@ -313,7 +313,7 @@ def headline_sample(
     return sample, [f"cov_{c}" for c in columns], controls
 
 
-def _few_cluster(
+def few_cluster_interval(
     result: Any,
     outcome: str,
     config: Mapping[str, Any],
@@ -322,9 +322,15 @@ def _few_cluster(
 ) -> tuple[Any, Any]:
     """Return the inference the policy picks for one headline fit, and its interval.
 
-    ``redesigned`` holds intervals of randomization inference with the design redone
-    (:func:`evaluation.design_randomization.design_randomization`); when the policy picks randomization
-    inference and the outcome has one, it is used.
+    The estimate step and the inference table (:func:`evaluation.fewclusters.choice.inference_table`) both use it,
+    so the two give the same interval. ``redesigned`` holds intervals of randomization inference with the design
+    redone (:func:`redesigned_intervals`); when the policy picks randomization inference and the outcome has one,
+    it is used, otherwise randomization inference reuses the fit's sample and is studentised
+    (:func:`evaluation.did.imputation_inference.imputation_randomization`).
+
+    Returns
+    -------
+    (InferenceChoice, FewClusterInterval)
     """
     from evaluation.did.imputation_inference import few_cluster_inference
 
@@ -341,6 +347,7 @@ def _few_cluster(
             n_boot=int(cfg["bootstrap_draws"]),
             n_permutations=int(cfg["permutations"]),
             seed=int(cfg["seed"]),
+            studentize=True,
         )
         how = choice.method
     progress(
@@ -358,13 +365,35 @@ def _choice(result: Any, config: Mapping[str, Any]) -> Any:
     return choose_inference(result.n_treated_clusters, result.n_clusters, cfg)
 
 
-def _redesigned_intervals(
+def redesigned_intervals(
     panel: pd.DataFrame | None, fits: Mapping[str, Any], config: Mapping[str, Any], progress: Callable[[str], None]
 ) -> dict[str, Any]:
-    """Randomization intervals with the matching redone, for the child-level fits the policy gives randomization."""
+    """Return randomization intervals with the matching redone, for the child-level fits the policy gives randomization.
+
+    Parameters
+    ----------
+    panel
+        The cohort panel, or None to skip (then an empty dict).
+    fits
+        Headline fits by outcome (:func:`headline_fit`).
+    config
+        Uses ``inference`` (``redesign`` false: an empty dict) and what the design reads (without
+        ``matching.covariates`` there is no matching to redo: an empty dict).
+    progress
+        Progress messages.
+
+    Returns
+    -------
+    dict of str to FewClusterInterval
+        :func:`evaluation.design_randomization.design_randomization` of the fits the policy gives randomization
+        inference (child-level outcomes only).
+    """
     from evaluation.design_randomization import design_randomization
 
     if panel is None or not setting(config, "inference", "redesign"):
+        return {}
+    if not (config.get("matching") or {}).get("covariates"):
+        progress("estimate: no matching settings (matching.covariates): randomization inference reuses the sample")
         return {}
     chosen = {
         o: f
@@ -469,9 +498,9 @@ def _headline_rows(
         fitted[outcome] = fit
     if fits is not None:
         fits.update(fitted)
-    redesigned = _redesigned_intervals(panel, fitted, config, progress)
+    redesigned = redesigned_intervals(panel, fitted, config, progress)
     for outcome, fit in fitted.items():
-        choice, interval = _few_cluster(fit, outcome, config, progress, redesigned)
+        choice, interval = few_cluster_interval(fit, outcome, config, progress, redesigned)
         if event_study:
             events.append(_event_table(fit, outcome, choice, config, min_treated))
             primary = outcome in ((config.get("outcomes") or {}).get("primary") or [])

@@ -17,7 +17,7 @@ rule inference_outcome:
         runtime=30,
     params:
         # rerun when these change
-        design=config["estimation"] | config.get("inference", {}),
+        design=config["estimation"] | config["matching"] | config.get("inference", {}),
         code=get_code_digest("inference_outcome"),
     script:
         "../scripts/step.py"

@@ -330,7 +330,7 @@ def event_study_bootstrap(
 
 
 def imputation_randomization(
-    result: ImputationResult, *, n_permutations: int = 999, seed: int = 0
+    result: ImputationResult, *, n_permutations: int = 999, seed: int = 0, studentize: bool = False
 ) -> FewClusterInterval:
     """Randomization inference for the ATT over reassignments of the adoption schedule (module docstring).
 
@@ -347,6 +347,10 @@ def imputation_randomization(
         Random reassignments; every distinct one is used when there are fewer.
     seed
         Seed of the ``numpy.random.Generator``.
+    studentize
+        Divide each reassignment's estimate by its own BJS standard error (:func:`randomization_interval`'s
+        ``scale``), as the headline does: units of very different size otherwise let the noisy estimates of small
+        ones set the critical value for a large one. False (the default) compares the estimates themselves.
 
     Returns
     -------
@@ -359,21 +363,30 @@ def imputation_randomization(
     frame = pd.DataFrame({"unit": design.unit, "first_treat": st["g"].astype(np.int64)})
     t_values = st["t_values"]
     d_obs = st["treated_mask"].astype(float)
-    pieces: list[tuple[float, float]] = []
+    pieces: list[tuple[float, ...]] = []
 
     def stat(df: pd.DataFrame) -> float:
         g = df["first_treat"].to_numpy()
         treated = (g > 0) & (t_values >= g)
-        a_b, c_b = _linear_att(design, treated, (design.y, d_obs))
-        pieces.append((a_b, c_b))
-        return a_b
+        placebo = _placebo_fit(design, treated)
+        if placebo is None:
+            pieces.append((np.nan,) * 5)
+        else:
+            fit, rows, a = placebo
+            a_b, s_y = _att_scores(design, fit, rows, a, g, t_values, st["leave_out"], design.y)
+            c_b, s_d = _att_scores(design, fit, rows, a, g, t_values, st["leave_out"], d_obs)
+            pieces.append((a_b, c_b, float(s_y @ s_y), float(s_y @ s_d), float(s_d @ s_d)))
+        return pieces[-1][0]
 
     del data
     res = randomization_inference(
         frame, stat, unit="unit", first_treat="first_treat", time=None, n_permutations=n_permutations, seed=seed
     )
     arr = np.array(pieces[1:])
-    return randomization_interval(res.statistic, result.se, result.alpha, arr[:, 0], arr[:, 1], exact=res.exact)
+    scale = (arr[:, 2], arr[:, 3], arr[:, 4]) if studentize else None
+    return randomization_interval(
+        res.statistic, result.se, result.alpha, arr[:, 0], arr[:, 1], exact=res.exact, scale=scale
+    )
 
 
 def randomization_interval(
@@ -457,38 +470,47 @@ def applied_att(result: ImputationResult, values: np.ndarray) -> tuple[float, np
         The ATT and the cluster scores (one per cluster of the fit).
     """
     st = result._state
-    design, fit, train, rows = st["design"], st["fit"], st["train"], st["rows_t"]
+    return _att_scores(
+        st["design"], st["fit"], st["rows_t"], st["weights_t"], st["g"], st["t_values"], st["leave_out"], values
+    )
+
+
+def _att_scores(
+    design: Any,
+    fit: _Fit,
+    rows: np.ndarray,
+    a: np.ndarray,
+    g: np.ndarray,
+    t_values: np.ndarray,
+    leave_out: bool,
+    values: np.ndarray,
+) -> tuple[float, np.ndarray]:
+    """ATT and BJS cluster scores of ``values`` for the untreated fit ``fit``, treated ``rows`` with weights ``a``."""
     values = np.asarray(values, dtype=float)
+    train = fit.rows
     b, alpha_m = fit.coefficients(values[train])
     res_train = values[train] - alpha_m[design.unit[train]] - design.zb(train, b)
     tau = values[rows] - alpha_m[design.unit[rows]] - design.zb(rows, b)
-    g, t_values = st["g"][rows], st["t_values"][rows]
-    event = (t_values - g).astype(np.int64)
-    cell = pd.DataFrame({"cohort": g, "time": t_values}).groupby(["cohort", "time"], sort=True).ngroup().to_numpy()
-    ref = _Reference.of(cell, event, design.cluster[rows], design.w[rows], bool(st["leave_out"]))
-    a = st["weights_t"]
+    g_t, t_t = np.asarray(g)[rows], np.asarray(t_values)[rows]
+    event = (t_t - g_t).astype(np.int64)
+    cell = pd.DataFrame({"cohort": g_t, "time": t_t}).groupby(["cohort", "time"], sort=True).ngroup().to_numpy()
+    ref = _Reference.of(cell, event, design.cluster[rows], design.w[rows], bool(leave_out))
     (scores,) = _cluster_scores(design, fit, rows, a, np.concatenate([res_train, ref.deviation(tau)]))
     return float(a @ tau), scores
 
 
-def _linear_att(design, treated: np.ndarray, outcomes: tuple[np.ndarray, ...]) -> tuple[float, ...]:
-    """Return the imputation ATT of each outcome vector under the treatment ``treated`` (NaN when not estimable)."""
+def _placebo_fit(design: Any, treated: np.ndarray) -> tuple[_Fit, np.ndarray, np.ndarray] | None:
+    """Return the untreated fit, imputable treated rows and their ATT weights under ``treated`` (None: no estimate)."""
     if not treated.any() or treated.all():
-        return tuple(float("nan") for _ in outcomes)
+        return None
     train = np.flatnonzero(~treated)
     fit = _Fit.on(design, train)
     rows = np.flatnonzero(treated)
     t_has_train = np.bincount(design.time[train], minlength=design.n_times) > 0
     rows = rows[(fit.unit_weight[design.unit[rows]] > 0) & t_has_train[design.time[rows]]]
     if not len(rows):
-        return tuple(float("nan") for _ in outcomes)
-    a = design.w[rows] / design.w[rows].sum()
-    out = []
-    for values in outcomes:
-        b, alpha_m = fit.coefficients(values[train])
-        tau = values[rows] - alpha_m[design.unit[rows]] - design.zb(rows, b)
-        out.append(float(a @ tau))
-    return tuple(out)
+        return None
+    return fit, rows, design.w[rows] / design.w[rows].sum()
 
 
 def few_cluster_inference(
@@ -499,8 +521,12 @@ def few_cluster_inference(
     n_boot: int = 9999,
     n_permutations: int = 999,
     seed: int = 0,
+    studentize: bool = False,
 ) -> FewClusterInterval:
-    """Dispatch to the method the inference policy chose (``cluster_robust`` returns the t interval)."""
+    """Dispatch to the method the inference policy chose (``cluster_robust`` returns the t interval).
+
+    ``studentize`` is passed to :func:`imputation_randomization`.
+    """
     if method == "cluster_robust":
         return FewClusterInterval(
             result.estimate, result.p_value, result.ci_low, result.ci_high, "cluster_robust", 0, False
@@ -513,5 +539,5 @@ def few_cluster_inference(
             seed=seed,  # type: ignore[arg-type]
         )
     if method == "randomization_inference":
-        return imputation_randomization(result, n_permutations=n_permutations, seed=seed)
+        return imputation_randomization(result, n_permutations=n_permutations, seed=seed, studentize=studentize)
     raise EvaluationError(f"unknown inference method {method!r}")

@@ -129,12 +129,16 @@ def inference_table(
         :data:`INFERENCE_COLUMNS`; per outcome one row with ``inference`` = the chosen method
         (``chosen`` True) and, unless that is cluster-robust, a ``cluster_robust`` row.
     """
-    from evaluation.did.imputation_inference import few_cluster_inference
     from evaluation.errors import ModelNotIdentifiedError
-    from evaluation.estimate import RELATIVE_OUTCOMES, headline_fit, headline_sample
-    from evaluation.inference import choose_inference
+    from evaluation.estimate import (
+        RELATIVE_OUTCOMES,
+        few_cluster_interval,
+        headline_fit,
+        headline_sample,
+        redesigned_intervals,
+    )
 
-    cfg = _settings(config)
+    _settings(config)  # a wrong setting stops here with a clear message
     outcomes = inference_outcomes(config) if outcomes is None else list(outcomes)
     sample, covariates, controls = headline_sample(panel, matched, config, progress)
     rows = []
@@ -148,7 +152,8 @@ def inference_table(
             progress(f"inference: {outcome}: not estimated ({exc})")
             continue
         n_treated, n_clusters = fit.n_treated_clusters, fit.n_clusters
-        choice = choose_inference(n_treated, n_clusters, cfg)
+        redesigned = redesigned_intervals(panel, {outcome: fit}, config, progress)
+        choice, res = few_cluster_interval(fit, outcome, config, progress, redesigned)
         g_star = choice.effective_clusters
         common = {
             "outcome": outcome,
@@ -177,14 +182,6 @@ def inference_table(
             "draws": 0,
         }
         if choice.method != "cluster_robust":
-            res = few_cluster_inference(
-                fit,
-                choice.method,
-                weight_type=choice.weight_type,
-                n_boot=cfg["bootstrap_draws"],
-                n_permutations=cfg["permutations"],
-                seed=cfg["seed"],
-            )
             chosen = {**scaled(res.estimate, res.ci_low, res.ci_high), "se": se, "p_value": res.p_value}
             rows.append({**common, "inference": choice.method, "chosen": True, **chosen, "draws": res.draws})
         rows.append(robust_row)
