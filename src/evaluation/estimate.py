@@ -48,6 +48,8 @@ from evaluation.estimate import (
     headline_sample,     # panel, matched, config -> (matched child-years with cov_* and age_* columns, covariates, controls)
     headline_fit,        # sample, outcome, covariates, config, *, caseload=None, controls=() -> ImputationResult
     caseload_panel,      # sagsbehandlere, config -> municipality, year, caseload, n_months, first_treat
+    few_cluster_interval,  # fit, outcome, config, progress, redesigned=None -> (policy's choice, its interval)
+    redesigned_intervals,  # panel, fits, config, progress -> randomization intervals with the matching redone
     did_twfe, diff_in_means,
 )
 ```

@@ -11,10 +11,14 @@ balanced-design value of Carter, Schnepel and Steigerwald 2017) and runs it
     Restricted wild cluster bootstrap of the linear estimator, Webb weights below
     ``inference.webb_below`` treated clusters, interval by test inversion.
 ``randomization_inference``
-    The adoption years are permuted across municipalities (MacKinnon and Webb 2020) and the estimator
-    recomputed; the interval inverts the randomization test of a constant effect (Imbens and Rubin
-    2015, ch. 5). :func:`randomization_ci` is the generic inversion for statistics of the form
-    :math:`a_b - \beta_0 c_b`.
+    The adoption years are permuted across municipalities (MacKinnon and Webb 2020) and, for each
+    permutation, the matching and the estimator are redone and the estimate divided by its own standard
+    error (:mod:`evaluation.design_randomization`); the interval inverts the randomization test of a constant
+    effect (Imbens and Rubin 2015, ch. 5). :func:`randomization_ci` is the generic inversion for statistics of
+    the form :math:`a_b - \beta_0 c_b`.
+
+The chosen interval comes from :func:`evaluation.estimate.few_cluster_interval`, as the headline's in
+``estimates.csv`` does, so the two files agree.
 ``cluster_robust``
     The estimator's own t-interval (BJS standard error) with G - 1 degrees of freedom.
 
