@@ -36,9 +36,9 @@ Municipality-year outcomes (``caseload``) have no matching; their randomization 
 (:func:`~evaluation.did.imputation_inference.imputation_randomization`, studentised in the pipeline) already
 redoes the whole design.
 
-Validation (a Monte Carlo script, not in the repository; ``tiny``, Herning the only adopter, no effect, 17
+Validation (a Monte Carlo script, not in the repository; ``tiny``, Herning the only adopter, no effect, 25
 replications): no interval missed the truth for SDQ, school absence, cost per child or placement rate, and the
-median interval was 1.2 to 2 times as wide as the sampling error of the estimates implies (2 x 1.96 x their SD),
+median interval was 1.3 to 1.9 times as wide as the sampling error of the estimates implies (2 x 1.96 x their SD),
 against about eight times when the observed matched sample was reused.
 
 API page: Analysis steps (`evaluation.cohort`, `evaluation.compare`, `evaluation.estimate`)
