@@ -370,12 +370,15 @@ def imputation_randomization(
         treated = (g > 0) & (t_values >= g)
         placebo = _placebo_fit(design, treated)
         if placebo is None:
-            pieces.append((np.nan,) * 5)
+            pieces.append((np.nan,) * (5 if studentize else 2))
         else:
             fit, rows, a = placebo
-            a_b, s_y = _att_scores(design, fit, rows, a, g, t_values, st["leave_out"], design.y)
-            c_b, s_d = _att_scores(design, fit, rows, a, g, t_values, st["leave_out"], d_obs)
-            pieces.append((a_b, c_b, float(s_y @ s_y), float(s_y @ s_d), float(s_d @ s_d)))
+            a_b, s_y = _att_scores(design, fit, rows, a, g, t_values, st["leave_out"], design.y, studentize)
+            c_b, s_d = _att_scores(design, fit, rows, a, g, t_values, st["leave_out"], d_obs, studentize)
+            if s_y is None or s_d is None:  # not studentised: the estimates alone
+                pieces.append((a_b, c_b))
+            else:
+                pieces.append((a_b, c_b, float(s_y @ s_y), float(s_y @ s_d), float(s_d @ s_d)))
         return pieces[-1][0]
 
     del data
@@ -484,19 +487,25 @@ def _att_scores(
     t_values: np.ndarray,
     leave_out: bool,
     values: np.ndarray,
-) -> tuple[float, np.ndarray]:
-    """ATT and BJS cluster scores of ``values`` for the untreated fit ``fit``, treated ``rows`` with weights ``a``."""
+    scores: bool = True,
+) -> tuple[float, np.ndarray | None]:
+    """ATT and BJS cluster scores of ``values`` for the untreated fit ``fit``, treated ``rows`` with weights ``a``.
+
+    With ``scores`` false the scores are not computed (None): the ATT alone costs one solve.
+    """
     values = np.asarray(values, dtype=float)
     train = fit.rows
     b, alpha_m = fit.coefficients(values[train])
-    res_train = values[train] - alpha_m[design.unit[train]] - design.zb(train, b)
     tau = values[rows] - alpha_m[design.unit[rows]] - design.zb(rows, b)
+    if not scores:
+        return float(a @ tau), None
+    res_train = values[train] - alpha_m[design.unit[train]] - design.zb(train, b)
     g_t, t_t = np.asarray(g)[rows], np.asarray(t_values)[rows]
     event = (t_t - g_t).astype(np.int64)
     cell = pd.DataFrame({"cohort": g_t, "time": t_t}).groupby(["cohort", "time"], sort=True).ngroup().to_numpy()
     ref = _Reference.of(cell, event, design.cluster[rows], design.w[rows], bool(leave_out))
-    (scores,) = _cluster_scores(design, fit, rows, a, np.concatenate([res_train, ref.deviation(tau)]))
-    return float(a @ tau), scores
+    (cluster_scores,) = _cluster_scores(design, fit, rows, a, np.concatenate([res_train, ref.deviation(tau)]))
+    return float(a @ tau), cluster_scores
 
 
 def _placebo_fit(design: Any, treated: np.ndarray) -> tuple[_Fit, np.ndarray, np.ndarray] | None:

@@ -17,13 +17,12 @@ balanced-design value of Carter, Schnepel and Steigerwald 2017) and runs it
     effect (Imbens and Rubin 2015, ch. 5). :func:`randomization_ci` is the generic inversion for statistics of
     the form :math:`a_b - \beta_0 c_b`.
 
-The chosen interval comes from :func:`evaluation.estimate.few_cluster_interval`, as the headline's in
-``estimates.csv`` does, so the two files agree.
 ``cluster_robust``
     The estimator's own t-interval (BJS standard error) with G - 1 degrees of freedom.
 
 The cluster-robust row is always written beside the chosen one (``chosen`` False) so the report can
-show how much the inference matters. ``estimates.csv`` carries the chosen interval in its ``main`` rows.
+show how much the inference matters. ``estimates.csv`` carries the chosen interval in its ``main`` rows: both
+come from :func:`evaluation.estimate.few_cluster_interval`, so the two files agree.
 """
 
 from __future__ import annotations
