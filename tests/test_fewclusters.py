@@ -13,7 +13,6 @@ from evaluation.errors import ConfigError
 from evaluation.fewclusters import (
     INFERENCE_COLUMNS,
     design_numbers,
-    gather_inference,
     icc_anova,
     inference_outcomes,
     inference_table,
@@ -23,7 +22,6 @@ from evaluation.fewclusters import (
     randomization_ci,
     run_replication_job,
     write_inference,
-    write_inference_part,
 )
 from evaluation.inference import effective_clusters_balanced
 from evaluation.power import mde_formula
@@ -199,23 +197,25 @@ def test_replication_job_writes_json_and_removes_microdata(tmp_path, monkeypatch
     assert not (tmp_path / "interim" / "6").exists() and not (tmp_path / "6.json").exists()
 
 
-def test_outcomes_as_separate_jobs_gather_to_the_same_file(tmp_path) -> None:
-    # the pipeline runs each outcome's draws as a job of its own and gathers them in config order
+def test_the_estimate_step_writes_the_inference_table_of_its_own_fits(tmp_path) -> None:
+    # the pipeline's estimate step writes inference.csv from its headline fits; the standalone table agrees
+    from evaluation.estimate import estimate_all
+
     panel, matched = _panel(20, 6)
     panel = panel.assign(sdq2=panel["sdq"] * 2 + 1)
-    panel.to_parquet(tmp_path / "panel.parquet")
-    matched.to_parquet(tmp_path / "matched.parquet")
     config = {**CONFIG, "outcomes": {"primary": ["sdq"], "secondary": ["sdq2", "absent"]}}
     assert inference_outcomes(config) == ["sdq", "sdq2", "absent"]
-    parts = []
-    for outcome in inference_outcomes(config):
-        parts.append(tmp_path / f"{outcome}.parquet")
-        write_inference_part(
-            tmp_path / "panel.parquet", tmp_path / "matched.parquet", config, outcome, parts[-1], progress=_quiet
-        )
-    gathered = gather_inference(parts, tmp_path / "gathered.csv")
-    write_inference(
-        tmp_path / "panel.parquet", tmp_path / "matched.parquet", config, tmp_path / "whole.csv", progress=_quiet
-    )
-    assert (tmp_path / "gathered.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
-    assert gathered["outcome"].tolist() == ["sdq", "sdq", "sdq2", "sdq2"]  # the absent outcome is skipped
+    rows: list[dict] = []
+    estimates = estimate_all(panel, matched, config, _quiet, inference_out=rows)
+    from_step = pd.DataFrame(rows, columns=INFERENCE_COLUMNS)
+    pd.testing.assert_frame_equal(from_step, inference_table(panel, matched, config, progress=_quiet))
+    assert from_step["outcome"].tolist() == ["sdq", "sdq", "sdq2", "sdq2"]  # the absent outcome is skipped
+    chosen = from_step.loc[from_step["chosen"]].set_index("outcome")
+    main = estimates.loc[estimates["analysis"] == "main"].set_index("outcome").loc[chosen.index]
+    for column in ("estimate", "ci_low", "ci_high", "p_value"):
+        assert np.allclose(chosen[column], main[column], rtol=0, atol=1e-12)
+    panel.to_parquet(tmp_path / "panel.parquet")
+    matched.to_parquet(tmp_path / "matched.parquet")
+    paths = (tmp_path / "panel.parquet", tmp_path / "matched.parquet")
+    write_inference(*paths, config, tmp_path / "t.csv", progress=_quiet)
+    assert pd.read_csv(tmp_path / "t.csv")["outcome"].tolist() == from_step["outcome"].tolist()

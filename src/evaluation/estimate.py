@@ -478,8 +478,12 @@ def _headline_rows(
     fits: dict[str, Any] | None = None,
     event_study: bool = True,
     panel: pd.DataFrame | None = None,
+    inference_out: list[dict[str, Any]] | None = None,
 ) -> tuple[list[dict[str, Any]], list[pd.DataFrame], list[tuple[dict[str, Any], list[dict[str, Any]]]]]:
+    from evaluation.fewclusters.choice import inference_rows
+
     rows, events = [], []
+    inference_set = set(inference_outcomes(config))
     sensitivity: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
     min_treated = int(setting(config, "estimation", "min_treated_municipalities"))
     fitted: dict[str, Any] = {}
@@ -503,6 +507,8 @@ def _headline_rows(
     redesigned = redesigned_intervals(panel, fitted, config, progress)
     for outcome, fit in fitted.items():
         choice, interval = few_cluster_interval(fit, outcome, config, progress, redesigned)
+        if inference_out is not None and outcome in inference_set:
+            inference_out.extend(inference_rows(fit, outcome, choice, interval))
         if event_study:
             events.append(_event_table(fit, outcome, choice, config, min_treated))
             primary = outcome in ((config.get("outcomes") or {}).get("primary") or [])
@@ -677,6 +683,7 @@ def estimate_all(
     events: list[pd.DataFrame] | None = None,
     fits: dict[str, Any] | None = None,
     sensitivity_out: list[tuple[dict[str, Any], list[dict[str, Any]]]] | None = None,
+    inference_out: list[dict[str, Any]] | None = None,
 ) -> pd.DataFrame:
     """Run the headline and its comparisons for every configured outcome present in the data.
 
@@ -709,6 +716,10 @@ def estimate_all(
     sensitivity_out
         When a list (and ``events`` is one), each outcome's placebo pre-trend test and, for primary outcomes,
         HonestDiD rows (:func:`sensitivity_rows`) are appended to it.
+    inference_out
+        When a list, the rows of ``results/<release>/estimate/inference.csv`` for the outcomes of
+        ``outcomes.primary`` and ``secondary`` (:func:`evaluation.fewclusters.choice.inference_rows`: the chosen
+        inference beside the cluster-robust one, from the same fits and intervals as the ``main`` rows).
 
     Returns
     -------
@@ -728,6 +739,7 @@ def estimate_all(
         fits,
         events is not None,
         panel,
+        inference_out,
     )
     if events is not None:
         events.extend(event_tables)
@@ -864,8 +876,9 @@ def run_estimates(
     events_path: Path | None = None,
     pretrend_path: Path | None = None,
     honest_path: Path | None = None,
+    inference_path: Path | None = None,
 ) -> None:
-    """Pipeline step: write ``results/estimates.csv``, the outcome trends and the headline's event study.
+    """Pipeline step: write ``results/estimates.csv``, the outcome trends, the headline's event study and inference.
 
     Parameters
     ----------
@@ -888,14 +901,29 @@ def run_estimates(
     pretrend_path, honest_path
         Output CSVs of the placebo pre-trend tests (:data:`PRETREND_COLUMNS`) and the HonestDiD bounds of the
         primary outcomes (:data:`HONEST_COLUMNS`), or None.
+    inference_path
+        Output CSV of the chosen and the cluster-robust inference of the primary and secondary outcomes
+        (:data:`evaluation.fewclusters.choice.INFERENCE_COLUMNS`), or None.
     """
+    from evaluation.fewclusters.choice import INFERENCE_COLUMNS
+
     panel = pd.read_parquet(panel_path)
     matched = pd.read_parquet(matched_path)
     min_cell = int(config["disclosure"]["min_cell"])
     caseload = caseload_panel(pd.read_parquet(caseworkers_path), config) if caseworkers_path else None
     events: list[pd.DataFrame] = []
     sensitivity: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
-    raw = estimate_all(panel, matched, config, progress, caseload=caseload, events=events, sensitivity_out=sensitivity)
+    inference: list[dict[str, Any]] = []
+    raw = estimate_all(
+        panel,
+        matched,
+        config,
+        progress,
+        caseload=caseload,
+        events=events,
+        sensitivity_out=sensitivity,
+        inference_out=inference,
+    )
     table = publishable_estimates(raw, min_cell)
     outcomes = inference_outcomes(config)
     trend = trends(panel, matched, outcomes, min_cell)
@@ -916,6 +944,8 @@ def run_estimates(
     if honest_path is not None:
         honest = pd.DataFrame([r for _, rows in sensitivity for r in rows], columns=HONEST_COLUMNS)
         outputs.append((honest_path, honest))
+    if inference_path is not None:
+        outputs.append((inference_path, pd.DataFrame(inference, columns=INFERENCE_COLUMNS)))
     for path, frame in outputs:
         write_csv(frame, path)
     progress(f"estimate: wrote {len(table)} estimates to {estimates_path} and trends to {trends_path}")

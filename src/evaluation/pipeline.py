@@ -145,7 +145,7 @@ def match_children(input: Files, output: Files, log: Files, config: Mapping[str,
 
 
 def estimate_effects(input: Files, output: Files, log: Files, config: Mapping[str, Any]) -> None:
-    """Rule ``estimate_effects``: matched and unmatched DiD and the naive comparison."""
+    """Rule ``estimate_effects``: the headline with the policy's inference, matched and unmatched DiD, the naive one."""
     from evaluation.estimate import run_estimates
 
     with step_log(log[0], "estimate_effects") as progress:
@@ -160,6 +160,7 @@ def estimate_effects(input: Files, output: Files, log: Files, config: Mapping[st
             events_path=Path(output.events),
             pretrend_path=Path(output.pretrend),
             honest_path=Path(output.honest_did),
+            inference_path=Path(output.inference),
         )
 
 
@@ -300,25 +301,6 @@ def estimate_staggered(input: Files, output: Files, log: Files, config: Mapping[
             estimates_path=Path(input.estimates),
             progress=progress,
         )
-
-
-def inference_outcome(input: Files, output: Files, log: Files, config: Mapping[str, Any], outcome: str) -> None:
-    """Rule ``inference_outcome``: the policy's inference for one outcome, beside the cluster-robust one."""
-    from evaluation.fewclusters import write_inference_part
-
-    with step_log(log[0], f"inference_outcome {outcome}") as progress:
-        write_inference_part(
-            Path(input.panel), Path(input.matched), config, outcome, Path(output.part), progress=progress
-        )
-
-
-def choose_inference(input: Files, output: Files, log: Files) -> None:
-    """Rule ``choose_inference``: the outcomes' inference gathered into one table."""
-    from evaluation.fewclusters import gather_inference
-
-    with step_log(log[0], "choose_inference") as progress:
-        table = gather_inference([Path(p) for p in input.parts], Path(output.inference))
-        progress(f"wrote {output.inference}: {len(table)} rows from {len(input.parts)} outcomes")
 
 
 def power_table(input: Files, output: Files, log: Files, config: Mapping[str, Any]) -> None:

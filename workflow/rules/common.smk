@@ -141,7 +141,7 @@ def release_results(release):
         trends=rules.estimate_effects.output.trends,
         economics=rules.estimate_economics.output,
         staggered=rules.estimate_staggered.output,
-        inference=rules.choose_inference.output,
+        inference=rules.estimate_effects.output.inference,
         power=rules.power_table.output,
         synth=rules.synthetic_control.output,
         implementation=rules.monitor_implementation.output,
@@ -171,14 +171,4 @@ def economics_bootstrap_parts(wildcards):
     return expand(
         f"{INTERIM}/{wildcards.release}/economics_bootstrap/{{part}}.parquet",
         part=range(n_parts),
-    )
-
-
-def inference_outcome_parts(wildcards):
-    """The per-outcome inference files of one release, in the order of the configured outcomes."""
-    from evaluation.config import inference_outcomes
-
-    return expand(
-        f"{INTERIM}/{wildcards.release}/inference/{{outcome}}.parquet",
-        outcome=inference_outcomes(config),
     )

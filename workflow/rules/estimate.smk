@@ -1,5 +1,5 @@
 rule estimate_effects:
-    """The headline (imputation DiD on the matched children) and its comparisons: TWFE, unmatched, naive."""
+    """The headline (imputation DiD on the matched children, with the few-cluster policy's inference) and its comparisons."""
     input:
         panel=rules.build_panel.output.panel,
         matched=rules.match_children.output.matched,
@@ -10,6 +10,7 @@ rule estimate_effects:
         events="results/{release}/estimate/event_study_main.csv",
         pretrend="results/{release}/estimate/pretrend_main.csv",
         honest_did="results/{release}/estimate/honest_did.csv",
+        inference="results/{release}/estimate/inference.csv",
     log:
         "logs/{release}/estimate_effects.log",
     benchmark:

@@ -329,7 +329,7 @@ RESULTS_FILES: tuple[ResultsFile, ...] = (
     ),
     ResultsFile(
         "results/{release}/estimate/inference.csv",
-        "choose_inference",
+        "estimate_effects",
         (*_municipalities("n_clusters", "n_treated_clusters", "effective_clusters"), Count("draws", "draws")),
         columns=(
             "outcome:text inference:text chosen:flag method:text weight_type:text reason:text effective_clusters "

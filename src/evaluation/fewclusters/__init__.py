@@ -1,6 +1,6 @@
 """Few-treated-clusters inference in the pipeline: inference choice, power, synthetic control, Monte Carlo.
 
-The functions here are what the rules of ``workflow/rules/inference.smk`` and
+The functions here are what the rules of ``workflow/rules/power.smk``, ``workflow/rules/synth.smk`` and
 ``workflow/rules/montecarlo.smk`` call (through :mod:`evaluation.pipeline`). The
 methods themselves live in :mod:`evaluation.inference`, :mod:`evaluation.power`,
 :mod:`evaluation.synth` and :mod:`evaluation.montecarlo`; this package reads the
@@ -29,8 +29,8 @@ sc.tidy(); sc.summary(); sc.to_dict()       # "ATT" with the placebo p-value; te
 choose_inference(n_treated, n_clusters, config) # InferenceChoice(method, reason, effective_clusters, weight_type)
 from evaluation.power import mde_formula, power_by_simulation, power_table
 from evaluation.fewclusters import inference_table, icc_anova, power_design_table, run_replication_job, write_summary
-from evaluation.fewclusters import inference_outcomes, write_inference_part, gather_inference, write_inference
-# inference_table(panel, matched, config, outcomes=["sdq"]); the pipeline runs one job per outcome
+from evaluation.fewclusters import inference_outcomes, inference_rows, write_inference
+# inference_table(panel, matched, config, outcomes=["sdq"]); the pipeline's estimate step writes the same rows
 from evaluation.montecarlo import run_replication, replication_frame, summarise
 ```
 
@@ -45,9 +45,9 @@ returns when Spain is in the pool; `custom_v` reproduces a published V
 treatment (ADH 2015), using only data before the real date and predictor periods before the fake one. The wild
 bootstrap follows boottest: restricted by default,
 symmetric p-value, all 2^G Rademacher draws when G <= 12. G* follows Carter, Schnepel and
-Steigerwald (2017). The pipeline's `inference_outcome` rule runs each outcome's inference (with its
-bootstrap or permutation draws) as a job of its own, and `choose_inference` gathers them into
-`results/estimate/inference.csv` (the chosen method beside cluster-robust errors, with G*); `power_table` writes
+Steigerwald (2017). The pipeline's `estimate_effects` step writes `results/estimate/inference.csv` (the chosen
+method beside cluster-robust errors, with G*) from the headline's own fits and intervals
+(`inference_rows`), so it and `estimates.csv` agree and the bootstrap or permutation draws run once; `power_table` writes
 `results/power/mde.csv`;
 `make montecarlo REPS=200` runs the design validation (one Snakemake job per replication).
 
@@ -66,12 +66,11 @@ the report says so.
 from evaluation.fewclusters.choice import (
     INFERENCE_COLUMNS,
     INFERENCE_DEFAULTS,
-    gather_inference,
     inference_outcomes,
+    inference_rows,
     inference_table,
     randomization_ci,
     write_inference,
-    write_inference_part,
 )
 from evaluation.fewclusters.design_power import (
     POWER_COLUMNS,
@@ -107,8 +106,8 @@ __all__ = [
     "SYNTH_OUTCOMES",
     "design_numbers",
     "icc_anova",
-    "gather_inference",
     "inference_outcomes",
+    "inference_rows",
     "inference_table",
     "montecarlo_scenarios",
     "montecarlo_seeds",
@@ -120,7 +119,6 @@ __all__ = [
     "synth_tables",
     "write_summary",
     "write_inference",
-    "write_inference_part",
     "write_power",
     "write_synth",
 ]

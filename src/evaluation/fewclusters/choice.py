@@ -21,8 +21,10 @@ balanced-design value of Carter, Schnepel and Steigerwald 2017) and runs it
     The estimator's own t-interval (BJS standard error) with G - 1 degrees of freedom.
 
 The cluster-robust row is always written beside the chosen one (``chosen`` False) so the report can
-show how much the inference matters. ``estimates.csv`` carries the chosen interval in its ``main`` rows: both
-come from :func:`evaluation.estimate.few_cluster_interval`, so the two files agree.
+show how much the inference matters. In the pipeline the estimate step writes ``inference.csv`` beside
+``estimates.csv`` from the same fits and intervals (:func:`inference_rows`, with the interval of
+:func:`evaluation.estimate.few_cluster_interval`), so the two files agree and the draws run once;
+:func:`inference_table` computes the same rows on its own, for use outside the pipeline.
 """
 
 from __future__ import annotations
@@ -40,7 +42,14 @@ from evaluation.contract.results import columns_of
 from evaluation.errors import ConfigError
 from evaluation.io import write_csv
 
-__all__ = ["INFERENCE_COLUMNS", "INFERENCE_DEFAULTS", "inference_table", "randomization_ci", "write_inference"]
+__all__ = [
+    "INFERENCE_COLUMNS",
+    "INFERENCE_DEFAULTS",
+    "inference_rows",
+    "inference_table",
+    "randomization_ci",
+    "write_inference",
+]
 
 INFERENCE_DEFAULTS: dict[str, Any] = schema_defaults("inference")
 """Defaults of the config block ``inference``, read from the schema (their one source)."""
@@ -123,8 +132,8 @@ def inference_table(
     progress
         Progress messages.
     outcomes
-        The outcomes to run (default: :func:`inference_outcomes` of ``config``); the pipeline runs each
-        outcome's bootstrap or permutation draws as a job of its own.
+        The outcomes to run (default: :func:`inference_outcomes` of ``config``). The pipeline does not call this:
+        its estimate step writes the same rows from the headline's own fits (:func:`inference_rows`).
 
     Returns
     -------
@@ -133,13 +142,7 @@ def inference_table(
         (``chosen`` True) and, unless that is cluster-robust, a ``cluster_robust`` row.
     """
     from evaluation.errors import ModelNotIdentifiedError
-    from evaluation.estimate import (
-        RELATIVE_OUTCOMES,
-        few_cluster_interval,
-        headline_fit,
-        headline_sample,
-        redesigned_intervals,
-    )
+    from evaluation.estimate import few_cluster_interval, headline_fit, headline_sample, redesigned_intervals
 
     _settings(config)  # a wrong setting stops here with a clear message
     outcomes = inference_outcomes(config) if outcomes is None else list(outcomes)
@@ -154,70 +157,65 @@ def inference_table(
         except ModelNotIdentifiedError as exc:
             progress(f"inference: {outcome}: not estimated ({exc})")
             continue
-        n_treated, n_clusters = fit.n_treated_clusters, fit.n_clusters
         redesigned = redesigned_intervals(panel, {outcome: fit}, config, progress)
-        choice, res = few_cluster_interval(fit, outcome, config, progress, redesigned)
-        g_star = choice.effective_clusters
-        common = {
-            "outcome": outcome,
-            "method": choice.method,
-            "weight_type": choice.weight_type,
-            "reason": choice.reason_code,
-            "effective_clusters": g_star,
-            "n_clusters": n_clusters,
-            "n_treated_clusters": n_treated,
-        }
-
-        def scaled(estimate: float, lo: float, hi: float, fit: Any = fit, outcome: str = outcome) -> dict[str, float]:
-            if outcome not in RELATIVE_OUTCOMES:
-                return {"estimate": estimate, "ci_low": lo, "ci_high": hi}
-            rel = replace(fit, ci_low=lo, ci_high=hi).relative()
-            return {"estimate": rel.estimate, "ci_low": rel.ci_low, "ci_high": rel.ci_high}
-
-        se = fit.relative().se if outcome in RELATIVE_OUTCOMES else fit.se
-        robust_row = {
-            **common,
-            "inference": "cluster_robust",
-            "chosen": choice.method == "cluster_robust",
-            **scaled(fit.estimate, fit.ci_low, fit.ci_high),
-            "se": se,
-            "p_value": fit.p_value,
-            "draws": 0,
-        }
-        if choice.method != "cluster_robust":
-            chosen = {**scaled(res.estimate, res.ci_low, res.ci_high), "se": se, "p_value": res.p_value}
-            rows.append({**common, "inference": choice.method, "chosen": True, **chosen, "draws": res.draws})
-        rows.append(robust_row)
-        progress(f"inference: {outcome}: {choice.method} ({n_treated} of {n_clusters} municipalities treated)")
+        choice, interval = few_cluster_interval(fit, outcome, config, progress, redesigned)
+        rows.extend(inference_rows(fit, outcome, choice, interval))
+        treated = f"{fit.n_treated_clusters} of {fit.n_clusters} municipalities treated"
+        progress(f"inference: {outcome}: {choice.method} ({treated})")
     return pd.DataFrame(rows, columns=INFERENCE_COLUMNS)
 
 
-def write_inference_part(
-    panel_path: Path,
-    matched_path: Path,
-    config: Mapping[str, Any],
-    outcome: str,
-    out_path: Path,
-    *,
-    progress: Callable[[str], None] = print,
-) -> pd.DataFrame:
-    """Run :func:`inference_table` for one outcome and write it to ``out_path`` (Parquet, exact values)."""
-    from evaluation.io import write_table
+def inference_rows(fit: Any, outcome: str, choice: Any, interval: Any) -> list[dict[str, Any]]:
+    """Rows of :data:`INFERENCE_COLUMNS` for one headline fit: the chosen method's, then the cluster-robust one.
 
-    table = inference_table(
-        pd.read_parquet(panel_path), pd.read_parquet(matched_path), config, progress=progress, outcomes=[outcome]
-    )
-    write_table(table, out_path)
-    return table
+    Parameters
+    ----------
+    fit
+        The headline fit (:class:`~evaluation.did.imputation.ImputationResult`).
+    outcome
+        Its outcome; a relative outcome (``breakdown_rate``) is reported as the relative change, its interval
+        mapped end by end (:meth:`~evaluation.did.imputation.ImputationResult.relative`).
+    choice, interval
+        The policy's choice and interval (:func:`evaluation.estimate.few_cluster_interval`).
 
+    Returns
+    -------
+    list of dict
+        One row with ``inference`` = the chosen method (``chosen`` True) and, unless that is cluster-robust, a
+        ``cluster_robust`` row (``chosen`` False).
+    """
+    from evaluation.estimate import RELATIVE_OUTCOMES
 
-def gather_inference(part_paths: Sequence[Path], out_path: Path) -> pd.DataFrame:
-    """Concatenate the outcomes' tables of :func:`write_inference_part`, in order, into ``out_path`` (CSV)."""
-    tables = [pd.read_parquet(path) for path in part_paths]
-    # an outcome missing from the panel gives an empty table, whose untyped columns must not turn floats into text
-    table = pd.concat([t for t in tables if len(t)] or tables[:1], ignore_index=True).reindex(columns=INFERENCE_COLUMNS)
-    _write_csv(table, out_path)
-    return table
+    common = {
+        "outcome": outcome,
+        "method": choice.method,
+        "weight_type": choice.weight_type,
+        "reason": choice.reason_code,
+        "effective_clusters": choice.effective_clusters,
+        "n_clusters": fit.n_clusters,
+        "n_treated_clusters": fit.n_treated_clusters,
+    }
+
+    def scaled(estimate: float, lo: float, hi: float) -> dict[str, float]:
+        if outcome not in RELATIVE_OUTCOMES:
+            return {"estimate": estimate, "ci_low": lo, "ci_high": hi}
+        rel = replace(fit, ci_low=lo, ci_high=hi).relative()
+        return {"estimate": rel.estimate, "ci_low": rel.ci_low, "ci_high": rel.ci_high}
+
+    se = fit.relative().se if outcome in RELATIVE_OUTCOMES else fit.se
+    robust = {
+        **common,
+        "inference": "cluster_robust",
+        "chosen": choice.method == "cluster_robust",
+        **scaled(fit.estimate, fit.ci_low, fit.ci_high),
+        "se": se,
+        "p_value": fit.p_value,
+        "draws": 0,
+    }
+    if choice.method == "cluster_robust":
+        return [robust]
+    chosen = {**scaled(interval.estimate, interval.ci_low, interval.ci_high), "se": se, "p_value": interval.p_value}
+    return [{**common, "inference": choice.method, "chosen": True, **chosen, "draws": interval.draws}, robust]
 
 
 def write_inference(

@@ -1,6 +1,6 @@
 """Table and numbers of the inference choice: the chosen method beside the cluster-robust one.
 
-Reads ``results/estimate/inference.csv`` of the pipeline step ``choose_inference``
+Reads ``results/estimate/inference.csv`` of the pipeline step ``estimate_effects``
 (see :mod:`evaluation.fewclusters.choice`): per outcome one row of the method the
 policy chose (``chosen`` true) and, unless that is cluster-robust itself, a
 ``cluster_robust`` row. The effective number of clusters G* (Carter, Schnepel and
@@ -31,7 +31,7 @@ MAIN_OUTCOME_ORDER: tuple[str, ...] = OUTCOME_ORDER
 
 def _chosen(values: pd.Series) -> pd.Series:
     """Return the ``chosen`` column as booleans (:func:`evaluation.report.inputs.flag_values`)."""
-    return flag_values(values, "results/estimate/inference.csv", "chosen", "choose_inference")
+    return flag_values(values, "results/estimate/inference.csv", "chosen", "estimate_effects")
 
 
 def _ordered(inference: pd.DataFrame) -> pd.DataFrame:
@@ -41,7 +41,7 @@ def _ordered(inference: pd.DataFrame) -> pd.DataFrame:
         if int(rows["chosen"].sum()) != 1:
             raise ReportError(
                 f"results/estimate/inference.csv has {int(rows['chosen'].sum())} chosen rows for outcome {outcome!r}"
-                " (one expected); rerun the choose_inference step"
+                " (one expected); rerun the estimate_effects step"
             )
     outcome_rank = {o: i for i, o in enumerate(ordered(set(frame["outcome"].astype(str)), OUTCOME_ORDER))}
     method_rank = {m: i for i, m in enumerate(ordered(set(frame["inference"].astype(str)), METHOD_ORDER))}
@@ -223,7 +223,7 @@ def inference_variables(
     """
     language = check_language(language)
     if inference.empty:
-        raise ReportError("results/estimate/inference.csv has no rows: rerun the choose_inference step")
+        raise ReportError("results/estimate/inference.csv has no rows: rerun the estimate_effects step")
     frame = _ordered(inference)
     outcome = main_outcome(frame["outcome"])
     rows = frame[frame["outcome"].astype(str) == outcome]

@@ -112,7 +112,7 @@ class ReportInputs:
         ``results/estimate/bacon.csv`` of the staggered step (Goodman-Bacon decomposition of the
         municipality-year TWFE; its counts are municipalities and years, not persons), when it has run.
     inference : pandas.DataFrame or None
-        ``results/estimate/inference.csv`` of the ``choose_inference`` step, when it has run.
+        ``results/estimate/inference.csv`` of the ``estimate_effects`` step, when it has run.
     power : pandas.DataFrame or None
         ``results/power/mde.csv`` of the ``power_table`` step, when it has run.
     synth, synth_gaps, synth_average, synth_sdid : pandas.DataFrame or None
