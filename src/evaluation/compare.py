@@ -30,7 +30,7 @@ import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -209,7 +209,11 @@ def matching_seed(config: Mapping[str, Any]) -> int:
 
 
 def match_cohort(
-    panel: pd.DataFrame, config: Mapping[str, Any], progress: Callable[[str], None] = print
+    panel: pd.DataFrame,
+    config: Mapping[str, Any],
+    progress: Callable[[str], None] = print,
+    *,
+    score_solver: Literal["irls", "newton"] = "irls",
 ) -> ComparisonResult:
     """Match the children of adopting municipalities to children of never-adopting ones.
 
@@ -222,6 +226,10 @@ def match_cohort(
         caliper, exact, covariates, seed).
     progress
         Called with counts.
+    score_solver
+        How the logit propensity score is fitted (:func:`evaluation.matching.match`): ``"irls"`` as R's ``glm``
+        (the pipeline's matching), ``"newton"`` the same maximum faster (the placebo designs of
+        :mod:`evaluation.design_randomization`).
 
     Returns
     -------
@@ -250,6 +258,7 @@ def match_cohort(
             discard=setting(config, "matching", "discard"),
             mahvars=cfg.get("mahvars"),
             cutpoints=None if setting(config, "matching", "cutpoints") == "sturges" else cfg["cutpoints"],
+            score_solver=score_solver,
         )
     for w in caught:
         progress(f"compare: warning: {w.message}")

@@ -48,6 +48,7 @@ def match(
     mahvars: Sequence[str] | None = None,
     discard: Literal["none", "both", "control", "treated"] = "none",
     cutpoints: Mapping[str, Cutpoint] | Cutpoint | None = None,
+    score_solver: Literal["irls", "newton"] = "irls",
 ) -> MatchResult:
     r"""Match treated and comparison units, with MatchIt's conventions.
 
@@ -121,6 +122,10 @@ def match(
     cutpoints : mapping, str, int, sequence or None
         CEM coarsening per covariate (see :func:`evaluation.matching.subclass.coarsen`);
         default Sturges bins.
+    score_solver : {"irls", "newton"}
+        How a logit score is fitted (:func:`evaluation.matching.score.fit_propensity`): statsmodels' IRLS
+        (default, as R's ``glm``) or Newton-Raphson (the same maximum, faster on large samples); a probit
+        score is always fitted by IRLS.
 
     Returns
     -------
@@ -166,7 +171,7 @@ def match(
     treat = binary_treatment(df, treatment)
 
     wants_score = distance != "mahalanobis" and (method in ("nearest", "mahalanobis") or discard != "none")
-    propensity, dist = _score(df, treatment, covariates, distance, treat, wants_score)
+    propensity, dist = _score(df, treatment, covariates, distance, treat, wants_score, score_solver)
     d = dist.to_numpy(dtype=float)
     keep = ~common_support(d, treat, discard) if wants_score else np.ones(len(df), dtype=bool)
     n_discarded = {"treated": int(np.sum(~keep & (treat == 1))), "control": int(np.sum(~keep & (treat == 0)))}
@@ -299,12 +304,19 @@ def common_support(score: np.ndarray, treat: np.ndarray, discard: str) -> np.nda
 
 
 def _score(
-    df: pd.DataFrame, treatment: str, covariates: list[str], distance: str, treat: np.ndarray, wanted: bool
+    df: pd.DataFrame,
+    treatment: str,
+    covariates: list[str],
+    distance: str,
+    treat: np.ndarray,
+    wanted: bool,
+    solver: Literal["irls", "newton"] = "irls",
 ) -> tuple[pd.Series, pd.Series]:
     if wanted and distance in SCORE_DISTANCES:
         link: Literal["logit", "probit"] = "logit" if distance.endswith("logit") else "probit"
         fit_data = df[[treatment, *covariates]].assign(**{treatment: treat.astype(float)})
-        propensity, linear = fit_propensity(fit_data, treatment, covariates, link=link)
+        solver = solver if link == "logit" else "irls"  # Newton-Raphson is written for the logit
+        propensity, linear = fit_propensity(fit_data, treatment, covariates, link=link, solver=solver)
         dist = linear if distance.startswith("linear.") else propensity
         return propensity, dist.rename("distance")
     if wanted:
