@@ -63,6 +63,8 @@ DEFAULT_POLICY: dict[str, Any] = {
     "wild_bootstrap_min": 5,
     "webb_below": 12,
 }
+"""The policy without a config: the schema's defaults of ``inference`` (methods read no config, so this is a copy;
+``tests/test_config.py`` checks that it equals the schema's)."""
 
 
 @dataclass(frozen=True)
