@@ -188,8 +188,12 @@ def summary_markdown(table: pd.DataFrame, *, scale: str | None = None) -> str:
         "adopters fixed, so such differences are the same in every replication and do not add to the SD of the "
         "estimates. In the scenario `none`, where no effect can differ, an outcome's intervals can still be "
         "wider than needed: the leave-out residuals (BJS appendix A.9; `estimation.leave_out`) make the "
-        "standard error conservative, and the restricted wild cluster bootstrap is conservative with few "
-        "adopting municipalities (MacKinnon and Webb 2017).",
+        "standard error conservative (the `bjs_t` rows' mean SE above the SD of the estimates). The policy's "
+        "studentised restricted wild cluster bootstrap divides each draw by a standard error computed the same "
+        "way, so a smaller standard error would leave its interval where it is; for SDQ and school absence its "
+        "draws' standard errors are inflated less than the estimate's own, so its critical values are too "
+        "large. A CR2-type correction of the leave-out residuals was tried: it did not move the bootstrap "
+        "intervals and took the `bjs_t` intervals of the calibrated outcomes below the band.",
         "",
     ]
     heads = table.loc[(table["analysis"] == "main") & (table["inference"] == "policy")]
