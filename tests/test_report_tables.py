@@ -42,6 +42,35 @@ def test_sample_flow_table_suppresses_person_counts() -> None:
     assert table["Trin"].tolist() == ["1", "2"]
 
 
+def test_sample_flow_steps_are_worded_in_the_reports_language() -> None:
+    # the steps write Danish descriptions; the report words each step from its code, so the English report is English
+    from evaluation.compare import DROP_REASONS_DA
+    from evaluation.report.labels import labels
+
+    flow = pd.DataFrame(
+        {
+            "step": ["population", "matched", "dropped_no_exact_match", "something_new"],
+            "description": ["Alle børn 0-17 år i befolkningen", "Matchede børn", "Behandlede børn", "Et nyt trin"],
+            "n_treated": [100.0, 50.0, 10.0, 7.0],
+            "n_control": [900.0, 40.0, 0.0, 6.0],
+        }
+    )
+    english = sample_flow_table(flow, 5, language="en")["Description"].tolist()
+    assert english[:3] == [
+        "All children aged 0-17 in the population",
+        "Matched children: treated and comparison children used",
+        "Treated children without a comparison child in the same exact-matching cell (not matched)",
+    ]
+    assert english[3] == "Et nyt trin"  # a step without a label keeps the file's description
+    # every step the pipeline writes has a label in both languages, and the Danish labels are the files' words
+    codes = {"population", "open_case", "baseline", "parent_missing", "parent_income_imputed", "matched"}
+    codes |= {"dropped_other", *(f"dropped_{reason}" for reason in DROP_REASONS_DA)}
+    for language in ("da", "en"):
+        assert codes <= set(labels(language)["sample_flow_step"]), language
+    for reason, text in DROP_REASONS_DA.items():
+        assert labels("da")["sample_flow_step"][f"dropped_{reason}"] == text
+
+
 def test_row_accounting_suppresses_few_quarantined_rows_and_checks_sums() -> None:
     accounting = pd.DataFrame(
         {

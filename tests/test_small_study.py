@@ -105,3 +105,16 @@ def test_factsheets_only_for_municipalities_in_the_data(herning_study):
     rendered = {int(p.stem.split("-")[1]) for p in (workdir / "reports" / "_output").glob("factsheet-*.html")}
     assert rendered == {657, 751}  # Herning (the adopter) and Aarhus (a six-city factsheet in the data)
     assert "751 (Aarhus)" not in done.stderr and "101 (København) is not in the data" in done.stderr
+
+
+def test_every_sample_flow_step_is_worded_in_both_languages(herning_study):
+    # the English report words the selection steps from their codes (labels.yml), not from the file's Danish
+    from evaluation.report.labels import labels
+
+    workdir, done = herning_study
+    assert done.returncode == 0
+    steps = set(pd.read_csv(workdir / "results" / "final" / "cohort" / "sample_flow.csv")["step"])
+    for language in ("da", "en"):
+        assert steps <= set(labels(language)["sample_flow_step"]), language
+    english = (workdir / "reports" / "_output" / "final-en.html").read_text(encoding="utf-8")
+    assert "All children aged 0-17 in the population" in english and "Alle børn 0-17" not in english

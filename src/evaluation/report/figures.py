@@ -19,7 +19,7 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from evaluation.errors import ReportError
-from evaluation.report.labels import ANALYSIS_ORDER, OUTCOME_ORDER, label, ordered
+from evaluation.report.labels import ANALYSIS_ORDER, OUTCOME_ORDER, label, ordered, sample_flow_descriptions
 from evaluation.report.numbers import format_number
 from evaluation.report.tables import order_estimates, suppress_small
 
@@ -134,7 +134,8 @@ def sample_flow_figure(sample_flow: pd.DataFrame, min_cell: int, *, language: st
         ax.set_ylim(0, n_steps)
         ax.axis("off")
         height = 0.72
-        for i, row in enumerate(sample_flow.itertuples(index=False)):
+        descriptions = sample_flow_descriptions(sample_flow, language)
+        for i in range(n_steps):
             y = n_steps - i - 0.5
             box = FancyBboxPatch(
                 (0.08, y - height / 2),
@@ -146,7 +147,7 @@ def sample_flow_figure(sample_flow: pd.DataFrame, min_cell: int, *, language: st
                 linewidth=1.0,
             )
             ax.add_patch(box)
-            ax.text(0.5, y + 0.14, str(row.description), ha="center", va="center", fontsize=9, fontweight="bold")
+            ax.text(0.5, y + 0.14, descriptions[i], ha="center", va="center", fontsize=9, fontweight="bold")
             counts = (
                 f"{label('column', 'n_treated', language)}: {treated[i]} {children}    "
                 f"{label('column', 'n_control', language)}: {control[i]} {children}"

@@ -7,6 +7,8 @@ without a label is shown as it is, so that a new outcome or covariate still rend
 
 from __future__ import annotations
 
+import pandas as pd
+
 from evaluation.report.numbers import check_language
 from evaluation.report.sentences import project_words
 
@@ -36,6 +38,17 @@ def label(kind: str, name: str, language: str = "da") -> str:
     """
     language = check_language(language)
     return labels(language).get(kind, {}).get(str(name), str(name))
+
+
+def sample_flow_descriptions(sample_flow: pd.DataFrame, language: str = "da") -> list[str]:
+    """Word each step of ``results/cohort/sample_flow.csv`` in the report's language.
+
+    The steps write a code (``step``) and a Danish ``description``; the report words each code from
+    ``labels.yml`` (``sample_flow_step``), and a code without a label keeps the file's description.
+    """
+    words = labels(check_language(language)).get("sample_flow_step", {})
+    steps = zip(sample_flow["step"], sample_flow["description"], strict=True)
+    return [words.get(str(step), str(text)) for step, text in steps]
 
 
 #: outcome -> (decimals in tables, decimals in running text)

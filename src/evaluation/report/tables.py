@@ -15,7 +15,14 @@ from collections.abc import Iterable
 import pandas as pd
 
 from evaluation.errors import ReportError
-from evaluation.report.labels import ANALYSIS_ORDER, OUTCOME_ORDER, label, ordered, outcome_decimals
+from evaluation.report.labels import (
+    ANALYSIS_ORDER,
+    OUTCOME_ORDER,
+    label,
+    ordered,
+    outcome_decimals,
+    sample_flow_descriptions,
+)
 from evaluation.report.numbers import format_count, format_number, format_p_value
 
 MISSING = "–"
@@ -198,12 +205,14 @@ def sample_flow_table(sample_flow: pd.DataFrame, min_cell: int, *, language: str
     Returns
     -------
     pandas.DataFrame
-        Display strings, in the file's order of steps.
+        Display strings, in the file's order of steps. Each step is worded from its code (``labels.yml``,
+        ``sample_flow_step``) in the report's language; a code without a label keeps the file's description.
     """
+    descriptions = sample_flow_descriptions(sample_flow, language)
     return pd.DataFrame(
         {
             label("column", "step", language): [str(i + 1) for i in range(len(sample_flow))],
-            label("column", "description", language): sample_flow["description"].astype(str).tolist(),
+            label("column", "description", language): descriptions,
             label("column", "n_treated", language): suppress_small(
                 sample_flow["n_treated"], min_cell, language=language
             ),
