@@ -71,6 +71,20 @@ def test_sample_flow_steps_are_worded_in_the_reports_language() -> None:
         assert labels("da")["sample_flow_step"][f"dropped_{reason}"] == text
 
 
+def test_the_contract_table_has_the_extracts_titles_in_the_reports_language() -> None:
+    from evaluation.contract import EXTRACTS
+    from evaluation.report.tables import contract_table
+
+    danish = contract_table(language="da")
+    english = contract_table(language="en")
+    assert danish["Titel"].tolist() == [e.title for e in EXTRACTS.values()]  # the contract's own titles
+    assert english.columns.tolist() == ["Extract", "Title", "Columns", "Key"]
+    assert english["Title"].tolist()[:2] == ["Population (BEF)", "Parents' socio-economic status"]
+    from evaluation.report.labels import labels
+
+    assert set(labels("en")["extract_title"]) == set(EXTRACTS)  # every extract translated, no stray names
+
+
 def test_row_accounting_suppresses_few_quarantined_rows_and_checks_sums() -> None:
     accounting = pd.DataFrame(
         {

@@ -19,6 +19,7 @@ from evaluation.report.labels import (
     ANALYSIS_ORDER,
     OUTCOME_ORDER,
     label,
+    labels,
     ordered,
     outcome_decimals,
     sample_flow_descriptions,
@@ -351,7 +352,8 @@ def contract_table(*, language: str = "da") -> pd.DataFrame:
     Parameters
     ----------
     language : {"da", "en"}, default "da"
-        Column labels.
+        Column labels, and the extracts' titles: the contract's own (Danish) titles, or their translation in
+        ``labels.yml`` (``extract_title``).
 
     Returns
     -------
@@ -360,13 +362,13 @@ def contract_table(*, language: str = "da") -> pd.DataFrame:
     """
     from evaluation.contract import EXTRACTS
 
-    words = {"da": ("Udtræk", "Titel", "Kolonner", "Nøgle"), "en": ("Extract", "Title", "Columns", "Key")}[language]
     extracts = list(EXTRACTS.values())
+    titles = labels(language).get("extract_title", {})
     return pd.DataFrame(
         {
-            words[0]: [f"`{e.name}`" for e in extracts],
-            words[1]: [e.title for e in extracts],
-            words[2]: [str(len(e.columns)) for e in extracts],
-            words[3]: [", ".join(e.key) or MISSING for e in extracts],
+            label("column", "extract", language): [f"`{e.name}`" for e in extracts],
+            label("column", "contract_title", language): [titles.get(e.name, e.title) for e in extracts],
+            label("column", "contract_columns", language): [str(len(e.columns)) for e in extracts],
+            label("column", "contract_key", language): [", ".join(e.key) or MISSING for e in extracts],
         }
     )
