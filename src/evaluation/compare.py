@@ -214,6 +214,7 @@ def match_cohort(
     progress: Callable[[str], None] = print,
     *,
     score_solver: Literal["irls", "newton"] = "irls",
+    balance: bool = True,
 ) -> ComparisonResult:
     """Match the children of adopting municipalities to children of never-adopting ones.
 
@@ -230,6 +231,8 @@ def match_cohort(
         How the logit propensity score is fitted (:func:`evaluation.matching.match`): ``"irls"`` as R's ``glm``
         (the pipeline's matching), ``"newton"`` the same maximum faster (the placebo designs of
         :mod:`evaluation.design_randomization`).
+    balance
+        Compute the balance table (default); False leaves it empty (the placebo designs read only the matches).
 
     Returns
     -------
@@ -259,6 +262,7 @@ def match_cohort(
             mahvars=cfg.get("mahvars"),
             cutpoints=None if setting(config, "matching", "cutpoints") == "sturges" else cfg["cutpoints"],
             score_solver=score_solver,
+            balance=balance,
         )
     for w in caught:
         progress(f"compare: warning: {w.message}")
@@ -279,7 +283,7 @@ def match_cohort(
         .sort_values("person_id")
         .reset_index(drop=True)
     )
-    balance = result.balance.rename_axis("covariate").reset_index()[BALANCE_COLUMNS]
+    balance_rows = result.balance.rename_axis("covariate").reset_index()[BALANCE_COLUMNS]
 
     n_t = int((matched["treat"] == 1).sum())
     n_c = int((matched["treat"] == 0).sum())
@@ -301,7 +305,9 @@ def match_cohort(
                 "weight": m["weight"].reindex(children.index).fillna(0.0).astype(float),
             }
         )
-    return ComparisonResult(matched=matched, balance=balance, flow_rows=flow_rows, covariates=covariates, scores=scores)
+    return ComparisonResult(
+        matched=matched, balance=balance_rows, flow_rows=flow_rows, covariates=covariates, scores=scores
+    )
 
 
 def publishable_flow(flow: pd.DataFrame, min_cell: int) -> pd.DataFrame:

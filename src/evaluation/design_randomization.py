@@ -89,7 +89,7 @@ def _placebo(panel: pd.DataFrame, outcomes: list[str], config: Mapping[str, Any]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            matched = match_cohort(panel, config, quiet, score_solver="newton").matched
+            matched = match_cohort(panel, config, quiet, score_solver="newton", balance=False).matched
             sample, covariates, controls = headline_sample(panel, matched, config, quiet)
         except EvaluationError:
             return {}

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from evaluation.errors import LowOverlapWarning, NoOverlapError
-from evaluation.matching.balance import balance_table
+from evaluation.matching.balance import BALANCE_COLUMNS, balance_table
 from evaluation.matching.checks import SCORE_DISTANCES, binary_treatment, check_columns, check_options
 from evaluation.matching.mahalanobis import (
     mahalanobis_greedy,
@@ -49,6 +49,7 @@ def match(
     discard: Literal["none", "both", "control", "treated"] = "none",
     cutpoints: Mapping[str, Cutpoint] | Cutpoint | None = None,
     score_solver: Literal["irls", "newton"] = "irls",
+    balance: bool = True,
 ) -> MatchResult:
     r"""Match treated and comparison units, with MatchIt's conventions.
 
@@ -126,6 +127,9 @@ def match(
         How a logit score is fitted (:func:`evaluation.matching.score.fit_propensity`): statsmodels' IRLS
         (default, as R's ``glm``) or Newton-Raphson (the same maximum, faster on large samples); a probit
         score is always fitted by IRLS.
+    balance : bool
+        Compute the balance table (default). False leaves :attr:`MatchResult.balance` empty, for callers that
+        match many times and read only the matches (the placebo designs of randomization inference).
 
     Returns
     -------
@@ -261,10 +265,13 @@ def match(
     matched["weight"] = weights[weights > 0]
     if subclass is not None:
         matched["subclass"] = subclass[weights > 0]
-    balance = balance_table(df, treatment, covariates, weights, estimand=estimand, binary=binary)
+    if balance:
+        table = balance_table(df, treatment, covariates, weights, estimand=estimand, binary=binary)
+    else:
+        table = pd.DataFrame(columns=BALANCE_COLUMNS, index=pd.Index([], name="covariate"))
     return MatchResult(
         matched=matched,
-        balance=balance,
+        balance=table,
         propensity=propensity,
         distance=dist,
         n_dropped=n_dropped,
