@@ -9,7 +9,7 @@ out. The caller adds squares or interactions as columns.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 import numpy as np
@@ -76,9 +76,10 @@ def fit_propensity(
         Link function (statsmodels GLM, binomial family, fitted by IRLS as R's ``glm``).
     solver : {"irls", "newton"}
         ``"irls"``: statsmodels' GLM, as above. ``"newton"`` (logit only): Newton-Raphson with step halving on
-        the log-likelihood and Cholesky solves, which reaches the same maximum (to about 1e-10) several times
-        faster on large samples because it forms no pseudo-inverse; the randomization inference that redoes
-        the matching for every reassignment uses it (:mod:`evaluation.design_randomization`).
+        the log-likelihood, solving the information matrix's equations directly, which reaches the same maximum
+        (to about 1e-10) several times faster on large samples because it forms no pseudo-inverse; the
+        randomization inference that redoes the matching for every reassignment uses it
+        (:mod:`evaluation.design_randomization`).
 
     Returns
     -------
@@ -94,10 +95,13 @@ def fit_propensity(
     design = sm.add_constant(x.to_numpy(dtype=float), has_constant="add")
     y = df[treatment].to_numpy(dtype=float)
     link_obj = sm.families.links.Logit() if link == "logit" else sm.families.links.Probit()
-    failed = (
-        f"The {link} propensity model of '{treatment}' on {list(covariates)} could not be fitted ({{}}); "
-        "check for covariates that separate treated and comparison units perfectly."
-    )
+
+    def failed(reason: object) -> str:
+        return (
+            f"The {link} propensity model of '{treatment}' on {list(covariates)} could not be fitted ({reason}); "
+            "check for covariates that separate treated and comparison units perfectly."
+        )
+
     if solver == "newton":
         if link != "logit":
             raise EvaluationError(f"fit_propensity: solver 'newton' fits the logit only, not the {link}.")
@@ -109,7 +113,7 @@ def fit_propensity(
             try:
                 params = model.fit(tol=1e-12, maxiter=100).params
             except Exception as exc:  # statsmodels raises several types on separation/singularity
-                raise EvaluationError(failed.format(exc)) from exc
+                raise EvaluationError(failed(exc)) from exc
     else:
         raise EvaluationError(f"fit_propensity: solver must be 'irls' or 'newton', not {solver!r}.")
     # Row by row, so that units with identical covariates get identical scores (ties, as R's glm gives them);
@@ -121,12 +125,14 @@ def fit_propensity(
     return pd.Series(prob, index=df.index, name="propensity"), pd.Series(linear, index=df.index, name="linear")
 
 
-def _newton_logit(x: np.ndarray, y: np.ndarray, failed: str, *, tol: float = 1e-10, max_iter: int = 100) -> np.ndarray:
+def _newton_logit(
+    x: np.ndarray, y: np.ndarray, failed: Callable[[object], str], *, tol: float = 1e-10, max_iter: int = 100
+) -> np.ndarray:
     """Logit maximum likelihood by Newton-Raphson, halving a step that does not raise the log-likelihood.
 
-    Stops when no coefficient moves by more than ``tol`` relative to the largest; ``failed`` (a message with one
-    ``{}``) is raised as :class:`EvaluationError` on a singular information matrix or without convergence (a
-    covariate that separates the groups sends the coefficients off to infinity).
+    Stops when no coefficient moves by more than ``tol`` relative to the largest; ``failed(reason)`` is the message
+    of the :class:`EvaluationError` raised on a singular information matrix or without convergence (a covariate
+    that separates the groups sends the coefficients off to infinity).
     """
 
     def loglik(eta: np.ndarray) -> float:
@@ -141,7 +147,7 @@ def _newton_logit(x: np.ndarray, y: np.ndarray, failed: str, *, tol: float = 1e-
         try:
             step = np.linalg.solve(info, x.T @ (y - p))
         except np.linalg.LinAlgError as exc:
-            raise EvaluationError(failed.format(f"singular information matrix: {exc}")) from exc
+            raise EvaluationError(failed(f"singular information matrix: {exc}")) from exc
         t = 1.0
         while True:
             candidate = beta + t * step
@@ -153,4 +159,4 @@ def _newton_logit(x: np.ndarray, y: np.ndarray, failed: str, *, tol: float = 1e-
         beta, eta, current = candidate, eta_c, value
         if np.max(np.abs(t * step)) < tol * (1.0 + np.max(np.abs(beta))):
             return beta
-    raise EvaluationError(failed.format(f"no convergence in {max_iter} Newton steps"))
+    raise EvaluationError(failed(f"no convergence in {max_iter} Newton steps"))
