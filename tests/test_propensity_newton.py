@@ -59,3 +59,13 @@ def test_newton_refuses_separation_and_other_links() -> None:
         fit_propensity(df, "treat", ["x1"], link="probit", solver="newton")
     with pytest.raises(EvaluationError, match="solver"):
         fit_propensity(df, "treat", ["x1"], solver="lbfgs")
+
+
+def test_matching_without_the_balance_table_keeps_the_matches() -> None:
+    df = _children(2_000, seed=6)
+    kwargs = {"covariates": ["x1", "x2", "region"], "ratio": 1, "replace": True, "caliper": 0.2}
+    full = match(df, "treat", **kwargs)
+    bare = match(df, "treat", **kwargs, balance=False, score_solver="newton")
+    pd.testing.assert_frame_equal(full.matched, bare.matched)
+    assert len(full.matched) > 0 and len(full.balance) > 0 and bare.balance.empty
+    assert bare.balance.columns.tolist() == full.balance.columns.tolist()
