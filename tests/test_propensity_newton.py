@@ -50,11 +50,16 @@ def test_newton_matches_the_same_children() -> None:
     pd.testing.assert_series_equal(probit.propensity, probit_newton.propensity)
 
 
-def test_newton_refuses_separation_and_other_links() -> None:
+def test_newton_falls_back_to_irls_where_the_groups_separate() -> None:
+    # no maximum exists: IRLS stops where its deviance stops changing, and Newton hands over to it
     df = _children(500, seed=5)
-    df["perfect"] = df["treat"] * 2.0 - 1.0  # separates the groups: the coefficient runs off to infinity
-    with pytest.raises(EvaluationError, match="separate"):
-        fit_propensity(df, "treat", ["x1", "perfect"], solver="newton")
+    df["perfect"] = df["treat"] * 2.0 - 1.0
+    df["partly"] = ((df["treat"] == 0) & (df["x1"] > 1.5)).astype(float)  # 1 only among comparison units
+    for covariates in (["x1", "perfect"], ["x1", "x2", "partly"]):
+        _, irls = fit_propensity(df, "treat", covariates)
+        _, newton = fit_propensity(df, "treat", covariates, solver="newton")
+        assert irls.abs().max() > 20  # the scores of the separated units run off
+        pd.testing.assert_series_equal(newton, irls)
     with pytest.raises(EvaluationError, match="logit only"):
         fit_propensity(df, "treat", ["x1"], link="probit", solver="newton")
     with pytest.raises(EvaluationError, match="solver"):

@@ -9,7 +9,7 @@ out. The caller adds squares or interactions as columns.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
@@ -77,9 +77,10 @@ def fit_propensity(
     solver : {"irls", "newton"}
         ``"irls"``: statsmodels' GLM, as above. ``"newton"`` (logit only): Newton-Raphson with step halving on
         the log-likelihood, solving the information matrix's equations directly, which reaches the same maximum
-        (to about 1e-10) several times faster on large samples because it forms no pseudo-inverse; the
-        randomization inference that redoes the matching for every reassignment uses it
-        (:mod:`evaluation.design_randomization`).
+        (to about 1e-10) several times faster on large samples because it forms no pseudo-inverse; where it
+        does not settle (a covariate that separates the groups, a singular design) the fit falls back to IRLS,
+        so the result is IRLS's there. The randomization inference that redoes the matching for every
+        reassignment uses it (:mod:`evaluation.design_randomization`).
 
     Returns
     -------
@@ -96,26 +97,25 @@ def fit_propensity(
     y = df[treatment].to_numpy(dtype=float)
     link_obj = sm.families.links.Logit() if link == "logit" else sm.families.links.Probit()
 
-    def failed(reason: object) -> str:
-        return (
-            f"The {link} propensity model of '{treatment}' on {list(covariates)} could not be fitted ({reason}); "
-            "check for covariates that separate treated and comparison units perfectly."
-        )
-
     if solver == "newton":
         if link != "logit":
             raise EvaluationError(f"fit_propensity: solver 'newton' fits the logit only, not the {link}.")
-        params = _newton_logit(design, y, failed)
+        params = _newton_logit(design, y)
     elif solver == "irls":
+        params = None
+    else:
+        raise EvaluationError(f"fit_propensity: solver must be 'irls' or 'newton', not {solver!r}.")
+    if params is None:
         model = sm.GLM(y, design, family=sm.families.Binomial(link=link_obj))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
                 params = model.fit(tol=1e-12, maxiter=100).params
             except Exception as exc:  # statsmodels raises several types on separation/singularity
-                raise EvaluationError(failed(exc)) from exc
-    else:
-        raise EvaluationError(f"fit_propensity: solver must be 'irls' or 'newton', not {solver!r}.")
+                raise EvaluationError(
+                    f"The {link} propensity model of '{treatment}' on {list(covariates)} could not be fitted ({exc}); "
+                    "check for covariates that separate treated and comparison units perfectly."
+                ) from exc
     # Row by row, so that units with identical covariates get identical scores (ties, as R's glm gives them);
     # a BLAS product may round identical rows differently by their position in memory.
     linear = np.sum(design * params, axis=1)
@@ -125,14 +125,13 @@ def fit_propensity(
     return pd.Series(prob, index=df.index, name="propensity"), pd.Series(linear, index=df.index, name="linear")
 
 
-def _newton_logit(
-    x: np.ndarray, y: np.ndarray, failed: Callable[[object], str], *, tol: float = 1e-10, max_iter: int = 100
-) -> np.ndarray:
+def _newton_logit(x: np.ndarray, y: np.ndarray, *, tol: float = 1e-10, max_iter: int = 25) -> np.ndarray | None:
     """Logit maximum likelihood by Newton-Raphson, halving a step that does not raise the log-likelihood.
 
-    Stops when no coefficient moves by more than ``tol`` relative to the largest; ``failed(reason)`` is the message
-    of the :class:`EvaluationError` raised on a singular information matrix or without convergence (a covariate
-    that separates the groups sends the coefficients off to infinity).
+    Returns the coefficients once no coefficient moves by more than ``tol`` relative to the largest, or None when
+    the information matrix is singular or the steps do not settle within ``max_iter`` (a covariate that separates
+    the groups, wholly or in part, sends coefficients off to infinity); the caller then fits by IRLS, whose result
+    in those cases is where its deviance stopped changing.
     """
 
     def loglik(eta: np.ndarray) -> float:
@@ -146,8 +145,8 @@ def _newton_logit(
         info = (x * (p * (1.0 - p))[:, None]).T @ x
         try:
             step = np.linalg.solve(info, x.T @ (y - p))
-        except np.linalg.LinAlgError as exc:
-            raise EvaluationError(failed(f"singular information matrix: {exc}")) from exc
+        except np.linalg.LinAlgError:
+            return None
         t = 1.0
         while True:
             candidate = beta + t * step
@@ -157,6 +156,8 @@ def _newton_logit(
                 break
             t /= 2
         beta, eta, current = candidate, eta_c, value
+        if not np.all(np.isfinite(beta)):
+            return None
         if np.max(np.abs(t * step)) < tol * (1.0 + np.max(np.abs(beta))):
             return beta
-    raise EvaluationError(failed(f"no convergence in {max_iter} Newton steps"))
+    return None

@@ -352,8 +352,8 @@ def contract_table(*, language: str = "da") -> pd.DataFrame:
     Parameters
     ----------
     language : {"da", "en"}, default "da"
-        Column labels, and the extracts' titles: the contract's own (Danish) titles, or their translation in
-        ``labels.yml`` (``extract_title``).
+        Column labels, and the extracts' titles (``labels.yml``, ``extract_title``; the Danish ones are the
+        contract's own titles, and the contract's title is shown for an extract without a label).
 
     Returns
     -------
