@@ -96,7 +96,6 @@ def fit_propensity(
     design = sm.add_constant(x.to_numpy(dtype=float), has_constant="add")
     y = df[treatment].to_numpy(dtype=float)
     link_obj = sm.families.links.Logit() if link == "logit" else sm.families.links.Probit()
-
     if solver == "newton":
         if link != "logit":
             raise EvaluationError(f"fit_propensity: solver 'newton' fits the logit only, not the {link}.")

@@ -18,7 +18,7 @@ def labels(language: str) -> dict[str, dict[str, str]]:
     return project_words(language, "labels.yml")
 
 
-def label(kind: str, name: str, language: str = "da") -> str:
+def label(kind: str, name: str, language: str = "da", default: str | None = None) -> str:
     """Return the readable label of a machine name.
 
     Parameters
@@ -30,14 +30,16 @@ def label(kind: str, name: str, language: str = "da") -> str:
         The machine name, for example ``"sdq"``.
     language : {"da", "en"}, default "da"
         The report language.
+    default : str or None
+        What to show when no label is defined (None: ``name`` itself).
 
     Returns
     -------
     str
-        The label, or ``name`` itself when no label is defined.
+        The label, or ``default`` (``name``) when no label is defined.
     """
     language = check_language(language)
-    return labels(language).get(kind, {}).get(str(name), str(name))
+    return labels(language).get(kind, {}).get(str(name), str(name) if default is None else default)
 
 
 def sample_flow_descriptions(sample_flow: pd.DataFrame, language: str = "da") -> list[str]:
@@ -46,9 +48,8 @@ def sample_flow_descriptions(sample_flow: pd.DataFrame, language: str = "da") ->
     The steps write a code (``step``) and a Danish ``description``; the report words each code from
     ``labels.yml`` (``sample_flow_step``), and a code without a label keeps the file's description.
     """
-    words = labels(check_language(language)).get("sample_flow_step", {})
     steps = zip(sample_flow["step"], sample_flow["description"], strict=True)
-    return [words.get(str(step), str(text)) for step, text in steps]
+    return [label("sample_flow_step", step, language, default=str(text)) for step, text in steps]
 
 
 #: outcome -> (decimals in tables, decimals in running text)

@@ -19,7 +19,6 @@ from evaluation.report.labels import (
     ANALYSIS_ORDER,
     OUTCOME_ORDER,
     label,
-    labels,
     ordered,
     outcome_decimals,
     sample_flow_descriptions,
@@ -363,11 +362,12 @@ def contract_table(*, language: str = "da") -> pd.DataFrame:
     from evaluation.contract import EXTRACTS
 
     extracts = list(EXTRACTS.values())
-    titles = labels(language).get("extract_title", {})
     return pd.DataFrame(
         {
             label("column", "extract", language): [f"`{e.name}`" for e in extracts],
-            label("column", "contract_title", language): [titles.get(e.name, e.title) for e in extracts],
+            label("column", "contract_title", language): [
+                label("extract_title", e.name, language, default=e.title) for e in extracts
+            ],
             label("column", "contract_columns", language): [str(len(e.columns)) for e in extracts],
             label("column", "contract_key", language): [", ".join(e.key) or MISSING for e in extracts],
         }
