@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from workspace import copy_run, jobs_run, make_workspace
+from workspace import TINY_CONFIG, copy_run, jobs_run, make_workspace
 
 pytestmark = pytest.mark.e2e
 
@@ -45,7 +45,7 @@ def _snakemake(workdir: Path, *args: str, package: Path | None = None) -> subpro
     if package is not None:
         env["PYTHONPATH"] = str(package)
     return subprocess.run(
-        [SNAKEMAKE, "--cores", "2", "--config", "synthetic={scale: tiny}", *args],
+        [SNAKEMAKE, "--cores", "2", "--config", *TINY_CONFIG, *args],
         cwd=workdir,
         capture_output=True,
         text=True,
