@@ -18,18 +18,22 @@ from pathlib import Path
 from typing import Any
 
 from evaluation.errors import ReportError
+from evaluation.report.labels import labels
 from evaluation.report.numbers import check_language
 from evaluation.scope import factsheet_municipalities, read_scope
 
 DOCUMENTS: tuple[str, ...] = ("interim", "final", "factsheet")
 #: The result set each document is rendered from (``results/<release>/``, see :func:`evaluation.config.release_config`).
 RELEASE_OF: dict[str, str] = {"interim": "interim", "final": "final", "factsheet": "final"}
-TITLES = {"da": "Evaluering af Herning-modellen", "en": "Evaluation of the Herning model"}
-SUBTITLES = {
-    "da": {"interim": "Delrapport", "final": "Slutrapport", "factsheet": "Faktaark"},
-    "en": {"interim": "Interim report", "final": "Final report", "factsheet": "Factsheet"},
-}
-TOC_TITLES = {"da": "Indhold", "en": "Contents"}
+
+
+def document_words(language: str) -> dict[str, str]:
+    """Return the documents' words in ``language``, from ``labels.yml`` (``document``).
+
+    ``title`` (the study's title where the config gives none in that language), ``toc_title`` (the table of
+    contents) and one subtitle per document (``interim``, ``final``, ``factsheet``).
+    """
+    return labels(language)["document"]
 
 
 def check_document(document: str, params: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -27,13 +27,6 @@ FIGURE_ORDER: tuple[str, ...] = (
 LEVEL_ORDER: tuple[str, ...] = ("municipality", "comparison", "national")
 _DECIMALS = {"open_case_per_1000": 1, "placed_per_1000": 1, "caseload_per_worker": 1, "sdq_mean": 1}
 _DECIMALS |= {"cost_per_child": 0}
-COMPARISON_NAMES = {
-    "da": {"non_adopters": "kommuner uden Herning-modellen", "largest_cities": "de fem andre største byer"},
-    "en": {
-        "non_adopters": "municipalities without the Herning model",
-        "largest_cities": "the other five largest cities",
-    },
-}
 
 
 def _capital(text: str) -> str:
@@ -107,7 +100,7 @@ def factsheet_table(
     kind = str(rows["comparison"].iloc[0])
     headers = {
         "municipality": name,
-        "comparison": _capital(COMPARISON_NAMES[language][kind]),
+        "comparison": _capital(label("factsheet_comparison", kind, language)),
         "national": _all_label(language, whole_country),
     }
     shown = [f for f in FIGURE_ORDER if f in set(rows["figure"])]
@@ -154,7 +147,7 @@ def factsheet_figure(
     titles = {f: label("figure", f, language) + (" (%)" if f == "family_care_share" else "") for f in shown}
     series_labels = {
         "municipality": str(rows["name"].iloc[0]),
-        "comparison": _capital(COMPARISON_NAMES[language][kind]),
+        "comparison": _capital(label("factsheet_comparison", kind, language)),
         "national": _all_label(language, whole_country),
     }
     return small_multiples(
@@ -200,18 +193,14 @@ def factsheet_variables(
     year = factsheet_year(rows)
     kind = str(rows["comparison"].iloc[0])
     if adoption_year:
-        adoption = (
-            f"indførte Herning-modellen i {adoption_year}"
-            if language == "da"
-            else f"adopted the Herning model in {adoption_year}"
-        )
+        adoption = label("factsheet_adoption", "adopted", language).format(year=adoption_year)
     else:
-        adoption = "har ikke indført Herning-modellen" if language == "da" else "has not adopted the Herning model"
+        adoption = label("factsheet_adoption", "not_adopted", language)
     values = {
         "fs_name": str(rows["name"].iloc[0]),
         "fs_code": str(int(municipality)),
         "fs_year": str(year),
-        "fs_comparison": COMPARISON_NAMES[language][kind],
+        "fs_comparison": label("factsheet_comparison", kind, language),
         # mid-sentence: "hele landet", "alle kommuner i data", "Denmark", "all municipalities in the data"
         "fs_all": _all_label(language, whole_country)
         if whole_country and language == "en"

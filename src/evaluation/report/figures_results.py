@@ -16,47 +16,13 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 from evaluation.errors import ReportError
 from evaluation.report.figures import OKABE_ITO, STYLE, _tick_formatter
-from evaluation.report.labels import COST_ITEM_ORDER, label, ordered
+from evaluation.report.labels import COST_ITEM_ORDER, label, labels, ordered
 
 SERIES = {
     "staff_cost": (OKABE_ITO["vermillion"], "-", "o"),
     "measure_cost_change": (OKABE_ITO["blue"], "--", "s"),
     "net_cost": (OKABE_ITO["black"], ":", "^"),
     "cumulative_net_cost": (OKABE_ITO["reddish_purple"], "-", "D"),
-}
-_AXES = {
-    "da": {
-        "followup": "År efter indførelse",
-        "dkk_child_year": "Kr. pr. barneår (95 %-KI)",
-        "wtp": "Betalingsvillighed (kr. pr. SDQ-point færre vanskeligheder)",
-        "probability": "Sandsynlighed",
-        "event_time": "År i forhold til indførelsen",
-        "effect": "Effekt (95 %-KI)",
-        "band": "Simultant 95 %-bånd",
-        "reference": "Referenceår",
-        "adoption": "Indførelse",
-        "per_year": "Pr. år",
-        "cumulative": "Akkumuleret (diskonteret)",
-        "smd": "|SMD|",
-        "before": "Før matching",
-        "after": "Efter matching",
-    },
-    "en": {
-        "followup": "Years since adoption",
-        "dkk_child_year": "DKK per child-year (95% CI)",
-        "wtp": "Willingness to pay (DKK per SDQ point fewer difficulties)",
-        "probability": "Probability",
-        "event_time": "Years relative to adoption",
-        "effect": "Effect (95% CI)",
-        "band": "Simultaneous 95% band",
-        "reference": "Reference year",
-        "adoption": "Adoption",
-        "per_year": "Per year",
-        "cumulative": "Cumulative (discounted)",
-        "smd": "|SMD|",
-        "before": "Before matching",
-        "after": "After matching",
-    },
 }
 
 
@@ -82,7 +48,7 @@ def costs_figure(costs_by_year: pd.DataFrame, *, language: str = "da") -> Figure
     """
     if costs_by_year.empty:
         raise ReportError("results/economics/costs_by_year.csv has no rows: rerun the economics step")
-    words = _AXES[language]
+    words = labels(language)["figure_axis"]
     last = int(costs_by_year["followup_year"].max())
     items = ordered({str(i) for i in costs_by_year["item"]}, COST_ITEM_ORDER)
     with mpl.rc_context(STYLE):
@@ -137,7 +103,7 @@ def ceac_figure(ceac: pd.DataFrame, *, language: str = "da") -> Figure:
     """
     if ceac.empty:
         raise ReportError("results/economics/ceac.csv has no rows: rerun the economics step")
-    words = _AXES[language]
+    words = labels(language)["figure_axis"]
     curve = ceac.sort_values("wtp_dkk_per_unit")
     with mpl.rc_context(STYLE):
         figure = Figure(figsize=(6.0, 2.8), layout="constrained")
@@ -179,7 +145,7 @@ def love_plot_figure(balance: pd.DataFrame, *, threshold: float, language: str =
     matplotlib.figure.Figure
         The figure, covariates sorted by the SMD before matching.
     """
-    words = _AXES[language]
+    words = labels(language)["figure_axis"]
     frame = balance.assign(_before=balance["smd_before"].abs(), _after=balance["smd_after"].abs())
     frame = frame.sort_values("_before", kind="stable")
     y = np.arange(len(frame))
@@ -203,10 +169,6 @@ BACON_SERIES = {
     "earlier_vs_later": (OKABE_ITO["bluish_green"], "s"),
     "later_vs_earlier": (OKABE_ITO["vermillion"], "^"),
     "later_vs_always": (OKABE_ITO["reddish_purple"], "D"),
-}
-_BACON_AXES = {
-    "da": {"weight": "Vægt i TWFE-estimatet", "estimate": "2x2-DiD-estimat", "twfe": "TWFE uden vægte"},
-    "en": {"weight": "Weight in the TWFE estimate", "estimate": "2x2 DiD estimate", "twfe": "Unweighted TWFE"},
 }
 
 
@@ -240,7 +202,7 @@ def bacon_figure(bacon: pd.DataFrame, outcomes: list[str], labels: dict[str, str
     rows = bacon[bacon["outcome"].astype(str).isin(outcomes)]
     if rows.empty:
         raise ReportError("results/estimate/bacon.csv has no rows for the outcomes shown: rerun estimate_staggered")
-    words = _BACON_AXES[language]
+    words = {name: label("figure_axis", name, language) for name in ("weight", "estimate", "twfe")}
     percent = PercentFormatter(1.0, decimals=0, symbol="\u00a0%" if language == "da" else "%")
     with mpl.rc_context(STYLE):
         figure = Figure(figsize=(6.5, 3.6), layout="constrained")

@@ -18,7 +18,7 @@ from typing import Any
 from evaluation.errors import ReportError
 from evaluation.report.chapters import WORDS as CAPTION_WORDS
 from evaluation.report.chapters import ResultParts, write_result_parts
-from evaluation.report.documents import SUBTITLES, TITLES, TOC_TITLES, install_text
+from evaluation.report.documents import document_words, install_text
 from evaluation.report.factsheet import factsheet_figure, factsheet_table, factsheet_variables
 from evaluation.report.figures import estimates_figure, sample_flow_figure, save_figure, trends_figure
 from evaluation.report.inputs import ReportInputs
@@ -176,10 +176,11 @@ def write_generated(
     available |= parts.available
     install_text(reports_dir, language, available)
     same_language = language == str(study.get("config_language", study["language"]))
-    variables["title"] = str(study["title"]) if same_language else TITLES[language]
+    words = document_words(language)
+    variables["title"] = str(study["title"]) if same_language else words["title"]
     if document != "interim" or not same_language:
-        variables["subtitle"] = SUBTITLES[language][document]
-    variables["toc_title"] = TOC_TITLES[language]
+        variables["subtitle"] = words[document]
+    variables["toc_title"] = words["toc_title"]
     written["variables"] = write_variables(variables, reports_dir / "_variables.yml")
     progress(f"report: wrote {written['variables']} ({len(variables)} values)")
     return written

@@ -26,12 +26,13 @@ import yaml
 
 from evaluation.contract.codes import MUNICIPALITY
 from evaluation.errors import ReportError
-from evaluation.report.documents import SUBTITLES, TITLES, output_stem, planned_documents
+from evaluation.report.documents import document_words, output_stem, planned_documents
 from evaluation.report.inputs import load_results
+from evaluation.report.labels import labels
 from evaluation.report.numbers import check_language, format_number
 from evaluation.report.quarto_offline import resolve_variables
 from evaluation.report.sentences import read_sentences
-from evaluation.report.site import FRAME, LANDING_STEMS, STATEMENT_STEM, landing_name, page_metadata, write_html_page
+from evaluation.report.site import LANDING_STEMS, STATEMENT_STEM, landing_name, page_metadata, write_html_page
 from evaluation.report.values import WORDS as VALUE_WORDS
 from evaluation.report.values import collect_variables
 
@@ -135,9 +136,9 @@ def landing_markdown(
     documents = planned_documents(config)
     other = next(other for other in LANGUAGES if other != page)
     front = {
-        "title": TITLES[page],
+        "title": document_words(page)["title"],
         "subtitle": words["subtitle"],
-        "pagetitle": f"{TITLES[page]}: {words['subtitle']}",
+        "pagetitle": f"{document_words(page)['title']}: {words['subtitle']}",
         "publisher": variables["publisher"],
         "year": variables["year_published"],
         "lang": page,
@@ -147,7 +148,7 @@ def landing_markdown(
     for document, doc_language, params in documents:
         if document == "factsheet":
             continue
-        name = SUBTITLES[page][document]
+        name = document_words(page)[document]
         if doc_language != page:
             name += f" ({words['in'].format(language=words[doc_language])})"
         stem = output_stem(document, doc_language, params)
@@ -208,9 +209,9 @@ def statement_markdown(source: Path) -> str:
     match = re.match(r"\A#[ \t]+(.+?)[ \t]*\n", text)
     if not match:
         raise ReportError(f"{source} must start with a level-1 heading ('# Accessibility statement'): it is the title")
-    words = FRAME[STATEMENT_LANGUAGE]
+    words = labels(STATEMENT_LANGUAGE)["page_frame"]
     links = [
-        {"href": landing_name(language), "label": FRAME[language]["home"], "lang": language}
+        {"href": landing_name(language), "label": labels(language)["page_frame"]["home"], "lang": language}
         if language != STATEMENT_LANGUAGE
         else {"href": landing_name(language), "label": words["home"]}
         for language in (STATEMENT_LANGUAGE, *(lang for lang in LANGUAGES if lang != STATEMENT_LANGUAGE))
@@ -218,7 +219,7 @@ def statement_markdown(source: Path) -> str:
     front = {
         "title": match.group(1),
         "pagetitle": match.group(1),
-        "publisher": TITLES[STATEMENT_LANGUAGE],
+        "publisher": document_words(STATEMENT_LANGUAGE)["title"],
         "lang": STATEMENT_LANGUAGE,
         **page_metadata(STATEMENT_LANGUAGE, links),
     }

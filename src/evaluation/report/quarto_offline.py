@@ -36,6 +36,7 @@ from typing import Any
 import yaml
 
 from evaluation.errors import ReportError
+from evaluation.report.labels import labels
 from evaluation.report.numbers import check_language
 from evaluation.report.quarto_blocks import Target, convert_callouts, pagebreak
 
@@ -45,10 +46,6 @@ PANDOC_KEYS: frozenset[str] = frozenset(
     | {"publisher", "year", "project-number", "isbn", "report-type", "colophon", "factsheet"}
     | {"skip-label", "site-nav"}  # the page frame of the HTML site (evaluation.report.site)
 )
-CROSSREF_NAMES: dict[str, dict[str, str]] = {
-    "da": {"tbl": "Tabel", "fig": "Figur"},
-    "en": {"tbl": "Table", "fig": "Figure"},
-}
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
 _INCLUDE = re.compile(r"^[ \t]*\{\{<\s*include\s+(\"[^\"]+\"|'[^']+'|\S+)\s*>\}\}[ \t]*$", re.MULTILINE)
@@ -249,7 +246,7 @@ def number_crossrefs(
         If a label is defined twice, a reference has no target, or a reference
         kind other than tables and figures is used.
     """
-    names = CROSSREF_NAMES[check_language(language)]
+    names = labels(language)["crossref"]
     found: list[tuple[int, str, str]] = [(m.start(), "tbl", m.group(2)) for m in _TABLE_CAPTION.finditer(text)]
     found += [(m.start(), "fig", m.group(3)) for m in _FIGURE.finditer(text)]
     numbers: dict[str, str] = {}

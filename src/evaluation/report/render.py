@@ -23,7 +23,7 @@ import pypandoc
 import typst
 
 from evaluation.errors import ReportError
-from evaluation.report.documents import TOC_TITLES, check_document, output_stem
+from evaluation.report.documents import check_document, document_words, output_stem
 from evaluation.report.generate import write_generated
 from evaluation.report.inputs import load_results
 from evaluation.report.numbers import check_language
@@ -264,7 +264,7 @@ def build_report(
     study = {**inputs.study, "config_language": inputs.language, "language": language}
     inputs = dataclasses.replace(inputs, study=study)
     written = write_generated(inputs, reports_dir, document=document, params=params, progress=progress)
-    metadata = {"lang": language, "toc-title": TOC_TITLES[language]}
+    metadata = {"lang": language, "toc-title": document_words(language)["toc_title"]}
     stem = output_stem(document, language, params)
     use_quarto = engine == "quarto" or (engine == "auto" and shutil.which("quarto") is not None)
     if use_quarto:

@@ -17,6 +17,7 @@ from typing import Any
 import pypandoc
 
 from evaluation.errors import ReportError
+from evaluation.report.labels import labels
 from evaluation.report.numbers import check_language
 from evaluation.report.templates_path import template_path
 
@@ -24,19 +25,6 @@ from evaluation.report.templates_path import template_path
 LANDING_STEMS: dict[str, str] = {"da": "index", "en": "index-en"}
 #: The accessibility statement rendered from ``docs/accessibility.md``.
 STATEMENT_STEM = "accessibility"
-#: Words of the page frame, per language.
-FRAME: dict[str, dict[str, str]] = {
-    "da": {
-        "skip": "Gå til indholdet",
-        "nav": "Rapporter og faktaark",
-        "home": "Forside: alle rapporter og faktaark",
-    },
-    "en": {
-        "skip": "Skip to content",
-        "nav": "Reports and factsheets",
-        "home": "Home: all reports and factsheets",
-    },
-}
 
 
 def landing_name(language: str) -> str:
@@ -60,7 +48,7 @@ def page_metadata(language: str, links: list[dict[str, str]] | None = None) -> d
     dict
         ``skip-label`` and ``site-nav`` for the template ``report.html``.
     """
-    words = FRAME[check_language(language)]
+    words = labels(language)["page_frame"]
     if links is None:
         links = [{"href": landing_name(language), "label": words["home"]}]
     return {"skip-label": words["skip"], "site-nav": {"label": words["nav"], "links": links}}
