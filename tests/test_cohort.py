@@ -266,7 +266,7 @@ def test_outcomes(result):
 
 def test_sample_flow_counts_children(result):
     flow = result.flow.set_index("step")
-    assert list(result.flow.columns) == ["step", "description", "n_treated", "n_control"]
+    assert list(result.flow.columns) == ["step", "n_treated", "n_control"]  # codes, not words
     assert flow.loc["population", ["n_treated", "n_control"]].tolist() == [2, 3]  # A, C | B, D, E
     assert flow.loc["open_case", ["n_treated", "n_control"]].tolist() == [2, 1]  # A, C | B
     assert flow.loc["baseline", ["n_treated", "n_control"]].tolist() == [2, 1]

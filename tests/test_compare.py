@@ -137,9 +137,7 @@ def test_match_children_writes_files_and_appends_flow(tmp_path):
     panel_path = tmp_path / "panel.parquet"
     make_panel().to_parquet(panel_path, index=False)
     flow_in = tmp_path / "flow_cohort.csv"
-    pd.DataFrame([("population", "Alle børn", 5, 7)], columns=["step", "description", "n_treated", "n_control"]).to_csv(
-        flow_in, index=False
-    )
+    pd.DataFrame([("population", 5, 7)], columns=["step", "n_treated", "n_control"]).to_csv(flow_in, index=False)
     out = {name: tmp_path / "out" / name for name in ("matched.parquet", "balance.csv", "flow.csv")}
     copies = []
     for _ in range(2):
@@ -180,7 +178,6 @@ def test_publishable_flow_hides_small_counts_and_what_would_give_them_away():
     flow = pd.DataFrame(
         {
             "step": ["population", "baseline", "parent_missing", "matched", "dropped_no_match_within_caliper"],
-            "description": ["a", "b", "c", "d", "e"],
             "n_treated": [9803, 1805, 0, 1804, 1],
             "n_control": [42053, 6713, 3, 1463, 0],
         }

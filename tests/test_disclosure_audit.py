@@ -40,7 +40,6 @@ def write_release(folder: Path) -> dict[str, dict[str, int]]:
     flow = pd.DataFrame(
         {
             "step": ["population", "open_case", "matched", "dropped_no_match_within_caliper"],
-            "description": ["all", "open case", "matched", "dropped"],
             "n_treated": [900, 120, 117, 3],  # 3 dropped: hidden, and the matched count as its complement
             "n_control": [4000, 800, 600, 0],  # zero rests on no child: published
         }

@@ -76,7 +76,6 @@ def write_results(results: Path) -> Path:
     pd.DataFrame(
         {
             "step": ["all_children", "open_case", "covariates", "matched"],
-            "description": ["Alle børn 0-17 år", "Med en åben sag", "Med oplysninger før reformen", "Matchet"],
             "n_treated": [25000, 2100, 1900, 1843],
             "n_control": [1100000, 21000, 20511, 1843],
         }

@@ -43,14 +43,12 @@ def test_sample_flow_table_suppresses_person_counts() -> None:
 
 
 def test_sample_flow_steps_are_worded_in_the_reports_language() -> None:
-    # the steps write Danish descriptions; the report words each step from its code, so the English report is English
-    from evaluation.compare import DROP_REASONS_DA
+    # the steps write codes; the report words each step from its code, in the report's language
     from evaluation.report.labels import labels
 
     flow = pd.DataFrame(
         {
-            "step": ["population", "matched", "dropped_no_exact_match", "something_new"],
-            "description": ["Alle børn 0-17 år i befolkningen", "Matchede børn", "Behandlede børn", "Et nyt trin"],
+            "step": ["population", "matched", "dropped_no_exact_match", "dropped_something_new"],
             "n_treated": [100.0, 50.0, 10.0, 7.0],
             "n_control": [900.0, 40.0, 0.0, 6.0],
         }
@@ -61,14 +59,16 @@ def test_sample_flow_steps_are_worded_in_the_reports_language() -> None:
         "Matched children: treated and comparison children used",
         "Treated children without a comparison child in the same exact-matching cell (not matched)",
     ]
-    assert english[3] == "Et nyt trin"  # a step without a label keeps the file's description
-    # every step the pipeline writes has a label in both languages, and the Danish labels are the files' words
+    assert english[3] == "dropped_something_new"  # a step without a label is shown as its code
+    danish = sample_flow_table(flow, 5, language="da")["Beskrivelse"].tolist()
+    assert danish[0] == "Alle børn 0-17 år i befolkningen"
+    # every step the pipeline writes has a label in both languages: the cohort's steps, the match, and each reason
+    # the matching methods give for leaving a treated child unmatched (MatchResult.n_dropped)
     codes = {"population", "open_case", "baseline", "parent_missing", "parent_income_imputed", "matched"}
-    codes |= {"dropped_other", *(f"dropped_{reason}" for reason in DROP_REASONS_DA)}
+    reasons = ("discarded", "no_exact_match", "no_match_within_caliper", "no_control_left", "other")
+    codes |= {f"dropped_{reason}" for reason in reasons}
     for language in ("da", "en"):
         assert codes <= set(labels(language)["sample_flow_step"]), language
-    for reason, text in DROP_REASONS_DA.items():
-        assert labels("da")["sample_flow_step"][f"dropped_{reason}"] == text
 
 
 def test_the_contract_table_has_the_extracts_titles_in_the_reports_language() -> None:

@@ -186,7 +186,7 @@ def match_case() -> Case:
 def comparison_case() -> Case:
     m = match(cross_section(), "treat", ["x1", "x2"])
     balance = m.balance.rename_axis("covariate").reset_index()
-    flow = pd.DataFrame([("matched", "matched", 10, 10)], columns=["step", "description", "n_treated", "n_control"])
+    flow = pd.DataFrame([("matched", 10, 10)], columns=["step", "n_treated", "n_control"])
     result = ComparisonResult(matched=m.matched, balance=balance, flow_rows=flow, covariates=["x1", "x2"])
     expected = {
         row["covariate"]: {"estimate": row["smd_after"], "smd_before": row["smd_before"], "p_value": math.nan}

@@ -36,12 +36,12 @@ import pandas as pd
 
 from evaluation.config import setting
 from evaluation.contract.codes import ORIGIN
+from evaluation.contract.results import columns_of
 from evaluation.disclosure.rules import below_threshold
 from evaluation.errors import ConfigError
 from evaluation.io import write_csv, write_table
 from evaluation.matching.balance import BALANCE_COLUMNS as MATCHING_BALANCE_COLUMNS
 from evaluation.matching.balance import balance_text, tidy_balance
-from evaluation.matching.flow import FLOW_COLUMNS
 from evaluation.results import TidyResult, format_table
 
 #: Categorical covariates and their codes; the first code is the reference category.
@@ -66,13 +66,10 @@ CHILD_COLUMNS = {
     "prior_notifications": "prior_notifications",
 }
 
+#: Columns of the sample flow (``results/<release>/cohort/sample_flow.csv``), whose rows the match adds to.
+FLOW_COLUMNS = columns_of("results/{release}/cohort/sample_flow.csv")
 #: Columns of the balance table in ``results/compare/balance.csv``.
 BALANCE_COLUMNS = ["covariate", *MATCHING_BALANCE_COLUMNS]
-
-DROP_REASONS_DA = {
-    "no_match_within_caliper": "Behandlede børn uden kontrolbarn inden for caliper (ikke matchet)",
-    "no_exact_match": "Behandlede børn uden kontrolbarn i samme celle ved eksakt matchning (ikke matchet)",
-}
 
 
 @dataclass(frozen=True)
@@ -86,7 +83,7 @@ class ComparisonResult(TidyResult):
     balance
         :data:`BALANCE_COLUMNS`, one row per covariate of the score.
     flow_rows
-        Rows to append to the sample flow (``step, description, n_treated, n_control``).
+        Rows to append to the sample flow (``step, n_treated, n_control``: a code, not words).
     covariates
         The columns the propensity score was fitted on (after expansion).
     scores
@@ -121,7 +118,7 @@ class ComparisonResult(TidyResult):
         -------
         str
         """
-        flow = format_table(self.flow_rows[["step", "n_treated", "n_control"]], heading="Matched comparison")
+        flow = format_table(self.flow_rows, heading="Matched comparison")
         return flow + "\n\n" + balance_text(self.balance)
 
 
@@ -287,13 +284,11 @@ def match_cohort(
 
     n_t = int((matched["treat"] == 1).sum())
     n_c = int((matched["treat"] == 0).sum())
-    rows = [("matched", "Matchede børn: behandlede og anvendte kontrolbørn", n_t, n_c)]
-    for reason, count in sorted(result.n_dropped.items()):
-        text = DROP_REASONS_DA.get(reason, f"Behandlede børn ikke matchet ({reason})")
-        rows.append((f"dropped_{reason}", text, int(count), 0))
+    rows = [("matched", n_t, n_c)]
+    rows += [(f"dropped_{reason}", int(count), 0) for reason, count in sorted(result.n_dropped.items())]
     unexplained = n_treat - n_t - sum(int(c) for c in result.n_dropped.values())
     if unexplained:
-        rows.append(("dropped_other", "Behandlede børn ikke matchet af anden grund", unexplained, 0))
+        rows.append(("dropped_other", unexplained, 0))
     progress(f"compare: matched {n_t:,} treated children to {n_c:,} distinct controls; dropped {result.n_dropped}")
     flow_rows = pd.DataFrame(rows, columns=FLOW_COLUMNS)
     scores = None
@@ -322,7 +317,7 @@ def publishable_flow(flow: pd.DataFrame, min_cell: int) -> pd.DataFrame:
     Parameters
     ----------
     flow
-        ``step, description, n_treated, n_control``.
+        ``step, n_treated, n_control``.
     min_cell
         Smallest number of persons a published count may rest on.
 

@@ -130,7 +130,7 @@ class CohortResult:
     panel
         Child-years with an open case (columns :data:`PANEL_COLUMNS`), sorted by person_id and year.
     flow
-        Sample flow: ``step, description, n_treated, n_control`` (distinct children).
+        Sample flow: ``step, n_treated, n_control`` (distinct children).
     cutoff_removed
         Records removed or truncated by the data cut-off, by extract (empty without a cut-off).
     """
@@ -177,7 +177,9 @@ def sample_flow(population: pd.DataFrame, panel: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        ``step, description, n_treated, n_control``; rows starting with "heraf" are subsets of the row above.
+        ``step, n_treated, n_control``: the step as a code (the report words it, ``sample_flow_step`` of
+        ``reports/_text/<language>/labels.yml``); ``parent_missing`` and ``parent_income_imputed`` are subsets of
+        ``baseline``.
     """
 
     def split(frame: pd.DataFrame) -> tuple[int, int]:
@@ -188,19 +190,11 @@ def sample_flow(population: pd.DataFrame, panel: pd.DataFrame) -> pd.DataFrame:
     entry = panel.loc[panel["year"] == panel["entry_year"]]
     complete = entry.dropna(subset=["age_at_entry", "sex", "entry_origin", "parent_income", "prior_notifications"])
     rows = [
-        ("population", "Alle børn 0-17 år i befolkningen", *split(population)),
-        ("open_case", "Børn med mindst ét år med åben sag", *split(panel)),
-        ("baseline", "Børn med baselinekovariater i indgangsåret", *split(complete)),
-        (
-            "parent_missing",
-            "heraf uden oplysninger om forældre i indgangsåret (indikator i matchningen)",
-            *split(complete.loc[complete["parent_missing"] == 1]),
-        ),
-        (
-            "parent_income_imputed",
-            "heraf med imputeret forældreindkomst (gennemsnit og indikator)",
-            *split(complete.loc[complete["parent_income_missing"] == 1]),
-        ),
+        ("population", *split(population)),
+        ("open_case", *split(panel)),
+        ("baseline", *split(complete)),
+        ("parent_missing", *split(complete.loc[complete["parent_missing"] == 1])),
+        ("parent_income_imputed", *split(complete.loc[complete["parent_income_missing"] == 1])),
     ]
     return pd.DataFrame(rows, columns=FLOW_COLUMNS)
 

@@ -265,7 +265,7 @@ RESULTS_FILES: tuple[ResultsFile, ...] = (
         "results/{release}/cohort/sample_flow.csv",
         "match_children",
         _persons("n_treated", "n_control"),
-        columns="step:text description:text n_treated n_control",
+        columns="step:text n_treated n_control",
     ),
     ResultsFile(
         "results/{release}/compare/balance.csv",

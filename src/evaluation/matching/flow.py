@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from evaluation.contract.results import columns_of
 from evaluation.matching.result import MatchResult
 
 __all__ = ["FLOW_COLUMNS", "sample_flow"]
 
-FLOW_COLUMNS = columns_of("results/{release}/cohort/sample_flow.csv")
+#: Columns of :func:`sample_flow`: the step's code, its description in words, and the units of each group.
+FLOW_COLUMNS = ["step", "description", "n_treated", "n_control"]
 
 _DESCRIPTIONS = {
     "en": {

@@ -45,11 +45,11 @@ def label(kind: str, name: str, language: str = "da", default: str | None = None
 def sample_flow_descriptions(sample_flow: pd.DataFrame, language: str = "da") -> list[str]:
     """Word each step of ``results/cohort/sample_flow.csv`` in the report's language.
 
-    The steps write a code (``step``) and a Danish ``description``; the report words each code from
-    ``labels.yml`` (``sample_flow_step``), and a code without a label keeps the file's description.
+    The steps write a code (``step``); the report words each code from ``labels.yml`` (``sample_flow_step``),
+    and a code without a label (a reason for leaving children unmatched that a new matching method gives) is
+    shown as it is.
     """
-    steps = zip(sample_flow["step"], sample_flow["description"], strict=True)
-    return [label("sample_flow_step", step, language, default=str(text)) for step, text in steps]
+    return [label("sample_flow_step", str(step), language) for step in sample_flow["step"]]
 
 
 #: outcome -> (decimals in tables, decimals in running text)
