@@ -20,7 +20,8 @@ help:
 	@echo "                                     growing, none, by life phase): bias, RMSE, coverage ->"
 	@echo "                                     docs/design-validation.md (about 25 s per replication and core)"
 	@echo "make bench [SCALES=demo]             benchmarks: estimators vs peers, pipeline steps at demo and national"
-	@echo "                                     scales (or SCALES) -> bench/results.md; run on a quiet machine"
+	@echo "                                     scales (or SCALES) -> bench/results.md, and where ATT(g,t)'s time goes"
+	@echo "                                     -> bench/profile-att-gt.md; run on a quiet machine"
 	@echo "make clean                           remove outputs (keeps .venv)"
 
 $(STAMP): requirements.lock pyproject.toml
@@ -78,6 +79,7 @@ $(BENCH_STAMP): requirements.lock pyproject.toml bench/requirements.txt
 .PHONY: bench
 bench: setup $(BENCH_STAMP)
 	$(BENCH_VENV)/bin/python bench/run.py --scales $(SCALES) --repeat $(BENCH_REPEAT) --cores $(CORES) --snakemake $(BIN)/snakemake
+	$(BENCH_VENV)/bin/python bench/profile_att_gt.py --repeat $(BENCH_REPEAT)
 
 clean:
 	rm -rf data/interim results logs benchmarks reports/_output reports/_generated reports/_variables.yml .snakemake data/raw/synthetic
