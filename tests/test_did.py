@@ -226,6 +226,30 @@ def test_checks_and_errors() -> None:
         )
 
 
+def _same_fit(a, b) -> None:
+    pd.testing.assert_frame_equal(a.table, b.table)
+    np.testing.assert_array_equal(a.influence, b.influence)
+
+
+@pytest.mark.parametrize("control_group", ["never_treated", "not_yet_treated"])
+def test_rows_dropped_by_the_checks_fit_as_if_never_there(control_group: str) -> None:
+    """Units treated in the first period, and periods after the last cohort starts, leave no trace in the fit."""
+    data = staggered_panel()
+    kw = {"outcome": "y", "unit": "id", "time": "year", "group": "first_treat", "covariates": ["x1"]}
+    early = data.assign(first_treat=np.where(data["id"] % 7 == 0, 2001, data["first_treat"]))
+    with pytest.warns(UserWarning, match="already treated in the first period"):
+        fit = att_gt(early, control_group=control_group, **kw)
+    _same_fit(fit, att_gt(early[early["id"] % 7 != 0], control_group=control_group, **kw))
+    if control_group == "never_treated":
+        # without never-treated units, the last cohort compares and periods from its start on go; in data that
+        # ends before it starts, it is never treated (a cohort after the last period), so the fits are the same
+        no_never = data[data["first_treat"] > 0]
+        with pytest.warns(UserWarning, match="last-treated cohort"):
+            fit = att_gt(no_never, control_group=control_group, **kw)
+        _same_fit(fit, att_gt(no_never[no_never["year"] < 2006], control_group=control_group, **kw))
+        assert fit.table["time"].max() < 2006
+
+
 def test_analytic_clusters_sum_influence_within_clusters() -> None:
     data = staggered_panel()
     plain = att_gt(data, outcome="y", unit="id", time="year", group="first_treat")

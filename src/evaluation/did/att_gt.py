@@ -281,15 +281,14 @@ def att_gt(
     cells = plan_cells(data.periods, data.group, control_group, base_period, anticipation)
     if isinstance(data, PanelArrays):
         design, unit_group, unit_weights, n_obs = "panel", data.group, data.weights, data.outcome.size
-        rows, columns = estimate_panel_cells(data, cells, method)
+        rows, influence = estimate_panel_cells(data, cells, method)
     else:
         design = "repeated_cross_sections" if not panel else "unbalanced_panel"
         unit_group, unit_weights, n_obs = data.unit_group, data.unit_weights, len(data.outcome)
-        rows, columns = estimate_cross_section_cells(data, cells, method)
+        rows, influence = estimate_cross_section_cells(data, cells, method)
     n = len(unit_group)
     if not rows:
         raise ModelNotIdentifiedError("att_gt: no group-time cell could be estimated (no cohorts or no comparisons)")
-    influence = np.column_stack(columns)
     inference = Inference(
         alpha=alpha,
         bootstrap=bootstrap,

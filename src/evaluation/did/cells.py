@@ -7,7 +7,7 @@ runs the repeated cross-section ones of :mod:`evaluation.did.estimators_rc` on t
 cell's two periods, as R ``did::compute.att_gt`` does with ``panel = FALSE`` or
 ``allow_unbalanced_panel = TRUE``.
 
-Influence functions are returned per unit (``n`` rows). In a panel, the cell's influence function is
+Influence functions are returned per unit, as one ``n x cells`` matrix. In a panel, the cell's influence function is
 scaled by ``n / n_gt`` (``n_gt`` the units of the cohort and its comparison group). With repeated cross
 sections it is scaled by ``n / n_gt`` with ``n_gt`` the *observations* of the cell, and then summed over the
 observations of each unit: a unit seen in both periods of an unbalanced panel contributes both terms
@@ -27,7 +27,7 @@ from evaluation.did.prepare import CrossSectionArrays, PanelArrays
 __all__ = ["Cell", "estimate_cross_section_cells", "estimate_panel_cells", "plan_cells"]
 
 Cell = tuple[float, int, int, np.ndarray | None]
-Estimates = tuple[list[dict[str, object]], list[np.ndarray]]
+Estimates = tuple[list[dict[str, object]], np.ndarray]
 
 
 def plan_cells(
@@ -84,6 +84,11 @@ def _covariate_period_keys(covariates: np.ndarray) -> list[int]:
     return keys
 
 
+def _is_range(positions: list[int]) -> bool:
+    """Whether ``positions`` are consecutive and increasing (a slice selects them without a copy)."""
+    return positions == list(range(positions[0], positions[0] + len(positions)))
+
+
 def estimate_panel_cells(data: PanelArrays, cells: list[Cell], method: Method) -> Estimates:
     """ATT(g,t) rows and per-unit influence functions of a balanced panel (``DRDID::*_panel``).
 
@@ -95,7 +100,7 @@ def estimate_panel_cells(data: PanelArrays, cells: list[Cell], method: Method) -
     """
     n = len(data.units)
     rows: list[dict[str, object] | None] = [None] * len(cells)
-    columns: list[np.ndarray | None] = [None] * len(cells)
+    influence = np.zeros((n, len(cells)))  # written in place, cell by cell; a skipped cell's column is dropped
     cov_key = _covariate_period_keys(data.covariates)
     batches: dict[tuple, list[int]] = {}
     for i, (g, t_now, base, control) in enumerate(cells):
@@ -103,7 +108,6 @@ def estimate_panel_cells(data: PanelArrays, cells: list[Cell], method: Method) -
         row = _row(g, data.periods, t_now, base)
         if control is None:
             rows[i] = {**row, "att": 0.0, "n_treated": int(treated.sum()), "n_control": 0}
-            columns[i] = np.zeros(n)
             continue
         if not treated.any() or not control.any():
             warnings.warn(
@@ -114,20 +118,21 @@ def estimate_panel_cells(data: PanelArrays, cells: list[Cell], method: Method) -
     for (g, _, period), members in batches.items():
         treated = data.group == g
         control = cells[members[0]][3]
-        sel = treated | control
-        outcome = data.outcome[sel]
-        later = [cells[i][1] for i in members]
-        base = [cells[i][2] for i in members]
+        sel = np.flatnonzero(treated | control)
+        outcome = data.outcome.take(sel, axis=0)
         att, psi = did_panel(
-            outcome[:, later],
-            outcome[:, base],
+            outcome[:, [cells[i][1] for i in members]],  # column-major copies: the estimators run on columns
+            outcome[:, [cells[i][2] for i in members]],
             treated[sel].astype(float),
-            data.covariates[period][sel],
+            data.covariates[period].take(sel, axis=0),
             data.weights[sel],
             method,
         )
-        full = np.zeros((n, len(members)))
-        full[sel] = psi * (n / sel.sum())
+        psi *= n / len(sel)
+        if _is_range(members):
+            influence[sel, members[0] : members[0] + len(members)] = psi
+        else:
+            influence[np.ix_(sel, members)] = psi
         n_treated, n_control = int(treated.sum()), int(control.sum())
         for j, i in enumerate(members):
             g_i, t_now, b, _ = cells[i]
@@ -137,9 +142,10 @@ def estimate_panel_cells(data: PanelArrays, cells: list[Cell], method: Method) -
                 "n_treated": n_treated,
                 "n_control": n_control,
             }
-            columns[i] = full[:, j]
     kept = [i for i, row in enumerate(rows) if row is not None]
-    return [rows[i] for i in kept], [columns[i] for i in kept]
+    if len(kept) < len(cells):
+        influence = influence[:, kept]
+    return [rows[i] for i in kept], influence
 
 
 def estimate_cross_section_cells(data: CrossSectionArrays, cells: list[Cell], method: Method) -> Estimates:
@@ -180,4 +186,4 @@ def estimate_cross_section_cells(data: CrossSectionArrays, cells: list[Cell], me
         full = np.bincount(data.unit[sel], weights=psi * n / sel.sum(), minlength=n)
         rows.append({**row, "att": att, "n_treated": int(d.sum()), "n_control": int((~d).sum())})
         columns.append(full)
-    return rows, columns
+    return rows, np.column_stack(columns) if columns else np.zeros((n, 0))

@@ -52,7 +52,12 @@ def se_from_influence(psi: np.ndarray, cluster_codes: np.ndarray | None = None) 
     """
     n = psi.shape[0]
     sums = _cluster_sums(psi, cluster_codes)
-    return np.sqrt(np.sum(sums**2, axis=0)) / n
+    if sums.ndim == 2 and sums.shape[1] > 1 and sums.flags.c_contiguous:
+        # row by row, as np.sum(axis=0) adds the rows of a C-ordered matrix, but without a squared copy
+        squares = np.einsum("ij,ij->j", sums, sums)
+    else:
+        squares = np.sum(sums**2, axis=0)
+    return np.sqrt(squares) / n
 
 
 def covariance_from_influence(psi: np.ndarray, cluster_codes: np.ndarray | None = None) -> np.ndarray:

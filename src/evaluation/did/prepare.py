@@ -76,6 +76,30 @@ class CrossSectionArrays:
         return len(self.unit_group)
 
 
+@dataclass(frozen=True)
+class _PanelCodes:
+    """Each row's unit and period as codes into the sorted distinct ``units`` and ``periods``."""
+
+    unit: np.ndarray
+    units: np.ndarray
+    time: np.ndarray
+    periods: np.ndarray
+
+    def subset(self, keep: np.ndarray) -> _PanelCodes:
+        """Return the codes of the rows ``keep`` (a mask), renumbered over the units and periods that remain."""
+        unit, units = _renumber(self.unit[keep], self.units)
+        time, periods = _renumber(self.time[keep], self.periods)
+        return _PanelCodes(unit, units, time, periods)
+
+
+def _renumber(codes: np.ndarray, levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes and levels without the levels no row has any more."""
+    present = np.bincount(codes, minlength=len(levels)) > 0
+    if present.all():
+        return codes, levels
+    return (np.cumsum(present) - 1)[codes], levels[present]
+
+
 def _require(df: pd.DataFrame, columns: Sequence[str]) -> None:
     missing = [c for c in columns if c not in df.columns]
     if missing:
@@ -107,8 +131,11 @@ def _codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return codes.astype(np.int64), np.asarray(levels)
 
 
-def _check_panel_rows(frame: pd.DataFrame, unit: str, time: str, constant: Sequence[str]) -> None:
-    """Fail on a unit seen twice in one period, or on a column of ``constant`` that varies within a unit."""
+def _check_panel_rows(frame: pd.DataFrame, unit: str, time: str, constant: Sequence[str]) -> _PanelCodes:
+    """Fail on a unit seen twice in one period, or on a column of ``constant`` that varies within a unit.
+
+    Returns the rows' unit and period codes, which the rest of the preparation reuses.
+    """
     unit_codes, units = _codes(frame[unit])
     time_codes, times = _codes(frame[time])
     if np.bincount(unit_codes * len(times) + time_codes).max(initial=0) > 1:
@@ -126,6 +153,7 @@ def _check_panel_rows(frame: pd.DataFrame, unit: str, time: str, constant: Seque
                 f"att_gt: column {column!r} must be constant within each unit, but unit {example!r} has several "
                 f"values; fix the data (a unit's first treatment period, weight and cluster do not change)"
             )
+    return _PanelCodes(unit_codes, units, time_codes, times)
 
 
 def _clean(
@@ -141,8 +169,11 @@ def _clean(
     weights: str | None,
     cluster: str | None,
     panel: bool,
-) -> pd.DataFrame:
-    """Run the checks and drops shared by panels and repeated cross sections (module docstring)."""
+) -> tuple[pd.DataFrame, _PanelCodes | None]:
+    """Run the checks and drops shared by panels and repeated cross sections (module docstring).
+
+    Returns the rows that remain and, for a panel, their unit and period codes.
+    """
     if panel and unit is None:
         raise EvaluationError("att_gt: a panel needs the `unit` column; pass unit=... or panel=False")
     extra = [c for c in (weights, cluster) if c is not None and c != unit]
@@ -162,12 +193,11 @@ def _clean(
             f"pass unit=None to treat the rows as independent cross sections, or panel=True (with "
             f"allow_unbalanced_panel=True if units are missing in some periods)"
         )
-    if panel:
-        _check_panel_rows(frame, str(unit), time, [group, *extra])
+    codes = _check_panel_rows(frame, str(unit), time, [group, *extra]) if panel else None
     if weights is not None and (frame[weights] < 0).any():
         raise EvaluationError(f"att_gt: weights in column {weights!r} must be non-negative")
 
-    periods = np.sort(frame[time].unique())
+    periods = codes.periods if codes is not None else np.sort(frame[time].unique())
     g = frame[group].to_numpy(dtype=float)
     g = np.where(g > periods[-1], 0.0, g)
     if (g < 0).any():
@@ -177,22 +207,25 @@ def _clean(
         n_early = frame.loc[early, unit].nunique() if panel else int(early.sum())
         what = "units" if panel else "observations"
         warnings.warn(f"att_gt: dropped {n_early} {what} already treated in the first period", stacklevel=_STACK)
-    frame = frame.assign(**{group: g})[~early]
-    g = frame[group].to_numpy()
-    if not (g == 0).any():
-        last = g.max()
+    if (g != frame[group].to_numpy()).any():  # copy the frame only when a group was recoded
+        frame = frame.assign(**{group: g})
+    keep = ~early
+    if keep.any() and not (g[keep] == 0).any():
+        last = g[keep].max()
+        keep &= frame[time].to_numpy() < last - anticipation
         if control_group == "never_treated":
             warnings.warn(
                 "att_gt: no never-treated units; the last-treated cohort is used as the never-treated group",
                 stacklevel=_STACK,
             )
-            frame = frame[frame[time] < last - anticipation]
-            frame = frame.assign(**{group: np.where(frame[group] == last, 0.0, frame[group])})
-        else:
-            frame = frame[frame[time] < last - anticipation]
-    if frame.empty or frame[time].nunique() < 2:
+            frame = frame.assign(**{group: np.where(g == last, 0.0, g)})
+    if not keep.all():
+        frame = frame[keep]
+        codes = codes.subset(keep) if codes is not None else None
+    n_periods = len(codes.periods) if codes is not None else frame[time].nunique()
+    if frame.empty or n_periods < 2:
         raise ModelNotIdentifiedError("att_gt: fewer than two periods or no units remain after the checks")
-    return frame
+    return frame, codes
 
 
 def _weights_and_clusters(
@@ -212,16 +245,15 @@ def _weights_and_clusters(
 
 def _to_panel(
     frame: pd.DataFrame,
+    codes: _PanelCodes,
     outcome: str,
-    unit: str,
-    time: str,
     group: str,
     covariates: Sequence[str],
     weights: str | None,
     cluster: str | None,
+    unit: str,
 ) -> PanelArrays:
-    periods = np.sort(frame[time].unique())
-    unit_codes, units = _codes(frame[unit])
+    periods, unit_codes, units, time_codes = codes.periods, codes.unit, codes.units, codes.time
     complete = np.bincount(unit_codes, minlength=len(units)) == len(periods)
     if not complete.all():
         warnings.warn(
@@ -231,10 +263,9 @@ def _to_panel(
         )
         rows = complete[unit_codes]
         frame, units = frame[rows], units[complete]
-        unit_codes = (np.cumsum(complete) - 1)[unit_codes[rows]]
+        unit_codes, time_codes = (np.cumsum(complete) - 1)[unit_codes[rows]], time_codes[rows]
     if frame.empty:
         raise ModelNotIdentifiedError("att_gt: no unit is observed in every period; try allow_unbalanced_panel=True")
-    time_codes = np.searchsorted(periods, frame[time].to_numpy())
     n, n_t = len(units), len(periods)
     y = np.empty((n, n_t))
     y[unit_codes, time_codes] = frame[outcome].to_numpy(dtype=float)
@@ -242,7 +273,7 @@ def _to_panel(
     if covariates:
         x[time_codes, unit_codes, 1:] = frame[list(covariates)].to_numpy(dtype=float)
     first = frame.iloc[_first_rows(unit_codes, n)]
-    w, codes, n_clusters = _weights_and_clusters(first, weights, cluster, unit)
+    w, cluster_codes, n_clusters = _weights_and_clusters(first, weights, cluster, unit)
     return PanelArrays(
         units=np.asarray(units),
         periods=periods,
@@ -250,7 +281,7 @@ def _to_panel(
         covariates=x,
         group=first[group].to_numpy(dtype=float),
         weights=w,
-        cluster_codes=codes,
+        cluster_codes=cluster_codes,
         n_clusters=n_clusters,
     )
 
@@ -317,7 +348,7 @@ def prepare(
         ``allow_unbalanced_panel``); :class:`CrossSectionArrays` for ``panel=False`` (units are rows) and for
         an unbalanced panel with ``allow_unbalanced_panel=True`` (units are the panel's units).
     """
-    frame = _clean(
+    frame, codes = _clean(
         df,
         outcome=outcome,
         unit=unit,
@@ -330,9 +361,9 @@ def prepare(
         cluster=cluster,
         panel=panel,
     )
-    if not panel or unit is None:
+    if codes is None or unit is None:
         return _to_cross_sections(frame, outcome, None, time, group, covariates, weights, cluster)
-    balanced = len(frame) == frame[unit].nunique() * frame[time].nunique()
+    balanced = len(frame) == len(codes.units) * len(codes.periods)
     if allow_unbalanced_panel and not balanced:
         return _to_cross_sections(frame, outcome, unit, time, group, covariates, weights, cluster)
-    return _to_panel(frame, outcome, unit, time, group, covariates, weights, cluster)
+    return _to_panel(frame, codes, outcome, group, covariates, weights, cluster, unit)
