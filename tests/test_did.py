@@ -231,6 +231,19 @@ def _same_fit(a, b) -> None:
     np.testing.assert_array_equal(a.influence, b.influence)
 
 
+def test_the_order_of_the_rows_does_not_matter() -> None:
+    """Rows by unit, by period (years stacked) or shuffled give the same fit, bit for bit."""
+    data = staggered_panel()
+    kw = {"outcome": "y", "unit": "id", "time": "year", "group": "first_treat", "covariates": ["x1"], "weights": "w"}
+    by_unit = att_gt(data.sort_values(["id", "year"]), **kw)
+    _same_fit(by_unit, att_gt(data.sort_values(["year", "id"]), **kw))
+    _same_fit(by_unit, att_gt(data.sample(frac=1.0, random_state=3), **kw))
+    with pytest.raises(EvaluationError, match="constant within each unit"):
+        att_gt(data.sort_values(["year", "id"]).assign(w=lambda d: np.where(d["year"] == 2004, 1.0, d["w"])), **kw)
+    with pytest.raises(EvaluationError, match="twice in one period"):
+        att_gt(pd.concat([data, data.iloc[[5]]]), **kw)
+
+
 @pytest.mark.parametrize("control_group", ["never_treated", "not_yet_treated"])
 def test_rows_dropped_by_the_checks_fit_as_if_never_there(control_group: str) -> None:
     """Units treated in the first period, and periods after the last cohort starts, leave no trace in the fit."""

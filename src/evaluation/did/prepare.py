@@ -78,18 +78,75 @@ class CrossSectionArrays:
 
 @dataclass(frozen=True)
 class _PanelCodes:
-    """Each row's unit and period as codes into the sorted distinct ``units`` and ``periods``."""
+    """Each row's unit and period as codes into the sorted distinct ``units`` and ``periods``.
+
+    ``grid`` notes rows that already form the balanced grid in one of the two usual orders (``"time_major"``:
+    row ``t * n + i`` holds unit ``i`` in period ``t``, as years stacked one after another; ``"unit_major"``:
+    row ``i * T + t``, as data sorted by unit and period). The checks and the reshaping then need no scatter.
+    """
 
     unit: np.ndarray
     units: np.ndarray
     time: np.ndarray
     periods: np.ndarray
+    grid: str | None = None
+
+    @staticmethod
+    def of(unit: np.ndarray, units: np.ndarray, time: np.ndarray, periods: np.ndarray) -> _PanelCodes:
+        """Return the codes, with ``grid`` found from them."""
+        n, n_t = len(units), len(periods)
+        grid = None
+        if len(unit) == n * n_t:
+            by_time, by_unit = (n_t, n), (n, n_t)
+            if _is(unit.reshape(by_time), np.arange(n)) and _is(time.reshape(by_time), np.arange(n_t)[:, None]):
+                grid = "time_major"
+            elif _is(unit.reshape(by_unit), np.arange(n)[:, None]) and _is(time.reshape(by_unit), np.arange(n_t)):
+                grid = "unit_major"
+        return _PanelCodes(unit, units, time, periods, grid)
 
     def subset(self, keep: np.ndarray) -> _PanelCodes:
         """Return the codes of the rows ``keep`` (a mask), renumbered over the units and periods that remain."""
         unit, units = _renumber(self.unit[keep], self.units)
         time, periods = _renumber(self.time[keep], self.periods)
-        return _PanelCodes(unit, units, time, periods)
+        return _PanelCodes.of(unit, units, time, periods)
+
+    def repeated(self) -> bool:
+        """Whether some unit has two rows in one period."""
+        if self.grid is not None:
+            return False
+        return bool(np.bincount(self.unit * len(self.periods) + self.time).max(initial=0) > 1)
+
+    def first_rows(self) -> np.ndarray:
+        """Position of each unit's first row."""
+        if self.grid == "time_major":
+            return np.arange(len(self.units))
+        if self.grid == "unit_major":
+            return np.arange(len(self.units)) * len(self.periods)
+        return _first_rows(self.unit, len(self.units))
+
+    def varying_rows(self, values: np.ndarray) -> np.ndarray:
+        """Positions of the rows whose value differs from their unit's first row."""
+        n, n_t = len(self.units), len(self.periods)
+        if self.grid == "time_major":
+            return np.flatnonzero(values.reshape(n_t, n) != values[:n])
+        if self.grid == "unit_major":
+            return np.flatnonzero(values.reshape(n, n_t) != values[::n_t, None])
+        return np.flatnonzero(values != values[self.first_rows()][self.unit])
+
+    def fill(self, out: np.ndarray, values: np.ndarray, *, time_first: bool = False) -> None:
+        """Write row ``r``'s ``values[r]`` to ``out[unit, period]`` (``out[period, unit]`` with ``time_first``)."""
+        if self.grid is None:
+            out[(self.time, self.unit) if time_first else (self.unit, self.time)] = values
+            return
+        n, n_t, rest = len(self.units), len(self.periods), values.shape[1:]
+        by_time = self.grid == "time_major"
+        grid = values.reshape(((n_t, n) if by_time else (n, n_t)) + rest)
+        out[...] = grid if by_time == time_first else grid.swapaxes(0, 1)
+
+
+def _is(codes: np.ndarray, expected: np.ndarray) -> bool:
+    """Whether ``codes`` equal ``expected`` broadcast to their shape."""
+    return bool(np.array_equal(codes, np.broadcast_to(expected, codes.shape)))
 
 
 def _renumber(codes: np.ndarray, levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -123,10 +180,13 @@ def _codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     if v.dtype.kind in "iu" and v.size:
         lo, hi = int(v.min()), int(v.max())
         if hi - lo <= 4 * v.size:
-            offset = (v - lo).astype(np.int64)
+            offset = v.astype(np.int64, copy=False) - lo
             present = np.zeros(hi - lo + 1, dtype=bool)
             present[offset] = True
-            return (np.cumsum(present) - 1)[offset], (np.flatnonzero(present) + lo).astype(v.dtype)
+            levels = (np.flatnonzero(present) + lo).astype(v.dtype)
+            if len(levels) == len(present):  # every value in the range occurs: the offsets are the codes
+                return offset, levels
+            return (np.cumsum(present) - 1)[offset], levels
     codes, levels = pd.factorize(values, sort=True)
     return codes.astype(np.int64), np.asarray(levels)
 
@@ -136,24 +196,22 @@ def _check_panel_rows(frame: pd.DataFrame, unit: str, time: str, constant: Seque
 
     Returns the rows' unit and period codes, which the rest of the preparation reuses.
     """
-    unit_codes, units = _codes(frame[unit])
-    time_codes, times = _codes(frame[time])
-    if np.bincount(unit_codes * len(times) + time_codes).max(initial=0) > 1:
+    codes = _PanelCodes.of(*_codes(frame[unit]), *_codes(frame[time]))
+    if codes.repeated():
         raise EvaluationError(f"att_gt: a unit appears twice in one period (columns {unit!r}, {time!r})")
-    first = _first_rows(unit_codes, len(units))
     for column in constant:
         values = frame[column].to_numpy()
         if values.dtype.kind not in "biuf":  # rows with missing values are gone; others compare by code
             values = pd.factorize(frame[column])[0]
-        varying = np.flatnonzero(values != values[first][unit_codes])
+        varying = codes.varying_rows(values)
         if varying.size:
-            example = units[unit_codes[varying[0]]]
+            example = codes.units[codes.unit[varying[0]]]
             example = example.item() if isinstance(example, np.generic) else example
             raise EvaluationError(
                 f"att_gt: column {column!r} must be constant within each unit, but unit {example!r} has several "
                 f"values; fix the data (a unit's first treatment period, weight and cluster do not change)"
             )
-    return _PanelCodes(unit_codes, units, time_codes, times)
+    return codes
 
 
 def _clean(
@@ -253,26 +311,30 @@ def _to_panel(
     cluster: str | None,
     unit: str,
 ) -> PanelArrays:
-    periods, unit_codes, units, time_codes = codes.periods, codes.unit, codes.units, codes.time
-    complete = np.bincount(unit_codes, minlength=len(units)) == len(periods)
+    periods, units = codes.periods, codes.units
+    complete = (
+        np.ones(len(units), dtype=bool)
+        if codes.grid is not None
+        else np.bincount(codes.unit, minlength=len(units)) == len(periods)
+    )
     if not complete.all():
         warnings.warn(
             f"att_gt: dropped {int((~complete).sum())} units not observed in every period (balanced panel; pass "
             f"allow_unbalanced_panel=True to keep them)",
             stacklevel=_STACK,
         )
-        rows = complete[unit_codes]
+        rows = complete[codes.unit]
         frame, units = frame[rows], units[complete]
-        unit_codes, time_codes = (np.cumsum(complete) - 1)[unit_codes[rows]], time_codes[rows]
+        codes = _PanelCodes((np.cumsum(complete) - 1)[codes.unit[rows]], units, codes.time[rows], periods)
     if frame.empty:
         raise ModelNotIdentifiedError("att_gt: no unit is observed in every period; try allow_unbalanced_panel=True")
     n, n_t = len(units), len(periods)
     y = np.empty((n, n_t))
-    y[unit_codes, time_codes] = frame[outcome].to_numpy(dtype=float)
+    codes.fill(y, frame[outcome].to_numpy(dtype=float))
     x = np.ones((n_t, n, 1 + len(covariates)))
     if covariates:
-        x[time_codes, unit_codes, 1:] = frame[list(covariates)].to_numpy(dtype=float)
-    first = frame.iloc[_first_rows(unit_codes, n)]
+        codes.fill(x[:, :, 1:], frame[list(covariates)].to_numpy(dtype=float), time_first=True)
+    first = frame.iloc[codes.first_rows()]
     w, cluster_codes, n_clusters = _weights_and_clusters(first, weights, cluster, unit)
     return PanelArrays(
         units=np.asarray(units),
