@@ -248,7 +248,8 @@ def _dr_panel(dy: np.ndarray, d: np.ndarray, x: np.ndarray, w: np.ndarray, n: in
     keep = np.where(d == 1, 1.0, (ps < TRIM_LEVEL).astype(float))
     w_ols = w * (1 - d)
     beta = wls(x, dy, w_ols)
-    resid = dy - x @ beta
+    resid = x @ beta  # then dy - x @ beta in its memory (row-major, as the reductions below expect)
+    np.subtract(dy, resid, out=resid)
     w_treat = keep * w * d
     w_cont = keep * w * ps * (1 - d) / (1 - ps)
     mean_treat, mean_cont = w_treat.mean(), w_cont.mean()
