@@ -175,7 +175,7 @@ def test_undeclared_table_is_refused(release) -> None:
     message = _error(folder)
     assert message == (
         f"no disclosure rule is declared for {folder / 'estimate' / 'new_table.csv'}: "
-        "add it to evaluation.disclosure.audit.PUBLISHED_TABLES"
+        "declare the file and its rule in evaluation.contract.results.RESULTS_FILES"
     )
 
 
@@ -277,13 +277,19 @@ def test_counts_of_municipalities_are_not_held_to_the_threshold(release) -> None
     assert f"{path}, row 2, column n_treated: a count of 1 is below" in _error(folder)
 
 
-def test_declared_counts_of_the_audit_are_counts_of_persons() -> None:
-    """Every column the audit holds to min_cell is declared a count of persons or child-years in the registry."""
-    from evaluation.contract.results import PERSON_UNITS, find_results_file
+def test_the_audit_rules_come_from_the_results_registry() -> None:
+    """A published table's counts of persons are its registry's; a file without a rule cannot be declared."""
+    from evaluation.contract.results import Count, ResultsFile, find_results_file
 
     for name, rule in PUBLISHED_TABLES.items():
         declared = find_results_file(f"results/final/{name}")
         assert declared is not None, name
-        for column in rule.counts:
-            count = declared.count(column)
-            assert count is not None and count.unit in PERSON_UNITS, (name, column)
+        persons = [c.column for c in declared.counts if c.unit in ("persons", "child_years")]
+        assert set(persons) <= set(rule.counts), name  # every count of persons is held to min_cell
+    bare = ResultsFile("results/{release}/new.csv", "new_rule", columns="x n")
+    with pytest.raises(DisclosureError, match=r"results/\{release\}/new.csv: a table rule declares columns"):
+        bare.table_rule()
+    counted = ResultsFile("results/{release}/new.csv", "new_rule", (Count("n", "persons"),), columns="x n")
+    assert counted.table_rule().counts == ("n",)
+    with pytest.raises(DisclosureError, match="declares no columns"):
+        ResultsFile("results/{release}/new.csv", "r", (Count("n", "persons"),), no_person_cells="why").table_rule()

@@ -37,6 +37,10 @@ class ModelNotIdentifiedError(EvaluationError):
     """The data cannot identify the requested estimate."""
 
 
+class DisclosureError(EvaluationError):
+    """An output would disclose persons: a small cell, an identifier, or unsafe disclosure settings."""
+
+
 class ReportError(EvaluationError):
     """A report cannot be rendered."""
 

@@ -43,6 +43,9 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any, Literal
 
+from evaluation.contract.table_rules import SecondaryRule, Statistics, TableRule, matched_step_complements
+from evaluation.errors import DisclosureError
+
 __all__ = [
     "PERSON_UNITS",
     "RESULTS_FILES",
@@ -147,12 +150,21 @@ class ResultsFile:
         Every column of a CSV file, in the order written, with its kind (:data:`KINDS`); empty for other files.
         Written as one string of names, each followed by ``:amount``, ``:text`` or ``:flag`` unless it holds
         numbers (``"outcome:text year mean n"``).
+    statistics, flagged, secondary, no_person_cells
+        The disclosure rule of a CSV file in a release folder, with its counts of persons (:meth:`table_rule`):
+        statistics resting on those counts, values emptied where ``suppressed`` is true, a function telling
+        which empty counts were hidden as complements, or the reason the file holds no cell resting on few
+        persons (:class:`evaluation.contract.table_rules.TableRule`).
     """
 
     path: str
     producer: str
     counts: tuple[Count, ...] = field(default=())
     columns: str = ""
+    statistics: tuple[Statistics, ...] = ()
+    flagged: tuple[str, ...] = ()
+    secondary: SecondaryRule | None = None
+    no_person_cells: str = ""
 
     def __post_init__(self) -> None:
         for name, kind in self.kinds.items():
@@ -215,6 +227,29 @@ class ResultsFile:
             return [True] * len(table)
         return [count.unit_of({key: value}) in PERSON_UNITS for value in table[key].astype("str")]
 
+    def table_rule(self) -> TableRule:
+        """Return the rule the disclosure audit checks the file's cells by.
+
+        Its counts are the file's count columns of persons or child-years (in some rows, at least); the
+        rest is declared with the file.
+
+        Raises
+        ------
+        evaluation.errors.DisclosureError
+            The file declares neither columns to check nor why it holds no cell resting on few persons.
+        """
+        counts = tuple(c.column for c in self.counts if c.units & PERSON_UNITS)
+        try:
+            return TableRule(
+                counts,
+                self.statistics,
+                self.flagged,
+                secondary=self.secondary,
+                no_person_cells=self.no_person_cells,
+            )
+        except DisclosureError as error:
+            raise DisclosureError(f"{self.path}: {error}") from None
+
     @property
     def pattern(self) -> re.Pattern[str]:
         """Regular expression matching the file's path (POSIX), anywhere below a folder."""
@@ -235,6 +270,8 @@ _RECORDS = tuple(
     Count(c, "records") for c in ("rows_read", "rows_accepted", "rows_quarantined", "rows_duplicate_dropped")
 )
 
+_MUNICIPALITY_MODEL = "estimates on municipality-year means; counts are municipalities (public: study.json)"
+
 #: Every results file the pipeline writes (``make montecarlo`` included), by producing rule.
 RESULTS_FILES: tuple[ResultsFile, ...] = (
     # ingest, cut-off and study
@@ -249,12 +286,14 @@ RESULTS_FILES: tuple[ResultsFile, ...] = (
         "cut_extracts",
         _RECORDS,
         columns="extract:text file:text rows_read rows_accepted rows_quarantined rows_duplicate_dropped",
+        no_person_cells="row accounting of the extract files: records, not persons",
     ),
     ResultsFile(
         "results/{release}/ingest/cutoff_accounting.csv",
         "cut_extracts",
         tuple(Count(c, "records") for c in ("rows_in", "rows_removed", "rows_truncated", "rows_out")),
         columns="extract:text rows_in rows_removed rows_truncated rows_out",
+        no_person_cells="row accounting of the extract files: records, not persons",
     ),
     ResultsFile("results/{release}/study.json", "write_study", _municipalities("n_municipalities")),
     ResultsFile("results/{release}/provenance.json", "write_provenance"),
@@ -266,6 +305,7 @@ RESULTS_FILES: tuple[ResultsFile, ...] = (
         "match_children",
         _persons("n_treated", "n_control"),
         columns="step:text n_treated n_control",
+        secondary=matched_step_complements,
     ),
     ResultsFile(
         "results/{release}/compare/balance.csv",
@@ -274,6 +314,7 @@ RESULTS_FILES: tuple[ResultsFile, ...] = (
             "covariate:text type:text smd_before smd_after var_ratio_before var_ratio_after ecdf_mean_before "
             "ecdf_mean_after ecdf_max_before ecdf_max_after smd_flag:flag var_ratio_flag:flag"
         ),
+        no_person_cells="balance statistics of covariates over the whole matched sample",
     ),
     ResultsFile("results/{release}/compare/love_plot.png", "match_children"),
     ResultsFile("results/{release}/compare/love_plot.txt", "match_children"),
@@ -283,11 +324,13 @@ RESULTS_FILES: tuple[ResultsFile, ...] = (
         "results/{release}/compare/municipalities.csv",
         "compare_municipalities",
         columns="treated treated_name:text comparison comparison_name:text distance rank selected:flag",
+        no_person_cells="distances between municipalities on municipality-level features",
     ),
     ResultsFile(
         "results/{release}/compare/municipality_balance.csv",
         "compare_municipalities",
         columns="feature:text treated selected candidates smd_selected smd_candidates",
+        no_person_cells="means of municipality-level features over municipalities",
     ),
     # the headline
     ResultsFile(
@@ -300,12 +343,14 @@ RESULTS_FILES: tuple[ResultsFile, ...] = (
             "analysis:text outcome:text estimator:text subgroup:text estimate se ci_low ci_high p_value n_treated "
             "n_control"
         ),
+        statistics=(Statistics(("estimate", "se", "ci_low", "ci_high", "p_value"), n=("n_treated", "n_control")),),
     ),
     ResultsFile(
         "results/{release}/estimate/trends.csv",
         "estimate_effects",
         _persons("n"),
         columns="outcome:text year group:text mean n",
+        statistics=(Statistics(("mean",), n=("n",)),),
     ),
     ResultsFile(
         "results/{release}/estimate/event_study_main.csv",
@@ -315,17 +360,20 @@ RESULTS_FILES: tuple[ResultsFile, ...] = (
             "outcome:text event_time estimate se ci_low ci_high p_value pre:flag n_treated_municipalities "
             "few_municipalities:flag n_child_years inference:text"
         ),
+        statistics=(Statistics(("estimate", "se", "ci_low", "ci_high", "p_value"), n=("n_child_years",)),),
     ),
     ResultsFile(
         "results/{release}/estimate/pretrend_main.csv",
         "estimate_effects",
         (Count("df_num", "degrees_of_freedom"), Count("df_den", "degrees_of_freedom")),
         columns="outcome:text statistic df_num df_den p_value",
+        no_person_cells="F tests of the headline's placebo years",
     ),
     ResultsFile(
         "results/{release}/estimate/honest_did.csv",
         "estimate_effects",
         columns="outcome:text method:text m ci_low ci_high breakdown_m original_low original_high",
+        no_person_cells="HonestDiD bounds of the headline's adoption-year effect",
     ),
     ResultsFile(
         "results/{release}/estimate/inference.csv",
@@ -335,6 +383,7 @@ RESULTS_FILES: tuple[ResultsFile, ...] = (
             "outcome:text inference:text chosen:flag method:text weight_type:text reason:text effective_clusters "
             "n_clusters n_treated_clusters estimate se p_value ci_low ci_high draws"
         ),
+        no_person_cells="inference of the whole-sample main analysis; clusters: municipalities",
     ),
     ResultsFile(
         "results/{release}/power/mde.csv",
@@ -348,6 +397,7 @@ RESULTS_FILES: tuple[ResultsFile, ...] = (
             "outcome:text row:text treated_clusters n_clusters cluster_size icc sd pre_periods post_periods alpha "
             "power mde mde_sd"
         ),
+        no_person_cells="power grid: design parameters and minimum detectable effects",
     ),
     ResultsFile("results/{release}/power/mde.png", "power_table"),
     # staggered adoption on municipality-year means
@@ -358,30 +408,35 @@ RESULTS_FILES: tuple[ResultsFile, ...] = (
         columns=(
             "outcome:text group time att se ci_low ci_high band_low band_high n_treated n_control base_period post:flag"
         ),
+        no_person_cells=f"ATT(g,t) {_MUNICIPALITY_MODEL}",
     ),
     ResultsFile(
         "results/{release}/estimate/event_study.csv",
         "estimate_staggered",
         _municipalities("n_treated"),
         columns="outcome:text event_time att se ci_low ci_high band_low band_high pre:flag n_treated",
+        no_person_cells=f"event study {_MUNICIPALITY_MODEL}",
     ),
     ResultsFile(
         "results/{release}/estimate/pretrend.csv",
         "estimate_staggered",
         (Count("df", "degrees_of_freedom"),),
         columns="outcome:text statistic df p_value",
+        no_person_cells="joint Wald tests of the event study",
     ),
     ResultsFile(
         "results/{release}/estimate/naive_vs_robust.csv",
         "estimate_staggered",
         _municipalities("n_treated", "n_control"),
         columns="outcome:text estimator:text estimate se ci_low ci_high p_value n_treated n_control label:text",
+        no_person_cells=f"estimators compared {_MUNICIPALITY_MODEL}",
     ),
     ResultsFile(
         "results/{release}/estimate/heterogeneity.csv",
         "estimate_staggered",
         _persons("n"),
         columns="outcome:text subgroup_variable:text subgroup:text estimate se ci_low ci_high p_value n",
+        statistics=(Statistics(("estimate", "se", "ci_low", "ci_high", "p_value"), n=("n",)),),
     ),
     ResultsFile(
         "results/{release}/estimate/dose_response.csv",
@@ -391,11 +446,13 @@ RESULTS_FILES: tuple[ResultsFile, ...] = (
             "outcome:text exposure:text per control_for_reform:flag estimate se ci_low ci_high p_value "
             "n_municipalities n_municipality_years"
         ),
+        no_person_cells=f"dose-response {_MUNICIPALITY_MODEL}",
     ),
     ResultsFile(
         "results/{release}/estimate/multiplicity.csv",
         "estimate_staggered",
         columns="analysis:text outcome:text estimator:text family:text estimate se ci_low ci_high p_value p_holm p_bh",
+        no_person_cells="adjusted p-values of whole-sample estimates",
     ),
     ResultsFile(
         "results/{release}/estimate/bacon.csv",
@@ -405,21 +462,29 @@ RESULTS_FILES: tuple[ResultsFile, ...] = (
             "outcome:text family:text comparison:text treated_cohort control_cohort weight estimate municipalities "
             "municipalities_dropped years"
         ),
+        no_person_cells=(
+            "Goodman-Bacon 2x2 DiDs and weights of municipality-year means; counts are municipalities and years"
+        ),
     ),
     # synthetic control and synthetic DiD
     ResultsFile(
         "results/{release}/synth/table.csv",
         "synthetic_control",
         columns="adopter outcome:text adoption_year att pre_rmspe post_rmspe ratio p_value",
+        no_person_cells="synthetic-control effects and fit statistics by municipality",
     ),
     ResultsFile(
         "results/{release}/synth/average.csv",
         "synthetic_control",
         _municipalities("n_adopters"),
         columns="outcome:text att_average n_adopters",
+        no_person_cells="mean synthetic-control effect over municipalities (n_adopters)",
     ),
     ResultsFile(
-        "results/{release}/synth/gaps.csv", "synthetic_control", columns="outcome:text unit role:text year gap"
+        "results/{release}/synth/gaps.csv",
+        "synthetic_control",
+        columns="outcome:text unit role:text year gap",
+        no_person_cells="gaps between municipality-level rates and their synthetic controls",
     ),
     ResultsFile(
         "results/{release}/synth/sdid.csv",
@@ -429,35 +494,44 @@ RESULTS_FILES: tuple[ResultsFile, ...] = (
             "outcome:text municipality:text adoption_year att se ci_low ci_high p_value level pre_years post_years "
             "n_controls adopters"
         ),
+        no_person_cells=(
+            "synthetic DiD effects on municipality-year rates by municipality and their mean; n_* count years and "
+            "municipalities"
+        ),
     ),
     # economics
     ResultsFile(
         "results/{release}/economics.csv",
         "estimate_economics",
         columns="item:text estimate ci_low ci_high unit:text price_year",
+        no_person_cells="model-based costs and effects per child-year over the whole sample; prices",
     ),
     ResultsFile(
         "results/{release}/economics/ceac.csv",
         "estimate_economics",
         (Count("n_draws", "draws"),),
         columns="wtp_dkk_per_unit probability_cost_effective n_draws unit:text",
+        no_person_cells="shares of bootstrap draws (n_draws counts draws)",
     ),
     ResultsFile(
         "results/{release}/economics/costs_by_year.csv",
         "estimate_economics",
         (Count("n_treated_child_years", "child_years"),),
         columns="followup_year item:text estimate ci_low ci_high n_treated_child_years",
+        statistics=(Statistics(("estimate", "ci_low", "ci_high"), n=("n_treated_child_years",)),),
     ),
     ResultsFile(
         "results/{release}/economics/reconciliation.csv",
         "estimate_economics",
         _persons("n_children"),
         columns="year function:text accounts_dkk:amount micro_dkk:amount share_explained n_children",
+        statistics=(Statistics(("micro_dkk", "share_explained"), n=("n_children",)),),
     ),
     ResultsFile(
         "results/{release}/economics/budget.csv",
         "estimate_economics",
         columns="budget_year item:text estimate ci_low ci_high unit:text price_year",
+        no_person_cells="projection for a hypothetical municipality from whole-sample estimates",
     ),
     # monitoring and factsheets
     ResultsFile(
@@ -465,16 +539,19 @@ RESULTS_FILES: tuple[ResultsFile, ...] = (
         "monitor_implementation",
         _persons("n_persons"),
         columns="indicator:text group:text year value n_persons suppressed:flag",
+        flagged=("value",),
     ),
     ResultsFile(
         "results/{release}/implementation/municipality_year.csv",
         "monitor_implementation",
         columns="indicator:text municipality year adopted:flag value suppressed:flag",
+        flagged=("value",),
     ),
     ResultsFile(
         "results/{release}/factsheets/municipality_figures.csv",
         "factsheet_figures",
         columns="municipality name:text comparison:text level:text figure:text year value suppressed:flag",
+        flagged=("value",),
     ),
     # disclosure
     ResultsFile(

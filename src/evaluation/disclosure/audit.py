@@ -13,28 +13,12 @@ rule declared for it in :data:`PUBLISHED_TABLES`, and
 * otherwise counts the cells left empty under each rule, for the report's
   appendix (:func:`write_audit` writes ``results/<release>/disclosure/summary.csv``).
 
-The rules of a table (:class:`TableRule`)
------------------------------------------
-``counts``
-    Columns of counts of persons (or of child-years): every cell is empty, 0 or
-    at least ``min_cell``. An empty cell is a suppressed count (rule ``primary``;
-    ``secondary`` where the table's ``secondary`` function can tell it was hidden
-    to protect another cell). Rows where the results registry
-    (:data:`evaluation.contract.results.RESULTS_FILES`) declares that the column
-    counts something else (municipalities, for the ``caseload`` rows of
-    ``estimates.csv``) are not checked.
-``statistics``
-    Columns of statistics (means, shares, estimates) with the count columns of the
-    persons they rest on: where one of those counts is empty or between 1 and
-    ``min_cell - 1``, the statistic must be empty (rule ``few_persons``); rows
-    whose counts are not counts of persons are not checked.
-``flagged``
-    Value columns of a table with a boolean ``suppressed`` column: where it is
-    true, the values must be empty (rule ``few_persons``).
-``no_person_cells``
-    A one-line reason why the table holds no cell resting on a small number of
-    persons (model summaries over municipalities, power grids, balance
-    statistics, row accounting of records). Its cells are not counted.
+The rules of a table
+--------------------
+Each CSV file declares its rule in the results registry
+(:data:`evaluation.contract.results.RESULTS_FILES`, :meth:`~evaluation.contract.results.ResultsFile.table_rule`);
+:mod:`evaluation.contract.table_rules` says what each part of a rule checks (counts of persons, statistics
+resting on them, flagged values, or no cell resting on few persons).
 
 The files are read as text, so an empty cell is exactly an empty field of the CSV file.
 """
@@ -42,14 +26,14 @@ The files are read as text, so an empty cell is exactly an empty field of the CS
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from evaluation.contract.results import ResultsFile, find_results_file
+from evaluation.contract.results import RESULTS_FILES, ResultsFile, find_results_file
+from evaluation.contract.table_rules import Statistics, TableRule, no_person_cells
 from evaluation.disclosure.record import DisclosureError, SuppressionRecord, check_min_cell, write_summary
 from evaluation.disclosure.rules import below_threshold
 
@@ -66,146 +50,19 @@ __all__ = [
 
 #: The audit's own folder inside a release folder (``disclosure/summary.csv``): not audited.
 AUDIT_FOLDER = "disclosure"
+#: Where the registry's paths of files in a release folder begin.
+RELEASE_PREFIX = "results/{release}/"
 #: Folders of this name are not audited, as the output guard skips them (none are written by default).
 INTERNAL_FOLDER = "internal"
 
-#: ``(table, column, empty cells of the column) -> mask of the empty cells hidden as complements``.
-SecondaryRule = Callable[[pd.DataFrame, str, np.ndarray], np.ndarray]
-
-
-@dataclass(frozen=True)
-class Statistics:
-    """Statistic columns and the count columns of the persons they rest on.
-
-    Attributes
-    ----------
-    columns
-        Columns holding the statistics.
-    n
-        Count columns: a statistic must be empty where any of them is empty or below ``min_cell``.
-    """
-
-    columns: tuple[str, ...]
-    n: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class TableRule:
-    """How the cells of one published table are checked (see the module docstring).
-
-    Attributes
-    ----------
-    counts
-        Columns of counts of persons.
-    statistics
-        Statistic columns with the counts they rest on.
-    flagged
-        Value columns emptied where the boolean column ``flag`` is true.
-    flag
-        Name of the flag column.
-    secondary
-        Optional function telling which empty counts were hidden as complements.
-    no_person_cells
-        Reason why the table holds no person-level cells; excludes every other rule.
-    """
-
-    counts: tuple[str, ...] = ()
-    statistics: tuple[Statistics, ...] = ()
-    flagged: tuple[str, ...] = ()
-    flag: str = "suppressed"
-    secondary: SecondaryRule | None = None
-    no_person_cells: str = ""
-
-    def __post_init__(self) -> None:
-        checked = [*self.counts, *(c for s in self.statistics for c in s.columns), *self.flagged]
-        if self.no_person_cells and (checked or self.secondary is not None):
-            raise DisclosureError("a table without person-level cells declares no columns to check")
-        if not self.no_person_cells and not checked:
-            raise DisclosureError("a table rule declares columns to check, or why it has no person-level cells")
-        if len(set(checked)) != len(checked):
-            raise DisclosureError(f"a column is declared under two rules: {checked}")
-        unknown = [n for s in self.statistics for n in s.n if n not in self.counts]
-        if unknown:
-            raise DisclosureError(f"statistics rest on {unknown}, which are not declared as counts")
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        """Every column the rule reads."""
-        flag = (self.flag,) if self.flagged else ()
-        return (*self.counts, *(c for s in self.statistics for c in s.columns), *self.flagged, *flag)
-
-
-def no_person_cells(reason: str) -> TableRule:
-    """Declare a table without person-level cells, with the reason."""
-    return TableRule(no_person_cells=reason)
-
-
-def matched_step_complements(table: pd.DataFrame, column: str, empty: np.ndarray) -> np.ndarray:
-    """Empty ``matched`` counts of the sample flow hidden because a ``dropped_*`` count of the column is hidden.
-
-    :func:`evaluation.compare.publishable_flow` hides the matched count when a count of
-    children dropped by matching is hidden, since the difference would give it away.
-    """
-    step = table["step"].astype(str)
-    dropped_hidden = bool((empty & step.str.startswith("dropped_").to_numpy()).any())
-    return empty & step.eq("matched").to_numpy() & dropped_hidden
-
-
-_MUNICIPALITY_MODEL = "estimates on municipality-year means; counts are municipalities (public: study.json)"
-#: Relative path inside a release folder -> the rule of the table. Every CSV file a step writes
-#: into ``results/<release>/`` must be here (the audit refuses an undeclared file).
+#: Relative path inside a release folder -> the rule of the table, from the results registry. Every CSV file a
+#: step writes into ``results/<release>/`` is here (the audit refuses an undeclared file).
 PUBLISHED_TABLES: dict[str, TableRule] = {
-    "cohort/sample_flow.csv": TableRule(counts=("n_treated", "n_control"), secondary=matched_step_complements),
-    "compare/balance.csv": no_person_cells("balance statistics of covariates over the whole matched sample"),
-    "compare/municipalities.csv": no_person_cells("distances between municipalities on municipality-level features"),
-    "compare/municipality_balance.csv": no_person_cells("means of municipality-level features over municipalities"),
-    "economics.csv": no_person_cells("model-based costs and effects per child-year over the whole sample; prices"),
-    "economics/budget.csv": no_person_cells("projection for a hypothetical municipality from whole-sample estimates"),
-    "economics/ceac.csv": no_person_cells("shares of bootstrap draws (n_draws counts draws)"),
-    "economics/costs_by_year.csv": TableRule(
-        counts=("n_treated_child_years",),
-        statistics=(Statistics(("estimate", "ci_low", "ci_high"), n=("n_treated_child_years",)),),
-    ),
-    "economics/reconciliation.csv": TableRule(  # accounts_dkk: the municipalities' published accounts
-        counts=("n_children",), statistics=(Statistics(("micro_dkk", "share_explained"), n=("n_children",)),)
-    ),
-    "estimate/att_gt.csv": no_person_cells(f"ATT(g,t) {_MUNICIPALITY_MODEL}"),
-    "estimate/bacon.csv": no_person_cells(
-        "Goodman-Bacon 2x2 DiDs and weights of municipality-year means; counts are municipalities and years"
-    ),
-    "estimate/dose_response.csv": no_person_cells(f"dose-response {_MUNICIPALITY_MODEL}"),
-    "estimate/event_study.csv": no_person_cells(f"event study {_MUNICIPALITY_MODEL}"),
-    "estimate/heterogeneity.csv": TableRule(
-        counts=("n",), statistics=(Statistics(("estimate", "se", "ci_low", "ci_high", "p_value"), n=("n",)),)
-    ),
-    "estimate/inference.csv": no_person_cells("inference of the whole-sample main analysis; clusters: municipalities"),
-    "estimate/multiplicity.csv": no_person_cells("adjusted p-values of whole-sample estimates"),
-    "estimate/naive_vs_robust.csv": no_person_cells(f"estimators compared {_MUNICIPALITY_MODEL}"),
-    "estimate/pretrend.csv": no_person_cells("joint Wald tests of the event study"),
-    "estimate/event_study_main.csv": TableRule(
-        counts=("n_child_years",),
-        statistics=(Statistics(("estimate", "se", "ci_low", "ci_high", "p_value"), n=("n_child_years",)),),
-    ),
-    "estimate/pretrend_main.csv": no_person_cells("F tests of the headline's placebo years"),
-    "estimate/honest_did.csv": no_person_cells("HonestDiD bounds of the headline's adoption-year effect"),
-    "estimate/trends.csv": TableRule(counts=("n",), statistics=(Statistics(("mean",), n=("n",)),)),
-    "estimates.csv": TableRule(
-        counts=("n_treated", "n_control"),
-        statistics=(Statistics(("estimate", "se", "ci_low", "ci_high", "p_value"), n=("n_treated", "n_control")),),
-    ),
-    "factsheets/municipality_figures.csv": TableRule(flagged=("value",)),
-    "implementation/group_year.csv": TableRule(counts=("n_persons",), flagged=("value",)),
-    "implementation/municipality_year.csv": TableRule(flagged=("value",)),
-    "ingest/cutoff_accounting.csv": no_person_cells("row accounting of the extract files: records, not persons"),
-    "ingest/row_accounting.csv": no_person_cells("row accounting of the extract files: records, not persons"),
-    "power/mde.csv": no_person_cells("power grid: design parameters and minimum detectable effects"),
-    "synth/average.csv": no_person_cells("mean synthetic-control effect over municipalities (n_adopters)"),
-    "synth/gaps.csv": no_person_cells("gaps between municipality-level rates and their synthetic controls"),
-    "synth/sdid.csv": no_person_cells(
-        "synthetic DiD effects on municipality-year rates by municipality and their mean; n_* count years and "
-        "municipalities"
-    ),
-    "synth/table.csv": no_person_cells("synthetic-control effects and fit statistics by municipality"),
+    declared.path.removeprefix(RELEASE_PREFIX): declared.table_rule()
+    for declared in RESULTS_FILES
+    if declared.path.startswith(RELEASE_PREFIX)
+    and declared.path.endswith(".csv")
+    and not declared.path.startswith(f"{RELEASE_PREFIX}{AUDIT_FOLDER}/")
 }
 
 _TRUE = {"1", "true", "True", "TRUE", "1.0"}
@@ -283,7 +140,7 @@ def audit_table(path: Path, name: str, rule: TableRule, min_cell: int) -> Suppre
     if missing:
         raise DisclosureError(
             f"{path} lacks the column(s) {', '.join(missing)} declared for it in "
-            "evaluation.disclosure.audit.PUBLISHED_TABLES: update the declaration with the step that writes it"
+            "evaluation.contract.results.RESULTS_FILES: update the declaration with the step that writes it"
         )
     counts = {column: _counts(table, column, path) for column in rule.counts}
     declared = find_results_file(path)
@@ -385,7 +242,8 @@ def audit_results(
         path = results_dir / relative
         if relative not in tables:
             raise DisclosureError(
-                f"no disclosure rule is declared for {path}: add it to evaluation.disclosure.audit.PUBLISHED_TABLES"
+                f"no disclosure rule is declared for {path}: declare the file and its rule in "
+                "evaluation.contract.results.RESULTS_FILES"
             )
         records.append(audit_table(path, relative, tables[relative], min_cell))
     return records

@@ -32,7 +32,7 @@ from pathlib import Path
 import pandas as pd
 
 from evaluation.contract.results import columns_of
-from evaluation.errors import ConfigError, EvaluationError
+from evaluation.errors import ConfigError, DisclosureError, EvaluationError
 from evaluation.io import write_csv
 
 #: The rules, in the order of the summary.
@@ -41,10 +41,6 @@ RULES: tuple[str, ...] = ("primary", "secondary", "few_persons", "extreme_value"
 MIN_CELL_FLOOR = 3
 #: Columns of ``results/<release>/disclosure/summary.csv``.
 SUMMARY_COLUMNS = columns_of("results/{release}/disclosure/summary.csv")
-
-
-class DisclosureError(EvaluationError):
-    """An output would disclose persons: a small cell, an identifier, or unsafe disclosure settings."""
 
 
 def check_min_cell(min_cell: int) -> int:
