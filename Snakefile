@@ -3,7 +3,7 @@
 Data flow: simulate -> ingest -> cut-off (interim and final releases) -> cohort -> compare
 -> estimate -> disclosure audit -> report -> output guard.
 Each step is a rule file in workflow/rules/ whose rules run workflow/scripts/step.py, which
-calls the function of evaluation.pipeline named as the rule; the rules hold no analysis logic.
+calls the function of evaluation.steps.pipeline named as the rule; the rules hold no analysis logic.
 """
 
 from snakemake.utils import min_version

@@ -1,4 +1,4 @@
-"""Benchmark: evaluation.did.att_gt against the Python ports of R's did package and diff-diff, on the same panel.
+"""Benchmark: evaluation.methods.did.att_gt against the Python ports of R's did package and diff-diff, one panel.
 
 Peers: ``csdid`` and ``moderndid`` (ports of R ``did``), ``differences`` (an independent Python
 implementation of Callaway and Sant'Anna) and ``diff-diff`` (``CallawaySantAnna``, another independent
@@ -82,7 +82,7 @@ def _tidy(group, time, att, se) -> pd.DataFrame:
 
 
 def run_ours(df: pd.DataFrame, case: str) -> pd.DataFrame:
-    from evaluation.did import att_gt
+    from evaluation.methods.did import att_gt
 
     fit = att_gt(
         df,
@@ -171,7 +171,7 @@ def run_diff_diff(df: pd.DataFrame, case: str) -> pd.DataFrame:
 
 
 IMPLEMENTATIONS = {
-    "ours": Implementation("evaluation.did.att_gt", run_ours),
+    "ours": Implementation("evaluation.methods.did.att_gt", run_ours),
     "csdid": Implementation("csdid", run_csdid, "csdid"),
     "moderndid": Implementation("moderndid", run_moderndid, "moderndid"),
     "differences": Implementation("differences", run_differences, "differences"),

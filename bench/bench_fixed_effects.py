@@ -1,7 +1,7 @@
-"""Benchmark: evaluation.panel.fixed_effects against pyfixest.feols on the same child-year panel.
+"""Benchmark: evaluation.methods.panel.fixed_effects against pyfixest.feols on the same child-year panel.
 
 The model is the pipeline's difference-in-differences of ``estimate_effects``
-(:func:`evaluation.estimate.did_estimate`): ``y ~ treated + x | person_id + year`` with standard errors
+(:func:`evaluation.steps.estimate.did_estimate`): ``y ~ treated + x | person_id + year`` with standard errors
 clustered by municipality, unweighted (the unmatched DiD, on the whole child-year panel) and with
 analytic weights (the matched DiD's matching weights). The default size is the national panel of
 ``build_panel``: the ``tiny`` synthetic registry (3 % of national) holds 38,468 child-years of 11,496
@@ -83,7 +83,7 @@ def warmup_slice(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def run_ours(df: pd.DataFrame, case: str) -> pd.DataFrame:
-    from evaluation.panel import fixed_effects
+    from evaluation.methods.panel import fixed_effects
 
     fit = fixed_effects(
         df,
@@ -130,7 +130,7 @@ def run_pyfixest_tight(df: pd.DataFrame, case: str) -> pd.DataFrame:
 
 
 IMPLEMENTATIONS = {
-    "ours": Implementation("evaluation.panel.fixed_effects", run_ours),
+    "ours": Implementation("evaluation.methods.panel.fixed_effects", run_ours),
     "pyfixest": Implementation("pyfixest.feols (defaults, fixef_tol 1e-6)", run_pyfixest_default, "pyfixest"),
     "pyfixest_tol8": Implementation("pyfixest.feols (fixef_tol 1e-8)", run_pyfixest_tight, "pyfixest"),
 }

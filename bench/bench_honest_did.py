@@ -1,4 +1,4 @@
-"""Benchmark: evaluation.sensitivity.honest_did against diff-diff's HonestDiD, both checked against R HonestDiD.
+"""Benchmark: evaluation.methods.sensitivity.honest_did against diff-diff's HonestDiD, both checked against R HonestDiD.
 
 Robust confidence intervals for the first post-period effect under bounded violations of parallel trends
 (Rambachan and Roth 2023) on the Benzarti-Carloni event study of the HonestDiD package (4 pre and 4 post
@@ -124,7 +124,7 @@ def _result(case: str, m, low, high) -> pd.DataFrame:
 
 
 def run_ours(data: dict, case: str) -> pd.DataFrame:
-    from evaluation.sensitivity import honest_did
+    from evaluation.methods.sensitivity import honest_did
 
     num_post = len(data["beta"]) - data["num_pre"]
     with warnings.catch_warnings():
@@ -177,7 +177,7 @@ def run_diff_diff(data: dict, case: str) -> pd.DataFrame:
 
 
 IMPLEMENTATIONS = {
-    "ours": Implementation("evaluation.sensitivity.honest_did", run_ours),
+    "ours": Implementation("evaluation.methods.sensitivity.honest_did", run_ours),
     "diff_diff": Implementation("diff-diff HonestDiD", run_diff_diff, "diff_diff", why_different=WHY_DIFFERENT),
 }
 

@@ -1,4 +1,4 @@
-"""Benchmark: evaluation.did.imputation.did_imputation against diff-diff's ImputationDiD on the same child-year panel.
+"""Benchmark: evaluation.methods.did.imputation.did_imputation against diff-diff's ImputationDiD, one child-year panel.
 
 The estimator is the headline's imputation estimator of Borusyak, Jaravel and Spiess (2024): the untreated
 model (person and year effects) is fitted on the untreated child-years only, each treated child-year's
@@ -74,7 +74,7 @@ def warmup_slice(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def run_ours(df: pd.DataFrame, case: str) -> pd.DataFrame:
-    from evaluation.did.imputation import did_imputation
+    from evaluation.methods.did.imputation import did_imputation
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -108,7 +108,7 @@ def run_diff_diff(df: pd.DataFrame, case: str) -> pd.DataFrame:
 
 
 IMPLEMENTATIONS = {
-    "ours": Implementation("evaluation.did.imputation.did_imputation", run_ours),
+    "ours": Implementation("evaluation.methods.did.imputation.did_imputation", run_ours),
     "diff_diff": Implementation(
         "diff-diff ImputationDiD (Rust backend)", run_diff_diff, "diff_diff", env={"DIFF_DIFF_BACKEND": "rust"}
     ),

@@ -4,14 +4,14 @@ Three cases, on one Parquet file of 1,050,000 units written once per run:
 
 ``kernel_replace``
     1:1 nearest neighbour with replacement on a given score (treated ~ Beta(3, 5), candidates ~
-    Beta(2, 6)): :func:`evaluation.matching.nearest.nearest_with_replacement` (sorted candidates,
+    Beta(2, 6)): :func:`evaluation.methods.matching.nearest.nearest_with_replacement` (sorted candidates,
     ``searchsorted`` windows, R Matching's tie rule) against the straightforward implementation,
     ``scipy.spatial.cKDTree`` queries. Checked: the same nearest distance for every treated unit.
 ``kernel_greedy``
     Greedy 1:1 matching without replacement, largest score first (MatchIt's default order):
-    :func:`evaluation.matching.nearest.greedy_without_replacement`, timed alone (no peer).
+    :func:`evaluation.methods.matching.nearest.greedy_without_replacement`, timed alone (no peer).
 ``match_pipeline``
-    The whole :func:`evaluation.matching.match` call with the pipeline's settings (``config.yaml``:
+    The whole :func:`evaluation.methods.matching.match` call with the pipeline's settings (``config.yaml``:
     logit propensity score on five covariates, 1:1 nearest with replacement, caliper 0.2 SD of the
     score, exact on sex; balance table included) against the straightforward implementation a user
     would write: statsmodels' binomial GLM for the score (fitted to the same tolerance, 1e-12, so that
@@ -88,8 +88,8 @@ def _nearest_distance(n_treated: int, treated_pos: np.ndarray, distance: np.ndar
 
 
 def run_ours(df: pd.DataFrame, case: str) -> pd.DataFrame:
-    from evaluation.matching import match
-    from evaluation.matching.nearest import greedy_without_replacement, nearest_with_replacement
+    from evaluation.methods.matching import match
+    from evaluation.methods.matching.nearest import greedy_without_replacement, nearest_with_replacement
 
     if case == "match_pipeline":
         result = match(df, "treated", COVARIATES, ratio=1, replace=True, caliper=CALIPER, exact=["sex"])
@@ -138,7 +138,7 @@ def _normalised(rows: np.ndarray, treated: np.ndarray, weight: np.ndarray) -> pd
 
 
 IMPLEMENTATIONS = {
-    "ours": Implementation("evaluation.matching", run_ours),
+    "ours": Implementation("evaluation.methods.matching", run_ours),
     "reference": Implementation(
         "straightforward: scipy cKDTree (score: statsmodels GLM)",
         run_reference,

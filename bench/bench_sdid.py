@@ -1,4 +1,4 @@
-"""Benchmark: evaluation.synth.sdid.synthetic_did against diff-diff's SyntheticDiD on the same panels.
+"""Benchmark: evaluation.methods.synth.sdid.synthetic_did against diff-diff's SyntheticDiD on the same panels.
 
 Synthetic difference-in-differences (Arkhangelsky, Athey, Hirshberg, Imbens and Wager 2021) for a block
 design, with R ``synthdid``'s defaults (regularisation, Frank-Wolfe with sparsification, intercepts) and
@@ -109,7 +109,7 @@ def _panel(df: pd.DataFrame, case: str) -> tuple[pd.DataFrame, int]:
 
 
 def run_ours(df: pd.DataFrame, case: str) -> pd.DataFrame:
-    from evaluation.synth.sdid import synthetic_did
+    from evaluation.methods.synth.sdid import synthetic_did
 
     data, start = _panel(df, case)
     fit = synthetic_did(data, "unit", "year", "y", "treated", start, replications=REPLICATIONS, seed=SEED)
@@ -130,7 +130,7 @@ def run_diff_diff(df: pd.DataFrame, case: str) -> pd.DataFrame:
 
 
 IMPLEMENTATIONS = {
-    "ours": Implementation("evaluation.synth.sdid.synthetic_did", run_ours),
+    "ours": Implementation("evaluation.methods.synth.sdid.synthetic_did", run_ours),
     "diff_diff": Implementation(
         "diff-diff SyntheticDiD (Rust backend)", run_diff_diff, "diff_diff", env={"DIFF_DIFF_BACKEND": "rust"}
     ),

@@ -1,4 +1,4 @@
-"""Where ``evaluation.did.att_gt`` spends its time, on the ``bench_att_gt`` panels: ``bench/profile-att-gt.md``.
+"""Where ``evaluation.methods.did.att_gt`` spends its time, on the ``bench_att_gt`` panels: ``bench/profile-att-gt.md``.
 
 ``bench/results.md`` shows ATT(g,t) short of its target (10 times csdid and moderndid at 50,000 and 500,000
 units). This script shows where the remaining time goes, on the same Parquet files the bench times
@@ -42,7 +42,7 @@ def _panel(units: int, periods: int):  # noqa: ANN202
 
 
 def _where(key: tuple[str, int, str]) -> str:
-    """``file:line(function)`` with the path cut to the package (``evaluation/did/...``, ``numpy/...``)."""
+    """``file:line(function)`` with the path cut to the package (``evaluation/methods/did/...``, ``numpy/...``)."""
     filename, line, function = key
     parts = Path(filename).parts
     for anchor in ("evaluation", "numpy", "pandas", "scipy", "numba"):
@@ -77,7 +77,7 @@ def write_markdown(path: Path, results: dict, command: str) -> None:
         "# Where ATT(g,t) spends its time",
         "",
         f"Written by `{command}` on {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; do not edit by hand. "
-        "`evaluation.did.att_gt` (dr, never-treated, varying base period, analytic SEs) on the panels of "
+        "`evaluation.methods.did.att_gt` (dr, never-treated, varying base period, analytic SEs) on the panels of "
         "`bench/bench_att_gt.py`. Median: calls without a profiler; the tables: one call under cProfile "
         "(which adds its own overhead to every Python-level call).",
         "",

@@ -283,12 +283,18 @@ def write_results(path: Path, context: dict) -> None:
             "",
         ]
         titles = {
-            "bench_att_gt": "ATT(g,t): `evaluation.did.att_gt` vs the ports of R did and diff-diff",
-            "bench_fixed_effects": "Fixed effects: `evaluation.panel.fixed_effects` vs pyfixest",
-            "bench_matching": "Matching: `evaluation.matching` vs a straightforward nearest-neighbour implementation",
-            "bench_imputation": "Imputation (Borusyak-Jaravel-Spiess): `evaluation.did.imputation` vs diff-diff",
-            "bench_sdid": "Synthetic DiD: `evaluation.synth.sdid` vs diff-diff",
-            "bench_honest_did": "HonestDiD: `evaluation.sensitivity.honest_did` vs diff-diff, both against R HonestDiD",
+            "bench_att_gt": "ATT(g,t): `evaluation.methods.did.att_gt` vs the ports of R did and diff-diff",
+            "bench_fixed_effects": "Fixed effects: `evaluation.methods.panel.fixed_effects` vs pyfixest",
+            "bench_matching": (
+                "Matching: `evaluation.methods.matching` vs a straightforward nearest-neighbour implementation"
+            ),
+            "bench_imputation": (
+                "Imputation (Borusyak-Jaravel-Spiess): `evaluation.methods.did.imputation` vs diff-diff"
+            ),
+            "bench_sdid": "Synthetic DiD: `evaluation.methods.synth.sdid` vs diff-diff",
+            "bench_honest_did": (
+                "HonestDiD: `evaluation.methods.sensitivity.honest_did` vs diff-diff, both against R HonestDiD"
+            ),
         }
         for bench, rows in context["estimators"].items():
             lines += [f"### {titles.get(bench, bench)}", ""]

@@ -1,10 +1,10 @@
 """Hand-made results of the economics and staggered steps, for the report tests (not pipeline output).
 
-Column names follow the producers: ``evaluation.economics`` (economics.csv and
-economics/*.csv), ``evaluation.staggered.run`` (estimate/*.csv) and
-``evaluation.fewclusters`` (estimate/inference.csv, power/mde.csv) and
+Column names follow the producers: ``evaluation.steps.economics`` (economics.csv and
+economics/*.csv), ``evaluation.steps.staggered.run`` (estimate/*.csv) and
+``evaluation.steps.fewclusters`` (estimate/inference.csv, power/mde.csv) and
 ``evaluation.disclosure.write_summary`` (disclosure/summary.csv); the balance
-file has the eCDF statistics and flags of ``evaluation.matching.balance``.
+file has the eCDF statistics and flags of ``evaluation.methods.matching.balance``.
 """
 
 from __future__ import annotations
@@ -241,7 +241,7 @@ def write_headline_event_study(folder: Path) -> None:
 
 
 def write_bacon(folder: Path) -> Path:
-    """Write ``bacon.csv`` (as :func:`evaluation.staggered.decomposition.bacon_rows`): sdq, and cost per child x 10000.
+    """Write ``bacon.csv`` (as :func:`evaluation.steps.staggered.decomposition.bacon_rows`): sdq, cost x 10000.
 
     SDQ: TWFE = 0.25 * -2 + 0.35 * -1 + 0.1 * -1.5 + 0.3 * 0.5 = -0.85; 78 municipalities, 20 dropped, 14 years.
     """

@@ -1,4 +1,4 @@
-"""Goodman-Bacon decomposition (``evaluation.did.bacon_decomposition``) against R bacondecomp, diff-diff and by hand.
+"""Goodman-Bacon decomposition (``evaluation.methods.did.bacon_decomposition``): R bacondecomp, diff-diff, by hand.
 
 References are stored in ``tests/reference/bacon`` (see its README): every 2x2 estimate and weight of R
 ``bacondecomp::bacon()`` 0.1.3 and the TWFE coefficient of R ``lm`` on four data sets, the same decomposition by
@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation.did import BaconResult, UnbalancedPanelError, bacon_decomposition
-from evaluation.did.bacon import COMPARISONS
 from evaluation.errors import EvaluationError, ModelNotIdentifiedError
-from evaluation.panel import fixed_effects
+from evaluation.methods.did import BaconResult, UnbalancedPanelError, bacon_decomposition
+from evaluation.methods.did.bacon import COMPARISONS
+from evaluation.methods.panel import fixed_effects
 
 REF = Path(__file__).parent / "reference" / "bacon"
 RTOL = 1e-8
@@ -196,7 +196,7 @@ def test_three_unit_example_by_hand() -> None:
     assert r.variance_d == pytest.approx(0.66 / 9, abs=1e-14)  # the sum of the numerators
 
 
-# --- the decomposition identity, and the TWFE of evaluation.panel ---------------------------------------------
+# --- the decomposition identity, and the TWFE of evaluation.methods.panel ---------------------------------------------
 
 
 CASES = [*SPECS, "synthetic-1", "synthetic-2", "synthetic-3"]

@@ -147,7 +147,7 @@ def test_a_step_that_is_not_in_the_pipeline_is_an_error_naming_the_steps():
 
 def test_the_quick_reading_of_imports_finds_what_a_full_parse_finds():
     """Every module of the package: the import statements found line by line are those of ast.parse."""
-    code = PackageCode(PACKAGE_DIR, "evaluation")
+    code = PackageCode(PACKAGE_DIR, "evaluation", "steps.pipeline")
     for module, path in code.files.items():
         tree = ast.parse(path.read_text(encoding="utf-8"))
         parsed = {
@@ -162,10 +162,10 @@ def test_the_quick_reading_of_imports_finds_what_a_full_parse_finds():
 @pytest.mark.parametrize(
     ("step", "entry"),
     [
-        ("estimate_economics", "evaluation.economics"),
-        ("match_children", "evaluation.compare"),
+        ("estimate_economics", "evaluation.steps.economics"),
+        ("match_children", "evaluation.steps.compare"),
         ("render_report", "evaluation.report"),
-        ("synthetic_control", "evaluation.fewclusters"),
+        ("synthetic_control", "evaluation.steps.fewclusters"),
     ],
 )
 def test_the_modules_of_a_step_include_every_module_python_loads_for_it(step, entry):
@@ -174,7 +174,7 @@ def test_the_modules_of_a_step_include_every_module_python_loads_for_it(step, en
     env = os.environ | {"PYTHONPATH": str(ROOT / "src")}
     loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
     assert entry in loaded.stdout.split()
-    assert set(loaded.stdout.split()) - {"evaluation.pipeline"} <= set(step_modules(step))
+    assert set(loaded.stdout.split()) - {"evaluation.steps.pipeline"} <= set(step_modules(step))
 
 
 def test_the_digest_of_a_copy_of_the_package_in_another_process_is_the_same(tmp_path):
@@ -188,7 +188,7 @@ def test_the_digest_of_a_copy_of_the_package_in_another_process_is_the_same(tmp_
 def test_every_rule_that_calls_a_step_declares_the_digest_of_that_step():
     """The rerun contract for code: ``params: code=get_code_digest("<rule>")`` in every rule that runs its step.
 
-    A rule runs the step named as the rule through ``workflow/scripts/step.py`` (``evaluation.pipeline.run_job``).
+    A rule runs the step named as the rule through ``workflow/scripts/step.py`` (``evaluation.steps.pipeline.run_job``).
     """
     rules = {
         name: (

@@ -10,11 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation import cohort
-from evaluation.cohort.keys import among
-from evaluation.cohort.timing import apply_cutoff
 from evaluation.errors import ConfigError, ExtractError, ExtractValidationError
 from evaluation.io import ExtractFiles, write_table
+from evaluation.steps import cohort
+from evaluation.steps.cohort.keys import among
+from evaluation.steps.cohort.timing import apply_cutoff
 
 NA = None
 
@@ -332,7 +332,7 @@ def test_placement_outcomes_of_the_panel(result):
 
 
 def test_placement_outcome_rules():
-    from evaluation.cohort.placements import caseload_per_fte, placement_outcomes
+    from evaluation.steps.cohort.placements import caseload_per_fte, placement_outcomes
 
     keys = pd.DataFrame({"person_id": ["X", "X", "X", "Y"], "year": [2015, 2016, 2017, 2016]})
     spells = pd.DataFrame(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from evaluation import compare
 from evaluation.errors import ConfigError, LowOverlapWarning
+from evaluation.steps import compare
 
 # person, municipality, treated_unit, sex, age_at_entry, parent_income, origin
 CHILDREN = [

@@ -187,7 +187,7 @@ def test_steps_keep_no_copy_of_a_config_default(root):
 def test_the_inference_policys_own_defaults_are_the_schemas():
     # the method layer reads no config, so choose_inference(..., None) keeps a copy of four schema defaults;
     # this is the check that the copy and its source agree
-    from evaluation.inference import DEFAULT_POLICY
+    from evaluation.methods.inference import DEFAULT_POLICY
 
     schema = schema_defaults("inference")
     assert DEFAULT_POLICY == {key: schema[key] for key in DEFAULT_POLICY}

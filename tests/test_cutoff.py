@@ -10,10 +10,10 @@ import pytest
 
 import evaluation.contract
 import evaluation.io
-from evaluation.cohort.cutoff import CUTOFF_ACCOUNTING_COLUMNS, cut_extract_file, cut_extracts, cut_table
-from evaluation.cohort.timing import apply_cutoff, cutoff_rule
 from evaluation.errors import ConfigError, ExtractError
 from evaluation.io import read_extracts, write_parts, write_table
+from evaluation.steps.cohort.cutoff import CUTOFF_ACCOUNTING_COLUMNS, cut_extract_file, cut_extracts, cut_table
+from evaluation.steps.cohort.timing import apply_cutoff, cutoff_rule
 
 CUT = "2015-06-30"
 

@@ -13,11 +13,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation.compare import match_cohort
-from evaluation.design_randomization import design_randomization
-from evaluation.did.imputation_inference import applied_att, imputation_randomization, randomization_interval
-from evaluation.estimate import estimate_all, headline_fit, headline_sample
-from evaluation.inference.randomization import reassign_adoption
+from evaluation.methods.did.imputation_inference import applied_att, imputation_randomization, randomization_interval
+from evaluation.methods.inference.randomization import reassign_adoption
+from evaluation.steps.compare import match_cohort
+from evaluation.steps.design_randomization import design_randomization
+from evaluation.steps.estimate import estimate_all, headline_fit, headline_sample
 
 MUNICIPALITIES = [101, 147, 151, 153, 155, 157, 159, 161, 163, 165, 167, 169, 173, 175, 183, 185, 187, 190, 201, 210,
                   217, 219, 223, 230]  # fmt: skip

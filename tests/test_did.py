@@ -1,4 +1,4 @@
-"""Unit tests of evaluation.did: hand-computed 2x2 cases, invariances, option semantics, errors, bootstrap."""
+"""Unit tests of evaluation.methods.did: hand-computed 2x2 cases, invariances, option semantics, errors, bootstrap."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from evaluation.did import att_gt
-from evaluation.did.estimators import did_panel
 from evaluation.errors import EvaluationError
+from evaluation.methods.did import att_gt
+from evaluation.methods.did.estimators import did_panel
 
 REF = Path(__file__).parent / "reference" / "did"
 sys.path.insert(0, str(REF))
@@ -308,7 +308,7 @@ def test_bootstrap_with_unit_clusters_equals_unit_bootstrap() -> None:
 
 def test_staggered_dynamics_recovered_where_twfe_is_biased() -> None:
     """Effects that grow with exposure: CS recovers them, TWFE (forbidden comparisons) does not."""
-    from evaluation.panel import fixed_effects
+    from evaluation.methods.panel import fixed_effects
 
     rng = np.random.default_rng(11)
     n, years = 900, np.arange(2010, 2020)

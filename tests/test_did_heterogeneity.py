@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation.did.heterogeneity import att_gt_by_subgroup, life_phase, municipality_year_means
+from evaluation.methods.did.heterogeneity import att_gt_by_subgroup, life_phase, municipality_year_means
 
 
 def test_life_phase_bins() -> None:

@@ -1,4 +1,4 @@
-"""Repeated cross sections and unbalanced panels in ``evaluation.did.att_gt`` (R ``did`` 2.x, ``DRDID``).
+"""Repeated cross sections and unbalanced panels in ``evaluation.methods.did.att_gt`` (R ``did`` 2.x, ``DRDID``).
 
 Three depths:
 
@@ -21,10 +21,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation.did import att_gt
-from evaluation.did.estimators import did_panel
-from evaluation.did.estimators_rc import did_rc
 from evaluation.errors import EvaluationError
+from evaluation.methods.did import att_gt
+from evaluation.methods.did.estimators import did_panel
+from evaluation.methods.did.estimators_rc import did_rc
 
 REF = Path(__file__).parent / "reference" / "did"
 sys.path.insert(0, str(REF))

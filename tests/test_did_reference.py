@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation.did import att_gt
+from evaluation.methods.did import att_gt
 
 REF = Path(__file__).parent / "reference" / "did"
 sys.path.insert(0, str(REF))

@@ -255,9 +255,9 @@ def test_the_threshold_rule_marks_counts_of_one_to_min_cell_minus_one_only() -> 
 
 def test_every_step_that_blanks_counts_publishes_zeros_and_blanks_small_counts() -> None:
     """The threshold rule is the same wherever a step suppresses counts of persons (zeros are published)."""
-    from evaluation.compare import publishable_flow
-    from evaluation.estimate import publishable_estimates
-    from evaluation.staggered.run import suppress_counts
+    from evaluation.steps.compare import publishable_flow
+    from evaluation.steps.estimate import publishable_estimates
+    from evaluation.steps.staggered.run import suppress_counts
 
     flow = pd.DataFrame(
         {"step": ["cohort", "matched"], "description": ["", ""], "n_treated": [0, 3], "n_control": [9, 0]}

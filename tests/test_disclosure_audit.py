@@ -10,8 +10,6 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
-from evaluation import pipeline
-from evaluation.compare import publishable_flow
 from evaluation.disclosure import (
     PUBLISHED_TABLES,
     RULES,
@@ -22,9 +20,11 @@ from evaluation.disclosure import (
     write_audit,
 )
 from evaluation.errors import ConfigError
-from evaluation.estimate import publishable_estimates
 from evaluation.results import ESTIMATE_COLUMNS
-from evaluation.staggered.run import hide_few_children, suppress_counts
+from evaluation.steps import pipeline
+from evaluation.steps.compare import publishable_flow
+from evaluation.steps.estimate import publishable_estimates
+from evaluation.steps.staggered.run import hide_few_children, suppress_counts
 
 ROOT = Path(__file__).resolve().parents[1]
 MIN_CELL = 5

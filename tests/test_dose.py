@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation.dose import dose_response
 from evaluation.errors import EvaluationError
+from evaluation.methods.dose import dose_response
 
 
 def panel(slope: float, noise: float, seed: int = 0) -> pd.DataFrame:

@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation.economics.accounts import ACCOUNT_FUNCTION_OF_TYPE, micro_costs, reconcile
-from evaluation.economics.budget import budget_consequences
-from evaluation.economics.ceac import acceptability_curve, wtp_grid
-from evaluation.economics.discount import cumulative_present_value, discount_factors, present_value
-from evaluation.economics.net import (
+from evaluation.errors import ConfigError, ExtractValidationError
+from evaluation.methods.economics.budget import budget_consequences
+from evaluation.methods.economics.ceac import acceptability_curve, wtp_grid
+from evaluation.methods.economics.discount import cumulative_present_value, discount_factors, present_value
+from evaluation.methods.economics.net import (
     cost_per_unit,
     cumulative_net_cost,
     net_cost,
@@ -19,9 +19,9 @@ from evaluation.economics.net import (
     ratio_interval,
     share_below_zero,
 )
-from evaluation.economics.prices import constant_growth_index, deflate, price_index, price_table, rebase_prices
-from evaluation.economics.staff import caseworker_fte_years, cost_per_fte_year
-from evaluation.errors import ConfigError, ExtractValidationError
+from evaluation.methods.economics.prices import constant_growth_index, deflate, price_index, price_table, rebase_prices
+from evaluation.methods.economics.staff import caseworker_fte_years, cost_per_fte_year
+from evaluation.steps.economics.accounts import ACCOUNT_FUNCTION_OF_TYPE, micro_costs, reconcile
 
 PRICES = {
     "price_year": 2019,
@@ -226,7 +226,7 @@ def test_reconcile_suppresses_small_cells_and_a_complement():
 
 
 def test_account_functions_agree_with_the_synthetic_generator():
-    from evaluation.simulate.world import ACCOUNT_OF_TYPE
+    from evaluation.steps.simulate.world import ACCOUNT_OF_TYPE
 
     assert dict(ACCOUNT_FUNCTION_OF_TYPE) == dict(ACCOUNT_OF_TYPE)
 
@@ -327,7 +327,7 @@ def test_budget_consequences_by_hand():
 def test_a_year_function_cell_dominated_by_one_child_is_suppressed_with_a_complement():
     import pandas as pd
 
-    from evaluation.economics.accounts import aggregate_child_costs, dominated_cells, reconcile
+    from evaluation.steps.economics.accounts import aggregate_child_costs, dominated_cells, reconcile
 
     # 2015: in 5.28.20 one child carries 90 % of the cost of 6 children; 5.28.21 and 5.28.23 are ordinary
     children = pd.DataFrame(

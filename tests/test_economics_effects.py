@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation.did.imputation import did_imputation
-from evaluation.economics.effects import EffectSpec, cluster_moments, followup_bins
-from evaluation.economics.pipeline import EconomicsData, fit_effect
-from evaluation.economics.resample import twfe_coefficients
+from evaluation.methods.did.imputation import did_imputation
+from evaluation.methods.economics.effects import EffectSpec, cluster_moments, followup_bins
+from evaluation.methods.economics.resample import twfe_coefficients
+from evaluation.steps.economics.pipeline import EconomicsData, fit_effect
 
 HORIZON = 3
 ADOPTION = [2013, 2013, 2015, 2015, 2017, 2017, 0, 0, 0, 0, 0, 0]

@@ -8,12 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation.did.imputation import did_imputation
-from evaluation.economics.effects import EffectSpec, cluster_moments
-from evaluation.economics.inputs import FORMAT_VERSION, EconomicsInputs
-from evaluation.economics.resample import bootstrap_parts, cluster_bootstrap, draw_clusters, twfe_coefficients
 from evaluation.errors import EvaluationError
-from evaluation.panel import fixed_effects
+from evaluation.methods.did.imputation import did_imputation
+from evaluation.methods.economics.effects import EffectSpec, cluster_moments
+from evaluation.methods.economics.resample import bootstrap_parts, cluster_bootstrap, draw_clusters, twfe_coefficients
+from evaluation.methods.panel import fixed_effects
+from evaluation.steps.economics.inputs import FORMAT_VERSION, EconomicsInputs
 
 QUIET = {"progress": lambda _: None}
 

@@ -15,10 +15,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation.cohort import build_cohort, read_extracts
-from evaluation.compare import match_cohort
 from evaluation.config import load_config, release_config
-from evaluation.economics import (
+from evaluation.errors import EvaluationError
+from evaluation.io import write_csv
+from evaluation.methods.economics.prices import constant_growth_index, deflator
+from evaluation.methods.economics.resample import bootstrap_parts
+from evaluation.steps.cohort import build_cohort, read_extracts
+from evaluation.steps.compare import match_cohort
+from evaluation.steps.economics import (
     ECONOMICS_COLUMNS,
     EconomicsInputs,
     bootstrap_draws,
@@ -29,14 +33,10 @@ from evaluation.economics import (
     run_economics_bootstrap,
     run_prepare_economics,
 )
-from evaluation.economics.accounts import micro_costs, reconcile
-from evaluation.economics.prices import constant_growth_index, deflator
-from evaluation.economics.resample import bootstrap_parts
-from evaluation.errors import EvaluationError
-from evaluation.ingest import ingest_folder, load_key
-from evaluation.io import write_csv
-from evaluation.simulate import simulate
-from evaluation.simulate.settings import resolve_config
+from evaluation.steps.economics.accounts import micro_costs, reconcile
+from evaluation.steps.ingest import ingest_folder, load_key
+from evaluation.steps.simulate import simulate
+from evaluation.steps.simulate.settings import resolve_config
 
 REPLICATIONS = 99  # enough for a 95 % percentile interval in a fast test; the pipeline uses config
 
@@ -156,7 +156,7 @@ def test_table_has_the_contracted_items(world):
 
 def test_effects_are_the_headlines_own(world):
     # the economics' effects on SDQ, placement entries and cost are the headline's imputation estimates
-    from evaluation.estimate import headline_fit, headline_sample
+    from evaluation.steps.estimate import headline_fit, headline_sample
 
     sample, covariates, controls = headline_sample(world["panel"], world["matched"], world["config"], print)
     table = world["result"].table.set_index("item")

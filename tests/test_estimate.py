@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from evaluation import estimate
+from evaluation.steps import estimate
 
 TAU = -1.5
 LEVEL_GAP = 5.0
@@ -223,7 +223,7 @@ def test_children_with_one_child_year_are_not_counted_in_did():
 
 def test_headline_takes_lone_adopters_against_each_other_unless_leave_out_is_off():
     """Each adopter is a cohort of its own: without leave-out their treated residuals are zero."""
-    from evaluation.did.imputation import did_imputation
+    from evaluation.methods.did.imputation import did_imputation
 
     panel = make_panel(noise=0.5).merge(make_matched(make_panel())[["person_id", "weight"]], on="person_id")
     plain_cfg = _config()

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from evaluation.did import att_gt
-from evaluation.eventstudy import event_study, pretrend_test
+from evaluation.methods.did import att_gt
+from evaluation.methods.eventstudy import event_study, pretrend_test
 
 REF = Path(__file__).parent / "reference" / "did"
 sys.path.insert(0, str(REF))

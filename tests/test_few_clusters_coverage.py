@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation.inference import choose_inference
-from evaluation.inference.wild_bootstrap import wild_cluster_bootstrap
-from evaluation.panel import fixed_effects
+from evaluation.methods.inference import choose_inference
+from evaluation.methods.inference.wild_bootstrap import wild_cluster_bootstrap
+from evaluation.methods.panel import fixed_effects
 
 N_CLUSTERS, CLUSTER_SIZE, BETA, N_SIMS = 20, 15, 1.0, 200
 

@@ -8,9 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation.did.imputation import did_imputation
 from evaluation.errors import ConfigError
-from evaluation.fewclusters import (
+from evaluation.methods.did.imputation import did_imputation
+from evaluation.methods.inference import effective_clusters_balanced
+from evaluation.methods.power import mde_formula
+from evaluation.steps.fewclusters import (
     INFERENCE_COLUMNS,
     design_numbers,
     icc_anova,
@@ -23,8 +25,6 @@ from evaluation.fewclusters import (
     run_replication_job,
     write_inference,
 )
-from evaluation.inference import effective_clusters_balanced
-from evaluation.power import mde_formula
 
 
 def _panel(n_muni: int, n_treated: int, *, seed: int = 3, effect: float = 1.0) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -165,7 +165,7 @@ def test_montecarlo_settings_convert_strings_from_the_command_line() -> None:
 
 
 def test_replication_job_writes_json_and_removes_microdata(tmp_path, monkeypatch) -> None:
-    import evaluation.montecarlo as mc
+    import evaluation.steps.montecarlo as mc
 
     seen = {}
 
@@ -199,7 +199,7 @@ def test_replication_job_writes_json_and_removes_microdata(tmp_path, monkeypatch
 
 def test_the_estimate_step_writes_the_inference_table_of_its_own_fits(tmp_path) -> None:
     # the pipeline's estimate step writes inference.csv from its headline fits; the standalone table agrees
-    from evaluation.estimate import estimate_all
+    from evaluation.steps.estimate import estimate_all
 
     panel, matched = _panel(20, 6)
     panel = panel.assign(sdq2=panel["sdq"] * 2 + 1)

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from evaluation.disclosure import DisclosureError
-from evaluation.guard import check_outputs, scan_outputs
-from evaluation.ingest.pseudonymise import pseudonym
+from evaluation.steps.guard import check_outputs, scan_outputs
+from evaluation.steps.ingest.pseudonymise import pseudonym
 
 CPR = "0505121001"
 PSEUDO = pseudonym(CPR, b"some-key")
@@ -134,7 +134,7 @@ def test_guard_refuses_a_threshold_below_three(tmp_path):
 
 
 def test_digits_inside_an_embedded_image_are_not_a_cpr_number(tmp_path):
-    from evaluation.guard import scan_file
+    from evaluation.steps.guard import scan_file
 
     page = tmp_path / "report.html"
     # a valid-date ten-digit run occurs by chance in base64; the same run in the text is found

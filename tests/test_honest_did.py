@@ -1,4 +1,4 @@
-"""Tests of evaluation.sensitivity (Rambachan-Roth "HonestDiD") against R HonestDiD and hand-computed cases.
+"""Tests of evaluation.methods.sensitivity (Rambachan-Roth "HonestDiD") against R HonestDiD and hand-computed cases.
 
 References live in tests/reference/honestdid (see its README): R HonestDiD 0.2.6 intervals for the Benzarti-Carloni,
 Lovenheim-Willen and Medicaid event studies, and intervals the HonestDiD repository itself stores (vignette results,
@@ -16,7 +16,7 @@ import pytest
 from scipy import optimize, stats
 
 from evaluation.errors import EvaluationError
-from evaluation.sensitivity import (
+from evaluation.methods.sensitivity import (
     GridEndWarning,
     SensitivityInputError,
     _folded_normal_quantile,
@@ -28,7 +28,7 @@ from evaluation.sensitivity import (
 
 REF = Path(__file__).parent / "reference" / "honestdid"
 # Benzarti-Carloni's interval at Mbar = 2 reaches the end of HonestDiD's grid, as in R (see test_grid_end_warning).
-pytestmark = pytest.mark.filterwarnings("ignore::evaluation.sensitivity.GridEndWarning")
+pytestmark = pytest.mark.filterwarnings("ignore::evaluation.methods.sensitivity.GridEndWarning")
 DESIGNS = {  # dataset: (num_pre_periods, num_post_periods)
     "bc": (4, 4),
     "lw": (9, 23),
@@ -237,7 +237,7 @@ def test_intervals_widen_with_m(method: str, name: str) -> None:
     assert width[-1] > 1.5 * width[0]
 
 
-@pytest.mark.filterwarnings("error::evaluation.sensitivity.GridEndWarning")
+@pytest.mark.filterwarnings("error::evaluation.methods.sensitivity.GridEndWarning")
 def test_grid_end_warning() -> None:
     """R HonestDiD warns "CI is open at one of the endpoints" for Benzarti-Carloni at Mbar = 2: its upper bound is the
     grid end, 20 standard errors above zero."""

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from evaluation.errors import EvaluationError
-from evaluation.implementation import (
+from evaluation.steps.implementation import (
     aggregate,
     assessment_records,
     caseload_records,
@@ -17,7 +17,7 @@ from evaluation.implementation import (
     indicator_records,
     screening_records,
 )
-from evaluation.keyfigures import comparison_sets, figure_records, municipality_figures
+from evaluation.steps.keyfigures import comparison_sets, figure_records, municipality_figures
 
 T = pd.Timestamp
 

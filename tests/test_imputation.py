@@ -16,9 +16,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation.did.imputation import did_imputation
-from evaluation.did.imputation_inference import _reference as reference_groups
-from evaluation.did.imputation_inference import (
+from evaluation.errors import EvaluationError, ModelNotIdentifiedError
+from evaluation.methods.did.imputation import did_imputation
+from evaluation.methods.did.imputation_inference import _reference as reference_groups
+from evaluation.methods.did.imputation_inference import (
     _restricted_residuals,
     _restricted_scores,
     _score_matrices,
@@ -26,7 +27,6 @@ from evaluation.did.imputation_inference import (
     imputation_randomization,
     restricted_wild_bootstrap,
 )
-from evaluation.errors import EvaluationError, ModelNotIdentifiedError
 
 REF = Path(__file__).parent / "reference" / "did"
 sys.path.insert(0, str(REF))
@@ -112,7 +112,7 @@ def test_leave_out_residuals_equal_the_means_of_the_other_clusters(cluster):
     st = loo._state
     design, rows_t = st["design"], st["rows_t"]
     # tau_i of the fit, then the leave-out means by brute force
-    from evaluation.did.imputation import _Fit
+    from evaluation.methods.did.imputation import _Fit
 
     fit = _Fit.on(design, st["train"])
     b, alpha_m = fit.coefficients(design.y[st["train"]])
@@ -139,7 +139,7 @@ def test_leave_out_residuals_equal_the_means_of_the_other_clusters(cluster):
 
 def _untreated_part(st) -> np.ndarray:
     """Cluster sums of v_j e_j over the untreated rows (the part of the BJS score leave-out leaves alone)."""
-    from evaluation.did.imputation_inference import _untreated_weights
+    from evaluation.methods.did.imputation_inference import _untreated_weights
 
     design, fit = st["design"], st["fit"]
     train = st["train"]
@@ -196,7 +196,7 @@ def test_restricted_bootstrap_draw_equals_the_estimator_on_the_bootstrap_sample(
     # the restricted model: untreated model on all rows, the effect tau0 imposed on the treated rows
     y0 = data["y"].to_numpy() - tau0 * st["treated_mask"]
     both = np.concatenate([st["train"], rows_t])
-    from evaluation.did.imputation import _Fit
+    from evaluation.methods.did.imputation import _Fit
 
     full = _Fit.on(design, both)
     fitted = full.predict(y0[both], both)
@@ -362,7 +362,7 @@ def test_leads_that_leave_no_treated_unit_identified_give_the_post_periods_only(
 
 
 def test_honest_did_rows_use_the_event_study_relative_to_the_year_before_adoption():
-    from evaluation.estimate import _normalised_event_study, sensitivity_rows
+    from evaluation.steps.estimate import _normalised_event_study, sensitivity_rows
 
     data = _repeated_cross_sections(seed=8)
     fit = did_imputation(data, "y", unit="unit", time="year", cohort="g", covariates=["x", "z"], leads=3)
@@ -387,7 +387,7 @@ def test_honest_did_uses_consecutive_years_with_estimates_and_needs_the_adoption
     """An event time without an estimate (NaN) neither spreads NaN into the bounds' inputs nor leaves a gap."""
     from dataclasses import replace
 
-    from evaluation.estimate import _normalised_event_study, sensitivity_rows
+    from evaluation.steps.estimate import _normalised_event_study, sensitivity_rows
 
     data = _repeated_cross_sections(seed=8)
     fit = did_imputation(data, "y", unit="unit", time="year", cohort="g", covariates=["x", "z"], leads=3)

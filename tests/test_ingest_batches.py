@@ -16,11 +16,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-import evaluation.ingest.validate as validate
+import evaluation.steps.ingest.validate as validate
 from evaluation.contract import EXTRACTS
 from evaluation.errors import EvaluationError
-from evaluation.ingest import ingest_folder
-from evaluation.ingest.validate import check_extract
+from evaluation.steps.ingest import ingest_folder
+from evaluation.steps.ingest.validate import check_extract
 from hostile import CASES, Case, valid_frames, write_binary, write_csv, write_valid_folder
 
 KEY = b"test-key-not-secret"

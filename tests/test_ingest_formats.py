@@ -19,9 +19,9 @@ import pytest
 from evaluation.contract import EXTRACTS
 from evaluation.contract.aliases import XPORT_ALIASES, XPORT_NAME_LENGTH, xport_name
 from evaluation.errors import ExtractValidationError
-from evaluation.ingest import ingest_folder, read_extract, validate_folder
-from evaluation.ingest.readers import read_raw
-from evaluation.ingest.validate import check_extract
+from evaluation.steps.ingest import ingest_folder, read_extract, validate_folder
+from evaluation.steps.ingest.readers import read_raw
+from evaluation.steps.ingest.validate import check_extract
 from hostile import CHILD_IDS, MOTHER_IDS, typed, valid_frames, write_valid_folder
 
 FIXTURES = Path(__file__).parent / "fixtures" / "formats"
@@ -317,7 +317,7 @@ def test_xport_short_names_are_first_eight_characters_but_one():
 )
 def test_whole_numbers_in_text_are_parsed_as_pandas_would(values):
     """Arrow parses whole numbers in text as pandas.to_numeric does, missing where the text is not one."""
-    from evaluation.ingest.convert import _INT, _whole_numbers
+    from evaluation.steps.ingest.convert import _INT, _whole_numbers
 
     text = pd.Series(values, dtype="str", index=np.arange(len(values)) * 2)
     ok = text.str.fullmatch(_INT).to_numpy(dtype=bool)

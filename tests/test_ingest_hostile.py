@@ -8,7 +8,7 @@ import pytest
 
 from evaluation.contract import EXTRACTS
 from evaluation.errors import EvaluationError
-from evaluation.ingest import ingest_folder, validate_folder
+from evaluation.steps.ingest import ingest_folder, validate_folder
 from hostile import CASES, Case, write_valid_folder
 
 KEY = b"test-key-not-secret"

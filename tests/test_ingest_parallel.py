@@ -1,6 +1,6 @@
 """Ingestion in two processes (the rule's two threads) writes what one process writes, and stops the same way.
 
-The second process (``evaluation.ingest.parallel``) checks the extracts after ``befolkning`` before the period
+The second process (``evaluation.steps.ingest.parallel``) checks the extracts after ``befolkning`` before the period
 end is known and adds the ``after_period`` rule once it is; these tests plant that rule's problems (and others)
 in the extracts it handles.
 """
@@ -12,9 +12,9 @@ import pytest
 
 from evaluation.contract import EXTRACTS
 from evaluation.errors import ExtractValidationError
-from evaluation.ingest import ingest_folder
-from evaluation.ingest.crossfield import delivery_bound
-from evaluation.ingest.validate import check_extract
+from evaluation.steps.ingest import ingest_folder
+from evaluation.steps.ingest.crossfield import delivery_bound
+from evaluation.steps.ingest.validate import check_extract
 from hostile import valid_frames, write_csv, write_valid_folder
 
 KEY = b"test-key-not-secret"

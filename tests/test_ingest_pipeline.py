@@ -15,7 +15,7 @@ import pytest
 
 from evaluation.contract import EXTRACTS
 from evaluation.errors import ConfigError, PseudonymisationError
-from evaluation.ingest import SYNTHETIC_KEY, ingest_folder, load_key
+from evaluation.steps.ingest import SYNTHETIC_KEY, ingest_folder, load_key
 from hostile import CHILD_IDS, FATHER_IDS, MOTHER_IDS, valid_frames, write_csv, write_valid_folder
 
 KEY = b"a-secret-key-for-tests"

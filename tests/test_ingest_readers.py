@@ -10,8 +10,8 @@ import pytest
 
 from evaluation.contract import EXTRACTS
 from evaluation.errors import ExtractError, ExtractValidationError
-from evaluation.ingest import read_extract, validate_folder
-from evaluation.ingest.readers import detect_encoding, sniff_delimiter
+from evaluation.steps.ingest import read_extract, validate_folder
+from evaluation.steps.ingest.readers import detect_encoding, sniff_delimiter
 from hostile import CHILD_IDS, valid_frames, write_binary, write_csv, write_valid_folder
 
 

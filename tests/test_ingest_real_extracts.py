@@ -12,10 +12,10 @@ from evaluation.cli import main
 from evaluation.contract.docs import render_markdown
 from evaluation.contract.schemas import RULES as SCHEMA_RULES
 from evaluation.errors import ConfigError, EvaluationError, ExtractValidationError
-from evaluation.ingest import ingest_folder, validate_folder
-from evaluation.ingest.accounting import accounting_row
-from evaluation.ingest.crossfield import delivery_bound
-from evaluation.ingest.messages import RULES, format_problems, rule_fix
+from evaluation.steps.ingest import ingest_folder, validate_folder
+from evaluation.steps.ingest.accounting import accounting_row
+from evaluation.steps.ingest.crossfield import delivery_bound
+from evaluation.steps.ingest.messages import RULES, format_problems, rule_fix
 from hostile import CASES, CHILD_IDS, valid_frames, write_csv, write_valid_folder
 
 KEY = b"test-key-not-secret"

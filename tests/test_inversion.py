@@ -1,4 +1,4 @@
-"""Test inversion (evaluation.inference.inversion.invert_test): ends found to their precision, and always found.
+"""Test inversion (evaluation.methods.inference.inversion.invert_test): ends found to their precision, and always found.
 
 A restricted wild bootstrap of a thin event time (three treated municipalities, interim cut-off, network or
 foster share) accepted effects up to about 2**50 standard errors away; the bisection's tolerance of a
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from evaluation.inference.inversion import invert_test
+from evaluation.methods.inference.inversion import invert_test
 
 
 def _counted(p_value, limit=5_000):

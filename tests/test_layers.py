@@ -1,8 +1,9 @@
-"""The direction of imports between the layers of ``docs/architecture.md``, read from the source with ``ast``.
+"""The layers of ``docs/architecture.md`` are folders, and imports go their way (read from the source with ``ast``).
 
-Methods import no step, no report, and neither the config nor the file layer (every setting is an argument,
-every input a frame or an array); the report imports neither steps nor methods (it reads ``results/``).
-Every module of the package belongs to exactly one layer, so that a new module has to be placed.
+Methods (``evaluation/methods/``) import no step, no report, and neither the config nor the file layer (every
+setting is an argument, every input a frame or an array); the report (``evaluation/report/``) imports neither
+steps (``evaluation/steps/``) nor methods (it reads ``results/``). Every other module at the top of the package
+is support code used by every layer, listed here, so that a new module has to be placed.
 """
 
 from __future__ import annotations
@@ -12,57 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from evaluation.old_paths import new_name
+
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "evaluation"
 
-#: Pure methods: estimators, their inference, and the economic arithmetic.
-METHODS = frozenset(
-    {
-        "costs",
-        "did",
-        "dose",
-        "eventstudy",
-        "inference",
-        "matching",
-        "multiplicity",
-        "municipalities",
-        "panel",
-        "power",
-        "sensitivity",
-        "synth",
-        "weighting",
-        "within",
-        *(
-            f"economics.{name}"
-            for name in ("budget", "ceac", "discount", "effects", "net", "prices", "resample", "staff")
-        ),
-    }
-)
-#: Steps: read the study's files and the config, call methods, write results (the rules call them through
-#: ``evaluation.pipeline``); ``simulate`` and ``ingest`` are the data steps.
-STEPS = frozenset(
-    {
-        "cohort",
-        "compare",
-        "design_randomization",
-        "economics",
-        "estimate",
-        "fewclusters",
-        "guard",
-        "implementation",
-        "ingest",
-        "keyfigures",
-        "montecarlo",
-        "municipality_comparison",
-        "municipality_panel",
-        "pipeline",
-        "provenance",
-        "simulate",
-        "staggered",
-        "study",
-    }
-)
-REPORT = frozenset({"report"})
-#: Used by every layer.
+#: The folders of the three layers.
+LAYER_FOLDERS = {"methods": "methods", "steps": "steps", "report": "report"}
+#: Support code at the top of the package: used by every layer.
 SUPPORT = frozenset(
     {
         "__init__",
@@ -77,6 +34,7 @@ SUPPORT = frozenset(
         "errors",
         "io",
         "logs",
+        "old_paths",
         "results",
         "scope",
         "second_process",
@@ -87,14 +45,12 @@ FILE_AND_CONFIG = frozenset({"config", "io"})
 
 
 def _layer(module: str) -> str:
-    """The layer of a dotted module name below ``evaluation`` (the most specific entry wins)."""
-    parts = module.split(".")
-    for depth in range(len(parts), 0, -1):
-        name = ".".join(parts[:depth])
-        for layer, members in (("methods", METHODS), ("steps", STEPS), ("report", REPORT), ("support", SUPPORT)):
-            if name in members:
-                return layer
-    return "unplaced"
+    """The layer of a dotted module name below ``evaluation`` (a path from before the move counts as its new one)."""
+    module = (new_name(f"evaluation.{module}") or f"evaluation.{module}").removeprefix("evaluation.")
+    top = module.split(".")[0]
+    if top in LAYER_FOLDERS:
+        return LAYER_FOLDERS[top]
+    return "support" if top in SUPPORT else "unplaced"
 
 
 def _modules() -> dict[str, Path]:
@@ -125,9 +81,30 @@ MODULES = _modules()
 
 
 def test_every_module_belongs_to_one_layer() -> None:
-    assert not METHODS & STEPS and not (METHODS | STEPS) & (REPORT | SUPPORT) and not REPORT & SUPPORT
     unplaced = [module for module in MODULES if _layer(module) == "unplaced"]
-    assert unplaced == [], f"place these modules in a layer (tests/test_layers.py, docs/architecture.md): {unplaced}"
+    assert unplaced == [], (
+        f"place these modules in methods/, steps/ or report/, or list them as support (tests/test_layers.py, "
+        f"docs/architecture.md): {unplaced}"
+    )
+    assert {_layer(m) for m in MODULES} == {"methods", "steps", "report", "support"}
+
+
+def test_the_old_paths_import_the_moved_modules() -> None:
+    """``evaluation.did`` and the rest of the paths from before the move are the same module objects."""
+    import importlib
+
+    from evaluation.old_paths import OLD_PATHS
+
+    for old, new in OLD_PATHS.items():
+        assert importlib.import_module(old) is importlib.import_module(new), old
+    from evaluation.did.imputation import did_imputation
+
+    from evaluation.methods.did.imputation import did_imputation as moved
+
+    assert did_imputation is moved
+    assert new_name("evaluation.economics.ceac") == "evaluation.methods.economics.ceac"
+    assert new_name("evaluation.economics.accounts") == "evaluation.steps.economics.accounts"
+    assert new_name("evaluation.report.tables") is None
 
 
 @pytest.mark.parametrize("module", sorted(m for m in MODULES if _layer(m) == "methods"))
@@ -147,6 +124,7 @@ def test_the_report_imports_neither_steps_nor_methods(module: str) -> None:
 
 def test_the_checks_find_a_wrong_import(tmp_path: Path) -> None:
     source = tmp_path / "method.py"
-    source.write_text("def f():\n    from evaluation.estimate import headline_fit\n    import evaluation.io\n")
+    source.write_text("def f():\n    from evaluation.steps.estimate import headline_fit\n    import evaluation.io\n")
     assert {_layer(name) for name in _imports(source)} == {"steps", "support"}
-    assert _layer("economics.ceac") == "methods" and _layer("economics.pipeline") == "steps"
+    assert _layer("methods.economics.ceac") == "methods" and _layer("steps.economics.pipeline") == "steps"
+    assert _layer("estimate") == "steps" and _layer("economics.ceac") == "methods"  # paths from before the move

@@ -8,9 +8,9 @@ import pytest
 import statsmodels.api as sm
 
 from evaluation.errors import EvaluationError, LowOverlapWarning, NoOverlapError
-from evaluation.matching import balance_table, match
-from evaluation.matching.nearest import greedy_without_replacement, heap_select, nearest_with_replacement
-from evaluation.matching.score import fit_propensity
+from evaluation.methods.matching import balance_table, match
+from evaluation.methods.matching.nearest import greedy_without_replacement, heap_select, nearest_with_replacement
+from evaluation.methods.matching.score import fit_propensity
 
 
 def _scores(treated, controls, **extra):

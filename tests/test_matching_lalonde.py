@@ -18,9 +18,9 @@ import pytest
 import statsmodels.api as sm
 
 from evaluation.errors import LowOverlapWarning
-from evaluation.matching import balance_table, match
-from evaluation.matching.result import weighted_difference
-from evaluation.weighting import weights
+from evaluation.methods.matching import balance_table, match
+from evaluation.methods.matching.result import weighted_difference
+from evaluation.methods.weighting import weights
 
 REF = Path(__file__).parent / "reference" / "matching"
 COVARIATES = ["age", "educ", "race", "married", "nodegree", "re74", "re75"]
@@ -142,7 +142,7 @@ def _our_matches(m) -> dict[str, list[str]]:
 
 def _pairs_with_replacement(lalonde: pd.DataFrame, m, ratio: int, caliper: float | None) -> dict[str, list[str]]:
     """Rebuild the matches of matching with replacement from the engine, with match()'s inputs."""
-    from evaluation.matching.nearest import nearest_with_replacement
+    from evaluation.methods.matching.nearest import nearest_with_replacement
 
     d = m.distance.to_numpy()
     treat = lalonde["treat"].to_numpy() == 1

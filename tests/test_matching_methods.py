@@ -7,14 +7,14 @@ import pandas as pd
 import pytest
 
 from evaluation.errors import LowOverlapWarning, NoOverlapError
-from evaluation.matching import balance_table, common_support, ecdf_statistics, match, sample_flow
-from evaluation.matching.mahalanobis import (
+from evaluation.methods.matching import balance_table, common_support, ecdf_statistics, match, sample_flow
+from evaluation.methods.matching.mahalanobis import (
     mahalanobis_greedy,
     mahalanobis_matrix,
     mahalanobis_transform,
     mahalanobis_with_replacement,
 )
-from evaluation.matching.subclass import coarsen
+from evaluation.methods.matching.subclass import coarsen
 
 
 def _exact_data():

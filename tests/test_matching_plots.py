@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from evaluation.errors import LowOverlapWarning
-from evaluation.matching import love_plot, match, overlap_plot, sample_flow
+from evaluation.methods.matching import love_plot, match, overlap_plot, sample_flow
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +66,7 @@ def test_overlap_plot_with_min_cell_leaves_out_small_bars_and_hides_the_extremes
     def spy(fig, path, dpi):  # record the bar heights instead of reading pixels
         drawn[Path(path).name] = [(p.get_x(), p.get_height()) for ax in fig.axes for p in ax.patches]
 
-    import evaluation.matching.plots as plots
+    import evaluation.methods.matching.plots as plots
 
     original = plots._save
     plots._save = spy

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from evaluation.config import load_config
-from evaluation.montecarlo import REPLICATION_COLUMNS, replication_frame, run_replication, summarise
+from evaluation.steps.montecarlo import REPLICATION_COLUMNS, replication_frame, run_replication, summarise
 
 
 def test_summarise_by_hand() -> None:
@@ -41,7 +41,7 @@ def test_summarise_by_hand() -> None:
     assert row["coverage"] == pytest.approx(0.75)
     assert row["coverage_mc_se"] == pytest.approx(math.sqrt(0.75 * 0.25 / 4))
 
-    from evaluation.fewclusters.mc import summary_markdown
+    from evaluation.steps.fewclusters.mc import summary_markdown
 
     page = summary_markdown(summarise(reps), scale="tiny")
     assert "4 replications per scenario at the `tiny` scale" in page

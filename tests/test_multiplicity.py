@@ -8,7 +8,7 @@ import pytest
 from statsmodels.stats.multitest import multipletests
 
 from evaluation.errors import EvaluationError
-from evaluation.multiplicity import adjust_within_families, benjamini_hochberg, holm
+from evaluation.methods.multiplicity import adjust_within_families, benjamini_hochberg, holm
 
 
 def test_holm_by_hand() -> None:

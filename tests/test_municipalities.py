@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from evaluation.errors import EvaluationError
-from evaluation.municipalities import comparison_municipalities, pre_reform_features
+from evaluation.methods.municipalities import comparison_municipalities, pre_reform_features
 
 
 @pytest.fixture

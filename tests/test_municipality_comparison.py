@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation.municipality_comparison import feature_balance
-from evaluation.municipality_panel import parents_structure
+from evaluation.steps.municipality_comparison import feature_balance
+from evaluation.steps.municipality_panel import parents_structure
 
 
 def test_parents_structure_by_hand():

@@ -8,8 +8,8 @@ import pytest
 
 import evaluation.io
 from evaluation.io import write_table
-from evaluation.municipality_comparison import FEATURES, panel_features
-from evaluation.municipality_panel import (
+from evaluation.steps.municipality_comparison import FEATURES, panel_features
+from evaluation.steps.municipality_panel import (
     MUNICIPALITY_PANEL_COLUMNS,
     children,
     municipality_outcomes,
@@ -18,7 +18,7 @@ from evaluation.municipality_panel import (
     parents_years_before,
     write_municipality_panel,
 )
-from evaluation.municipality_panel import read_municipality_panel as read_panel
+from evaluation.steps.municipality_panel import read_municipality_panel as read_panel
 
 PRICES = {
     "price_year": 2019,

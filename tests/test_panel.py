@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from evaluation.errors import EvaluationError, ModelNotIdentifiedError
-from evaluation.panel import fixed_effects
+from evaluation.methods.panel import fixed_effects
 from evaluation.results import Estimate
 
 REFERENCE = Path(__file__).parent / "reference"

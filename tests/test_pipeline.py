@@ -222,7 +222,7 @@ def test_a_new_disclosure_threshold_reruns_every_step_that_suppresses_and_not_th
 
 
 #: The economics step's rules and the rules that read their results, directly or further down. The three
-#: economics rules import ``evaluation.economics``, whose ``__init__`` loads every module of the step, so an
+#: economics rules import ``evaluation.steps.economics``, whose ``__init__`` loads every module of the step, so an
 #: edit of ``ceac.py`` reruns the preparation and the bootstrap too (their digests count what Python loads).
 ECONOMICS_AND_DEPENDANTS = {
     "prepare_economics",
@@ -240,7 +240,7 @@ def test_editing_the_code_of_one_step_reruns_that_step_and_its_dependants_and_no
     reruns exactly the economics step and what depends on its results."""
     src = tmp_path / "src"
     shutil.copytree(ROOT / "src" / "evaluation", src / "evaluation", ignore=shutil.ignore_patterns("__pycache__"))
-    module = src / "evaluation" / "economics" / "ceac.py"
+    module = src / "evaluation" / "methods" / "economics" / "ceac.py"
     module.write_text(module.read_text(encoding="utf-8") + "# a harmless edit\n", encoding="utf-8")
     proc = _snakemake(run_copy, "-n", package=src)
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from evaluation.errors import EvaluationError
-from evaluation.power import mde_formula, mde_from_power_curve, power_by_simulation, power_formula, power_table
+from evaluation.methods.power import mde_formula, mde_from_power_curve, power_by_simulation, power_formula, power_table
 
 
 def test_mde_by_hand_with_t_table_values() -> None:

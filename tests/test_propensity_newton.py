@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from evaluation.errors import EvaluationError
-from evaluation.matching import match
-from evaluation.matching.score import fit_propensity
+from evaluation.methods.matching import match
+from evaluation.methods.matching.score import fit_propensity
 
 
 def _children(n: int, *, seed: int, rare: bool = False) -> pd.DataFrame:

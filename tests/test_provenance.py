@@ -10,7 +10,7 @@ import pytest
 
 from evaluation import __version__
 from evaluation.errors import EvaluationError
-from evaluation.provenance import (
+from evaluation.steps.provenance import (
     code_version,
     config_seeds,
     file_sha256,

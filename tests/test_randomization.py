@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from evaluation.errors import ConfigError, EvaluationError
-from evaluation.inference import (
+from evaluation.methods.inference import (
     choose_inference,
     effective_clusters,
     effective_clusters_balanced,

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from evaluation.errors import ReportError
-from evaluation.inference import REASON_CODES
+from evaluation.methods.inference import REASON_CODES
 from evaluation.report.generate import write_generated
 from evaluation.report.inference_parts import (
     REASONS,

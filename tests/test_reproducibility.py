@@ -13,7 +13,7 @@ end-to-end test of its outputs tests a resumed run. This file checks the resume 
 That the resumed run's ``results/`` equal an uninterrupted run's, byte for byte, is checked by
 ``test_slurm.py``: the SLURM run is uninterrupted, runs every job in a process of its own, in another order
 than the local run, and must give the same bytes (``run_info.json``, the date of the run, aside; see
-:mod:`evaluation.provenance`). CI requires the SLURM test (``EVALUATION_SLURM_TEST=require``).
+:mod:`evaluation.steps.provenance`). CI requires the SLURM test (``EVALUATION_SLURM_TEST=require``).
 """
 
 from __future__ import annotations
@@ -45,6 +45,6 @@ def test_the_resume_ran_everything_after_ingestion(tiny_run):
 
 
 def test_output_guard_passes_the_pipeline_results(tiny_run):
-    from evaluation.guard import scan_outputs
+    from evaluation.steps.guard import scan_outputs
 
     assert [str(f) for f in scan_outputs([tiny_run / "results"], min_cell=5)] == []

@@ -20,17 +20,16 @@ import pandas as pd
 import pytest
 
 import evaluation
-from evaluation.compare import ComparisonResult
-from evaluation.did import att_gt, bacon_decomposition
-from evaluation.did.imputation import did_imputation
-from evaluation.did.imputation_inference import restricted_wild_bootstrap
-from evaluation.dose import dose_response
-from evaluation.economics.pipeline import EconomicsResult
-from evaluation.economics.resample import BootstrapResult as ClusterBootstrapResult
-from evaluation.eventstudy import event_study, pretrend_test
-from evaluation.inference import randomization_inference, wild_cluster_bootstrap
-from evaluation.matching import match
-from evaluation.panel import fixed_effects
+from evaluation.methods.did import att_gt, bacon_decomposition
+from evaluation.methods.did.imputation import did_imputation
+from evaluation.methods.did.imputation_inference import restricted_wild_bootstrap
+from evaluation.methods.dose import dose_response
+from evaluation.methods.economics.resample import BootstrapResult as ClusterBootstrapResult
+from evaluation.methods.eventstudy import event_study, pretrend_test
+from evaluation.methods.inference import randomization_inference, wild_cluster_bootstrap
+from evaluation.methods.matching import match
+from evaluation.methods.panel import fixed_effects
+from evaluation.methods.synth import staggered_synthetic_control, synthetic_control, synthetic_did
 from evaluation.results import (
     TIDY_COLUMNS,
     Estimate,
@@ -40,25 +39,28 @@ from evaluation.results import (
     tidy_frame,
     tidy_rows,
 )
-from evaluation.staggered.analyses import CsAnalysis
-from evaluation.synth import staggered_synthetic_control, synthetic_control, synthetic_did
+from evaluation.steps.compare import ComparisonResult
+from evaluation.steps.economics.pipeline import EconomicsResult
+from evaluation.steps.staggered.analyses import CsAnalysis
 
 #: Classes named like results that estimate nothing, and why they have no ``tidy()``.
 NOT_ESTIMATES = {
-    "evaluation.cohort.build.CohortResult": "the cohort panel and its sample flow",
-    "evaluation.simulate.core.SimulationResult": "the files of a synthetic registry and its planted truth",
-    "evaluation.did.bootstrap.MultiplierBootstrapResult": "the draws behind AttGtResult's SEs, which its tidy() has",
+    "evaluation.steps.cohort.build.CohortResult": "the cohort panel and its sample flow",
+    "evaluation.steps.simulate.core.SimulationResult": "the files of a synthetic registry and its planted truth",
+    "evaluation.methods.did.bootstrap.MultiplierBootstrapResult": (
+        "the draws behind AttGtResult's SEs, which its tidy() has"
+    ),
 }
 #: Result classes whose names do not end in ``Result``.
 OTHER_RESULTS = {
     "evaluation.results.Estimate",
-    "evaluation.did.bacon.BaconResult",
-    "evaluation.did.imputation_inference.FewClusterInterval",
-    "evaluation.eventstudy.PretrendTest",
-    "evaluation.staggered.analyses.CsAnalysis",
-    "evaluation.synth.core.SyntheticControl",
-    "evaluation.synth.sdid.SyntheticDiD",
-    "evaluation.synth.staggered.StaggeredSynth",
+    "evaluation.methods.did.bacon.BaconResult",
+    "evaluation.methods.did.imputation_inference.FewClusterInterval",
+    "evaluation.methods.eventstudy.PretrendTest",
+    "evaluation.steps.staggered.analyses.CsAnalysis",
+    "evaluation.methods.synth.core.SyntheticControl",
+    "evaluation.methods.synth.sdid.SyntheticDiD",
+    "evaluation.methods.synth.staggered.StaggeredSynth",
 }
 
 
@@ -83,7 +85,7 @@ def test_every_result_class_has_tidy_and_summary() -> None:
     ]
     assert not missing, f"result classes without tidy() and summary(): {missing}"
     # the two BootstrapResult classes: the multiplier bootstrap's was renamed, its old name stays importable
-    from evaluation.did.bootstrap import BootstrapResult, MultiplierBootstrapResult
+    from evaluation.methods.did.bootstrap import BootstrapResult, MultiplierBootstrapResult
 
     assert BootstrapResult is MultiplierBootstrapResult and BootstrapResult is not ClusterBootstrapResult
 

@@ -121,7 +121,7 @@ def test_write_csv_keeps_small_numbers_and_counts_and_gives_the_same_bytes(tmp_p
 def test_every_results_table_is_written_by_write_csv():
     """One writer, one number format: no step calls ``DataFrame.to_csv`` itself.
 
-    The generator's extracts (``evaluation.simulate``) are data in Statistics Denmark's formats, not results.
+    The generator's extracts (``evaluation.steps.simulate``) are data in Statistics Denmark's formats, not results.
     """
     writers = [
         f"{path.relative_to(ROOT)}:{number}"

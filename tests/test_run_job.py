@@ -1,4 +1,6 @@
-"""``evaluation.pipeline.run_job``: a rule's ``script:`` job calls the step named as the rule, with its arguments."""
+"""``evaluation.steps.pipeline.run_job``: a rule's ``script:`` job calls the step named as the rule, with its
+arguments.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from typing import Any
 import pytest
 from snakemake.iocontainers import InputFiles, Log, OutputFiles, Params, Wildcards
 
-from evaluation import pipeline
+from evaluation.steps import pipeline
 from workspace import rule_blocks
 
 
@@ -63,7 +65,7 @@ def test_every_rule_of_the_workflow_has_a_step_whose_arguments_it_can_fill() -> 
             continue
         found += 1
         step = getattr(pipeline, name, None)
-        assert inspect.isfunction(step), f"{file}: rule {name} has no step evaluation.pipeline.{name}"
+        assert inspect.isfunction(step), f"{file}: rule {name} has no step evaluation.steps.pipeline.{name}"
         for arg, parameter in inspect.signature(step).parameters.items():
             if arg in ("input", "output", "log", "config") or parameter.default is not inspect.Parameter.empty:
                 continue

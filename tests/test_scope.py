@@ -12,10 +12,10 @@ import yaml
 
 from evaluation.config import load_config
 from evaluation.errors import ConfigError
-from evaluation.keyfigures import comparison_sets
 from evaluation.report.documents import planned_documents
 from evaluation.scope import StudyScope, check_design, read_scope, study_scope
-from evaluation.study import study_metadata
+from evaluation.steps.keyfigures import comparison_sets
+from evaluation.steps.study import study_metadata
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULTS = ROOT / "config" / "config.yaml"

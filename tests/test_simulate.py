@@ -1,4 +1,4 @@
-"""Tests of the synthetic registry (evaluation.simulate) at the tiny scale."""
+"""Tests of the synthetic registry (evaluation.steps.simulate) at the tiny scale."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 from evaluation.contract import EXTRACTS
 from evaluation.contract.extracts import CPR_PATTERN
 from evaluation.errors import ConfigError
-from evaluation.simulate import default_config, resolve_config, simulate
+from evaluation.steps.simulate import default_config, resolve_config, simulate
 
 SEED = 7
 
@@ -44,8 +44,8 @@ def test_same_arguments_give_identical_bytes_parquet_in_one_process_or_two(tiny,
 
 
 def test_the_two_processes_share_the_inhabitants_about_evenly():
-    from evaluation.simulate.core import load_municipalities
-    from evaluation.simulate.world import split_by_size
+    from evaluation.steps.simulate.core import load_municipalities
+    from evaluation.steps.simulate.world import split_by_size
 
     inhabitants = load_municipalities()["INDBYGGERE"].to_numpy()
     mine, theirs = split_by_size(inhabitants)
@@ -94,7 +94,7 @@ def test_files_and_manifest(tiny):
     for name, path in tiny.files.items():
         assert path.name == f"{name}.parquet" and path.exists()
     manifest = json.loads((tiny.out_dir / "manifest.json").read_text())
-    assert manifest["synthetic"] is True and manifest["generator"] == "evaluation.simulate"
+    assert manifest["synthetic"] is True and manifest["generator"] == "evaluation.steps.simulate"
     assert (manifest["scale"], manifest["seed"], manifest["format"]) == ("tiny", SEED, "parquet")
     assert manifest["files"] == {k: f"{k}.parquet" for k in EXTRACTS}
     assert (manifest["first_year"], manifest["last_year"]) == (2010, 2023)
@@ -199,10 +199,10 @@ def test_no_record_outside_the_population_years(tables):
 
 def test_case_open_rule_reproduces_the_internal_state():
     """(b): records of a child-year exist iff the simulated case is open; (a): the reform does not change it."""
-    from evaluation.simulate.cases import ON, simulate_states
-    from evaluation.simulate.population import build_municipality
-    from evaluation.simulate.rng import stream
-    from evaluation.simulate.services import (
+    from evaluation.steps.simulate.cases import ON, simulate_states
+    from evaluation.steps.simulate.population import build_municipality
+    from evaluation.steps.simulate.rng import stream
+    from evaluation.steps.simulate.services import (
         birthday18,
         notification_records,
         placement_records,
@@ -280,7 +280,7 @@ def test_cases_per_worked_fte_follow_the_target_plus_the_mix_shift_at_every_size
     """One caseworker for three cases or twenty for 900: cases per worked FTE are the target plus the
     contract mix's shift, so the reform lowers them by its share of the target everywhere, while the
     head count moves in whole steps (or not at all)."""
-    from evaluation.simulate.casework import FTE_VALUES, MIX_CASES, workforce
+    from evaluation.steps.simulate.casework import FTE_VALUES, MIX_CASES, workforce
 
     years = 6
     target = np.full(years, 40.0)
@@ -305,7 +305,7 @@ def test_worked_fte_stays_within_the_contract_range_when_targets_are_high():
     """Caseload points ten times today's (400) with 998 cases: of two caseworkers, a full-timer beside one
     on 0.6 would work more than 1.5 FTE (1.52 without the limit in these draws); the worked FTE stops at
     the contract's maximum instead of failing validation."""
-    from evaluation.simulate.casework import MAX_WORKED_FTE, workforce
+    from evaluation.steps.simulate.casework import MAX_WORKED_FTE, workforce
 
     hit = False
     for seed in range(20):

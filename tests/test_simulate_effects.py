@@ -20,9 +20,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from evaluation.errors import ConfigError
-from evaluation.simulate import resolve_config, simulate
-from evaluation.simulate.settings import interim_last_year
-from evaluation.simulate.truth import build_truth
+from evaluation.steps.simulate import resolve_config, simulate
+from evaluation.steps.simulate.settings import interim_last_year
+from evaluation.steps.simulate.truth import build_truth
 
 SEED = 7
 ESTIMANDS = (
@@ -179,7 +179,7 @@ def test_life_phase_effects_give_the_weighted_mean_of_the_phases(phased):
 
 
 def test_life_phase_and_per_year_parts_add_up():
-    from evaluation.simulate.outcomes import sdq_constant_effect
+    from evaluation.steps.simulate.outcomes import sdq_constant_effect
 
     eff = resolve_config({"synthetic": {"effects": {"sdq_change_by_life_phase": PHASES}}})["synthetic"]["effects"]
     ages = np.array([0, 4, 6, 7, 13, 14, 17])

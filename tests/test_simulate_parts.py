@@ -1,4 +1,4 @@
-"""Unit tests of the synthetic registry's building blocks and of evaluation.costs (hand-computed values)."""
+"""Unit tests of the synthetic registry's building blocks and of evaluation.methods.costs (hand-computed values)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ import pandas as pd
 import pytest
 
 from evaluation.contract.extracts import CPR_PATTERN
-from evaluation.costs import child_year_costs, spell_year_costs
 from evaluation.errors import ExtractValidationError
-from evaluation.simulate import default_config
-from evaluation.simulate.persons import make_pnr
-from evaluation.simulate.rng import stream
-from evaluation.simulate.services import birthday18, date_in_child_year
+from evaluation.methods.costs import child_year_costs, spell_year_costs
+from evaluation.steps.simulate import default_config
+from evaluation.steps.simulate.persons import make_pnr
+from evaluation.steps.simulate.rng import stream
+from evaluation.steps.simulate.services import birthday18, date_in_child_year
 
 PRICES = default_config()["prices"]
 
@@ -86,7 +86,7 @@ def test_streams_are_independent_of_order():
 
 def test_unknown_model_parameter_is_refused_with_a_hint():
     from evaluation.errors import ConfigError
-    from evaluation.simulate.settings import resolve_config
+    from evaluation.steps.simulate.settings import resolve_config
 
     with pytest.raises(ConfigError, match=r"'sdq_nosie_sd' \(did you mean 'sdq_noise_sd'\?\)"):
         resolve_config({"synthetic": {"model": {"sdq_nosie_sd": 2.0}}})

@@ -1,7 +1,7 @@
 """End to end: a researcher's own small study, Herning alone, on extracts as Statistics Denmark delivers them.
 
 The synthetic registry (Herning the only adopter) is cut down to ten municipalities and the years
-2011-2020 (:func:`evaluation.simulate.study_extracts.study_extracts`): spells and employments open at the
+2011-2020 (:func:`evaluation.steps.simulate.study_extracts.study_extracts`): spells and employments open at the
 end of 2020 keep their real, later end dates. A study file names the extracts and the one adopter; the
 pipeline must run through rendering and the output guard.
 """
@@ -17,8 +17,8 @@ import pytest
 import yaml
 
 from evaluation.config import load_config
-from evaluation.simulate import simulate
-from evaluation.simulate.study_extracts import study_extracts
+from evaluation.steps.simulate import simulate
+from evaluation.steps.simulate.study_extracts import study_extracts
 from workspace import ROOT, SNAKEMAKE, TIMEOUT, make_workspace, snakemake_env
 
 pytestmark = pytest.mark.e2e

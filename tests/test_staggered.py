@@ -1,4 +1,4 @@
-"""Tests of the staggered DiD step (evaluation.staggered): hand-built panels and the tiny synthetic registry."""
+"""Tests of the staggered DiD step (evaluation.steps.staggered): hand-built panels and the tiny synthetic registry."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from evaluation.config import load_config, merge
-from evaluation.did import att_gt
 from evaluation.errors import ConfigError
-from evaluation.staggered import (
+from evaluation.methods.did import att_gt
+from evaluation.steps.staggered import (
     FILES,
     StaggeredSettings,
     caseload_panel,
@@ -344,9 +344,9 @@ def test_settings_defaults_and_families():
 
 def _staggered_on_tiny_registry(tmp_path, root, effects=None):
     """Tiny synthetic registry -> ingest -> cohort -> staggered; returns the written files and the SDQ truth."""
-    from evaluation.cohort import build_panel
-    from evaluation.ingest import ingest_folder, load_key
-    from evaluation.simulate import simulate
+    from evaluation.steps.cohort import build_panel
+    from evaluation.steps.ingest import ingest_folder, load_key
+    from evaluation.steps.simulate import simulate
 
     cfg = load_config(root / "config" / "config.yaml", {"synthetic": {"scale": "tiny", "effects": effects or {}}})
     cfg = merge(cfg, {"estimation": {"staggered": {"n_bootstrap": 99}}, "report": {"cutoff_date": None}})  # all data

@@ -17,7 +17,7 @@ import pytest
 
 from evaluation.contract.results import header_problem
 from evaluation.errors import EvaluationError
-from evaluation.staggered import (
+from evaluation.steps.staggered import (
     WEIGHT,
     balanced_municipalities,
     matched_child_years,
@@ -396,7 +396,7 @@ def test_robust_section_resolves_with_the_bacon_table_and_figure(report_inputs, 
 
 
 def test_dynamic_average_stops_at_the_last_event_time_enough_adopters_reach():
-    from evaluation.staggered.analyses import supported_max_event
+    from evaluation.steps.staggered.analyses import supported_max_event
 
     # adopters in 2013 (one), 2015 (two), 2017 (three); data to 2020
     cohorts = {1: 2013, 2: 2015, 3: 2015, 4: 2017, 5: 2017, 6: 2017, 7: 0}

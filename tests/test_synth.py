@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from evaluation.errors import EvaluationError, ModelNotIdentifiedError
-from evaluation.synth import (
+from evaluation.methods.synth import (
     placebo_in_time,
     plot_gaps,
     simplex_weights,

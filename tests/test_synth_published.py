@@ -18,8 +18,8 @@ import pandas as pd
 import pytest
 
 from evaluation.errors import EvaluationError, ModelNotIdentifiedError
-from evaluation.synth import placebo_in_time, synthetic_control
-from evaluation.synth.predictors import predictor_table
+from evaluation.methods.synth import placebo_in_time, synthetic_control
+from evaluation.methods.synth.predictors import predictor_table
 
 REF = Path(__file__).parent / "reference" / "synth"
 BASQUE = REF / "basque.csv"

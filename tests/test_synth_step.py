@@ -8,7 +8,9 @@ import pytest
 from scipy import stats
 
 from evaluation.errors import EvaluationError
-from evaluation.fewclusters.synth_step import (
+from evaluation.methods.synth import synthetic_did
+from evaluation.methods.synth.sdid_solver import fit_weights, sum_normalize
+from evaluation.steps.fewclusters.synth_step import (
     SDID_COLUMNS,
     SYNTH_DEFAULTS,
     TABLE_COLUMNS,
@@ -19,8 +21,6 @@ from evaluation.fewclusters.synth_step import (
     synth_tables,
     write_synth,
 )
-from evaluation.synth import synthetic_did
-from evaluation.synth.sdid_solver import fit_weights, sum_normalize
 from report_fixtures import write_result
 
 PRICES = {

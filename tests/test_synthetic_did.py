@@ -12,9 +12,9 @@ import pytest
 from scipy import optimize
 
 from evaluation.errors import ConfigError, EvaluationError, ModelNotIdentifiedError
-from evaluation.synth import SyntheticDiD, synthetic_did
-from evaluation.synth.sdid import _bootstrap_estimates, _placebo_estimates
-from evaluation.synth.sdid_solver import frank_wolfe_simplex, sparsify
+from evaluation.methods.synth import SyntheticDiD, synthetic_did
+from evaluation.methods.synth.sdid import _bootstrap_estimates, _placebo_estimates
+from evaluation.methods.synth.sdid_solver import frank_wolfe_simplex, sparsify
 
 REF = Path(__file__).parent / "reference" / "synth"
 # R synthdid 0.0.9's estimate on its own california_prop99 data (README; AAHIW 2021 Table 1: -15.6)

@@ -6,7 +6,7 @@ import pytest
 import statsmodels.api as sm
 
 from evaluation.errors import EvaluationError, ModelNotIdentifiedError
-from evaluation.weighting import entropy_balance, weights
+from evaluation.methods.weighting import entropy_balance, weights
 
 
 @pytest.fixture(scope="module")

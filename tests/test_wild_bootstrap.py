@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from evaluation.errors import EvaluationError
-from evaluation.inference import bootstrap_weights, wild_cluster_bootstrap
-from evaluation.panel import fixed_effects
+from evaluation.methods.inference import bootstrap_weights, wild_cluster_bootstrap
+from evaluation.methods.panel import fixed_effects
 
 REF = Path(__file__).parent / "reference" / "wildboot"
 CASES = {

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 TIMEOUT = 1800
 #: Names of the files under results/ that record the run itself (its date) and may differ between runs by
-#: design (see evaluation.provenance), wherever they are under results/; everything else must be byte-identical.
+#: design (see evaluation.steps.provenance), wherever they are under results/; everything else must be byte-identical.
 RUN_SPECIFIC = frozenset({"run_info.json"})
 
 

@@ -55,7 +55,7 @@ def _load_config(path: Path | None, overrides: dict | None = None) -> dict:
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
-    from evaluation.simulate import simulate
+    from evaluation.steps.simulate import simulate
 
     overrides: dict = {"synthetic": {"scale": args.scale, "format": args.format}}
     if args.seed is not None:
@@ -70,7 +70,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from evaluation.ingest import validate_folder
+    from evaluation.steps.ingest import validate_folder
 
     data = _load_config(args.config)["data"]
     raw_dir = Path(args.dir) if args.dir is not None else Path(data["raw_dir"])

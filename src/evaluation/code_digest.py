@@ -4,7 +4,7 @@ A rule's ``params`` are Snakemake's rerun contract: a job reruns when one of the
 value recorded when it last ran. The settings a step reads are there; the step's code is not, because
 it lives in this package and not in the rule. :func:`step_code_digest` gives each rule one more
 parameter, a digest of the code its step runs: the step's adapter function in
-:mod:`evaluation.pipeline` (its source text, with the module-level helpers it names), and every module
+:mod:`evaluation.steps.pipeline` (its source text, with the module-level helpers it names), and every module
 of the ``evaluation`` package that it imports, directly or through other modules of the package, with
 the parent packages an import runs. A package named in a string (``resources.files("evaluation.data")``)
 counts with its data files (``data/municipalities.csv``, ``report/templates/*``).
@@ -49,7 +49,7 @@ def step_code_digest(step: str) -> str:
     Parameters
     ----------
     step : str
-        Name of the step's function in :mod:`evaluation.pipeline` (the rule's name).
+        Name of the step's function in :mod:`evaluation.steps.pipeline` (the rule's name).
 
     Returns
     -------
@@ -60,7 +60,7 @@ def step_code_digest(step: str) -> str:
     Raises
     ------
     EvaluationError
-        If :mod:`evaluation.pipeline` has no function ``step``.
+        If :mod:`evaluation.steps.pipeline` has no function ``step``.
     """
     return _this_package().step_digest(step)
 
@@ -71,25 +71,25 @@ def step_modules(step: str) -> tuple[str, ...]:
     Parameters
     ----------
     step : str
-        Name of the step's function in :mod:`evaluation.pipeline`.
+        Name of the step's function in :mod:`evaluation.steps.pipeline`.
 
     Returns
     -------
     tuple of str
-        Module names (a package by its own name, for its ``__init__.py``). ``evaluation.pipeline`` is
+        Module names (a package by its own name, for its ``__init__.py``). ``evaluation.steps.pipeline`` is
         left out: of that module only the step's function and the helpers it names count.
 
     Raises
     ------
     EvaluationError
-        If :mod:`evaluation.pipeline` has no function ``step``.
+        If :mod:`evaluation.steps.pipeline` has no function ``step``.
     """
     return _this_package().step_modules(step)
 
 
 @cache
 def _this_package() -> PackageCode:
-    return PackageCode(Path(__file__).resolve().parent, "evaluation")
+    return PackageCode(Path(__file__).resolve().parent, "evaluation", "steps.pipeline")
 
 
 class PackageCode:
@@ -103,12 +103,14 @@ class PackageCode:
         The package's folder (the one holding its ``__init__.py``).
     name : str
         The package's import name.
+    pipeline : str
+        The module holding one function per step, below the package (``evaluation.steps.pipeline``).
     """
 
-    def __init__(self, folder: Path, name: str) -> None:
+    def __init__(self, folder: Path, name: str, pipeline: str = "pipeline") -> None:
         self.folder = Path(folder)
         self.name = name
-        self.pipeline = f"{name}.pipeline"
+        self.pipeline = f"{name}.{pipeline}"
         self.files = self._module_files()
         self._module_string = re.compile(r"""["'](""" + re.escape(name) + r"""(?:\.\w+)*)["']""")
         self._sources: dict[str, str] = {}

@@ -42,7 +42,7 @@ balance), `ComparisonResult` (balance rows: `estimate` is `smd_after`), `AttGtRe
 `RandomizationResult`, `SyntheticControl`, `StaggeredSynth`, `SyntheticDiD`, `DoseResult`, `PretrendTest`,
 `CsAnalysis`, `EconomicsResult` and the economics `BootstrapResult`. The exception is `BaconResult`, whose
 `tidy()` and `summary()` keep R bacondecomp's shapes (the 2x2 table, and `bacon_summary` as a table). The
-multiplier bootstrap's result (`evaluation.did.bootstrap`) is `MultiplierBootstrapResult`; `BootstrapResult`
+multiplier bootstrap's result (`evaluation.methods.did.bootstrap`) is `MultiplierBootstrapResult`; `BootstrapResult`
 stays as its alias. Steps write results files from `tidy()` where the file's bytes allow it.
 """
 

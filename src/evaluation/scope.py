@@ -99,7 +99,7 @@ def read_scope(config: Mapping[str, Any]) -> StudyScope:
 def _population_columns(path: Path) -> pd.DataFrame:
     """Read ``AAR`` and ``KOM`` of one population extract file as numbers (unreadable values become NaN)."""
     from evaluation.contract import EXTRACTS
-    from evaluation.ingest.readers import read_raw
+    from evaluation.steps.ingest.readers import read_raw
 
     wanted = ["AAR", "KOM"]
     ext = path.suffix.lower().lstrip(".")
@@ -123,7 +123,7 @@ def _signature(paths: list[Path]) -> list[list[Any]]:
 
 def _extracts_scope(raw_dir: Path, cache: Path | None) -> StudyScope:
     from evaluation.contract import EXTRACTS
-    from evaluation.ingest.readers import find_extract_files
+    from evaluation.steps.ingest.readers import find_extract_files
 
     found, _ = find_extract_files(raw_dir, {"befolkning": EXTRACTS["befolkning"]})
     paths = sorted(found.get("befolkning", []))

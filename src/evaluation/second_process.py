@@ -2,7 +2,7 @@
 
 Snakemake runs a rule's job as one process; a rule that declares ``threads: 2`` gets two cores, and some steps
 can use them. Ingestion checks the other extracts while the population extract is written
-(:mod:`evaluation.ingest.parallel`); rendering renders half the documents (:mod:`evaluation.report.batch`).
+(:mod:`evaluation.steps.ingest.parallel`); rendering renders half the documents (:mod:`evaluation.report.batch`).
 
 :class:`SecondProcess` starts a new interpreter (``python -m evaluation.second_process``), not a fork: a fork
 would share the first process's pages as they are at that moment and start with a copy of its threads. It calls

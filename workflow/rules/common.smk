@@ -73,7 +73,7 @@ def get_raw_inputs():
     """The inputs of ingestion: the simulator's manifest, or the real extract files."""
     if is_synthetic():
         return [f"{RAW_DIR}/manifest.json"]
-    from evaluation.ingest.readers import find_extract_files
+    from evaluation.steps.ingest.readers import find_extract_files
 
     try:
         found, _ = find_extract_files(Path(RAW_DIR), EXTRACTS)
@@ -92,7 +92,7 @@ def get_report_outputs():
 
 def montecarlo_replications():
     """The files of the Monte Carlo replications: one per scenario and seed (imported here, not at parse time)."""
-    from evaluation.fewclusters.mc import montecarlo_scenarios, montecarlo_seeds
+    from evaluation.steps.fewclusters.mc import montecarlo_scenarios, montecarlo_seeds
 
     return expand(
         "results/montecarlo/{scenario}/replications/{seed}.json",
@@ -164,7 +164,7 @@ def report_inputs(wildcards):
 
 def economics_bootstrap_parts(wildcards):
     """The files of the bootstrap parts of one release, in order (economics.bootstrap.jobs of them)."""
-    from evaluation.economics.resample import bootstrap_parts
+    from evaluation.methods.economics.resample import bootstrap_parts
 
     boot = config["economics"]["bootstrap"]
     n_parts = len(bootstrap_parts(boot["replications"], boot["jobs"]))

@@ -9,7 +9,7 @@ rule ingest:
         "logs/ingest.log",
     benchmark:
         "benchmarks/ingest.tsv"
-    threads: 2  # a second process ingests the other extracts beside befolkning (evaluation.ingest.parallel)
+    threads: 2  # a second process ingests the other extracts beside befolkning (evaluation.steps.ingest.parallel)
     resources:
         mem_mb=8000,
         runtime=30,

@@ -6,7 +6,7 @@ rule simulate:
         "logs/simulate.log",
     benchmark:
         "benchmarks/simulate.tsv"
-    threads: 2  # a second process simulates about half of the municipalities (evaluation.simulate.world)
+    threads: 2  # a second process simulates about half of the municipalities (evaluation.steps.simulate.world)
     resources:
         mem_mb=8000,
         runtime=30,

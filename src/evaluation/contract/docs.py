@@ -14,12 +14,12 @@ from pathlib import Path
 
 from evaluation.contract.aliases import XPORT_ALIASES
 from evaluation.contract.extracts import CPR_PATTERN, EXTRACTS, PSEUDONYM_PATTERN, Column, Extract
-from evaluation.ingest.convert import DATE_FORMATS
-from evaluation.ingest.crossfield import MAX_AGE, MIN_AMOUNT
-from evaluation.ingest.messages import RULES, rule_fix
-from evaluation.ingest.pseudonymise import PSEUDONYM_LENGTH, SYNTHETIC_KEY
-from evaluation.ingest.readers import EXTENSIONS, NOT_EXTRACTS
-from evaluation.ingest.validate import BATCH_ROWS
+from evaluation.steps.ingest.convert import DATE_FORMATS
+from evaluation.steps.ingest.crossfield import MAX_AGE, MIN_AMOUNT
+from evaluation.steps.ingest.messages import RULES, rule_fix
+from evaluation.steps.ingest.pseudonymise import PSEUDONYM_LENGTH, SYNTHETIC_KEY
+from evaluation.steps.ingest.readers import EXTENSIONS, NOT_EXTRACTS
+from evaluation.steps.ingest.validate import BATCH_ROWS
 
 #: Code lists longer than this are summarised in the column table.
 MAX_CODES_LISTED = 20

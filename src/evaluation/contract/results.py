@@ -5,7 +5,7 @@ control needs to know: the *unit* of every count column. Statistics Denmark's th
 (``disclosure.min_cell``) protects persons, so it applies to counts of persons and of person-years
 (child-years) only; a count of municipalities, years, bootstrap draws or extract records identifies no
 one, and a study of one to four adopting municipalities publishes such counts below the threshold. The
-output guard (:mod:`evaluation.guard`) and the disclosure audit (:mod:`evaluation.disclosure.audit`) read
+output guard (:mod:`evaluation.steps.guard`) and the disclosure audit (:mod:`evaluation.disclosure.audit`) read
 the units from here; a count column of a file not declared here is treated as a count of persons.
 
 Paths are relative to the project root, with ``{release}`` (``interim``, ``final``) and other

@@ -3,7 +3,7 @@
 :func:`schema_for` turns an :class:`~evaluation.contract.extracts.Extract` into a
 :class:`pandera.pandas.DataFrameSchema` that checks a *typed* frame with the
 extract's own (DST-style) column names: the frame that
-:func:`evaluation.ingest.read_extract` returns. Types are checked as the pandas
+:func:`evaluation.steps.ingest.read_extract` returns. Types are checked as the pandas
 dtypes of :func:`pandas_dtype`; allowed codes, ranges, missing values, the
 CPR-or-pseudonym rule for person identifiers and the uniqueness of the key are
 checks. Each check carries a rule name (see :func:`column_rules`) so that

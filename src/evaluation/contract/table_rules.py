@@ -116,7 +116,7 @@ def no_person_cells(reason: str) -> TableRule:
 def matched_step_complements(table: pd.DataFrame, column: str, empty: np.ndarray) -> np.ndarray:
     """Empty ``matched`` counts of the sample flow hidden because a ``dropped_*`` count of the column is hidden.
 
-    :func:`evaluation.compare.publishable_flow` hides the matched count when a count of
+    :func:`evaluation.steps.compare.publishable_flow` hides the matched count when a count of
     children dropped by matching is hidden, since the difference would give it away.
     """
     step = table["step"].astype(str)

@@ -2,7 +2,7 @@
 
 Results may leave a research machine only when no person can be identified from
 them (Statistics Denmark's rules for research output). This package holds the
-rules; :mod:`evaluation.guard` scans the finished outputs for anything they missed.
+rules; :mod:`evaluation.steps.guard` scans the finished outputs for anything they missed.
 
 * :func:`protect_counts`: primary suppression of counts below ``min_cell``
   (default 5, never below 3) and complementary suppression verified by linear
@@ -20,7 +20,7 @@ rules; :mod:`evaluation.guard` scans the finished outputs for anything they miss
   publishes against the rule declared for it in :data:`PUBLISHED_TABLES`, and
   count the suppressed cells (pipeline rule ``audit_disclosure``).
 
-API page: Disclosure control (`evaluation.disclosure`) and the output guard (`evaluation.guard`)
+API page: Disclosure control (`evaluation.disclosure`) and the output guard (`evaluation.steps.guard`)
 ------------------------------------------------------------------------------------------------
 ```python
 from evaluation.disclosure import protect_counts, protect_statistics, dominance, protect_magnitudes, mask_figure_data, write_summary
@@ -33,7 +33,7 @@ from evaluation.disclosure import PUBLISHED_TABLES, TableRule, Statistics, audit
 PUBLISHED_TABLES["estimate/trends.csv"]   # TableRule(counts=("n",), statistics=(Statistics(("mean",), n=("n",)),))
 records = audit_results("results/final", min_cell=5)   # DisclosureError naming file, row, column; or an undeclared CSV
 write_audit("results/final", 5, "results/final/disclosure/summary.csv")   # rule audit_disclosure, per release
-from evaluation.guard import scan_outputs, check_outputs
+from evaluation.steps.guard import scan_outputs, check_outputs
 check_outputs(["results", "reports/_output"], min_cell=5)   # DisclosureError naming file and cell
 ```
 

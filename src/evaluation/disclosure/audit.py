@@ -1,8 +1,8 @@
 """Audit every table a release publishes against the disclosure rules, and count what was suppressed.
 
 Each analysis step suppresses its small cells where it writes them (the sample
-flow in :func:`evaluation.compare.publishable_flow`, counts of the staggered step
-in :func:`evaluation.staggered.run.suppress_counts`, the ``suppressed`` flag of the
+flow in :func:`evaluation.steps.compare.publishable_flow`, counts of the staggered step
+in :func:`evaluation.steps.staggered.run.suppress_counts`, the ``suppressed`` flag of the
 implementation and factsheet tables, ...). This module checks the result: it
 reads every CSV file under a release folder (``results/<release>/``), applies the
 rule declared for it in :data:`PUBLISHED_TABLES`, and

@@ -1,6 +1,6 @@
 """The economics chapter's tables and numbers, from ``results/economics.csv`` and ``results/economics/``.
 
-The economics step (:mod:`evaluation.economics`) writes every amount in DKK per
+The economics step (:mod:`evaluation.steps.economics`) writes every amount in DKK per
 treated child-year with an open case, in fixed prices of the price year, with
 percentile intervals of one municipality-cluster bootstrap. This module only
 formats them: an empty interval bound is shown as an en dash, and the tables'

@@ -1,7 +1,7 @@
 """Tables and numbers of the staggered-adoption results: naive vs robust, Bacon, heterogeneity, dose, multiplicity.
 
 Reads the files of the pipeline step ``estimate_staggered`` (``results/estimate/``;
-see :mod:`evaluation.staggered.run`) and formats them; nothing is re-estimated. The
+see :mod:`evaluation.steps.staggered.run`) and formats them; nothing is re-estimated. The
 Goodman-Bacon table sums the weights of ``bacon.csv`` by comparison type and averages the
 2x2 estimates with them (display arithmetic, as R ``bacon_summary``; the file holds every
 comparison and the decomposed TWFE coefficient).
@@ -29,7 +29,7 @@ from evaluation.report.tables import MISSING, suppress_small
 ALPHA = 0.05
 #: the rows of the naive-vs-robust table: the naive 2x2, the robust estimators on the matched children, the headline
 ROBUST_ORDER: tuple[str, ...] = (*ESTIMATOR_ORDER, "did_imputation")
-#: Goodman-Bacon comparison types, in the order of :data:`evaluation.did.bacon.COMPARISONS`
+#: Goodman-Bacon comparison types, in the order of :data:`evaluation.methods.did.bacon.COMPARISONS`
 BACON_ORDER: tuple[str, ...] = ("treated_vs_never", "earlier_vs_later", "later_vs_earlier", "later_vs_always")
 #: the comparisons that use already-treated municipalities as controls (Goodman-Bacon's "forbidden" ones)
 FORBIDDEN: tuple[str, ...] = ("later_vs_earlier", "later_vs_always")

@@ -1,7 +1,7 @@
 """The municipal factsheet: key figures of one municipality against its comparison group and the country.
 
 Reads ``results/factsheets/municipality_figures.csv`` (computed by
-:mod:`evaluation.keyfigures`) and builds the factsheet's table, figure and text
+:mod:`evaluation.steps.keyfigures`) and builds the factsheet's table, figure and text
 values. Nothing is recomputed: the report only selects and formats.
 """
 

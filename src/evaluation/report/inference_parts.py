@@ -1,7 +1,7 @@
 """Table and numbers of the inference choice: the chosen method beside the cluster-robust one.
 
 Reads ``results/estimate/inference.csv`` of the pipeline step ``estimate_effects``
-(see :mod:`evaluation.fewclusters.choice`): per outcome one row of the method the
+(see :mod:`evaluation.steps.fewclusters.choice`): per outcome one row of the method the
 policy chose (``chosen`` true) and, unless that is cluster-robust itself, a
 ``cluster_robust`` row. The effective number of clusters G* (Carter, Schnepel and
 Steigerwald 2017, "Asymptotic behavior of a t-test robust to cluster
@@ -174,7 +174,7 @@ def inference_reason(row: pd.Series, sentences: Mapping[str, str], *, language: 
     Parameters
     ----------
     row : pandas.Series
-        A row with ``reason`` (a code of :data:`evaluation.inference.REASON_CODES`), ``method``,
+        A row with ``reason`` (a code of :data:`evaluation.methods.inference.REASON_CODES`), ``method``,
         ``weight_type``, ``n_treated_clusters``, ``n_clusters`` and ``effective_clusters``.
     sentences : mapping
         ``reports/_text/<language>/inference.yml`` (:func:`evaluation.report.sentences.read_sentences`).

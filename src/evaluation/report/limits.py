@@ -41,7 +41,7 @@ NO_RESULT = ("inference", "event_study_main", "economics", "power")
 HONEST_OUTCOMES = ("sdq", "cost_per_child")
 #: outcomes whose headline is a change relative to the level expected without the model (``estimates.csv``)
 RELATIVE_OUTCOMES = ("breakdown_rate",)
-#: outcomes of the synthetic-control step (:data:`evaluation.fewclusters.synth_step.SYNTH_OUTCOMES`)
+#: outcomes of the synthetic-control step (:data:`evaluation.steps.fewclusters.synth_step.SYNTH_OUTCOMES`)
 SYNTH_OUTCOMES = ("spending_per_child", "placement_rate", "family_care_share")
 #: decimals of the synthetic DiD's outcomes in running text
 SYNTH_DECIMALS = {"spending_per_child": 0, "placement_rate": 1, "family_care_share": 3}

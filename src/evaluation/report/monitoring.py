@@ -1,6 +1,6 @@
 """The implementation chapter: table, figure and text values from ``results/implementation/group_year.csv``.
 
-The figures themselves are computed by :mod:`evaluation.implementation`; this
+The figures themselves are computed by :mod:`evaluation.steps.implementation`; this
 module only selects, labels and formats them (shares in per cent, caseload and
 follow-ups with one decimal). Suppressed cells are shown as an en dash.
 """

@@ -1,7 +1,7 @@
 """Tables and numbers of the appendix on comparison municipalities.
 
 Reads ``compare/municipalities.csv`` and ``compare/municipality_balance.csv`` of the pipeline
-step ``compare_municipalities`` (:mod:`evaluation.municipality_comparison`): for each adopting
+step ``compare_municipalities`` (:mod:`evaluation.steps.municipality_comparison`): for each adopting
 municipality its nearest never-adopting municipalities on pre-reform features, with distances,
 and the balance of the features. Nothing is recomputed here.
 

@@ -1,10 +1,10 @@
 """Tables, figure and numbers of the power calculation: the minimum detectable effect of the design.
 
 Reads ``results/power/mde.csv`` of the pipeline step ``power_table`` (see
-:mod:`evaluation.fewclusters.design_power`): per outcome one ``actual`` row (the
+:mod:`evaluation.steps.fewclusters.design_power`): per outcome one ``actual`` row (the
 design's own municipalities, cluster size, SD, periods and ICC) and ``grid`` rows
 over treated municipalities x ICC. The MDE is that of the clustered DiD formula
-of :func:`evaluation.power.mde_formula` (Bloom 1995; Duflo, Glennerster and Kremer
+of :func:`evaluation.methods.power.mde_formula` (Bloom 1995; Duflo, Glennerster and Kremer
 2007, eq. 8-11); nothing is recomputed here. The figure is redrawn in the report's
 style and language rather than copied from ``results/power/mde.png``. Its words (column headings,
 axes, alt text) are in ``reports/_text/<language>/power.yml`` (:data:`WORDS`); the functions take them as

@@ -1,7 +1,7 @@
 """Tables, gap figure and numbers of the synthetic-control section of the effects chapter.
 
 Reads ``results/synth/table.csv`` and ``results/synth/gaps.csv`` of the pipeline step
-``synthetic_control`` (see :mod:`evaluation.fewclusters.synth_step`): one synthetic control
+``synthetic_control`` (see :mod:`evaluation.steps.fewclusters.synth_step`): one synthetic control
 per adopting municipality and outcome from the never-adopters (Abadie, Diamond and
 Hainmueller 2010, *JASA* 105(490)), with the placebo-in-space p-value (ADH 2010 section 2.4)
 for Herning. The average over adopters is the mean of the adopters' ATTs in ``table.csv``
