@@ -38,6 +38,7 @@ SUPPORT = frozenset(
         "results",
         "scope",
         "second_process",
+        "yaml_text",
     }
 )
 #: What methods may not import besides steps and the report.

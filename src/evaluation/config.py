@@ -47,6 +47,7 @@ import jsonschema
 import yaml
 
 from evaluation.errors import ConfigError
+from evaluation.yaml_text import load_yaml
 
 #: Where the schema lives in a checkout of the project.
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
@@ -58,7 +59,7 @@ def _read_yaml(path: Path, what: str) -> Any:
     except FileNotFoundError:
         raise ConfigError(f"{what} not found: {path}") from None
     try:
-        return yaml.safe_load(text)
+        return load_yaml(text)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{what} {path} is not valid YAML: {exc}") from None
 

@@ -10,9 +10,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from evaluation.config import SCHEMA_PATH
+from evaluation.yaml_text import load_yaml
 
 
 def _resolve(node: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
@@ -64,7 +63,7 @@ def _rows(node: dict[str, Any], root: dict[str, Any], prefix: str) -> list[str]:
 
 def render_config_docs(schema_path: Path | None = None) -> str:
     """Return the Markdown reference of every config key, generated from the schema."""
-    root = yaml.safe_load(Path(schema_path or SCHEMA_PATH).read_text(encoding="utf-8"))
+    root = load_yaml(Path(schema_path or SCHEMA_PATH).read_text(encoding="utf-8"))
     lines = [
         "# Configuration reference",
         "",

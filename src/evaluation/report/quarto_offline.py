@@ -39,6 +39,7 @@ from evaluation.errors import ReportError
 from evaluation.report.labels import labels
 from evaluation.report.numbers import check_language
 from evaluation.report.quarto_blocks import Target, convert_callouts, pagebreak
+from evaluation.yaml_text import load_yaml
 
 #: front-matter keys passed on to pandoc; every other key is Quarto-only and dropped
 PANDOC_KEYS: frozenset[str] = frozenset(
@@ -110,7 +111,7 @@ def split_front_matter(text: str, source: Path | str = "<document>") -> tuple[di
     if not match:
         return {}, text
     try:
-        metadata = yaml.safe_load(match.group(1)) or {}
+        metadata = load_yaml(match.group(1)) or {}
     except yaml.YAMLError as err:
         raise ReportError(f"{source}: the YAML front matter cannot be read: {err}") from err
     if not isinstance(metadata, dict):

@@ -11,10 +11,9 @@ import functools
 import re
 from pathlib import Path
 
-import yaml
-
 from evaluation.errors import ReportError
 from evaluation.report.numbers import check_language
+from evaluation.yaml_text import load_yaml
 
 __all__ = ["TEXT_DIR", "project_words", "read_sentences"]
 
@@ -47,7 +46,7 @@ def read_sentences(reports_dir: Path, language: str, name: str) -> dict[str, str
     path = Path(reports_dir) / "_text" / check_language(language) / name
     if not path.is_file():
         raise ReportError(f"{path} is missing: the report words the codes of the results files with it")
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = load_yaml(path.read_text(encoding="utf-8"))
     if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
         raise ReportError(f"{path} must map each code to one sentence")
     return {str(k): re.sub(r"[ \t\r\n]+", " ", v).strip() for k, v in data.items()}
@@ -68,7 +67,7 @@ def project_words(language: str, name: str) -> dict[str, dict[str, str]]:
     path = TEXT_DIR / check_language(language) / name
     if not path.is_file():
         raise ReportError(f"{path} is missing: the report takes its words from it")
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = load_yaml(path.read_text(encoding="utf-8"))
     if not isinstance(data, dict) or not all(
         isinstance(group, dict) and all(isinstance(words, str) for words in group.values()) for group in data.values()
     ):

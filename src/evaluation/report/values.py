@@ -39,6 +39,7 @@ from evaluation.report.labels import OUTCOME_ORDER, label, outcome_decimals
 from evaluation.report.numbers import check_language, format_number, format_p_value
 from evaluation.report.sentences import TEXT_DIR, read_sentences
 from evaluation.report.tables import suppress_small
+from evaluation.yaml_text import load_yaml
 
 #: the file of the words of the values (directions, verdicts, data source, balance), in ``reports/_text/<language>/``
 WORDS = "values.yml"
@@ -354,7 +355,7 @@ def read_variables(path: Path) -> dict[str, str]:
     path = Path(path)
     if not path.is_file():
         raise ReportError(f"{path} is missing: build the report's variables first (evaluation.report.build_report)")
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = load_yaml(path.read_text(encoding="utf-8")) or {}
     if not isinstance(data, dict):
         raise ReportError(f"{path} must hold a mapping of variable names to values")
     return {str(key): "" if value is None else str(value) for key, value in data.items()}
