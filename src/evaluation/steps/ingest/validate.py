@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pandera.errors
+from pandera.pandas import DataFrameSchema
 
 from evaluation.contract.extracts import Column, Extract
 from evaluation.contract.schemas import column_rules, schema_for
@@ -273,8 +274,22 @@ def _bad_line_problems(raw: RawTable) -> pd.DataFrame:
     )
 
 
+#: Each extract's schema without the key check, built once: ``id(extract) -> (extract, schema)``. The entry holds
+#: the extract, so its id cannot pass to another object; a batch of a big extract and every extract of a folder
+#: reuse it (building a schema took about as long as checking a small extract).
+_SCHEMAS: dict[int, tuple[Extract, DataFrameSchema]] = {}
+
+
+def _schema(extract: Extract) -> DataFrameSchema:
+    """Return the extract's pandera schema without the key check (checked over all batches: ``_key_problems``)."""
+    cached = _SCHEMAS.get(id(extract))
+    if cached is None or cached[0] is not extract:
+        cached = _SCHEMAS[id(extract)] = (extract, schema_for(extract, unique_key=False))
+    return cached[1]
+
+
 def _rule_problems(typed: pd.DataFrame, extract: Extract, converted_bad: dict[str, np.ndarray]) -> pd.DataFrame:
-    schema = schema_for(extract, unique_key=False)  # the key is checked over all batches (_key_problems)
+    schema = _schema(extract)
     try:
         schema.validate(typed, lazy=True)
         return empty_problems()
