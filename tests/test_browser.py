@@ -32,6 +32,7 @@ from browser import (
     unavailable,
     viewport_png,
 )
+from workspace import tiny_config
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -79,11 +80,10 @@ def audits(browser, site: Path) -> dict[int, list]:
 
 
 def test_every_planned_page_is_there_with_the_landing_pages(site: Path, run: Path) -> None:
-    from evaluation.config import load_config
     from evaluation.report.documents import planned_outputs
     from evaluation.report.landing import site_outputs
 
-    config = load_config(run / "config" / "config.yaml", {"synthetic": {"scale": "tiny"}})
+    config = tiny_config(run)
     planned = {Path(p).name for p in planned_outputs(config) + site_outputs(config) if p.endswith(".html")}
     assert {"index.html", "index-en.html", "accessibility.html"} <= planned
     assert {p.name for p in site.glob("*.html")} == planned

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from workspace import TINY_CONFIG, copy_run, jobs_run, make_workspace
+from workspace import TINY_CONFIG, copy_run, jobs_run, make_workspace, tiny_config
 
 pytestmark = pytest.mark.e2e
 
@@ -164,10 +164,9 @@ def test_no_raw_identifier_leaves_ingestion(run):
 
 
 def test_every_planned_document_is_rendered(run):
-    from evaluation.config import load_config
     from evaluation.report.documents import planned_outputs
 
-    config = load_config(run / "config/config.yaml", {"synthetic": {"scale": "tiny"}})
+    config = tiny_config(run)
     expected = planned_outputs(config)
     assert any("final-en" in p for p in expected) and any("factsheet-657" in p for p in expected)
     missing = [p for p in expected if not (run / p).is_file()]
@@ -274,9 +273,8 @@ def test_every_results_table_has_the_columns_the_registry_declares(run):
 
 def test_interim_release_is_cut_off_and_final_release_uses_all_data(run):
     """The interim report's results stop at report.cutoff_date; the final report's use every year."""
-    from evaluation.config import load_config
 
-    config = load_config(run / "config/config.yaml", {"synthetic": {"scale": "tiny"}})
+    config = tiny_config(run)
     cutoff = config["report"]["cutoff_date"]
     assert cutoff is not None  # the default study has an interim cut-off
     interim = json.loads((run / "results/interim/study.json").read_text(encoding="utf-8"))
@@ -299,9 +297,8 @@ def test_interim_release_is_cut_off_and_final_release_uses_all_data(run):
 
 
 def test_comparison_municipalities_are_never_adopters_with_their_distances(run):
-    from evaluation.config import load_config
 
-    config = load_config(run / "config/config.yaml", {"synthetic": {"scale": "tiny"}})
+    config = tiny_config(run)
     adopters = {int(m) for m in config["treatment"]["adoptions"]}
     k = config["matching"]["municipalities"]["k"]
     table = pd.read_csv(run / "results/final/compare/municipalities.csv")

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
@@ -66,12 +67,30 @@ def snakemake_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k != "EVALUATION_PSEUDONYM_KEY"}
 
 
-#: ``--config`` of the tests' runs of the tiny pipeline: the tiny registry; 50 placebo draws of the synthetic DiD
+#: The config of the tests' runs of the tiny pipeline: the tiny registry; 20 placebo draws of the synthetic DiD
 #: instead of 200 (its default, R synthdid's), which were a quarter of a tiny run's computing (about 15 s a release);
-#: and the economics bootstrap in two jobs instead of four (a job costs a second to start, four on SLURM, and the
-#: tiny bootstrap part under a second). Every step and file of the run stays, the bootstrap's parts and their
-#: gathering too, and so do the byte-for-byte comparisons.
-TINY_CONFIG = ("synthetic={scale: tiny}", "synth={sdid: {replications: 50}}", "economics={bootstrap: {jobs: 2}}")
+#: the economics bootstrap with 199 replications instead of 499, in two jobs instead of four (a job costs a second to
+#: start, four on SLURM); and factsheets for the adopters and one other municipality (Copenhagen) instead of six
+#: others, which the renderer and the browser test went through page by page. Every step and file of the run stays,
+#: the bootstrap's parts and their gathering and a factsheet of a municipality that did not adopt too, and so do
+#: the byte-for-byte comparisons.
+TINY_OVERRIDES: dict = {
+    "synthetic": {"scale": "tiny"},
+    "synth": {"sdid": {"replications": 20}},
+    "economics": {"bootstrap": {"jobs": 2, "replications": 199}},
+    "report": {"factsheets": [101]},
+}
+#: :data:`TINY_OVERRIDES` as Snakemake's ``--config`` arguments (``key=<YAML>``; Snakemake merges them into the config).
+TINY_CONFIG = tuple(
+    f"{key}={yaml.safe_dump(value, default_flow_style=True).strip()}" for key, value in TINY_OVERRIDES.items()
+)
+
+
+def tiny_config(workdir: Path) -> dict:
+    """The config of a tiny run in ``workdir``: its ``config/config.yaml`` with :data:`TINY_OVERRIDES`."""
+    from evaluation.config import load_config
+
+    return load_config(workdir / "config" / "config.yaml", TINY_OVERRIDES)
 
 
 def snakemake_command(cores: int, *extra: str) -> list[str]:
