@@ -17,8 +17,8 @@ from evaluation.old_paths import new_name
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "evaluation"
 
-#: The folders of the three layers.
-LAYER_FOLDERS = {"methods": "methods", "steps": "steps", "report": "report"}
+#: The three layers, each a folder of the package named as the layer.
+LAYERS = frozenset({"methods", "steps", "report"})
 #: Support code at the top of the package: used by every layer.
 SUPPORT = frozenset(
     {
@@ -49,8 +49,8 @@ def _layer(module: str) -> str:
     """The layer of a dotted module name below ``evaluation`` (a path from before the move counts as its new one)."""
     module = (new_name(f"evaluation.{module}") or f"evaluation.{module}").removeprefix("evaluation.")
     top = module.split(".")[0]
-    if top in LAYER_FOLDERS:
-        return LAYER_FOLDERS[top]
+    if top in LAYERS:
+        return top
     return "support" if top in SUPPORT else "unplaced"
 
 

@@ -75,20 +75,22 @@ def new_name(name: str) -> str | None:
 
 
 class _OldPathFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Imports an old path as the module at its new path (one module object under both names)."""
+    """Imports an old path as the module at its new path (one module object under both names).
+
+    It sits first on ``sys.meta_path``: an old package path's module carries its new folder as ``__path__``, so
+    the ordinary finder would load a submodule such as ``evaluation.did.imputation`` a second time under the old
+    name. Any name outside ``evaluation.`` is passed on at once.
+    """
 
     def find_spec(self, fullname: str, path: object = None, target: object = None) -> ModuleSpec | None:
-        moved = new_name(fullname)
-        if moved is None or importlib.util.find_spec(moved) is None:
+        moved = new_name(fullname) if fullname.startswith("evaluation.") else None
+        if moved is None:
             return None
-        return importlib.util.spec_from_loader(fullname, self, is_package=hasattr(self._module(moved), "__path__"))
-
-    @staticmethod
-    def _module(name: str) -> ModuleType:
-        return importlib.import_module(name)
+        module = importlib.import_module(moved)
+        return importlib.util.spec_from_loader(fullname, self, is_package=hasattr(module, "__path__"))
 
     def create_module(self, spec: ModuleSpec) -> ModuleType:
-        return self._module(str(new_name(spec.name)))
+        return importlib.import_module(str(new_name(spec.name)))
 
     def exec_module(self, module: ModuleType) -> None:
         """Nothing to run: the module was imported under its new path."""

@@ -23,6 +23,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -116,8 +117,9 @@ class _PanelCodes:
             return False
         return bool(np.bincount(self.unit * len(self.periods) + self.time).max(initial=0) > 1)
 
+    @cached_property
     def first_rows(self) -> np.ndarray:
-        """Position of each unit's first row."""
+        """Position of each unit's first row (found once: the checks and the reshaping read it)."""
         if self.grid == "time_major":
             return np.arange(len(self.units))
         if self.grid == "unit_major":
@@ -131,7 +133,7 @@ class _PanelCodes:
             return np.flatnonzero(values.reshape(n_t, n) != values[:n])
         if self.grid == "unit_major":
             return np.flatnonzero(values.reshape(n, n_t) != values[::n_t, None])
-        return np.flatnonzero(values != values[self.first_rows()][self.unit])
+        return np.flatnonzero(values != values[self.first_rows][self.unit])
 
     def fill(self, out: np.ndarray, values: np.ndarray, *, time_first: bool = False) -> None:
         """Write row ``r``'s ``values[r]`` to ``out[unit, period]`` (``out[period, unit]`` with ``time_first``)."""
@@ -334,7 +336,7 @@ def _to_panel(
     x = np.ones((n_t, n, 1 + len(covariates)))
     if covariates:
         codes.fill(x[:, :, 1:], frame[list(covariates)].to_numpy(dtype=float), time_first=True)
-    first = frame.iloc[codes.first_rows()]
+    first = frame.iloc[codes.first_rows]
     w, cluster_codes, n_clusters = _weights_and_clusters(first, weights, cluster, unit)
     return PanelArrays(
         units=np.asarray(units),
@@ -423,7 +425,7 @@ def prepare(
         cluster=cluster,
         panel=panel,
     )
-    if codes is None or unit is None:
+    if codes is None:  # repeated cross sections (a panel without ``unit`` stopped in _clean)
         return _to_cross_sections(frame, outcome, None, time, group, covariates, weights, cluster)
     balanced = len(frame) == len(codes.units) * len(codes.periods)
     if allow_unbalanced_panel and not balanced:
