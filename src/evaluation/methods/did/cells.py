@@ -20,7 +20,7 @@ import warnings
 
 import numpy as np
 
-from evaluation.methods.did.estimators import Method, did_panel
+from evaluation.methods.did.estimators import Method, did_panel_change
 from evaluation.methods.did.estimators_rc import did_rc
 from evaluation.methods.did.prepare import CrossSectionArrays, PanelArrays
 
@@ -120,14 +120,13 @@ def estimate_panel_cells(data: PanelArrays, cells: list[Cell], method: Method) -
         control = cells[members[0]][3]
         sel = np.flatnonzero(treated | control)
         outcome = data.outcome.take(sel, axis=0)
-        att, psi = did_panel(
-            outcome[:, [cells[i][1] for i in members]],  # column-major copies: the estimators run on columns
-            outcome[:, [cells[i][2] for i in members]],
-            treated[sel].astype(float),
-            data.covariates[period].take(sel, axis=0),
-            data.weights[sel],
-            method,
+        dy = outcome[:, [cells[i][1] for i in members]]  # column-major copies: the estimators run on columns
+        dy -= outcome[:, [cells[i][2] for i in members]]
+        del outcome
+        att, psi = did_panel_change(
+            dy, treated[sel].astype(float), data.design(period, sel), data.weights[sel], method
         )
+        del dy  # the doubly robust estimator kept its OLS residuals in it; freed before the next batch
         psi *= n / len(sel)
         if _is_range(members):
             influence[sel, members[0] : members[0] + len(members)] = psi

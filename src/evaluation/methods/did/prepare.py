@@ -37,7 +37,7 @@ _STACK = 4  # warnings point at the caller of att_gt
 
 @dataclass(frozen=True)
 class PanelArrays:
-    """A balanced panel as arrays: ``outcome[i, t]``, ``covariates[t, i, :]`` (intercept first)."""
+    """A balanced panel as arrays: ``outcome[i, t]``, ``covariates[t, i, :]`` (without the intercept)."""
 
     units: np.ndarray
     periods: np.ndarray
@@ -47,6 +47,14 @@ class PanelArrays:
     weights: np.ndarray
     cluster_codes: np.ndarray | None
     n_clusters: int
+
+    def design(self, period: int, rows: np.ndarray) -> np.ndarray:
+        """The design matrix of units ``rows`` in period ``period``: the intercept, then the covariates (row-major)."""
+        x = np.empty((len(rows), 1 + self.covariates.shape[2]))
+        x[:, 0] = 1.0
+        if x.shape[1] > 1:
+            x[:, 1:] = self.covariates[period].take(rows, axis=0)
+        return x
 
 
 @dataclass(frozen=True)
@@ -333,9 +341,9 @@ def _to_panel(
     n, n_t = len(units), len(periods)
     y = np.empty((n, n_t))
     codes.fill(y, frame[outcome].to_numpy(dtype=float))
-    x = np.ones((n_t, n, 1 + len(covariates)))
+    x = np.empty((n_t, n, len(covariates)))
     if covariates:
-        codes.fill(x[:, :, 1:], frame[list(covariates)].to_numpy(dtype=float), time_first=True)
+        codes.fill(x, frame[list(covariates)].to_numpy(dtype=float), time_first=True)
     first = frame.iloc[codes.first_rows]
     w, cluster_codes, n_clusters = _weights_and_clusters(first, weights, cluster, unit)
     return PanelArrays(
