@@ -20,7 +20,7 @@ import warnings
 
 import numpy as np
 
-from evaluation.methods.did.estimators import Method, did_panel_change
+from evaluation.methods.did.estimators import BLOCK_ROWS, Method, did_panel_change
 from evaluation.methods.did.estimators_rc import did_rc
 from evaluation.methods.did.prepare import CrossSectionArrays, PanelArrays
 
@@ -42,6 +42,7 @@ def plan_cells(
     groups = groups[groups > periods[0] + anticipation]
     shift = 0 if base_period == "universal" else 1
     cells: list[Cell] = []
+    never = group == 0  # one mask shared by every cell that compares with the never-treated (read only)
     for g in groups:
         before = np.flatnonzero(periods + anticipation < g)
         last_pre = int(before[-1]) if before.size else None
@@ -62,7 +63,7 @@ def plan_cells(
                 cells.append((float(g), t_now, base, None))
                 continue
             if control_group == "never_treated":
-                control = group == 0
+                control = never
             else:
                 cutoff = periods[max(t, base) + shift] + anticipation
                 control = (group == 0) | ((group > cutoff) & (group != g))
@@ -87,6 +88,15 @@ def _covariate_period_keys(covariates: np.ndarray) -> list[int]:
 def _is_range(positions: list[int]) -> bool:
     """Whether ``positions`` are consecutive and increasing (a slice selects them without a copy)."""
     return positions == list(range(positions[0], positions[0] + len(positions)))
+
+
+def _changes(outcome: np.ndarray, rows: np.ndarray, later: list[int], base: list[int]) -> np.ndarray:
+    """``outcome[rows][:, later] - outcome[rows][:, base]``, column-major (the estimators run on columns), by blocks of rows."""
+    dy = np.empty((len(rows), len(later)), order="F")
+    for start in range(0, len(rows), BLOCK_ROWS):
+        block = outcome.take(rows[start : start + BLOCK_ROWS], axis=0)
+        np.subtract(block[:, later], block[:, base], out=dy[start : start + BLOCK_ROWS])
+    return dy
 
 
 def estimate_panel_cells(data: PanelArrays, cells: list[Cell], method: Method) -> Estimates:
@@ -114,15 +124,12 @@ def estimate_panel_cells(data: PanelArrays, cells: list[Cell], method: Method) -
                 f"att_gt: no comparison units for group {g:g} in period {row['time']:g}; cell skipped", stacklevel=3
             )
             continue
-        batches.setdefault((g, control.tobytes(), cov_key[min(base, t_now)]), []).append(i)
+        batches.setdefault((g, np.packbits(control).tobytes(), cov_key[min(base, t_now)]), []).append(i)
     for (g, _, period), members in batches.items():
         treated = data.group == g
         control = cells[members[0]][3]
         sel = np.flatnonzero(treated | control)
-        outcome = data.outcome.take(sel, axis=0)
-        dy = outcome[:, [cells[i][1] for i in members]]  # column-major copies: the estimators run on columns
-        dy -= outcome[:, [cells[i][2] for i in members]]
-        del outcome
+        dy = _changes(data.outcome, sel, [cells[i][1] for i in members], [cells[i][2] for i in members])
         att, psi = did_panel_change(
             dy, treated[sel].astype(float), data.design(period, sel), data.weights[sel], method
         )
@@ -132,6 +139,7 @@ def estimate_panel_cells(data: PanelArrays, cells: list[Cell], method: Method) -
             influence[sel, members[0] : members[0] + len(members)] = psi
         else:
             influence[np.ix_(sel, members)] = psi
+        del psi
         n_treated, n_control = int(treated.sum()), int(control.sum())
         for j, i in enumerate(members):
             g_i, t_now, b, _ = cells[i]

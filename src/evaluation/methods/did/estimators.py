@@ -62,8 +62,8 @@ Method = Literal["dr", "dr_imp", "ipw", "reg"]
 METHODS: tuple[str, ...] = ("dr", "dr_imp", "ipw", "reg")
 PS_CAP = 1.0 - 1e-6
 TRIM_LEVEL = 0.995
-# rows per block of the influence function's last, row-wise steps (a block's temporaries stay in cache)
-_BLOCK_ROWS = 8192
+#: Rows per block of the row-wise steps at scale (a block's temporaries stay in cache, and little fresh memory is touched).
+BLOCK_ROWS = 8192
 
 
 def _xtwx(x: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -291,8 +291,8 @@ def _dr_panel(dy: np.ndarray, d: np.ndarray, x: np.ndarray, w: np.ndarray, n: in
     v3 = x @ (ols_inv @ m3)
     # inf_treat = (w_treat (resid - eta_treat) - ols_resid v1) / mean_treat
     # inf_cont = (lin_rep_ps m2 + w_cont (resid - eta_cont) - ols_resid v3) / mean_cont
-    for start in range(0, n, _BLOCK_ROWS):
-        rows = slice(start, start + _BLOCK_ROWS)
+    for start in range(0, n, BLOCK_ROWS):
+        rows = slice(start, start + BLOCK_ROWS)
         treat, ols = inf_treat[rows], ols_resid[rows]
         treat -= ols * v1[rows, None]
         treat /= mean_treat
