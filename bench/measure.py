@@ -16,7 +16,9 @@ run inherits caches, allocator state or JIT-compiled code from another. The work
 Reported per run: ``seconds``, ``peak_mb`` (peak RSS of the whole process during the call: interpreter,
 libraries, input data and the call's own allocations) and ``added_mb`` (``peak_mb`` minus ``baseline``:
 what the call itself needed at its peak). Where the peak counter cannot be reset, ``peak_mb`` is the
-process's lifetime peak (``ru_maxrss``) and ``added_mb`` is left empty.
+process's lifetime peak (``ru_maxrss``) and ``added_mb`` is left empty. Also ``kernel_s``, the system CPU
+time of the call (``getrusage``): mostly the first touches of memory the process has not used before
+(page faults and zeroing), whose cost depends on the machine (:func:`first_touch_cost`).
 
 The parent side (:func:`run_bench`) runs a check run of every implementation first, compares its result
 with the reference implementation's, and only then the ``repeat`` timed runs; it reports medians.
@@ -127,9 +129,11 @@ def worker(bench: str, impl: str, case: str, data_path: Path, out_path: Path | N
     _release_free_memory()
     resettable = _reset_peak()
     baseline_kb = _status_kb("VmRSS")
+    kernel_before = resource.getrusage(resource.RUSAGE_SELF).ru_stime
     start = time.perf_counter()
     result = implementation.run(data, case)
     seconds = time.perf_counter() - start
+    kernel_s = resource.getrusage(resource.RUSAGE_SELF).ru_stime - kernel_before
     peak_kb = _status_kb("VmHWM") if resettable else None
     if peak_kb is None:
         peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -137,6 +141,7 @@ def worker(bench: str, impl: str, case: str, data_path: Path, out_path: Path | N
         result.to_parquet(out_path)
     return {
         "seconds": seconds,
+        "kernel_s": kernel_s,
         "peak_mb": peak_kb / 1024,
         "added_mb": (peak_kb - baseline_kb) / 1024 if resettable and baseline_kb is not None else None,
     }
@@ -252,9 +257,51 @@ def summarise(runs: list[dict]) -> dict:
         "seconds": statistics.median(seconds),
         "seconds_min": min(seconds),
         "seconds_max": max(seconds),
+        "kernel_s": statistics.median(r["kernel_s"] for r in runs),
         "peak_mb": statistics.median(r["peak_mb"] for r in runs),
         "added_mb": statistics.median(added) if added else None,
     }
+
+
+def _touch_seconds(megabytes: int) -> float:
+    """Seconds to allocate and write ``megabytes`` of memory (one write per 4 KiB page), then free it."""
+    import numpy as np
+
+    start = time.perf_counter()
+    block = np.empty(megabytes * 2**20, dtype=np.uint8)
+    block[:: 2**12] = 1
+    seconds = time.perf_counter() - start
+    del block
+    _release_free_memory()
+    return seconds
+
+
+def first_touch_cost(megabytes: int = 512) -> dict[str, float]:
+    """Milliseconds per MB the first touch of memory costs this process: fresh from the system, then recycled.
+
+    ``fresh``: memory the process has not used before (the kernel faults in and zeroes every page; in a
+    virtual machine whose host backs guest memory lazily, or takes back freed guest memory, as a balloon
+    with free page reporting does, the host's own fault comes on top). ``recycled``: the same amount again
+    right after freeing the first (pages the kernel has just had back). An estimator call whose memory is
+    fresh pays about ``fresh`` per MB it adds; the gap between the two is what the machine, not the code,
+    adds to such a call. Measured in a fresh process by :func:`main` (``--first-touch``).
+    """
+    fresh = _touch_seconds(megabytes)
+    recycled = _touch_seconds(megabytes)
+    return {"fresh": 1e3 * fresh / megabytes, "recycled": 1e3 * recycled / megabytes, "megabytes": megabytes}
+
+
+def measure_first_touch(timeout: float = 120) -> dict[str, float] | None:
+    """:func:`first_touch_cost` in a fresh interpreter (None when it fails)."""
+    command = [sys.executable, str(HERE / "measure.py"), "--first-touch"]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=HERE)
+    except subprocess.TimeoutExpired:
+        return None
+    for line in reversed(done.stdout.splitlines()):
+        if line.startswith(MARKER):
+            return json.loads(line[len(MARKER) :])
+    return None
 
 
 def add_ratios(rows: list[dict]) -> list[dict]:
@@ -289,6 +336,9 @@ def print_rows(rows: list[dict]) -> None:
 
 
 def main() -> None:
+    if sys.argv[1:] == ["--first-touch"]:
+        print(MARKER + json.dumps(first_touch_cost()), flush=True)
+        return
     parser = argparse.ArgumentParser(description="Worker: one measurement (used by run.py and the bench scripts).")
     parser.add_argument("bench")
     parser.add_argument("impl")

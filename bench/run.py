@@ -34,7 +34,7 @@ import bench_honest_did
 import bench_imputation
 import bench_matching
 import bench_sdid
-from measure import add_ratios, run_bench
+from measure import add_ratios, measure_first_touch, run_bench
 from pipeline_runs import run_pipeline
 from report import machine, targets, write_results
 
@@ -134,6 +134,7 @@ def main(argv: list[str] | None = None) -> None:
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir()
     load_start = ", ".join(f"{v:.2f}" for v in os.getloadavg())
+    first_touch = measure_first_touch()
     started = dt.datetime.now(dt.UTC)
 
     estimators = {} if args.skip_estimators else run_estimators(args, work)
@@ -161,13 +162,13 @@ def main(argv: list[str] | None = None) -> None:
     context = {
         "command": "python bench/run.py " + shlex.join(sys.argv[1:] if argv is None else argv),
         "date": started.strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": machine(ROOT),
+        "machine": machine(ROOT, first_touch),
         "load_start": load_start,
         "load_end": ", ".join(f"{v:.2f}" for v in os.getloadavg()),
         "repeat": args.repeat,
         "estimators": estimators,
         "pipelines": pipelines,
-        "targets": targets(pipelines, estimators, sizes),
+        "targets": targets(pipelines, estimators, sizes, first_touch),
     }
     (work / "results.json").write_text(json.dumps(context, indent=1, default=str))
     write_results(args.output, context)
