@@ -191,7 +191,7 @@ def targets(
     sizes: dict[str, object],
     first_touch: dict[str, float] | None = None,
 ) -> list[tuple]:
-    """(target, measured, met) for the targets of issues #9 and #16; ``first_touch`` from ``measure.first_touch_cost``."""
+    """(target, measured, met) for the targets of issues #9 and #16 (``first_touch``: ``measure.first_touch_cost``)."""
     out = []
     national = next((p for p in pipelines if p["scale"] == "national"), None)
     if national is None:

@@ -263,6 +263,32 @@ def test_rows_dropped_by_the_checks_fit_as_if_never_there(control_group: str) ->
         assert fit.table["time"].max() < 2006
 
 
+def test_rows_with_missing_values_are_dropped_and_counted_whatever_the_dtype() -> None:
+    """A missing outcome (float NaN), covariate (nullable Float64), group (nullable Int64) or unit id (string)
+    drops its row, with the count in the warning; the fit is the one without those rows."""
+    data = (
+        staggered_panel()
+        .astype({"first_treat": "Int64", "x1": "Float64"})
+        .assign(id=lambda d: "u" + d["id"].astype(str))
+    )
+    kw = {"outcome": "y", "unit": "id", "time": "year", "group": "first_treat", "covariates": ["x1"]}
+    gaps = data.copy()
+    gaps.loc[3, "y"] = np.nan
+    gaps.loc[10, "x1"] = pd.NA
+    gaps.loc[20, "first_treat"] = pd.NA
+    gaps.loc[30, "id"] = None
+    with pytest.warns(UserWarning) as caught:
+        fit = att_gt(gaps, allow_unbalanced_panel=True, **kw)
+    assert any("dropped 4 rows with missing values" in str(w.message) for w in caught)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        same = att_gt(data.drop(index=[3, 10, 20, 30]), allow_unbalanced_panel=True, **kw)
+    _same_fit(fit, same)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no missing values: no warning, and integer columns are not searched
+        att_gt(staggered_panel(), **kw)
+
+
 def test_analytic_clusters_sum_influence_within_clusters() -> None:
     data = staggered_panel()
     plain = att_gt(data, outcome="y", unit="id", time="year", group="first_treat")

@@ -91,7 +91,10 @@ def _is_range(positions: list[int]) -> bool:
 
 
 def _changes(outcome: np.ndarray, rows: np.ndarray, later: list[int], base: list[int]) -> np.ndarray:
-    """``outcome[rows][:, later] - outcome[rows][:, base]``, column-major (the estimators run on columns), by blocks of rows."""
+    """Return ``outcome[rows][:, later] - outcome[rows][:, base]``, column-major, built by blocks of rows.
+
+    Column-major because the estimators run on columns (their reductions' last bits depend on it).
+    """
     dy = np.empty((len(rows), len(later)), order="F")
     for start in range(0, len(rows), BLOCK_ROWS):
         block = outcome.take(rows[start : start + BLOCK_ROWS], axis=0)
@@ -130,9 +133,7 @@ def estimate_panel_cells(data: PanelArrays, cells: list[Cell], method: Method) -
         control = cells[members[0]][3]
         sel = np.flatnonzero(treated | control)
         dy = _changes(data.outcome, sel, [cells[i][1] for i in members], [cells[i][2] for i in members])
-        att, psi = did_panel_change(
-            dy, treated[sel].astype(float), data.design(period, sel), data.weights[sel], method
-        )
+        att, psi = did_panel_change(dy, treated[sel].astype(float), data.design(period, sel), data.weights[sel], method)
         del dy  # the doubly robust estimator kept its OLS residuals in it; freed before the next batch
         psi *= n / len(sel)
         if _is_range(members):

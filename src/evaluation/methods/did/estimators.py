@@ -62,7 +62,7 @@ Method = Literal["dr", "dr_imp", "ipw", "reg"]
 METHODS: tuple[str, ...] = ("dr", "dr_imp", "ipw", "reg")
 PS_CAP = 1.0 - 1e-6
 TRIM_LEVEL = 0.995
-#: Rows per block of the row-wise steps at scale (a block's temporaries stay in cache, and little fresh memory is touched).
+#: Rows per block of the row-wise steps at scale (a block's temporaries stay in cache; little fresh memory).
 BLOCK_ROWS = 8192
 
 
@@ -188,7 +188,7 @@ def did_panel(
 def did_panel_change(
     dy: np.ndarray, d: np.ndarray, x: np.ndarray, w: np.ndarray, method: Method
 ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`did_panel` from the changes ``dy = y1 - y0`` (``n x m``, one column per comparison), which it may overwrite.
+    """Run :func:`did_panel` on the changes ``dy = y1 - y0`` (``n x m``, a column per comparison); may overwrite them.
 
     For callers that hold the changes already and need them no more (:func:`evaluation.methods.did.att_gt`'s
     cells): the doubly robust estimator reuses their memory for its influence function, which at scale saves

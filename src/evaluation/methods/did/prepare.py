@@ -49,7 +49,7 @@ class PanelArrays:
     n_clusters: int
 
     def design(self, period: int, rows: np.ndarray) -> np.ndarray:
-        """The design matrix of units ``rows`` in period ``period``: the intercept, then the covariates (row-major)."""
+        """Return the design matrix of units ``rows`` in period ``period``: intercept, then covariates (row-major)."""
         x = np.empty((len(rows), 1 + self.covariates.shape[2]))
         x[:, 0] = 1.0
         if x.shape[1] > 1:
@@ -201,6 +201,20 @@ def _codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return codes.astype(np.int64), np.asarray(levels)
 
 
+def _missing_rows(frame: pd.DataFrame) -> np.ndarray | None:
+    """Rows with a missing value in any column (None when there are none); integer and bool columns have none."""
+    missing = None
+    for column in frame.columns:
+        series = frame[column]
+        kind = series.dtype.kind if isinstance(series.dtype, np.dtype) else None
+        if kind in ("i", "u", "b"):
+            continue
+        rows = np.isnan(series.to_numpy()) if kind == "f" else series.isna().to_numpy()
+        if rows.any():
+            missing = rows if missing is None else missing | rows
+    return missing
+
+
 def _check_panel_rows(frame: pd.DataFrame, unit: str, time: str, constant: Sequence[str]) -> _PanelCodes:
     """Fail on a unit seen twice in one period, or on a column of ``constant`` that varies within a unit.
 
@@ -248,10 +262,10 @@ def _clean(
     columns = list(dict.fromkeys([c for c in (unit, time, group, outcome) if c is not None] + [*covariates, *extra]))
     _require(df, columns)
     frame = df[columns]
-    complete = frame.notna().all(axis=1)
-    if not complete.all():
-        warnings.warn(f"att_gt: dropped {int((~complete).sum())} rows with missing values", stacklevel=_STACK)
-        frame = frame[complete]
+    missing = _missing_rows(frame)
+    if missing is not None:
+        warnings.warn(f"att_gt: dropped {int(missing.sum())} rows with missing values", stacklevel=_STACK)
+        frame = frame[~missing]
     for column in [time, group, outcome, *covariates] + ([weights] if weights else []):
         if not pd.api.types.is_numeric_dtype(frame[column]):
             raise EvaluationError(f"att_gt: column {column!r} must be numeric")
@@ -266,8 +280,13 @@ def _clean(
         raise EvaluationError(f"att_gt: weights in column {weights!r} must be non-negative")
 
     periods = codes.periods if codes is not None else np.sort(frame[time].unique())
-    g = frame[group].to_numpy(dtype=float)
-    g = np.where(g > periods[-1], 0.0, g)
+    g = frame[group].to_numpy()
+    if g.dtype.kind not in "iuf":  # nullable or other numeric extension types
+        g = frame[group].to_numpy(dtype=float)
+    late = g > periods[-1]  # first treated after the last period: never treated here
+    if late.any():  # copy the frame only when a group is recoded
+        g = np.where(late, 0.0, g)
+        frame = frame.assign(**{group: g})
     if (g < 0).any():
         raise EvaluationError(f"att_gt: column {group!r} must be 0 (never treated) or a period; found negatives")
     early = (g > 0) & (g <= periods[0] + anticipation)
@@ -275,10 +294,8 @@ def _clean(
         n_early = frame.loc[early, unit].nunique() if panel else int(early.sum())
         what = "units" if panel else "observations"
         warnings.warn(f"att_gt: dropped {n_early} {what} already treated in the first period", stacklevel=_STACK)
-    if (g != frame[group].to_numpy()).any():  # copy the frame only when a group was recoded
-        frame = frame.assign(**{group: g})
     keep = ~early
-    if keep.any() and not (g[keep] == 0).any():
+    if keep.any() and not (g == 0).any():  # the rows dropped as early are all treated, so no copy of g[keep]
         last = g[keep].max()
         keep &= frame[time].to_numpy() < last - anticipation
         if control_group == "never_treated":
