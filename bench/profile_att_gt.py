@@ -3,10 +3,14 @@
 ``bench/results.md`` shows ATT(g,t) short of its target (10 times csdid and moderndid at 50,000 and 500,000
 units). This script shows where the remaining time goes, on the same Parquet files the bench times
 (``bench/_work/att_gt_<units>x<periods>.parquet``, written by ``make bench``; made here when missing): one
-warm-up call, then each case (``dr``, ``dr_x``) timed without a profiler (median of ``--repeat`` calls) and
+warm-up call, then each case (``dr``, ``dr_x``) once untimed, timed without a profiler (median of ``--repeat``
+calls) and
 once under :mod:`cProfile`. The tables list the functions with the most time of their own, and the
-functions of the ``evaluation`` package with the most time including what they call. Every number in the
-file comes from the run; run it on a quiet machine, in ``.venv-bench`` or ``.venv``::
+functions of the ``evaluation`` package with the most time including what they call. Then each case in a
+fresh process, as ``results.md`` measures it (``measure.measure_once``), with the call's kernel time and the
+memory it added, beside the machine's cost of touching fresh memory (``measure.first_touch_cost``): the
+gap between the warm median and the fresh-process one. Every number in the file comes from the run; run it
+on a quiet machine, in ``.venv-bench`` or ``.venv``::
 
     .venv/bin/python bench/profile_att_gt.py --sizes 50000x10 500000x10
 """
@@ -22,6 +26,7 @@ import time
 from pathlib import Path
 
 import bench_att_gt
+from measure import measure_first_touch, measure_once
 
 HERE = Path(__file__).resolve().parent
 WORK = HERE / "_work"
@@ -33,12 +38,20 @@ def _size(text: str) -> tuple[int, int]:
     return units, periods
 
 
-def _panel(units: int, periods: int):  # noqa: ANN202
+def _panel(units: int, periods: int) -> Path:
     path = WORK / f"att_gt_{units}x{periods}.parquet"
     if not path.exists():
         WORK.mkdir(parents=True, exist_ok=True)
         bench_att_gt.make_panel(units, periods).to_parquet(path, index=False)
-    return bench_att_gt.load_data(path)
+    return path
+
+
+def fresh_process(path: Path, case: str, repeat: int) -> dict | None:
+    """Medians of ``repeat`` measurements in fresh processes (``measure.measure_once``); None if one fails."""
+    runs = [measure_once("bench_att_gt", "ours", case, path, None, timeout=600) for _ in range(repeat)]
+    if any("error" in run for run in runs):
+        return None
+    return {key: statistics.median(run[key] for run in runs) for key in ("seconds", "kernel_s", "added_mb")}
 
 
 def _where(key: tuple[str, int, str]) -> str:
@@ -53,7 +66,8 @@ def _where(key: tuple[str, int, str]) -> str:
 
 
 def profile_case(df, case: str, repeat: int) -> dict:  # noqa: ANN001
-    """Median wall time of ``repeat`` calls, and the profile of one more."""
+    """Median wall time of ``repeat`` warm calls (after an untimed one), and the profile of one more."""
+    bench_att_gt.run_ours(df, case)
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
@@ -71,7 +85,23 @@ def profile_case(df, case: str, repeat: int) -> dict:  # noqa: ANN001
     return {"median": statistics.median(times), "profiled": total, "own": own, "cumulative": cumulative}
 
 
-def write_markdown(path: Path, results: dict, command: str) -> None:
+def _fresh_text(res: dict, first_touch: dict | None) -> str:
+    fresh = res.get("fresh")
+    if fresh is None:
+        return "Not measured in a fresh process."
+    text = (
+        f"In a fresh process, as `results.md` measures it: median {fresh['seconds']:.3f} s, of which "
+        f"{fresh['kernel_s']:.3f} s in the kernel, for {fresh['added_mb']:.0f} MB added at the peak"
+    )
+    if first_touch:
+        text += (
+            f" (this machine: {first_touch['fresh']:.2f} ms per MB of memory new to the process, "
+            f"{first_touch['recycled']:.2f} ms per MB just freed)"
+        )
+    return text + ". The gap to the warm median is mostly the first touches of memory new to the process."
+
+
+def write_markdown(path: Path, results: dict, command: str, first_touch: dict | None = None) -> None:
     """Write the profile tables."""
     lines = [
         "# Where ATT(g,t) spends its time",
@@ -86,7 +116,10 @@ def write_markdown(path: Path, results: dict, command: str) -> None:
         lines += [
             f"## {units:,} units x {periods} periods, `{case}` ({bench_att_gt.CASES[case]})",
             "",
-            f"Median {res['median']:.3f} s without a profiler; {res['profiled']:.3f} s of own time under cProfile.",
+            f"Median {res['median']:.3f} s without a profiler (warm: after other calls in the same process); "
+            f"{res['profiled']:.3f} s of own time under cProfile.",
+            "",
+            _fresh_text(res, first_touch),
             "",
             "Functions with the most time of their own:",
             "",
@@ -116,15 +149,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--output", type=Path, default=HERE / "profile-att-gt.md")
     args = parser.parse_args(argv)
+    first_touch = measure_first_touch()
     results = {}
     for units, periods in args.sizes:
-        df = _panel(units, periods)
+        path = _panel(units, periods)
+        df = bench_att_gt.load_data(path)
         bench_att_gt.run_ours(bench_att_gt.warmup_slice(df), "dr")  # imports and first-call costs
         for case in args.cases:
-            results[(units, periods, case)] = profile_case(df, case, args.repeat)
-            print(f"{units:,} x {periods} {case}: median {results[(units, periods, case)]['median']:.3f} s")
+            res = results[(units, periods, case)] = profile_case(df, case, args.repeat)
+            res["fresh"] = fresh_process(path, case, args.repeat)
+            print(f"{units:,} x {periods} {case}: median {res['median']:.3f} s")
+        del df
     sizes = " ".join(f"{u}x{p}" for u, p in args.sizes)
-    write_markdown(args.output, results, f"python bench/profile_att_gt.py --sizes {sizes} --repeat {args.repeat}")
+    command = f"python bench/profile_att_gt.py --sizes {sizes} --repeat {args.repeat}"
+    write_markdown(args.output, results, command, first_touch)
     print(f"written {args.output}")
 
 
