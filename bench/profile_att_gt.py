@@ -4,13 +4,12 @@
 units). This script shows where the remaining time goes, on the same Parquet files the bench times
 (``bench/_work/att_gt_<units>x<periods>.parquet``, written by ``make bench``; made here when missing): one
 warm-up call, then each case (``dr``, ``dr_x``) once untimed, timed without a profiler (median of
-``--repeat`` calls) and once under :mod:`cProfile`. The tables list the functions with the most time of their
-own, and the
-functions of the ``evaluation`` package with the most time including what they call. Then each case in a
-fresh process, as ``results.md`` measures it (``measure.measure_once``), with the call's kernel time and the
-memory it added, beside the machine's cost of touching fresh memory (``measure.first_touch_cost``): the
-gap between the warm median and the fresh-process one. Every number in the file comes from the run; run it
-on a quiet machine, in ``.venv-bench`` or ``.venv``::
+``--repeat`` calls) and once under :mod:`cProfile`. The tables list the functions with the most time of
+their own, and the functions of the ``evaluation`` package with the most time including what they call. Then
+each case in a fresh process, as ``results.md`` measures it (``measure.measure_once``), with the call's
+kernel time and the memory it added, beside the machine's cost of touching fresh memory
+(``measure.first_touch_cost``): the gap between the warm median and the fresh-process one. Every number in
+the file comes from the run; run it on a quiet machine, in ``.venv-bench`` or ``.venv``::
 
     .venv/bin/python bench/profile_att_gt.py --sizes 50000x10 500000x10
 """
