@@ -12,7 +12,7 @@ from evaluation.contract.extracts import CPR_PATTERN
 from evaluation.errors import ExtractValidationError
 from evaluation.methods.costs import child_year_costs, spell_year_costs
 from evaluation.steps.simulate import default_config
-from evaluation.steps.simulate.persons import make_pnr
+from evaluation.steps.simulate.persons import make_pnr, zero_padded
 from evaluation.steps.simulate.rng import stream
 from evaluation.steps.simulate.services import birthday18, date_in_child_year
 
@@ -65,6 +65,36 @@ def test_pnr_unique_cpr_like_and_odd_for_males():
     assert all(re.fullmatch(CPR_PATTERN, p) for p in pnr)
     assert pnr[0].startswith("040301") and pnr[-1].startswith("311275")
     assert all(int(p[-1]) % 2 == int(m) for p, m in zip(pnr, male, strict=True))
+
+
+def test_pnr_as_drawn_by_lexsort_and_zfill():
+    """The same numbers as the straightforward formula: persons ranked by a uniform draw within sex and DDMMYY
+    (``lexsort``), serials spread over the 5,000 of the group, text by ``zfill`` (the registry's bytes)."""
+    rng = stream(2, "t")
+    births = np.datetime64("1990-01-01") + rng.integers(0, 400, 20_000)
+    male = rng.random(20_000) < 0.5
+    got = make_pnr(births, male, stream(3, "pnr"))
+    draws = stream(3, "pnr")
+    d = births.astype("datetime64[D]")
+    month_start = d.astype("datetime64[M]")
+    key = ((d - month_start.astype("datetime64[D]")).astype(np.int64) + 1) * 10_000
+    key += (month_start.astype(np.int64) % 12 + 1) * 100 + (d.astype("datetime64[Y]").astype(np.int64) + 1970) % 100
+    group = key * 2 + male
+    order = np.lexsort((draws.random(len(d)), group))
+    rank = np.empty(len(d), dtype=np.int64)
+    for position, i in enumerate(order):
+        rank[i] = position - np.searchsorted(group[order], group[i])
+    offset = (group * 7907 + int(draws.integers(0, 5000))) % 5000
+    last4 = 2 * ((rank * 7919 + offset) % 5000) + male
+    expected = [str(k).zfill(6) + str(n).zfill(4) for k, n in zip(key, last4, strict=True)]
+    assert got.tolist() == expected
+
+
+def test_zero_padded_is_zfill_with_a_prefix():
+    values = np.array([0, 7, 42, 999_999_999, 123_456_789, 1_000])
+    assert zero_padded(values, 9, "U").tolist() == ["U" + str(v).zfill(9) for v in values]
+    assert zero_padded(values[:3], 4).tolist() == ["0000", "0007", "0042"]
+    assert zero_padded(np.array([], dtype=np.int64), 9, "H").tolist() == []
 
 
 def test_birthday18_and_dates_inside_the_child_year():

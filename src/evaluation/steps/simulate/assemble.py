@@ -10,14 +10,14 @@ import pandas as pd
 import pyarrow as pa
 
 from evaluation.contract import EXTRACTS
-from evaluation.steps.simulate.persons import make_pnr, socio_status
+from evaluation.steps.simulate.persons import make_pnr, socio_status, zero_padded
 from evaluation.steps.simulate.rng import stream
 from evaluation.steps.simulate.world import World
 from evaluation.steps.simulate.writer import to_table
 
 
 def _ids(prefix: str, n: int) -> pa.Array:
-    return pa.array(np.char.add(prefix, np.char.zfill(np.arange(1, n + 1).astype(str), 9)), pa.string())
+    return pa.array(zero_padded(np.arange(1, n + 1), 9, prefix), pa.string())
 
 
 def _take(values: pa.Array, idx: np.ndarray) -> pa.Array:

@@ -37,7 +37,8 @@ def make_pnr(birth_date: np.ndarray, male: np.ndarray, rng: np.random.Generator)
     day = (d - d.astype("datetime64[M]").astype("datetime64[D]")).astype(np.int64) + 1
     key = (day * 100 + month) * 100 + year % 100
     group = key * 2 + male.astype(np.int64)
-    order = np.lexsort((rng.random(len(d)), group))
+    by_draw = np.argsort(rng.random(len(d)), kind="stable")  # then by group, stably: lexsort((draw, group))
+    order = by_draw[np.argsort(group[by_draw], kind="stable")]
     g_sorted = group[order]
     starts = np.r_[True, g_sorted[1:] != g_sorted[:-1]]
     first = np.maximum.accumulate(np.where(starts, np.arange(len(d)), 0))
@@ -48,7 +49,23 @@ def make_pnr(birth_date: np.ndarray, male: np.ndarray, rng: np.random.Generator)
     offset = (group * 7907 + int(rng.integers(0, 5000))) % 5000
     serial = (rank * 7919 + offset) % 5000
     last4 = 2 * serial + male.astype(np.int64)
-    return np.char.add(np.char.zfill(key.astype(str), 6), np.char.zfill(last4.astype(str), 4))
+    return zero_padded(key * 10_000 + last4, 10)
+
+
+def zero_padded(values: np.ndarray, width: int, prefix: str = "") -> np.ndarray:
+    """Return ``prefix + str(v).zfill(width)`` for non-negative integers below ``10**width``, as a numpy str array.
+
+    Digit by digit in integer arithmetic: several times faster than numpy's string functions on millions of values.
+    """
+    head = prefix.encode("ascii")
+    size = len(head) + width
+    text = np.empty((len(values), size), dtype=np.uint8)
+    text[:, : len(head)] = np.frombuffer(head, dtype=np.uint8)
+    rest = np.asarray(values, dtype=np.int64)
+    for i in range(size - 1, len(head) - 1, -1):
+        text[:, i] = rest % 10 + ord("0")
+        rest = rest // 10
+    return text.view(f"S{size}").ravel().astype(f"U{size}")
 
 
 def socio_status(basic: np.ndarray, rng: np.random.Generator) -> np.ndarray:
