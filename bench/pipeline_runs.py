@@ -12,10 +12,12 @@ Measured:
 * the wall time of the whole run (``time.perf_counter`` around the Snakemake process), and, from
   ``os.wait4``, the CPU time of the whole process tree and the peak RSS of its largest single process
   (kernel accounting, exact);
-* per step, the ``benchmark:`` file each rule writes (``benchmarks/<release>/<rule>.tsv`` or
-  ``benchmarks/<rule>.tsv``): ``s`` (wall seconds), ``max_rss`` (MB) and ``cpu_time``. Snakemake samples
-  the memory of the job's process every 0.5 s for the first 30 s and every 30 s after that, so a short
-  peak in a long step can be missed; the largest-process peak above is exact;
+* per step, the wall seconds ``s`` of the ``benchmark:`` file each rule writes
+  (``benchmarks/<release>/<rule>.tsv`` or ``benchmarks/<rule>.tsv``), and from the last line of the step's
+  log (``evaluation.logs.resources_line``, beside it under ``logs/``) the CPU time of the job's process and
+  of the processes it waited for, and the peak RSS of the largest of them: kernel accounting, exact. (The
+  ``benchmark:`` file's ``max_rss`` and ``cpu_time`` are sampled, every 0.5 s for the first 30 s and every
+  30 s after that, and miss most of a long step; they are used only for a step whose log has no such line.)
 * the jobs the run logged, so that rules without a ``benchmark:`` directive are listed, not silently
   left out.
 """
@@ -32,6 +34,8 @@ from collections import Counter
 from pathlib import Path
 
 import pandas as pd
+
+from evaluation.logs import RESOURCES
 
 JOB_LINE = re.compile(r"^(?:local)?rule (\w+):", re.MULTILINE)
 
@@ -86,7 +90,7 @@ def run_pipeline(
         status = f"failed (exit code {proc.returncode}; see {log_path})"
     log_text = log_path.read_text(errors="replace")
     jobs = Counter(m for m in JOB_LINE.findall(log_text) if m != "all")
-    steps = collect_steps(dest / "benchmarks", scale)
+    steps = collect_steps(dest / "benchmarks", scale, logs=dest / "logs")
     benchmarked = {step["rule"].split()[0] for step in steps}
     return {
         "scale": scale,
@@ -102,25 +106,41 @@ def run_pipeline(
     }
 
 
-def collect_steps(benchmarks: Path, scale: str) -> list[dict]:
+def _logged_resources(log: Path) -> dict[str, float] | None:
+    """The CPU seconds and peak MB the step's log ends with (``evaluation.logs.RESOURCES``), if it does."""
+    if not log.is_file():
+        return None
+    lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+    found = RESOURCES.search(lines[-1]) if lines else None
+    if found is None:
+        return None
+    return {"cpu_seconds": float(found["cpu"]), "max_rss_mb": float(found["mb"].replace(",", ""))}
+
+
+def collect_steps(benchmarks: Path, scale: str, logs: Path | None = None) -> list[dict]:
     """One row per ``benchmark:`` file under ``benchmarks``: rule, release, seconds, peak RSS, CPU time.
 
     ``benchmarks/<release>/<rule>.tsv`` and ``benchmarks/<rule>.tsv`` name the rule; a job of a rule with
-    several jobs per release (``benchmarks/<release>/<rule>/<part>.tsv``) is named ``<rule> <part>``.
+    several jobs per release (``benchmarks/<release>/<rule>/<part>.tsv``) is named ``<rule> <part>``. The
+    CPU time and peak RSS come from the job's log at the same place under ``logs`` where it has them
+    (``exact`` True), else from the benchmark file (sampled).
     """
     steps = []
     for path in sorted(benchmarks.rglob("*.tsv")):
-        parts = path.relative_to(benchmarks).parts
+        relative = path.relative_to(benchmarks)
+        parts = relative.parts
         rule = path.stem if len(parts) <= 2 else f"{parts[1]} {path.stem}"
         record = pd.read_csv(path, sep="\t", na_values=["NA", "-"]).iloc[0]
+        logged = _logged_resources((logs / relative).with_suffix(".log")) if logs is not None else None
         steps.append(
             {
                 "scale": scale,
                 "rule": rule,
                 "release": parts[0] if len(parts) > 1 else "",
                 "seconds": float(record["s"]),
-                "max_rss_mb": float(record.get("max_rss", float("nan"))),
-                "cpu_seconds": float(record.get("cpu_time", float("nan"))),
+                "max_rss_mb": float(record.get("max_rss", float("nan"))) if logged is None else logged["max_rss_mb"],
+                "cpu_seconds": float(record.get("cpu_time", float("nan"))) if logged is None else logged["cpu_seconds"],
+                "exact": logged is not None,
             }
         )
     return steps

@@ -283,8 +283,10 @@ def write_results(path: Path, context: dict) -> None:
             "",
             "Default target (both releases, report rendering, output guard; no Monte Carlo study), fresh work",
             "folder, `snakemake --cores <cores>`. CPU time and largest-process peak RSS: `os.wait4` on the",
-            "Snakemake process (exact). Per step: the rule's Snakemake `benchmark:` file (`s`, `max_rss`,",
-            "`cpu_time`; memory sampled every 0.5 s for 30 s, then every 30 s).",
+            "Snakemake process (exact). Per step: seconds from the rule's Snakemake `benchmark:` file; CPU time",
+            "(the job's process and the processes it waited for) and peak RSS (the largest of them) from the last",
+            "line of the step's log (kernel accounting, exact; marked * where the log has none and the benchmark",
+            "file's sampled figures are shown).",
             "",
             "| scale | status | wall time | CPU time | largest process peak RSS MB | jobs |",
             "|---|---|---:|---:|---:|---:|",
@@ -297,9 +299,10 @@ def write_results(path: Path, context: dict) -> None:
         lines += ["", "| scale | rule | release | seconds | peak RSS MB | CPU s |", "|---|---|---|---:|---:|---:|"]
         for p in pipelines:
             for s in sorted(p["steps"], key=lambda s: -s["seconds"]):
+                mark = "" if s.get("exact", False) else "*"
                 lines.append(
                     f"| {s['scale']} | {s['rule']} | {s['release'] or '-'} | {s['seconds']:.1f} "
-                    f"| {_fmt(s['max_rss_mb'], 0)} | {_fmt(s['cpu_seconds'], 1)} |"
+                    f"| {_fmt(s['max_rss_mb'], 0)}{mark} | {_fmt(s['cpu_seconds'], 1)}{mark} |"
                 )
         for p in pipelines:
             if p["unbenchmarked"]:

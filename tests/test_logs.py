@@ -6,7 +6,9 @@ import pytest
 from threadpoolctl import threadpool_info
 
 from evaluation.errors import EvaluationError
-from evaluation.logs import step_log
+import numpy as np
+
+from evaluation.logs import RESOURCES, step_log
 
 
 def _pool_sizes() -> list[int]:
@@ -19,6 +21,20 @@ def test_step_log_writes_progress_and_errors(tmp_path):
         progress("read 3 rows")
         raise EvaluationError("broken input")
     assert log.read_text(encoding="utf-8").splitlines() == ["[demo] read 3 rows", "[demo] ERROR: broken input"]
+
+
+def test_a_finished_step_ends_its_log_with_what_it_used(tmp_path):
+    log = tmp_path / "step.log"
+    with step_log(log, "demo") as progress:
+        block = np.ones(40 * 2**20)  # 320 MB, touched
+        progress(f"made {block.size:,} ones")
+        del block
+    last = log.read_text(encoding="utf-8").splitlines()[-1]
+    assert last.startswith("[demo] resources: ")
+    used = RESOURCES.search(last)
+    assert used is not None
+    assert float(used["seconds"]) <= float(used["cpu"]) + 1.0
+    assert int(used["mb"].replace(",", "")) >= 320
 
 
 def test_step_log_holds_linear_algebra_pools_to_the_rule_threads(tmp_path):

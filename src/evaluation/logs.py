@@ -1,8 +1,13 @@
-"""Logging of pipeline steps: progress with counts to the rule's log file and to stderr."""
+"""Logging of pipeline steps: progress with counts to the rule's log file and to stderr.
+
+A step that finishes ends its log with what it used (:func:`resources_line`), which ``make bench`` reads.
+"""
 
 from __future__ import annotations
 
+import re
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -51,9 +56,31 @@ def step_log(path: str | Path, step: str, *, threads: int = 1) -> Iterator[Progr
             handle.flush()
             print(line, file=sys.stderr, flush=True)
 
+        start = time.perf_counter()
         try:
             with threadpool_limits(limits=int(threads)):
                 yield progress
         except EvaluationError as err:
             progress(f"ERROR: {err}")
             raise
+        progress(resources_line(time.perf_counter() - start))
+
+
+#: The last line of a step's log: its wall time, the CPU time of its process and the processes it waited for
+#: (from its start, imports included), and the peak resident memory of the largest of them (kernel accounting).
+RESOURCES = re.compile(r"resources: (?P<seconds>[\d.]+) s, CPU (?P<cpu>[\d.]+) s, largest process (?P<mb>[\d,]+) MB$")
+
+
+def resources_line(seconds: float) -> str:
+    """Describe what a step used (``seconds`` of wall time), in the form :data:`RESOURCES` reads back.
+
+    Where the operating system keeps no such accounting (Windows), the wall time only.
+    """
+    try:
+        import resource
+    except ImportError:
+        return f"resources: {seconds:.1f} s"
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+    peak_mb = max(own.ru_maxrss, children.ru_maxrss) / 1024  # kilobytes on Linux
+    return f"resources: {seconds:.1f} s, CPU {cpu:.1f} s, largest process {peak_mb:,.0f} MB"
