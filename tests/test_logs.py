@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from threadpoolctl import threadpool_info
 
 from evaluation.errors import EvaluationError
-import numpy as np
-
 from evaluation.logs import RESOURCES, step_log
 
 
