@@ -176,7 +176,10 @@ def _memory_reason(at_size: list[dict], first_touch: dict[str, float] | None) ->
     ]
     if not parts:
         return ""
-    text = "; in ours, the kernel's share of the median (first touches of fresh memory): " + ", ".join(parts)
+    text = (
+        "; where ours' time goes: `bench/profile-att-gt.md`; in ours, the kernel's share of the median (first "
+        "touches of fresh memory): " + ", ".join(parts)
+    )
     if first_touch:
         text += (
             f"; on this machine fresh memory costs {first_touch['fresh']:.2f} ms per MB against "
