@@ -191,7 +191,7 @@ def did_panel_change(
     """Run :func:`did_panel` on the changes ``dy = y1 - y0`` (``n x m``, a column per comparison); may overwrite them.
 
     For callers that hold the changes already and need them no more (:func:`evaluation.methods.did.att_gt`'s
-    cells): the doubly robust estimator reuses their memory for its influence function, which at scale saves
+    cells): the doubly robust estimator reuses their memory for its weighted OLS residuals, which at scale saves
     the time of touching fresh memory as well as the memory. Returns ``att`` (``m``) and ``psi`` (``n x m``).
     """
     if method not in METHODS:
@@ -255,9 +255,10 @@ def _ipw_panel(dy: np.ndarray, d: np.ndarray, x: np.ndarray, w: np.ndarray, n: i
 def _dr_panel(dy: np.ndarray, d: np.ndarray, x: np.ndarray, w: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Locally efficient DR DiD (``DRDID::drdid_panel``), Sant'Anna and Zhao (2020) eq. 3.1, with its full IF.
 
-    Overwrites ``dy``. The ``n x m`` arrays are the bulk of the time and memory at scale, so the influence
-    function lives in three of them: ``resid`` (then the treated part), ``dev_cont`` (then the comparison
-    part) and ``dy`` (then the weighted OLS residuals), and the rest is computed by blocks of rows.
+    Overwrites ``dy``. The ``n x m`` arrays are the bulk of the time and memory at scale, so only three are
+    whole: ``resid`` (then the treated part of the influence function, then all of it), ``dev_cont`` (the
+    comparison units' weighted deviations) and ``dy`` (then the weighted OLS residuals); the comparison part
+    is computed by blocks of rows.
     """
     gamma = logit_fit(x, d, w)
     p_raw = 1.0 / (1.0 + np.exp(-(x @ gamma)))
