@@ -56,7 +56,17 @@ import numpy as np
 
 from evaluation.errors import EvaluationError, ModelNotIdentifiedError
 
-__all__ = ["Method", "METHODS", "did_panel", "did_panel_change", "logit_fit", "ipt_fit", "wls"]
+__all__ = [
+    "Method",
+    "METHODS",
+    "did_panel",
+    "did_panel_change",
+    "logit_fit",
+    "ipt_fit",
+    "lin_rep_logit",
+    "propensity",
+    "wls",
+]
 
 Method = Literal["dr", "dr_imp", "ipw", "reg"]
 METHODS: tuple[str, ...] = ("dr", "dr_imp", "ipw", "reg")
@@ -148,6 +158,39 @@ def ipt_fit(x: np.ndarray, d: np.ndarray, w: np.ndarray, *, tol: float = 1e-12, 
     return gamma
 
 
+def propensity(x: np.ndarray, gamma: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the fitted logit score, the score capped at :data:`PS_CAP`, and ``DRDID``'s trimming indicator.
+
+    The indicator is 1 for treated units and for comparison units whose capped score is below
+    :data:`TRIM_LEVEL`, 0 for the comparison units trimmed.
+    """
+    raw = 1.0 / (1.0 + np.exp(-(x @ gamma)))
+    capped = np.minimum(raw, PS_CAP)
+    return raw, capped, np.where(d == 1, 1.0, (capped < TRIM_LEVEL).astype(float))
+
+
+def lin_rep_logit(x: np.ndarray, d: np.ndarray, w: np.ndarray, ps: np.ndarray, p_hessian: np.ndarray) -> np.ndarray:
+    """Asymptotic linear representation of the logit coefficients: the score at ``ps`` times the inverse Hessian.
+
+    The Hessian is taken at the scores ``p_hessian`` (the uncapped fit for panels, as ``DRDID``'s
+    ``vcov(glm)``; the capped one for repeated cross sections, as ``DRDID::*_rc``). Rows: units.
+    """
+    hessian = np.linalg.inv(_xtwx(x, w * p_hessian * (1 - p_hessian))) * len(d)
+    return (w * (d - ps))[:, None] * x @ hessian
+
+
+def _hajek_weights(
+    keep: np.ndarray, w: np.ndarray, d: np.ndarray, ps: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """Treated and odds-reweighted comparison weights (trimmed units at 0), with their means, which must not be 0."""
+    w_treat = keep * w * d
+    w_cont = keep * w * ps * (1 - d) / (1 - ps)
+    mean_treat, mean_cont = w_treat.mean(), w_cont.mean()
+    if mean_treat == 0 or mean_cont == 0:
+        raise ModelNotIdentifiedError("no treated or no comparison units are left after propensity-score trimming")
+    return w_treat, w_cont, mean_treat, mean_cont
+
+
 def did_panel(
     y1: np.ndarray, y0: np.ndarray, d: np.ndarray, x: np.ndarray, w: np.ndarray, method: Method
 ) -> tuple[float | np.ndarray, np.ndarray]:
@@ -231,20 +274,12 @@ def _reg_panel(dy: np.ndarray, d: np.ndarray, x: np.ndarray, w: np.ndarray, n: i
 
 def _ipw_panel(dy: np.ndarray, d: np.ndarray, x: np.ndarray, w: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Normalised IPW DiD (``DRDID::std_ipw_did_panel``), Abadie (2005) with Hájek weights."""
-    gamma = logit_fit(x, d, w)
-    ps = np.minimum(1.0 / (1.0 + np.exp(-(x @ gamma))), PS_CAP)
-    keep = np.where(d == 1, 1.0, (ps < TRIM_LEVEL).astype(float))
-    w_treat = keep * w * d
-    w_cont = keep * w * ps * (1 - d) / (1 - ps)
-    mean_treat, mean_cont = w_treat.mean(), w_cont.mean()
-    if mean_treat == 0 or mean_cont == 0:
-        raise ModelNotIdentifiedError("no treated or no comparison units are left after propensity-score trimming")
+    p_raw, ps, keep = propensity(x, logit_fit(x, d, w), d)
+    w_treat, w_cont, mean_treat, mean_cont = _hajek_weights(keep, w, d, ps)
     eta_treat = w_treat @ dy / n / mean_treat
     eta_cont = w_cont @ dy / n / mean_cont
     att = eta_treat - eta_cont
-    p_untrimmed = 1.0 / (1.0 + np.exp(-(x @ gamma)))
-    hessian = np.linalg.inv(_xtwx(x, w * p_untrimmed * (1 - p_untrimmed))) * n
-    lin_rep_ps = (w * (d - ps))[:, None] * x @ hessian
+    lin_rep_ps = lin_rep_logit(x, d, w, ps, p_raw)
     dev_cont = w_cont[:, None] * (dy - eta_cont)
     m2 = _xtv(x, dev_cont) / n
     inf_treat = w_treat[:, None] * (dy - eta_treat) / mean_treat
@@ -260,26 +295,18 @@ def _dr_panel(dy: np.ndarray, d: np.ndarray, x: np.ndarray, w: np.ndarray, n: in
     comparison units' weighted deviations) and ``dy`` (then the weighted OLS residuals); the comparison part
     is computed by blocks of rows.
     """
-    gamma = logit_fit(x, d, w)
-    p_raw = 1.0 / (1.0 + np.exp(-(x @ gamma)))
-    ps = np.minimum(p_raw, PS_CAP)
-    keep = np.where(d == 1, 1.0, (ps < TRIM_LEVEL).astype(float))
+    p_raw, ps, keep = propensity(x, logit_fit(x, d, w), d)
     w_ols = w * (1 - d)
     beta = wls(x, dy, w_ols)
     resid = x @ beta  # then dy - x @ beta in its memory (row-major, as the reductions below expect)
     np.subtract(dy, resid, out=resid)
-    w_treat = keep * w * d
-    w_cont = keep * w * ps * (1 - d) / (1 - ps)
-    mean_treat, mean_cont = w_treat.mean(), w_cont.mean()
-    if mean_treat == 0 or mean_cont == 0:
-        raise ModelNotIdentifiedError("no treated or no comparison units are left after propensity-score trimming")
+    w_treat, w_cont, mean_treat, mean_cont = _hajek_weights(keep, w, d, ps)
     eta_treat = w_treat @ resid / n / mean_treat
     eta_cont = w_cont @ resid / n / mean_cont
     att = eta_treat - eta_cont
     # the OLS and propensity-score estimation effects; the OLS one enters only through x @ (inv @ m)
     ols_inv = np.linalg.inv(_xtwx(x, w_ols) / n)
-    hessian = np.linalg.inv(_xtwx(x, w * p_raw * (1 - p_raw))) * n
-    lin_rep_ps = (w * (d - ps))[:, None] * x @ hessian
+    lin_rep_ps = lin_rep_logit(x, d, w, ps, p_raw)
     m1 = (w_treat[:, None] * x).mean(axis=0)
     m3 = (w_cont[:, None] * x).mean(axis=0)
     dev_cont = resid - eta_cont
@@ -307,9 +334,7 @@ def _dr_panel(dy: np.ndarray, d: np.ndarray, x: np.ndarray, w: np.ndarray, n: in
 
 def _dr_imp_panel(dy: np.ndarray, d: np.ndarray, x: np.ndarray, w: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Improved locally efficient DR DiD (``DRDID::drdid_imp_panel``), Sant'Anna and Zhao (2020) eq. 3.1, 3.7."""
-    gamma = ipt_fit(x, d, w)
-    ps = np.minimum(1.0 / (1.0 + np.exp(-(x @ gamma))), PS_CAP)
-    keep = np.where(d == 1, 1.0, (ps < TRIM_LEVEL).astype(float))
+    _, ps, keep = propensity(x, ipt_fit(x, d, w), d)
     odds = ps / (1 - ps)
     beta = wls(x, dy, w * (1 - d) * odds)
     resid = dy - x @ beta

@@ -51,7 +51,16 @@ from __future__ import annotations
 import numpy as np
 
 from evaluation.errors import EvaluationError, ModelNotIdentifiedError
-from evaluation.methods.did.estimators import METHODS, PS_CAP, TRIM_LEVEL, Method, _xtwx, ipt_fit, logit_fit, wls
+from evaluation.methods.did.estimators import (
+    METHODS,
+    Method,
+    _xtwx,
+    ipt_fit,
+    lin_rep_logit,
+    logit_fit,
+    propensity,
+    wls,
+)
 
 __all__ = ["did_rc"]
 
@@ -120,21 +129,6 @@ def _lin_rep_ols(x: np.ndarray, resid: np.ndarray, w_ols: np.ndarray) -> np.ndar
     return (w_ols * resid)[:, None] * x @ np.linalg.inv(_xtwx(x, w_ols) / n)
 
 
-def _lin_rep_logit(x: np.ndarray, d: np.ndarray, w: np.ndarray, ps: np.ndarray) -> np.ndarray:
-    """Asymptotic linear representation of the logit coefficients (score times the inverse Hessian)."""
-    n = len(d)
-    hessian = np.linalg.inv(_xtwx(x, w * ps * (1 - ps))) * n
-    return (w * (d - ps))[:, None] * x @ hessian
-
-
-def _logit_score(x: np.ndarray, d: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Capped logit propensity score and the trimming indicator of ``DRDID``."""
-    gamma = logit_fit(x, d, w)
-    ps = np.minimum(1.0 / (1.0 + np.exp(-(x @ gamma))), PS_CAP)
-    keep = np.where(d == 1, 1.0, (ps < TRIM_LEVEL).astype(float))
-    return ps, keep
-
-
 def _ratio(weight: np.ndarray, values: np.ndarray) -> float:
     """Weighted mean ``E_n[weight * values] / E_n[weight]``, refusing an empty (trimmed-away) cell."""
     total = weight.mean()
@@ -167,7 +161,7 @@ def _reg_rc(y: np.ndarray, post: np.ndarray, d: np.ndarray, x: np.ndarray, w: np
 
 def _ipw_rc(y: np.ndarray, post: np.ndarray, d: np.ndarray, x: np.ndarray, w: np.ndarray) -> tuple[float, np.ndarray]:
     """Normalised IPW DiD (``DRDID::std_ipw_did_rc``)."""
-    ps, keep = _logit_score(x, d, w)
+    _, ps, keep = propensity(x, logit_fit(x, d, w), d)
     odds = ps / (1 - ps)
     w_treat_pre, w_treat_post = keep * w * d * (1 - post), keep * w * d * post
     w_cont_pre, w_cont_post = keep * w * odds * (1 - d) * (1 - post), keep * w * odds * (1 - d) * post
@@ -178,13 +172,13 @@ def _ipw_rc(y: np.ndarray, post: np.ndarray, d: np.ndarray, x: np.ndarray, w: np
     inf_cont = _centred(w_cont_post, y, att_cont_post) - _centred(w_cont_pre, y, att_cont_pre)
     m2_pre = ((w_cont_pre * (y - att_cont_pre))[:, None] * x).mean(axis=0) / w_cont_pre.mean()
     m2_post = ((w_cont_post * (y - att_cont_post))[:, None] * x).mean(axis=0) / w_cont_post.mean()
-    inf_cont = inf_cont + _lin_rep_logit(x, d, w, ps) @ (m2_post - m2_pre)
+    inf_cont = inf_cont + lin_rep_logit(x, d, w, ps, ps) @ (m2_post - m2_pre)
     return float(att), inf_treat - inf_cont
 
 
 def _dr_rc(y: np.ndarray, post: np.ndarray, d: np.ndarray, x: np.ndarray, w: np.ndarray) -> tuple[float, np.ndarray]:
     """Locally efficient DR DiD (``DRDID::drdid_rc``), Sant'Anna and Zhao (2020) eq. 3.4, with its full IF."""
-    ps, keep = _logit_score(x, d, w)
+    _, ps, keep = propensity(x, logit_fit(x, d, w), d)
     odds = ps / (1 - ps)
     w_ols = {
         (0, 0): w * (1 - d) * (1 - post),
@@ -225,7 +219,7 @@ def _dr_rc(y: np.ndarray, post: np.ndarray, d: np.ndarray, x: np.ndarray, w: np.
     inf_cont = (
         _centred(w_cont_post, resid, att_cont_post)
         - _centred(w_cont_pre, resid, att_cont_pre)
-        + _lin_rep_logit(x, d, w, ps) @ (m2_post - m2_pre)
+        + lin_rep_logit(x, d, w, ps, ps) @ (m2_post - m2_pre)
         + inf_cont_or
     )
     inf_eff = (
@@ -243,9 +237,7 @@ def _dr_imp_rc(
     y: np.ndarray, post: np.ndarray, d: np.ndarray, x: np.ndarray, w: np.ndarray
 ) -> tuple[float, np.ndarray]:
     """Improved locally efficient DR DiD (``DRDID::drdid_imp_rc``), Sant'Anna and Zhao (2020) section 3.2."""
-    gamma = ipt_fit(x, d, w)
-    ps = np.minimum(1.0 / (1.0 + np.exp(-(x @ gamma))), PS_CAP)
-    keep = np.where(d == 1, 1.0, (ps < TRIM_LEVEL).astype(float))
+    _, ps, keep = propensity(x, ipt_fit(x, d, w), d)
     odds = ps / (1 - ps)
     or_cont_pre = _fit_in(x, y, w * odds, (d == 0) & (post == 0))
     or_cont_post = _fit_in(x, y, w * odds, (d == 0) & (post == 1))
