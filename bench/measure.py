@@ -157,9 +157,13 @@ def measure_once(
     env: dict[str, str] | None = None,
 ) -> dict:
     """Run :func:`worker` in a fresh interpreter (``env`` added to its environment); return the measurement or error."""
-    command = [sys.executable, str(HERE / "measure.py"), bench, impl, case, str(data_path)]
-    if out_path is not None:
-        command.append(str(out_path))
+    arguments = [bench, impl, case, str(data_path)] + ([str(out_path)] if out_path is not None else [])
+    return _in_fresh_process(arguments, timeout, env)
+
+
+def _in_fresh_process(arguments: list[str], timeout: float, env: dict[str, str] | None = None) -> dict:
+    """Run ``python measure.py <arguments>``; return the dict it prints after :data:`MARKER`, or ``{"error": ...}``."""
+    command = [sys.executable, str(HERE / "measure.py"), *arguments]
     environ = None if not env else os.environ | env
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=HERE, env=environ)
@@ -293,15 +297,8 @@ def first_touch_cost(megabytes: int = 512) -> dict[str, float]:
 
 def measure_first_touch(timeout: float = 120) -> dict[str, float] | None:
     """:func:`first_touch_cost` in a fresh interpreter (None when it fails)."""
-    command = [sys.executable, str(HERE / "measure.py"), "--first-touch"]
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=HERE)
-    except subprocess.TimeoutExpired:
-        return None
-    for line in reversed(done.stdout.splitlines()):
-        if line.startswith(MARKER):
-            return json.loads(line[len(MARKER) :])
-    return None
+    cost = _in_fresh_process(["--first-touch"], timeout)
+    return None if "error" in cost else cost
 
 
 def add_ratios(rows: list[dict]) -> list[dict]:
