@@ -295,6 +295,14 @@ def first_touch_cost(megabytes: int = 512) -> dict[str, float]:
     return {"fresh": 1e3 * fresh / megabytes, "recycled": 1e3 * recycled / megabytes, "megabytes": megabytes}
 
 
+def first_touch_text(first_touch: dict[str, float]) -> str:
+    """``first_touch_cost``'s two costs in words, as ``results.md`` and ``profile-att-gt.md`` show them."""
+    return (
+        f"{first_touch['fresh']:.2f} ms per MB of memory new to the process, "
+        f"{first_touch['recycled']:.2f} ms per MB of memory just freed"
+    )
+
+
 def measure_first_touch(timeout: float = 120) -> dict[str, float] | None:
     """:func:`first_touch_cost` in a fresh interpreter (None when it fails)."""
     cost = _in_fresh_process(["--first-touch"], timeout)

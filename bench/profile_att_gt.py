@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 import bench_att_gt
-from measure import measure_first_touch, measure_once
+from measure import first_touch_text, measure_first_touch, measure_once, summarise
 
 HERE = Path(__file__).resolve().parent
 WORK = HERE / "_work"
@@ -50,7 +50,7 @@ def fresh_process(path: Path, case: str, repeat: int) -> dict | None:
     runs = [measure_once("bench_att_gt", "ours", case, path, None, timeout=600) for _ in range(repeat)]
     if any("error" in run for run in runs):
         return None
-    return {key: statistics.median(run[key] for run in runs) for key in ("seconds", "kernel_s", "added_mb")}
+    return summarise(runs)
 
 
 def _where(key: tuple[str, int, str]) -> str:
@@ -93,10 +93,7 @@ def _fresh_text(res: dict, first_touch: dict | None) -> str:
         f"{fresh['kernel_s']:.3f} s in the kernel, for {fresh['added_mb']:.0f} MB added at the peak"
     )
     if first_touch:
-        text += (
-            f" (this machine: {first_touch['fresh']:.2f} ms per MB of memory new to the process, "
-            f"{first_touch['recycled']:.2f} ms per MB just freed)"
-        )
+        text += f" (this machine: {first_touch_text(first_touch)})"
     gap = fresh["seconds"] - res["median"]
     if gap > 0 and fresh["kernel_s"] >= gap / 2:
         return text + ". Most of the gap to the warm median is the kernel's: first touches of memory new to it."

@@ -9,6 +9,8 @@ import re
 import subprocess
 from pathlib import Path
 
+from measure import first_touch_text
+
 PACKAGES = [
     "evaluation",
     "numpy",
@@ -64,10 +66,7 @@ def _git(root: Path) -> str:
 def _first_touch_text(first_touch: dict[str, float] | None) -> str:
     if not first_touch:
         return "not measured"
-    return (
-        f"{first_touch['fresh']:.2f} ms per MB of memory new to the process, {first_touch['recycled']:.2f} ms per MB "
-        f"of memory just freed ({first_touch['megabytes']:.0f} MB each, at the start, in a fresh process)"
-    )
+    return f"{first_touch_text(first_touch)} ({first_touch['megabytes']:.0f} MB each, at the start, in a fresh process)"
 
 
 def machine(root: Path, first_touch: dict[str, float] | None = None) -> dict[str, str]:
@@ -181,10 +180,7 @@ def _memory_reason(at_size: list[dict], first_touch: dict[str, float] | None) ->
         "touches of fresh memory): " + ", ".join(parts)
     )
     if first_touch:
-        text += (
-            f"; on this machine fresh memory costs {first_touch['fresh']:.2f} ms per MB against "
-            f"{first_touch['recycled']:.2f} ms per MB recycled ('Machine')"
-        )
+        text += f"; on this machine: {first_touch_text(first_touch)} ('Machine')"
     return text
 
 
